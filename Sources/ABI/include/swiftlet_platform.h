@@ -1,0 +1,141 @@
+/*
+ * swiftlet_platform.h — the platform half of Swiftlet's ABI.
+ *
+ * This header is the only door between the libOS (Sources/Runtime, Sources/Net)
+ * and a platform (Sources/Platform/Posix, Sources/Platform/Virtio). It plays the
+ * role of Solo5's solo5.h, split as Solo5 splits bindings from checks: the
+ * public, checked ABI is Sources/Runtime/ABI.swift; the calls below are what a
+ * platform implements. Runtime validates every argument (sizes, alignment,
+ * handles, bounds) BEFORE calling into the platform, so a platform may assume
+ * its input has been checked. A platform never reports a host errno: it
+ * returns one of swiftlet_result_t.
+ *
+ * Error policy (as Solo5 §"error policy"):
+ *  - calls returning swiftlet_result_t may fail with AGAIN (nothing to do now,
+ *    try after the next yield), INVALID (argument rejected; nothing happened)
+ *    or UNSPEC (the host failed; nothing more can be said);
+ *  - calls returning void always succeed or abort the unikernel.
+ *
+ * Units: time is nanoseconds (swiftlet_time_t), offsets and sizes are bytes.
+ * Everything is single-threaded: no call is re-entered.
+ */
+#ifndef SWIFTLET_PLATFORM_H
+#define SWIFTLET_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Nanoseconds. Monotonic time counts from an arbitrary origin; wall time from the Unix epoch. */
+typedef uint64_t swiftlet_time_t;
+
+/** Result of a call that can fail. Mirrors Runtime's `ABIError` (0 is success). */
+typedef enum {
+    SWIFTLET_R_OK = 0,
+    SWIFTLET_R_AGAIN = 1,
+    SWIFTLET_R_INVALID = 2,
+    SWIFTLET_R_UNSPEC = 3,
+} swiftlet_result_t;
+
+/*
+ * Documented exit statuses. An app's own status (0...255) reaches the caller
+ * of `swiftlet run` unchanged in both modes; these are the statuses the
+ * libOS itself uses when it has to stop an app. Same numbers in dev and prod.
+ */
+/** The app (or the Swift runtime: fatalError, precondition) aborted. */
+#define SWIFTLET_EXIT_ABORT 255
+/** Memory fault: #PF in prod, SIGSEGV/SIGBUS in dev (page 0, W^X, NX, stack guard). */
+#define SWIFTLET_EXIT_MEMORY_FAULT 254
+/** Dev only: the sandbox stopped a system call a unikernel could not make. */
+#define SWIFTLET_EXIT_SANDBOX 253
+/** CPU trap other than a memory fault: #UD/#DE/... in prod, SIGILL/SIGFPE in dev (Swift traps are ud2). */
+#define SWIFTLET_EXIT_CPU_TRAP 252
+
+/** Start information handed to Runtime once, by swiftlet_platform_start(). */
+struct swiftlet_start_info {
+    /** Boot arguments: NUL-terminated, words separated by single spaces, each `key=value`. Never NULL. */
+    const char *cmdline;
+    /** Heap region the platform manages for malloc (informational in dev: 0/0). */
+    uintptr_t heap_start;
+    size_t heap_size;
+};
+
+/**
+ * Called once, first, by Runtime. The platform finishes its setup (dev: the
+ * tender has opened devices and installs the seccomp filter here, after its
+ * last print; prod: already booted) and fills `si`. Never fails: a platform
+ * that cannot start reports why on the console and exits.
+ */
+void swiftlet_platform_start(struct swiftlet_start_info *si);
+
+/** Writes `len` bytes to the console (stdout / COM1). Best effort, never fails, may block briefly. */
+void swiftlet_platform_console_write(const char *buf, size_t len);
+
+/** Monotonic clock in ns; never goes back. */
+swiftlet_time_t swiftlet_platform_clock_monotonic(void);
+
+/** Wall clock in ns since 1970-01-01T00:00:00Z. */
+swiftlet_time_t swiftlet_platform_clock_wall(void);
+
+/**
+ * Sleeps until the monotonic clock reaches `deadline` or a device handle becomes
+ * ready, whichever is first; a deadline in the past returns at once. On return
+ * `*ready_set` has bit h set for each ready device handle h (0 when woken by the
+ * deadline). May return early (spuriously) with an empty set.
+ */
+void swiftlet_platform_yield(swiftlet_time_t deadline, uint64_t *ready_set);
+
+/** Fills `buf` with `len` bytes from a cryptographically strong source. Always succeeds or aborts. */
+void swiftlet_platform_random(void *buf, size_t len);
+
+/** Ends the unikernel with `status` (0...255), which reaches `swiftlet run`'s caller unchanged. */
+__attribute__((noreturn)) void swiftlet_platform_exit(int status);
+
+/** Prints `msg` (may be NULL/0) and ends with SWIFTLET_EXIT_ABORT. */
+__attribute__((noreturn)) void swiftlet_platform_abort(const char *msg, size_t len);
+
+/* ---- Devices (declared now; filled in by the devices issue) ---------------
+ * Handles are small integers 0..63 so that readiness fits one uint64_t set.
+ */
+typedef uint64_t swiftlet_handle_t;
+
+/** Network device facts returned by acquire. */
+struct swiftlet_net_info {
+    uint8_t mac_address[6];
+    size_t mtu; /* frames carry up to mtu + 14 bytes (Ethernet header, no FCS) */
+};
+
+/** Acquires the net device declared as `name`. INVALID: no such device, or acquired already. */
+swiftlet_result_t swiftlet_platform_net_acquire(const char *name, swiftlet_handle_t *h,
+                                                struct swiftlet_net_info *info);
+/** Non-blocking: one whole frame into buf (size >= mtu+14) and its length, or AGAIN. */
+swiftlet_result_t swiftlet_platform_net_read(swiftlet_handle_t h, uint8_t *buf, size_t size,
+                                             size_t *read_size);
+/** Non-blocking: queues one frame (size <= mtu+14). AGAIN when the transmit queue is full. */
+swiftlet_result_t swiftlet_platform_net_write(swiftlet_handle_t h, const uint8_t *buf, size_t size);
+
+/** Block device facts returned by acquire. */
+struct swiftlet_block_info {
+    uint64_t capacity;   /* bytes */
+    uint64_t block_size; /* bytes, a power of two >= 512 */
+};
+
+swiftlet_result_t swiftlet_platform_block_acquire(const char *name, swiftlet_handle_t *h,
+                                                  struct swiftlet_block_info *info);
+/** Reads whole blocks at a block-aligned offset inside capacity (checked by Runtime). */
+swiftlet_result_t swiftlet_platform_block_read(swiftlet_handle_t h, uint64_t offset, uint8_t *buf,
+                                               size_t size);
+swiftlet_result_t swiftlet_platform_block_write(swiftlet_handle_t h, uint64_t offset,
+                                                const uint8_t *buf, size_t size);
+/** Durability barrier: every completed write before it is on stable storage when it returns OK. */
+swiftlet_result_t swiftlet_platform_block_flush(swiftlet_handle_t h);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWIFTLET_PLATFORM_H */

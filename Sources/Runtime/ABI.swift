@@ -1,0 +1,127 @@
+/// The checked ABI: the only door between the libOS and a platform.
+///
+/// This file is Swiftlet's `solo5.h`. The platform half (what Posix and Virtio
+/// implement) is `Sources/ABI/include/swiftlet_platform.h`; every call here
+/// checks its arguments *once*, above both platforms, so both modes reject the
+/// same inputs in the same way (Mirage's `Make_safe`).
+///
+/// ## Error policy
+/// Calls that can fail throw ``ABIError`` (typed throws):
+/// - ``ABIError/again``: nothing to do now; wait (the executor's poll) and retry.
+/// - ``ABIError/invalid``: an argument was rejected; nothing happened.
+/// - ``ABIError/unspecified``: the host failed; nothing more can be said.
+///
+/// Calls that cannot fail (console, clocks, entropy, exit) always succeed or
+/// end the unikernel. No host `errno` ever escapes this file.
+///
+/// ## Units
+/// Time is nanoseconds (``Instant``); offsets and lengths are bytes.
+import SwiftletABI
+
+/// The closed set of errors an ABI call can report.
+public enum ABIError: Error, Equatable {
+    /// Nothing can be done now (no frame pending, queue full); retry after the next poll.
+    case again
+    /// An argument was rejected (size, alignment, bounds, unknown name or handle); nothing happened.
+    case invalid
+    /// The host failed for a reason the libOS cannot act on.
+    case unspecified
+
+    init?(_ result: swiftlet_result_t) {
+        switch result {
+        case SWIFTLET_R_OK: return nil
+        case SWIFTLET_R_AGAIN: self = .again
+        case SWIFTLET_R_INVALID: self = .invalid
+        default: self = .unspecified
+        }
+    }
+}
+
+/// Exit statuses the libOS itself uses; identical in dev and prod (see `swiftlet_platform.h`).
+public enum ExitStatus {
+    /// `abort`, `fatalError` reaching `abort()`, or an ABI misuse.
+    public static let abort: Int32 = 255
+    /// A memory fault: page 0, write to text, execute data, stack overflow into the guard.
+    public static let memoryFault: Int32 = 254
+    /// Dev only: the sandbox stopped a system call a unikernel could not make.
+    public static let sandbox: Int32 = 253
+    /// A CPU trap other than a memory fault (Swift runtime traps are `ud2`: invalid opcode).
+    public static let cpuTrap: Int32 = 252
+    /// The boot arguments were malformed.
+    public static let usage: Int32 = 2
+}
+
+/// Start information from the platform, taken once at launch.
+struct StartInfo {
+    var commandLine: String
+    var heapStart: UInt
+    var heapSize: Int
+}
+
+/// The checked ABI calls. Everything the libOS knows of the outside world passes through here.
+public enum ABI {
+    static var started = false
+
+    /// Starts the platform (dev: the tender locks the process down) and returns the start info.
+    /// Called exactly once, by ``Runtime/launch(_:)``.
+    static func start() -> StartInfo {
+        precondition(!started, "ABI.start called twice")
+        started = true
+        var info = swiftlet_start_info()
+        swiftlet_platform_start(&info)
+        let line = info.cmdline.map { String(cString: $0) } ?? ""
+        return StartInfo(commandLine: line, heapStart: UInt(info.heap_start), heapSize: Int(info.heap_size))
+    }
+
+    /// Writes bytes to the console, best effort. Never fails.
+    public static func consoleWrite(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        swiftlet_platform_console_write(base.assumingMemoryBound(to: CChar.self), bytes.count)
+    }
+
+    /// The monotonic clock. Never goes back.
+    public static func monotonicNow() -> Instant {
+        Instant(nanoseconds: swiftlet_platform_clock_monotonic())
+    }
+
+    /// The wall clock: nanoseconds since 1970-01-01T00:00:00Z.
+    public static func wallClockNanoseconds() -> UInt64 {
+        swiftlet_platform_clock_wall()
+    }
+
+    /// Sleeps until `deadline` or until a device is ready; returns the set of ready handles
+    /// (bit *h* set for handle *h*). A deadline in the past returns at once with whatever is ready.
+    /// May return early with an empty set.
+    public static func poll(until deadline: Instant) -> UInt64 {
+        var ready: UInt64 = 0
+        swiftlet_platform_yield(deadline.nanoseconds, &ready)
+        return ready
+    }
+
+    /// Fills `buffer` with cryptographically strong random bytes. Never fails.
+    public static func randomBytes(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        swiftlet_platform_random(base, buffer.count)
+    }
+
+    /// Ends the unikernel with `status`; it reaches the caller of `swiftlet run` unchanged.
+    /// Statuses outside 0...255 are an ABI misuse and abort.
+    public static func exit(_ status: Int32) -> Never {
+        Console.flush()
+        guard (0...255).contains(status) else {
+            abort("exit status \(status) is outside 0...255")
+        }
+        swiftlet_platform_exit(status)
+    }
+
+    /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
+    public static func abort(_ message: String) -> Never {
+        Console.flush()
+        var message = message
+        message.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                swiftlet_platform_abort(chars.baseAddress, chars.count)
+            }
+        }
+    }
+}

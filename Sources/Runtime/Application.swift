@@ -1,0 +1,61 @@
+import _Concurrency
+
+/// An app: the type marked `@main`, with an async `run` that returns the exit status.
+///
+/// ```swift
+/// import Runtime
+///
+/// @main
+/// struct Hello: Application {
+///     static func run(_ arguments: BootArguments) async -> Int32 {
+///         print("hello")
+///         return 0
+///     }
+/// }
+/// ```
+/// The protocol supplies `main()`, which starts the platform, parses the boot
+/// arguments, runs `run` as the root task on Swiftlet's executor and exits
+/// with its status (0...255, unchanged to the caller of `swiftlet run`).
+public protocol Application {
+    /// The app's body. Its return value is the unikernel's exit status.
+    static func run(_ arguments: BootArguments) async -> Int32
+}
+
+extension Application {
+    /// The process / kernel entry point that `@main` calls.
+    public static func main() {
+        Runtime.launch { arguments in await Self.run(arguments) }
+    }
+}
+
+/// Starting and stopping the unikernel.
+public enum Runtime {
+    /// The boot arguments, once launched.
+    nonisolated(unsafe) public private(set) static var arguments = try! BootArguments(parsing: "")
+    /// Heap region reported by the platform (0/0 in dev, where glibc's malloc owns the heap).
+    nonisolated(unsafe) public private(set) static var heap: (start: UInt, size: Int) = (0, 0)
+
+    /// Starts the platform, then runs `body` as the root task; exits with its status.
+    public static func launch(_ body: @escaping (BootArguments) async -> Int32) -> Never {
+        let info = ABI.start()
+        heap = (info.heapStart, info.heapSize)
+        do throws(MalformedBootArgument) {
+            arguments = try BootArguments(parsing: info.commandLine)
+        } catch {
+            Console.writeLine("swiftlet: malformed boot argument '\(error.word)': expected key=value")
+            ABI.exit(ExitStatus.usage)
+        }
+        let parsed = arguments
+        Task {
+            let status = await body(parsed)
+            ABI.exit(status)
+        }
+        Executor.shared.runForever()
+    }
+
+    /// Ends the unikernel now with `status` (0...255), flushing the console first.
+    public static func exit(_ status: Int32) -> Never { ABI.exit(status) }
+
+    /// Ends the unikernel with ``ExitStatus/abort`` after printing `swiftlet: abort: <message>`.
+    public static func abort(_ message: String) -> Never { ABI.abort(message) }
+}

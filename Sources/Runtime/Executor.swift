@@ -1,0 +1,119 @@
+import _Concurrency
+
+/// Swiftlet's executor: one thread, one run queue, one timer heap, and the ABI
+/// poll as its idle step.
+///
+/// The Swift concurrency runtime hands every job to the hooks in
+/// `C/executor_hooks.c`, which forward here. The loop:
+///
+/// 1. resumes every timer whose deadline has passed;
+/// 2. runs the jobs that were ready *at the start of the step* (jobs they
+///    enqueue wait for the next step, so timers and devices are looked at
+///    between batches: a busy task cannot starve the network);
+/// 3. when nothing is ready, sleeps in the ABI poll until the next timer
+///    deadline or a device becomes ready.
+///
+/// If nothing is ready, no timer is armed and no device can wake the loop,
+/// every task waits for something that cannot happen: the executor aborts
+/// with a clear message instead of hanging.
+public final class Executor {
+    /// The one executor of the unikernel.
+    nonisolated(unsafe) public static let shared = Executor()
+
+    var ready = JobQueue()
+    var timers = TimerHeap()
+    /// Device handles acquired so far; when nonzero, the poll may wake the loop.
+    var wakeSources: UInt64 = 0
+    /// Handlers told which handles became ready (set by the device layer).
+    var readinessHandler: ((UInt64) -> Void)?
+
+    /// Counters, for tests and diagnostics.
+    public private(set) var jobsRun: UInt64 = 0
+    public private(set) var polls: UInt64 = 0
+
+    init() {}
+
+    func enqueue(_ job: UnsafeMutableRawPointer) { ready.push(job) }
+
+    /// Arms a timer that resumes `continuation` at `deadline`; returns its id.
+    func addTimer(_ deadline: Instant, _ continuation: UnsafeContinuation<Void, Never>) -> UInt64 {
+        timers.insert(deadline, .resume(continuation))
+    }
+
+    /// Cancels timer `id` and resumes its task now; no-op if it already fired.
+    func fireEarly(_ id: UInt64) {
+        if let action = timers.cancel(id) { perform(action) }
+    }
+
+    /// Registers a device handle as a source of wakeups.
+    public func addWakeSource(handle: Int) { wakeSources |= 1 << UInt64(handle) }
+
+    /// Sets the function told which device handles became ready after each poll.
+    public func setReadinessHandler(_ handler: @escaping (UInt64) -> Void) { readinessHandler = handler }
+
+    private func perform(_ action: TimerHeap.Action) {
+        switch action {
+        case .resume(let continuation): continuation.resume()
+        case .job(let job): ready.push(job)
+        }
+    }
+
+    /// One step of the loop; returns after running a batch or after one poll.
+    func step() {
+        let now = Instant.now
+        while let action = timers.popExpired(now: now) { perform(action) }
+        var batch = ready.count
+        if batch > 0 {
+            while batch > 0, let job = ready.pop() {
+                swiftlet_job_run(job)
+                jobsRun &+= 1
+                batch -= 1
+            }
+            // Let devices report between batches without sleeping.
+            if wakeSources != 0 { pollDevices(until: Instant(nanoseconds: 0)) }
+            return
+        }
+        let deadline = timers.nextDeadline()
+        if deadline == nil && wakeSources == 0 {
+            ABI.abort("deadlock: every task is waiting, and no timer or device can wake one")
+        }
+        pollDevices(until: deadline ?? .distantFuture)
+    }
+
+    private func pollDevices(until deadline: Instant) {
+        polls &+= 1
+        let readySet = ABI.poll(until: deadline)
+        if readySet != 0, let handler = readinessHandler { handler(readySet) }
+    }
+
+    /// Runs the loop forever (the app's root task ends the unikernel through `exit`).
+    func runForever() -> Never {
+        while true { step() }
+    }
+}
+
+@_extern(c, "swiftlet_job_run")
+func swiftlet_job_run(_ job: UnsafeMutableRawPointer)
+
+@_cdecl("swiftlet_executor_enqueue")
+func swiftletExecutorEnqueue(_ job: UnsafeMutableRawPointer) {
+    Executor.shared.enqueue(job)
+}
+
+@_cdecl("swiftlet_executor_enqueue_at")
+func swiftletExecutorEnqueueAt(_ deadline: UInt64, _ job: UnsafeMutableRawPointer) {
+    _ = Executor.shared.timers.insert(Instant(nanoseconds: deadline), .job(job))
+}
+
+@_cdecl("swiftlet_executor_now")
+func swiftletExecutorNow() -> UInt64 { Instant.now.nanoseconds }
+
+@_cdecl("swiftlet_executor_run_forever")
+func swiftletExecutorRunForever() -> Never { Executor.shared.runForever() }
+
+@_cdecl("swiftlet_executor_run_until")
+func swiftletExecutorRunUntil(
+    _ condition: @convention(c) (UnsafeMutableRawPointer?) -> Bool, _ context: UnsafeMutableRawPointer?
+) {
+    while !condition(context) { Executor.shared.step() }
+}

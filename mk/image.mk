@@ -1,0 +1,108 @@
+# mk/image.mk — the one build recipe for Swiftlet images.
+#
+# Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
+#   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet]
+# Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
+#
+# Both targets compile the libOS and the app as Embedded Swift for the
+# x86_64-unknown-linux-gnu triple (the only one with Embedded _Concurrency);
+# they differ only in the platform module and in how the result is linked:
+# posix links against glibc into an ordinary ELF process, virtio links
+# freestanding with our linker script into a PVH-bootable ELF.
+
+TARGET ?= posix
+APP ?= Samples/hello
+APPNAME ?= $(notdir $(abspath $(APP)))
+OUT ?= .build-swiftlet
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+
+SWIFTC ?= swiftc
+CLANG ?= clang
+TOOLCHAIN := $(abspath $(dir $(shell command -v $(SWIFTC)))/..)
+EMB := $(TOOLCHAIN)/lib/swift/embedded/x86_64-unknown-linux-gnu
+
+B := $(OUT)/$(TARGET)
+RT := $(B)/runtime
+PF := $(B)/platform
+AB := $(B)/apps/$(APPNAME)
+
+# Identical language flags in both modes: a feature that cannot ship cannot pass in dev.
+SWIFTFLAGS := -target x86_64-unknown-linux-gnu \
+  -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+  -wmo -parse-as-library -Osize -swift-version 5 \
+  -Xfrontend -function-sections -Xfrontend -disable-stack-protector \
+  -Xcc -mno-red-zone -Xcc -fno-stack-protector \
+  -I $(ROOT)/Sources/ABI/include
+CFLAGS := -target x86_64-unknown-linux-gnu -O2 -Wall -Wextra -ffunction-sections -fdata-sections \
+  -fno-stack-protector -mno-red-zone -I $(ROOT)/Sources/ABI/include -I $(TOOLCHAIN)/include
+
+RUNTIME_SRC := $(sort $(wildcard $(ROOT)/Sources/Runtime/*.swift))
+RUNTIME_C := $(sort $(wildcard $(ROOT)/Sources/Runtime/C/*.c))
+RUNTIME_COBJ := $(patsubst $(ROOT)/Sources/Runtime/C/%.c,$(RT)/%.o,$(RUNTIME_C))
+NET_SRC := $(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null))
+APP_SRC := $(sort $(shell find $(abspath $(APP)) -name '*.swift' -not -path '*/.build*' 2>/dev/null))
+
+ifeq ($(TARGET),posix)
+PLATFORM_DIR := $(ROOT)/Sources/Platform/Posix
+else ifeq ($(TARGET),virtio)
+PLATFORM_DIR := $(ROOT)/Sources/Platform/Virtio
+else
+$(error unknown TARGET '$(TARGET)': use posix or virtio)
+endif
+PLATFORM_SRC := $(sort $(wildcard $(PLATFORM_DIR)/*.swift))
+PLATFORM_C := $(sort $(wildcard $(PLATFORM_DIR)/C/*.c))
+PLATFORM_S := $(sort $(wildcard $(PLATFORM_DIR)/C/*.S))
+PLATFORM_COBJ := $(patsubst $(PLATFORM_DIR)/C/%.c,$(PF)/%.o,$(PLATFORM_C)) \
+                 $(patsubst $(PLATFORM_DIR)/C/%.S,$(PF)/%.S.o,$(PLATFORM_S))
+PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PLATFORM_COBJ)
+
+IMAGE := $(AB)/$(APPNAME).elf
+
+.PHONY: image print-image
+image: $(IMAGE)
+print-image:
+	@echo $(abspath $(IMAGE))
+
+$(RT) $(PF) $(AB):
+	@mkdir -p $@
+
+# --- Runtime (module `Runtime`) ---------------------------------------------
+$(RT)/Runtime.o: $(RUNTIME_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(RT)
+	$(SWIFTC) $(SWIFTFLAGS) -module-name Runtime -emit-module -emit-module-path $(RT)/Runtime.swiftmodule \
+	  -c $(RUNTIME_SRC) -o $@
+
+$(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c | $(RT)
+	$(CLANG) $(CFLAGS) -c $< -o $@
+
+# --- Net (module `Net`), only when it has sources --------------------------
+ifneq ($(NET_SRC),)
+NET_OBJ := $(RT)/Net.o
+$(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name Net -emit-module -emit-module-path $(RT)/Net.swiftmodule \
+	  -c $(NET_SRC) -o $@
+endif
+
+# --- Platform ----------------------------------------------------------------
+$(PF)/Platform.o: $(PLATFORM_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(PF)
+	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -c $(PLATFORM_SRC) -o $@
+
+$(PF)/%.o: $(PLATFORM_DIR)/C/%.c $(wildcard $(PLATFORM_DIR)/C/*.h) | $(PF)
+	$(CLANG) $(CFLAGS) -I $(PLATFORM_DIR)/C/include -c $< -o $@
+
+$(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S | $(PF)
+	$(CLANG) $(CFLAGS) -c $< -o $@
+
+# --- App ---------------------------------------------------------------------
+$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(NET_OBJ) | $(AB)
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -c $(APP_SRC) -o $@
+
+OBJS := $(AB)/app.o $(NET_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+
+ifeq ($(TARGET),posix)
+$(IMAGE): $(OBJS)
+	$(CLANG) -target x86_64-unknown-linux-gnu -fuse-ld=lld -Wl,--gc-sections -o $@ $(OBJS) \
+	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a -lseccomp -l:libstdc++.a -lm
+	@strip -o $(AB)/$(APPNAME).stripped $@
+else
+include $(PLATFORM_DIR)/C/link.mk
+endif
