@@ -1,0 +1,157 @@
+/*
+ * sandbox_policy.c — the seccomp policy that makes the dev process as narrow as a unikernel.
+ *
+ * Default action: SCMP_ACT_TRAP. A call not listed below does not run; the
+ * kernel sends SIGSYS with si_syscall set (seccomp(2), "SECCOMP_RET_TRAP";
+ * kernel Documentation/userspace-api/seccomp_filter.rst) and sigsys.c names
+ * the call and the ABI call to use instead. A foreign architecture (i386
+ * `int 0x80`, x32) is killed outright (SCMP_FLTATR_ACT_BADARCH). libseccomp
+ * sets PR_SET_NO_NEW_PRIVS before loading (SCMP_FLTATR_CTL_NNP defaults on).
+ *
+ * The filter is built from modules, as Solo5's spt tender does
+ * (tenders/spt/spt_core.c + spt_module_net.c + spt_module_block.c): the core
+ * module below allows what every image needs; each device backend registers
+ * its own module with sandbox_add_module() before lockdown, adding rules
+ * pinned to its own host fd (e.g. read/write only on the TAP fd, pread64 /
+ * pwrite64 only on the block fd with bounds, fdatasync on it) and the number
+ * of fds it puts in the ppoll set.
+ *
+ * Every allowed call, and why (verified with `strace -f` and trap-and-report
+ * on the hello sample and a 10,000-task test; see the platform README notes in
+ * Start.swift):
+ *   write(fd == 1 | fd == 2)   console (Runtime's console, the reports); stderr for glibc/tender text
+ *   ppoll(nfds <= device fds)  swiftlet_platform_yield: the only sleep; fds only once devices exist
+ *   clock_gettime(MONOTONIC | REALTIME)
+ *                              the two ABI clocks; normally served by the vDSO without a syscall,
+ *                              the syscall is the fallback (e.g. when the clocksource is not vDSO-capable)
+ *   getrandom                  swiftlet_platform_random (Runtime's arc4random_buf, hash seeds)
+ *   exit_group                 swiftlet_platform_exit and every report's exit
+ *   rt_sigreturn               returning from a signal handler (glibc's restorer)
+ *   brk                        glibc malloc's main arena
+ *   mmap(prot & PROT_EXEC == 0), mprotect(prot & PROT_EXEC == 0)
+ *                              malloc's large chunks and arena growth; W^X: no new executable memory
+ *   munmap, mremap             free / realloc of mmap'd chunks
+ *   rt_sigprocmask, getpid, gettid, tgkill(own pid, own tid, SIGABRT)
+ *                              glibc's abort() (raise → pthread_kill), so that abort() from C, the
+ *                              Swift concurrency runtime or libstdc++ reaches faults.c's SIGABRT
+ *                              reporter ("swiftlet: abort: abort() called", 255) instead of being
+ *                              misreported as a blocked call. Signals can only go to this process.
+ */
+#include "posix_internal.h" /* first: it defines _GNU_SOURCE */
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_MODULES 16
+
+static struct {
+    sandbox_module_fn fn;
+    void *arg;
+} modules[MAX_MODULES];
+static unsigned module_count;
+static unsigned poll_fd_count;
+static int locked;
+
+int sandbox_add_module(sandbox_module_fn fn, void *arg, unsigned poll_fds)
+{
+    if (locked || module_count == MAX_MODULES)
+        return -1;
+    modules[module_count].fn = fn;
+    modules[module_count].arg = arg;
+    module_count++;
+    poll_fd_count += poll_fds;
+    return 0;
+}
+
+/* seccomp_rule_add_array with a zero-terminated argument list, because the
+ * variadic seccomp_rule_add and the SCMP_A*() macros are awkward to pass around. */
+static int allow(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmps)
+{
+    return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmps);
+}
+
+#define ARG(i_, op_, v_) ((struct scmp_arg_cmp){.arg = (i_), .op = (op_), .datum_a = (scmp_datum_t)(v_)})
+#define ARG_MASKED(i_, mask_, v_)                                                                  \
+    ((struct scmp_arg_cmp){.arg = (i_), .op = SCMP_CMP_MASKED_EQ, .datum_a = (mask_), .datum_b = (v_)})
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ < 0)                                                                               \
+            return rc_;                                                                            \
+    } while (0)
+
+/** What every image needs: console, clocks, yield, entropy, memory, exit. */
+static int rules_core(scmp_filter_ctx ctx, void *arg)
+{
+    (void)arg;
+    struct scmp_arg_cmp a;
+
+    a = ARG(0, SCMP_CMP_EQ, 1);
+    TRY(allow(ctx, SCMP_SYS(write), 1, &a));
+    a = ARG(0, SCMP_CMP_EQ, 2);
+    TRY(allow(ctx, SCMP_SYS(write), 1, &a));
+
+    /* ppoll(fds, nfds, timeout, sigmask): the fds live in memory and cannot be
+     * filtered, so the count is pinned to the number of device fds. */
+    a = ARG(1, SCMP_CMP_LE, poll_fd_count);
+    TRY(allow(ctx, SCMP_SYS(ppoll), 1, &a));
+
+    a = ARG(0, SCMP_CMP_EQ, CLOCK_MONOTONIC);
+    TRY(allow(ctx, SCMP_SYS(clock_gettime), 1, &a));
+    a = ARG(0, SCMP_CMP_EQ, CLOCK_REALTIME);
+    TRY(allow(ctx, SCMP_SYS(clock_gettime), 1, &a));
+
+    TRY(allow(ctx, SCMP_SYS(getrandom), 0, NULL));
+    TRY(allow(ctx, SCMP_SYS(exit_group), 0, NULL));
+    TRY(allow(ctx, SCMP_SYS(rt_sigreturn), 0, NULL));
+
+    TRY(allow(ctx, SCMP_SYS(brk), 0, NULL));
+    a = ARG_MASKED(2, PROT_EXEC, 0);
+    TRY(allow(ctx, SCMP_SYS(mmap), 1, &a));
+    TRY(allow(ctx, SCMP_SYS(mprotect), 1, &a));
+    TRY(allow(ctx, SCMP_SYS(munmap), 0, NULL));
+    TRY(allow(ctx, SCMP_SYS(mremap), 0, NULL));
+    return 0;
+}
+
+/** glibc abort(): raise(SIGABRT) = rt_sigprocmask + getpid + gettid + tgkill, pinned to ourselves. */
+static int rules_abort(scmp_filter_ctx ctx, void *arg)
+{
+    (void)arg;
+    pid_t self = getpid(); /* single-threaded: the main thread's tid is the pid */
+    struct scmp_arg_cmp kill[3] = {ARG(0, SCMP_CMP_EQ, self), ARG(1, SCMP_CMP_EQ, self),
+                                   ARG(2, SCMP_CMP_EQ, SIGABRT)};
+    TRY(allow(ctx, SCMP_SYS(rt_sigprocmask), 0, NULL));
+    TRY(allow(ctx, SCMP_SYS(getpid), 0, NULL));
+    TRY(allow(ctx, SCMP_SYS(gettid), 0, NULL));
+    TRY(allow(ctx, SCMP_SYS(tgkill), 3, kill));
+    return 0;
+}
+
+const char *swiftlet_posix_sandbox_lock(void)
+{
+    if (locked)
+        return "the sandbox is already locked";
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+    if (ctx == NULL)
+        return "seccomp_init failed";
+    const char *why = NULL;
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
+        why = "seccomp_attr_set(BADARCH) failed";
+    else if (rules_core(ctx, NULL) < 0)
+        why = "adding the core seccomp rules failed";
+    else if (rules_abort(ctx, NULL) < 0)
+        why = "adding the abort seccomp rules failed";
+    for (unsigned i = 0; why == NULL && i < module_count; i++)
+        if (modules[i].fn(ctx, modules[i].arg) < 0)
+            why = "adding a device's seccomp rules failed";
+    if (why == NULL && seccomp_load(ctx) < 0)
+        why = "seccomp_load failed (is seccomp enabled in this kernel?)";
+    seccomp_release(ctx);
+    if (why == NULL)
+        locked = 1;
+    return why;
+}

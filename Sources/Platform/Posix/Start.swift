@@ -1,0 +1,57 @@
+/// Start.swift — `swiftlet_platform_start`: the tender's last steps and the lockdown.
+///
+/// Runtime calls this first thing in `main`. In order:
+/// 1. parse the command line (TenderArguments.swift); a bad one prints one
+///    line on stderr and exits 2, before anything is locked;
+/// 2. (devices issue: open each declared backend and register its seccomp module);
+/// 3. install the SIGSYS explainer and the fault reporters on an alternate
+///    stack (C/signals.c);
+/// 4. run glibc's lazy paths that would otherwise make system calls later
+///    (C/libc_prime.c);
+/// 5. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
+///    process can only do what a unikernel can: see that file for the list.
+/// A platform that cannot lock itself down never runs the app: it aborts
+/// with the reason (status 255).
+
+import SwiftletABI
+import SwiftletPosix
+
+/// Set once the sandbox is locked; a second start only refills the start info.
+private var startedCommandLine: UnsafePointer<CChar>? = nil
+
+@_cdecl("swiftlet_platform_start")
+public func swiftletPlatformStart(_ startInfo: UnsafeMutablePointer<swiftlet_start_info>?) {
+    let commandLine = startedCommandLine ?? startOnce()
+    startedCommandLine = commandLine
+    startInfo?.pointee = swiftlet_start_info(cmdline: commandLine, heap_start: 0, heap_size: 0)
+}
+
+private func startOnce() -> UnsafePointer<CChar> {
+    let argv = UnsafePointer(swiftlet_posix_argv()!)
+    let arguments: TenderArguments
+    do throws(TenderArgumentError) {
+        arguments = try TenderArguments.parse(argc: Int(swiftlet_posix_argc()), argv: argv)
+    } catch {
+        error.message(argv: argv).withBytes { writeFully(diagnosticsFD, $0) }
+        swiftlet_posix_exit_group(2)
+    }
+    lockDown()
+    return arguments.commandLine
+}
+
+private func lockDown() {
+    if let reason = swiftlet_posix_install_handlers() {
+        cannotStart(reason)
+    }
+    swiftlet_posix_prime_libc()
+    if let reason = swiftlet_posix_sandbox_lock() {
+        cannotStart(reason)
+    }
+}
+
+private func cannotStart(_ reason: UnsafePointer<CChar>) -> Never {
+    var line = Line()
+    line.append("cannot lock down the dev sandbox: ")
+    line.append(cString: reason)
+    line.withBytes { abortWithMessage($0) }
+}
