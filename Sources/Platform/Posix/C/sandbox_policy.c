@@ -31,11 +31,12 @@
  *   mmap(prot & PROT_EXEC == 0), mprotect(prot & PROT_EXEC == 0)
  *                              malloc's large chunks and arena growth; W^X: no new executable memory
  *   munmap, mremap             free / realloc of mmap'd chunks
- *   rt_sigprocmask, getpid, gettid, tgkill(own pid, own tid, SIGABRT)
+ *   rt_sigprocmask(SIG_UNBLOCK), getpid, gettid, tgkill(own pid, own tid, SIGABRT)
  *                              glibc's abort() (raise → pthread_kill), so that abort() from C, the
  *                              Swift concurrency runtime or libstdc++ reaches faults.c's SIGABRT
  *                              reporter ("swiftlet: abort: abort() called", 255) instead of being
  *                              misreported as a blocked call. Signals can only go to this process.
+ *   writev(fd == 2)            glibc's fatal messages (malloc corruption, assert) before its abort()
  */
 #include "posix_internal.h" /* first: it defines _GNU_SOURCE */
 
@@ -117,17 +118,27 @@ static int rules_core(scmp_filter_ctx ctx, void *arg)
     return 0;
 }
 
-/** glibc abort(): raise(SIGABRT) = rt_sigprocmask + getpid + gettid + tgkill, pinned to ourselves. */
+/**
+ * glibc abort(): raise(SIGABRT) = rt_sigprocmask + getpid + gettid + tgkill,
+ * pinned to ourselves, and writev to stderr for glibc's own fatal messages.
+ */
 static int rules_abort(scmp_filter_ctx ctx, void *arg)
 {
     (void)arg;
     pid_t self = getpid(); /* single-threaded: the main thread's tid is the pid */
     struct scmp_arg_cmp kill[3] = {ARG(0, SCMP_CMP_EQ, self), ARG(1, SCMP_CMP_EQ, self),
                                    ARG(2, SCMP_CMP_EQ, SIGABRT)};
-    TRY(allow(ctx, SCMP_SYS(rt_sigprocmask), 0, NULL));
+    /* abort() only unblocks SIGABRT (stdlib/abort.c); blocking stays forbidden, so no
+     * one can block SIGSYS and turn an explained trap into a bare kill. */
+    struct scmp_arg_cmp unblock = ARG(0, SCMP_CMP_EQ, SIG_UNBLOCK);
+    TRY(allow(ctx, SCMP_SYS(rt_sigprocmask), 1, &unblock));
     TRY(allow(ctx, SCMP_SYS(getpid), 0, NULL));
     TRY(allow(ctx, SCMP_SYS(gettid), 0, NULL));
     TRY(allow(ctx, SCMP_SYS(tgkill), 3, kill));
+    /* glibc's fatal-error message before its own abort() ("free(): double free
+     * detected in tcache 2"): __libc_message writes it with one writev to fd 2. */
+    struct scmp_arg_cmp to_stderr = ARG(0, SCMP_CMP_EQ, 2);
+    TRY(allow(ctx, SCMP_SYS(writev), 1, &to_stderr));
     return 0;
 }
 
