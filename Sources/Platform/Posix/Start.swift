@@ -1,13 +1,15 @@
 /// Start.swift — `swiftlet_platform_start`: the tender's last steps and the lockdown.
 ///
 /// Runtime calls this first thing in `main`. In order:
-/// 1. parse the command line (TenderArguments.swift); a bad one prints one
+/// 1. install the SIGSYS explainer and the fault reporters on an alternate
+///    stack (C/signals.c), so that even the tender's own faults are reported;
+/// 2. make sure fds 0-2 are open (before any device fd can take one of them)
+///    and run glibc's lazy paths that would otherwise make system calls
+///    later (C/libc_prime.c);
+/// 3. parse the command line (TenderArguments.swift); a bad one prints one
 ///    line on stderr and exits 2, before anything is locked;
-/// 2. (devices issue: open each declared backend and register its seccomp module);
-/// 3. install the SIGSYS explainer and the fault reporters on an alternate
-///    stack (C/signals.c);
-/// 4. run glibc's lazy paths that would otherwise make system calls later
-///    (C/libc_prime.c);
+/// 4. (devices issue: open each declared backend and register its seccomp
+///    module with `sandbox_add_module`, C/posix_internal.h);
 /// 5. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
 ///    process can only do what a unikernel can: see that file for the list.
 /// A platform that cannot lock itself down never runs the app: it aborts
@@ -27,6 +29,13 @@ public func swiftletPlatformStart(_ startInfo: UnsafeMutablePointer<swiftlet_sta
 }
 
 private func startOnce() -> UnsafePointer<CChar> {
+    // 1. Reporters first: from here on every fault and forbidden call is explained.
+    if let reason = swiftlet_posix_install_handlers() {
+        cannotStart(reason)
+    }
+    // 2. fds 0-2 and glibc's lazy paths.
+    swiftlet_posix_prime_libc()
+    // 3. The command line.
     let argv = UnsafePointer(swiftlet_posix_argv()!)
     let arguments: TenderArguments
     do throws(TenderArgumentError) {
@@ -35,18 +44,12 @@ private func startOnce() -> UnsafePointer<CChar> {
         error.message(argv: argv).withBytes { writeFully(diagnosticsFD, $0) }
         swiftlet_posix_exit_group(2)
     }
-    lockDown()
-    return arguments.commandLine
-}
-
-private func lockDown() {
-    if let reason = swiftlet_posix_install_handlers() {
-        cannotStart(reason)
-    }
-    swiftlet_posix_prime_libc()
+    // 4. Devices: none yet (TenderArguments refuses --net/--block).
+    // 5. Lockdown.
     if let reason = swiftlet_posix_sandbox_lock() {
         cannotStart(reason)
     }
+    return arguments.commandLine
 }
 
 private func cannotStart(_ reason: UnsafePointer<CChar>) -> Never {

@@ -16,9 +16,9 @@
  * pwrite64 only on the block fd with bounds, fdatasync on it) and the number
  * of fds it puts in the ppoll set.
  *
- * Every allowed call, and why (verified with `strace -f` and trap-and-report
- * on the hello sample and a 10,000-task test; see the platform README notes in
- * Start.swift):
+ * Every allowed call, and why (verified with `strace -f` on the hello sample
+ * and the runtime dual-mode suite, whose tasks test runs 10,000 tasks; see
+ * README.md beside this folder for what was observed):
  *   write(fd == 1 | fd == 2)   console (Runtime's console, the reports); stderr for glibc/tender text
  *   ppoll(nfds <= device fds)  swiftlet_platform_yield: the only sleep; fds only once devices exist
  *   clock_gettime(MONOTONIC | REALTIME)
