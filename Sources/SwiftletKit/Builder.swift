@@ -1,0 +1,70 @@
+import Foundation
+
+/// Builds images with `make -f mk/image.mk` (the one build recipe; see its header).
+public struct Builder {
+    public var project: Project
+    public var log: Log
+
+    public init(project: Project, log: Log) {
+        self.project = project
+        self.log = log
+    }
+
+    /// The `make` command line for `app` and `target`, before any goal.
+    public func makeCommand(_ app: App, target: Target) -> [String] {
+        var command = ["make"]
+        if !log.verbose { command.append("-s") }
+        command += ["-f", project.makefile, "TARGET=\(target.rawValue)", "APP=\(app.directory)",
+                    "APPNAME=\(app.name)", "OUT=\(project.buildDirectory)"]
+        return command
+    }
+
+    /// Builds `app` for `target` and returns the path of its image (the `.elf`).
+    ///
+    /// Prints one progress line; with `--verbose` make runs without `-s` and
+    /// its output streams. Otherwise output is shown only when the build fails.
+    /// - Parameter quiet: no progress line (the test runner prints its own).
+    /// - Throws: ``SwiftletError`` when make is missing or the build fails.
+    public func build(_ app: App, target: Target, quiet: Bool = false) throws -> String {
+        guard Subprocess.which("make") != nil else {
+            throw SwiftletError("make not found", remedy: "run ./swiftlet setup", status: 127)
+        }
+        if !quiet { log.progress("building \(app.name) for \(target.rawValue)...") }
+        let command = makeCommand(app, target: target)
+        log.command(command)
+        var make = Subprocess(command)
+        make.nullStdin = true
+        make.forwardSignals = true
+        if log.verbose {
+            make.stdout = .inherit
+            make.stderr = .toStdout
+        } else {
+            make.stdout = .capture
+            make.stderr = .toStdout
+        }
+        let result = try make.run()
+        if result.interruptedBy != nil {
+            throw SwiftletError("interrupted", status: result.termination.shellStatus)
+        }
+        guard result.termination == .exited(0) else {
+            if !log.verbose {
+                let text = result.stdoutText
+                if !text.isEmpty { Log.standardError(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
+            }
+            throw SwiftletError("building \(app.name) for \(target.rawValue) failed (make \(result.termination))",
+                                remedy: "fix the errors above (rerun with --verbose to see every command)")
+        }
+        var print = Subprocess(makeCommand(app, target: target) + ["print-image"])
+        if !print.arguments.contains("-s") { print.arguments.insert("-s", at: 1) }
+        print.stdout = .capture
+        print.stderr = .capture
+        print.nullStdin = true
+        let printed = try print.run()
+        let image = printed.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
+        guard printed.termination == .exited(0), !image.isEmpty, FileManager.default.fileExists(atPath: image) else {
+            throw SwiftletError("the build of \(app.name) for \(target.rawValue) produced no image (\(image))",
+                                remedy: "check mk/image.mk's print-image goal")
+        }
+        return image
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `swiftlet setup`: the Debian packages Swiftlet needs on the host.
+public struct HostSetup {
+    /// Build, run and test dependencies (Swift itself is assumed: it runs this).
+    public static let packages = ["make", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping"]
+
+    public var log: Log
+
+    public init(log: Log) {
+        self.log = log
+    }
+
+    /// True when `dpkg -s package` reports it installed.
+    public func isInstalled(_ package: String) throws -> Bool {
+        var dpkg = Subprocess(["dpkg-query", "-W", "-f=${Status}", package])
+        dpkg.stdout = .capture
+        dpkg.stderr = .discard
+        dpkg.nullStdin = true
+        let result = try dpkg.run()
+        return result.termination == .exited(0) && result.stdoutText.hasSuffix("install ok installed")
+    }
+
+    /// Installs whatever is missing (`apt-get update` once, then one install).
+    /// - Throws: ``SwiftletError`` when not root (with the exact command to run) or when apt-get fails.
+    public func installMissingPackages() throws {
+        guard Subprocess.which("dpkg-query") != nil, Subprocess.which("apt-get") != nil else {
+            throw SwiftletError("this host has no dpkg/apt-get",
+                                remedy: "install by hand: \(HostSetup.packages.joined(separator: " ")) (or their equivalents)")
+        }
+        log.progress("checking packages...")
+        let missing = try HostSetup.packages.filter { try !isInstalled($0) }
+        guard !missing.isEmpty else {
+            log.progress("all packages present (\(HostSetup.packages.joined(separator: ", ")))")
+            return
+        }
+        let install = ["apt-get", "install", "-y", "--no-install-recommends"] + missing
+        guard geteuid() == 0 else {
+            throw SwiftletError("missing packages: \(missing.joined(separator: " "))",
+                                remedy: "run: sudo apt-get update && sudo \(install.joined(separator: " "))")
+        }
+        for command in [["apt-get", "update"], install] {
+            log.progress("running \(command.joined(separator: " "))...")
+            log.command(command)
+            var apt = Subprocess(command)
+            apt.environment = ["DEBIAN_FRONTEND": "noninteractive"]
+            apt.forwardSignals = true
+            apt.nullStdin = true
+            if !log.verbose {
+                apt.stdout = .capture
+                apt.stderr = .toStdout
+            }
+            let result = try apt.run()
+            guard result.termination == .exited(0) else {
+                if !log.verbose { Log.standardError(result.stdoutText.trimmingCharacters(in: .newlines)) }
+                throw SwiftletError("\(command.joined(separator: " ")) failed (\(result.termination))",
+                                    remedy: "see apt-get's output above")
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to run one image once.
+public struct RunRequest: Sendable {
+    public var image: String
+    public var target: Target
+    /// `key=value` words (not checked here: the suite runner passes malformed ones on purpose).
+    public var bootArguments: [String]
+    public var machine: Machine = .microvm
+    public var accel: AccelChoice = .auto
+    /// Collect the console instead of letting it reach our stdout.
+    public var capture = false
+    /// Seconds before the run is killed; nil for none.
+    public var timeout: Double?
+    /// Forward SIGINT/SIGTERM to the child (interactive `swiftlet run`).
+    public var forwardSignals = false
+
+    public init(image: String, target: Target, bootArguments: [String]) {
+        self.image = image
+        self.target = target
+        self.bootArguments = bootArguments
+    }
+}
+
+/// What one run of an image came to.
+public struct RunOutcome: Sendable {
+    /// The status `swiftlet run` exits with: the app's own, 128+signal, or 255/127/1 on failure.
+    public var status: Int32
+    /// When the run did not end the normal way (the app reporting a status), why, as one line
+    /// (`swiftlet: error: ` goes in front).
+    public var failure: SwiftletError?
+    /// The console (stdout, plus stderr in dev), when captured.
+    public var console: String
+    /// The run hit its timeout.
+    public var timedOut: Bool
+    /// We forwarded SIGINT/SIGTERM/SIGHUP to it.
+    public var interrupted: Bool
+
+    public init(status: Int32, failure: SwiftletError? = nil, console: String = "", timedOut: Bool = false,
+                interrupted: Bool = false) {
+        self.status = status
+        self.failure = failure
+        self.console = console
+        self.timedOut = timedOut
+        self.interrupted = interrupted
+    }
+}
+
+/// Runs images in either mode.
+public struct ImageRunner {
+    public var log: Log
+    /// The host facts used for `--accel auto` (probed once).
+    public var host: HostVirtualization
+
+    public init(log: Log, host: HostVirtualization = .probe()) {
+        self.log = log
+        self.host = host
+    }
+
+    /// Runs the image per `request`.
+    /// - Throws: ``SwiftletError`` only for problems found before starting (no QEMU, bad accel).
+    public func run(_ request: RunRequest) throws -> RunOutcome {
+        switch request.target {
+        case .posix: return try runPosix(request)
+        case .virtio: return try runQEMU(request)
+        }
+    }
+
+    // MARK: dev
+
+    /// The dev command line: `<image> -- key=value ...`.
+    public static func posixCommand(image: String, bootArguments: [String]) -> [String] {
+        [image, "--"] + bootArguments
+    }
+
+    func runPosix(_ request: RunRequest) throws -> RunOutcome {
+        let environment = ["SWIFT_BACKTRACE": "enable=no"]
+        var process = Subprocess(ImageRunner.posixCommand(image: request.image, bootArguments: request.bootArguments))
+        process.environment = environment
+        process.timeout = request.timeout
+        process.forwardSignals = request.forwardSignals
+        if request.capture {
+            process.stdout = .capture
+            process.stderr = .toStdout
+            process.nullStdin = true
+        }
+        log.command(process.arguments, environment: environment)
+        let result = try process.run()
+        var outcome = RunOutcome(status: result.termination.shellStatus, console: result.stdoutText,
+                                 timedOut: result.timedOut, interrupted: result.interruptedBy != nil)
+        if result.timedOut {
+            outcome.failure = SwiftletError("timed out after \(Int(request.timeout ?? 0)) s (killed)")
+        }
+        return outcome
+    }
+
+    // MARK: prod
+
+    /// The QEMU command line for `request` (the exit-status file at `exitFile`).
+    ///
+    /// The guest reports its status byte on the debug console port 0x402
+    /// (which QEMU writes to `exitFile`), then ends QEMU through
+    /// isa-debug-exit at 0xf4, whose own code (`(v << 1) | 1`) cannot carry an
+    /// even status, hence the file.
+    public static func qemuCommand(image: String, bootArguments: [String], machine: Machine,
+                                   accelerator: Accelerator, exitFile: String) -> [String] {
+        var command = ["qemu-system-x86_64", "-M", machine.rawValue, "-accel", accelerator.rawValue,
+                       "-cpu", accelerator.cpuModel, "-m", "128M", "-display", "none", "-serial", "stdio",
+                       "-no-reboot", "-nodefaults", "-kernel", image]
+        if !bootArguments.isEmpty { command += ["-append", bootArguments.joined(separator: " ")] }
+        command += ["-chardev", "file,id=swiftlet-exit,path=\(exitFile)",
+                    "-device", "isa-debugcon,iobase=0x402,chardev=swiftlet-exit",
+                    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        return command
+    }
+
+    /// What QEMU's ending means for `swiftlet run`.
+    public enum QEMUVerdict: Equatable, Sendable {
+        /// The guest reported this status.
+        case status(Int32)
+        /// The guest ran but never reported a status (triple fault, hang killed, QEMU crash).
+        case noStatus(qemu: Termination)
+        /// QEMU refused to start (bad option, missing device); its stderr says why.
+        case qemuFailed(qemu: Termination)
+    }
+
+    /// Decodes the exit-status file and QEMU's termination.
+    /// - Parameters:
+    ///   - exitBytes: what the guest wrote to port 0x402; the last byte is the status.
+    ///   - qemu: how QEMU ended.
+    ///   - qemuStderr: QEMU's own messages.
+    public static func decode(exitBytes: [UInt8], qemu: Termination, qemuStderr: String) -> QEMUVerdict {
+        if let last = exitBytes.last { return .status(Int32(last)) }
+        // QEMU reports startup errors as "qemu-system-x86_64: ..." and exits 1.
+        if qemu == .exited(1), qemuStderr.contains("qemu-system") { return .qemuFailed(qemu: qemu) }
+        return .noStatus(qemu: qemu)
+    }
+
+    func runQEMU(_ request: RunRequest) throws -> RunOutcome {
+        guard Subprocess.which("qemu-system-x86_64") != nil else {
+            throw SwiftletError("qemu-system-x86_64 not found", remedy: "run ./swiftlet setup", status: 127)
+        }
+        let accelerator = try Accelerator.resolve(request.accel, host: host)
+        var template = Array((NSTemporaryDirectory() + "/swiftlet-exit-XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else {
+            throw SwiftletError("cannot create a temporary file: \(String(cString: strerror(errno)))",
+                                remedy: "check TMPDIR")
+        }
+        close(fd)
+        let exitFile = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        defer { unlink(exitFile) }
+
+        var process = Subprocess(ImageRunner.qemuCommand(
+            image: request.image, bootArguments: request.bootArguments, machine: request.machine,
+            accelerator: accelerator, exitFile: exitFile))
+        process.stderr = .capture
+        process.timeout = request.timeout
+        process.forwardSignals = request.forwardSignals
+        if request.capture {
+            process.stdout = .capture
+            process.nullStdin = true
+        }
+        log.command(process.arguments)
+        let result = try process.run()
+        let exitBytes = (FileManager.default.contents(atPath: exitFile)).map { [UInt8]($0) } ?? []
+        let stderrText = result.stderrText
+        var outcome = RunOutcome(status: 255, console: result.stdoutText, timedOut: result.timedOut,
+                                 interrupted: result.interruptedBy != nil)
+        if result.timedOut {
+            outcome.failure = SwiftletError("timed out after \(Int(request.timeout ?? 0)) s (QEMU killed)")
+            return outcome
+        }
+        switch ImageRunner.decode(exitBytes: exitBytes, qemu: result.termination, qemuStderr: stderrText) {
+        case .status(let status):
+            outcome.status = status
+            if log.verbose, !stderrText.isEmpty { Log.standardError(stderrText.trimmingCharacters(in: .newlines)) }
+        case .noStatus(let qemu):
+            if let signal = result.interruptedBy {
+                outcome.status = 128 + signal
+            } else {
+                if !stderrText.isEmpty { Log.standardError(stderrText.trimmingCharacters(in: .newlines)) }
+                outcome.failure = SwiftletError(
+                    "the unikernel stopped without reporting an exit status (QEMU \(qemu))", status: 255)
+            }
+        case .qemuFailed(let qemu):
+            Log.standardError(stderrText.trimmingCharacters(in: .newlines))
+            outcome.status = 1
+            outcome.failure = SwiftletError(
+                "QEMU failed to start (\(qemu))",
+                remedy: "see its message above; check --machine/--accel, or run with --verbose for the command")
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a child process ended.
+public enum Termination: Equatable, Sendable, CustomStringConvertible {
+    /// `exit(status)`.
+    case exited(Int32)
+    /// Killed by a signal.
+    case signaled(Int32)
+
+    /// The status a shell would report: the exit status, or 128 + signal.
+    public var shellStatus: Int32 {
+        switch self {
+        case .exited(let status): return status
+        case .signaled(let signal): return 128 + signal
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let status): return "exit \(status)"
+        case .signaled(let signal): return "signal \(signal)"
+        }
+    }
+}
+
+/// Runs a child process with `posix_spawn`, optionally capturing its output,
+/// with a timeout and with SIGINT/SIGTERM forwarded to it.
+///
+/// Foundation's `Process` is avoided on purpose: we need the pid to kill a
+/// hung QEMU, a hard timeout, and signal forwarding without threads.
+public struct Subprocess {
+    /// What happens to one of the child's output streams.
+    public enum Stream: Sendable {
+        /// The child writes to our own stdout/stderr.
+        case inherit
+        /// Collected and returned in ``Result``.
+        case capture
+        /// Sent to /dev/null.
+        case discard
+        /// Only for stderr: into the same pipe as stdout (keeps the order of lines).
+        case toStdout
+    }
+
+    /// What a finished child left behind.
+    public struct Result: Sendable {
+        public var termination: Termination
+        /// True when the timeout expired and the child was killed.
+        public var timedOut: Bool
+        /// The signal forwarded to the child (SIGINT, SIGTERM), if any.
+        public var interruptedBy: Int32?
+        public var stdout: [UInt8]
+        public var stderr: [UInt8]
+
+        public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+        public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+    }
+
+    public var arguments: [String]
+    /// Variables added to (or replacing those in) our own environment.
+    public var environment: [String: String] = [:]
+    public var stdout: Stream = .inherit
+    public var stderr: Stream = .inherit
+    /// Give the child /dev/null as stdin instead of ours.
+    public var nullStdin = false
+    /// Seconds before the child is killed with SIGKILL; nil for no limit.
+    public var timeout: Double?
+    /// Forward SIGINT and SIGTERM received by us to the child, then wait for it.
+    public var forwardSignals = false
+    /// Called with each chunk of captured stdout as it arrives.
+    public var onStdout: ((ArraySlice<UInt8>) -> Void)?
+
+    public init(_ arguments: [String]) {
+        self.arguments = arguments
+    }
+
+    /// Finds `name` on PATH (or returns it when it contains a slash and is executable).
+    public static func which(_ name: String) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Starts the child and waits for it.
+    /// - Throws: ``SwiftletError`` when the program cannot be started.
+    public func run() throws -> Result {
+        precondition(!arguments.isEmpty)
+        guard let executable = Subprocess.which(arguments[0]) else {
+            throw SwiftletError("\(arguments[0]) not found", remedy: "run ./swiftlet setup", status: 127)
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        if stdout == .capture || stderr == .toStdout { try Subprocess.makePipe(&outPipe) }
+        if stderr == .capture { try Subprocess.makePipe(&errPipe) }
+
+        if nullStdin { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        switch stdout {
+        case .capture, .toStdout: posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        case .discard: posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        case .inherit: break
+        }
+        switch stderr {
+        case .capture: posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        case .toStdout:
+            if stdout == .inherit {
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            } else {
+                posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2)
+            }
+        case .discard: posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        case .inherit: break
+        }
+        for fd in outPipe + errPipe where fd >= 0 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+
+        fflush(Glibc.stdout)
+        fflush(Glibc.stderr)
+        if forwardSignals { SignalForwarder.install() }
+        defer { if forwardSignals { SignalForwarder.uninstall() } }
+
+        var pid: pid_t = 0
+        let spawnStatus = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        if outPipe[1] >= 0 { close(outPipe[1]) }
+        if errPipe[1] >= 0 { close(errPipe[1]) }
+        guard spawnStatus == 0 else {
+            if outPipe[0] >= 0 { close(outPipe[0]) }
+            if errPipe[0] >= 0 { close(errPipe[0]) }
+            throw SwiftletError(
+                "cannot start \(arguments[0]): \(String(cString: strerror(spawnStatus)))",
+                remedy: "check that it is installed (./swiftlet setup)", status: 127)
+        }
+        return wait(pid: pid, out: outPipe[0], err: errPipe[0])
+    }
+
+    private static func makePipe(_ fds: inout [Int32]) throws {
+        var pair: [Int32] = [-1, -1]
+        guard Subprocess.pipeCloseOnExec(&pair, nonBlocking: false) else {
+            throw SwiftletError("cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        fds = pair
+    }
+
+    private func wait(pid: pid_t, out: Int32, err: Int32) -> Result {
+        var outFD = out
+        var errFD = err
+        var outBytes: [UInt8] = []
+        var errBytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let start = Date()
+        var timedOut = false
+        var interruptedBy: Int32?
+        var termination: Termination?
+        var reapedAt: Date?
+
+        func drain(_ fd: inout Int32, into bytes: inout [UInt8], isStdout: Bool) {
+            let count = read(fd, &buffer, buffer.count)
+            if count > 0 {
+                bytes.append(contentsOf: buffer[0..<count])
+                if isStdout, let onStdout { onStdout(buffer[0..<count]) }
+            } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                close(fd)
+                fd = -1
+            }
+        }
+
+        while true {
+            var fds: [pollfd] = []
+            if outFD >= 0 { fds.append(pollfd(fd: outFD, events: Int16(POLLIN), revents: 0)) }
+            if errFD >= 0 { fds.append(pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)) }
+            if forwardSignals { fds.append(pollfd(fd: SignalForwarder.readFD, events: Int16(POLLIN), revents: 0)) }
+            // Output pipes wake us at once; the short cap notices the child's exit promptly.
+            let limit: Int32 = (outFD >= 0 || errFD >= 0) ? 100 : 10
+            _ = poll(&fds, nfds_t(fds.count), limit)
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == outFD {
+                    drain(&outFD, into: &outBytes, isStdout: true)
+                } else if entry.fd == errFD {
+                    drain(&errFD, into: &errBytes, isStdout: false)
+                } else if forwardSignals && entry.fd == SignalForwarder.readFD {
+                    for signal in SignalForwarder.pending() {
+                        interruptedBy = signal
+                        kill(pid, signal)
+                    }
+                }
+            }
+            if termination == nil {
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    termination = Subprocess.decode(status)
+                    reapedAt = Date()
+                }
+            }
+            if let termination {
+                // Child gone: finish reading what it wrote, but do not wait on
+                // pipes inherited by its own children for more than a moment.
+                if (outFD < 0 && errFD < 0) || Date().timeIntervalSince(reapedAt!) > 2 {
+                    if outFD >= 0 { close(outFD) }
+                    if errFD >= 0 { close(errFD) }
+                    return Result(termination: termination, timedOut: timedOut, interruptedBy: interruptedBy,
+                                  stdout: outBytes, stderr: errBytes)
+                }
+                continue
+            }
+            if let timeout, !timedOut, Date().timeIntervalSince(start) > timeout {
+                timedOut = true
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    /// `pipe` with both ends close-on-exec (Glibc's module does not export `pipe2`).
+    static func pipeCloseOnExec(_ pair: inout [Int32], nonBlocking: Bool) -> Bool {
+        guard pipe(&pair) == 0 else { return false }
+        for fd in pair {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            if nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        }
+        return true
+    }
+
+    /// Decodes a `waitpid` status word.
+    public static func decode(_ status: Int32) -> Termination {
+        let signal = status & 0x7f
+        if signal == 0 { return .exited((status >> 8) & 0xff) }
+        return .signaled(signal)
+    }
+}
+
+/// SIGINT/SIGTERM → a self-pipe, read by ``Subprocess`` which forwards them to its child.
+enum SignalForwarder {
+    nonisolated(unsafe) static var readFD: Int32 = -1
+    nonisolated(unsafe) static var writeFD: Int32 = -1
+    nonisolated(unsafe) static var saved: [Int32: sigaction] = [:]
+    static let signals = [SIGINT, SIGTERM, SIGHUP]
+
+    static func install() {
+        if readFD < 0 {
+            var pair: [Int32] = [-1, -1]
+            guard Subprocess.pipeCloseOnExec(&pair, nonBlocking: true) else { return }
+            readFD = pair[0]
+            writeFD = pair[1]
+        }
+        for signal in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signal in
+                var byte = UInt8(truncatingIfNeeded: signal)
+                _ = write(SignalForwarder.writeFD, &byte, 1)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            var old = sigaction()
+            sigaction(signal, &action, &old)
+            saved[signal] = old
+        }
+    }
+
+    static func uninstall() {
+        for (signal, old) in saved {
+            var old = old
+            sigaction(signal, &old, nil)
+        }
+        saved = [:]
+    }
+
+    static func pending() -> [Int32] {
+        var result: [Int32] = []
+        var byte: UInt8 = 0
+        while read(readFD, &byte, 1) == 1 { result.append(Int32(byte)) }
+        return result
+    }
+}

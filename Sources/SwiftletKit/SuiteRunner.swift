@@ -1,0 +1,272 @@
+import Foundation
+
+/// The host side of the dual-mode suite (`swiftlet test`).
+///
+/// For each target it builds the test app, runs `swiftlet.test=all`, then
+/// each announced fault test alone (checking its exit status and its one-line
+/// `swiftlet: ` report), plus host-level checks: exact exit statuses through
+/// `Samples/exit-code`, and status 2 for a malformed boot argument. With both
+/// targets it compares the normalised transcripts. It prints one line per
+/// check per mode (`ok [posix] <name>`, `FAIL [virtio] <name>: <why>`) and a
+/// final `<N> passed, <M> failed`.
+public struct SuiteRunner {
+    /// What to run.
+    public struct Configuration: Sendable {
+        public var app: App
+        public var targets: [Target]
+        public var machine: Machine = .microvm
+        public var accel: AccelChoice = .auto
+        /// Boot arguments passed to every run besides `swiftlet.test=...`.
+        public var extraArguments: [String] = []
+        /// Run the exit-status checks (`Samples/exit-code`).
+        public var exitStatusChecks = false
+        /// Statuses the exit-status checks ask for.
+        public var exitStatuses: [Int32] = [0, 42, 200, 255]
+        /// Per-run limits in seconds.
+        public var posixTimeout: Double = 60
+        public var virtioTimeout: Double = 120
+
+        public init(app: App, targets: [Target]) {
+            self.app = app
+            self.targets = targets
+        }
+
+        /// The runtime suite (`Tests/DualMode/runtime`) with its boot arguments and the host checks.
+        /// - Throws: ``SwiftletError`` when the suite folder is missing.
+        public static func runtimeSuite(in project: Project, targets: [Target]) throws -> Configuration {
+            guard App.containsSwiftSources(project.runtimeSuite) else {
+                throw SwiftletError("the dual-mode suite \(project.runtimeSuite) has no Swift sources",
+                                    remedy: "restore Tests/DualMode/runtime, or name an app: swiftlet test hello")
+            }
+            var configuration = Configuration(
+                app: App(directory: project.runtimeSuite, name: App.imageName(for: project.runtimeSuite, in: project)),
+                targets: targets)
+            configuration.extraArguments = ["alpha=1", "beta=two"]
+            configuration.exitStatusChecks = true
+            return configuration
+        }
+    }
+
+    /// The tally and the lines printed.
+    public struct Report: Sendable {
+        public var passed = 0
+        public var failed = 0
+        /// Every result line, in order, the final summary included.
+        public var lines: [String] = []
+        /// Normalised transcript per target (what the comparison used).
+        public var transcripts: [Target: [String]] = [:]
+    }
+
+    public var project: Project
+    public var configuration: Configuration
+    public var log: Log
+    var runner: ImageRunner
+
+    public init(project: Project, configuration: Configuration, log: Log) {
+        self.project = project
+        self.configuration = configuration
+        self.log = log
+        self.runner = ImageRunner(log: log)
+    }
+
+    /// Runs everything and prints the report; never throws (problems are FAILs).
+    public func run() -> Report {
+        var report = Report()
+        for target in configuration.targets {
+            runMode(target, into: &report)
+        }
+        if configuration.targets.count == 2 {
+            let (a, b) = (configuration.targets[0], configuration.targets[1])
+            if let ta = report.transcripts[a], let tb = report.transcripts[b] {
+                let difference = Transcript.diff(ta, tb)
+                if difference.isEmpty {
+                    record(&report, ok: true, "[both] transcripts match")
+                } else {
+                    record(&report, ok: false, "[both] transcripts differ (- \(a.rawValue), + \(b.rawValue)):")
+                    for line in difference { emit(&report, "    " + line) }
+                }
+            } else {
+                record(&report, ok: false, "[both] transcripts: a mode produced no transcript to compare")
+            }
+        }
+        emit(&report, "\(report.passed) passed, \(report.failed) failed")
+        return report
+    }
+
+    // MARK: one mode
+
+    func runMode(_ target: Target, into report: inout Report) {
+        let mode = "[\(target.rawValue)]"
+        log.progress("building \(configuration.app.name) for \(target.rawValue)...")
+        let image: String
+        do {
+            image = try Builder(project: project, log: log).build(configuration.app, target: target, quiet: true)
+        } catch let error as SwiftletError {
+            record(&report, ok: false, "\(mode) build: \(error.problem)")
+            return
+        } catch {
+            record(&report, ok: false, "\(mode) build: \(error)")
+            return
+        }
+
+        // 1. Everything but the fault tests, in one run.
+        log.progress("running \(configuration.app.name) tests on \(target.rawValue)...")
+        let all = runImage(image, target, ["swiftlet.test=all"] + configuration.extraArguments)
+        let lines = Transcript.lines(of: all.console)
+        showConsole(lines)
+        var transcript = Transcript.suiteSection(lines).map(Transcript.normalise)
+        var faultTests: [(name: String, status: Int32)] = []
+        var header: Int?
+        var summary: (passed: Int, failed: Int)?
+        var seenOK = 0, seenFail = 0
+        for line in lines {
+            switch Transcript.parse(line) {
+            case .header(let count): header = count
+            case .ok(let name):
+                seenOK += 1
+                record(&report, ok: true, "\(mode) \(name)")
+            case .fail(let name, let message):
+                seenFail += 1
+                record(&report, ok: false, "\(mode) \(name): \(message)")
+            case .faultTest(let name, let status): faultTests.append((name, status))
+            case .summary(let passed, let failed): summary = (passed, failed)
+            case .other: break
+            }
+        }
+        if let problem = checkAllRun(all, lines: lines, header: header, summary: summary, seen: (seenOK, seenFail),
+                                     faultTests: faultTests.count) {
+            record(&report, ok: false, "\(mode) suite: \(problem)")
+        }
+
+        // 2. Each fault test alone.
+        for test in faultTests {
+            let (ok, why, kind) = runFaultTest(image, target, test.name, expecting: test.status)
+            transcript.append("fault \(test.name): \(kind.map { Transcript.normalise("swiftlet: " + $0) } ?? "none")")
+            record(&report, ok: ok, "\(mode) \(test.name)" + (ok ? " (\(why))" : ": \(why)"))
+        }
+
+        // 3. Host-level checks.
+        if configuration.exitStatusChecks { exitStatusChecks(target, into: &report) }
+        let malformed = runImage(image, target, ["novalue"])
+        showConsole(Transcript.lines(of: malformed.console))
+        if malformed.failure == nil, malformed.status == 2 {
+            record(&report, ok: true, "\(mode) malformed boot argument exits 2")
+        } else {
+            record(&report, ok: false, "\(mode) malformed boot argument: expected exit status 2, got \(describe(malformed))")
+        }
+        report.transcripts[target] = transcript
+    }
+
+    /// Why the `all` run is not a clean harness run, or nil.
+    func checkAllRun(_ outcome: RunOutcome, lines: [String], header: Int?, summary: (passed: Int, failed: Int)?,
+                     seen: (ok: Int, fail: Int), faultTests: Int) -> String? {
+        if let failure = outcome.failure { return failure.problem + lastLineHint(lines) }
+        guard let header else {
+            return "no 'swiftlet-test: N tests' line (is it a TestableApplication?); exit status \(outcome.status)"
+                + lastLineHint(lines)
+        }
+        guard let summary else {
+            return "no 'P passed, F failed' line; exit status \(outcome.status)" + lastLineHint(lines)
+        }
+        if summary.passed != seen.ok || summary.failed != seen.fail {
+            return "summary says \(summary.passed) passed, \(summary.failed) failed but \(seen.ok) ok and \(seen.fail) FAIL lines were printed"
+        }
+        if header != seen.ok + seen.fail + faultTests {
+            return "header announced \(header) tests but \(seen.ok + seen.fail + faultTests) were reported"
+        }
+        let expected: Int32 = summary.failed == 0 ? 0 : 1
+        if outcome.status != expected {
+            return "exit status \(outcome.status), expected \(expected) for \(summary.failed) failed"
+        }
+        return nil
+    }
+
+    /// Runs one fault test; returns (passed, detail, fault kind).
+    func runFaultTest(_ image: String, _ target: Target, _ name: String, expecting status: Int32)
+        -> (Bool, String, String?) {
+        let outcome = runImage(image, target, ["swiftlet.test=\(name)"] + configuration.extraArguments)
+        let lines = Transcript.lines(of: outcome.console)
+        showConsole(lines)
+        let last = lines.last ?? ""
+        let kind = Transcript.faultKind(last)
+        if let failure = outcome.failure { return (false, failure.problem + lastLineHint(lines), kind) }
+        if outcome.status != status {
+            return (false, "expected exit status \(status), got \(outcome.status)" + lastLineHint(lines), kind)
+        }
+        guard let kind else {
+            return (false, "exit status \(status) but the last console line is not a 'swiftlet: ' report"
+                + lastLineHint(lines), nil)
+        }
+        return (true, "\(kind), exit \(status)", kind)
+    }
+
+    func exitStatusChecks(_ target: Target, into report: inout Report) {
+        let mode = "[\(target.rawValue)]"
+        let image: String
+        do {
+            let app = try App.resolve("exit-code", in: project)
+            image = try Builder(project: project, log: log).build(app, target: target, quiet: true)
+        } catch let error as SwiftletError {
+            record(&report, ok: false, "\(mode) exit-code: \(error.problem)")
+            return
+        } catch {
+            record(&report, ok: false, "\(mode) exit-code: \(error)")
+            return
+        }
+        for status in configuration.exitStatuses {
+            let outcome = runImage(image, target, ["status=\(status)"])
+            showConsole(Transcript.lines(of: outcome.console))
+            if outcome.failure == nil, outcome.status == status {
+                record(&report, ok: true, "\(mode) exit-code status=\(status)")
+            } else {
+                record(&report, ok: false, "\(mode) exit-code status=\(status): got \(describe(outcome))")
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    func runImage(_ image: String, _ target: Target, _ arguments: [String]) -> RunOutcome {
+        var request = RunRequest(image: image, target: target, bootArguments: arguments)
+        request.machine = configuration.machine
+        request.accel = configuration.accel
+        request.capture = true
+        request.forwardSignals = true
+        request.timeout = target == .posix ? configuration.posixTimeout : configuration.virtioTimeout
+        do {
+            return try runner.run(request)
+        } catch let error as SwiftletError {
+            return RunOutcome(status: error.status, failure: error)
+        } catch {
+            return RunOutcome(status: 1, failure: SwiftletError("\(error)"))
+        }
+    }
+
+    func describe(_ outcome: RunOutcome) -> String {
+        if let failure = outcome.failure { return failure.problem }
+        let lines = Transcript.lines(of: outcome.console)
+        return "exit status \(outcome.status)" + lastLineHint(lines)
+    }
+
+    func lastLineHint(_ lines: [String]) -> String {
+        guard let last = lines.last(where: { !$0.isEmpty }) else { return " (no output)" }
+        let short = last.count > 120 ? String(last.prefix(117)) + "..." : last
+        return " (last line: \(short))"
+    }
+
+    /// With `--verbose`, echoes the image's console, indented.
+    func showConsole(_ lines: [String]) {
+        guard log.verbose else { return }
+        for line in lines { Log.standardError("    | " + line) }
+    }
+
+    func record(_ report: inout Report, ok: Bool, _ text: String) {
+        if ok { report.passed += 1 } else { report.failed += 1 }
+        emit(&report, (ok ? "ok " : "FAIL ") + text)
+    }
+
+    func emit(_ report: inout Report, _ line: String) {
+        report.lines.append(line)
+        log.result(line)
+    }
+}
