@@ -1,0 +1,25 @@
+# link.mk — links a Swiftlet virtio image (included by mk/image.mk for TARGET=virtio).
+#
+# Freestanding ld.lld link of the app, Runtime and this platform with our
+# linker script (link.ld), the embedded linux-gnu Swift archives, and
+# libstdc++'s red-black tree helpers (tree.o, extracted at build time from
+# gcc's libstdc++.a: libswift_Concurrency.a needs _Rb_tree_* and tree.o has no
+# further undefined symbols). --gc-sections is required (TOOLCHAIN.md).
+
+VIRTIO_DIR := $(ROOT)/Sources/Platform/Virtio/C
+LD_LLD ?= $(TOOLCHAIN)/bin/ld.lld
+LIBSTDCXX ?= $(shell $(CLANG) -print-file-name=libstdc++.a 2>/dev/null | grep / || echo /usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a)
+ifeq ($(wildcard $(LIBSTDCXX)),)
+LIBSTDCXX := $(firstword $(wildcard /usr/lib/gcc/x86_64-linux-gnu/*/libstdc++.a))
+endif
+VIRTIO_TREE_O := $(PF)/tree.o
+
+$(VIRTIO_TREE_O): | $(PF)
+	cd $(PF) && ar x $(LIBSTDCXX) tree.o
+
+$(IMAGE): $(OBJS) $(VIRTIO_TREE_O) $(VIRTIO_DIR)/link.ld | $(AB)
+	$(LD_LLD) -static -nostdlib --gc-sections -z noexecstack -z max-page-size=4096 \
+	  -T $(VIRTIO_DIR)/link.ld -o $@ $(OBJS) $(VIRTIO_TREE_O) \
+	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a
+	strip -o $(AB)/$(APPNAME).stripped $@
+	@size=$$(stat -c %s $(AB)/$(APPNAME).stripped); echo "virtio image: $@ (stripped $$size bytes)"

@@ -1,0 +1,182 @@
+/// Clock.swift — the monotonic clock: the TSC, calibrated once at boot.
+///
+/// Frequency sources, first that gives a sane answer wins:
+///  1. CPUID 0x15 (TSC/crystal ratio × crystal Hz; SDM Vol. 3B §19.7.3), with
+///     the crystal taken from CPUID 0x16 (base MHz × denominator/numerator)
+///     when 0x15 leaves ECX zero, as Linux's native_calibrate_tsc does;
+///  2. the hypervisor timing leaf 0x40000010 (EAX = TSC kHz; VMware's
+///     convention, also offered by QEMU/KVM with vmware-cpuid-freq);
+///  3. the PIT (Intel 8254, 1.193182 MHz), channel 0 read back with latch
+///     commands: several ~2 ms windows, median, retried until they agree. Under
+///     TCG on a busy host a single window can be stretched (TOOLCHAIN.md: a
+///     Linux guest hung calibrating on microvm), so we never trust one, and
+///     every loop is bounded.
+/// Results outside 100 MHz…20 GHz are rejected. While the PIT windows run we
+/// also count the local APIC timer, so LAPIC.swift gets its rate for free.
+///
+/// ns = ((tsc - tsc0) × mult) >> 32 with a 128-bit product; mult = 10⁹·2³²/Hz
+/// (fits 64 bits for any Hz ≥ 1).
+
+import VirtioHW
+
+enum Clock {
+    static let minHz: UInt64 = 100_000_000
+    static let maxHz: UInt64 = 20_000_000_000
+    static let pitHz: UInt64 = 1_193_182
+
+    static var tscHz: UInt64 = 0
+    static var tscAtBoot: UInt64 = 0
+    /// ns per TSC tick × 2³².
+    static var mult: UInt64 = 0
+    static var last: UInt64 = 0
+    /// LAPIC timer ticks (divide-by-1) per second, measured alongside the PIT; 0 if not measured.
+    static var lapicHz: UInt64 = 0
+
+    static func calibrate() {
+        tscAtBoot = virtio_rdtsc()
+        var hz = fromCPUID()
+        if hz == 0 { hz = fromHypervisorLeaf() }
+        if hz == 0 || (!LAPIC.tscDeadline && LAPIC.available) {
+            // PIT also measures the LAPIC timer, needed unless TSC-deadline mode exists.
+            let pit = fromPIT()
+            if hz == 0 { hz = pit }
+        }
+        guard hz != 0 else { Exit.abort("cannot calibrate the TSC (no CPUID 0x15/0x40000010 frequency, no usable PIT)") }
+        tscHz = hz
+        mult = (1_000_000_000 << 32) / hz
+    }
+
+    static func sane(_ hz: UInt64) -> UInt64 { hz >= minHz && hz <= maxHz ? hz : 0 }
+
+    static func fromCPUID() -> UInt64 {
+        let maxLeaf = virtio_cpuid(0, 0).eax
+        guard maxLeaf >= 0x15 else { return 0 }
+        let l15 = virtio_cpuid(0x15, 0)
+        guard l15.eax != 0, l15.ebx != 0 else { return 0 }
+        var crystal = UInt64(l15.ecx)
+        if crystal == 0 && maxLeaf >= 0x16 {
+            let baseMHz = UInt64(virtio_cpuid(0x16, 0).eax & 0xFFFF)
+            crystal = baseMHz * 1_000_000 * UInt64(l15.eax) / UInt64(l15.ebx)
+        }
+        return sane(crystal * UInt64(l15.ebx) / UInt64(l15.eax))
+    }
+
+    static func fromHypervisorLeaf() -> UInt64 {
+        guard virtio_cpuid(1, 0).ecx & (1 << 31) != 0 else { return 0 }  // CPUID.1:ECX.hypervisor
+        guard virtio_cpuid(0x4000_0000, 0).eax >= 0x4000_0010 else { return 0 }
+        return sane(UInt64(virtio_cpuid(0x4000_0010, 0).eax) * 1000)
+    }
+
+    /// Latches and reads PIT channel 0's count (8254 data sheet: counter latch command).
+    static func pitCount() -> UInt16 {
+        virtio_outb(0x43, 0x00)  // latch channel 0
+        let low = UInt16(virtio_inb(0x40))
+        return low | UInt16(virtio_inb(0x40)) << 8
+    }
+
+    /// A PIT reading bracketed by TSC reads, timed at their midpoint, plus the LAPIC count.
+    static func pitSample() -> (pit: UInt16, tsc: UInt64, lapic: UInt32) {
+        let lapic = LAPIC.currentCount()
+        let before = virtio_rdtsc()
+        let pit = pitCount()
+        let after = virtio_rdtsc()
+        return (pit, before &+ (after &- before) / 2, lapic)
+    }
+
+    /// One window of at least `ticks` PIT ticks on channel 0 (whose gate is
+    /// always high; channel 2 needs port 0x61, which microvm lacks): TSC and
+    /// LAPIC ticks per PIT tick scaled to Hz, or nil if the PIT does not count.
+    static func pitWindow(ticks: UInt16) -> (tsc: UInt64, lapic: UInt64)? {
+        virtio_outb(0x43, 0x30)  // channel 0, lobyte/hibyte, mode 0 (count down once), binary
+        virtio_outb(0x40, 0xFF)
+        virtio_outb(0x40, 0xFF)
+        // Start on a count edge so both ends are sampled the same way.
+        let first = pitCount()
+        var spins = 0
+        var start = pitSample()
+        while start.pit == first {
+            spins += 1
+            if spins > 1_000_000 { return nil }  // no PIT: the count never moves
+            start = pitSample()
+        }
+        var end = pitSample()
+        while start.pit &- end.pit < ticks {
+            spins += 1
+            if spins > 50_000_000 || end.pit > start.pit { return nil }
+            end = pitSample()
+        }
+        let elapsed = UInt64(start.pit &- end.pit)
+        return (virtio_muldiv(end.tsc &- start.tsc, pitHz, elapsed),
+                virtio_muldiv(UInt64(start.lapic &- end.lapic), pitHz, elapsed))
+    }
+
+    static func fromPIT() -> UInt64 {
+        let windows = 5
+        let ticks: UInt16 = 2387  // ≈ 2 ms
+        LAPIC.startCalibrationCount()
+        for _ in 0..<4 {
+            var tsc: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+            var apic: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+            var ok = true
+            withUnsafeMutableBytes(of: &tsc) { tb in
+                withUnsafeMutableBytes(of: &apic) { ab in
+                    let t = tb.bindMemory(to: UInt64.self), a = ab.bindMemory(to: UInt64.self)
+                    for i in 0..<windows {
+                        guard let w = pitWindow(ticks: ticks) else { ok = false; return }
+                        t[i] = w.tsc
+                        a[i] = w.lapic
+                    }
+                }
+            }
+            guard ok else { break }
+            let hz = median5(tsc)
+            // Accept when at least 3 of 5 windows agree with the median to 0.5 %.
+            var agree = 0
+            withUnsafeBytes(of: tsc) { raw in
+                for v in raw.bindMemory(to: UInt64.self) where v > hz - hz / 200 && v < hz + hz / 200 {
+                    agree += 1
+                }
+            }
+            if agree >= 3 && sane(hz) != 0 {
+                lapicHz = median5(apic)
+                return hz
+            }
+        }
+        return 0
+    }
+
+    static func median5(_ v: (UInt64, UInt64, UInt64, UInt64, UInt64)) -> UInt64 {
+        var a = v
+        return withUnsafeMutableBytes(of: &a) { raw in
+            let b = raw.bindMemory(to: UInt64.self)
+            for i in 1..<5 {  // insertion sort
+                var j = i
+                while j > 0 && b[j - 1] > b[j] {
+                    b.swapAt(j - 1, j)
+                    j -= 1
+                }
+            }
+            return b[2]
+        }
+    }
+
+    /// Nanoseconds since boot; never goes back.
+    static func now() -> UInt64 {
+        let delta = virtio_rdtsc() &- tscAtBoot
+        let product = delta.multipliedFullWidth(by: mult)
+        let ns = (product.high << 32) | (product.low >> 32)
+        if ns > last { last = ns }
+        return last
+    }
+
+    /// The TSC value at which `now()` reaches `ns` (saturating).
+    static func tsc(at ns: UInt64) -> UInt64 {
+        let (total, overflow) = virtio_muldiv(ns, tscHz, 1_000_000_000).addingReportingOverflow(tscAtBoot)
+        return overflow ? UInt64.max : total
+    }
+}
+
+@_cdecl("swiftlet_platform_clock_monotonic")
+public func swiftlet_platform_clock_monotonic() -> UInt64 {
+    Clock.now()
+}

@@ -1,0 +1,90 @@
+/// Paging.swift — the final page tables, built from the linker script's symbols.
+///
+/// 4-level paging, identity map of the first 4 GiB (Intel SDM Vol. 3A §4.5):
+///  - the 2 MiB regions that hold the image, and page 0's region, are mapped
+///    with 4 KiB pages so permissions are exact: text R+X, the PVH note and
+///    rodata R+NX, data/bss RW+NX; page 0 and the boot stack's guard page are
+///    left not-present, so null dereferences and stack overflows fault;
+///  - every other 2 MiB region is one large page, RW+NX: write-back when the
+///    PVH memory map says it is all RAM, uncached (PCD|PWT, PAT entry 3 by
+///    default, SDM Vol. 3A §12.12.3) when it holds no RAM (MMIO such as the
+///    local APIC at 0xFEE00000), split into 4 KiB pages when it holds both.
+/// With CR0.WP (set in boot.S) even ring 0 cannot write a read-only page, and
+/// with EFER.NXE, bit 63 forbids instruction fetches (SDM Vol. 3A §4.6).
+
+import VirtioHW
+
+enum Paging {
+    static let present: UInt64 = 1 << 0
+    static let writable: UInt64 = 1 << 1
+    static let writeThrough: UInt64 = 1 << 3
+    static let cacheDisable: UInt64 = 1 << 4
+    static let largePage: UInt64 = 1 << 7
+    static let uncached = writeThrough | cacheDisable
+
+    static let pageSize: UInt64 = 4096
+    static let largePageSize: UInt64 = 2 << 20
+    /// Everything below this is identity-mapped; the heap stays below it.
+    static let mappedLimit: UInt64 = 4 << 30
+
+    /// Bit 63 when EFER.NXE is on (boot.S turns it on when CPUID reports NX), else 0.
+    static var noExecute: UInt64 = 0
+    static var poolUsed = 0
+
+    static func allocateTable() -> UnsafeMutablePointer<UInt64> {
+        guard poolUsed < Int(VIRTIO_PT_POOL_PAGES) else { Exit.abort("out of page-table pages") }
+        let table = UnsafeMutablePointer<UInt64>(bitPattern: virtio_pt_pool() + UInt(poolUsed) * 4096)!
+        poolUsed += 1
+        table.initialize(repeating: 0, count: 512)
+        return table
+    }
+
+    static func address(_ table: UnsafeMutablePointer<UInt64>) -> UInt64 {
+        UInt64(UInt(bitPattern: table))
+    }
+
+    /// Entry for the 4 KiB page at `page`, or 0 (not present).
+    static func pageEntry(_ page: UInt64) -> UInt64 {
+        let imageStart = UInt64(virtio_image_start()), imageEnd = UInt64(virtio_image_end())
+        let textStart = UInt64(virtio_text_start()), textEnd = UInt64(virtio_text_end())
+        let rodataStart = UInt64(virtio_rodata_start()), rodataEnd = UInt64(virtio_rodata_end())
+        let guardPage = UInt64(virtio_stack_guard())
+        if page == 0 || page == guardPage { return 0 }
+        if page >= textStart && page < textEnd { return page | present }
+        if (page >= imageStart && page < textStart) || (page >= rodataStart && page < rodataEnd) {
+            return page | present | noExecute
+        }
+        if page >= rodataEnd && page < imageEnd { return page | present | writable | noExecute }
+        let cache: UInt64 = StartInfo.isRAM(page, page + pageSize) ? 0 : uncached
+        return page | present | writable | noExecute | cache
+    }
+
+    static func setup() {
+        noExecute = virtio_rdmsr(0xC000_0080) & (1 << 11) != 0 ? 1 << 63 : 0
+        let imageLow = UInt64(virtio_image_start()) & ~(largePageSize - 1)
+        let imageHigh = (UInt64(virtio_image_end()) + largePageSize - 1) & ~(largePageSize - 1)
+
+        let pml4 = allocateTable()
+        let pdpt = allocateTable()
+        pml4[0] = address(pdpt) | present | writable
+        for gib in 0..<Int(mappedLimit >> 30) {
+            let pd = allocateTable()
+            pdpt[gib] = address(pd) | present | writable
+            for slot in 0..<512 {
+                let base = (UInt64(gib) << 30) + UInt64(slot) * largePageSize
+                let end = base + largePageSize
+                let allRAM = StartInfo.isRAM(base, end)
+                let split = base == 0 || (base < imageHigh && end > imageLow)
+                    || (!allRAM && StartInfo.touchesRAM(base, end))
+                if split {
+                    let pt = allocateTable()
+                    for i in 0..<512 { pt[i] = pageEntry(base + UInt64(i) * pageSize) }
+                    pd[slot] = address(pt) | present | writable
+                } else {
+                    pd[slot] = base | present | writable | largePage | noExecute | (allRAM ? 0 : uncached)
+                }
+            }
+        }
+        virtio_write_cr3(address(pml4))
+    }
+}

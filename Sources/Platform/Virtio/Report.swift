@@ -1,0 +1,57 @@
+/// Report.swift — allocation-free console formatting for boot and fault reports.
+///
+/// Trap and abort reports must work when the heap or the stack is broken, so
+/// they format straight to the UART: static strings, hex and decimal numbers.
+
+import VirtioHW
+
+enum Report {
+    static func put(_ s: StaticString) {
+        Serial.write(s.utf8Start, count: s.utf8CodeUnitCount)
+    }
+
+    static func put(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        Serial.write(bytes, count: count)
+    }
+
+    /// `0x` and exactly 16 lowercase hex digits.
+    static func hex16(_ v: UInt64) {
+        put("0x")
+        var shift = 60
+        while shift >= 0 {
+            Serial.write(digit(UInt8((v >> UInt64(shift)) & 0xF)))
+            shift -= 4
+        }
+    }
+
+    /// `0x` and the fewest lowercase hex digits (at least one).
+    static func hex(_ v: UInt64) {
+        put("0x")
+        var shift = 60
+        while shift > 0 && (v >> UInt64(shift)) == 0 { shift -= 4 }
+        while shift >= 0 {
+            Serial.write(digit(UInt8((v >> UInt64(shift)) & 0xF)))
+            shift -= 4
+        }
+    }
+
+    static func decimal(_ v: UInt64) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        var x = v
+        withUnsafeMutableBytes(of: &digits) { buf in
+            repeat {
+                buf[19 - n] = UInt8(48 + x % 10)
+                x /= 10
+                n += 1
+            } while x != 0
+            put(buf.baseAddress!.assumingMemoryBound(to: UInt8.self) + (20 - n), count: n)
+        }
+    }
+
+    private static func digit(_ d: UInt8) -> UInt8 {
+        d < 10 ? 48 + d : 87 + d
+    }
+}
