@@ -26,7 +26,9 @@ public enum Transcript {
     /// Splits console output into clean lines: `\r` and ANSI escape sequences
     /// (SeaBIOS clears the screen on `-M pc`) removed, trailing blanks trimmed.
     public static func lines(of console: String) -> [String] {
-        var result = console.split(separator: "\n", omittingEmptySubsequences: false).map { clean(String($0)) }
+        // Split on the byte: in a Swift String "\r\n" is one Character, not a "\n".
+        var result = console.utf8.split(separator: 10, omittingEmptySubsequences: false)
+            .map { clean(String(decoding: $0, as: UTF8.self)) }
         while let last = result.last, last.isEmpty { result.removeLast() }
         return result
     }
@@ -168,10 +170,10 @@ public enum Transcript {
         while i < n || j < m {
             if i < n, j < m, a[i] == b[j] {
                 i += 1; j += 1
-            } else if j < m, i == n || table[i][j + 1] >= table[i + 1][j] {
-                result.append("+ " + b[j]); j += 1
-            } else {
+            } else if i < n, j == m || table[i + 1][j] >= table[i][j + 1] {
                 result.append("- " + a[i]); i += 1
+            } else {
+                result.append("+ " + b[j]); j += 1
             }
         }
         if result.count > limit {

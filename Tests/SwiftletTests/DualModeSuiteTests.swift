@@ -1,0 +1,21 @@
+import XCTest
+@testable import SwiftletKit
+
+/// Runs the dual-mode suite in both modes, exactly as `swiftlet test --target both`.
+///
+/// Slow (it builds the suite and boots it under QEMU, TCG here): set
+/// SWIFTLET_SKIP_DUAL_MODE=1 to skip it while iterating on unit tests.
+final class DualModeSuiteTests: XCTestCase {
+    func testRuntimeSuitePassesInBothModesWithMatchingTranscripts() throws {
+        if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_DUAL_MODE"] == "1" {
+            throw XCTSkip("SWIFTLET_SKIP_DUAL_MODE=1")
+        }
+        let configuration = try SuiteRunner.Configuration.runtimeSuite(in: testProject, targets: [.posix, .virtio])
+        let log = Log(verbose: false, output: { line in print(line) })
+        let report = SuiteRunner(project: testProject, configuration: configuration, log: log).run()
+        let failures = report.lines.filter { $0.hasPrefix("FAIL") }
+        XCTAssertEqual(report.failed, 0, "failed:\n" + failures.joined(separator: "\n"))
+        XCTAssertGreaterThan(report.passed, 0)
+        XCTAssertTrue(report.lines.contains("ok [both] transcripts match"), "transcripts differ")
+    }
+}
