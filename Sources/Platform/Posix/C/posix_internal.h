@@ -64,8 +64,12 @@ int sandbox_add_module(sandbox_module_fn fn, void *arg, unsigned poll_fds);
 void sigsys_explain(int sig, siginfo_t *info, void *uctx);
 void fault_report(int sig, siginfo_t *info, void *uctx);
 void abort_report(int sig, siginfo_t *info, void *uctx);
-/** Stack bounds of the main thread, recorded by signals.c for the stack-overflow rule. */
+/* ---- main stack (main_stack.c) ------------------------------------------- */
+/** Highest address of the main thread's stack (page-rounded); args.c stores envp here first. */
 extern uintptr_t swiftlet_posix_stack_top;
+/** Lowest address the main stack may grow to (0: unknown), for faults.c's stack-overflow rule. */
 extern uintptr_t swiftlet_posix_stack_limit;
+/** Caps RLIMIT_STACK when unlimited and records the two bounds above. */
+void main_stack_bound(void);
 
 #endif

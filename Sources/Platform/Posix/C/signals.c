@@ -13,37 +13,16 @@
  *    in a shell) instead of looping — the filter "kills, not traps" then.
  * SIGPIPE is ignored so that a closed stdout makes console writes fail
  * (best effort, like a serial port nobody reads) instead of killing the app.
- *
- * It also records the main thread's stack extent for faults.c's
- * stack-overflow rule: the top from AT_EXECFN (the last string the kernel
- * copies to the top of the initial stack, see fs/binfmt_elf.c
- * create_elf_tables) and the lowest address it may grow to from RLIMIT_STACK.
+ * Before installing, it bounds the main stack (main_stack.c) so that a
+ * runaway recursion faults, and is reported, instead of eating memory.
  */
 #include "posix_internal.h" /* first: it defines _GNU_SOURCE */
 
 #include <signal.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-uintptr_t swiftlet_posix_stack_top;
-uintptr_t swiftlet_posix_stack_limit;
-
 enum { ALT_STACK_SIZE = 64 * 1024 };
-
-static void record_stack_extent(void)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t top = (uintptr_t)getauxval(AT_EXECFN);
-    if (top == 0)
-        top = swiftlet_posix_stack_top; /* envp, captured by args.c */
-    top = (top + page - 1) & ~(page - 1);
-    swiftlet_posix_stack_top = top;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < top)
-        swiftlet_posix_stack_limit = top - rl.rlim_cur;
-}
 
 const char *swiftlet_posix_install_handlers(void)
 {
@@ -58,7 +37,7 @@ const char *swiftlet_posix_install_handlers(void)
     if (sigaltstack(&ss, NULL) != 0)
         return "sigaltstack failed";
 
-    record_stack_extent();
+    main_stack_bound();
 
     static const struct {
         int sig;

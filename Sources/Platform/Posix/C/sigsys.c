@@ -75,7 +75,7 @@ static const char *advice_for(long nr, const greg_t *g)
     case SYS_mmap: case SYS_mprotect: case SYS_pkey_mprotect:
         /* the filter only refuses these with PROT_EXEC (arg 2, in rdx) */
         return (g[REG_RDX] & PROT_EXEC) ? ADVICE_EXEC : ADVICE_DEFAULT;
-    case SYS_rt_sigaction: case SYS_sigaltstack: case SYS_kill: case SYS_tkill:
+    case SYS_rt_sigaction: case SYS_rt_sigprocmask: case SYS_sigaltstack: case SYS_kill: case SYS_tkill:
     case SYS_tgkill: case SYS_rt_sigqueueinfo: case SYS_signalfd: case SYS_signalfd4:
         return ADVICE_SIGNALS;
     case SYS_write: case SYS_writev:
