@@ -112,7 +112,7 @@ enum Clock {
 
     static func fromPIT() -> UInt64 {
         let windows = 5
-        let ticks: UInt16 = 2387  // ≈ 2 ms
+        let ticks: UInt16 = 1193  // ≈ 1 ms
         LAPIC.startCalibrationCount()
         for _ in 0..<4 {
             var tsc: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)

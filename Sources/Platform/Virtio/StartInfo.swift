@@ -40,10 +40,25 @@ enum StartInfo {
         let version = info.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
 
         let cmdlinePaddr = info.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        // Normalised to the ABI's form: words separated by single spaces, no
+        // leading or trailing blanks (tabs and newlines count as blanks).
         var n = 0
-        if cmdlinePaddr != 0, let src = UnsafePointer<CChar>(bitPattern: UInt(cmdlinePaddr)) {
-            while n < Int(VIRTIO_CMDLINE_MAX) - 1 && src[n] != 0 {
-                cmdline[n] = src[n]
+        if cmdlinePaddr != 0, let src = UnsafePointer<UInt8>(bitPattern: UInt(cmdlinePaddr)) {
+            var i = 0
+            var pendingSpace = false
+            while src[i] != 0 && n < Int(VIRTIO_CMDLINE_MAX) - 2 {
+                let c = src[i]
+                i += 1
+                if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
+                    pendingSpace = n > 0
+                    continue
+                }
+                if pendingSpace {
+                    cmdline[n] = 0x20
+                    n += 1
+                    pendingSpace = false
+                }
+                cmdline[n] = CChar(bitPattern: c)
                 n += 1
             }
         }
