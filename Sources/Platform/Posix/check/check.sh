@@ -26,6 +26,9 @@ clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/probe.c" -o "$OUT/probe.o"
 objs=""
 for c in "$POSIX"/C/*.c; do objs="$objs $OUT/$(basename "$c" .c).o"; done
 clang -fuse-ld=lld -Wl,--gc-sections -o "$OUT/probe.elf" "$OUT/probe.o" "$OUT/Platform.o" $objs -lseccomp
+clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/reenter.c" -o "$OUT/reenter.o"
+clang -fuse-ld=lld -Wl,--gc-sections -o "$OUT/reenter.elf" "$OUT/reenter.o" "$OUT/Platform.o" \
+  $(for o in $objs; do case $o in */sigsys.o|*/syscall_names.o) ;; *) echo "$o" ;; esac; done) -lseccomp
 set +e
 
 H='0x[0-9a-f]{16}'
@@ -104,6 +107,15 @@ if printf '%s\n' "$line" | grep -Eq "^$F stack overflow"; then
     passed=$((passed + 1)); echo "ok stack-overflow-unlimited-rlimit"
 else
     failed=$((failed + 1)); echo "FAIL stack-overflow-unlimited-rlimit: $line"
+fi
+
+# A forbidden call inside the SIGSYS handler is killed by the kernel (SIGSYS, 159), not re-trapped.
+out=$(sh -c '"$0"; exit $?' "$OUT/reenter.elf" 2>/dev/null)
+got=$?
+if [ "$got" = 159 ] && [ -z "$out" ]; then
+    passed=$((passed + 1)); echo "ok sigsys-handler-reentry-is-killed"
+else
+    failed=$((failed + 1)); echo "FAIL sigsys-handler-reentry-is-killed: status $got, output: $out"
 fi
 
 echo "$passed passed, $failed failed"
