@@ -9,9 +9,15 @@ public struct HostSetup {
     public static let packages = ["make", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping"]
 
     public var log: Log
+    /// The packages to check (``packages`` unless a test says otherwise).
+    public var required: [String]
+    /// Whether we may run apt-get ourselves.
+    public var isRoot: Bool
 
-    public init(log: Log) {
+    public init(log: Log, required: [String] = HostSetup.packages, isRoot: Bool = geteuid() == 0) {
         self.log = log
+        self.required = required
+        self.isRoot = isRoot
     }
 
     /// True when `dpkg -s package` reports it installed.
@@ -32,13 +38,13 @@ public struct HostSetup {
                                 remedy: "install by hand: \(HostSetup.packages.joined(separator: " ")) (or their equivalents)")
         }
         log.progress("checking packages...")
-        let missing = try HostSetup.packages.filter { try !isInstalled($0) }
+        let missing = try required.filter { try !isInstalled($0) }
         guard !missing.isEmpty else {
-            log.progress("all packages present (\(HostSetup.packages.joined(separator: ", ")))")
+            log.progress("all packages present (\(required.joined(separator: ", ")))")
             return
         }
         let install = ["apt-get", "install", "-y", "--no-install-recommends"] + missing
-        guard geteuid() == 0 else {
+        guard isRoot else {
             throw SwiftletError("missing packages: \(missing.joined(separator: " "))",
                                 remedy: "run: sudo apt-get update && sudo \(install.joined(separator: " "))")
         }

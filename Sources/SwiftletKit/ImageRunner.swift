@@ -144,7 +144,7 @@ public struct ImageRunner {
             throw SwiftletError("qemu-system-x86_64 not found", remedy: "run ./swiftlet setup", status: 127)
         }
         let accelerator = try Accelerator.resolve(request.accel, host: host)
-        var template = Array((NSTemporaryDirectory() + "/swiftlet-exit-XXXXXX").utf8CString)
+        var template = Array(((NSTemporaryDirectory() as NSString).appendingPathComponent("swiftlet-exit-XXXXXX")).utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else {
             throw SwiftletError("cannot create a temporary file: \(String(cString: strerror(errno)))",

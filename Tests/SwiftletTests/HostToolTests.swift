@@ -65,3 +65,21 @@ final class SubprocessTests: XCTestCase {
         }
     }
 }
+
+final class HostSetupTests: XCTestCase {
+    func testWithoutRootTheExactCommandIsPrinted() throws {
+        try XCTSkipIf(Subprocess.which("dpkg-query") == nil, "not a Debian host")
+        let setup = HostSetup(log: Log(), required: ["make", "swiftlet-no-such-package"], isRoot: false)
+        XCTAssertThrowsError(try setup.installMissingPackages()) { error in
+            XCTAssertEqual("\(error)", "swiftlet: error: missing packages: swiftlet-no-such-package; run: "
+                + "sudo apt-get update && sudo apt-get install -y --no-install-recommends swiftlet-no-such-package")
+        }
+    }
+
+    func testInstalledPackagesAreRecognised() throws {
+        try XCTSkipIf(Subprocess.which("dpkg-query") == nil, "not a Debian host")
+        let setup = HostSetup(log: Log(), isRoot: false)
+        XCTAssertTrue(try setup.isInstalled("dpkg"))
+        XCTAssertFalse(try setup.isInstalled("swiftlet-no-such-package"))
+    }
+}
