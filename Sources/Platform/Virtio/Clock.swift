@@ -6,7 +6,10 @@
 ///     when 0x15 leaves ECX zero, as Linux's native_calibrate_tsc does;
 ///  2. the hypervisor timing leaf 0x40000010 (EAX = TSC kHz; VMware's
 ///     convention, also offered by QEMU/KVM with vmware-cpuid-freq);
-///  3. the PIT (Intel 8254, 1.193182 MHz), channel 0 read back with latch
+///  3. kvmclock, when CPUID 0x40000000 says "KVMKVMKVM" and 0x40000001 offers
+///     KVM_FEATURE_CLOCKSOURCE2 (bit 3): the pvclock scale factor gives the TSC
+///     rate (Linux Documentation/virt/kvm/x86/msr.rst; pvclock_tsc_khz);
+///  4. the PIT (Intel 8254, 1.193182 MHz), channel 0 read back with latch
 ///     commands: several ~2 ms windows, median, retried until they agree. Under
 ///     TCG on a busy host a single window can be stretched (TOOLCHAIN.md: a
 ///     Linux guest hung calibrating on microvm), so we never trust one, and
@@ -36,12 +39,13 @@ enum Clock {
         tscAtBoot = virtio_rdtsc()
         var hz = fromCPUID()
         if hz == 0 { hz = fromHypervisorLeaf() }
+        if hz == 0 { hz = fromKVMClock() }
         if hz == 0 || (!LAPIC.tscDeadline && LAPIC.available) {
             // PIT also measures the LAPIC timer, needed unless TSC-deadline mode exists.
             let pit = fromPIT()
             if hz == 0 { hz = pit }
         }
-        guard hz != 0 else { Exit.abort("cannot calibrate the TSC (no CPUID 0x15/0x40000010 frequency, no usable PIT)") }
+        guard hz != 0 else { Exit.abort("cannot calibrate the TSC (no CPUID 0x15/0x40000010 frequency, no kvmclock, no usable PIT)") }
         tscHz = hz
         mult = (1_000_000_000 << 32) / hz
     }
@@ -65,6 +69,40 @@ enum Clock {
         guard virtio_cpuid(1, 0).ecx & (1 << 31) != 0 else { return 0 }  // CPUID.1:ECX.hypervisor
         guard virtio_cpuid(0x4000_0000, 0).eax >= 0x4000_0010 else { return 0 }
         return sane(UInt64(virtio_cpuid(0x4000_0010, 0).eax) * 1000)
+    }
+
+    static func fromKVMClock() -> UInt64 {
+        guard virtio_cpuid(1, 0).ecx & (1 << 31) != 0 else { return 0 }
+        let signature = virtio_cpuid(0x4000_0000, 0)
+        // "KVMKVMKVM\0\0\0" in EBX, ECX, EDX.
+        guard signature.ebx == 0x4B4D_564B, signature.ecx == 0x564B_4D56, signature.edx == 0x4D,
+            signature.eax >= 0x4000_0001
+        else { return 0 }
+        guard virtio_cpuid(0x4000_0001, 0).eax & (1 << 3) != 0 else { return 0 }  // KVM_FEATURE_CLOCKSOURCE2
+        let msrSystemTimeNew: UInt32 = 0x4B56_4D01
+        let area = virtio_pvclock_area()!
+        virtio_wrmsr(msrSystemTimeNew, UInt64(UInt(bitPattern: area)) | 1)  // bit 0: enable
+        var mul: UInt32 = 0
+        var shift: Int8 = 0
+        for _ in 0..<1000 {
+            let version = area.pointee.version
+            virtio_compiler_barrier()
+            mul = area.pointee.tsc_to_system_mul
+            shift = area.pointee.tsc_shift
+            virtio_compiler_barrier()
+            if version & 1 == 0 && version != 0 && area.pointee.version == version { break }
+            mul = 0
+            virtio_pause()
+        }
+        virtio_wrmsr(msrSystemTimeNew, 0)  // stop the host writing into our .bss
+        guard mul != 0 else { return 0 }
+        var hz = (1_000_000_000 << 32) / UInt64(mul)
+        if shift < 0 {
+            hz <<= UInt64(-Int(shift))
+        } else {
+            hz >>= UInt64(shift)
+        }
+        return sane(hz)
     }
 
     /// Latches and reads PIT channel 0's count (8254 data sheet: counter latch command).

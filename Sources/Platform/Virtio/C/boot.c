@@ -35,6 +35,9 @@ static char cmdline[VIRTIO_CMDLINE_MAX];
 static struct virtio_memmap_entry memmap[VIRTIO_MEMMAP_MAX];
 extern char virtio_pt_pool_pages[];
 
+static struct virtio_pvclock pvclock __attribute__((aligned(64)));
+volatile struct virtio_pvclock *virtio_pvclock_area(void) { return &pvclock; }
+
 char *virtio_cmdline_buffer(void) { return cmdline; }
 struct virtio_memmap_entry *virtio_memmap_buffer(void) { return memmap; }
 uintptr_t virtio_pt_pool(void) { return (uintptr_t)virtio_pt_pool_pages; }

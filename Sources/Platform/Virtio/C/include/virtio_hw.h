@@ -114,6 +114,20 @@ struct virtio_trap_frame {
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU (SDM Vol. 3A §6.14.1) */
 };
 
+/** KVM's pvclock time info (Linux Documentation/virt/kvm/x86/msr.rst, MSR_KVM_SYSTEM_TIME_NEW). */
+struct virtio_pvclock {
+    uint32_t version;
+    uint32_t pad0;
+    uint64_t tsc_timestamp;
+    uint64_t system_time;
+    uint32_t tsc_to_system_mul;
+    int8_t tsc_shift;
+    uint8_t flags;
+    uint8_t pad[2];
+};
+/** A 64-byte-aligned pvclock area in .bss (boot.c). */
+volatile struct virtio_pvclock *virtio_pvclock_area(void);
+
 /** Static storage for boot data copied out of the PVH start info (boot.c). */
 #define VIRTIO_CMDLINE_MAX 4096
 #define VIRTIO_MEMMAP_MAX 128
