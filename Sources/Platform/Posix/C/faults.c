@@ -11,9 +11,9 @@
  *   swiftlet: cpu trap: <name> (rip 0x<rip>, vector <n>)
  *   swiftlet: abort: abort() called
  *
- * Memory faults (SIGSEGV, SIGBUS) exit SWIFTLET_EXIT_MEMORY_FAULT (254); other
- * CPU traps (SIGILL: ud2, which is every Swift trap; SIGFPE; SIGTRAP) exit
- * SWIFTLET_EXIT_CPU_TRAP (252); glibc's abort() (SIGABRT) exits
+ * Memory faults (#PF, #GP, #SS: SIGSEGV, SIGBUS) exit SWIFTLET_EXIT_MEMORY_FAULT
+ * (254); other CPU traps (SIGILL: ud2, which is every Swift trap; SIGFPE;
+ * SIGTRAP; SIGBUS from #AC) exit SWIFTLET_EXIT_CPU_TRAP (252); glibc's abort() (SIGABRT) exits
  * SWIFTLET_EXIT_ABORT (255).
  *
  * Page-fault error code (Intel SDM vol. 3A §4.7): bit 0 P (protection
@@ -54,7 +54,10 @@ static int is_stack_overflow(uint64_t addr, uint64_t rsp)
     return limit != 0 && addr < limit + NEAR_STACK && addr + GUARD_GAP >= limit;
 }
 
-/** x86 exception names by vector (Intel SDM vol. 3A table 6-1), for the ones a process can see. */
+/**
+ * x86 exception names by vector (Intel SDM vol. 3A table 6-1), for the ones a
+ * process can see; spelled exactly as Platform/Virtio/Traps.swift spells them.
+ */
 static const char *vector_name(uint64_t vector)
 {
     switch (vector) {
@@ -65,11 +68,11 @@ static const char *vector_name(uint64_t vector)
     case 5: return "bound range exceeded";
     case 6: return "invalid opcode";
     case 7: return "device not available";
-    case 12: return "stack segment fault";
+    case 12: return "stack fault";
     case 13: return "general protection fault";
     case 16: return "x87 floating-point error";
     case 17: return "alignment check";
-    case 19: return "SIMD floating-point exception";
+    case 19: return "simd floating-point exception";
     default: return NULL;
     }
 }
@@ -81,6 +84,8 @@ static void memory_fault(siginfo_t *info, const greg_t *g)
     uint64_t addr = (uint64_t)(uintptr_t)info->si_addr;
     struct report_line l = {.len = 0};
     report_str(&l, "swiftlet: memory fault: ");
+    if (vector != 12 && vector != 13)
+        vector = 14;
     if (vector == 14) {
         err &= ~(uint64_t)PF_USER;
         if (is_stack_overflow(addr, (uint64_t)g[REG_RSP]))
@@ -90,9 +95,8 @@ static void memory_fault(siginfo_t *info, const greg_t *g)
             report_str(&l, (err & PF_PROTECTION) ? " of protected page" : " of unmapped page");
         }
     } else {
-        /* #GP (non-canonical address), #SS, #AC: the CPU reports no address. */
-        const char *name = vector_name(vector);
-        report_str(&l, name ? name : "unknown exception");
+        /* #GP (e.g. a non-canonical address) or #SS: the CPU reports no address. */
+        report_str(&l, vector_name(vector));
         addr = 0;
     }
     report_str(&l, " at ");
@@ -113,7 +117,7 @@ static void cpu_trap(int sig, const greg_t *g)
     uint64_t vector = (uint64_t)g[REG_TRAPNO];
     const char *name = vector_name(vector);
     if (name == NULL) { /* not raised by the CPU (e.g. a signal sent by hand): name it by signal */
-        vector = sig == SIGILL ? 6 : sig == SIGFPE ? 0 : 3;
+        vector = sig == SIGILL ? 6 : sig == SIGFPE ? 0 : sig == SIGBUS ? 17 : 3;
         name = vector_name(vector);
     }
     struct report_line l = {.len = 0};
@@ -128,10 +132,18 @@ static void cpu_trap(int sig, const greg_t *g)
     report_exit(SWIFTLET_EXIT_CPU_TRAP);
 }
 
+/*
+ * Classified by vector, as the unikernel does: #SS (12), #GP (13) and #PF (14)
+ * are memory faults, anything else a CPU trap. So SIGBUS from #AC (17) is a
+ * CPU trap, as in prod. A SIGSEGV/SIGBUS that no exception raised (trapno
+ * outside the table) still counts as a memory fault.
+ */
 void fault_report(int sig, siginfo_t *info, void *uctx)
 {
     const greg_t *g = ((const ucontext_t *)uctx)->uc_mcontext.gregs;
-    if (sig == SIGSEGV || sig == SIGBUS)
+    uint64_t vector = (uint64_t)g[REG_TRAPNO];
+    int memory = vector == 12 || vector == 13 || vector == 14;
+    if (memory || ((sig == SIGSEGV || sig == SIGBUS) && vector_name(vector) == NULL))
         memory_fault(info, g);
     else
         cpu_trap(sig, g);
