@@ -83,7 +83,9 @@ public struct SuiteRunner {
                     record(&report, ok: true, "[both] transcripts match")
                 } else {
                     record(&report, ok: false, "[both] transcripts differ (- \(a.rawValue), + \(b.rawValue)):")
-                    for line in difference { emit(&report, "    " + line) }
+                    for line in difference {
+                        emit(&report, "    " + (line.count > 160 ? String(line.prefix(157)) + "..." : line))
+                    }
                 }
             } else {
                 record(&report, ok: false, "[both] transcripts: a mode produced no transcript to compare")

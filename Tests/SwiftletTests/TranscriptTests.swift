@@ -44,6 +44,9 @@ final class TranscriptTests: XCTestCase {
         XCTAssertEqual(Transcript.normalise("swiftlet: memory fault: read of unmapped page at 0x0 (rip 0x4011)"),
                        "swiftlet: memory fault: read of unmapped page")
         XCTAssertEqual(Transcript.normalise("sha1 a0x12"), "sha1 a0x12")
+        XCTAssertEqual(Transcript.normalise("ok sleep.within-200ms [3 ms]"), "ok sleep.within-200ms")
+        XCTAssertEqual(Transcript.normalise("FAIL sleep.within-200ms: took 250 ms"), "FAIL sleep.within-200ms: took <time>")
+        XCTAssertEqual(Transcript.normalise("fault-test trap.x-1 expects 252"), "fault-test trap.x-1 expects 252")
     }
 
     func testSuiteSectionSkipsBootChatter() {
