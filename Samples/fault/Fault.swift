@@ -9,7 +9,7 @@ struct Fault: Application {
         var address = 0x8
         if let text = arguments["address"] {
             let digits = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
-            guard let parsed = Int(digits, radix: 16) else {
+            guard let parsed = UInt(digits, radix: 16).map({ Int(bitPattern: $0) }) else {
                 print("fault: address '\(text)' is not a hexadecimal number")
                 return 2
             }
