@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Builds images with `make -f mk/image.mk` (the one build recipe; see its header).
 public struct Builder {
@@ -30,6 +33,11 @@ public struct Builder {
             throw SwiftletError("make not found", remedy: "run ./swiftlet setup", status: 127)
         }
         if !quiet { log.progress("building \(app.name) for \(target.rawValue)...") }
+        // Several builds may share OUT (a `swift test` and a `./swiftlet run`): one at a time per target.
+        let lock = try BuildLock(path: "\(project.buildDirectory)/\(target.rawValue).lock") {
+            log.progress("waiting for another build for \(target.rawValue) to finish...")
+        }
+        defer { lock.release() }
         let command = makeCommand(app, target: target)
         log.command(command)
         var make = Subprocess(command)
@@ -66,5 +74,30 @@ public struct Builder {
                                 remedy: "check mk/image.mk's print-image goal")
         }
         return image
+    }
+}
+
+/// An exclusive `flock` on a file under the build folder, held for the length of a build.
+struct BuildLock {
+    let fd: Int32
+
+    /// Takes the lock, calling `waiting` once if someone else holds it.
+    init(path: String, waiting: () -> Void) throws {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SwiftletError("cannot open \(path): \(String(cString: strerror(errno)))",
+                                remedy: "check that the build folder is writable")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            waiting()
+            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
     }
 }
