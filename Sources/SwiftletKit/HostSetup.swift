@@ -5,8 +5,8 @@ import Glibc
 
 /// `swiftlet setup`: the Debian packages Swiftlet needs on the host.
 public struct HostSetup {
-    /// Build, run and test dependencies (Swift itself is assumed: it runs this).
-    public static let packages = ["make", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping"]
+    /// Build, run and test dependencies (Swift itself is assumed: it runs this; binutils gives `strip`).
+    public static let packages = ["make", "binutils", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping"]
 
     public var log: Log
     /// The packages to check (``packages`` unless a test says otherwise).

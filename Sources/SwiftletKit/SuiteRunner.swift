@@ -112,7 +112,11 @@ public struct SuiteRunner {
         }
 
         // 1. Everything but the fault tests, in one run.
-        log.progress("running \(configuration.app.name) tests on \(target.rawValue)...")
+        var place = target.rawValue
+        if target == .virtio, let accelerator = try? Accelerator.resolve(configuration.accel, host: runner.host) {
+            place += " (\(configuration.machine.rawValue), \(accelerator.rawValue))"
+        }
+        log.progress("running \(configuration.app.name) tests on \(place)...")
         let all = runImage(image, target, ["swiftlet.test=all"] + configuration.extraArguments)
         let lines = Transcript.lines(of: all.console)
         showConsole(lines)
