@@ -43,26 +43,33 @@ enum Paging {
         UInt64(UInt(bitPattern: table))
     }
 
-    /// Entry for the 4 KiB page at `page`, or 0 (not present).
-    static func pageEntry(_ page: UInt64) -> UInt64 {
+    /// The image's section boundaries (link.ld), read once.
+    struct Layout {
         let imageStart = UInt64(virtio_image_start()), imageEnd = UInt64(virtio_image_end())
         let textStart = UInt64(virtio_text_start()), textEnd = UInt64(virtio_text_end())
         let rodataStart = UInt64(virtio_rodata_start()), rodataEnd = UInt64(virtio_rodata_end())
         let guardPage = UInt64(virtio_stack_guard())
-        if page == 0 || page == guardPage { return 0 }
-        if page >= textStart && page < textEnd { return page | present }
-        if (page >= imageStart && page < textStart) || (page >= rodataStart && page < rodataEnd) {
-            return page | present | noExecute
+    }
+
+    /// Entry for the 4 KiB page at `page`, or 0 (not present).
+    static func pageEntry(_ page: UInt64, _ l: Layout) -> UInt64 {
+        if page == 0 || page == l.guardPage { return 0 }
+        if page >= l.imageStart && page < l.imageEnd {
+            if page >= l.textStart && page < l.textEnd { return page | present }
+            if page < l.textStart || (page >= l.rodataStart && page < l.rodataEnd) {
+                return page | present | noExecute
+            }
+            return page | present | writable | noExecute  // data, bss
         }
-        if page >= rodataEnd && page < imageEnd { return page | present | writable | noExecute }
         let cache: UInt64 = StartInfo.isRAM(page, page + pageSize) ? 0 : uncached
         return page | present | writable | noExecute | cache
     }
 
     static func setup() {
         noExecute = virtio_rdmsr(0xC000_0080) & (1 << 11) != 0 ? 1 << 63 : 0
-        let imageLow = UInt64(virtio_image_start()) & ~(largePageSize - 1)
-        let imageHigh = (UInt64(virtio_image_end()) + largePageSize - 1) & ~(largePageSize - 1)
+        let layout = Layout()
+        let imageLow = layout.imageStart & ~(largePageSize - 1)
+        let imageHigh = (layout.imageEnd + largePageSize - 1) & ~(largePageSize - 1)
 
         let pml4 = allocateTable()
         let pdpt = allocateTable()
@@ -78,7 +85,7 @@ enum Paging {
                     || (!allRAM && StartInfo.touchesRAM(base, end))
                 if split {
                     let pt = allocateTable()
-                    for i in 0..<512 { pt[i] = pageEntry(base + UInt64(i) * pageSize) }
+                    for i in 0..<512 { pt[i] = pageEntry(base + UInt64(i) * pageSize, layout) }
                     pd[slot] = address(pt) | present | writable
                 } else {
                     pd[slot] = base | present | writable | largePage | noExecute | (allRAM ? 0 : uncached)
