@@ -19,28 +19,9 @@ func main() -> Never {
         if code == .success {
             Swiftlet.exit(withError: error)  // --help, --version: ArgumentParser prints them
         }
-        Log.standardError(oneLine(Swiftlet.message(for: error)))
+        Log.standardError(SwiftletError.oneLine(parserMessage: Swiftlet.message(for: error)))
         exit(code.rawValue == 0 ? 1 : code.rawValue)
     }
-}
-
-/// ArgumentParser's message ("Error: The value 'x' is invalid for '--target <target>'. Please
-/// provide one of ...") as `swiftlet: error: the value 'x' is invalid ...; please provide one of ...`.
-func oneLine(_ message: String) -> String {
-    var text = message.split(separator: "\n").first.map(String.init) ?? "invalid command line"
-    if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
-    text = text.trimmingCharacters(in: .whitespaces)
-    if text.hasSuffix(".") { text.removeLast() }
-    if let range = text.range(of: ". ") {
-        text.replaceSubrange(range, with: "; ")
-        if let next = text.range(of: "; ")?.upperBound, next < text.endIndex {
-            text.replaceSubrange(next...next, with: text[next...next].lowercased())
-        }
-    } else {
-        text += "; see 'swiftlet help'"
-    }
-    if let first = text.first { text.replaceSubrange(...text.startIndex, with: first.lowercased()) }
-    return "swiftlet: error: " + text
 }
 
 main()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error the `swiftlet` command reports as one line and a non-zero exit.
 ///
 /// Printed as `swiftlet: error: <problem>; <remedy>`: what is wrong, then what
@@ -19,5 +21,27 @@ public struct SwiftletError: Error, CustomStringConvertible, Equatable {
     /// The one-line report, `swiftlet: error: <problem>; <remedy>`.
     public var description: String {
         remedy.isEmpty ? "swiftlet: error: \(problem)" : "swiftlet: error: \(problem); \(remedy)"
+    }
+}
+
+extension SwiftletError {
+    /// ArgumentParser's message (`Error: The value 'x' is invalid for '--target <target>'. Please
+    /// provide one of ...`, then usage lines) as one line in our form:
+    /// `swiftlet: error: the value 'x' is invalid ...; please provide one of ...`.
+    public static func oneLine(parserMessage message: String) -> String {
+        var text = message.split(separator: "\n").first.map(String.init) ?? "invalid command line"
+        if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+        text = text.trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix(".") { text.removeLast() }
+        if let range = text.range(of: ". ") {
+            text.replaceSubrange(range, with: "; ")
+            if let next = text.range(of: "; ")?.upperBound, next < text.endIndex {
+                text.replaceSubrange(next...next, with: text[next...next].lowercased())
+            }
+        } else {
+            text += "; see 'swiftlet help'"
+        }
+        if let first = text.first { text.replaceSubrange(...text.startIndex, with: first.lowercased()) }
+        return "swiftlet: error: " + text
     }
 }
