@@ -49,9 +49,18 @@ enum LAPIC {
         guard available else { return }
         x2apic = features.ecx & (1 << 21) != 0
         tscDeadline = features.ecx & (1 << 24) != 0
-        var apicBase = virtio_rdmsr(msrAPICBase) | (1 << 11)  // global enable
-        if x2apic { apicBase |= 1 << 10 }
-        virtio_wrmsr(msrAPICBase, apicBase)
+        // Disabled → xAPIC → x2APIC, one step per write: disabled → x2APIC directly
+        // is an invalid transition (#GP; SDM Vol. 3A §11.12.5, Figure 11-27).
+        var apicBase = virtio_rdmsr(msrAPICBase)
+        if apicBase & (1 << 10) != 0 { x2apic = true }  // the loader left it in x2APIC mode
+        if apicBase & (1 << 11) == 0 {
+            apicBase |= 1 << 11  // global enable
+            virtio_wrmsr(msrAPICBase, apicBase)
+        }
+        if x2apic && apicBase & (1 << 10) == 0 {
+            apicBase |= 1 << 10
+            virtio_wrmsr(msrAPICBase, apicBase)
+        }
         base = UInt(apicBase & 0xF_FFFF_F000)
         if !x2apic && UInt64(base) >= Paging.mappedLimit { Exit.abort("local APIC above 4 GiB") }
         virtio_lapic_eoi = x2apic ? 1 : base + UInt(regEOI)

@@ -41,6 +41,9 @@ int memcmp(const void *a, const void *b, size_t n) {
     return 0;
 }
 
+/* LLVM turns equality-only memcmp calls into bcmp. */
+int bcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
+
 void *memchr(const void *s, int c, size_t n) {
     const unsigned char *p = s;
     for (size_t i = 0; i < n; i++)

@@ -4,7 +4,9 @@
 # linker script (link.ld), the embedded linux-gnu Swift archives, and
 # libstdc++'s red-black tree helpers (tree.o, extracted at build time from
 # gcc's libstdc++.a: libswift_Concurrency.a needs _Rb_tree_* and tree.o has no
-# further undefined symbols). --gc-sections is required (TOOLCHAIN.md).
+# further undefined symbols), then compiler-rt's builtins for what LLVM may
+# call behind Swift's back (128-bit division). --gc-sections is required
+# (TOOLCHAIN.md). -z norelro: no RELRO segment in a kernel.
 
 VIRTIO_DIR := $(ROOT)/Sources/Platform/Virtio/C
 LD_LLD ?= $(TOOLCHAIN)/bin/ld.lld
@@ -13,6 +15,8 @@ ifeq ($(wildcard $(LIBSTDCXX)),)
 LIBSTDCXX := $(firstword $(wildcard /usr/lib/gcc/x86_64-linux-gnu/*/libstdc++.a))
 endif
 VIRTIO_TREE_O := $(PF)/tree.o
+# compiler-rt builtins (__udivti3 and friends, for 128-bit arithmetic), freestanding-safe.
+VIRTIO_BUILTINS := $(shell $(CLANG) --rtlib=compiler-rt -print-libgcc-file-name)
 
 $(VIRTIO_TREE_O): | $(PF)
 	cd $(PF) && ar x $(LIBSTDCXX) tree.o
@@ -20,6 +24,6 @@ $(VIRTIO_TREE_O): | $(PF)
 $(IMAGE): $(OBJS) $(VIRTIO_TREE_O) $(VIRTIO_DIR)/link.ld | $(AB)
 	$(LD_LLD) -static -nostdlib --gc-sections -z norelro -z noexecstack -z max-page-size=4096 \
 	  -T $(VIRTIO_DIR)/link.ld -o $@ $(OBJS) $(VIRTIO_TREE_O) \
-	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a
+	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a $(VIRTIO_BUILTINS)
 	strip -o $(AB)/$(APPNAME).stripped $@
 	@size=$$(stat -c %s $(AB)/$(APPNAME).stripped); echo "virtio image: $@ (stripped $$size bytes)"
