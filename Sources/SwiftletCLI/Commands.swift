@@ -154,6 +154,9 @@ struct Test: StatusCommand {
     @Option(name: .long, help: "QEMU accelerator for virtio.")
     var accel: AccelChoice = .auto
 
+    @Option(name: .long, help: "Seconds before one run is killed and counted as a FAIL (default: 60 posix, 120 virtio).")
+    var timeout: Double?
+
     @OptionGroup var options: VerboseOption
 
     func execute() throws -> Int32 {
@@ -167,6 +170,11 @@ struct Test: StatusCommand {
         }
         suite.machine = machine
         suite.accel = accel
+        if let timeout {
+            guard timeout > 0 else { throw SwiftletError("--timeout must be more than 0 seconds", status: 64) }
+            suite.posixTimeout = timeout
+            suite.virtioTimeout = timeout
+        }
         if target.targets.contains(.virtio) {
             guard Subprocess.which("qemu-system-x86_64") != nil else {
                 throw SwiftletError("qemu-system-x86_64 not found", remedy: "run ./swiftlet setup", status: 127)
@@ -174,6 +182,7 @@ struct Test: StatusCommand {
             _ = try Accelerator.resolve(accel, host: .probe())
         }
         let report = SuiteRunner(project: project, configuration: suite, log: log).run()
+        if let signal = report.interruption { return 128 + signal }
         return report.failed == 0 ? 0 : 1
     }
 }

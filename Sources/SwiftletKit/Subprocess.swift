@@ -203,6 +203,7 @@ public struct Subprocess {
                 } else if forwardSignals && entry.fd == SignalForwarder.readFD {
                     for signal in SignalForwarder.pending() {
                         interruptedBy = signal
+                        SignalForwarder.lastSignal = signal
                         kill(pid, signal)
                     }
                 }
@@ -242,6 +243,12 @@ public struct Subprocess {
         return true
     }
 
+    /// The last SIGINT/SIGTERM/SIGHUP forwarded to a child since ``resetInterruption()``.
+    public static var interruption: Int32? { SignalForwarder.lastSignal }
+
+    /// Forgets any earlier interruption.
+    public static func resetInterruption() { SignalForwarder.lastSignal = nil }
+
     /// Decodes a `waitpid` status word.
     public static func decode(_ status: Int32) -> Termination {
         let signal = status & 0x7f
@@ -256,6 +263,8 @@ enum SignalForwarder {
     nonisolated(unsafe) static var writeFD: Int32 = -1
     nonisolated(unsafe) static var saved: [Int32: sigaction] = [:]
     static let signals = [SIGINT, SIGTERM, SIGHUP]
+    /// The last signal forwarded to any child: lets a caller running many children stop early.
+    nonisolated(unsafe) static var lastSignal: Int32?
 
     static func install() {
         if readFD < 0 {

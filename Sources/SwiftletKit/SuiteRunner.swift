@@ -55,6 +55,8 @@ public struct SuiteRunner {
         public var lines: [String] = []
         /// Normalised transcript per target (what the comparison used).
         public var transcripts: [Target: [String]] = [:]
+        /// The signal that stopped the run early (SIGINT from Ctrl-C, SIGTERM), if any.
+        public var interruption: Int32?
     }
 
     public var project: Project
@@ -72,8 +74,14 @@ public struct SuiteRunner {
     /// Runs everything and prints the report; never throws (problems are FAILs).
     public func run() -> Report {
         var report = Report()
+        Subprocess.resetInterruption()
         for target in configuration.targets {
             runMode(target, into: &report)
+            if let signal = Subprocess.interruption {
+                report.interruption = signal
+                log.progress("interrupted by signal \(signal) after \(report.passed) passed, \(report.failed) failed; stopping")
+                return report
+            }
         }
         if configuration.targets.count == 2 {
             let (a, b) = (configuration.targets[0], configuration.targets[1])
@@ -104,6 +112,7 @@ public struct SuiteRunner {
         do {
             image = try Builder(project: project, log: log).build(configuration.app, target: target, quiet: true)
         } catch let error as SwiftletError {
+            if Subprocess.interruption != nil { return }
             record(&report, ok: false, "\(mode) build: \(error.problem)")
             return
         } catch {
@@ -118,6 +127,7 @@ public struct SuiteRunner {
         }
         log.progress("running \(configuration.app.name) tests on \(place)...")
         let all = runImage(image, target, ["swiftlet.test=all"] + configuration.extraArguments)
+        if Subprocess.interruption != nil { return }
         let lines = Transcript.lines(of: all.console)
         showConsole(lines)
         var transcript = Transcript.suiteSection(lines).map(Transcript.normalise)
@@ -146,12 +156,14 @@ public struct SuiteRunner {
 
         // 2. Each fault test alone.
         for test in faultTests {
+            if Subprocess.interruption != nil { return }
             let (ok, why, kind) = runFaultTest(image, target, test.name, expecting: test.status)
             transcript.append("fault \(test.name): \(kind.map { Transcript.normalise("swiftlet: " + $0) } ?? "none")")
             record(&report, ok: ok, "\(mode) \(test.name)" + (ok ? " (\(why))" : ": \(why)"))
         }
 
         // 3. Host-level checks.
+        if Subprocess.interruption != nil { return }
         if configuration.exitStatusChecks { exitStatusChecks(target, into: &report) }
         let malformed = runImage(image, target, ["novalue"])
         showConsole(Transcript.lines(of: malformed.console))
@@ -220,6 +232,7 @@ public struct SuiteRunner {
             return
         }
         for status in configuration.exitStatuses {
+            if Subprocess.interruption != nil { return }
             let outcome = runImage(image, target, ["status=\(status)"])
             showConsole(Transcript.lines(of: outcome.console))
             if outcome.failure == nil, outcome.status == status {
