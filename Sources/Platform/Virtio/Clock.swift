@@ -45,7 +45,9 @@ enum Clock {
             let pit = fromPIT()
             if hz == 0 { hz = pit }
         }
-        guard hz != 0 else { Exit.abort("cannot calibrate the TSC (no CPUID 0x15/0x40000010 frequency, no kvmclock, no usable PIT)") }
+        guard hz != 0 else {
+            Exit.abort("cannot calibrate the TSC (no CPUID 0x15/0x40000010 frequency, no kvmclock, no usable PIT)")
+        }
         tscHz = hz
         mult = (1_000_000_000 << 32) / hz
     }

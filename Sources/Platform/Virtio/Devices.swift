@@ -26,7 +26,8 @@ public func swiftlet_platform_net_write(_ h: swiftlet_handle_t, _ buf: UnsafePoi
 }
 
 @_cdecl("swiftlet_platform_block_acquire")
-public func swiftlet_platform_block_acquire(_ name: UnsafePointer<CChar>?, _ h: UnsafeMutablePointer<swiftlet_handle_t>?,
+public func swiftlet_platform_block_acquire(_ name: UnsafePointer<CChar>?,
+                                            _ h: UnsafeMutablePointer<swiftlet_handle_t>?,
                                             _ info: UnsafeMutablePointer<swiftlet_block_info>?) -> swiftlet_result_t {
     SWIFTLET_R_INVALID
 }

@@ -38,15 +38,25 @@ enum Heap {
 
     // MARK: chunk fields
 
-    @inline(__always) static func head(_ c: UnsafeMutableRawPointer) -> UInt64 { c.load(fromByteOffset: 8, as: UInt64.self) }
-    @inline(__always) static func setHead(_ c: UnsafeMutableRawPointer, _ v: UInt64) { c.storeBytes(of: v, toByteOffset: 8, as: UInt64.self) }
-    @inline(__always) static func chunkSize(_ c: UnsafeMutableRawPointer) -> Int { Int(head(c) & ~flagMask) }
-    @inline(__always) static func prevSize(_ c: UnsafeMutableRawPointer) -> Int { Int(c.load(as: UInt64.self)) }
-    @inline(__always) static func setPrevSize(_ c: UnsafeMutableRawPointer, _ v: Int) { c.storeBytes(of: UInt64(v), as: UInt64.self) }
-    @inline(__always) static func next(_ c: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? { c.load(fromByteOffset: 16, as: UnsafeMutableRawPointer?.self) }
-    @inline(__always) static func prev(_ c: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? { c.load(fromByteOffset: 24, as: UnsafeMutableRawPointer?.self) }
-    @inline(__always) static func setNext(_ c: UnsafeMutableRawPointer, _ v: UnsafeMutableRawPointer?) { c.storeBytes(of: v, toByteOffset: 16, as: UnsafeMutableRawPointer?.self) }
-    @inline(__always) static func setPrev(_ c: UnsafeMutableRawPointer, _ v: UnsafeMutableRawPointer?) { c.storeBytes(of: v, toByteOffset: 24, as: UnsafeMutableRawPointer?.self) }
+    typealias Chunk = UnsafeMutableRawPointer
+
+    @inline(__always) static func head(_ c: Chunk) -> UInt64 {
+        c.load(fromByteOffset: 8, as: UInt64.self)
+    }
+    @inline(__always) static func setHead(_ c: Chunk, _ v: UInt64) {
+        c.storeBytes(of: v, toByteOffset: 8, as: UInt64.self)
+    }
+    @inline(__always) static func chunkSize(_ c: Chunk) -> Int { Int(head(c) & ~flagMask) }
+    @inline(__always) static func prevSize(_ c: Chunk) -> Int { Int(c.load(as: UInt64.self)) }
+    @inline(__always) static func setPrevSize(_ c: Chunk, _ v: Int) { c.storeBytes(of: UInt64(v), as: UInt64.self) }
+    @inline(__always) static func next(_ c: Chunk) -> Chunk? { c.load(fromByteOffset: 16, as: Chunk?.self) }
+    @inline(__always) static func prev(_ c: Chunk) -> Chunk? { c.load(fromByteOffset: 24, as: Chunk?.self) }
+    @inline(__always) static func setNext(_ c: Chunk, _ v: Chunk?) {
+        c.storeBytes(of: v, toByteOffset: 16, as: Chunk?.self)
+    }
+    @inline(__always) static func setPrev(_ c: Chunk, _ v: Chunk?) {
+        c.storeBytes(of: v, toByteOffset: 24, as: Chunk?.self)
+    }
 
     // MARK: bins
 

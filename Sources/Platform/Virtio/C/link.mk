@@ -10,10 +10,7 @@
 
 VIRTIO_DIR := $(ROOT)/Sources/Platform/Virtio/C
 LD_LLD ?= $(TOOLCHAIN)/bin/ld.lld
-LIBSTDCXX ?= $(shell $(CLANG) -print-file-name=libstdc++.a 2>/dev/null | grep / || echo /usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a)
-ifeq ($(wildcard $(LIBSTDCXX)),)
-LIBSTDCXX := $(firstword $(wildcard /usr/lib/gcc/x86_64-linux-gnu/*/libstdc++.a))
-endif
+LIBSTDCXX ?= $(lastword $(sort $(wildcard /usr/lib/gcc/x86_64-linux-gnu/*/libstdc++.a)))
 VIRTIO_TREE_O := $(PF)/tree.o
 # compiler-rt builtins (__udivti3 and friends, for 128-bit arithmetic), freestanding-safe.
 VIRTIO_BUILTINS := $(shell $(CLANG) --rtlib=compiler-rt -print-libgcc-file-name)

@@ -86,6 +86,8 @@ void virtio_traps_install(void) {
         if (v == VIRTIO_TIMER_VECTOR) h = (uintptr_t)virtio_isr_timer;
         set_gate(v, h, 0);
     }
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
+        sizeof idt - 1, (uint64_t)(uintptr_t)idt,
+    };
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }

@@ -16,15 +16,29 @@
 static inline void virtio_outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void virtio_outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void virtio_outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t virtio_inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint16_t virtio_inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint32_t virtio_inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint8_t virtio_inb(uint16_t port) {
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint16_t virtio_inw(uint16_t port) {
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint32_t virtio_inl(uint16_t port) {
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 
 /* ---- CPUID, MSRs, TSC ----------------------------------------------------- */
 struct virtio_cpuid { uint32_t eax, ebx, ecx, edx; };
 static inline struct virtio_cpuid virtio_cpuid(uint32_t leaf, uint32_t subleaf) {
     struct virtio_cpuid r;
-    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+    __asm__ volatile("cpuid"
+                     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                     : "a"(leaf), "c"(subleaf));
     return r;
 }
 static inline uint64_t virtio_rdmsr(uint32_t msr) {
@@ -35,7 +49,11 @@ static inline uint64_t virtio_rdmsr(uint32_t msr) {
 static inline void virtio_wrmsr(uint32_t msr, uint64_t v) {
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
-/** RDTSC, ordered after earlier loads (LFENCE; SDM Vol. 2 RDTSC: "If software requires RDTSC to be executed only after all previous instructions have executed ... LFENCE"). */
+/**
+ * RDTSC, ordered after earlier instructions (SDM Vol. 2 RDTSC: "If software
+ * requires RDTSC to be executed only after all previous instructions have
+ * executed ..., it can execute LFENCE immediately before RDTSC").
+ */
 static inline uint64_t virtio_rdtsc(void) {
     uint32_t lo, hi;
     __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
@@ -59,7 +77,11 @@ static inline void virtio_write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr
 static inline uint64_t virtio_read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 static inline void virtio_write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 static inline void virtio_cli(void) { __asm__ volatile("cli" : : : "memory"); }
-/** STI; HLT back to back: STI's one-instruction interrupt shadow (SDM Vol. 2 STI) means an interrupt pending at STI is taken at the HLT, so no wake-up is lost. CLI follows once HLT returns. */
+/**
+ * STI; HLT back to back: STI's one-instruction interrupt shadow (SDM Vol. 2
+ * STI) means an interrupt pending at STI is taken at the HLT, so no wake-up
+ * is lost. CLI follows once HLT returns.
+ */
 static inline void virtio_sti_hlt_cli(void) { __asm__ volatile("sti; hlt; cli" : : : "memory"); }
 static inline void virtio_hlt(void) { __asm__ volatile("hlt" : : : "memory"); }
 static inline void virtio_pause(void) { __asm__ volatile("pause" : : : "memory"); }
