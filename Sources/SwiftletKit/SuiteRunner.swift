@@ -5,7 +5,8 @@ import Foundation
 /// For each target it builds the test app, runs `swiftlet.test=all`, then
 /// each announced fault test alone (checking its exit status and its one-line
 /// `swiftlet: ` report), plus host-level checks: exact exit statuses through
-/// `Samples/exit-code`, and status 2 for a malformed boot argument. With both
+/// `Samples/exit-code`, status 2 for a malformed boot argument, and (dev only)
+/// the sandbox stopping `Samples/forbidden` with status 253. With both
 /// targets it compares the normalised transcripts. It prints one line per
 /// check per mode (`ok [posix] <name>`, `FAIL [virtio] <name>: <why>`) and a
 /// final `<N> passed, <M> failed`.
@@ -165,6 +166,7 @@ public struct SuiteRunner {
         // 3. Host-level checks.
         if Subprocess.interruption != nil { return }
         if configuration.exitStatusChecks { exitStatusChecks(target, into: &report) }
+        if configuration.exitStatusChecks && target == .posix { sandboxCheck(into: &report) }
         let malformed = runImage(image, target, ["novalue"])
         showConsole(Transcript.lines(of: malformed.console))
         if malformed.failure == nil, malformed.status == 2 {
@@ -240,6 +242,32 @@ public struct SuiteRunner {
             } else {
                 record(&report, ok: false, "\(mode) exit-code status=\(status): got \(describe(outcome))")
             }
+        }
+    }
+
+    /// Dev only (the documented exception): `Samples/forbidden` opens a file through libc;
+    /// the sandbox must stop `openat` with status 253 and name it.
+    func sandboxCheck(into report: inout Report) {
+        let name = "[posix] sandbox stops forbidden's openat"
+        let image: String
+        do {
+            let app = try App.resolve("forbidden", in: project)
+            image = try Builder(project: project, log: log).build(app, target: .posix, quiet: true)
+        } catch let error as SwiftletError {
+            record(&report, ok: false, "\(name): \(error.problem)")
+            return
+        } catch {
+            record(&report, ok: false, "\(name): \(error)")
+            return
+        }
+        let outcome = runImage(image, .posix, [])
+        let lines = Transcript.lines(of: outcome.console)
+        showConsole(lines)
+        let explained = lines.last?.hasPrefix("swiftlet: blocked system call openat (257): ") ?? false
+        if outcome.failure == nil, outcome.status == 253, explained {
+            record(&report, ok: true, "\(name) (exit 253)")
+        } else {
+            record(&report, ok: false, "\(name): expected exit 253 and the explanation, got \(describe(outcome))")
         }
     }
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# bench/boot.sh — boot figures for the `hello` sample, with peers measured in the same run.
+#
+#   image size   stripped hello unikernel (virtio) and dev-mode ELF (posix)
+#   boot         QEMU start -> first console line, median of RUNS (TCG), microvm and pc,
+#                vs a Debian Linux guest (kernel + busybox initramfs) on the same QEMU -> first init line
+#   dev start    process start -> first line, vs a C "hello" process (same run)
+#
+# usage: bench/boot.sh [RUNS]        (default 10; the Linux peer runs min(RUNS,3) times: it is slow)
+# Needs root for apt-get when the Linux peer's packages are missing; without them that row says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-10}
+LINUX_RUNS=$(( RUNS < 3 ? RUNS : 3 ))
+FIRST=bench/first_line.py
+WORK=$(mktemp -d /tmp/swiftlet-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+posix=$(./swiftlet build hello --target posix | tail -1)
+virtio=$(./swiftlet build hello --target virtio | tail -1)
+virtio_stripped="${virtio%.elf}.stripped"
+posix_stripped="${posix%.elf}.stripped"
+size() { stat -c %s "$1"; }
+
+qemu() { # machine image
+  echo qemu-system-x86_64 -M "$1" -accel tcg -cpu max -m 128M -display none -serial stdio \
+    -no-reboot -nodefaults -kernel "$2" \
+    -chardev "file,id=swiftlet-exit,path=$WORK/exit" \
+    -device isa-debugcon,iobase=0x402,chardev=swiftlet-exit \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04
+}
+
+row() { printf '| %-44s | %-22s | %s\n' "$1" "$2" "$3"; }
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.3f}' if b else 'n/a')" "$1" "$2"; }
+
+echo "# Swiftlet boot benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(qemu-system-x86_64 --version | head -1)"
+echo
+row "measure" "Swiftlet (median min max, ms)" "peer (median min max, ms) ; ratio swiftlet/peer"
+row "---" "---" "---"
+row "hello unikernel image, stripped (bytes)" "$(size "$virtio_stripped")" "limit 262144"
+row "hello dev ELF, stripped (bytes)" "$(size "$posix_stripped")" ""
+
+# Dev mode: process start -> first line, vs a C hello.
+cat > "$WORK/hello.c" <<'C'
+#include <stdio.h>
+int main(void) { puts("hello"); return 0; }
+C
+cc -O2 -o "$WORK/chello" "$WORK/hello.c"
+ours=$(python3 $FIRST "$RUNS" "" -- "$posix")
+peer=$(python3 $FIRST "$RUNS" "" -- "$WORK/chello")
+row "dev: process start -> first line" "$ours" "C hello: $peer ; ratio $(ratio "${ours%% *}" "${peer%% *}")"
+
+# Linux guest peer (Debian kernel + busybox-static initramfs).
+linux_kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | tail -1 || true)
+if [ -z "$linux_kernel" ] || [ ! -x /bin/busybox ]; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-image-amd64 busybox-static cpio >/dev/null 2>&1 || true
+    linux_kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | tail -1 || true)
+  fi
+fi
+if [ -n "$linux_kernel" ] && [ -x /bin/busybox ] && command -v cpio >/dev/null; then
+  mkdir -p "$WORK/initrd/bin"
+  cp /bin/busybox "$WORK/initrd/bin/busybox"
+  printf '#!/bin/busybox sh\n/bin/busybox echo linux-guest-first-line\n/bin/busybox poweroff -f\n' > "$WORK/initrd/init"
+  chmod +x "$WORK/initrd/init"
+  (cd "$WORK/initrd" && find . | cpio -o -H newc --quiet > "$WORK/initrd.cpio")
+fi
+
+for machine in microvm pc; do
+  ours=$(python3 $FIRST "$RUNS" "" -- $(qemu "$machine" "$virtio"))
+  if [ -f "$WORK/initrd.cpio" ]; then
+    peer=$(python3 $FIRST "$LINUX_RUNS" linux-guest-first-line -- qemu-system-x86_64 -M "$machine" -accel tcg \
+      -cpu max -m 256M -display none -serial stdio -no-reboot -nodefaults -kernel "$linux_kernel" \
+      -initrd "$WORK/initrd.cpio" -append "console=ttyS0 quiet panic=-1")
+    row "virtio $machine: QEMU start -> first line" "$ours" "Linux guest ($(basename "$linux_kernel")): $peer ; ratio $(ratio "${ours%% *}" "${peer%% *}")"
+  else
+    row "virtio $machine: QEMU start -> first line" "$ours" "Linux guest peer unavailable (needs linux-image-amd64, busybox-static, cpio)"
+  fi
+done
