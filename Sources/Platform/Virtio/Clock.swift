@@ -14,6 +14,8 @@
 ///     TCG on a busy host a single window can be stretched (TOOLCHAIN.md: a
 ///     Linux guest hung calibrating on microvm), so we never trust one, and
 ///     every loop is bounded.
+///  5. the CMOS RTC's periodic flag at 1024 Hz (MC146818: status A rate 6,
+///     register C bit 6 PF), for machines without a PIT (`microvm,pit=off`).
 /// Results outside 100 MHz…20 GHz are rejected. While the PIT windows run we
 /// also count the local APIC timer, so LAPIC.swift gets its rate for free.
 ///
@@ -45,6 +47,7 @@ enum Clock {
             let pit = fromPIT()
             if hz == 0 { hz = pit }
         }
+        if hz == 0 { hz = fromRTCPeriodic() }
         guard hz != 0 else {
             Exit.abort("cannot calibrate the TSC (no CPUID 0x15/0x40000010 frequency, no kvmclock, no usable PIT)")
         }
@@ -123,10 +126,21 @@ enum Clock {
         return (pit, before &+ (after &- before) / 2, lapic)
     }
 
+    /// Outcome of one PIT window.
+    enum PITWindow {
+        /// TSC and LAPIC rates in Hz measured over the window.
+        case measured(tsc: UInt64, lapic: UInt64)
+        /// The count never moved: there is no PIT.
+        case absent
+        /// The count wrapped or the window overran (we were descheduled): try again.
+        case disturbed
+    }
+
     /// One window of at least `ticks` PIT ticks on channel 0 (whose gate is
-    /// always high; channel 2 needs port 0x61, which microvm lacks): TSC and
-    /// LAPIC ticks per PIT tick scaled to Hz, or nil if the PIT does not count.
-    static func pitWindow(ticks: UInt16) -> (tsc: UInt64, lapic: UInt64)? {
+    /// always high; channel 2 needs port 0x61, which microvm lacks). Each
+    /// loop is bounded by a spin count far above what 1 ms takes anywhere
+    /// (a sample is three port accesses, ≥ ~0.1 µs each even under TCG).
+    static func pitWindow(ticks: UInt16) -> PITWindow {
         virtio_outb(0x43, 0x30)  // channel 0, lobyte/hibyte, mode 0 (count down once), binary
         virtio_outb(0x40, 0xFF)
         virtio_outb(0x40, 0xFF)
@@ -136,53 +150,95 @@ enum Clock {
         var start = pitSample()
         while start.pit == first {
             spins += 1
-            if spins > 1_000_000 { return nil }  // no PIT: the count never moves
+            if spins > 100_000 { return .absent }
             start = pitSample()
         }
         var end = pitSample()
         while start.pit &- end.pit < ticks {
             spins += 1
-            if spins > 50_000_000 || end.pit > start.pit { return nil }
+            // A count above the start means it wrapped (> 55 ms away): descheduled.
+            if spins > 1_000_000 || end.pit > start.pit { return .disturbed }
             end = pitSample()
         }
         let elapsed = UInt64(start.pit &- end.pit)
-        return (virtio_muldiv(end.tsc &- start.tsc, pitHz, elapsed),
-                virtio_muldiv(UInt64(start.lapic &- end.lapic), pitHz, elapsed))
+        return .measured(tsc: virtio_muldiv(end.tsc &- start.tsc, pitHz, elapsed),
+                         lapic: virtio_muldiv(UInt64(start.lapic &- end.lapic), pitHz, elapsed))
     }
 
+    /// Rounds of five ~1 ms windows until three agree with their median to
+    /// 0.5 %; after four rounds without agreement the last sane median is used
+    /// (a busy host stretches single windows, it does not shift the median).
     static func fromPIT() -> UInt64 {
         let windows = 5
         let ticks: UInt16 = 1193  // ≈ 1 ms
         LAPIC.startCalibrationCount()
+        var fallback: (tsc: UInt64, lapic: UInt64) = (0, 0)
         for _ in 0..<4 {
             var tsc: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
             var apic: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-            var ok = true
+            var absent = false
             withUnsafeMutableBytes(of: &tsc) { tb in
                 withUnsafeMutableBytes(of: &apic) { ab in
                     let t = tb.bindMemory(to: UInt64.self), a = ab.bindMemory(to: UInt64.self)
-                    for i in 0..<windows {
-                        guard let w = pitWindow(ticks: ticks) else { ok = false; return }
-                        t[i] = w.tsc
-                        a[i] = w.lapic
+                    var i = 0, attempts = 0
+                    while i < windows && attempts < 4 * windows {
+                        attempts += 1
+                        switch pitWindow(ticks: ticks) {
+                        case .measured(let tscHz, let lapicHz):
+                            t[i] = tscHz
+                            a[i] = lapicHz
+                            i += 1
+                        case .absent:
+                            absent = true
+                            return
+                        case .disturbed:
+                            continue
+                        }
                     }
                 }
             }
-            guard ok else { break }
+            if absent { return 0 }
             let hz = median5(tsc)
-            // Accept when at least 3 of 5 windows agree with the median to 0.5 %.
             var agree = 0
             withUnsafeBytes(of: tsc) { raw in
                 for v in raw.bindMemory(to: UInt64.self) where v > hz - hz / 200 && v < hz + hz / 200 {
                     agree += 1
                 }
             }
-            if agree >= 3 && sane(hz) != 0 {
-                lapicHz = median5(apic)
-                return hz
+            if sane(hz) != 0 {
+                fallback = (hz, median5(apic))
+                if agree >= 3 { break }
             }
         }
-        return 0
+        lapicHz = fallback.lapic
+        return fallback.tsc
+    }
+
+    /// TSC rate from 16 periods of the RTC's 1024 Hz periodic flag (≈ 16 ms).
+    /// PIE is set for the duration so QEMU runs the periodic timer; IRQ 8 stays
+    /// masked at the PIC and the I/O APIC.
+    static func fromRTCPeriodic() -> UInt64 {
+        let statusA = RTC.cmos(0x0A), statusB = RTC.cmos(0x0B)
+        guard statusB != 0xFF else { return 0 }
+        RTC.setCMOS(0x0A, (statusA & 0xF0) | 0x06)  // rate 6: 1024 Hz
+        RTC.setCMOS(0x0B, statusB | 0x40)  // PIE
+        defer {
+            RTC.setCMOS(0x0B, statusB)
+            RTC.setCMOS(0x0A, statusA)
+            _ = RTC.cmos(0x0C)
+        }
+        _ = RTC.cmos(0x0C)  // reading C clears PF
+        func nextEdge() -> UInt64? {
+            for _ in 0..<1_000_000 where RTC.cmos(0x0C) & 0x40 != 0 { return virtio_rdtsc() }
+            return nil
+        }
+        guard let t0 = nextEdge() else { return 0 }
+        var t1 = t0
+        for _ in 0..<16 {
+            guard let t = nextEdge() else { return 0 }
+            t1 = t
+        }
+        return sane((t1 &- t0) * 1024 / 16)
     }
 
     static func median5(_ v: (UInt64, UInt64, UInt64, UInt64, UInt64)) -> UInt64 {

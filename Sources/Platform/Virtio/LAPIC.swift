@@ -104,7 +104,10 @@ enum LAPIC {
             virtio_mfence()  // order the LVT write before the MSR write (SDM Vol. 3A §11.5.4.1)
             virtio_wrmsr(msrTSCDeadline, max(Clock.tsc(at: deadline), 1))
         } else {
-            let ticks = virtio_muldiv(deadline &- now, Clock.lapicHz, 1_000_000_000)
+            // Aim 1/256 early: a slightly mis-measured timer then wakes before the
+            // deadline and yield re-arms for the rest, instead of oversleeping.
+            var ticks = virtio_muldiv(deadline &- now, Clock.lapicHz, 1_000_000_000)
+            ticks -= ticks >> 8
             write(regLVTTimer, UInt32(VIRTIO_TIMER_VECTOR))  // one-shot, unmasked
             write(regInitialCount, UInt32(clamping: max(ticks, 1)))
         }

@@ -21,6 +21,11 @@ enum RTC {
         return virtio_inb(0x71)
     }
 
+    static func setCMOS(_ reg: UInt8, _ value: UInt8) {
+        virtio_outb(0x70, 0x80 | reg)
+        virtio_outb(0x71, value)
+    }
+
     struct Reading: Equatable {
         var second: UInt8 = 0, minute: UInt8 = 0, hour: UInt8 = 0
         var day: UInt8 = 0, month: UInt8 = 0, year: UInt8 = 0, century: UInt8 = 0
