@@ -132,11 +132,17 @@ public struct ImageRunner {
 
     /// Decodes the exit-status file and QEMU's termination.
     /// - Parameters:
-    ///   - exitBytes: what the guest wrote to port 0x402; the last byte is the status.
+    ///   - exitBytes: what was written to port 0x402. Firmware (SeaBIOS on pc/q35) logs there
+    ///     too, so a status counts only as the byte right after the guest's marker
+    ///     `\nswiftlet-exit:` at the very end (Sources/Platform/Virtio/Exit.swift).
     ///   - qemu: how QEMU ended.
     ///   - qemuStderr: QEMU's own messages.
     public static func decode(exitBytes: [UInt8], qemu: Termination, qemuStderr: String) -> QEMUVerdict {
-        if let last = exitBytes.last { return .status(Int32(last)) }
+        let marker = Array("\nswiftlet-exit:".utf8)
+        if exitBytes.count >= marker.count + 1,
+           Array(exitBytes[(exitBytes.count - 1 - marker.count)..<(exitBytes.count - 1)]) == marker {
+            return .status(Int32(exitBytes[exitBytes.count - 1]))
+        }
         // QEMU reports startup errors as "qemu-system-x86_64: ..." and exits 1.
         if qemu == .exited(1), qemuStderr.contains("qemu-system") { return .qemuFailed(qemu: qemu) }
         return .noStatus(qemu: qemu)

@@ -2,15 +2,29 @@ import XCTest
 @testable import SwiftletKit
 
 final class ExitStatusTests: XCTestCase {
-    func testStatusByteWins() {
-        XCTAssertEqual(ImageRunner.decode(exitBytes: [42], qemu: .exited(85), qemuStderr: ""), .status(42))
-        XCTAssertEqual(ImageRunner.decode(exitBytes: [0], qemu: .exited(1), qemuStderr: ""), .status(0))
-        XCTAssertEqual(ImageRunner.decode(exitBytes: [255], qemu: .exited(255), qemuStderr: ""), .status(255))
-        XCTAssertEqual(ImageRunner.decode(exitBytes: [200], qemu: .signaled(9), qemuStderr: ""), .status(200))
+    /// What the guest writes to port 0x402 for `status`.
+    func report(_ status: UInt8, after prefix: String = "") -> [UInt8] {
+        Array(prefix.utf8) + Array("\nswiftlet-exit:".utf8) + [status]
     }
 
-    func testLastByteIsTheStatus() {
-        XCTAssertEqual(ImageRunner.decode(exitBytes: [1, 2, 7], qemu: .exited(15), qemuStderr: ""), .status(7))
+    func testStatusByteWins() {
+        XCTAssertEqual(ImageRunner.decode(exitBytes: report(42), qemu: .exited(85), qemuStderr: ""), .status(42))
+        XCTAssertEqual(ImageRunner.decode(exitBytes: report(0), qemu: .exited(1), qemuStderr: ""), .status(0))
+        XCTAssertEqual(ImageRunner.decode(exitBytes: report(255), qemu: .exited(255), qemuStderr: ""), .status(255))
+        XCTAssertEqual(ImageRunner.decode(exitBytes: report(200), qemu: .signaled(9), qemuStderr: ""), .status(200))
+    }
+
+    func testStatusFollowsFirmwareLog() {
+        let log = "SeaBIOS (version 1.16.2-debian)\nBooting from ROM..\n"
+        XCTAssertEqual(ImageRunner.decode(exitBytes: report(7, after: log), qemu: .exited(15), qemuStderr: ""),
+                       .status(7))
+    }
+
+    func testFirmwareLogAloneIsNoStatus() {
+        // A guest that hung after SeaBIOS logged: the last byte is SeaBIOS's newline, not a status.
+        let log = Array("SeaBIOS (version 1.16.2-debian)\nBooting from ROM..\n".utf8)
+        XCTAssertEqual(ImageRunner.decode(exitBytes: log, qemu: .signaled(9), qemuStderr: ""),
+                       .noStatus(qemu: .signaled(9)))
     }
 
     func testNoByteMeansNoStatus() {
