@@ -126,3 +126,47 @@ public struct BlockDevice {
         if let error = ABIError(swiftlet_platform_block_flush(swiftlet_handle_t(handle))) { throw error }
     }
 }
+
+// MARK: - Async conveniences (above the ABI; no platform call of their own)
+
+extension NetDevice {
+    /// Waits for the next frame and reads it into `buffer` (≥ ``maximumFrameLength`` bytes).
+    /// - Returns: the frame's length.
+    /// - Throws: ``ABIError/invalid`` for a short buffer; `.unspecified` when the host failed;
+    ///   ``ABIError/again`` only when the task was cancelled while waiting.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) async throws(ABIError) -> Int {
+        while true {
+            do throws(ABIError) {
+                return try read(into: buffer)
+            } catch .again {
+                if Task.isCancelled { throw .again }
+                await Executor.shared.waitUntilReadable(handle: handle)
+            }
+        }
+    }
+
+    /// Sends one frame, waiting (one executor step at a time) while the transmit queue is full.
+    /// - Throws: ``ABIError/invalid`` for an empty or oversize frame; `.again` if cancelled while full.
+    public func send(_ frame: UnsafeRawBufferPointer) async throws(ABIError) {
+        while true {
+            do throws(ABIError) {
+                try write(frame)
+                return
+            } catch .again {
+                if Task.isCancelled { throw .again }
+                await Task.yield()
+            }
+        }
+    }
+
+    /// The MAC address as `aa:bb:cc:dd:ee:ff`.
+    public var macAddressDescription: String {
+        let m = macAddress
+        return [m.0, m.1, m.2, m.3, m.4, m.5].map { byte in
+            let digits = "0123456789abcdef".utf8
+            let high = digits[digits.index(digits.startIndex, offsetBy: Int(byte >> 4))]
+            let low = digits[digits.index(digits.startIndex, offsetBy: Int(byte & 15))]
+            return String(decoding: [high, low], as: UTF8.self)
+        }.joined(separator: ":")
+    }
+}

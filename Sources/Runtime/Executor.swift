@@ -24,8 +24,8 @@ public final class Executor {
     var timers = TimerHeap()
     /// Device handles acquired so far; when nonzero, the poll may wake the loop.
     var wakeSources: UInt64 = 0
-    /// Handlers told which handles became ready (set by the device layer).
-    var readinessHandler: ((UInt64) -> Void)?
+    /// Tasks waiting for a device handle to become readable (see Readiness.swift).
+    var readiness = ReadinessWaiters()
 
     /// Counters, for tests and diagnostics.
     public private(set) var jobsRun: UInt64 = 0
@@ -47,9 +47,6 @@ public final class Executor {
 
     /// Registers a device handle as a source of wakeups.
     public func addWakeSource(handle: Int) { wakeSources |= 1 << UInt64(handle) }
-
-    /// Sets the function told which device handles became ready after each poll.
-    public func setReadinessHandler(_ handler: @escaping (UInt64) -> Void) { readinessHandler = handler }
 
     private func perform(_ action: TimerHeap.Action) {
         switch action {
@@ -83,7 +80,7 @@ public final class Executor {
     private func pollDevices(until deadline: Instant) {
         polls &+= 1
         let readySet = ABI.poll(until: deadline)
-        if readySet != 0, let handler = readinessHandler { handler(readySet) }
+        if readySet != 0 { readiness.wake(readySet) }
     }
 
     /// Runs the loop forever (the app's root task ends the unikernel through `exit`).
