@@ -159,6 +159,22 @@ extension NetDevice {
         }
     }
 
+    /// Waits for the next frame and returns a copy of it (convenience; allocates per frame).
+    public func receive() async throws(ABIError) -> [UInt8] {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maximumFrameLength, alignment: 16)
+        defer { buffer.deallocate() }
+        let length = try await receive(into: buffer)
+        return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+    }
+
+    /// Sends `frame` (convenience over ``send(_:)-(UnsafeRawBufferPointer)``; copies the bytes once).
+    public func send(_ frame: [UInt8]) async throws(ABIError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, frame.count), alignment: 16)
+        defer { buffer.deallocate() }
+        frame.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        try await send(UnsafeRawBufferPointer(rebasing: buffer[0..<frame.count]))
+    }
+
     /// The MAC address as `aa:bb:cc:dd:ee:ff`.
     public var macAddressDescription: String {
         let m = macAddress
