@@ -2,9 +2,11 @@
 /// device `storage`; prints its capacity and block size.
 ///
 /// Boot arguments:
-/// - `mode=write|verify|both` (default `both`): `write` fills the disk with the
-///   pattern for `seed` and flushes; `verify` reads it back and checks it — so a
-///   `write` run followed by a `verify` run proves data survives a restart;
+/// - `mode=write|verify|both|bench` (default `both`): `write` fills the disk with
+///   the pattern for `seed` and flushes; `verify` reads it back and checks it — so
+///   a `write` run followed by a `verify` run proves data survives a restart;
+///   `bench` times plain sequential writes (then a flush) and reads of one
+///   buffer, with no pattern or checksum work, and prints MB/s for each;
 /// - `seed=N` (default 1) picks the pattern;
 /// - `request=N` bytes per request (default 65536; rounded to whole blocks);
 /// - `limit=N` bytes of the disk to cover (default: all of it).
@@ -23,8 +25,8 @@ struct DiskTool: Application {
         }
         print("disk-tool: capacity \(disk.capacity) bytes, block size \(disk.blockSize) bytes")
         let mode = arguments["mode"] ?? "both"
-        guard mode == "write" || mode == "verify" || mode == "both" else {
-            print("disk-tool: mode '\(mode)' is not write, verify or both")
+        guard ["write", "verify", "both", "bench"].contains(mode) else {
+            print("disk-tool: mode '\(mode)' is not write, verify, both or bench")
             return 2
         }
         let seed = UInt64(arguments.integer("seed") ?? 1)
@@ -35,6 +37,7 @@ struct DiskTool: Application {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: request, alignment: 4096)
         defer { buffer.deallocate() }
 
+        if mode == "bench" { return benchmark(disk, buffer: buffer, span: span) }
         if mode != "verify" {
             var checksum = Checksum()
             let start = Instant.now
@@ -84,6 +87,38 @@ struct DiskTool: Application {
             }
             print("disk-tool: verified \(span) bytes, checksum \(checksum.hex) [\(rate(span, start))]")
         }
+        return 0
+    }
+
+    /// Sequential write + flush, then sequential read, of `span` bytes in `buffer`-sized requests.
+    static func benchmark(_ disk: BlockDevice, buffer: UnsafeMutableRawBufferPointer, span: UInt64) -> Int32 {
+        fillPattern(buffer, offset: 0, seed: 7)
+        let request = UInt64(buffer.count)
+        let writeStart = Instant.now
+        var offset: UInt64 = 0
+        while offset + request <= span {
+            do throws(ABIError) { try disk.write(at: offset, from: UnsafeRawBufferPointer(buffer)) } catch {
+                print("disk-tool: write at \(offset) failed: \(error)")
+                return 1
+            }
+            offset += request
+        }
+        do throws(ABIError) { try disk.flush() } catch {
+            print("disk-tool: flush failed: \(error)")
+            return 1
+        }
+        let written = offset
+        let writeRate = rate(written, writeStart)
+        let readStart = Instant.now
+        offset = 0
+        while offset + request <= span {
+            do throws(ABIError) { try disk.read(at: offset, into: buffer) } catch {
+                print("disk-tool: read at \(offset) failed: \(error)")
+                return 1
+            }
+            offset += request
+        }
+        print("disk-tool: bench request \(request) bytes: write \(written) bytes [\(writeRate)], read \(offset) bytes [\(rate(offset, readStart))]")
         return 0
     }
 
