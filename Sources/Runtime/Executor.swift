@@ -40,9 +40,10 @@ public final class Executor {
         timers.insert(deadline, .resume(continuation))
     }
 
-    /// Cancels timer `id` and resumes its task now; no-op if it already fired.
-    func fireEarly(_ id: UInt64) {
-        if let action = timers.cancel(id) { perform(action) }
+    /// Disarms sleep timer `id` and returns its continuation; nil if it already fired.
+    func cancelTimer(_ id: UInt64) -> UnsafeContinuation<Void, Never>? {
+        guard case .resume(let continuation) = timers.cancel(id) else { return nil }
+        return continuation
     }
 
     /// Registers a device handle as a source of wakeups.

@@ -45,27 +45,8 @@ extension Executor {
     /// Suspends the current task until the ABI poll reports `handle` ready (or spuriously).
     /// Returns at once, without waiting, when the task is cancelled.
     public func waitUntilReadable(handle: Int) async {
-        if Task.isCancelled { return }
-        let state = ParkState()
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                if state.cancelled {
-                    continuation.resume()
-                } else {
-                    state.id = readiness.park(handle: handle, continuation)
-                }
-            }
-        } onCancel: {
-            state.cancelled = true
-            if let id = state.id, let continuation = self.readiness.unpark(handle: handle, id: id) {
-                continuation.resume()
-            }
-        }
+        _ = await waitCancellably(
+            arm: { readiness.park(handle: handle, $0) },
+            disarm: { self.readiness.unpark(handle: handle, id: $0) })
     }
-}
-
-/// Shared between a parked wait and its cancellation handler (one thread: no locking).
-private final class ParkState: @unchecked Sendable {
-    var id: UInt64?
-    var cancelled = false
 }

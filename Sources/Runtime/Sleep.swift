@@ -11,22 +11,11 @@ import _Concurrency
 ///
 /// - Throws: `CancellationError` if the task is cancelled before the deadline.
 public func sleep(until deadline: Instant) async throws(CancellationError) {
-    if Task.isCancelled { throw CancellationError() }
     let executor = Executor.shared
-    let sleeper = Sleeper()
-    await withTaskCancellationHandler {
-        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            if sleeper.cancelled {
-                continuation.resume()
-            } else {
-                sleeper.timerID = executor.addTimer(deadline, continuation)
-            }
-        }
-    } onCancel: {
-        sleeper.cancelled = true
-        if let id = sleeper.timerID { executor.fireEarly(id) }
-    }
-    if sleeper.cancelled { throw CancellationError() }
+    let cancelled = await waitCancellably(
+        arm: { executor.addTimer(deadline, $0) },
+        disarm: { executor.cancelTimer($0) })
+    if cancelled { throw CancellationError() }
 }
 
 /// Suspends the current task for `duration` (from now).
@@ -34,12 +23,6 @@ public func sleep(until deadline: Instant) async throws(CancellationError) {
 /// - Throws: `CancellationError` if the task is cancelled first.
 public func sleep(for duration: Duration) async throws(CancellationError) {
     try await sleep(until: Instant.now + duration)
-}
-
-/// Shared state between a sleep and its cancellation handler (one thread: no locking).
-private final class Sleeper: @unchecked Sendable {
-    var timerID: UInt64?
-    var cancelled = false
 }
 
 /// The operation did not finish before its deadline.
