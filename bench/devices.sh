@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 row() { printf '| %-40s | %-14s | %-14s | %s\n' "$1" "$2" "$3" "$4"; }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.3f}' if b else 'n/a')" "$1" "$2"; }
-mbps() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2])/1e6:.1f}')" "$1" "$2"; }
+mbps() { python3 -c "import sys; print(f'{float(sys.argv[1])/(float(sys.argv[3])-float(sys.argv[2]))/1e6:.1f}')" "$1" "$2" "$3"; }
 
 echo "# Swiftlet device benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(qemu-system-x86_64 --version | head -1)"
 echo
@@ -47,9 +47,9 @@ for bs in 4096 65536; do
     r[$target]=$(sed -n 's/.*read [0-9]* bytes \[\([0-9]*\) MB\/s\].*/\1/p' <<<"$line")
   done
   t0=$(date +%s.%N); dd if=/dev/zero of="$DISK" bs=$bs count=$((SIZE / bs)) conv=notrunc,fdatasync status=none; t1=$(date +%s.%N)
-  ddw=$(mbps $SIZE "$(echo "$t1 - $t0" | bc -l)")
+  ddw=$(mbps $SIZE "$t0" "$t1")
   t0=$(date +%s.%N); dd if="$DISK" of=/dev/null bs=$bs status=none; t1=$(date +%s.%N)
-  ddr=$(mbps $SIZE "$(echo "$t1 - $t0" | bc -l)")
+  ddr=$(mbps $SIZE "$t0" "$t1")
   row "block write+flush MB/s, ${bs} B requests" "${w[posix]:-?}" "${w[virtio]:-?}" "dd $ddw ; $(ratio "${w[posix]:-0}" "$ddw"), $(ratio "${w[virtio]:-0}" "$ddw")"
   row "block read MB/s, ${bs} B requests" "${r[posix]:-?}" "${r[virtio]:-?}" "dd $ddr ; $(ratio "${r[posix]:-0}" "$ddr"), $(ratio "${r[virtio]:-0}" "$ddr")"
 done
