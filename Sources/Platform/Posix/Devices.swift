@@ -1,20 +1,40 @@
-/// Devices.swift — the ABI's net and block calls, before the Posix device backends exist.
+/// Devices.swift — the ABI's net and block calls over the tender's device table.
 ///
-/// The tender accepts no `--net`/`--block` options yet (TenderArguments.swift
-/// refuses them), so no device is ever declared and every acquire is INVALID
-/// ("no such device"), as the ABI specifies for an unknown name. Read, write
-/// and flush can only be reached with a handle from acquire, so they are
-/// INVALID too. The device backends (TAP, passt, block file) replace this
-/// file; each adds its own seccomp module pinned to its fd (C/sandbox_policy.c).
+/// docs/DEVICES.md §3 and §5. The tender (TenderDevices.swift) fills the table
+/// before lockdown, one entry per `--net`/`--block` option in option order:
+/// the index is the handle, 0...63, shared by net and block devices.
+/// `acquire` finds a device by name, once: an unknown name, a device of the
+/// other kind, or a second acquire is INVALID. Every other call needs a handle
+/// that was acquired as that kind, else INVALID. Runtime (Runtime/Devices.swift)
+/// has checked sizes, alignment and ranges already.
 
 import SwiftletABI
+import SwiftletPosix
+
+/// A device table entry.
+enum DeviceSlot {
+    case net(NetPort)
+    case block(BlockDisk)
+}
+
+/// Every device, by handle (filled once by the tender, before lockdown).
+var deviceTable: [DeviceSlot] = []
+/// The net devices in handle order: the yield's poll set.
+var netPorts: [NetPort] = []
 
 @_cdecl("swiftlet_platform_net_acquire")
 public func swiftletPlatformNetAcquire(
     _ name: UnsafePointer<CChar>?, _ handle: UnsafeMutablePointer<UInt64>?,
     _ info: UnsafeMutablePointer<swiftlet_net_info>?
 ) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let name, let handle, let info, case .net(let port)? = device(named: name), !port.acquired else {
+        return SWIFTLET_R_INVALID
+    }
+    port.acquired = true
+    let m = port.mac
+    info.pointee = swiftlet_net_info(mac_address: (m[0], m[1], m[2], m[3], m[4], m[5]), mtu: port.mtu)
+    handle.pointee = UInt64(port.handle)
+    return SWIFTLET_R_OK
 }
 
 @_cdecl("swiftlet_platform_net_read")
@@ -22,14 +42,23 @@ public func swiftletPlatformNetRead(
     _ handle: UInt64, _ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int,
     _ readSize: UnsafeMutablePointer<Int>?
 ) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let port = acquiredNet(handle), let buffer, let readSize, size >= port.maximumFrame else {
+        return SWIFTLET_R_INVALID
+    }
+    var length = 0
+    let result = port.read(into: buffer, size: size, length: &length)
+    if result == SWIFTLET_R_OK { readSize.pointee = length }
+    return result
 }
 
 @_cdecl("swiftlet_platform_net_write")
 public func swiftletPlatformNetWrite(
     _ handle: UInt64, _ buffer: UnsafePointer<UInt8>?, _ size: Int
 ) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let port = acquiredNet(handle), let buffer, size >= 1, size <= port.maximumFrame else {
+        return SWIFTLET_R_INVALID
+    }
+    return port.write(buffer, size: size)
 }
 
 @_cdecl("swiftlet_platform_block_acquire")
@@ -37,24 +66,64 @@ public func swiftletPlatformBlockAcquire(
     _ name: UnsafePointer<CChar>?, _ handle: UnsafeMutablePointer<UInt64>?,
     _ info: UnsafeMutablePointer<swiftlet_block_info>?
 ) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let name, let handle, let info, case .block(let disk)? = device(named: name), !disk.acquired else {
+        return SWIFTLET_R_INVALID
+    }
+    disk.acquired = true
+    info.pointee = swiftlet_block_info(capacity: disk.capacity, block_size: disk.blockSize)
+    handle.pointee = UInt64(disk.handle)
+    return SWIFTLET_R_OK
 }
 
 @_cdecl("swiftlet_platform_block_read")
 public func swiftletPlatformBlockRead(
     _ handle: UInt64, _ offset: UInt64, _ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int
 ) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let disk = acquiredBlock(handle), let buffer else { return SWIFTLET_R_INVALID }
+    return disk.read(at: offset, into: buffer, size: size)
 }
 
 @_cdecl("swiftlet_platform_block_write")
 public func swiftletPlatformBlockWrite(
     _ handle: UInt64, _ offset: UInt64, _ buffer: UnsafePointer<UInt8>?, _ size: Int
 ) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let disk = acquiredBlock(handle), let buffer else { return SWIFTLET_R_INVALID }
+    return disk.write(at: offset, from: buffer, size: size)
 }
 
 @_cdecl("swiftlet_platform_block_flush")
 public func swiftletPlatformBlockFlush(_ handle: UInt64) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let disk = acquiredBlock(handle) else { return SWIFTLET_R_INVALID }
+    return disk.flush()
+}
+
+/// The device whose name is the C string `name`, if any.
+private func device(named name: UnsafePointer<CChar>) -> DeviceSlot? {
+    let length = strlen(name)
+    let bytes = UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self)
+    for slot in deviceTable {
+        let candidate: [UInt8]
+        switch slot {
+        case .net(let port): candidate = port.name
+        case .block(let disk): candidate = disk.name
+        }
+        if candidate.count == length && candidate.elementsEqual(UnsafeBufferPointer(start: bytes, count: length)) {
+            return slot
+        }
+    }
+    return nil
+}
+
+private func acquiredNet(_ handle: UInt64) -> NetPort? {
+    guard handle < UInt64(deviceTable.count), case .net(let port) = deviceTable[Int(handle)], port.acquired else {
+        return nil
+    }
+    return port
+}
+
+private func acquiredBlock(_ handle: UInt64) -> BlockDisk? {
+    guard handle < UInt64(deviceTable.count), case .block(let disk) = deviceTable[Int(handle)], disk.acquired else {
+        return nil
+    }
+    return disk
 }

@@ -33,6 +33,32 @@ struct Line {
         }
     }
 
+    /// Appends bytes as they are.
+    mutating func append(bytes: [UInt8]) {
+        self.bytes.append(contentsOf: bytes)
+    }
+
+    /// Appends `value` in decimal.
+    mutating func append(decimal value: UInt64) {
+        var digits: [UInt8] = []
+        var rest = value
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        self.bytes.append(contentsOf: digits.reversed())
+    }
+
+    /// Appends a MAC address as `xx:xx:xx:xx:xx:xx` (lower-case hex).
+    mutating func append(mac: [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        for (index, byte) in mac.enumerated() {
+            if index > 0 { self.bytes.append(UInt8(ascii: ":")) }
+            self.bytes.append(hex.utf8Start[Int(byte >> 4)])
+            self.bytes.append(hex.utf8Start[Int(byte & 15)])
+        }
+    }
+
     /// Lends the bytes written so far.
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         self.bytes.withUnsafeBytes(body)

@@ -8,8 +8,9 @@
 ///    later (C/libc_prime.c);
 /// 3. parse the command line (TenderArguments.swift); a bad one prints one
 ///    line on stderr and exits 2, before anything is locked;
-/// 4. (devices issue: open each declared backend and register its seccomp
-///    module with `sandbox_add_module`, C/posix_internal.h);
+/// 4. open each declared device backend and register its seccomp module
+///    (TenderDevices.swift); one that cannot be opened prints one line on
+///    stderr and exits 2, before anything is locked;
 /// 5. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
 ///    process can only do what a unikernel can: see that file for the list.
 /// A platform that cannot lock itself down never runs the app: it aborts
@@ -38,18 +39,26 @@ private func startOnce() -> UnsafePointer<CChar> {
     // 3. The command line.
     let argv = UnsafePointer(swiftlet_posix_argv()!)
     let arguments: TenderArguments
-    do throws(TenderArgumentError) {
+    do throws(TenderError) {
         arguments = try TenderArguments.parse(argc: Int(swiftlet_posix_argc()), argv: argv)
+        // 4. Devices, in option order.
+        try openDevices(arguments.devices)
     } catch {
-        error.message(argv: argv).withBytes { writeFully(diagnosticsFD, $0) }
-        swiftlet_posix_exit_group(2)
+        usageError(error)
     }
-    // 4. Devices: none yet (TenderArguments refuses --net/--block).
     // 5. Lockdown.
     if let reason = swiftlet_posix_sandbox_lock() {
         cannotStart(reason)
     }
     return arguments.commandLine
+}
+
+/// Prints the tender's one line on stderr and exits 2 (nothing is locked, the app never starts).
+private func usageError(_ error: TenderError) -> Never {
+    var line = error.line
+    line.append(byte: 10)
+    line.withBytes { writeFully(diagnosticsFD, $0) }
+    swiftlet_posix_exit_group(2)
 }
 
 private func cannotStart(_ reason: UnsafePointer<CChar>) -> Never {

@@ -1,91 +1,76 @@
 /// TenderArguments.swift — the tender's command line: device options and boot arguments.
 ///
-///     app.elf [--net NAME=SPEC]... [--block NAME=SPEC]... [--] key=value ...
+///     app.elf [--net NAME=SPEC]... [--block NAME=FILE[,block-size=N]]... [--pcap NAME=FILE]...
+///             [--] key=value ...
 ///
 /// Boot arguments are joined with single spaces into the start info's
 /// `cmdline`, exactly what the unikernel receives from QEMU's `-append`. A
 /// boot argument must be `key=value` with a non-empty key and no whitespace
 /// (whitespace would split it into two words on the far side). Before `--`,
 /// any word starting with `-` is an option; after it, every word is a boot
-/// argument. Device options are refused until the device backends exist.
+/// argument. Device options take their value as the next word or after `=`
+/// (`--net NAME=...` or `--net=NAME=...`); DeviceOptions.swift has their grammar.
 /// The process's argv comes from C/args.c (an ELF constructor), because `main`
 /// belongs to the app.
 
 import SwiftletPosix
 
-/// A command line the tender cannot accept; each case holds the argv index of the word.
-enum TenderArgumentError: Error {
-    /// `--net`/`--block`, and whether its value is the next word.
-    case deviceOption(at: Int, withValue: Bool)
-    case unknownOption(at: Int)
-    case malformedBootArgument(at: Int)
-
-    /// The one-line explanation, e.g. `swiftlet: unknown option '--x'; usage: app.elf [--] key=value ...`.
-    func message(argv: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Line {
-        var line = Line()
-        line.append("swiftlet: ")
-        switch self {
-        case .deviceOption(let index, let withValue):
-            line.append("device options are not supported yet: ")
-            line.append(cString: argv[index]!)
-            if withValue {
-                line.append(" ")
-                line.append(cString: argv[index + 1]!)
-            }
-        case .unknownOption(let index):
-            line.append("unknown option '")
-            line.append(cString: argv[index]!)
-            line.append("'; usage: ")
-            if let program = argv[0] {
-                line.append(cString: program)
-            } else {
-                line.append("swiftlet")
-            }
-            line.append(" [--] key=value ...")
-        case .malformedBootArgument(let index):
-            line.append("malformed boot argument '")
-            line.append(cString: argv[index]!)
-            line.append("': expected key=value")
-        }
-        line.append(byte: 10)
-        return line
-    }
-}
-
 /// The parsed command line.
 struct TenderArguments {
     /// The boot arguments joined by single spaces, NUL-terminated; allocated once, never freed.
     let commandLine: UnsafePointer<CChar>
+    /// The `--net`/`--block`/`--pcap` options, checked for grammar (not yet opened).
+    let devices: DeviceOptions
 
     /// Parses `argv[1..<argc]`.
     ///
-    /// - Throws: ``TenderArgumentError`` for the first word it cannot accept.
+    /// - Throws: ``TenderError`` for the first word it cannot accept.
     static func parse(
         argc: Int, argv: UnsafePointer<UnsafeMutablePointer<CChar>?>
-    ) throws(TenderArgumentError) -> TenderArguments {
+    ) throws(TenderError) -> TenderArguments {
         var bootArguments: [UnsafePointer<CChar>] = []
+        var devices = DeviceOptions()
         var optionsEnded = false
         var index = 1
         while index < argc, let word = argv[index] {
-            let at = index
             index += 1
             let text = CWord(word)
             if !optionsEnded && text.first == UInt8(ascii: "-") {
                 if text.equals("--") {
                     optionsEnded = true
-                } else if text.equals("--net") || text.equals("--block") {
-                    throw .deviceOption(at: at, withValue: index < argc && argv[index] != nil)
-                } else if text.hasPrefix("--net=") || text.hasPrefix("--block=") {
-                    throw .deviceOption(at: at, withValue: false)
+                    continue
+                }
+                guard let (kind, inlineValue) = text.deviceOption else {
+                    throw unknownOption(word, program: argv[0])
+                }
+                if let inlineValue {
+                    try devices.add(kind, value: inlineValue)
                 } else {
-                    throw .unknownOption(at: at)
+                    guard index < argc, let value = argv[index] else {
+                        throw TenderError("").text(kind.flag).text(" needs a value: ").text(kind.grammar)
+                    }
+                    index += 1
+                    try devices.add(kind, value: CWord(value).array)
                 }
                 continue
             }
-            guard text.isKeyValue else { throw .malformedBootArgument(at: at) }
+            guard text.isKeyValue else {
+                throw TenderError("malformed boot argument '").cString(word).text("': expected key=value")
+            }
             bootArguments.append(UnsafePointer(word))
         }
-        return TenderArguments(commandLine: join(bootArguments))
+        try devices.checkPcaps()
+        return TenderArguments(commandLine: join(bootArguments), devices: devices)
+    }
+
+    private static func unknownOption(_ word: UnsafePointer<CChar>, program: UnsafePointer<CChar>?) -> TenderError {
+        var error = TenderError("unknown option '").cString(word).text("'; usage: ")
+        if let program {
+            error = error.cString(program)
+        } else {
+            error = error.text("swiftlet")
+        }
+        return error.text(" [--net NAME=SPEC]... [--block NAME=FILE]... [--pcap NAME=FILE]... [--] key=value ...")
     }
 
     private static func join(_ words: [UnsafePointer<CChar>]) -> UnsafePointer<CChar> {
@@ -119,6 +104,9 @@ private struct CWord {
 
     var first: UInt8? { self.count > 0 ? self.bytes[0] : nil }
 
+    /// The word's bytes, copied.
+    var array: [UInt8] { Array(UnsafeBufferPointer(start: self.bytes, count: self.count)) }
+
     func hasPrefix(_ prefix: StaticString) -> Bool {
         prefix.withUTF8Buffer { wanted in
             guard wanted.count <= self.count else { return false }
@@ -131,6 +119,20 @@ private struct CWord {
 
     func equals(_ other: StaticString) -> Bool {
         self.count == other.utf8CodeUnitCount && self.hasPrefix(other)
+    }
+
+    /// `--net`, `--block` or `--pcap`, with the value when it is written `--net=VALUE` (else nil).
+    var deviceOption: (DeviceOptionKind, [UInt8]?)? {
+        for kind in [DeviceOptionKind.net, .block, .pcap] {
+            let length = kind.flag.utf8CodeUnitCount
+            if self.equals(kind.flag) {
+                return (kind, nil)
+            }
+            if self.hasPrefix(kind.flag) && self.count > length && self.bytes[length] == UInt8(ascii: "=") {
+                return (kind, Array(UnsafeBufferPointer(start: self.bytes + length + 1, count: self.count - length - 1)))
+            }
+        }
+        return nil
     }
 
     /// `key=value`: an `=` after at least one byte, and no whitespace anywhere.

@@ -60,6 +60,23 @@ typedef int (*sandbox_module_fn)(scmp_filter_ctx ctx, void *arg);
  */
 int sandbox_add_module(sandbox_module_fn fn, void *arg, unsigned poll_fds);
 
+/** Adds one ALLOW rule for `nr` whose `n` argument comparisons must all hold. */
+int sandbox_allow(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmps);
+
+/** An argument comparison: `arg i_ op_ v_` (SCMP_CMP_EQ, _LT, _LE, ...), 64-bit unsigned. */
+#define ARG(i_, op_, v_) ((struct scmp_arg_cmp){.arg = (i_), .op = (op_), .datum_a = (scmp_datum_t)(v_)})
+/** `(arg i_ & mask_) == v_`. */
+#define ARG_MASKED(i_, mask_, v_)                                                                  \
+    ((struct scmp_arg_cmp){.arg = (i_), .op = SCMP_CMP_MASKED_EQ, .datum_a = (mask_), .datum_b = (v_)})
+
+/** Returns a negative libseccomp result from the enclosing module function. */
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ < 0)                                                                               \
+            return rc_;                                                                            \
+    } while (0)
+
 /* ---- fault, abort and SIGSYS handlers (sigsys.c, faults.c) --------------- */
 void sigsys_explain(int sig, siginfo_t *info, void *uctx);
 void fault_report(int sig, siginfo_t *info, void *uctx);

@@ -45,7 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_MODULES 16
+/* one module per device backend and per pcap: at most 64 devices and 64 pcaps */
+#define MAX_MODULES 128
 
 static struct {
     sandbox_module_fn fn;
@@ -66,23 +67,14 @@ int sandbox_add_module(sandbox_module_fn fn, void *arg, unsigned poll_fds)
     return 0;
 }
 
-/* seccomp_rule_add_array with a zero-terminated argument list, because the
- * variadic seccomp_rule_add and the SCMP_A*() macros are awkward to pass around. */
-static int allow(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmps)
+/* seccomp_rule_add_array with an argument array, because the variadic
+ * seccomp_rule_add and the SCMP_A*() macros are awkward to pass around. */
+int sandbox_allow(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmps)
 {
     return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmps);
 }
 
-#define ARG(i_, op_, v_) ((struct scmp_arg_cmp){.arg = (i_), .op = (op_), .datum_a = (scmp_datum_t)(v_)})
-#define ARG_MASKED(i_, mask_, v_)                                                                  \
-    ((struct scmp_arg_cmp){.arg = (i_), .op = SCMP_CMP_MASKED_EQ, .datum_a = (mask_), .datum_b = (v_)})
-
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ < 0)                                                                               \
-            return rc_;                                                                            \
-    } while (0)
+#define allow sandbox_allow
 
 /** What every image needs: console, clocks, yield, entropy, memory, exit. */
 static int rules_core(scmp_filter_ctx ctx, void *arg)

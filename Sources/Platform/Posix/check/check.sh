@@ -4,7 +4,9 @@
 # Builds the platform (same flags as mk/image.mk) with probe.c as the app, runs
 # each probe and compares its last output line and exit status with the
 # expected report (addresses as patterns). Prints one line per probe and
-# `N passed, N failed`; exits 1 if any failed.
+# `N passed, N failed`; exits 1 if any failed. Device probes use echo.c as
+# the stream peer; the TAP probes run only as root with `ip` (in a network
+# namespace of their own, deleted afterwards), the pcap check only with tcpdump.
 #   sh Sources/Platform/Posix/check/check.sh [OUT_DIR]
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +28,7 @@ clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/probe.c" -o "$OUT/probe.o"
 objs=""
 for c in "$POSIX"/C/*.c; do objs="$objs $OUT/$(basename "$c" .c).o"; done
 clang -fuse-ld=lld -Wl,--gc-sections -o "$OUT/probe.elf" "$OUT/probe.o" "$OUT/Platform.o" $objs -lseccomp
+clang -O2 -Wall -o "$OUT/echo" "$HERE/echo.c"
 clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/reenter.c" -o "$OUT/reenter.o"
 clang -fuse-ld=lld -Wl,--gc-sections -o "$OUT/reenter.elf" "$OUT/reenter.o" "$OUT/Platform.o" \
   $(for o in $objs; do case $o in */sigsys.o|*/syscall_names.o) ;; *) echo "$o" ;; esac; done) -lseccomp
@@ -63,9 +66,7 @@ B='swiftlet: blocked system call'
 F='swiftlet: memory fault:'
 expect boot-args 0 'cmdline=\[a=1 b=two c=x=y\]' a=1 -- b=two c=x=y
 expect no-args 0 'cmdline=\[\]'
-expect_usage net-option 'swiftlet: device options are not supported yet: --net service=tap:tap0' --net service=tap:tap0
-expect_usage block-option 'swiftlet: device options are not supported yet: --block=storage=disk.img' --block=storage=disk.img
-expect_usage unknown-option "swiftlet: unknown option '--frob'; usage: .*probe.elf \[--\] key=value \.\.\." --frob
+expect_usage unknown-option "swiftlet: unknown option '--frob'; usage: .*probe.elf \[--net NAME=SPEC\]\.\.\. \[--block NAME=FILE\]\.\.\. \[--pcap NAME=FILE\]\.\.\. \[--\] key=value \.\.\." --frob
 expect_usage no-equals "swiftlet: malformed boot argument 'foo': expected key=value" foo
 expect_usage empty-key "swiftlet: malformed boot argument '=v': expected key=value" =v
 expect exit-0 0 'cmdline=.*'
@@ -107,6 +108,131 @@ if printf '%s\n' "$line" | grep -Eq "^$F stack overflow"; then
     passed=$((passed + 1)); echo "ok stack-overflow-unlimited-rlimit"
 else
     failed=$((failed + 1)); echo "FAIL stack-overflow-unlimited-rlimit: $line"
+fi
+
+# ---- devices ------------------------------------------------------------------
+# run_check NAME STATUS REGEX CMD...: runs CMD once; matches its last stdout line and status.
+run_check() {
+    name=$1 status=$2 pattern=$3
+    shift 3
+    line=$("$@" 2>"$OUT/stderr" | tail -n 1)
+    got=$(cat "$OUT/status")
+    if [ "$got" = "$status" ] && printf '%s\n' "$line" | grep -Eqx -- "$pattern"; then
+        passed=$((passed + 1)); echo "ok $name"
+    else
+        failed=$((failed + 1)); echo "FAIL $name: status $got (want $status), line: $line $(head -c 300 "$OUT/stderr")"
+    fi
+}
+# run_usage NAME REGEX CMD...: CMD must print one line on stderr matching REGEX and exit 2.
+run_usage() {
+    name=$1 pattern=$2
+    shift 2
+    "$@" >/dev/null 2>"$OUT/stderr"
+    got=$?
+    line=$(cat "$OUT/stderr")
+    if [ "$got" = 2 ] && [ "$(wc -l <"$OUT/stderr")" = 1 ] && printf '%s\n' "$line" | grep -Eqx -- "$pattern"; then
+        passed=$((passed + 1)); echo "ok $name"
+    else
+        failed=$((failed + 1)); echo "FAIL $name: status $got (want 2), stderr: $line"
+    fi
+}
+# probe ARGS...: runs probe.elf, its status in $OUT/status (for run_check's pipeline).
+probe() { "$OUT/probe.elf" "$@"; echo $? >"$OUT/status"; }
+# spawned ARGS...: probe.elf with the far end of an echo socketpair ("@FD" in ARGS is its number).
+spawned() { "$OUT/echo" spawn "$OUT/probe.elf" "$@"; echo $? >"$OUT/status"; }
+# listening PATH: starts an echo server on PATH and waits until it listens.
+listening() {
+    mode=${2:-listen}
+    rm -f "$OUT/echo.out"
+    "$OUT/echo" "$mode" "$1" >"$OUT/echo.out" &
+    for _ in $(seq 100); do grep -q ready "$OUT/echo.out" 2>/dev/null && return; sleep 0.05; done
+}
+
+D=$OUT/dev
+rm -rf "$D"; mkdir -p "$D"
+truncate -s 1M "$D/d512.img" "$D/d4096.img" "$D/a,b.img"
+: >"$D/empty.img"
+truncate -s 1000 "$D/odd.img"
+truncate -s 1536 "$D/three.img"
+P="$OUT/probe.elf"
+U='swiftlet:'
+run_usage net-needs-value "$U --net needs a value: --net NAME=tap:IFACE\|socket:PATH\|fd:FD\[,mac=M\]\[,mtu=N\]" "$P" --net
+run_usage net-needs-name "$U --net expects NAME=VALUE, got 'service'; usage: --net NAME=.*" "$P" --net service
+run_usage bad-name "$U --block: bad device name 'a b'; use 1-31 characters of A-Z a-z 0-9 - _" "$P" --block "a b=x"
+run_usage long-name "$U --net: bad device name '$(printf 'x%.0s' $(seq 32))'; use 1-31 .*" "$P" --net "$(printf 'x%.0s' $(seq 32))=tap:t"
+run_usage unknown-backend "$U net device service: unknown backend 'udp:1'; use tap:IFACE, socket:PATH or fd:FD" "$P" --net=service=udp:1
+run_usage bad-mac "$U net device service: bad mac '02:00'; use six hex bytes like 02:53:57:00:00:01" "$P" --net service=socket:/x,mac=02:00
+run_usage multicast-mac "$U net device service: mac 01:00:5e:00:00:01 is a multicast address; the first byte must be even \(e.g. 02\)" "$P" --net service=socket:/x,mac=01:00:5e:00:00:01
+run_usage bad-mtu "$U net device service: bad mtu '67'; use a number from 68 to 65535" "$P" --net service=socket:/x,mtu=67
+run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M and mtu=N at most once each" "$P" --net service=socket:/x,speed=10
+run_usage tap-missing "$U cannot open TAP interface swlnosuch0 for net device service: no such interface; create it first \(ip tuntap add dev swlnosuch0 mode tap\)" "$P" --net service=tap:swlnosuch0
+run_usage socket-missing "$U cannot connect net device service to socket $D/none.sock: no such file or directory; start a server listening on $D/none.sock first" "$P" --net service=socket:$D/none.sock
+run_usage fd-low "$U net device service: bad fd '1'; use the number of an inherited connected stream socket, 3 or more" "$P" --net service=fd:1
+run_usage fd-closed "$U net device service: fd 97 is not an open file descriptor; pass an inherited connected stream socket \(as passt --fd takes\)" "$P" --net service=fd:97
+run_usage fd-not-socket "$U net device service: fd 5 is not a socket; pass .*" sh -c 'exec 5</dev/null; exec "$0" --net service=fd:5' "$P"
+run_usage block-missing "$U cannot open block file $D/none.img for block device storage: no such file or directory; create it first \(e.g. truncate -s 64M $D/none.img\)" "$P" --block storage=$D/none.img
+run_usage block-directory "$U cannot open block file $D for block device storage: is a directory; give the path of a raw disk image file" "$P" --block storage=$D
+run_usage block-empty "$U block file $D/empty.img for block device storage is empty; give it a size that is a multiple of 512 bytes \(e.g. truncate -s 64M $D/empty.img\)" "$P" --block storage=$D/empty.img
+run_usage block-odd-size "$U block file $D/odd.img for block device storage is 1000 bytes, not a multiple of the block size 512; resize it \(e.g. truncate -s 64M $D/odd.img\)" "$P" --block storage=$D/odd.img
+run_usage block-not-4096 "$U block file $D/three.img for block device storage is 1536 bytes, not a multiple of the block size 4096; .*" "$P" --block storage=$D/three.img,block-size=4096
+run_usage bad-block-size "$U block device storage: bad block-size '1000'; use a power of two from 512 to 65536, e.g. 512 or 4096" "$P" --block storage=$D/d512.img,block-size=1000
+run_usage duplicate-name "$U device name disk is declared twice; give each --net and --block device its own name" "$P" --block disk=$D/d512.img --net disk=socket:/x
+run_usage pcap-without-net "$U --pcap service: no net device is named service; declare it with --net service=\.\.\." "$P" --pcap service=$D/x.pcap
+run_usage pcap-of-block "$U --pcap disk: disk is a block device; a pcap records a net device's frames" "$P" --block disk=$D/d512.img --pcap disk=$D/x.pcap
+run_usage pcap-twice "$U --pcap net is given twice; give one pcap file per net device" "$P" --pcap net=a --pcap net=b
+run_usage too-many-devices "$U too many devices at d64: at most 64 --net and --block devices \(handles 0\.\.\.63\)" "$P" $(for i in $(seq 0 64); do echo --block d$i=x; done)
+run_usage pcap-unwritable "$U cannot create pcap file /nonexistent/x.pcap for net device net: no such file or directory; give a path you can write" "$OUT/echo" spawn "$P" --net net=fd:@FD --pcap net=/nonexistent/x.pcap
+
+run_check block-512 0 'block ok handle=0 capacity=1048576 block-size=512 blocks=8' probe --block disk=$D/d512.img probe=block
+run_check block-4096 0 'block ok handle=0 capacity=1048576 block-size=4096 blocks=8' probe --block disk=$D/d4096.img,block-size=4096 probe=block
+run_check block-comma-in-path 0 'block ok handle=0 .*' probe --block "disk=$D/a,,b.img" probe=block
+run_check block-stamp 0 'stamped' probe --block disk=$D/d512.img probe=stamp seed=77
+run_check block-persists 0 'block 0 holds stamp-77' probe --block disk=$D/d512.img probe=read-stamp
+run_check handles-in-option-order 0 'handles a=2 n=1 b=0 mac=02:53:57:eb:0c:34 mtu=1500' spawned --block b=$D/d512.img --net n=fd:@FD --block a=$D/d4096.img probe=handles
+run_check mac-and-mtu 0 'handles a=2 n=1 b=0 mac=02:00:00:00:00:2a mtu=9000' spawned --block b=$D/d512.img --net n=fd:@FD,mac=02:00:00:00:00:2A,mtu=9000 --block a=$D/d4096.img probe=handles
+run_check raw-pwrite-inside-the-disk 0 'raw pwrite inside the disk ok' probe --block disk=$D/d512.img probe=pwrite-raw
+run_check pwrite-past-capacity 253 "$B pwrite64 \(18\): a unikernel has no file system; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=pwrite-past
+run_check pread-count-over-capacity 253 "$B pread64 \(17\): .*" probe --block disk=$D/d512.img probe=pread-huge
+run_check pread-on-stdout 253 "$B pread64 \(17\): a unikernel has no file system; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=pread-stdout
+run_check net-fd-yield 0 'net yield ok' spawned --net net=fd:@FD probe=net-yield
+run_check net-fd-echo 0 'net echo ok frames=20000 .*' spawned --net net=fd:@FD probe=net-echo frames=20000
+run_check net-fd-echo-jumbo 0 'net echo ok frames=3000 .*' spawned --net net=fd:@FD,mtu=65535 probe=net-echo frames=3000 window=200
+listening "$D/echo.sock"
+run_check net-socket-echo 0 'net echo ok frames=10000 .*' probe --net net=socket:$D/echo.sock,mtu=9000 probe=net-echo frames=10000
+wait
+listening "$D/close.sock" close
+run_check net-peer-closed 0 'net peer closed ok' probe --net net=socket:$D/close.sock probe=net-closed
+wait
+if grep -qx 'swiftlet: net device net: the peer closed the connection; frames sent from now on are dropped' "$OUT/stderr"; then
+    passed=$((passed + 1)); echo "ok net-peer-closed-is-said"
+else
+    failed=$((failed + 1)); echo "FAIL net-peer-closed-is-said: $(cat "$OUT/stderr")"
+fi
+run_check pcap-echo 0 'net echo ok frames=100 .*' spawned --net net=fd:@FD --pcap net=$D/echo.pcap probe=net-echo frames=100
+if command -v tcpdump >/dev/null 2>&1; then
+    records=$(tcpdump -r "$D/echo.pcap" -nn -tt 2>/dev/null | grep -c '^[0-9]\{10\}\.')
+    if [ "$records" = 200 ] && tcpdump -r "$D/echo.pcap" 2>&1 | grep -q 'link-type EN10MB'; then
+        passed=$((passed + 1)); echo "ok pcap-readable-by-tcpdump"
+    else
+        failed=$((failed + 1)); echo "FAIL pcap-readable-by-tcpdump: $records records"
+    fi
+else
+    echo "skip pcap-readable-by-tcpdump (no tcpdump)"
+fi
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
+    NS=swl-check-$$
+    trap 'ip netns del "$NS" 2>/dev/null' EXIT
+    trap 'exit 130' INT TERM
+    ip netns add "$NS" && ip netns exec "$NS" sh -c 'ip link set lo up && ip tuntap add dev swl0 mode tap &&
+        ip tuntap add dev swl1 mode tap user 0 && ip addr add 10.211.0.1/24 dev swl0 && ip link set swl0 up'
+    run_check tap-arp 0 'tap arp ok: 10\.211\.0\.1 is at .*' \
+        sh -c 'ip netns exec "$0" "$1" --net net=tap:swl0 probe=tap-arp; echo $? >"$2"' "$NS" "$P" "$OUT/status"
+    # A persistent tap with no owner is open to anyone who can open /dev/net/tun; swl1 belongs to root.
+    run_usage tap-permission "$U cannot open TAP interface swl1 for net device net: permission denied; run as root or create a persistent tap owned by you \(ip tuntap add \.\.\. user \\\$USER\)" \
+        ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups "$P" --net net=tap:swl1
+    ip netns del "$NS"
+else
+    echo "skip tap-arp, tap-permission (needs root and ip)"
 fi
 
 # A forbidden call inside the SIGSYS handler is killed by the kernel (SIGSYS, 159), not re-trapped.

@@ -21,6 +21,14 @@
 #include "swiftlet_platform.h"
 
 static void say(const char *s) { swiftlet_platform_console_write(s, strlen(s)); }
+static const char *cmdline;
+/** The value of boot argument `key=` as a number, or `otherwise`. */
+static unsigned long long number(const char *key, unsigned long long otherwise)
+{
+    const char *p = strstr(cmdline, key);
+    return p ? strtoull(p + strlen(key), NULL, 0) : otherwise;
+}
+static int devices(const char *name); /* the device probes, below main */
 static unsigned char data_code[16] = {0xc3}; /* `ret`, in a non-executable page */
 static int helper(void) { return 1; }
 static int recurse(int n)
@@ -43,6 +51,7 @@ int main(void)
     say("cmdline=[");
     say(si.cmdline);
     say("]\n");
+    cmdline = si.cmdline;
     const char *p = strstr(si.cmdline, "probe=");
     if (p == NULL)
         return 0;
@@ -103,6 +112,267 @@ int main(void)
         swiftlet_platform_random(random, sizeof random);
         printf("stdio %s\n", "works"); /* primed: no fstat/ioctl */
         fflush(stdout);
+        return 0;
+    }
+    return devices(name);
+}
+
+/* ---- device probes ---------------------------------------------------------
+ * Each prints one last line that check.sh matches, or "FAIL ..." and exits 1. */
+
+#define OK SWIFTLET_R_OK
+#define CHECK(cond, what)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            char l_[160];                                                                          \
+            snprintf(l_, sizeof l_, "FAIL %s (line %d)\n", what, __LINE__);                        \
+            say(l_);                                                                               \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+static uint64_t now_ns(void) { return swiftlet_platform_clock_monotonic(); }
+
+/** Frame `seq` of the echo test: a length from 1 to max and bytes that depend on seq. */
+static size_t frame_for(uint64_t seq, uint8_t *buf, size_t max)
+{
+    size_t len = 1 + (size_t)((seq * 7919) % max);
+    if (seq % 5 == 0)
+        len = max; /* many full-size frames, so that short writes happen */
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(seq * 31 + i * 17 + (i >> 8));
+    return len;
+}
+
+static int probe_block(void)
+{
+    swiftlet_handle_t h, other;
+    struct swiftlet_block_info bi;
+    struct swiftlet_net_info ni;
+    CHECK(swiftlet_platform_block_acquire("disk", &h, &bi) == OK, "acquire disk");
+    CHECK(swiftlet_platform_block_acquire("disk", &other, &bi) == SWIFTLET_R_INVALID, "second acquire");
+    CHECK(swiftlet_platform_net_acquire("disk", &other, &ni) == SWIFTLET_R_INVALID, "acquire as net");
+    CHECK(swiftlet_platform_block_acquire("nope", &other, &bi) == SWIFTLET_R_INVALID, "unknown name");
+    uint64_t bs = bi.block_size, cap = bi.capacity;
+    size_t n = cap / bs >= 9 ? 8 : (size_t)(cap / bs);
+    uint8_t *out = malloc(n * bs), *in = malloc(n * bs);
+    for (size_t i = 0; i < n * bs; i++)
+        out[i] = (uint8_t)(i * 13 + i / bs + number("seed=", 1));
+    uint64_t at = cap - n * bs; /* the last n blocks: reaches the capacity exactly */
+    CHECK(swiftlet_platform_block_write(h, at, out, n * bs) == OK, "write");
+    CHECK(swiftlet_platform_block_flush(h) == OK, "flush");
+    memset(in, 0, n * bs);
+    CHECK(swiftlet_platform_block_read(h, at, in, n * bs) == OK, "read");
+    CHECK(memcmp(in, out, n * bs) == 0, "read back what was written");
+    CHECK(swiftlet_platform_block_read(h, cap, in, bs) == SWIFTLET_R_INVALID, "read at capacity");
+    CHECK(swiftlet_platform_block_write(h, at + 1, out, bs) == SWIFTLET_R_INVALID, "misaligned offset");
+    CHECK(swiftlet_platform_block_write(h, 0, out, bs - 1) == SWIFTLET_R_INVALID, "partial block");
+    CHECK(swiftlet_platform_block_read(h + 1, 0, in, bs) == SWIFTLET_R_INVALID, "no such handle");
+    char line[160];
+    snprintf(line, sizeof line, "block ok handle=%llu capacity=%llu block-size=%llu blocks=%zu\n",
+             (unsigned long long)h, (unsigned long long)cap, (unsigned long long)bs, n);
+    say(line);
+    return 0;
+}
+
+/** Writes (mode 'w') or reads and prints (mode 'r') a stamp in block 0, to see it survive a run. */
+static int probe_stamp(char mode)
+{
+    swiftlet_handle_t h;
+    struct swiftlet_block_info bi;
+    CHECK(swiftlet_platform_block_acquire("disk", &h, &bi) == OK, "acquire disk");
+    uint8_t *b = calloc(1, bi.block_size);
+    if (mode == 'w') {
+        snprintf((char *)b, 64, "stamp-%llu", number("seed=", 0));
+        CHECK(swiftlet_platform_block_write(h, 0, b, bi.block_size) == OK, "write stamp");
+        CHECK(swiftlet_platform_block_flush(h) == OK, "flush");
+        say("stamped\n");
+    } else {
+        CHECK(swiftlet_platform_block_read(h, 0, b, bi.block_size) == OK, "read stamp");
+        char line[100];
+        snprintf(line, sizeof line, "block 0 holds %.63s\n", (char *)b);
+        say(line);
+    }
+    return 0;
+}
+
+static int probe_handles(void)
+{
+    swiftlet_handle_t a, n, b, x;
+    struct swiftlet_block_info bi;
+    struct swiftlet_net_info ni;
+    CHECK(swiftlet_platform_block_acquire("b", &b, &bi) == OK, "acquire b");
+    CHECK(swiftlet_platform_net_acquire("n", &n, &ni) == OK, "acquire n");
+    CHECK(swiftlet_platform_block_acquire("a", &a, &bi) == OK, "acquire a");
+    CHECK(swiftlet_platform_block_acquire("n", &x, &bi) == SWIFTLET_R_INVALID, "net as block");
+    CHECK(swiftlet_platform_net_acquire("a", &x, &ni) == SWIFTLET_R_INVALID, "block as net");
+    char line[200];
+    snprintf(line, sizeof line, "handles a=%llu n=%llu b=%llu mac=%02x:%02x:%02x:%02x:%02x:%02x mtu=%zu\n",
+             (unsigned long long)a, (unsigned long long)n, (unsigned long long)b, ni.mac_address[0],
+             ni.mac_address[1], ni.mac_address[2], ni.mac_address[3], ni.mac_address[4], ni.mac_address[5],
+             ni.mtu);
+    say(line);
+    return 0;
+}
+
+static int probe_net_echo(void)
+{
+    swiftlet_handle_t h;
+    struct swiftlet_net_info ni;
+    CHECK(swiftlet_platform_net_acquire("net", &h, &ni) == OK, "acquire net");
+    size_t max = ni.mtu + 14;
+    uint8_t *out = malloc(max), *in = malloc(max), *want = malloc(max);
+    uint64_t frames = number("frames=", 1000), window = number("window=", 64);
+    uint64_t sent = 0, received = 0, again = 0, t0 = now_ns(), last = t0;
+    while (received < frames) {
+        int progress = 0;
+        while (sent < frames && sent - received < window) {
+            size_t len = frame_for(sent, out, max);
+            swiftlet_result_t r = swiftlet_platform_net_write(h, out, len);
+            if (r == SWIFTLET_R_AGAIN) {
+                again++;
+                break;
+            }
+            CHECK(r == OK, "write");
+            sent++, progress = 1;
+        }
+        for (;;) {
+            size_t len = 0;
+            swiftlet_result_t r = swiftlet_platform_net_read(h, in, max, &len);
+            if (r == SWIFTLET_R_AGAIN)
+                break;
+            CHECK(r == OK, "read");
+            size_t want_len = frame_for(received, want, max);
+            CHECK(len == want_len && memcmp(in, want, len) == 0, "echoed frame differs");
+            received++, progress = 1;
+        }
+        if (progress) {
+            last = now_ns();
+        } else {
+            CHECK(now_ns() - last < 5000000000ull, "no progress for 5 s");
+            uint64_t ready = 0;
+            swiftlet_platform_yield(now_ns() + 1000000000ull, &ready);
+        }
+    }
+    double seconds = (double)(now_ns() - t0) / 1e9;
+    char line[200];
+    snprintf(line, sizeof line, "net echo ok frames=%llu again=%llu rate=%.0f frames/s\n",
+             (unsigned long long)received, (unsigned long long)again, (double)received / seconds);
+    say(line);
+    return 0;
+}
+
+static int probe_net_yield(void)
+{
+    swiftlet_handle_t h;
+    struct swiftlet_net_info ni;
+    CHECK(swiftlet_platform_net_acquire("net", &h, &ni) == OK, "acquire net");
+    uint8_t frame[60] = {1, 2, 3}, in[2000];
+    uint64_t ready = 1, t0 = now_ns();
+    swiftlet_platform_yield(t0 + 200000000ull, &ready);
+    CHECK(ready == 0 && now_ns() - t0 >= 200000000ull, "idle yield sleeps to its deadline");
+    CHECK(swiftlet_platform_net_write(h, frame, sizeof frame) == OK, "write 1");
+    CHECK(swiftlet_platform_net_write(h, frame, sizeof frame) == OK, "write 2");
+    t0 = now_ns();
+    swiftlet_platform_yield(t0 + 5000000000ull, &ready);
+    CHECK(ready == (1ull << h) && now_ns() - t0 < 1000000000ull, "yield wakes on a readable fd");
+    while (now_ns() - t0 < 50000000ull) /* let the second echo arrive too (vDSO clock: no syscall) */
+        ;
+    size_t len = 0;
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == OK && len == 60, "read 1");
+    t0 = now_ns();
+    swiftlet_platform_yield(t0 + 5000000000ull, &ready);
+    CHECK(ready == (1ull << h) && now_ns() - t0 < 100000000ull, "yield reports a buffered frame at once");
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == OK && len == 60, "read 2");
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == SWIFTLET_R_AGAIN, "then AGAIN");
+    CHECK(swiftlet_platform_net_write(h, frame, 0) == SWIFTLET_R_INVALID, "empty frame");
+    CHECK(swiftlet_platform_net_write(h, frame, ni.mtu + 15) == SWIFTLET_R_INVALID, "frame too long");
+    CHECK(swiftlet_platform_net_read(h, in, ni.mtu + 13, &len) == SWIFTLET_R_INVALID, "short buffer");
+    CHECK(swiftlet_platform_net_read(h + 1, in, sizeof in, &len) == SWIFTLET_R_INVALID, "no such handle");
+    say("net yield ok\n");
+    return 0;
+}
+
+static int probe_net_closed(void)
+{
+    swiftlet_handle_t h;
+    struct swiftlet_net_info ni;
+    CHECK(swiftlet_platform_net_acquire("net", &h, &ni) == OK, "acquire net");
+    uint8_t in[2000] = {0};
+    uint64_t ready = 0, t0 = now_ns();
+    swiftlet_platform_yield(t0 + 5000000000ull, &ready);
+    CHECK(ready == (1ull << h) && now_ns() - t0 < 1000000000ull, "a hang-up wakes the yield");
+    size_t len = 0;
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == SWIFTLET_R_AGAIN, "read after close: AGAIN");
+    CHECK(swiftlet_platform_net_write(h, in, 60) == OK, "write after close: dropped, OK");
+    t0 = now_ns();
+    swiftlet_platform_yield(t0 + 200000000ull, &ready);
+    CHECK(ready == 0 && now_ns() - t0 >= 200000000ull, "a closed link no longer wakes the yield");
+    say("net peer closed ok\n");
+    return 0;
+}
+
+/** ARP who-has 10.211.0.1 over TAP; the host kernel's reply proves both directions. */
+static int probe_tap_arp(void)
+{
+    swiftlet_handle_t h;
+    struct swiftlet_net_info ni;
+    CHECK(swiftlet_platform_net_acquire("net", &h, &ni) == OK, "acquire net");
+    const uint8_t *m = ni.mac_address;
+    uint8_t req[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, m[0], m[1], m[2], m[3], m[4], m[5], 0x08, 0x06,
+                       0, 1, 0x08, 0, 6, 4, 0, 1, m[0], m[1], m[2], m[3], m[4], m[5], 10, 211, 0, 2,
+                       0, 0, 0, 0, 0, 0, 10, 211, 0, 1};
+    uint8_t in[70000];
+    uint64_t t0 = now_ns();
+    for (int attempt = 0; attempt < 5; attempt++) {
+        CHECK(swiftlet_platform_net_write(h, req, sizeof req) == OK, "write ARP request");
+        uint64_t until = now_ns() + 1000000000ull;
+        while (now_ns() < until) {
+            uint64_t ready = 0;
+            swiftlet_platform_yield(until, &ready);
+            size_t len = 0;
+            while (swiftlet_platform_net_read(h, in, sizeof in, &len) == OK) {
+                if (len >= 42 && in[12] == 0x08 && in[13] == 0x06 && in[21] == 2 && memcmp(in, m, 6) == 0 &&
+                    memcmp(in + 28, (uint8_t[]){10, 211, 0, 1}, 4) == 0) {
+                    char line[160];
+                    snprintf(line, sizeof line,
+                             "tap arp ok: 10.211.0.1 is at %02x:%02x:%02x:%02x:%02x:%02x after %llu ms\n",
+                             in[22], in[23], in[24], in[25], in[26], in[27],
+                             (unsigned long long)((now_ns() - t0) / 1000000));
+                    say(line);
+                    return 0;
+                }
+            }
+        }
+    }
+    CHECK(0, "no ARP reply from 10.211.0.1");
+}
+
+static int devices(const char *name)
+{
+    if (strcmp(name, "block") == 0) return probe_block();
+    if (strcmp(name, "stamp") == 0) return probe_stamp('w');
+    if (strcmp(name, "read-stamp") == 0) return probe_stamp('r');
+    if (strcmp(name, "handles") == 0) return probe_handles();
+    if (strcmp(name, "net-echo") == 0) return probe_net_echo();
+    if (strcmp(name, "net-yield") == 0) return probe_net_yield();
+    if (strcmp(name, "net-closed") == 0) return probe_net_closed();
+    if (strcmp(name, "tap-arp") == 0) return probe_tap_arp();
+    if (strcmp(name, "pread-stdout") == 0) {
+        char b[512];
+        return (int)pread(1, b, sizeof b, 0);
+    }
+    if (strcmp(name, "pwrite-raw") == 0 || strcmp(name, "pwrite-past") == 0 || strcmp(name, "pread-huge") == 0) {
+        /* the disk is the first device backend opened: fd 3 (fds 0-2 are always open) */
+        swiftlet_handle_t h;
+        struct swiftlet_block_info bi;
+        CHECK(swiftlet_platform_block_acquire("disk", &h, &bi) == OK, "acquire disk");
+        static char b[1 << 16];
+        if (name[1] == 'r')
+            return (int)pread(3, b, bi.capacity + 512, 0); /* count > capacity */
+        ssize_t n = pwrite(3, b, 512, strcmp(name, "pwrite-past") == 0 ? (off_t)bi.capacity : 0);
+        CHECK(n == 512, "raw pwrite inside the disk");
+        say("raw pwrite inside the disk ok\n");
         return 0;
     }
     say("unknown probe\n");

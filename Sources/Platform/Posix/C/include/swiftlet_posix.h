@@ -2,10 +2,12 @@
  * swiftlet_posix.h — the C surface of the Posix (dev) platform, as seen from its Swift files.
  *
  * Embedded Swift has no Glibc module, so this header pulls in the few libc
- * declarations the Swift side uses (write, ppoll, clock_gettime, getrandom)
- * and declares the C parts of the platform: the tender's captured argv
- * (args.c), the lockdown steps (signals.c, libc_prime.c, sandbox_policy.c) and
- * the exit path. Only what Swift cannot do (signal handlers, variadic or
+ * declarations the Swift side uses (write, ppoll, clock_gettime, getrandom,
+ * read/readv/writev, pread/pwrite, fdatasync) and declares the C parts of the
+ * platform: the tender's captured argv (args.c), the device backends' opening
+ * (host_open.c) and sandbox modules (sandbox_net.c, sandbox_block.c,
+ * sandbox_pcap.c), the lockdown steps (signals.c, libc_prime.c,
+ * sandbox_policy.c) and the exit path. Only what Swift cannot do (signal handlers, variadic or
  * macro-only APIs, errno) lives in C.
  */
 #ifndef SWIFTLET_POSIX_H
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +55,33 @@ void swiftlet_posix_prime_libc(void);
  * listed in sandbox_policy.c. Returns NULL or a reason (nothing was loaded).
  */
 const char *swiftlet_posix_sandbox_lock(void);
+
+/* ---- device backends: opening (host_open.c, before lockdown only) --------- */
+
+/** Opens a raw disk image read-write. Returns the fd or -errno; fills its size and whether it is a regular file. */
+int swiftlet_posix_open_block_file(const char *path, uint64_t *size, int *regular);
+/** Creates or truncates a pcap file for writing. Returns the fd or -errno. */
+int swiftlet_posix_open_pcap_file(const char *path);
+/**
+ * Attaches to TAP interface `iface` (/dev/net/tun, TUNSETIFF IFF_TAP|IFF_NO_PI, O_NONBLOCK).
+ * Returns the fd or -errno; `*stage` is 0 if opening /dev/net/tun failed, 1 if TUNSETIFF did.
+ */
+int swiftlet_posix_open_tap(const char *iface, int *stage);
+/** Connects a non-blocking UNIX stream socket to `path`. Returns the fd or -errno. */
+int swiftlet_posix_connect_unix(const char *path);
+/** Adopts an inherited connected stream socket (non-blocking from now). Returns 0 or -errno. */
+int swiftlet_posix_adopt_stream_fd(int fd);
+/** A short lower-case description of an errno value. */
+const char *swiftlet_posix_errno_text(int err);
+
+/* ---- device backends: sandbox modules (before lockdown only) -------------- */
+
+/** Allows the net backend's calls on `fd` only (TAP: readv/write; stream: read/writev) and one more ppoll fd. */
+int swiftlet_posix_sandbox_net(int fd, int stream);
+/** Allows pread64/pwrite64 on `fd` with count <= capacity and offset < capacity, and fdatasync(fd). */
+int swiftlet_posix_sandbox_block(int fd, uint64_t capacity);
+/** Allows write(2) on the pcap file's `fd`. */
+int swiftlet_posix_sandbox_pcap(int fd);
 
 /* ---- exit ------------------------------------------------------------------ */
 

@@ -1,0 +1,87 @@
+/// Block.swift — one block device on a raw disk image file.
+///
+/// docs/DEVICES.md §5: synchronous whole-block reads and writes at
+/// block-aligned offsets inside the capacity (Runtime has checked them; the
+/// platform checks once more, cheaply, so that a bad request is INVALID
+/// rather than a sandbox stop), any number of blocks per call, and flush as a
+/// durability barrier. `pread(2)`/`pwrite(2)` loop until the whole range is
+/// done (a regular file may transfer less than asked, e.g. above 2 GiB per
+/// call); end of file or an error is UNSPEC. Flush is `fdatasync(2)`: the
+/// data and the metadata needed to read it back (the file's size does not
+/// change) are on stable storage when it returns. The sandbox module
+/// (C/sandbox_block.c) allows exactly these three calls on this fd, with
+/// count <= capacity and offset < capacity.
+
+import SwiftletABI
+import SwiftletPosix
+
+/// A block device of the tender's `--block` options.
+final class BlockDisk {
+    let name: [UInt8]
+    /// The ABI handle, 0...63.
+    let handle: Int
+    let fd: Int32
+    /// Bytes; a non-zero multiple of `blockSize`.
+    let capacity: UInt64
+    /// A power of two, 512...65536.
+    let blockSize: UInt64
+    var acquired = false
+
+    init(name: [UInt8], handle: Int, fd: Int32, capacity: UInt64, blockSize: UInt64) {
+        self.name = name
+        self.handle = handle
+        self.fd = fd
+        self.capacity = capacity
+        self.blockSize = blockSize
+    }
+
+    /// Whole blocks, non-empty, inside the capacity.
+    func isValidRange(_ offset: UInt64, _ size: Int) -> Bool {
+        let length = UInt64(size)
+        guard size > 0, offset % self.blockSize == 0, length % self.blockSize == 0 else { return false }
+        return offset <= self.capacity && length <= self.capacity - offset
+    }
+
+    func read(at offset: UInt64, into buffer: UnsafeMutablePointer<UInt8>, size: Int) -> swiftlet_result_t {
+        guard self.isValidRange(offset, size) else { return SWIFTLET_R_INVALID }
+        var done = 0
+        while done < size {
+            do throws(SyscallError) {
+                let count = try systemCall("pread64") {
+                    pread(self.fd, buffer + done, size - done, Int(offset) + done)
+                }
+                if count == 0 { return SWIFTLET_R_UNSPEC }  // the file shrank under us
+                done += count
+            } catch {
+                return SWIFTLET_R_UNSPEC
+            }
+        }
+        return SWIFTLET_R_OK
+    }
+
+    func write(at offset: UInt64, from buffer: UnsafePointer<UInt8>, size: Int) -> swiftlet_result_t {
+        guard self.isValidRange(offset, size) else { return SWIFTLET_R_INVALID }
+        var done = 0
+        while done < size {
+            do throws(SyscallError) {
+                let count = try systemCall("pwrite64") {
+                    pwrite(self.fd, buffer + done, size - done, Int(offset) + done)
+                }
+                if count == 0 { return SWIFTLET_R_UNSPEC }
+                done += count
+            } catch {
+                return SWIFTLET_R_UNSPEC
+            }
+        }
+        return SWIFTLET_R_OK
+    }
+
+    func flush() -> swiftlet_result_t {
+        do throws(SyscallError) {
+            _ = try systemCall("fdatasync") { Int(fdatasync(self.fd)) }
+            return SWIFTLET_R_OK
+        } catch {
+            return SWIFTLET_R_UNSPEC
+        }
+    }
+}

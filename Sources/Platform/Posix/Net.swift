@@ -1,0 +1,181 @@
+/// Net.swift — one net device's frame I/O on its host fd: a TAP interface or a framed stream socket.
+///
+/// docs/DEVICES.md §5: read is non-blocking and returns one whole frame or
+/// AGAIN; write queues one frame or returns AGAIN when the transmit queue is
+/// full (the frame is NOT queued). Runtime has checked the buffer sizes
+/// (read: at least `mtu + 14`; write: 1...`mtu + 14`).
+///
+/// - TAP (`IFF_TAP | IFF_NO_PI`): one `readv(2)` is one frame. Its second
+///   iovec is a shared 64 KiB overflow area, so a frame longer than the
+///   caller's buffer (the TAP interface's MTU is larger than the device's) is
+///   seen whole and dropped, never handed out cut. One `write(2)` is one
+///   frame, all or nothing; `EAGAIN` (the tap's queue is full) is AGAIN.
+/// - Stream (`socket:`, `fd:`): StreamFraming.swift.
+///
+/// When the link goes away (the stream's peer closed it; TAP writes fail
+/// with `EIO` while the interface is down), frames are dropped as a NIC with
+/// no carrier drops them: reads return AGAIN, writes return OK, as they do in
+/// prod where QEMU drops them. A closed stream is said once on stderr and
+/// leaves the yield's poll set. Every sent and received frame goes to the
+/// device's pcap, if it has one.
+
+import SwiftletABI
+import SwiftletPosix
+
+/// A net device of the tender's `--net` options.
+final class NetPort {
+    let name: [UInt8]
+    /// The ABI handle, 0...63.
+    let handle: Int
+    let fd: Int32
+    /// Six bytes.
+    let mac: [UInt8]
+    let mtu: Int
+    /// The framing buffers of a stream backend; nil for TAP.
+    let stream: StreamFraming?
+    var pcap: PcapWriter? = nil
+    var acquired = false
+    /// The stream's peer has gone: nothing more will arrive, frames sent are dropped.
+    private(set) var closed = false
+
+    /// Largest frame: the MTU plus the 14-byte Ethernet header.
+    var maximumFrame: Int { self.mtu + 14 }
+
+    init(name: [UInt8], handle: Int, fd: Int32, mac: [UInt8], mtu: Int, isStream: Bool) {
+        self.name = name
+        self.handle = handle
+        self.fd = fd
+        self.mac = mac
+        self.mtu = mtu
+        self.stream = isStream ? StreamFraming(maximumFrame: mtu + 14) : nil
+    }
+
+    /// Reads one whole frame into `buffer` (`size >= maximumFrame`).
+    func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: inout Int) -> swiftlet_result_t {
+        let result = self.stream != nil ? self.readStream(buffer, size, &length) : self.readTAP(buffer, size, &length)
+        if result == SWIFTLET_R_OK, let pcap = self.pcap {
+            pcap.record(buffer, length: length)
+        }
+        return result
+    }
+
+    /// Queues one frame (`1...maximumFrame` bytes).
+    func write(_ frame: UnsafePointer<UInt8>, size: Int) -> swiftlet_result_t {
+        let result = self.stream != nil ? self.writeStream(frame, size) : self.writeTAP(frame, size)
+        if result == SWIFTLET_R_OK, let pcap = self.pcap {
+            pcap.record(frame, length: size)
+        }
+        return result
+    }
+
+    // MARK: - Readiness (Yield.swift)
+
+    /// Whether the yield should poll the fd: only acquired devices whose link is up
+    /// (an fd nobody reads would stay readable and turn every yield into a busy loop).
+    var isPolled: Bool { self.acquired && !self.closed }
+
+    /// Whether a read would return a frame without a system call (stream devices).
+    var hasBufferedFrame: Bool { self.stream?.hasBufferedFrame ?? false }
+
+    /// Whether the rest of a partly written frame is waiting for the socket.
+    var hasPendingOutput: Bool { !self.closed && (self.stream?.hasPendingOutput ?? false) }
+
+    /// Sends what is left of a partly written frame, if the socket takes it.
+    func flushPendingOutput() {
+        guard let stream = self.stream, stream.hasPendingOutput, !self.closed else { return }
+        if case .closed = stream.flushPending(self.fd) { self.peerClosed() }
+    }
+
+    /// The poll saw a hang-up with nothing left to read.
+    func hungUp() {
+        if self.stream != nil { self.peerClosed() }
+    }
+
+    // MARK: - Backends
+
+    private func readTAP(_ buffer: UnsafeMutablePointer<UInt8>, _ size: Int, _ length: inout Int) -> swiftlet_result_t {
+        while true {
+            var vectors = (
+                iovec(iov_base: UnsafeMutableRawPointer(buffer), iov_len: size),
+                iovec(iov_base: UnsafeMutableRawPointer(tapOverflow!), iov_len: tapOverflowSize)
+            )
+            let count: Int
+            do throws(SyscallError) {
+                count = try withUnsafeMutablePointer(to: &vectors) { (pointer) throws(SyscallError) -> Int in
+                    try pointer.withMemoryRebound(to: iovec.self, capacity: 2) { (vector) throws(SyscallError) -> Int in
+                        try systemCall("readv") { readv(self.fd, vector, 2) }
+                    }
+                }
+            } catch .wouldBlock {
+                return SWIFTLET_R_AGAIN
+            } catch {
+                return SWIFTLET_R_UNSPEC
+            }
+            if count == 0 { return SWIFTLET_R_AGAIN }
+            if count > size || count > self.maximumFrame { continue }  // oversized: dropped whole
+            length = count
+            return SWIFTLET_R_OK
+        }
+    }
+
+    private func writeTAP(_ frame: UnsafePointer<UInt8>, _ size: Int) -> swiftlet_result_t {
+        do throws(SyscallError) {
+            _ = try systemCall("write") { SwiftletPosix.write(self.fd, frame, size) }
+            return SWIFTLET_R_OK
+        } catch .wouldBlock {
+            return SWIFTLET_R_AGAIN
+        } catch .failed(_, let code) where code == EIO {
+            return SWIFTLET_R_OK  // the interface is down: no carrier, the frame is dropped
+        } catch {
+            return SWIFTLET_R_UNSPEC
+        }
+    }
+
+    private func readStream(
+        _ buffer: UnsafeMutablePointer<UInt8>, _ size: Int, _ length: inout Int
+    ) -> swiftlet_result_t {
+        let stream = self.stream!
+        while true {
+            if let count = stream.takeFrame(into: buffer, size: size) {
+                length = count
+                return SWIFTLET_R_OK
+            }
+            if self.closed { return SWIFTLET_R_AGAIN }
+            switch stream.fill(self.fd) {
+            case .done: continue
+            case .wouldBlock: return SWIFTLET_R_AGAIN
+            case .closed:
+                self.peerClosed()
+                return SWIFTLET_R_AGAIN
+            case .failed: return SWIFTLET_R_UNSPEC
+            }
+        }
+    }
+
+    private func writeStream(_ frame: UnsafePointer<UInt8>, _ size: Int) -> swiftlet_result_t {
+        if self.closed { return SWIFTLET_R_OK }  // no carrier: dropped
+        switch self.stream!.send(self.fd, frame, size: size) {
+        case .done: return SWIFTLET_R_OK
+        case .wouldBlock: return SWIFTLET_R_AGAIN
+        case .closed:
+            self.peerClosed()
+            return SWIFTLET_R_OK
+        case .failed: return SWIFTLET_R_UNSPEC
+        }
+    }
+
+    private func peerClosed() {
+        guard !self.closed else { return }
+        self.closed = true
+        var line = Line()
+        line.append("swiftlet: net device ")
+        line.append(bytes: self.name)
+        line.append(": the peer closed the connection; frames sent from now on are dropped\n")
+        line.withBytes { writeFully(diagnosticsFD, $0) }
+    }
+}
+
+/// Where `readv` puts the part of a TAP frame that does not fit the caller's buffer
+/// (allocated by the tender when it opens the first TAP device).
+let tapOverflowSize = 64 * 1024
+var tapOverflow: UnsafeMutablePointer<UInt8>? = nil
