@@ -1,0 +1,200 @@
+/// A packet under construction or being taken apart, with headroom so that headers are prepended in place.
+///
+/// ```
+/// +-----------+---------------------+------------+
+/// | headroom  |   readable bytes    |  tailroom  |
+/// +-----------+---------------------+------------+
+/// 0      readerIndex           writerIndex     capacity
+/// ```
+///
+/// Invariant: `0 ≤ readerIndex ≤ writerIndex ≤ capacity`. Sending builds inside out: write the payload, then
+/// ``prepend(_:_:)`` each header (UDP, IPv4, Ethernet) into the headroom, with no copy. Receiving goes the other
+/// way: ``moveReaderIndex(forwardBy:)`` past each parsed header and ``truncate(toReadableBytes:)`` to drop
+/// link-layer padding. The verbs follow SwiftNIO's `ByteBuffer`: `write*` appends at the writer index, `get*(at:)`
+/// reads without moving anything, and moving an index out of range is a precondition failure (a bug in the
+/// caller, never a property of the packet).
+///
+/// Bytes are lent only to closures (`withUnsafe…`), with the closure's typed error passed through, so no pointer
+/// outlives the storage. The storage is copied on write when the value was copied.
+public struct PacketBuffer {
+    final class Storage {
+        let bytes: UnsafeMutableRawBufferPointer
+
+        init(capacity: Int) {
+            self.bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+            self.bytes.initializeMemory(as: UInt8.self, repeating: 0)
+        }
+
+        deinit {
+            self.bytes.deallocate()
+        }
+    }
+
+    private var storage: Storage
+    /// The first readable byte: the start of the outermost header.
+    public private(set) var readerIndex: Int
+    /// One past the last readable byte.
+    public private(set) var writerIndex: Int
+
+    /// An empty buffer of `capacity` zeroed bytes whose first `headroom` bytes are kept for headers.
+    ///
+    /// - Precondition: `0 ≤ headroom ≤ capacity`.
+    public init(capacity: Int, headroom: Int) {
+        precondition(capacity >= 0 && headroom >= 0 && headroom <= capacity, "headroom must be 0...capacity")
+        self.storage = Storage(capacity: capacity)
+        self.readerIndex = headroom
+        self.writerIndex = headroom
+    }
+
+    /// A buffer holding a copy of `bytes`, with `headroom` free bytes in front and `tailroom` after.
+    public init(copying bytes: UnsafeRawBufferPointer, headroom: Int = 0, tailroom: Int = 0) {
+        self.init(capacity: headroom + bytes.count + tailroom, headroom: headroom)
+        self.writeBytes(bytes)
+    }
+
+    /// A buffer holding a copy of `bytes` (convenient for tests and fixed frames).
+    public init(_ bytes: [UInt8], headroom: Int = 0) {
+        self.init(capacity: headroom + bytes.count, headroom: headroom)
+        for byte in bytes { self.writeInteger(byte) }
+    }
+
+    /// The total size of the storage.
+    public var capacity: Int { self.storage.bytes.count }
+    /// The packet's length: `writerIndex - readerIndex`.
+    public var readableBytes: Int { self.writerIndex - self.readerIndex }
+    /// Free bytes in front of the packet, for headers.
+    public var headroom: Int { self.readerIndex }
+    /// Free bytes after the packet.
+    public var tailroom: Int { self.capacity - self.writerIndex }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&self.storage) {
+            let copy = Storage(capacity: self.capacity)
+            copy.bytes.copyMemory(from: UnsafeRawBufferPointer(self.storage.bytes))
+            self.storage = copy
+        }
+    }
+
+    /// Moves the empty buffer's indexes so that `headroom` bytes are free in front.
+    ///
+    /// - Precondition: the buffer is empty and `headroom ≤ capacity`.
+    public mutating func reserveHeadroom(_ headroom: Int) {
+        precondition(self.readableBytes == 0, "reserveHeadroom on a non-empty buffer")
+        precondition(headroom >= 0 && headroom <= self.capacity, "headroom beyond capacity")
+        self.readerIndex = headroom
+        self.writerIndex = headroom
+    }
+
+    /// Grows the packet by `count` bytes at the front and lends just those bytes to `body`, to write a header.
+    ///
+    /// - Precondition: `0 ≤ count ≤ headroom`.
+    public mutating func prepend<Result, Failure: Error>(
+        _ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        precondition(count >= 0 && count <= self.headroom, "prepend beyond the headroom")
+        self.makeUnique()
+        self.readerIndex -= count
+        return try self.lend(self.readerIndex, count, body)
+    }
+
+    /// Grows the packet by `count` bytes at the end and lends just those bytes to `body`, to write a payload.
+    ///
+    /// - Precondition: `0 ≤ count ≤ tailroom`.
+    public mutating func append<Result, Failure: Error>(
+        _ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        precondition(count >= 0 && count <= self.tailroom, "append beyond the tailroom")
+        self.makeUnique()
+        self.writerIndex += count
+        return try self.lend(self.writerIndex - count, count, body)
+    }
+
+    /// Appends a copy of `bytes`.
+    ///
+    /// - Precondition: they fit in the tailroom.
+    public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
+        self.append(bytes.count) { target in
+            if let base = bytes.baseAddress { target.copyMemory(from: UnsafeRawBufferPointer(start: base, count: bytes.count)) }
+        }
+    }
+
+    /// Appends `value` in big-endian byte order.
+    ///
+    /// - Precondition: it fits in the tailroom.
+    public mutating func writeInteger<T: FixedWidthInteger>(_ value: T) {
+        self.append(MemoryLayout<T>.size) { target in
+            target.storeBytes(of: value.bigEndian, toByteOffset: 0, as: T.self)
+        }
+    }
+
+    /// The big-endian integer at readable offset `index` (0 = ``readerIndex``), or `nil` when it does not fit.
+    public func getInteger<T: FixedWidthInteger>(at index: Int, as type: T.Type = T.self) -> T? {
+        guard index >= 0, index <= self.readableBytes - MemoryLayout<T>.size else { return nil }
+        return T(bigEndian: self.storage.bytes.loadUnaligned(fromByteOffset: self.readerIndex + index, as: T.self))
+    }
+
+    /// Drops `count` bytes from the front of the packet (a parsed header); they become headroom.
+    ///
+    /// - Precondition: `0 ≤ count ≤ readableBytes`.
+    public mutating func moveReaderIndex(forwardBy count: Int) {
+        precondition(count >= 0 && count <= self.readableBytes, "moveReaderIndex beyond the readable bytes")
+        self.readerIndex += count
+    }
+
+    /// Keeps only the first `count` readable bytes (e.g. an IP datagram's Total Length, dropping padding).
+    ///
+    /// - Precondition: `0 ≤ count ≤ readableBytes`.
+    public mutating func truncate(toReadableBytes count: Int) {
+        precondition(count >= 0 && count <= self.readableBytes, "truncate beyond the readable bytes")
+        self.writerIndex = self.readerIndex + count
+    }
+
+    /// Empties the buffer and reserves `headroom` again, for reuse.
+    public mutating func clear(headroom: Int) {
+        self.writerIndex = self.readerIndex
+        self.reserveHeadroom(headroom)
+    }
+
+    /// Lends the readable bytes to `body`.
+    public func withUnsafeReadableBytes<Result, Failure: Error>(
+        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let bytes = UnsafeRawBufferPointer(self.storage.bytes.clampedSlice(self.readerIndex, self.writerIndex))
+        let result: Result
+        do { result = try body(bytes) } catch { withExtendedLifetime(self.storage) {}; throw error }
+        withExtendedLifetime(self.storage) {}
+        return result
+    }
+
+    /// Lends the readable bytes to `body` for reading and writing in place (parsing views, setters, checksums).
+    public mutating func withUnsafeMutableReadableBytes<Result, Failure: Error>(
+        _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        self.makeUnique()
+        return try self.lend(self.readerIndex, self.readableBytes, body)
+    }
+
+    private func lend<Result, Failure: Error>(
+        _ offset: Int, _ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let bytes = self.storage.bytes.clampedSlice(offset, offset + count)
+        let result: Result
+        do { result = try body(bytes) } catch { withExtendedLifetime(self.storage) {}; throw error }
+        withExtendedLifetime(self.storage) {}
+        return result
+    }
+}
+
+/// Compares readable bytes (not capacity, headroom or indexes).
+extension PacketBuffer: Equatable {
+    public static func == (lhs: PacketBuffer, rhs: PacketBuffer) -> Bool {
+        lhs.withUnsafeReadableBytes { a in rhs.withUnsafeReadableBytes { b in a.elementsEqual(b) } }
+    }
+}
+
+extension PacketBuffer: CustomStringConvertible {
+    /// `PacketBuffer(readable 42, headroom 54, tailroom 0)`.
+    public var description: String {
+        "PacketBuffer(readable \(self.readableBytes), headroom \(self.headroom), tailroom \(self.tailroom))"
+    }
+}
