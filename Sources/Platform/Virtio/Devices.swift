@@ -1,50 +1,229 @@
-/// Devices.swift — the device half of the ABI, not wired yet.
+/// Devices.swift — finding virtio devices, handing out handles, and the device half of the ABI.
 ///
-/// virtio-net and virtio-blk (PCI and MMIO transports) come with the devices
-/// issue. Until then every acquire fails with SWIFTLET_R_INVALID ("no such
-/// device"), and so does any call with a handle, since none was handed out.
+/// At boot (after the heap exists) `Devices.setup` takes the platform's
+/// words off the command line (BootWords.swift), then finds every
+/// virtio-net and virtio-blk device: on bus 0 of PCI when there is one
+/// (pc, q35: modern interface preferred, legacy for transitional devices
+/// without it), else on microvm's virtio-mmio transports. Each device is
+/// initialized at once (a disk's serial, its name, needs a live device); a
+/// NIC's receive ring is filled only when it is acquired.
+///
+/// Names (docs/DEVICES.md §4): a disk by its GET_ID serial, a NIC by the MAC
+/// that `@net.NAME=MAC` gave for NAME. Handles 0…63 are shared by both kinds
+/// and assigned in acquire order; a second acquire of a name, or an unknown
+/// name, is INVALID (§5). Runtime has checked every other argument.
+///
+/// Interrupts only end HLT (isr.S EOIs VIRTIO_DEVICE_VECTOR); what happened
+/// is read from the used rings afterwards. Devices on a line (I/O APIC, edge)
+/// are acknowledged before each scan (IOAPIC.swift).
 
 import SwiftletABI
+import VirtioHW
+
+enum Devices {
+    static let virtioVendor: UInt16 = 0x1AF4
+    static let maxHandles = 64
+
+    static var nets: [VirtioNet] = []
+    static var blocks: [VirtioBlock] = []
+    static var nextHandle = 0
+    /// Bits of the acquired net handles (the only ones yield reports).
+    static var netHandles: UInt64 = 0
+
+    static func setup() {
+        BootWords.extract()
+        var found: [Transport] = []
+        if PCI.present {
+            discoverPCI(&found)
+        } else {
+            discoverMMIO(&found)
+        }
+        for t in found {
+            switch t.deviceType {
+            case DeviceType.net:
+                if let n = VirtioNet(t) { nets.append(n) } else { warn("virtio-net", t) }
+            case DeviceType.block:
+                if let b = VirtioBlock(t) { blocks.append(b) } else { warn("virtio-blk", t) }
+            default: break
+            }
+        }
+    }
+
+    static func warn(_ what: StaticString, _ t: Transport) {
+        Report.put("swiftlet: warning: ")
+        Report.put(what)
+        Report.put(" device did not initialize; ignored\n")
+    }
+
+    /// Bus 0: vendor 0x1AF4, device 0x1041/0x1042 (modern) or 0x1000/0x1001
+    /// (transitional, type in the subsystem ID) (virtio 1.2 §4.1.2).
+    static func discoverPCI(_ found: inout [Transport]) {
+        PCI.forEachFunction { a, vendor, device in
+            guard vendor == virtioVendor else { return }
+            var type: UInt32
+            if device >= 0x1040 && device <= 0x107F {
+                type = UInt32(device - 0x1040)
+            } else if device >= 0x1000 && device <= 0x103F {
+                type = UInt32(a.read16(0x2E))
+            } else {
+                return
+            }
+            guard type == DeviceType.net || type == DeviceType.block else { return }
+            a.enable()
+            guard var t = ModernPCI.probe(a, type: type) ?? LegacyPCI.probe(a, type: type) else { return }
+            t.msix = PCI.enableMSIX(a, vector: UInt8(VIRTIO_DEVICE_VECTOR))
+            if !t.msix {
+                // INTx: firmware wrote the pin's IRQ into Interrupt Line; on pc that is the
+                // I/O APIC input too; on q35 the PIRQs also reach GSI 16–23 (ICH9), so route those as well.
+                let line = Int(a.read8(0x3C))
+                if a.read8(0x3D) != 0 && line != 0xFF { t.gsi = line }
+                for gsi in 16..<24 { IOAPIC.route(gsi: gsi, vector: UInt8(VIRTIO_DEVICE_VECTOR)) }
+            }
+            found.append(t)
+        }
+    }
+
+    /// The transports QEMU listed on the command line, else a scan of microvm's
+    /// slots: 24 on the second I/O APIC (GSI 24 + i) when it exists, else 8 at GSI 16 + i.
+    static func discoverMMIO(_ found: inout [Transport]) {
+        if !BootWords.mmioDevices.isEmpty {
+            for d in BootWords.mmioDevices {
+                if let t = MMIO.probe(base: d.base, gsi: d.gsi) { found.append(t) }
+            }
+            return
+        }
+        let second = IOAPIC.pins(IOAPIC.secondary) > 0
+        for i in 0..<(second ? 24 : 8) {
+            let base = MMIO.microvmBase + UInt(i) * MMIO.microvmStride
+            if let t = MMIO.probe(base: base, gsi: (second ? 24 : 16) + i) { found.append(t) }
+        }
+    }
+
+    /// Acknowledges every device on an interrupt line (see IOAPIC.swift).
+    static func acknowledgeAll() {
+        for n in nets { n.transport.acknowledge() }
+        for b in blocks { b.transport.acknowledge() }
+    }
+
+    /// Sleeps in HLT until `done` returns true; `done` runs first, and after every wakeup.
+    /// A 10 ms timer backs the device interrupt up, so a lost one costs time, never a hang.
+    static func wait(_ done: () -> Bool) {
+        if done() { return }
+        while true {
+            let now = Clock.now()
+            if LAPIC.available { LAPIC.arm(deadline: now + 10_000_000, now: now) }
+            virtio_sti_hlt_cli()
+            acknowledgeAll()
+            if done() { break }
+        }
+        if LAPIC.available { LAPIC.disarm() }
+    }
+
+    /// Bit h for each acquired NIC with a received frame waiting.
+    static func readySet() -> UInt64 {
+        var set: UInt64 = 0
+        for n in nets where n.handle >= 0 && n.readable { set |= 1 << UInt64(n.handle) }
+        return set
+    }
+
+    static func takeHandle() -> Int? {
+        guard nextHandle < maxHandles else { return nil }
+        defer { nextHandle += 1 }
+        return nextHandle
+    }
+
+    static func net(_ h: swiftlet_handle_t) -> VirtioNet? {
+        for n in nets where n.handle >= 0 && UInt64(n.handle) == h { return n }
+        return nil
+    }
+
+    static func block(_ h: swiftlet_handle_t) -> VirtioBlock? {
+        for b in blocks where b.handle >= 0 && UInt64(b.handle) == h { return b }
+        return nil
+    }
+
+    static func length(_ name: UnsafePointer<UInt8>) -> Int {
+        var n = 0
+        while name[n] != 0 && n < 256 { n += 1 }
+        return n
+    }
+}
 
 @_cdecl("swiftlet_platform_net_acquire")
 public func swiftlet_platform_net_acquire(_ name: UnsafePointer<CChar>?, _ h: UnsafeMutablePointer<swiftlet_handle_t>?,
                                           _ info: UnsafeMutablePointer<swiftlet_net_info>?) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let name, let h, let info else { return SWIFTLET_R_INVALID }
+    return name.withMemoryRebound(to: UInt8.self, capacity: 1) { bytes in
+        guard let mac = BootWords.mac(for: bytes, Devices.length(bytes)), mac != 0 else { return SWIFTLET_R_INVALID }
+        for n in Devices.nets where n.mac == mac {
+            guard n.handle < 0, let handle = Devices.takeHandle() else { return SWIFTLET_R_INVALID }
+            n.handle = handle
+            Devices.netHandles |= 1 << UInt64(handle)
+            n.startReceiving()
+            h.pointee = swiftlet_handle_t(handle)
+            let m = n.mac
+            info.pointee.mac_address = (UInt8(truncatingIfNeeded: m >> 40), UInt8(truncatingIfNeeded: m >> 32),
+                                        UInt8(truncatingIfNeeded: m >> 24), UInt8(truncatingIfNeeded: m >> 16),
+                                        UInt8(truncatingIfNeeded: m >> 8), UInt8(truncatingIfNeeded: m))
+            info.pointee.mtu = n.mtu
+            return SWIFTLET_R_OK
+        }
+        return SWIFTLET_R_INVALID
+    }
 }
 
 @_cdecl("swiftlet_platform_net_read")
 public func swiftlet_platform_net_read(_ h: swiftlet_handle_t, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int,
                                        _ readSize: UnsafeMutablePointer<Int>?) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let n = Devices.net(h), let buf else { return SWIFTLET_R_INVALID }
+    n.transport.acknowledge()
+    return n.read(into: buf, size: size, length: readSize)
 }
 
 @_cdecl("swiftlet_platform_net_write")
 public func swiftlet_platform_net_write(_ h: swiftlet_handle_t, _ buf: UnsafePointer<UInt8>?, _ size: Int)
     -> swiftlet_result_t
 {
-    SWIFTLET_R_INVALID
+    guard let n = Devices.net(h), let buf else { return SWIFTLET_R_INVALID }
+    guard size >= 1 && size <= n.mtu + 14 else { return SWIFTLET_R_INVALID }
+    return n.write(buf, size: size)
 }
 
 @_cdecl("swiftlet_platform_block_acquire")
 public func swiftlet_platform_block_acquire(_ name: UnsafePointer<CChar>?,
                                             _ h: UnsafeMutablePointer<swiftlet_handle_t>?,
                                             _ info: UnsafeMutablePointer<swiftlet_block_info>?) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let name, let h, let info else { return SWIFTLET_R_INVALID }
+    return name.withMemoryRebound(to: UInt8.self, capacity: 1) { bytes in
+        let length = Devices.length(bytes)
+        for b in Devices.blocks where b.named(bytes, length) {
+            guard b.handle < 0, let handle = Devices.takeHandle() else { return SWIFTLET_R_INVALID }
+            b.handle = handle
+            h.pointee = swiftlet_handle_t(handle)
+            info.pointee.capacity = b.capacity
+            info.pointee.block_size = b.blockSize
+            return SWIFTLET_R_OK
+        }
+        return SWIFTLET_R_INVALID
+    }
 }
 
 @_cdecl("swiftlet_platform_block_read")
 public func swiftlet_platform_block_read(_ h: swiftlet_handle_t, _ offset: UInt64, _ buf: UnsafeMutablePointer<UInt8>?,
                                          _ size: Int) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let b = Devices.block(h), let buf, size > 0 else { return SWIFTLET_R_INVALID }
+    return b.read(offset: offset, into: UnsafeMutableRawPointer(buf), count: size)
 }
 
 @_cdecl("swiftlet_platform_block_write")
 public func swiftlet_platform_block_write(_ h: swiftlet_handle_t, _ offset: UInt64, _ buf: UnsafePointer<UInt8>?,
                                           _ size: Int) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let b = Devices.block(h), let buf, size > 0 else { return SWIFTLET_R_INVALID }
+    return b.write(offset: offset, from: UnsafeRawPointer(buf), count: size)
 }
 
 @_cdecl("swiftlet_platform_block_flush")
 public func swiftlet_platform_block_flush(_ h: swiftlet_handle_t) -> swiftlet_result_t {
-    SWIFTLET_R_INVALID
+    guard let b = Devices.block(h) else { return SWIFTLET_R_INVALID }
+    return b.flush()
 }

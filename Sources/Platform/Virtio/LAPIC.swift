@@ -42,6 +42,12 @@ enum LAPIC {
         }
     }
 
+    /// This CPU's APIC ID (SDM Vol. 3A §11.4.6: xAPIC ID register 0x20 bits 31:24; x2APIC MSR 0x802).
+    static func id() -> UInt32 {
+        guard available else { return 0 }
+        return x2apic ? UInt32(truncatingIfNeeded: virtio_rdmsr(0x802)) : read(0x20) >> 24
+    }
+
     /// Enables the APIC (software-enable in SVR, spurious vector 0xFF), TPR 0, timer masked.
     static func setup() {
         let features = virtio_cpuid(1, 0)

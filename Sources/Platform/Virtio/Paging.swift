@@ -30,6 +30,8 @@ enum Paging {
     /// Bit 63 when EFER.NXE is on (boot.S turns it on when CPUID reports NX), else 0.
     static var noExecute: UInt64 = 0
     static var poolUsed = 0
+    /// The root table (PML4), kept for `mapDevice`.
+    static var root: UnsafeMutablePointer<UInt64>? = nil
 
     static func allocateTable() -> UnsafeMutablePointer<UInt64> {
         guard poolUsed < Int(VIRTIO_PT_POOL_PAGES) else { Exit.abort("out of page-table pages") }
@@ -72,6 +74,7 @@ enum Paging {
         let imageHigh = (layout.imageEnd + largePageSize - 1) & ~(largePageSize - 1)
 
         let pml4 = allocateTable()
+        root = pml4
         let pdpt = allocateTable()
         pml4[0] = address(pdpt) | present | writable
         for gib in 0..<Int(mappedLimit >> 30) {
@@ -93,5 +96,33 @@ enum Paging {
             }
         }
         virtio_write_cr3(address(pml4))
+    }
+
+    /// Maps device memory [start, end) above `mappedLimit` (a PCI BAR that firmware
+    /// put above 4 GiB) identity, RW + NX + uncached, in 2 MiB pages; below the limit
+    /// everything is mapped already (non-RAM uncached). Aborts when the page-table
+    /// pool is exhausted or the range is beyond 4-level paging's 256 TiB.
+    static func mapDevice(start: UInt64, end: UInt64) {
+        guard end > start, end > mappedLimit, let pml4 = root else { return }
+        guard end <= 1 << 47 else { Exit.abort("device memory above 128 TiB") }
+        var page = max(start, mappedLimit) & ~(largePageSize - 1)
+        while page < end {
+            let pdpt = table(at: pml4, index: Int((page >> 39) & 511))
+            let pd = table(at: pdpt, index: Int((page >> 30) & 511))
+            let slot = Int((page >> 21) & 511)
+            if pd[slot] & present == 0 {
+                pd[slot] = page | present | writable | largePage | noExecute | uncached
+            }
+            page += largePageSize
+        }
+        virtio_write_cr3(address(pml4))  // flush: the new entries were not-present before
+    }
+
+    /// The next-level table under `table[index]`, allocated when not present.
+    static func table(at table: UnsafeMutablePointer<UInt64>, index: Int) -> UnsafeMutablePointer<UInt64> {
+        if table[index] & present == 0 {
+            table[index] = address(allocateTable()) | present | writable
+        }
+        return UnsafeMutablePointer<UInt64>(bitPattern: UInt(table[index] & 0x000F_FFFF_FFFF_F000))!
     }
 }

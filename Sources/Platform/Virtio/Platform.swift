@@ -5,7 +5,8 @@
 /// Order matters: the console first (so every later failure can be
 /// reported), then the IDT, then the start info (copied before paging drops
 /// low memory), then the final page tables, interrupt controllers, clocks,
-/// and last the heap (the largest RAM range above the image, below 4 GiB).
+/// then the heap (the largest RAM range above the image, below 4 GiB), and
+/// last the devices (Devices.swift), which need the heap.
 /// Interrupts stay disabled from here on except inside yield.
 
 import SwiftletABI
@@ -27,6 +28,7 @@ func virtio_platform_init(_ startInfo: UInt32) {
         Exit.abort("no RAM above the image for the heap")
     }
     Heap.setup(regionStart: UInt(ram.start), regionEnd: UInt(ram.end))
+    Devices.setup()
 }
 
 @_cdecl("swiftlet_platform_start")

@@ -1,24 +1,31 @@
-/// Yield.swift — `swiftlet_platform_yield`: sleep in HLT until the deadline.
+/// Yield.swift — `swiftlet_platform_yield`: sleep in HLT until the deadline or a frame arrives.
 ///
 /// Interrupts are disabled everywhere except inside the `sti; hlt; cli`
 /// sequence here (see virtio_sti_hlt_cli: STI's interrupt shadow covers HLT,
-/// so a timer that fires between arming and halting still wakes us). Any
-/// interrupt ends a HLT; we re-arm and halt again until the monotonic clock
-/// reaches the deadline. No device is wired to interrupts yet, so the ready
-/// set is always empty.
+/// so an interrupt that arrives between the last ring check and HLT still
+/// wakes us). Any interrupt ends a HLT: the LAPIC timer, or a device
+/// (VIRTIO_DEVICE_VECTOR). After each wakeup the receive rings of the
+/// acquired NICs are checked (Devices.readySet); a non-empty set, or the
+/// deadline, ends the call. The check also runs first, so a deadline in the
+/// past still reports frames already waiting.
 
 import VirtioHW
 
 @_cdecl("swiftlet_platform_yield")
 public func swiftlet_platform_yield(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
-    readySet?.pointee = 0
+    Devices.acknowledgeAll()
+    var ready = Devices.readySet()
     var now = Clock.now()
-    guard now < deadline else { return }
-    guard LAPIC.available else { Exit.abort("no local APIC timer to sleep on") }
-    while now < deadline {
-        LAPIC.arm(deadline: deadline, now: now)
-        virtio_sti_hlt_cli()
-        now = Clock.now()
+    if ready == 0 && now < deadline {
+        guard LAPIC.available else { Exit.abort("no local APIC timer to sleep on") }
+        while ready == 0 && now < deadline {
+            LAPIC.arm(deadline: deadline, now: now)
+            virtio_sti_hlt_cli()
+            Devices.acknowledgeAll()
+            ready = Devices.readySet()
+            now = Clock.now()
+        }
+        LAPIC.disarm()
     }
-    LAPIC.disarm()
+    readySet?.pointee = ready
 }

@@ -91,6 +91,22 @@ static inline void virtio_compiler_barrier(void) { __asm__ volatile("" : : : "me
 /* ---- MMIO (volatile, never merged or reordered by the compiler) -------- */
 static inline uint32_t virtio_mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
 static inline void virtio_mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline uint8_t virtio_mmio_read8(uintptr_t a) { return *(volatile uint8_t *)a; }
+static inline void virtio_mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline uint16_t virtio_mmio_read16(uintptr_t a) { return *(volatile uint16_t *)a; }
+static inline void virtio_mmio_write16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
+/*
+ * Shared-memory (virtqueue) accesses: volatile so the compiler neither caches
+ * a ring index the device moves nor merges or drops a store the device reads.
+ * Ordering on x86 (TSO): loads are not reordered with older loads, stores not
+ * with older stores (SDM Vol. 3A §9.2.2), so the virtio read and write
+ * barriers (virtio 1.2 §2.7.7.2, §2.7.13.3.1) need only stop the compiler;
+ * the full barrier before a notification check (§2.7.10.1) is MFENCE, the one
+ * reordering x86 does allow being a later load passing an earlier store.
+ */
+static inline uint16_t virtio_ring_load16(const void *p) { return *(const volatile uint16_t *)p; }
+static inline uint32_t virtio_ring_load32(const void *p) { return *(const volatile uint32_t *)p; }
+static inline void virtio_ring_store16(void *p, uint16_t v) { *(volatile uint16_t *)p = v; }
 
 /* ---- Entropy (SDM Vol. 2 RDRAND/RDSEED: CF=1 means a valid value) -------- */
 static inline int virtio_rdrand64(uint64_t *out) {
@@ -121,6 +137,8 @@ uintptr_t virtio_stack_top(void);
 void virtio_traps_install(void);
 /** Vector the LAPIC timer interrupt uses; its handler only acknowledges it. */
 #define VIRTIO_TIMER_VECTOR 0xEF
+/** Vector every virtio device interrupt (MSI-X, I/O APIC pin) is delivered on; isr.S EOIs it. */
+#define VIRTIO_DEVICE_VECTOR 0x40
 /** Vector programmed as the LAPIC spurious-interrupt vector. */
 #define VIRTIO_SPURIOUS_VECTOR 0xFF
 /** Where the timer ISR sends its EOI: 0 = none yet, else xAPIC EOI register address; 1 = x2APIC EOI MSR. */

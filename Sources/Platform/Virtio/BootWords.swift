@@ -1,0 +1,138 @@
+/// BootWords.swift — the command-line words meant for the platform, not the app.
+///
+/// docs/DEVICES.md §4: `swiftlet run` appends `@net.NAME=MAC` for each net
+/// device (the unikernel matches a NIC to NAME by its MAC), and QEMU's
+/// microvm appends `virtio_mmio.device=SIZE@0xBASE:GSI` for each virtio-mmio
+/// transport with a device (hw/i386/microvm.c, when ACPI is off). Both are
+/// recorded here and removed, with every other `@...` word, from the line
+/// Runtime sees, which stays normalised (single spaces, no blanks at the
+/// ends: StartInfo.swift).
+
+import VirtioHW
+
+/// One `@net.NAME=MAC` word.
+struct NetName {
+    /// NAME, NUL-padded (1–31 bytes, docs/DEVICES.md §1).
+    var name: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var length = 0
+    /// The MAC's six bytes, first byte in bits 47:40.
+    var mac: UInt64 = 0
+
+    func matches(_ other: UnsafePointer<UInt8>, _ otherLength: Int) -> Bool {
+        guard otherLength == length else { return false }
+        var copy = name
+        return withUnsafeBytes(of: &copy) { raw in
+            for i in 0..<length where raw[i] != other[i] { return false }
+            return true
+        }
+    }
+}
+
+enum BootWords {
+    static var netNames: [NetName] = []
+    /// (base, GSI) of each `virtio_mmio.device=` word.
+    static var mmioDevices: [(base: UInt, gsi: Int)] = []
+
+    /// Records and strips the platform's words from `StartInfo.cmdline`.
+    static func extract() {
+        let line = UnsafeMutableRawPointer(StartInfo.cmdline).assumingMemoryBound(to: UInt8.self)
+        let length = StartInfo.cmdlineLength
+        var read = 0, write = 0
+        while read < length {
+            var end = read
+            while end < length && line[end] != 0x20 { end += 1 }
+            let word = UnsafePointer(line + read)
+            let count = end - read
+            var keep = true
+            if word[0] == UInt8(ascii: "@") {
+                keep = false
+                recordNetName(word, count)
+            } else if hasPrefix(word, count, "virtio_mmio.device=") {
+                keep = false
+                recordMMIO(word + 19, count - 19)
+            }
+            if keep {
+                if write > 0 {
+                    line[write] = 0x20
+                    write += 1
+                }
+                for i in 0..<count { line[write + i] = word[i] }
+                write += count
+            }
+            read = end + 1
+        }
+        line[write] = 0
+        StartInfo.cmdlineLength = write
+    }
+
+    static func hasPrefix(_ word: UnsafePointer<UInt8>, _ count: Int, _ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard count >= n else { return false }
+        for i in 0..<n where word[i] != prefix.utf8Start[i] { return false }
+        return true
+    }
+
+    /// `@net.NAME=aa:bb:cc:dd:ee:ff`; anything else starting with `@` is ignored.
+    static func recordNetName(_ word: UnsafePointer<UInt8>, _ count: Int) {
+        guard hasPrefix(word, count, "@net.") else { return }
+        var equals = 5
+        while equals < count && word[equals] != UInt8(ascii: "=") { equals += 1 }
+        let nameLength = equals - 5
+        guard nameLength >= 1 && nameLength <= 31 && count - equals - 1 == 17 else { return }
+        var entry = NetName()
+        entry.length = nameLength
+        withUnsafeMutableBytes(of: &entry.name) { raw in
+            for i in 0..<nameLength { raw[i] = word[5 + i] }
+        }
+        var mac: UInt64 = 0
+        for i in 0..<6 {
+            let p = equals + 1 + 3 * i
+            guard let high = hexDigit(word[p]), let low = hexDigit(word[p + 1]),
+                i == 5 || word[p + 2] == UInt8(ascii: ":")
+            else { return }
+            mac = mac << 8 | UInt64(high << 4 | low)
+        }
+        entry.mac = mac
+        netNames.append(entry)
+    }
+
+    /// `SIZE@0xBASE:GSI[:ID]` (Linux drivers/virtio/virtio_mmio.c's parameter syntax).
+    static func recordMMIO(_ text: UnsafePointer<UInt8>, _ count: Int) {
+        var i = 0
+        while i < count && text[i] != UInt8(ascii: "@") { i += 1 }
+        i += 1
+        guard i + 2 < count, text[i] == UInt8(ascii: "0"), text[i + 1] | 0x20 == UInt8(ascii: "x") else { return }
+        i += 2
+        var base: UInt = 0
+        while i < count, let d = hexDigit(text[i]) {
+            base = base << 4 | UInt(d)
+            i += 1
+        }
+        guard i < count, text[i] == UInt8(ascii: ":") else { return }
+        i += 1
+        var gsi = 0
+        var digits = 0
+        while i < count && text[i] >= 0x30 && text[i] <= 0x39 && digits < 4 {
+            gsi = gsi * 10 + Int(text[i] - 0x30)
+            i += 1
+            digits += 1
+        }
+        guard digits > 0, base != 0, base < 0x1_0000_0000 else { return }
+        mmioDevices.append((base, gsi))
+    }
+
+    static func hexDigit(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x41...0x46: return c - 0x41 + 10
+        case 0x61...0x66: return c - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    /// The MAC that `@net.NAME=` gave for `name`, or nil.
+    static func mac(for name: UnsafePointer<UInt8>, _ length: Int) -> UInt64? {
+        for entry in netNames.reversed() where entry.matches(name, length) { return entry.mac }
+        return nil
+    }
+}

@@ -1,0 +1,168 @@
+/// Virtqueue.swift — one split virtqueue (virtio 1.2 §2.7), driver side.
+///
+/// Memory, in one zeroed, page-aligned allocation laid out as the legacy
+/// interface requires (§2.7.2 "Legacy Interfaces: A Note on Virtqueue
+/// Layout": used ring at the next 4096-byte boundary), which also meets the
+/// modern alignments of §2.7 table "Virtqueue Part Alignment" (16, 2, 4):
+///
+///     desc   16 × size   addr u64, len u32, flags u16, next u16   (§2.7.5)
+///     avail  6 + 2×size  flags u16, idx u16, ring[size] u16, used_event   (§2.7.6)
+///     used   6 + 8×size  flags u16, idx u16, ring[size] {id u32, len u32}, avail_event   (§2.7.8)
+///
+/// Memory is identity-mapped, so a buffer's virtual address is the physical
+/// address the device uses. Free descriptors form a list threaded through
+/// `next`, so a chain taken from it is already linked. Neither
+/// VIRTIO_F_RING_EVENT_IDX nor VIRTIO_F_INDIRECT_DESC is negotiated.
+///
+/// Ordering (§2.7.13): descriptors, then the avail ring entry, then a write
+/// barrier, then `avail.idx` (§2.7.13.3.1); then a full barrier before
+/// reading `used.flags` to decide whether to notify (§2.7.13.4 and
+/// §2.7.10.1); on the used side a read barrier after `used.idx` and before
+/// the ring entries (§2.7.14). virtio_hw.h says why the x86 barriers are what
+/// they are.
+
+import VirtioHW
+
+/// How the driver tells the device a queue has new buffers.
+enum Notifier {
+    /// Modern PCI: a 16-bit write of the queue index at this address (§4.1.4.4).
+    case memory16(UInt)
+    /// virtio-mmio: a 32-bit write of the queue index to QueueNotify (§4.2.2).
+    case memory32(UInt)
+    /// Legacy PCI: a 16-bit write of the queue index to port BAR0 + 0x10 (§4.1.4.8).
+    case port16(UInt16)
+}
+
+final class Virtqueue {
+    static let descriptorNext: UInt16 = 1  // VIRTQ_DESC_F_NEXT (§2.7.5)
+    static let descriptorWrite: UInt16 = 2  // VIRTQ_DESC_F_WRITE: device writes
+    static let availNoInterrupt: UInt16 = 1  // VIRTQ_AVAIL_F_NO_INTERRUPT (§2.7.6)
+    static let usedNoNotify: UInt16 = 1  // VIRTQ_USED_F_NO_NOTIFY (§2.7.8)
+
+    let index: UInt16
+    let size: Int
+    let memory: UnsafeMutableRawPointer
+    let avail: UnsafeMutableRawPointer
+    let used: UnsafeMutableRawPointer
+    var notifier: Notifier = .port16(0)
+
+    /// Our copy of avail.idx (the device only reads it).
+    var availIndex: UInt16 = 0
+    /// The next used.ring entry to look at.
+    var lastUsed: UInt16 = 0
+    var freeHead: UInt16 = 0
+    var freeCount: Int
+
+    /// Bytes the three parts take for `size` entries (legacy layout, 4096-byte alignment).
+    static func layoutBytes(_ size: Int) -> (usedOffset: Int, total: Int) {
+        let usedOffset = (16 * size + 6 + 2 * size + 4095) & ~4095
+        return (usedOffset, usedOffset + ((6 + 8 * size + 4095) & ~4095))
+    }
+
+    /// A queue of `size` entries (a power of two, ≤ 32768; §2.7), or nil when out of memory.
+    init?(index: UInt16, size: Int) {
+        let layout = Virtqueue.layoutBytes(size)
+        guard let memory = Heap.allocate(layout.total, alignment: 4096) else { return nil }
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: layout.total)
+        self.index = index
+        self.size = size
+        self.memory = memory
+        self.avail = memory + 16 * size
+        self.used = memory + layout.usedOffset
+        self.freeCount = size
+        for i in 0..<size { setNext(UInt16(i), UInt16((i + 1) % size)) }
+    }
+
+    var descriptorAddress: UInt64 { UInt64(UInt(bitPattern: memory)) }
+    var availAddress: UInt64 { UInt64(UInt(bitPattern: avail)) }
+    var usedAddress: UInt64 { UInt64(UInt(bitPattern: used)) }
+
+    // MARK: descriptors
+
+    /// Fills descriptor `i` (its `next` is left as is: a chain keeps its links).
+    func setDescriptor(_ i: UInt16, address: UInt64, length: UInt32, flags: UInt16) {
+        let d = memory + 16 * Int(i)
+        d.storeBytes(of: address, as: UInt64.self)
+        d.storeBytes(of: length, toByteOffset: 8, as: UInt32.self)
+        d.storeBytes(of: flags, toByteOffset: 12, as: UInt16.self)
+    }
+
+    func setNext(_ i: UInt16, _ next: UInt16) {
+        (memory + 16 * Int(i) + 14).storeBytes(of: next, as: UInt16.self)
+    }
+
+    func next(_ i: UInt16) -> UInt16 {
+        (memory + 16 * Int(i) + 14).load(as: UInt16.self)
+    }
+
+    func flags(_ i: UInt16) -> UInt16 {
+        (memory + 16 * Int(i) + 12).load(as: UInt16.self)
+    }
+
+    /// Takes a chain of `count` linked descriptors off the free list; nil when too few are free.
+    func allocate(_ count: Int) -> UInt16? {
+        guard count > 0 && count <= freeCount else { return nil }
+        let head = freeHead
+        var last = head
+        for _ in 1..<count { last = next(last) }
+        freeHead = next(last)
+        freeCount -= count
+        return head
+    }
+
+    /// Returns the chain at `head` (following VIRTQ_DESC_F_NEXT) to the free list.
+    func free(_ head: UInt16) {
+        var last = head
+        var count = 1
+        while flags(last) & Virtqueue.descriptorNext != 0 && count < size {
+            last = next(last)
+            count += 1
+        }
+        setNext(last, freeHead)
+        freeHead = head
+        freeCount += count
+    }
+
+    // MARK: driver → device
+
+    /// Makes the chain at `head` available (§2.7.13.2, §2.7.13.3); call `kick` after a batch.
+    func publish(_ head: UInt16) {
+        (avail + 4 + 2 * (Int(availIndex) & (size - 1))).storeBytes(of: head, as: UInt16.self)
+        availIndex &+= 1
+        virtio_compiler_barrier()  // write barrier: ring entry before idx (§2.7.13.3.1)
+        virtio_ring_store16(avail + 2, availIndex)
+    }
+
+    /// Notifies the device unless it asked not to be (§2.7.13.4, §2.7.10).
+    func kick() {
+        virtio_mfence()  // idx store visible before the flags load (§2.7.13.4 "suitable memory barrier")
+        guard virtio_ring_load16(used) & Virtqueue.usedNoNotify == 0 else { return }
+        switch notifier {
+        case .memory16(let address): virtio_mmio_write16(address, index)
+        case .memory32(let address): virtio_mmio_write32(address, UInt32(index))
+        case .port16(let port): virtio_outw(port, index)
+        }
+    }
+
+    /// VIRTQ_AVAIL_F_NO_INTERRUPT: a hint that we do not want used-buffer interrupts (§2.7.10).
+    var interruptsSuppressed: Bool {
+        get { virtio_ring_load16(avail) & Virtqueue.availNoInterrupt != 0 }
+        set { virtio_ring_store16(avail, newValue ? Virtqueue.availNoInterrupt : 0) }
+    }
+
+    // MARK: device → driver
+
+    /// Whether the device has returned buffers we have not taken yet.
+    var hasUsed: Bool { virtio_ring_load16(used + 2) != lastUsed }
+
+    /// The next used element (head id, bytes written), or nil (§2.7.8, §2.7.14).
+    func nextUsed() -> (id: UInt16, length: UInt32)? {
+        guard virtio_ring_load16(used + 2) != lastUsed else { return nil }
+        virtio_compiler_barrier()  // read barrier: idx before the entry (§2.7.14)
+        let entry = used + 4 + 8 * (Int(lastUsed) & (size - 1))
+        let id = entry.load(as: UInt32.self)
+        let length = entry.load(fromByteOffset: 4, as: UInt32.self)
+        lastUsed &+= 1
+        return (UInt16(truncatingIfNeeded: id), length)
+    }
+}
