@@ -176,7 +176,6 @@ public func swiftlet_platform_net_acquire(_ name: UnsafePointer<CChar>?, _ h: Un
 public func swiftlet_platform_net_read(_ h: swiftlet_handle_t, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int,
                                        _ readSize: UnsafeMutablePointer<Int>?) -> swiftlet_result_t {
     guard let n = Devices.net(h), let buf else { return SWIFTLET_R_INVALID }
-    n.transport.acknowledge()
     return n.read(into: buf, size: size, length: readSize)
 }
 

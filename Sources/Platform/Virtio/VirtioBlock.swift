@@ -130,7 +130,7 @@ final class VirtioBlock {
                count: count, deviceWrites: false)
     }
 
-    /// VIRTIO_BLK_T_FLUSH; without VIRTIO_BLK_F_FLUSH the cache is write-through (§5.2.6.2).
+    /// VIRTIO_BLK_T_FLUSH; without VIRTIO_BLK_F_FLUSH the device writes through (§5.2.6, docs/DEVICES.md §5).
     func flush() -> swiftlet_result_t {
         guard canFlush else { return SWIFTLET_R_OK }
         return submit(type: VirtioBlock.typeFlush, sector: 0, data: headers, count: 0, deviceWrites: false)

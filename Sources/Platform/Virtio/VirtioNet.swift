@@ -4,7 +4,7 @@
 /// checksum or segmentation offload, no VIRTIO_NET_F_MRG_RXBUF, no control
 /// queue. Legacy devices also get VIRTIO_F_ANY_LAYOUT (27) when offered, so
 /// header and frame share one descriptor (§2.7.4.3); without it (and without
-/// VERSION_1, §5.1.6.6 legacy note) each buffer is a two-descriptor chain,
+/// VERSION_1) each buffer is a two-descriptor chain,
 /// header then frame. Configuration (§5.1.4): mac[6] at 0, status u16 at 6,
 /// max_virtqueue_pairs u16 at 8, mtu u16 at 10. Queues: receiveq1 is 0,
 /// transmitq1 is 1 (§5.1.2).
@@ -12,7 +12,7 @@
 /// Every frame is preceded by struct virtio_net_hdr (§5.1.6): flags u8,
 /// gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16,
 /// and num_buffers u16 only with VERSION_1 or MRG_RXBUF: 12 bytes, else 10
-/// (§5.1.6 "Legacy Interface: Device Operation"). We send it zeroed (no
+/// (§5.1.6.1 "Legacy Interface: Device Operation"). We send it zeroed (no
 /// checksum needed, VIRTIO_NET_HDR_GSO_NONE) and skip it on receive.
 ///
 /// Receive (§5.1.6.3): every receive buffer holds a header plus mtu + 14
@@ -21,7 +21,7 @@
 /// Transmit (§5.1.6.2): a write copies the frame into a free transmit slot;
 /// completed slots are reclaimed before each write, and when none is free
 /// the write returns AGAIN and asks for a used-buffer interrupt (which
-/// otherwise stays suppressed, §2.7.10) so the next yield ends when room
+/// otherwise stays suppressed, §2.7.7) so the next yield ends when room
 /// appears.
 
 import SwiftletABI

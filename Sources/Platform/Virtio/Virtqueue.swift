@@ -16,8 +16,8 @@
 ///
 /// Ordering (§2.7.13): descriptors, then the avail ring entry, then a write
 /// barrier, then `avail.idx` (§2.7.13.3.1); then a full barrier before
-/// reading `used.flags` to decide whether to notify (§2.7.13.4 and
-/// §2.7.10.1); on the used side a read barrier after `used.idx` and before
+/// reading `used.flags` to decide whether to notify (§2.7.13.4, §2.7.10);
+/// on the used side a read barrier after `used.idx` and before
 /// the ring entries (§2.7.14). virtio_hw.h says why the x86 barriers are what
 /// they are.
 
@@ -36,8 +36,8 @@ enum Notifier {
 final class Virtqueue {
     static let descriptorNext: UInt16 = 1  // VIRTQ_DESC_F_NEXT (§2.7.5)
     static let descriptorWrite: UInt16 = 2  // VIRTQ_DESC_F_WRITE: device writes
-    static let availNoInterrupt: UInt16 = 1  // VIRTQ_AVAIL_F_NO_INTERRUPT (§2.7.6)
-    static let usedNoNotify: UInt16 = 1  // VIRTQ_USED_F_NO_NOTIFY (§2.7.8)
+    static let availNoInterrupt: UInt16 = 1  // VIRTQ_AVAIL_F_NO_INTERRUPT (§2.7.6, §2.7.7)
+    static let usedNoNotify: UInt16 = 1  // VIRTQ_USED_F_NO_NOTIFY (§2.7.8, §2.7.10)
 
     let index: UInt16
     let size: Int
@@ -144,7 +144,7 @@ final class Virtqueue {
         }
     }
 
-    /// VIRTQ_AVAIL_F_NO_INTERRUPT: a hint that we do not want used-buffer interrupts (§2.7.10).
+    /// VIRTQ_AVAIL_F_NO_INTERRUPT: a hint that we do not want used-buffer notifications (§2.7.7).
     var interruptsSuppressed: Bool {
         get { virtio_ring_load16(avail) & Virtqueue.availNoInterrupt != 0 }
         set { virtio_ring_store16(avail, newValue ? Virtqueue.availNoInterrupt : 0) }

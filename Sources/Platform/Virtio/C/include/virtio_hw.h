@@ -100,8 +100,8 @@ static inline void virtio_mmio_write16(uintptr_t a, uint16_t v) { *(volatile uin
  * a ring index the device moves nor merges or drops a store the device reads.
  * Ordering on x86 (TSO): loads are not reordered with older loads, stores not
  * with older stores (SDM Vol. 3A §9.2.2), so the virtio read and write
- * barriers (virtio 1.2 §2.7.7.2, §2.7.13.3.1) need only stop the compiler;
- * the full barrier before a notification check (§2.7.10.1) is MFENCE, the one
+ * barriers (virtio 1.2 §2.7.14, §2.7.13.3.1) need only stop the compiler;
+ * the full barrier before a notification check (§2.7.13.4) is MFENCE, the one
  * reordering x86 does allow being a later load passing an earlier store.
  */
 static inline uint16_t virtio_ring_load16(const void *p) { return *(const volatile uint16_t *)p; }
