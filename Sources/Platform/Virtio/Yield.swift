@@ -13,10 +13,15 @@ import VirtioHW
 
 @_cdecl("swiftlet_platform_yield")
 public func swiftlet_platform_yield(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
-    Devices.acknowledgeAll()
-    var ready = Devices.readySet()
     var now = Clock.now()
-    if ready == 0 && now < deadline {
+    if now >= deadline {
+        // The executor's between-batches poll: no HLT, so no acknowledgement is needed.
+        readySet?.pointee = Devices.readySet()
+        return
+    }
+    Devices.acknowledgeAll()  // before the scan that decides to HLT (IOAPIC.swift)
+    var ready = Devices.readySet()
+    if ready == 0 {
         guard LAPIC.available else { Exit.abort("no local APIC timer to sleep on") }
         while ready == 0 && now < deadline {
             LAPIC.arm(deadline: deadline, now: now)
