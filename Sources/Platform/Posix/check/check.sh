@@ -224,13 +224,20 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
     trap 'ip netns del "$NS" 2>/dev/null' EXIT
     trap 'exit 130' INT TERM
     ip netns add "$NS" && ip netns exec "$NS" sh -c 'ip link set lo up && ip tuntap add dev swl0 mode tap &&
-        ip tuntap add dev swl1 mode tap user 0 && ip addr add 10.211.0.1/24 dev swl0 && ip link set swl0 up'
+        ip tuntap add dev swl1 mode tap user 0 && ip tuntap add dev swltun mode tun && ip addr add 10.211.0.1/24 dev swl0 && ip link set swl0 up'
     run_check tap-arp 0 'tap arp ok: 10\.211\.0\.1 is at .*' \
         sh -c 'ip netns exec "$0" "$1" --net net=tap:swl0 probe=tap-arp; echo $? >"$2"' "$NS" "$P" "$OUT/status"
     # A persistent tap with no owner is open to anyone who can open /dev/net/tun; swl1 belongs to root.
     command -v setpriv >/dev/null 2>&1 || echo "skip tap-permission (no setpriv)"
     command -v setpriv >/dev/null 2>&1 && run_usage tap-permission "$U cannot open TAP interface swl1 for net device net: permission denied; run as root or create a persistent tap owned by you \(ip tuntap add \.\.\. user \\\$USER\)" \
         ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups "$P" --net net=tap:swl1
+    run_usage tap-is-a-tun "$U cannot open TAP interface swltun for net device net: invalid argument; swltun is not a tap interface \(ip tuntap add dev swltun mode tap\)" \
+        ip netns exec "$NS" "$P" --net net=tap:swltun
+    ip netns exec "$NS" "$P" --net net=tap:swl0 probe=sleep >/dev/null &
+    sleep 0.3
+    run_usage tap-busy "$U cannot open TAP interface swl0 for net device net: device or resource busy; another process has it open" \
+        ip netns exec "$NS" "$P" --net net=tap:swl0
+    wait
     ip netns del "$NS"
 else
     echo "skip tap-arp, tap-permission (needs root and ip)"
