@@ -175,6 +175,12 @@ public struct IPv4Packet {
         nonmutating set { self.setFlag(0x2000, newValue) }
     }
 
+    /// Clears the three flag bits (reserved, DF, MF), keeping the fragment offset.
+    public func clearFlags() {
+        let old = self.bytes.wireUInt16(at: Field.flagsAndFragmentOffset)
+        self.bytes.setWireUInt16(old & 0x1FFF, at: Field.flagsAndFragmentOffset)
+    }
+
     /// Fragment Offset in bytes (the field counts 8-byte units; the setter drops the low 3 bits).
     public var fragmentOffset: UInt16 {
         get { (self.bytes.wireUInt16(at: Field.flagsAndFragmentOffset) & 0x1FFF) &<< 3 }
@@ -316,7 +322,7 @@ public struct IPv4Header: Equatable, CustomStringConvertible {
         packet.ecn = self.ecn
         packet.totalLength = UInt16(self.totalLength)
         packet.identification = self.identification
-        packet.bytes.setWireUInt16(0, at: IPv4Packet.Field.flagsAndFragmentOffset)
+        packet.clearFlags()
         packet.dontFragment = self.dontFragment
         packet.moreFragments = self.moreFragments
         packet.fragmentOffset = self.fragmentOffset
