@@ -55,7 +55,8 @@ public struct MACAddress: Hashable, CustomStringConvertible, Sendable {
 
     /// The address `a:b:c:d:e:f`.
     public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8, _ e: UInt8, _ f: UInt8) {
-        self.rawValue = UInt64(a) << 40 | UInt64(b) << 32 | UInt64(c) << 24 | UInt64(d) << 16 | UInt64(e) << 8
+        self.rawValue =
+            UInt64(a) << 40 | UInt64(b) << 32 | UInt64(c) << 24 | UInt64(d) << 16 | UInt64(e) << 8
             | UInt64(f)
     }
 

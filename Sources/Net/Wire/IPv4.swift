@@ -129,7 +129,8 @@ public struct IPv4Packet {
         get { Int(self.bytes.wireUInt8(at: Field.versionAndIHL) & 0x0F) * 4 }
         nonmutating set {
             let old = self.bytes.wireUInt8(at: Field.versionAndIHL)
-            self.bytes.setWireUInt8(old & 0xF0 | UInt8(truncatingIfNeeded: newValue / 4) & 0x0F, at: Field.versionAndIHL)
+            self.bytes.setWireUInt8(
+                old & 0xF0 | UInt8(truncatingIfNeeded: newValue / 4) & 0x0F, at: Field.versionAndIHL)
         }
     }
 
@@ -334,7 +335,8 @@ public struct IPv4Header: Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "IPv4 src=\(self.source) dst=\(self.destination) proto=\(self.nextProtocol) len=\(self.payloadLength)"
+        var text =
+            "IPv4 src=\(self.source) dst=\(self.destination) proto=\(self.nextProtocol) len=\(self.payloadLength)"
         text += " ttl=\(self.timeToLive) id=\(self.identification)"
         if self.dontFragment { text += " DF" }
         if self.moreFragments { text += " MF" }

@@ -114,7 +114,9 @@ public struct PacketBuffer {
     /// - Precondition: they fit in the tailroom.
     public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
         self.append(bytes.count) { target in
-            if let base = bytes.baseAddress { target.copyMemory(from: UnsafeRawBufferPointer(start: base, count: bytes.count)) }
+            if let base = bytes.baseAddress {
+                target.copyMemory(from: UnsafeRawBufferPointer(start: base, count: bytes.count))
+            }
         }
     }
 
@@ -161,7 +163,10 @@ public struct PacketBuffer {
     ) throws(Failure) -> Result {
         let bytes = UnsafeRawBufferPointer(self.storage.bytes.clampedSlice(self.readerIndex, self.writerIndex))
         let result: Result
-        do { result = try body(bytes) } catch { withExtendedLifetime(self.storage) {}; throw error }
+        do { result = try body(bytes) } catch {
+            withExtendedLifetime(self.storage) {}
+            throw error
+        }
         withExtendedLifetime(self.storage) {}
         return result
     }
@@ -179,7 +184,10 @@ public struct PacketBuffer {
     ) throws(Failure) -> Result {
         let bytes = self.storage.bytes.clampedSlice(offset, offset + count)
         let result: Result
-        do { result = try body(bytes) } catch { withExtendedLifetime(self.storage) {}; throw error }
+        do { result = try body(bytes) } catch {
+            withExtendedLifetime(self.storage) {}
+            throw error
+        }
         withExtendedLifetime(self.storage) {}
         return result
     }

@@ -68,7 +68,8 @@ func registerARPTests(_ suite: inout TestSuite) {
         var buffer = PacketBuffer(capacity: 60, headroom: 14)
         buffer.append(reply.length) { bytes in reply.emit(into: ARPPacket(unchecked: bytes)) }
         buffer.prepend(14) { bytes in
-            EthernetHeader(destination: qemuMAC, source: peerMAC, etherType: .arp).emit(into: EthernetPacket(unchecked: bytes))
+            EthernetHeader(destination: qemuMAC, source: peerMAC, etherType: .arp).emit(
+                into: EthernetPacket(unchecked: bytes))
         }
         try expectBytes(array(buffer), arpReplyFrame, "reply frame")
     }

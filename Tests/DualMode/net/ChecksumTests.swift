@@ -19,7 +19,8 @@ func registerChecksumTests(_ suite: inout TestSuite) {
         try withBytes(bytes) { (buffer) throws(TestFailure) in
             for offset in 0...7 {
                 for length in 0...2048 {
-                    let slice = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[offset..<offset + length])
+                    let slice = UnsafeRawBufferPointer(
+                        rebasing: UnsafeRawBufferPointer(buffer)[offset..<offset + length])
                     let fast = Checksum.sum(slice)
                     let reference = Checksum.referenceSum(slice)
                     if fast != reference {

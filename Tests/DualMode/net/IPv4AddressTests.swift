@@ -52,9 +52,10 @@ func registerIPv4AddressTests(_ suite: inout TestSuite) {
         guard let host = IPv4CIDR("192.168.1.10/32") else { throw TestFailure("/32 did not parse") }
         try expect(host.contains(host.address) && !host.contains(IPv4Address(192, 168, 1, 11)), "/32")
         try expectEqual(IPv4CIDR("172.16.5.4/12")?.network.description ?? "nil", "172.16.0.0", "/12 network")
-        for text in ["10.0.0.2", "10.0.0.2/", "10.0.0.2/33", "10.0.0.2/024", "10.0.0.2/2a", "10.0.0/24", "/24",
-            "10.0.0.2/24/1", "10.0.0.2/-1"]
-        {
+        for text in [
+            "10.0.0.2", "10.0.0.2/", "10.0.0.2/33", "10.0.0.2/024", "10.0.0.2/2a", "10.0.0/24", "/24",
+            "10.0.0.2/24/1", "10.0.0.2/-1",
+        ] {
             try expect(IPv4CIDR(text) == nil, "'\(text)' parsed")
         }
     }

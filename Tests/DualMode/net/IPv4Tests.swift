@@ -120,7 +120,10 @@ func registerIPv4Tests(_ suite: inout TestSuite) {
         try expectRejected(pingDatagram, "IHL 12 (48 bytes) in a 44-byte buffer") { $0[0] = 0x4c }
         try expectRejected(pingDatagram, "IHL 15 beyond the buffer") { $0[0] = 0x4f }
         try expectRejected(pingDatagram, "total length 45 > buffer") { $0[3] = 45 }
-        try expectRejected(pingDatagram, "total length 0xffff") { $0[2] = 0xff; $0[3] = 0xff }
+        try expectRejected(pingDatagram, "total length 0xffff") {
+            $0[2] = 0xff
+            $0[3] = 0xff
+        }
         try expectRejected(pingDatagram, "total length 19 < header") { $0[3] = 19 }
         try expectRejected(routerAlertDatagram, "total length 22 < IHL 24") { $0[3] = 22 }
         try expectRejected(pingDatagram, "version 6") { $0[0] = 0x65 }

@@ -19,6 +19,7 @@ struct NetSuite: TestableApplication {
         registerIPv4AddressTests(&suite)
         registerICMPv4Tests(&suite)
         registerUDPTests(&suite)
+        registerFuzzTests(&suite)
     }
 }
 
@@ -83,8 +84,8 @@ func expectBytes(_ actual: [UInt8], _ expected: [UInt8], _ what: String) throws(
     while index < actual.count && index < expected.count && actual[index] == expected[index] { index += 1 }
     let got = index < actual.count ? hex(actual[index]) : "end"
     let wanted = index < expected.count ? hex(expected[index]) : "end"
-    throw TestFailure(
-        "\(what): \(actual.count) bytes vs \(expected.count) expected; first difference at \(index): \(got) vs \(wanted)")
+    let sizes = "\(actual.count) bytes vs \(expected.count) expected"
+    throw TestFailure("\(what): \(sizes); first difference at \(index): \(got) vs \(wanted)")
 }
 
 /// `value` as `0x..` with two digits per byte.

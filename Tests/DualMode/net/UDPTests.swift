@@ -24,10 +24,12 @@ private func parseUDPDatagram(_ bytes: UnsafeMutableRawBufferPointer) throws(Wir
     let datagram = try IPv4Packet(checking: bytes)
     let ip = try IPv4Header(parsing: datagram)
     guard ip.nextProtocol == .udp else { throw WireError() }
-    return try UDPHeader(parsing: try UDPPacket(checking: datagram.payload), source: ip.source, destination: ip.destination)
+    return try UDPHeader(
+        parsing: try UDPPacket(checking: datagram.payload), source: ip.source, destination: ip.destination)
 }
 
-private func expectUDPRejected(_ bytes: [UInt8], _ what: String, _ change: (inout [UInt8]) -> Void) throws(TestFailure) {
+private func expectUDPRejected(_ bytes: [UInt8], _ what: String, _ change: (inout [UInt8]) -> Void) throws(TestFailure)
+{
     var changed = bytes
     change(&changed)
     try withBytes(changed) { (raw) throws(TestFailure) in
@@ -45,7 +47,9 @@ func registerUDPTests(_ suite: inout TestSuite) {
             try expectHex(packet.checksum, 0x08d3, "checksum")
             try expectBytes(array(packet.payload), udpPayload, "payload")
             try expect(packet.verifyChecksum(source: client, destination: server), "checksum verifies")
-            try expect(!packet.verifyChecksum(source: IPv4Address(10, 0, 0, 3), destination: server), "wrong pseudo-header fails")
+            try expect(
+                !packet.verifyChecksum(source: IPv4Address(10, 0, 0, 3), destination: server),
+                "wrong pseudo-header fails")
         }
     }
     suite.test("udp.construct-with-setters") { () throws(TestFailure) in
@@ -92,17 +96,24 @@ func registerUDPTests(_ suite: inout TestSuite) {
     }
     suite.test("udp.malformed-lengths-are-rejected") { () throws(TestFailure) in
         for length: UInt8 in 0...7 {
-            try expectUDPRejected(udpMessage, "length \(length)") { $0[4] = 0; $0[5] = length }
+            try expectUDPRejected(udpMessage, "length \(length)") {
+                $0[4] = 0
+                $0[5] = length
+            }
         }
         try expectUDPRejected(udpMessage, "length 24 > buffer") { $0[5] = 24 }
-        try expectUDPRejected(udpMessage, "length 0xffff") { $0[4] = 0xff; $0[5] = 0xff }
+        try expectUDPRejected(udpMessage, "length 0xffff") {
+            $0[4] = 0xff
+            $0[5] = 0xff
+        }
         try expectUDPRejected(udpMessage, "length 22 (checksum then covers less)") { $0[5] = 22 }
     }
     suite.test("udp.padding-after-length-is-ignored") { () throws(TestFailure) in
         try withBytes(udpMessage + [0, 0, 0, 0, 0]) { (bytes) throws(TestFailure) in
             let header = try accept("padded") { () throws(WireError) in try parseUDP(bytes) }
             try expectEqual(header.payloadLength, 15, "payload length")
-            try expectEqual(try accept("view") { () throws(WireError) in try UDPPacket(checking: bytes) }.payload.count,
+            try expectEqual(
+                try accept("view") { () throws(WireError) in try UDPPacket(checking: bytes) }.payload.count,
                 15, "payload view")
         }
     }
