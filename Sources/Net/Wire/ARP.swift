@@ -1,9 +1,13 @@
 /// An ARP opcode (RFC 826 "ar$op"; RFC 5494 registry). Unknown values parse as ``unknown(_:)`` and round-trip.
 public enum ARPOperation: Hashable, CustomStringConvertible, Sendable {
+    /// 1, "who has ar$tpa?".
     case request
+    /// 2, "ar$spa is at ar$sha".
     case reply
+    /// Any other opcode, kept as is.
     case unknown(UInt16)
 
+    /// The operation with this opcode; opcodes without a case become ``unknown(_:)``.
     public init(rawValue: UInt16) {
         switch rawValue {
         case 1: self = .request
@@ -12,6 +16,7 @@ public enum ARPOperation: Hashable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The opcode on the wire.
     public var rawValue: UInt16 {
         switch self {
         case .request: 1
@@ -135,12 +140,18 @@ public struct ARPPacket {
 
 /// An ARP message for IPv4 over Ethernet (RFC 826).
 public struct ARPMessage: Equatable, CustomStringConvertible {
+    /// ar$op.
     public var operation: ARPOperation
+    /// ar$sha, the sender's MAC address.
     public var senderHardwareAddress: MACAddress
+    /// ar$spa, the sender's IPv4 address.
     public var senderProtocolAddress: IPv4Address
+    /// ar$tha, the target's MAC address (zero in a request).
     public var targetHardwareAddress: MACAddress
+    /// ar$tpa, the target's IPv4 address.
     public var targetProtocolAddress: IPv4Address
 
+    /// A message with these fields.
     public init(
         operation: ARPOperation, senderHardwareAddress: MACAddress, senderProtocolAddress: IPv4Address,
         targetHardwareAddress: MACAddress, targetProtocolAddress: IPv4Address

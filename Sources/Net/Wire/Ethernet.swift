@@ -1,10 +1,15 @@
 /// An EtherType, the Ethernet II "type" field (IEEE 802.3 Clause 3.2.6; IP over Ethernet per RFC 894, ARP per
 /// RFC 826). Unknown values parse as ``unknown(_:)`` and round-trip through ``rawValue``.
 public enum EtherType: Hashable, CustomStringConvertible, Sendable {
+    /// 0x0800, IPv4 (RFC 894).
     case ipv4
+    /// 0x0806, ARP (RFC 826).
     case arp
+    /// 0x8100, an IEEE 802.1Q tag.
     case vlan
+    /// 0x86DD, IPv6 (RFC 2464).
     case ipv6
+    /// Any other type, kept as is.
     case unknown(UInt16)
 
     /// The EtherType with this value; values without a case become ``unknown(_:)``.
@@ -164,10 +169,14 @@ public struct EthernetPacket {
 
 /// The fields of an Ethernet II header (RFC 894).
 public struct EthernetHeader: Equatable, CustomStringConvertible {
+    /// Destination address.
     public var destination: MACAddress
+    /// Source address.
     public var source: MACAddress
+    /// Type of the payload.
     public var etherType: EtherType
 
+    /// A header with these fields.
     public init(destination: MACAddress, source: MACAddress, etherType: EtherType) {
         self.destination = destination
         self.source = source

@@ -1,14 +1,22 @@
 /// An ICMP message type (RFC 792; IANA "ICMP Type Numbers"). Unknown values parse as ``unknown(_:)`` and
 /// round-trip through ``rawValue``.
 public enum ICMPv4Type: Hashable, CustomStringConvertible, Sendable {
+    /// 0, Echo Reply.
     case echoReply
+    /// 3, Destination Unreachable.
     case destinationUnreachable
+    /// 5, Redirect.
     case redirect
+    /// 8, Echo.
     case echoRequest
+    /// 11, Time Exceeded.
     case timeExceeded
+    /// 12, Parameter Problem.
     case parameterProblem
+    /// Any other type, kept as is.
     case unknown(UInt8)
 
+    /// The type with this number; numbers without a case become ``unknown(_:)``.
     public init(rawValue: UInt8) {
         switch rawValue {
         case 0: self = .echoReply

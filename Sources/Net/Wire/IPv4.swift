@@ -2,11 +2,17 @@
 ///
 /// Unknown numbers parse as ``unknown(_:)`` and round-trip through ``rawValue``.
 public enum IPProtocol: Hashable, CustomStringConvertible, Sendable {
+    /// 1, ICMP (RFC 792).
     case icmp
+    /// 2, IGMP (RFC 1112).
     case igmp
+    /// 6, TCP (RFC 793).
     case tcp
+    /// 17, UDP (RFC 768).
     case udp
+    /// 58, ICMPv6 (RFC 4443).
     case icmpv6
+    /// Any other protocol, kept as is.
     case unknown(UInt8)
 
     /// The protocol with this number; numbers without a case become ``unknown(_:)``.
@@ -254,19 +260,31 @@ public struct IPv4Packet {
 }
 
 /// The meaningful fields of an IPv4 header (RFC 791 §3.1); options are skipped on parsing and never emitted.
+///
+/// Fragments parse like any datagram (``moreFragments``, ``fragmentOffset``): there is no reassembly, so the
+/// interface drops them.
 public struct IPv4Header: Equatable, CustomStringConvertible {
+    /// Source Address.
     public var source: IPv4Address
+    /// Destination Address.
     public var destination: IPv4Address
+    /// Protocol of the data.
     public var nextProtocol: IPProtocol
     /// The data length in bytes (Total Length minus the header).
     public var payloadLength: Int
+    /// Time to Live, in hops.
     public var timeToLive: UInt8
+    /// Identification, for reassembly.
     public var identification: UInt16
+    /// DF, Don't Fragment.
     public var dontFragment: Bool
+    /// MF, More Fragments.
     public var moreFragments: Bool
-    /// In bytes, a multiple of 8.
+    /// Fragment Offset in bytes, a multiple of 8.
     public var fragmentOffset: UInt16
+    /// Differentiated Services Code Point (RFC 2474).
     public var dscp: UInt8
+    /// Explicit Congestion Notification (RFC 3168).
     public var ecn: UInt8
 
     /// A header for sending: by default TTL 64, DF set, identification 0, not a fragment.

@@ -129,10 +129,23 @@ public struct PacketBuffer {
         }
     }
 
-    /// The big-endian integer at readable offset `index` (0 = ``readerIndex``), or `nil` when it does not fit.
+    /// The big-endian integer at storage index `index`, or `nil` unless all its bytes are readable
+    /// (`readerIndex ≤ index` and `index + size ≤ writerIndex`). Moves nothing.
     public func getInteger<T: FixedWidthInteger>(at index: Int, as type: T.Type = T.self) -> T? {
-        guard index >= 0, index <= self.readableBytes - MemoryLayout<T>.size else { return nil }
-        return T(bigEndian: self.storage.bytes.loadUnaligned(fromByteOffset: self.readerIndex + index, as: T.self))
+        guard index >= self.readerIndex, index <= self.writerIndex - MemoryLayout<T>.size else { return nil }
+        return T(bigEndian: self.storage.bytes.loadUnaligned(fromByteOffset: index, as: T.self))
+    }
+
+    /// The big-endian integer at ``readerIndex``, or `nil` when too few bytes are readable. Moves nothing.
+    public func peekInteger<T: FixedWidthInteger>(as type: T.Type = T.self) -> T? {
+        self.getInteger(at: self.readerIndex, as: type)
+    }
+
+    /// The big-endian integer at ``readerIndex``, consumed; `nil` (and nothing moved) when too few bytes are readable.
+    public mutating func readInteger<T: FixedWidthInteger>(as type: T.Type = T.self) -> T? {
+        guard let value = self.getInteger(at: self.readerIndex, as: type) else { return nil }
+        self.readerIndex += MemoryLayout<T>.size
+        return value
     }
 
     /// Drops `count` bytes from the front of the packet (a parsed header); they become headroom.

@@ -98,11 +98,14 @@ public struct UDPPacket {
 
 /// The fields of a UDP header (RFC 768); the payload stays in the packet.
 public struct UDPHeader: Equatable, CustomStringConvertible {
+    /// Source Port (0 if unused).
     public var sourcePort: UInt16
+    /// Destination Port (never 0).
     public var destinationPort: UInt16
     /// The data length in bytes (Length minus 8).
     public var payloadLength: Int
 
+    /// A header for a datagram carrying `payloadLength` bytes.
     public init(sourcePort: UInt16, destinationPort: UInt16, payloadLength: Int) {
         self.sourcePort = sourcePort
         self.destinationPort = destinationPort

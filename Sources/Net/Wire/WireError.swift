@@ -72,15 +72,14 @@ extension UnsafeMutableRawBufferPointer {
 
 // MARK: - Text helpers for descriptions (internal; no Foundation, no String(format:))
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
 /// `value` as `width` lowercase hex digits.
 func wireHex<T: FixedWidthInteger>(_ value: T, width: Int) -> String {
     var text = ""
     var shift = (width - 1) * 4
     while shift >= 0 {
-        let nibble = Int(truncatingIfNeeded: (value >> T(shift)) & 0xF)
-        text.append(Character(Unicode.Scalar(hexDigits[nibble])))
+        let nibble = UInt8(truncatingIfNeeded: (value >> T(shift)) & 0xF)
+        let digit = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+        text.append(Character(Unicode.Scalar(digit)))
         shift -= 4
     }
     return text

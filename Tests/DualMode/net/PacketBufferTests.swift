@@ -18,16 +18,22 @@ func registerPacketBufferTests(_ suite: inout TestSuite) {
         try expectEqual(buffer.tailroom, 18, "tailroom")
         try expectBytes(Array(array(buffer)[8...]), payload, "payload after prepend")
     }
-    suite.test("packet-buffer.write-integer-is-big-endian-and-get-integer-reads-it-back") { () throws(TestFailure) in
+    suite.test("packet-buffer.integers-are-big-endian-and-get-peek-read-follow-nio") { () throws(TestFailure) in
         var buffer = PacketBuffer(capacity: 16, headroom: 2)
         buffer.writeInteger(UInt16(0x0800))
         buffer.writeInteger(UInt32(0x0A00_0002))
         try expectBytes(array(buffer), [0x08, 0x00, 0x0a, 0x00, 0x00, 0x02], "bytes")
-        try expectEqual(buffer.getInteger(at: 0, as: UInt16.self) ?? 0, 0x0800, "UInt16 at 0")
-        try expectEqual(buffer.getInteger(at: 2, as: UInt32.self) ?? 0, 0x0A00_0002, "UInt32 at 2")
-        try expect(buffer.getInteger(at: 3, as: UInt32.self) == nil, "UInt32 past the end")
-        try expect(buffer.getInteger(at: -1, as: UInt8.self) == nil, "negative offset")
-        try expectEqual(buffer.readerIndex, 2, "reader index unmoved")
+        try expectEqual(buffer.getInteger(at: 2, as: UInt16.self) ?? 0, 0x0800, "UInt16 at the reader index")
+        try expectEqual(buffer.getInteger(at: 4, as: UInt32.self) ?? 0, 0x0A00_0002, "UInt32 at 4")
+        try expect(buffer.getInteger(at: 5, as: UInt32.self) == nil, "UInt32 past the writer index")
+        try expect(buffer.getInteger(at: 1, as: UInt8.self) == nil, "headroom is not readable")
+        try expectEqual(buffer.peekInteger(as: UInt16.self) ?? 0, 0x0800, "peek")
+        try expectEqual(buffer.readerIndex, 2, "get and peek move nothing")
+        try expectEqual(buffer.readInteger(as: UInt16.self) ?? 0, 0x0800, "read")
+        try expectEqual(buffer.readerIndex, 4, "read moves the reader index")
+        try expect(buffer.readInteger(as: UInt64.self) == nil, "read of too many bytes")
+        try expectEqual(buffer.readInteger(as: UInt32.self) ?? 0, 0x0A00_0002, "read after a failed read")
+        try expectEqual(buffer.readableBytes, 0, "all read")
     }
     suite.test("packet-buffer.move-reader-index-strips-headers-and-truncate-drops-padding") { () throws(TestFailure) in
         var buffer = PacketBuffer([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
