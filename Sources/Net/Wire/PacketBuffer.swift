@@ -55,7 +55,7 @@ public struct PacketBuffer {
     /// A buffer holding a copy of `bytes` (convenient for tests and fixed frames).
     public init(_ bytes: [UInt8], headroom: Int = 0) {
         self.init(capacity: headroom + bytes.count, headroom: headroom)
-        for byte in bytes { self.writeInteger(byte) }
+        bytes.withUnsafeBytes { raw in self.writeBytes(raw) }
     }
 
     /// The total size of the storage.

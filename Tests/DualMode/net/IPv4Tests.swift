@@ -184,6 +184,13 @@ func registerIPv4Tests(_ suite: inout TestSuite) {
             try expectEqual(packet.payload.count, 24, "payload with IHL 0 stops at the buffer")
         }
     }
+    suite.faultTest("ipv4.unchecked-view-of-a-short-buffer-traps", expecting: ExitStatus.cpuTrap) {
+        var buffer = PacketBuffer(Array(pingDatagram[0..<19]))
+        buffer.withUnsafeMutableReadableBytes { bytes in
+            let packet = IPv4Packet(unchecked: bytes)
+            print("built a view of \(packet.bytes.count) bytes, TTL \(packet.timeToLive)")
+        }
+    }
     suite.test("ipv4.unknown-protocol-round-trips") { () throws(TestFailure) in
         for raw: UInt8 in [0, 1, 2, 6, 17, 41, 58, 132, 255] {
             try expectEqual(IPProtocol(rawValue: raw).rawValue, raw, "round trip of \(raw)")

@@ -57,6 +57,17 @@ func registerPacketBufferTests(_ suite: inout TestSuite) {
         first.append(0) { _ in }
         try expect(first != second, "buffers differ")
     }
+    // Index misuse is a bug in the caller, never a property of a packet: it traps (NIO §7 exit tests).
+    suite.faultTest("packet-buffer.prepend-beyond-the-headroom-traps", expecting: ExitStatus.cpuTrap) {
+        var buffer = PacketBuffer(capacity: 64, headroom: 14)
+        buffer.prepend(14 + buffer.tailroom + 1) { _ in }
+        print("prepended \(buffer.readableBytes) bytes into 14 bytes of headroom")
+    }
+    suite.faultTest("packet-buffer.move-reader-index-past-the-writer-index-traps", expecting: ExitStatus.cpuTrap) {
+        var buffer = PacketBuffer([1, 2, 3])
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes + 1)
+        print("reader index \(buffer.readerIndex) past 3 bytes")
+    }
     suite.test("packet-buffer.closures-pass-typed-errors-through") { () throws(TestFailure) in
         var buffer = PacketBuffer(capacity: 8, headroom: 8)
         var caught = false
