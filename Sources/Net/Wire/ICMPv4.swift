@@ -59,14 +59,22 @@ public enum ICMPv4Type: Hashable, CustomStringConvertible, Sendable {
 
 /// The code of a Destination Unreachable message (RFC 792; codes 4, 5 per RFC 1191/1812).
 public enum ICMPv4Unreachable: Hashable, CustomStringConvertible, Sendable {
+    /// 0, net unreachable.
     case netUnreachable
+    /// 1, host unreachable.
     case hostUnreachable
+    /// 2, protocol unreachable.
     case protocolUnreachable
+    /// 3, port unreachable: no socket bound to the destination port.
     case portUnreachable
+    /// 4, fragmentation needed and DF set (RFC 1191 puts the next-hop MTU in the unused field).
     case fragmentationNeeded
+    /// 5, source route failed.
     case sourceRouteFailed
+    /// Any other code, kept as is.
     case unknown(UInt8)
 
+    /// The code with this number; numbers without a case become ``unknown(_:)``.
     public init(rawValue: UInt8) {
         switch rawValue {
         case 0: self = .netUnreachable
@@ -109,10 +117,14 @@ public enum ICMPv4Unreachable: Hashable, CustomStringConvertible, Sendable {
 
 /// The code of a Time Exceeded message (RFC 792).
 public enum ICMPv4TimeExceeded: Hashable, CustomStringConvertible, Sendable {
+    /// 0, time to live exceeded in transit.
     case timeToLiveExceeded
+    /// 1, fragment reassembly time exceeded.
     case fragmentReassemblyTimeExceeded
+    /// Any other code, kept as is.
     case unknown(UInt8)
 
+    /// The code with this number; numbers without a case become ``unknown(_:)``.
     public init(rawValue: UInt8) {
         switch rawValue {
         case 0: self = .timeToLiveExceeded
