@@ -43,6 +43,38 @@ struct VerboseOption: ParsableArguments {
     var verbose = false
 }
 
+/// The device options of `run` and `test` (docs/DEVICES.md §2).
+struct DeviceOptionGroup: ParsableArguments {
+    @Option(name: .customLong("net"), help: ArgumentHelp(
+        "A net device's backend: NAME=tap:IFACE | NAME=passt[:tcp=H:G,...,udp=H:G,...] | NAME=socket:PATH, each with optional ,mac=M.",
+        valueName: "name=spec"))
+    var net: [String] = []
+
+    @Option(name: .customLong("block"), help: ArgumentHelp(
+        "A block device's backing file: NAME=FILE[,block-size=512|4096].", valueName: "name=file"))
+    var block: [String] = []
+
+    @Option(name: .customLong("pcap"), help: ArgumentHelp(
+        "Record every frame a net device sends and receives: NAME=FILE (pcap).", valueName: "name=file"))
+    var pcap: [String] = []
+
+    @Flag(name: .customLong("modern"), help: .hidden)
+    var modern = false
+
+    /// `--modern` or SWIFTLET_VIRTIO_MODERN=1: modern-only virtio-pci devices (virtio-mmio v2 on microvm).
+    var modernVirtio: Bool {
+        modern || ProcessInfo.processInfo.environment["SWIFTLET_VIRTIO_MODERN"] == "1"
+    }
+
+    /// Parses the options and matches them to the app's manifest and the host, before anything is built.
+    /// - Throws: ``DeviceProblems`` (one line each) or ``SwiftletError`` (a bad manifest).
+    func plan(for app: App, project: Project, testBackends: Bool) throws -> DevicePlan {
+        let manifest = try Manifest.load(appDirectory: app.directory)
+        let options = try DeviceOptions.parse(net: net, block: block, pcap: pcap, testBackends: testBackends)
+        return try DevicePlan.make(manifest: manifest, options: options, host: .local(project))
+    }
+}
+
 struct Setup: StatusCommand {
     static let configuration = CommandConfiguration(
         abstract: "Install the Debian packages Swiftlet needs, then build hello for both targets.")
@@ -102,6 +134,8 @@ struct Run: StatusCommand {
     @Option(name: .long, help: "QEMU accelerator for virtio; auto picks KVM only when it is real hardware virtualisation.")
     var accel: AccelChoice = .auto
 
+    @OptionGroup var devices: DeviceOptionGroup
+
     @OptionGroup var options: VerboseOption
 
     @Argument(parsing: .postTerminator, help: "Boot arguments (key=value), after `--`.")
@@ -112,6 +146,7 @@ struct Run: StatusCommand {
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
         let resolved = try App.resolve(app, in: project)
+        let plan = try devices.plan(for: resolved, project: project, testBackends: false)
         let runner = ImageRunner(log: log)
         if target == .virtio {
             // Fail on a missing QEMU or an impossible accelerator before building.
@@ -125,10 +160,14 @@ struct Run: StatusCommand {
         request.machine = machine
         request.accel = accel
         request.forwardSignals = true
+        request.devices = plan
+        request.deviceHost = .local(project)
+        request.modernVirtio = devices.modernVirtio
+        let with = plan.isEmpty ? "" : " with " + plan.summary
         if target == .virtio {
-            log.progress("running \(resolved.name) under QEMU (\(machine.rawValue), \(try Accelerator.resolve(accel, host: runner.host).rawValue))...")
+            log.progress("running \(resolved.name) under QEMU (\(machine.rawValue), \(try Accelerator.resolve(accel, host: runner.host).rawValue))\(with)...")
         } else {
-            log.progress("running \(resolved.name)...")
+            log.progress("running \(resolved.name)\(with)...")
         }
         let outcome = try runner.run(request)
         if let failure = outcome.failure {
@@ -157,6 +196,9 @@ struct Test: StatusCommand {
     @Option(name: .long, help: "Seconds before one run is killed and counted as a FAIL (default: 60 posix, 120 virtio).")
     var timeout: Double?
 
+    @OptionGroup(title: "Devices (given to every run of the suite; also NAME=echo and NAME=temp:SIZE)")
+    var devices: DeviceOptionGroup
+
     @OptionGroup var options: VerboseOption
 
     func execute() throws -> Int32 {
@@ -168,6 +210,9 @@ struct Test: StatusCommand {
         } else {
             suite = try SuiteRunner.Configuration.runtimeSuite(in: project, targets: target.targets)
         }
+        suite.devices = try devices.plan(for: suite.app, project: project, testBackends: true)
+        suite.deviceHost = .local(project)
+        suite.modernVirtio = devices.modernVirtio
         suite.machine = machine
         suite.accel = accel
         if let timeout {

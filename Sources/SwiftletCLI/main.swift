@@ -9,6 +9,9 @@ func main() -> Never {
         var command = try Swiftlet.parseAsRoot()
         try command.run()
         exit(0)
+    } catch let problems as DeviceProblems {
+        for problem in problems.problems { Log.standardError(problem.description) }
+        exit(DeviceProblems.status)
     } catch let error as SwiftletError {
         Log.standardError(error.description)
         exit(error.status)

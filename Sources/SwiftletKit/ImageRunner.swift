@@ -17,6 +17,12 @@ public struct RunRequest: Sendable {
     public var timeout: Double?
     /// Forward SIGINT/SIGTERM to the child (interactive `swiftlet run`).
     public var forwardSignals = false
+    /// The app's devices with their backends (docs/DEVICES.md); empty for none.
+    public var devices = DevicePlan()
+    /// What the echo peer is and where (for `--net NAME=echo`).
+    public var deviceHost: DeviceHost?
+    /// virtio-pci devices without the legacy interface (`disable-legacy=on`); virtio-mmio version 2 on microvm.
+    public var modernVirtio = false
 
     public init(image: String, target: Target, bootArguments: [String]) {
         self.image = image
@@ -60,25 +66,42 @@ public struct ImageRunner {
         self.host = host
     }
 
-    /// Runs the image per `request`.
-    /// - Throws: ``SwiftletError`` only for problems found before starting (no QEMU, bad accel).
+    /// Runs the image per `request`, with its device backends started before and stopped after.
+    /// - Throws: ``SwiftletError`` only for problems found before starting (no QEMU, bad accel,
+    ///   a helper that cannot start).
     public func run(_ request: RunRequest) throws -> RunOutcome {
-        switch request.target {
-        case .posix: return try runPosix(request)
-        case .virtio: return try runQEMU(request)
+        var session: DeviceSession?
+        if !request.devices.isEmpty {
+            let host = request.deviceHost ?? DeviceHost(echoPeerScript: "")
+            session = try DeviceSession.start(request.devices, target: request.target, runTimeout: request.timeout,
+                                              log: log, host: host)
         }
+        defer { session?.stop() }
+        var outcome: RunOutcome
+        switch request.target {
+        case .posix: outcome = try runPosix(request, session: session)
+        case .virtio: outcome = try runQEMU(request, session: session)
+        }
+        if let session, outcome.status != 0 || outcome.failure != nil {
+            for problem in session.helperProblems() {
+                if request.capture { outcome.console += "swiftlet: \(problem)\n" } else { log.progress(problem) }
+            }
+        }
+        return outcome
     }
 
     // MARK: dev
 
-    /// The dev command line: `<image> -- key=value ...`.
-    public static func posixCommand(image: String, bootArguments: [String]) -> [String] {
-        [image, "--"] + bootArguments
+    /// The dev command line (docs/DEVICES.md §3): `<image> [device options] -- key=value ...`.
+    public static func posixCommand(image: String, devices: [DeviceAttachment] = [], bootArguments: [String]) -> [String] {
+        [image] + DeviceArguments.tender(devices) + ["--"] + bootArguments
     }
 
-    func runPosix(_ request: RunRequest) throws -> RunOutcome {
+    func runPosix(_ request: RunRequest, session: DeviceSession?) throws -> RunOutcome {
         let environment = ["SWIFT_BACKTRACE": "enable=no"]
-        var process = Subprocess(ImageRunner.posixCommand(image: request.image, bootArguments: request.bootArguments))
+        var process = Subprocess(ImageRunner.posixCommand(image: request.image, devices: session?.attachments ?? [],
+                                                          bootArguments: request.bootArguments))
+        process.inheritedFDs = session?.inheritedFDs ?? []
         process.environment = environment
         process.timeout = request.timeout
         process.forwardSignals = request.forwardSignals
@@ -108,15 +131,21 @@ public struct ImageRunner {
     /// (which QEMU writes to `exitFile`), then ends QEMU through
     /// isa-debug-exit at 0xf4, whose own code (`(v << 1) | 1`) cannot carry an
     /// even status, hence the file.
+    ///
+    /// Devices (docs/DEVICES.md §4) follow the exit protocol's devices, and their
+    /// `@net.NAME=MAC` boot words follow the boot arguments.
     public static func qemuCommand(image: String, bootArguments: [String], machine: Machine,
-                                   accelerator: Accelerator, exitFile: String) -> [String] {
+                                   accelerator: Accelerator, exitFile: String,
+                                   devices: [DeviceAttachment] = [], modernVirtio: Bool = false) -> [String] {
         var command = ["qemu-system-x86_64", "-M", machine.rawValue, "-accel", accelerator.rawValue,
                        "-cpu", accelerator.cpuModel, "-m", "128M", "-display", "none", "-serial", "stdio",
                        "-no-reboot", "-nodefaults", "-kernel", image]
-        if !bootArguments.isEmpty { command += ["-append", bootArguments.joined(separator: " ")] }
+        let words = bootArguments + DeviceArguments.bootWords(devices)
+        if !words.isEmpty { command += ["-append", words.joined(separator: " ")] }
         command += ["-chardev", "file,id=swiftlet-exit,path=\(exitFile)",
                     "-device", "isa-debugcon,iobase=0x402,chardev=swiftlet-exit",
                     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        command += DeviceArguments.qemu(devices, machine: machine, modern: modernVirtio)
         return command
     }
 
@@ -148,7 +177,7 @@ public struct ImageRunner {
         return .noStatus(qemu: qemu)
     }
 
-    func runQEMU(_ request: RunRequest) throws -> RunOutcome {
+    func runQEMU(_ request: RunRequest, session: DeviceSession?) throws -> RunOutcome {
         guard Subprocess.which("qemu-system-x86_64") != nil else {
             throw SwiftletError("qemu-system-x86_64 not found", remedy: "run ./swiftlet setup", status: 127)
         }
@@ -165,7 +194,9 @@ public struct ImageRunner {
 
         var process = Subprocess(ImageRunner.qemuCommand(
             image: request.image, bootArguments: request.bootArguments, machine: request.machine,
-            accelerator: accelerator, exitFile: exitFile))
+            accelerator: accelerator, exitFile: exitFile, devices: session?.attachments ?? [],
+            modernVirtio: request.modernVirtio))
+        process.inheritedFDs = session?.inheritedFDs ?? []
         process.stderr = .capture
         process.timeout = request.timeout
         process.forwardSignals = request.forwardSignals

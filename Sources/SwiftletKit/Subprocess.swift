@@ -71,6 +71,10 @@ public struct Subprocess {
     public var forwardSignals = false
     /// Called with each chunk of captured stdout as it arrives.
     public var onStdout: ((ArraySlice<UInt8>) -> Void)?
+    /// Our fds the child gets, as fds 3, 4, ... in this order (everything else above 2 is closed in the child).
+    public var inheritedFDs: [Int32] = []
+    /// File for ``Stream/discard``-like redirection of stdout and stderr to one log file (background helpers).
+    public var logFile: String?
 
     public init(_ arguments: [String]) {
         self.arguments = arguments
@@ -93,6 +97,26 @@ public struct Subprocess {
     /// Starts the child and waits for it.
     /// - Throws: ``SwiftletError`` when the program cannot be started.
     public func run() throws -> Result {
+        if forwardSignals { SignalForwarder.install() }
+        defer { if forwardSignals { SignalForwarder.uninstall() } }
+        let (pid, out, err) = try spawn()
+        return wait(pid: pid, out: out, err: err)
+    }
+
+    /// Starts the child in the background (a helper such as passt or the echo peer); its
+    /// stdout and stderr go to ``logFile``, or to /dev/null.
+    /// - Throws: ``SwiftletError`` when the program cannot be started.
+    public func start() throws -> BackgroundProcess {
+        var helper = self
+        helper.stdout = .discard
+        helper.stderr = .discard
+        helper.nullStdin = true
+        let (pid, _, _) = try helper.spawn()
+        return BackgroundProcess(pid: pid, name: (arguments[0] as NSString).lastPathComponent, logFile: logFile)
+    }
+
+    /// Spawns the child; returns its pid and our ends of the capture pipes (-1 when unused).
+    private func spawn() throws -> (pid_t, Int32, Int32) {
         precondition(!arguments.isEmpty)
         guard let executable = Subprocess.which(arguments[0]) else {
             throw SwiftletError("\(arguments[0]) not found", remedy: "run ./swiftlet setup", status: 127)
@@ -110,7 +134,12 @@ public struct Subprocess {
         if nullStdin { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
         switch stdout {
         case .capture, .toStdout: posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        case .discard: posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        case .discard:
+            if let logFile {
+                posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            }
         case .inherit: break
         }
         switch stderr {
@@ -121,11 +150,35 @@ public struct Subprocess {
             } else {
                 posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2)
             }
-        case .discard: posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        case .discard:
+            if logFile != nil {
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            }
         case .inherit: break
         }
         for fd in outPipe + errPipe where fd >= 0 {
             posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        // Inherited fds become 3, 4, ...: first moved out of the way (above any target), then
+        // dup2'd into place (dup2 leaves the copy without FD_CLOEXEC); every other fd above
+        // them is closed, so the child holds exactly what we meant.
+        var staged: [Int32] = []
+        defer { staged.forEach { close($0) } }
+        for fd in inheritedFDs {
+            let high = fcntl(fd, F_DUPFD_CLOEXEC, Int32(64 + inheritedFDs.count))
+            guard high >= 0 else {
+                throw SwiftletError("cannot pass fd \(fd) to \(arguments[0]): \(String(cString: strerror(errno)))")
+            }
+            staged.append(high)
+        }
+        for (index, fd) in staged.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + index))
+        }
+        let closeFrom = Int32(3 + staged.count)
+        if !Subprocess.addCloseFrom(&actions, closeFrom) {
+            Subprocess.markCloseOnExec(from: closeFrom)
         }
 
         var env = ProcessInfo.processInfo.environment
@@ -139,8 +192,6 @@ public struct Subprocess {
 
         fflush(Glibc.stdout)
         fflush(Glibc.stderr)
-        if forwardSignals { SignalForwarder.install() }
-        defer { if forwardSignals { SignalForwarder.uninstall() } }
 
         var pid: pid_t = 0
         let spawnStatus = posix_spawn(&pid, executable, &actions, nil, argv, envp)
@@ -153,7 +204,26 @@ public struct Subprocess {
                 "cannot start \(arguments[0]): \(String(cString: strerror(spawnStatus)))",
                 remedy: "check that it is installed (./swiftlet setup)", status: 127)
         }
-        return wait(pid: pid, out: outPipe[0], err: errPipe[0])
+        return (pid, outPipe[0], errPipe[0])
+    }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+; Swift's Glibc module does not export it).
+    private static func addCloseFrom(_ actions: inout posix_spawn_file_actions_t, _ from: Int32) -> Bool {
+        typealias Function = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = closeFromSymbol else { return false }
+        let function = unsafeBitCast(symbol, to: Function.self)
+        return function(&actions, from) == 0
+    }
+
+    nonisolated(unsafe) private static let closeFromSymbol: UnsafeMutableRawPointer? =
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+
+    /// Fallback without closefrom: every open fd from `from` up becomes close-on-exec.
+    private static func markCloseOnExec(from: Int32) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for name in names {
+            if let fd = Int32(name), fd >= from { _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC) }
+        }
     }
 
     private static func makePipe(_ fds: inout [Int32]) throws {
@@ -254,6 +324,56 @@ public struct Subprocess {
         let signal = status & 0x7f
         if signal == 0 { return .exited((status >> 8) & 0xff) }
         return .signaled(signal)
+    }
+}
+
+/// A helper started with ``Subprocess/start()``: stopped by its pid.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let name: String
+    /// Where its output went, if anywhere.
+    public let logFile: String?
+    /// How it ended, once reaped.
+    public private(set) var termination: Termination?
+
+    init(pid: pid_t, name: String, logFile: String?) {
+        self.pid = pid
+        self.name = name
+        self.logFile = logFile
+    }
+
+    /// Reaps it if it has ended; true while it runs.
+    public var isRunning: Bool {
+        if termination != nil { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            termination = Subprocess.decode(status)
+            return false
+        }
+        return true
+    }
+
+    /// SIGTERM, then SIGKILL after `grace` seconds; waits for it. Returns how it ended.
+    @discardableResult
+    public func stop(grace: Double = 2) -> Termination {
+        if let termination { return termination }
+        if isRunning { kill(pid, SIGTERM) }
+        let start = Date()
+        var killed = false
+        while isRunning {
+            if !killed, Date().timeIntervalSince(start) > grace {
+                kill(pid, SIGKILL)
+                killed = true
+            }
+            usleep(2_000)
+        }
+        return termination!
+    }
+
+    /// What it wrote to its log file (empty without one).
+    public var output: String {
+        guard let logFile, let data = FileManager.default.contents(atPath: logFile) else { return "" }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

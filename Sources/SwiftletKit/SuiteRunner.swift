@@ -23,6 +23,12 @@ public struct SuiteRunner {
         public var exitStatusChecks = false
         /// Statuses the exit-status checks ask for.
         public var exitStatuses: [Int32] = [0, 42, 200, 255]
+        /// The suite app's devices, given to every run of its image (both modes).
+        public var devices = DevicePlan()
+        /// Where the echo peer is (for `--net NAME=echo`).
+        public var deviceHost: DeviceHost?
+        /// Modern-only virtio devices in prod.
+        public var modernVirtio = false
         /// Per-run limits in seconds.
         public var posixTimeout: Double = 60
         public var virtioTimeout: Double = 120
@@ -126,8 +132,9 @@ public struct SuiteRunner {
         if target == .virtio, let accelerator = try? Accelerator.resolve(configuration.accel, host: runner.host) {
             place += " (\(configuration.machine.rawValue), \(accelerator.rawValue))"
         }
-        log.progress("running \(configuration.app.name) tests on \(place)...")
-        let all = runImage(image, target, ["swiftlet.test=all"] + configuration.extraArguments)
+        let with = configuration.devices.isEmpty ? "" : " with " + configuration.devices.summary
+        log.progress("running \(configuration.app.name) tests on \(place)\(with)...")
+        let all = runImage(image, target, ["swiftlet.test=all"] + configuration.extraArguments, devices: true)
         if Subprocess.interruption != nil { return }
         let lines = Transcript.lines(of: all.console)
         showConsole(lines)
@@ -167,7 +174,7 @@ public struct SuiteRunner {
         if Subprocess.interruption != nil { return }
         if configuration.exitStatusChecks { exitStatusChecks(target, into: &report) }
         if configuration.exitStatusChecks && target == .posix { sandboxCheck(into: &report) }
-        let malformed = runImage(image, target, ["novalue"])
+        let malformed = runImage(image, target, ["novalue"], devices: true)
         showConsole(Transcript.lines(of: malformed.console))
         if malformed.failure == nil, malformed.status == 2 {
             record(&report, ok: true, "\(mode) malformed boot argument exits 2")
@@ -204,7 +211,7 @@ public struct SuiteRunner {
     /// Runs one fault test; returns (passed, detail, fault kind).
     func runFaultTest(_ image: String, _ target: Target, _ name: String, expecting status: Int32)
         -> (Bool, String, String?) {
-        let outcome = runImage(image, target, ["swiftlet.test=\(name)"] + configuration.extraArguments)
+        let outcome = runImage(image, target, ["swiftlet.test=\(name)"] + configuration.extraArguments, devices: true)
         let lines = Transcript.lines(of: outcome.console)
         showConsole(lines)
         let last = lines.last ?? ""
@@ -273,8 +280,15 @@ public struct SuiteRunner {
 
     // MARK: helpers
 
-    func runImage(_ image: String, _ target: Target, _ arguments: [String]) -> RunOutcome {
+    /// Runs one image once; `devices`: the suite image, which gets the suite's devices (fresh
+    /// helpers and temporary disks per run). Other images (exit-code, forbidden) get none.
+    func runImage(_ image: String, _ target: Target, _ arguments: [String], devices: Bool = false) -> RunOutcome {
         var request = RunRequest(image: image, target: target, bootArguments: arguments)
+        if devices {
+            request.devices = configuration.devices
+            request.deviceHost = configuration.deviceHost
+            request.modernVirtio = configuration.modernVirtio
+        }
         request.machine = configuration.machine
         request.accel = configuration.accel
         request.capture = true
