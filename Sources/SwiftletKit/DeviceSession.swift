@@ -160,10 +160,11 @@ public final class DeviceSession {
         return fd
     }
 
-    /// Helpers that ended on their own before ``stop()``, as one line each (for a failed run's report).
+    /// Helpers that failed on their own before ``stop()`` (a non-zero status or a signal: passt exits
+    /// 0 by itself once the image closes its socket), one line each, for a failed run's report.
     public func helperProblems() -> [String] {
         helpers.compactMap { device, process in
-            guard !process.isRunning, let termination = process.termination else { return nil }
+            guard !process.isRunning, let termination = process.termination, termination != .exited(0) else { return nil }
             let output = process.output.split(separator: "\n").filter { !$0.contains("syslog") }.last.map(String.init)
             return "\(process.name) for '\(device)' ended early (\(termination))" + (output.map { ": \($0)" } ?? "")
         }
