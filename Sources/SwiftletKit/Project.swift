@@ -42,6 +42,8 @@ public struct Project: Sendable {
     public var samplesDirectory: String { root + "/Samples" }
     /// The dual-mode runtime suite app.
     public var runtimeSuite: String { root + "/Tests/DualMode/runtime" }
+    /// The dual-mode device suite app (run with echo peers and temporary disks).
+    public var deviceSuite: String { root + "/Tests/DualMode/devices" }
 
     /// Names of the samples (folders under `Samples/` holding Swift sources), sorted.
     public var sampleNames: [String] {

@@ -52,6 +52,30 @@ public struct SuiteRunner {
             configuration.exitStatusChecks = true
             return configuration
         }
+
+        /// The device options the device suite (`Tests/DualMode/devices`) runs with: two echo
+        /// peers and two fresh temporary disks (512 B and 4 KiB blocks).
+        public static let deviceSuiteOptions = (
+            net: ["service=echo", "second=echo"],
+            block: ["storage=temp:1048576", "other=temp:1048576,block-size=4096"])
+
+        /// The device suite with ``deviceSuiteOptions``, checked like `swiftlet test` checks them.
+        /// - Throws: ``SwiftletError`` when the folder is missing, ``DeviceProblems`` when its manifest
+        ///   and the options disagree.
+        public static func deviceSuite(in project: Project, targets: [Target]) throws -> Configuration {
+            guard App.containsSwiftSources(project.deviceSuite) else {
+                throw SwiftletError("the device suite \(project.deviceSuite) has no Swift sources",
+                                    remedy: "restore Tests/DualMode/devices")
+            }
+            let app = App(directory: project.deviceSuite, name: App.imageName(for: project.deviceSuite, in: project))
+            var configuration = Configuration(app: app, targets: targets)
+            let options = try DeviceOptions.parse(net: deviceSuiteOptions.net, block: deviceSuiteOptions.block, pcap: [],
+                                                  testBackends: true)
+            configuration.deviceHost = .local(project)
+            configuration.devices = try DevicePlan.make(manifest: try Manifest.load(appDirectory: app.directory),
+                                                        options: options, host: .local(project))
+            return configuration
+        }
     }
 
     /// The tally and the lines printed.

@@ -18,4 +18,20 @@ final class DualModeSuiteTests: XCTestCase {
         XCTAssertGreaterThan(report.passed, 0)
         XCTAssertTrue(report.lines.contains("ok [both] transcripts match"), "transcripts differ")
     }
+
+    /// `swiftlet test Tests/DualMode/devices --net service=echo --net second=echo
+    ///  --block storage=temp:1048576 --block other=temp:1048576,block-size=4096`, both modes.
+    func testDeviceSuitePassesInBothModesWithMatchingTranscripts() throws {
+        if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_DUAL_MODE"] == "1" {
+            throw XCTSkip("SWIFTLET_SKIP_DUAL_MODE=1")
+        }
+        try XCTSkipIf(Subprocess.which("python3") == nil, "the echo peer needs python3")
+        let configuration = try SuiteRunner.Configuration.deviceSuite(in: testProject, targets: [.posix, .virtio])
+        let log = Log(verbose: false, output: { line in print(line) })
+        let report = SuiteRunner(project: testProject, configuration: configuration, log: log).run()
+        let failures = report.lines.filter { $0.hasPrefix("FAIL") }
+        XCTAssertEqual(report.failed, 0, "failed:\n" + failures.joined(separator: "\n"))
+        XCTAssertGreaterThan(report.passed, 0)
+        XCTAssertTrue(report.lines.contains("ok [both] transcripts match"), "transcripts differ")
+    }
 }
