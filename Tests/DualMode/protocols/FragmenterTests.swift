@@ -44,7 +44,9 @@ private func emitFragments(_ fragmenter: IPv4Fragmenter, _ payload: [UInt8]) -> 
         payload.withUnsafeBytes { bytes in
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[fragment.payloadRange]))
         }
-        buffer.prepend(fragment.header.headerLength) { bytes in fragment.header.emit(into: IPv4Packet(unchecked: bytes)) }
+        buffer.prepend(fragment.header.headerLength) { bytes in
+            fragment.header.emit(into: IPv4Packet(unchecked: bytes))
+        }
         datagrams.append(array(buffer))
     }
     return datagrams

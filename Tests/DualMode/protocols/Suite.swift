@@ -15,6 +15,8 @@ struct ProtocolsSuite: TestableApplication {
     static func tests(_ suite: inout TestSuite) {
         registerReassemblerTests(&suite)
         registerFragmenterTests(&suite)
+        registerDHCPTests(&suite)
+        registerDHCPClientTests(&suite)
     }
 }
 
