@@ -1,0 +1,61 @@
+/// Ethernet II framing (RFC 894; IEEE 802.3 Clause 3): accept frames for our MAC or broadcast, hand ARP and IPv4
+/// payloads on, and prepend the header to everything sent.
+import Runtime
+
+extension Interface {
+    /// The headroom a datagram buffer needs for the Ethernet, IPv4 and UDP (or ICMP) headers.
+    static var transportHeadroom: Int { EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength + 8 }
+
+    /// Processes one received frame to the end.
+    func processFrame(_ bytes: UnsafeMutableRawBufferPointer, now: Instant, sockets: inout SocketSet) {
+        self.counters.ethernet.received += 1
+        let frame: EthernetPacket
+        do throws(WireError) {
+            frame = try EthernetPacket(checking: bytes)
+        } catch {
+            self.counters.ethernet.malformed += 1
+            return
+        }
+        let header = EthernetHeader(parsing: frame)
+        // We join no multicast group: only our MAC and broadcast are for us (IEEE 802.3 §3.2.3).
+        guard header.destination == self.mac || header.destination.isBroadcast else {
+            self.counters.ethernet.notForUs += 1
+            return
+        }
+        switch header.etherType {
+        case .arp:
+            self.processARP(frame.payload, now: now)
+        case .ipv4:
+            self.processIPv4(frame.payload, linkBroadcast: header.destination.isBroadcast, now: now, sockets: &sockets)
+        default:
+            self.counters.ethernet.unknownType += 1
+        }
+    }
+
+    /// Prepends an Ethernet header to `packet` (which needs 14 bytes of headroom) and hands the frame to the
+    /// device. Returns false when the device did not take it (counted).
+    @discardableResult
+    func sendFrame(_ packet: inout PacketBuffer, to destination: MACAddress, type: EtherType, now: Instant) -> Bool {
+        let header = EthernetHeader(destination: destination, source: self.mac, etherType: type)
+        packet.prepend(EthernetPacket.headerLength) { bytes in header.emit(into: EthernetPacket(unchecked: bytes)) }
+        let result: NetworkDeviceError? = packet.withUnsafeReadableBytes { bytes in
+            do throws(NetworkDeviceError) {
+                try self.device.transmit(bytes, now: now)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        switch result {
+        case nil:
+            self.counters.ethernet.sent += 1
+            return true
+        case .again?:
+            self.counters.ethernet.transmitQueueFull += 1
+            return false
+        case .failed?:
+            self.counters.ethernet.deviceErrors += 1
+            return false
+        }
+    }
+}

@@ -1,0 +1,127 @@
+/// IPv4 (RFC 791; host requirements RFC 1122 §3.2.1, §3.3): header and checksum checks, which destinations are
+/// ours, fragments to the reassembly hook, and routing of what we send (on-link or via the default gateway).
+import Runtime
+
+extension Interface {
+    /// Whether a datagram to `destination` is for this host (RFC 1122 §3.3.6): our address, the limited
+    /// broadcast, or our subnet's directed broadcast. Unconfigured, only the limited broadcast is (for DHCP).
+    func accepts(_ destination: IPv4Address) -> Bool {
+        if destination.isBroadcast { return true }
+        guard let address = self.configuration.address else { return false }
+        return destination == address.address || self.isSubnetBroadcast(destination)
+    }
+
+    /// Whether `destination` is our prefix's directed broadcast (there is none on /31 and /32, RFC 3021).
+    func isSubnetBroadcast(_ destination: IPv4Address) -> Bool {
+        guard let address = self.configuration.address, address.prefixLength < 31 else { return false }
+        return destination == address.broadcast
+    }
+
+    /// The on-link next hop for `destination`: itself when on our prefix (or broadcast), else the gateway when
+    /// one is configured and on-link; `nil` when there is no route, no address, or `destination` is our own
+    /// address (there is no loopback).
+    public func route(to destination: IPv4Address) -> IPv4Address? {
+        guard let address = self.configuration.address, !destination.isUnspecified, destination != address.address
+        else { return nil }
+        if destination.isBroadcast || address.contains(destination) { return destination }
+        if let gateway = self.configuration.gateway, address.contains(gateway) { return gateway }
+        return nil
+    }
+
+    /// Processes one received datagram (an Ethernet payload, possibly padded).
+    func processIPv4(
+        _ bytes: UnsafeMutableRawBufferPointer, linkBroadcast: Bool, now: Instant, sockets: inout SocketSet
+    ) {
+        let packet: IPv4Packet
+        let header: IPv4Header
+        do throws(WireError) {
+            packet = try IPv4Packet(checking: bytes)
+            header = try IPv4Header(parsing: packet, verifyingChecksum: false)
+        } catch {
+            self.counters.ipv4.malformed += 1
+            return
+        }
+        // RFC 1122 §3.2.1.2: "MUST verify the IP header checksum ... and silently discard a datagram that has a
+        // bad checksum".
+        guard packet.verifyChecksum() else {
+            self.counters.ipv4.checksumErrors += 1
+            return
+        }
+        guard self.accepts(header.destination) else {
+            self.counters.ipv4.notForUs += 1
+            return
+        }
+        // RFC 1122 §3.2.1.3: a source that is broadcast or multicast MUST be silently discarded.
+        guard !header.source.isBroadcast, !header.source.isMulticast, !self.isSubnetBroadcast(header.source) else {
+            self.counters.ipv4.badSource += 1
+            return
+        }
+        let broadcast = linkBroadcast || header.destination.isBroadcast || self.isSubnetBroadcast(header.destination)
+        // Options (RFC 791 §3.1) are skipped: `payload` starts after IHL × 4 bytes, whatever they hold.
+        if header.moreFragments || header.fragmentOffset != 0 {
+            guard let reassembler = self.reassembler else {
+                self.counters.ipv4.fragmentsDropped += 1
+                return
+            }
+            guard let (whole, payload) = reassembler.accept(header, UnsafeRawBufferPointer(packet.payload), now) else {
+                return
+            }
+            self.counters.ipv4.reassembled += 1
+            var buffer = payload
+            buffer.withUnsafeMutableReadableBytes { bytes in
+                self.deliver(whole, bytes, broadcast: broadcast, now: now, sockets: &sockets)
+            }
+            return
+        }
+        self.deliver(header, packet.payload, broadcast: broadcast, now: now, sockets: &sockets)
+    }
+
+    /// Hands a whole datagram's payload to its protocol.
+    func deliver(
+        _ header: IPv4Header, _ payload: UnsafeMutableRawBufferPointer, broadcast: Bool, now: Instant,
+        sockets: inout SocketSet
+    ) {
+        self.counters.ipv4.received += 1
+        switch header.nextProtocol {
+        case .icmp:
+            self.processICMP(header, payload, broadcast: broadcast, now: now)
+        case .udp:
+            self.processUDP(header, payload, broadcast: broadcast, now: now, sockets: &sockets)
+        default:
+            // RFC 1122 §3.2.2.1: a host SHOULD generate Protocol Unreachable.
+            self.counters.ipv4.unknownProtocol += 1
+            self.sendICMPError(
+                .protocolUnreachable, about: header, UnsafeRawBufferPointer(payload), broadcast: broadcast, now: now)
+        }
+    }
+
+    /// Sends `packet`, whose readable bytes are a transport message with at least 34 bytes of headroom, to
+    /// `destination` in an IPv4 datagram from our address. Returns false when there is no route (counted);
+    /// a datagram that waits for ARP counts as sent.
+    @discardableResult
+    func sendIPv4(
+        _ packet: inout PacketBuffer, to destination: IPv4Address, protocol ipProtocol: IPProtocol, now: Instant
+    ) -> Bool {
+        guard let address = self.configuration.address, let nextHop = self.route(to: destination) else {
+            self.counters.ipv4.noRoute += 1
+            return false
+        }
+        self.identification &+= 1
+        let header = IPv4Header(
+            source: address.address, destination: destination, nextProtocol: ipProtocol,
+            payloadLength: packet.readableBytes, timeToLive: self.configuration.timeToLive,
+            identification: self.identification, dontFragment: true)
+        packet.prepend(header.headerLength) { bytes in header.emit(into: IPv4Packet(unchecked: bytes)) }
+        self.counters.ipv4.sent += 1
+        if destination.isBroadcast || self.isSubnetBroadcast(destination) {
+            self.sendFrame(&packet, to: .broadcast, type: .ipv4, now: now)
+        } else if destination.isMulticast {
+            // RFC 1112 §6.4: 01:00:5e and the low 23 bits of the group.
+            let mac = MACAddress(rawValue: 0x01_00_5E_00_00_00 | UInt64(destination.rawValue & 0x7F_FFFF))
+            self.sendFrame(&packet, to: mac, type: .ipv4, now: now)
+        } else {
+            self.sendResolving(&packet, nextHop: nextHop, now: now)
+        }
+        return true
+    }
+}

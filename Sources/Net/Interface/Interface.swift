@@ -1,0 +1,235 @@
+/// The interface layer: one Ethernet port with one IPv4 address, driving ARP, IPv4, ICMPv4 and UDP (smoltcp
+/// `iface/interface/mod.rs`).
+///
+/// The interface drives, sockets wait, and time is an argument (STYLE.md §1.4):
+///
+/// - ``Interface/poll(now:sockets:)`` reads at most ``InterfaceConfiguration/receiveBudget`` frames from the device
+///   and processes each one to the end (ARP answered, echo replied, datagram queued on its socket), then emits what
+///   is due: gratuitous ARP, ARP retries, and up to ``InterfaceConfiguration/sendBudget`` datagrams from the
+///   sockets. ``Interface/pollIngress(now:sockets:limit:)`` and ``Interface/pollEgress(now:sockets:)`` are the two
+///   halves, for callers that bound the work further.
+/// - ``Interface/nextPollTime(now:sockets:)`` says when polling is next needed even if no frame arrives: `now` when
+///   work is left over, the next ARP retry or announcement, or `nil` for "only when the device has a frame".
+/// - The interface owns its device but not the sockets: the ``SocketSet`` is lent to each poll.
+/// - It never reads a clock; every instant comes in as `now`.
+///
+/// One file per protocol holds the rest: `Interface+Ethernet.swift`, `Interface+ARP.swift`,
+/// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`. Malformed input at any layer is dropped
+/// and counted in ``Interface/counters`` (``InterfaceCounters``); nothing a peer sends can make the interface trap
+/// or allocate without bound.
+import Runtime
+
+/// How an ``Interface`` is set up and bounded.
+public struct InterfaceConfiguration {
+    /// The interface's address and prefix (`10.0.0.2/24`), or `nil` until one is known (DHCP).
+    public var address: IPv4CIDR?
+    /// The default gateway for destinations off the prefix; `nil` means on-link destinations only.
+    public var gateway: IPv4Address?
+    /// Time to Live of every datagram sent (RFC 1122 §3.2.1.7 "SHOULD" use the IANA default, 64, RFC 1700).
+    public var timeToLive: UInt8 = 64
+    /// ARP cache, retry and queue bounds.
+    public var arp = ARPConfiguration()
+    /// ICMP errors per second (RFC 1122 §3.2.2 asks to limit them; RFC 1812 §4.3.2.8 names the token bucket).
+    public var icmpErrorRate = 10
+    /// ICMP errors allowed in a burst.
+    public var icmpErrorBurst = 10
+    /// Frames read and processed per ``Interface/poll(now:sockets:)`` at most: the bound on ingress work.
+    public var receiveBudget = 64
+    /// Datagrams taken from sockets per poll at most: the bound on egress work.
+    public var sendBudget = 64
+    /// Received echo replies kept for ``Interface/takeEchoReply()``; the oldest is dropped beyond this.
+    public var echoReplyCapacity = 8
+
+    /// A configuration with this address and gateway and the default bounds.
+    public init(address: IPv4CIDR?, gateway: IPv4Address? = nil) {
+        self.address = address
+        self.gateway = gateway
+    }
+}
+
+/// An echo reply that arrived for an echo request this interface sent (``Interface/sendEchoRequest(to:identifier:sequenceNumber:payload:now:)``).
+public struct ICMPEchoReply: Equatable {
+    /// The replying host.
+    public var source: IPv4Address
+    /// Identifier, as sent.
+    public var identifier: UInt16
+    /// Sequence Number, as sent.
+    public var sequenceNumber: UInt16
+    /// The echoed data.
+    public var payload: [UInt8]
+    /// When it arrived.
+    public var receivedAt: Instant
+}
+
+/// The hook through which IPv4 fragments reach a reassembler (RFC 791 §3.2 "Fragmentation and Reassembly";
+/// RFC 1122 §3.3.2). Without one, ``Interface`` drops fragments and counts them
+/// (``IPv4Counters/fragmentsDropped``).
+///
+/// A reassembler (the `IPv4Reassembler` state machine of `Sources/Net/Protocols`) plugs in with three closures;
+/// the interface hands it every fragment that passed the IPv4 checks and is addressed to us, and calls `expire` on
+/// each egress poll so that timed-out partial datagrams are freed.
+public struct IPv4ReassemblyHook {
+    /// Takes one fragment: its header and data bytes (borrowed for the call). Returns the whole datagram once the
+    /// last missing fragment arrived: a header with MF clear, offset 0 and the whole payload length, and a buffer
+    /// whose readable bytes are the reassembled payload. Returns `nil` while pieces are missing or when it drops
+    /// the fragment (overlap, over-size, no room).
+    public var accept: (_ header: IPv4Header, _ fragment: UnsafeRawBufferPointer, _ now: Instant) -> (IPv4Header, PacketBuffer)?
+    /// Frees partial datagrams whose reassembly timer ran out by `now`.
+    public var expire: (_ now: Instant) -> Void
+    /// When `expire` next has work, or `nil`.
+    public var nextDeadline: () -> Instant?
+
+    public init(
+        accept: @escaping (IPv4Header, UnsafeRawBufferPointer, Instant) -> (IPv4Header, PacketBuffer)?,
+        expire: @escaping (Instant) -> Void, nextDeadline: @escaping () -> Instant?
+    ) {
+        self.accept = accept
+        self.expire = expire
+        self.nextDeadline = nextDeadline
+    }
+}
+
+/// One network interface over a device.
+public final class Interface<Device: NetworkDevice> {
+    /// The device; the interface reads and writes it only inside polls and sends.
+    public var device: Device
+    /// The settings and bounds in force.
+    public private(set) var configuration: InterfaceConfiguration
+    /// What happened so far, per layer.
+    public internal(set) var counters = InterfaceCounters()
+    /// Where fragments go; `nil` drops them (counted).
+    public var reassembler: IPv4ReassemblyHook?
+
+    var arpCache = ARPCache()
+    var arpPending = ARPPendingQueue()
+    var icmpErrorLimiter: TokenBucket
+    var identification: UInt16 = 0
+    var announcementsLeft = 0
+    var nextAnnouncementAt: Instant? = nil
+    var ingressBacklog = false
+    var dispatchCursor = 0
+    var echoReplies: [ICMPEchoReply] = []
+    let receiveStorage: FrameStorage
+
+    /// An interface over `device` with `configuration`; when it has an address, the first poll announces it.
+    public init(device: Device, configuration: InterfaceConfiguration) {
+        self.device = device
+        self.configuration = configuration
+        self.icmpErrorLimiter = TokenBucket(rate: configuration.icmpErrorRate, burst: configuration.icmpErrorBurst)
+        self.receiveStorage = FrameStorage(byteCount: device.maximumFrameLength)
+        if configuration.address != nil { self.scheduleAnnouncements() }
+    }
+
+    /// The device's MAC address.
+    public var mac: MACAddress { self.device.mac }
+    /// The interface's address and prefix, if configured.
+    public var address: IPv4CIDR? { self.configuration.address }
+    /// The default gateway, if any.
+    public var gateway: IPv4Address? { self.configuration.gateway }
+
+    /// Changes the address and gateway (a DHCP lease, or none): the ARP cache and queue are cleared, and a new
+    /// address is announced at the next poll.
+    public func setAddress(_ address: IPv4CIDR?, gateway: IPv4Address?) {
+        self.configuration.address = address
+        self.configuration.gateway = gateway
+        self.arpCache.removeAll()
+        while let destination = self.arpPending.destinations.first {
+            self.counters.arp.pendingDropped += self.arpPending.remove(destination.address).count
+        }
+        self.announcementsLeft = 0
+        self.nextAnnouncementAt = nil
+        if address != nil { self.scheduleAnnouncements() }
+    }
+
+    /// Processes received frames and emits due output; returns whether anything was done.
+    ///
+    /// At most ``InterfaceConfiguration/receiveBudget`` frames and ``InterfaceConfiguration/sendBudget`` socket
+    /// datagrams per call; ``nextPollTime(now:sockets:)`` returns `now` while work is left.
+    @discardableResult
+    public func poll(now: Instant, sockets: inout SocketSet) -> Bool {
+        let received = self.pollIngress(now: now, sockets: &sockets, limit: self.configuration.receiveBudget)
+        let sent = self.pollEgress(now: now, sockets: &sockets)
+        return received + sent > 0
+    }
+
+    /// Reads and processes at most `limit` frames; returns how many were read.
+    @discardableResult
+    public func pollIngress(now: Instant, sockets: inout SocketSet, limit: Int) -> Int {
+        var count = 0
+        let buffer = self.receiveStorage.bytes
+        self.ingressBacklog = false
+        while count < limit {
+            let length: Int
+            do throws(NetworkDeviceError) {
+                length = try self.device.receive(into: buffer, now: now)
+            } catch .again {
+                return count
+            } catch {
+                self.counters.ethernet.deviceErrors += 1
+                return count
+            }
+            count += 1
+            guard length >= 0, length <= buffer.count else {
+                self.counters.ethernet.deviceErrors += 1
+                continue
+            }
+            self.processFrame(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), now: now, sockets: &sockets)
+        }
+        self.ingressBacklog = true
+        return count
+    }
+
+    /// Emits what is due: ARP announcements and retries (and give-ups), reassembly expiry, then up to
+    /// ``InterfaceConfiguration/sendBudget`` datagrams from the sockets. Returns the number of datagrams taken from
+    /// sockets plus ARP packets sent.
+    @discardableResult
+    public func pollEgress(now: Instant, sockets: inout SocketSet) -> Int {
+        var work = self.pollARP(now: now)
+        self.reassembler?.expire(now)
+        work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
+        return work
+    }
+
+    /// When the interface must be polled next even if no frame arrives: `now` when work was left for lack of
+    /// budget or a socket has a datagram to send, else the next ARP retry, announcement or reassembly expiry, else
+    /// `nil`.
+    public func nextPollTime(now: Instant, sockets: SocketSet) -> Instant? {
+        if self.ingressBacklog || sockets.hasPendingSend { return now }
+        var earliest: Instant? = self.nextAnnouncementAt
+        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline()] {
+            if let candidate, earliest == nil || candidate < earliest! { earliest = candidate }
+        }
+        if let value = earliest, value < now { return now }
+        return earliest
+    }
+
+    /// The cached MAC address of `address` if its entry is valid at `now` (for diagnostics and tests).
+    public func neighbor(_ address: IPv4Address, now: Instant) -> MACAddress? {
+        self.arpCache.lookup(address, now: now)
+    }
+
+    /// Entries in the ARP cache, valid or expired but not yet removed.
+    public var neighborCount: Int { self.arpCache.entries.count }
+
+    /// Datagrams waiting for ARP resolution.
+    public var pendingResolutionCount: Int { self.arpPending.totalPackets }
+
+    func scheduleAnnouncements() {
+        self.announcementsLeft = self.configuration.arp.announcements
+        self.nextAnnouncementAt = self.announcementsLeft > 0 ? Instant(nanoseconds: 0) : nil
+    }
+}
+
+/// A frame-sized receive buffer the interface owns for its lifetime.
+final class FrameStorage {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(byteCount: Int) {
+        self.bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 16)
+        self.bytes.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit {
+        self.bytes.deallocate()
+    }
+}

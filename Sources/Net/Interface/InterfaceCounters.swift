@@ -1,0 +1,149 @@
+/// Per-layer counters of an ``Interface``: what was received, sent, and dropped for which reason.
+///
+/// Every dropped frame or datagram is counted in exactly one `dropped`/error counter of the layer that dropped it
+/// (smoltcp §3: the interface drops and counts; it never reports a packet's fault to anyone). The
+/// ``InterfaceCounters/description`` is one line, so an app can print it periodically.
+
+/// The device and Ethernet layer (IEEE 802.3; RFC 894).
+public struct EthernetCounters: Equatable, Sendable {
+    /// Frames read from the device.
+    public var received = 0
+    /// Frames handed to the device.
+    public var sent = 0
+    /// Frames shorter than the 14-byte header.
+    public var malformed = 0
+    /// Frames addressed to another unicast MAC.
+    public var notForUs = 0
+    /// Frames of an EtherType the stack does not handle (IPv6, VLAN, ...).
+    public var unknownType = 0
+    /// Frames not sent because the device's transmit queue was full.
+    public var transmitQueueFull = 0
+    /// Failed device calls (receive or transmit).
+    public var deviceErrors = 0
+}
+
+/// ARP (RFC 826, RFC 5227).
+public struct ARPCounters: Equatable, Sendable {
+    /// Well-formed ARP packets received.
+    public var received = 0
+    /// Requests sent (including gratuitous announcements).
+    public var requestsSent = 0
+    /// Replies sent to requests for our address.
+    public var repliesSent = 0
+    /// Too short, wrong hardware/protocol type or address lengths.
+    public var malformed = 0
+    /// Packets that claimed our own address from another MAC (RFC 5227 §2.4 conflict).
+    public var conflicts = 0
+    /// Cache entries evicted to make room.
+    public var evictions = 0
+    /// Datagrams dropped because the pending queue was full.
+    public var pendingOverflows = 0
+    /// Addresses given up on after the last request went unanswered.
+    public var unresolved = 0
+    /// Datagrams dropped with a given-up queue.
+    public var pendingDropped = 0
+}
+
+/// IPv4 (RFC 791, RFC 1122 §3.2.1).
+public struct IPv4Counters: Equatable, Sendable {
+    /// Datagrams accepted for us.
+    public var received = 0
+    /// Datagrams sent (or queued for ARP).
+    public var sent = 0
+    /// Bad version, lengths or IHL.
+    public var malformed = 0
+    /// Bad header checksum.
+    public var checksumErrors = 0
+    /// Addressed to someone else.
+    public var notForUs = 0
+    /// Source address that no host may use (broadcast, multicast).
+    public var badSource = 0
+    /// Fragments dropped because no reassembler is installed.
+    public var fragmentsDropped = 0
+    /// Datagrams completed by the reassembler.
+    public var reassembled = 0
+    /// Protocols other than ICMP and UDP.
+    public var unknownProtocol = 0
+    /// Datagrams not sent: no address configured, off-link without a gateway.
+    public var noRoute = 0
+}
+
+/// ICMPv4 (RFC 792, RFC 1122 §3.2.2).
+public struct ICMPCounters: Equatable, Sendable {
+    /// Well-formed messages received.
+    public var received = 0
+    /// Messages sent (echo replies, errors, echo requests).
+    public var sent = 0
+    /// Echo requests answered.
+    public var echoRequests = 0
+    /// Echo replies received.
+    public var echoReplies = 0
+    /// Errors received (destination unreachable, time exceeded, ...).
+    public var errorsReceived = 0
+    /// Errors sent (port and protocol unreachable).
+    public var errorsSent = 0
+    /// Errors not sent because of the rate limit.
+    public var rateLimited = 0
+    /// Too short or malformed.
+    public var malformed = 0
+    /// Bad checksum.
+    public var checksumErrors = 0
+    /// Echo requests to a broadcast address, left unanswered (RFC 1122 §3.2.2.6 allows it).
+    public var broadcastEchoIgnored = 0
+    /// Types the stack does not handle (timestamp, redirect, ...).
+    public var unsupported = 0
+}
+
+/// UDP (RFC 768).
+public struct UDPCounters: Equatable, Sendable {
+    /// Datagrams delivered to a socket.
+    public var received = 0
+    /// Datagrams sent.
+    public var sent = 0
+    /// Bad lengths or port 0.
+    public var malformed = 0
+    /// Bad checksum.
+    public var checksumErrors = 0
+    /// No socket bound to the destination port.
+    public var noSocket = 0
+    /// Dropped because the socket's receive queue was full.
+    public var queueOverflows = 0
+    /// Not sent: larger than the MTU allows (there is no fragmentation).
+    public var tooLarge = 0
+}
+
+/// All of an ``Interface``'s counters.
+public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
+    public var ethernet = EthernetCounters()
+    public var arp = ARPCounters()
+    public var ipv4 = IPv4Counters()
+    public var icmp = ICMPCounters()
+    public var udp = UDPCounters()
+
+    public init() {}
+
+    /// One line, e.g. `eth rx=12 tx=9 drop=0 | arp rx=2 req=1 rep=1 drop=0 | ip rx=10 tx=8 drop=0 csum=0 | ...`.
+    ///
+    /// `drop` sums every drop reason of the layer; the fields give the details.
+    public var description: String {
+        let e = self.ethernet
+        let a = self.arp
+        let i = self.ipv4
+        let c = self.icmp
+        let u = self.udp
+        let ethernetDrops = e.malformed + e.notForUs + e.unknownType + e.transmitQueueFull + e.deviceErrors
+        let arpDrops = a.malformed + a.conflicts + a.pendingOverflows + a.pendingDropped
+        let ipDrops = i.malformed + i.notForUs + i.badSource + i.fragmentsDropped + i.unknownProtocol + i.noRoute
+        let icmpDrops = c.malformed + c.broadcastEchoIgnored + c.unsupported
+        let udpDrops = u.malformed + u.noSocket + u.queueOverflows + u.tooLarge
+        var text = "eth rx=\(e.received) tx=\(e.sent) drop=\(ethernetDrops)"
+        text += " | arp rx=\(a.received) req=\(a.requestsSent) rep=\(a.repliesSent) drop=\(arpDrops)"
+        text += " unresolved=\(a.unresolved)"
+        text += " | ip rx=\(i.received) tx=\(i.sent) drop=\(ipDrops) csum=\(i.checksumErrors)"
+        text += " | icmp rx=\(c.received) tx=\(c.sent) echo=\(c.echoRequests) err=\(c.errorsSent)"
+        text += " limited=\(c.rateLimited) drop=\(icmpDrops) csum=\(c.checksumErrors)"
+        text += " | udp rx=\(u.received) tx=\(u.sent) noport=\(u.noSocket) overflow=\(u.queueOverflows)"
+        text += " drop=\(udpDrops) csum=\(u.checksumErrors)"
+        return text
+    }
+}

@@ -1,0 +1,45 @@
+/// The interface layer's view of a network device: an Ethernet port with a MAC, an MTU, and non-blocking frame I/O.
+///
+/// Three requirements, as small as smoltcp's `phy::Device` (receive, transmit, capabilities) and Mirage's
+/// `Mirage_net.S`. ``Interface`` is generic over it (Embedded Swift: no existentials of non-class protocols), so the
+/// same interface code drives Runtime's ``NetDevice`` (see `NetDevice+NetworkDevice.swift`) and the in-memory
+/// ``VirtualLink`` ports the tests use. Both calls take `now` because a simulated device (delays, reordering) needs
+/// the time and must never read a clock itself.
+import Runtime
+
+/// Why a device call did nothing.
+public enum NetworkDeviceError: Error, Equatable {
+    /// Nothing to do now: no frame is pending (receive), or the transmit queue is full (transmit; the frame was not
+    /// queued). Retry after the next poll.
+    case again
+    /// The device failed or rejected the call (an oversize frame, a broken backend). The interface counts it.
+    case failed
+}
+
+/// An Ethernet device the ``Interface`` can drive.
+public protocol NetworkDevice {
+    /// The device's own MAC address: the source of every frame the interface sends.
+    var mac: MACAddress { get }
+
+    /// The largest IP datagram per frame, in bytes (1500 on Ethernet); a frame is at most `mtu + 14` bytes.
+    var mtu: Int { get }
+
+    /// Reads one whole pending frame (without FCS) into `buffer`, which holds at least `mtu + 14` bytes.
+    ///
+    /// Never blocks.
+    /// - Returns: the frame's length in bytes.
+    /// - Throws: ``NetworkDeviceError/again`` when no frame is pending; ``NetworkDeviceError/failed`` otherwise.
+    mutating func receive(into buffer: UnsafeMutableRawBufferPointer, now: Instant) throws(NetworkDeviceError) -> Int
+
+    /// Queues one frame of 14...`mtu + 14` bytes for sending.
+    ///
+    /// Never blocks. The device copies the bytes before it returns.
+    /// - Throws: ``NetworkDeviceError/again`` when the queue is full (nothing queued); ``NetworkDeviceError/failed``
+    ///   for an oversize frame or a failed device.
+    mutating func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError)
+}
+
+extension NetworkDevice {
+    /// The largest frame in bytes: `mtu + 14`.
+    public var maximumFrameLength: Int { self.mtu + EthernetPacket.headerLength }
+}

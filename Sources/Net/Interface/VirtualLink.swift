@@ -1,0 +1,167 @@
+/// An in-memory Ethernet segment for tests: ports that behave like hosts on one switch, with a latency, a seeded
+/// ``FaultInjector`` and a capture of every frame sent (smoltcp's `phy/loopback.rs` and `fault_injector.rs`,
+/// mirage-vnetif in spirit).
+///
+/// Time is an argument: a frame sent at `now` becomes receivable at `now + latency (+ a reorder delay)`, and a port
+/// hands it out only to a `receive(into:now:)` whose `now` has reached that instant. Nothing reads a clock, so tests
+/// drive the link (and the interfaces on it) with a virtual clock and run the same in both modes.
+///
+/// Delivery is a switch's: a unicast frame goes to the port with that destination MAC; broadcast, multicast and
+/// unknown destinations are flooded to every other port. A port with no interface on it is a raw host: a test
+/// reads what arrives there with ``VirtualLinkDevice/receive(into:now:)`` and sends with ``inject(_:into:at:)``.
+import Runtime
+
+/// A frame seen on the link, for tests to inspect.
+public struct CapturedFrame {
+    /// The port that sent it.
+    public var port: Int
+    /// When it was sent.
+    public var time: Instant
+    /// The frame as sent, before any fault.
+    public var bytes: [UInt8]
+}
+
+/// The shared medium the ports of a test network are attached to.
+public final class VirtualLink {
+    struct InFlight {
+        var deliverAt: Instant
+        var sequence: UInt64
+        var bytes: [UInt8]
+    }
+
+    struct Port {
+        var mac: MACAddress
+        var mtu: Int
+        var inbox: [InFlight] = []
+    }
+
+    var ports: [Port] = []
+    private var sequence: UInt64 = 0
+
+    /// One-way delay of every frame.
+    public var latency: Duration
+    /// The faults applied to frames sent through ports (not to injected frames).
+    public var faults: FaultInjector
+    /// Whether sent frames are recorded in ``captured``.
+    public var isCapturing = true
+    /// Every frame sent through a port while ``isCapturing``, in order.
+    public var captured: [CapturedFrame] = []
+    /// Frames that were too long for the sending port and refused.
+    public private(set) var oversizeFrames = 0
+
+    /// A link with this one-way latency and these faults.
+    public init(latency: Duration = .microseconds(100), faults: FaultConfiguration = .none, seed: UInt64 = 1) {
+        self.latency = latency
+        self.faults = FaultInjector(faults, seed: seed)
+    }
+
+    /// Adds a port with this MAC and MTU and returns the device for it.
+    public func attach(mac: MACAddress, mtu: Int = 1500) -> VirtualLinkDevice {
+        self.ports.append(Port(mac: mac, mtu: mtu))
+        return VirtualLinkDevice(link: self, port: self.ports.count - 1, mac: mac, mtu: mtu)
+    }
+
+    /// Puts `frame` into `port`'s inbox, receivable from `now` on, bypassing latency and faults.
+    public func inject(_ frame: [UInt8], into port: Int, at now: Instant) {
+        self.enqueue(frame, into: port, at: now)
+    }
+
+    /// The earliest instant at which some port has a frame to hand out, or `nil` when every inbox is empty.
+    public var nextDeliveryTime: Instant? {
+        var earliest: Instant? = nil
+        for port in self.ports {
+            if let first = port.inbox.first, earliest == nil || first.deliverAt < earliest! {
+                earliest = first.deliverAt
+            }
+        }
+        return earliest
+    }
+
+    /// The earliest instant at which `port` has a frame to hand out, or `nil` when its inbox is empty.
+    public func nextDeliveryTime(port: Int) -> Instant? { self.ports[port].inbox.first?.deliverAt }
+
+    /// Frames waiting in `port`'s inbox, deliverable or not yet.
+    public func pendingFrames(at port: Int) -> Int { self.ports[port].inbox.count }
+
+    /// Drops everything in flight.
+    public func flush() {
+        for index in self.ports.indices { self.ports[index].inbox.removeAll() }
+    }
+
+    func send(_ frame: UnsafeRawBufferPointer, from port: Int, now: Instant) throws(NetworkDeviceError) {
+        guard frame.count >= EthernetPacket.headerLength, frame.count <= self.ports[port].mtu + 14 else {
+            self.oversizeFrames += 1
+            throw .failed
+        }
+        let bytes = Array(frame)
+        if self.isCapturing { self.captured.append(CapturedFrame(port: port, time: now, bytes: bytes)) }
+        let destination = MACAddress(
+            rawValue: UInt64(bytes[0]) << 40 | UInt64(bytes[1]) << 32 | UInt64(bytes[2]) << 24
+                | UInt64(bytes[3]) << 16 | UInt64(bytes[4]) << 8 | UInt64(bytes[5]))
+        for (copy, delay) in self.faults.apply(to: bytes) {
+            var delivered = false
+            if destination.isUnicast {
+                for index in self.ports.indices where index != port && self.ports[index].mac == destination {
+                    self.enqueue(copy, into: index, at: now + self.latency + delay)
+                    delivered = true
+                }
+            }
+            if !delivered {
+                for index in self.ports.indices where index != port {
+                    self.enqueue(copy, into: index, at: now + self.latency + delay)
+                }
+            }
+        }
+    }
+
+    func receive(
+        into buffer: UnsafeMutableRawBufferPointer, port: Int, now: Instant
+    ) throws(NetworkDeviceError) -> Int {
+        guard let first = self.ports[port].inbox.first, first.deliverAt <= now else { throw .again }
+        self.ports[port].inbox.removeFirst()
+        guard first.bytes.count <= buffer.count else { throw .failed }
+        first.bytes.withUnsafeBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+        }
+        return first.bytes.count
+    }
+
+    /// Inserts in (deliverAt, sequence) order, so equal instants keep their sending order.
+    private func enqueue(_ bytes: [UInt8], into port: Int, at deliverAt: Instant) {
+        self.sequence += 1
+        let item = InFlight(deliverAt: deliverAt, sequence: self.sequence, bytes: bytes)
+        var index = self.ports[port].inbox.count
+        while index > 0 && self.ports[port].inbox[index - 1].deliverAt > deliverAt { index -= 1 }
+        self.ports[port].inbox.insert(item, at: index)
+    }
+}
+
+/// One port of a ``VirtualLink``: a ``NetworkDevice`` for an ``Interface``, or a raw host for a test.
+public struct VirtualLinkDevice: NetworkDevice {
+    /// The link this port belongs to.
+    public let link: VirtualLink
+    /// The port's index on the link (the `port` of ``CapturedFrame``).
+    public let port: Int
+    public let mac: MACAddress
+    public let mtu: Int
+
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, now: Instant) throws(NetworkDeviceError) -> Int {
+        try self.link.receive(into: buffer, port: self.port, now: now)
+    }
+
+    public func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError) {
+        try self.link.send(frame, from: self.port, now: now)
+    }
+
+    /// The next frame that has arrived by `now`, as an array; `nil` when none has.
+    public func receiveFrame(now: Instant) -> [UInt8]? {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: self.mtu + 14, alignment: 16)
+        defer { buffer.deallocate() }
+        do throws(NetworkDeviceError) {
+            let length = try self.link.receive(into: buffer, port: self.port, now: now)
+            return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+        } catch {
+            return nil
+        }
+    }
+}

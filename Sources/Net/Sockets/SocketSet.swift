@@ -1,0 +1,144 @@
+/// The sockets an ``Interface`` serves, reached by handles (smoltcp `iface/socket_set.rs`).
+///
+/// The interface does not own the set: `poll(now:sockets:)` borrows it, so an app (or the async stack) keeps it and
+/// reaches each socket through its ``SocketHandle``. A handle names one slot and one generation, so a handle kept
+/// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. Part 1 holds UDP sockets.
+import Runtime
+
+/// A socket's name in its ``SocketSet``.
+public struct SocketHandle: Hashable, CustomStringConvertible, Sendable {
+    let index: Int
+    let generation: UInt32
+
+    public var description: String { "#\(self.index).\(self.generation)" }
+}
+
+/// Why ``SocketSet/bindUDP(port:receiveCapacity:sendCapacity:)`` bound nothing.
+public enum UDPBindError: Error, Equatable, CustomStringConvertible {
+    /// Another socket is bound to that port.
+    case addressInUse
+    /// The set is full, or (for port 0) every ephemeral port is taken.
+    case exhausted
+
+    public var description: String {
+        switch self {
+        case .addressInUse: "address in use"
+        case .exhausted: "no free socket or port"
+        }
+    }
+}
+
+/// A bounded set of sockets.
+public struct SocketSet {
+    private var slots: [UDPSocketMachine?]
+    private var generations: [UInt32]
+    private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
+
+    /// The dynamic port range (RFC 6335 §6) from which port 0 binds choose.
+    public static let ephemeralPorts: ClosedRange<UInt16> = 49152...65535
+
+    /// An empty set with room for `capacity` sockets.
+    public init(capacity: Int = 16) {
+        self.slots = [UDPSocketMachine?](repeating: nil, count: capacity)
+        self.generations = [UInt32](repeating: 0, count: capacity)
+    }
+
+    /// Binds a new UDP socket to `port` (0: a free ephemeral port) and returns its handle.
+    ///
+    /// - Throws: ``UDPBindError/addressInUse`` when the port is taken; ``UDPBindError/exhausted`` when no slot or
+    ///   ephemeral port is free.
+    public mutating func bindUDP(
+        port: UInt16, receiveCapacity: Int = 16, sendCapacity: Int = 16
+    ) throws(UDPBindError) -> SocketHandle {
+        guard let index = self.slots.firstIndex(where: { $0 == nil }) else { throw .exhausted }
+        var chosen = port
+        if chosen == 0 {
+            chosen = try self.freeEphemeralPort()
+        } else if self.udpIndex(boundTo: chosen) != nil {
+            throw .addressInUse
+        }
+        self.slots[index] = UDPSocketMachine(
+            port: chosen, receiveCapacity: receiveCapacity, sendCapacity: sendCapacity)
+        return SocketHandle(index: index, generation: self.generations[index])
+    }
+
+    /// Closes the socket; its queued datagrams are dropped. A stale handle is ignored.
+    public mutating func remove(_ handle: SocketHandle) {
+        guard self.isValid(handle) else { return }
+        self.slots[handle.index] = nil
+        self.generations[handle.index] &+= 1
+    }
+
+    /// Whether `handle` names a live socket.
+    public func isValid(_ handle: SocketHandle) -> Bool {
+        handle.index >= 0 && handle.index < self.slots.count && self.generations[handle.index] == handle.generation
+            && self.slots[handle.index] != nil
+    }
+
+    /// The UDP socket `handle` names.
+    ///
+    /// - Precondition: the handle is valid (not removed): using a stale handle is a bug.
+    public subscript(udp handle: SocketHandle) -> UDPSocketMachine {
+        get {
+            precondition(self.isValid(handle), "stale socket handle")
+            return self.slots[handle.index]!
+        }
+        _modify {
+            precondition(self.isValid(handle), "stale socket handle")
+            var socket = self.slots[handle.index].take()!
+            defer { self.slots[handle.index] = socket }
+            yield &socket
+        }
+    }
+
+    /// Live sockets.
+    public var count: Int { self.slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    // MARK: - For the interface
+
+    /// The slot of the socket bound to `port`.
+    func udpIndex(boundTo port: UInt16) -> Int? {
+        self.slots.firstIndex { $0?.port == port }
+    }
+
+    /// Hands a received datagram to slot `index`; false when its queue was full.
+    mutating func processUDP(
+        at index: Int, _ payload: UnsafeRawBufferPointer, from address: IPv4Address, port: UInt16
+    ) -> Bool {
+        var socket = self.slots[index].take()!
+        defer { self.slots[index] = socket }
+        return socket.process(payload, from: address, port: port)
+    }
+
+    /// Takes the next datagram to send from any socket, round-robin from `start`; returns it with its source port.
+    mutating func dispatchUDP(startingAt start: inout Int) -> (datagram: UDPDatagram, sourcePort: UInt16)? {
+        let count = self.slots.count
+        guard count > 0 else { return nil }
+        for offset in 0..<count {
+            let index = (start + offset) % count
+            guard self.slots[index] != nil, self.slots[index]!.sendQueueCount > 0 else { continue }
+            var socket = self.slots[index].take()!
+            let datagram = socket.dispatch()
+            self.slots[index] = socket
+            start = (index + 1) % count
+            if let datagram { return (datagram, socket.port) }
+        }
+        return nil
+    }
+
+    /// Whether any socket has a datagram to send.
+    var hasPendingSend: Bool {
+        self.slots.contains { ($0?.sendQueueCount ?? 0) > 0 }
+    }
+
+    private mutating func freeEphemeralPort() throws(UDPBindError) -> UInt16 {
+        let range = Self.ephemeralPorts
+        let size = Int(range.upperBound - range.lowerBound) + 1
+        for _ in 0..<size {
+            let candidate = self.nextEphemeralPort
+            self.nextEphemeralPort = candidate == range.upperBound ? range.lowerBound : candidate + 1
+            if self.udpIndex(boundTo: candidate) == nil { return candidate }
+        }
+        throw .exhausted
+    }
+}

@@ -1,0 +1,198 @@
+/// The async network stack: an ``Interface`` over a Runtime ``NetDevice``, its ``SocketSet``, and a poll task on
+/// Swiftlet's executor.
+///
+/// The stack is the only caller of the interface: its poll task polls with the monotonic clock's `now`, then
+/// sleeps until the device is readable, the interface's ``Interface/nextPollTime(now:sockets:)`` arrives, or a
+/// socket operation kicks it. Socket operations (``UDPSocket``) call the non-blocking socket methods and, when they
+/// would block, park until the poll task reports progress; wakes may be spurious and are followed by a retry
+/// (smoltcp §4's one-shot waker). Everything runs on the executor's one thread, so nothing here locks.
+///
+/// ```swift
+/// let stack = try await NetworkStack.up(device: "service", configuration: .static(cidr: cidr, gateway: gateway))
+/// let socket = try UDPSocket.bind(port: 7, on: stack)
+/// let (bytes, from, port) = try await socket.receive()
+/// try await socket.send(bytes, to: from, port: port)
+/// ```
+import Runtime
+
+/// Why ``NetworkStack/up(device:configuration:)`` brought nothing up.
+public enum NetworkStackError: Error, Equatable, CustomStringConvertible {
+    /// No net device has that name in the manifest, or it was acquired already.
+    case deviceUnavailable
+    /// ``StackConfiguration/dhcp`` was asked for, and the DHCP client is not available yet.
+    case dhcpUnavailable
+
+    public var description: String {
+        switch self {
+        case .deviceUnavailable: "no such net device, or it is in use"
+        case .dhcpUnavailable: "DHCP not available yet: use ip=a.b.c.d/n [gw=a.b.c.d]"
+        }
+    }
+}
+
+/// A running network stack on one device.
+public final class NetworkStack {
+    let interface: Interface<NetDevice>
+    var sockets: SocketSet
+    private let deviceHandle: Int
+
+    private var pollWaiter: UnsafeContinuation<Void, Never>?
+    private var wakePending = false
+    private var timerTask: Task<Void, Never>?
+    private var timerDeadline: Instant?
+    private var socketWaiters: [UInt64: UnsafeContinuation<Void, Never>] = [:]
+    private var nextWaiterID: UInt64 = 1
+
+    /// Polls run by the poll task so far (for diagnostics).
+    public private(set) var polls: UInt64 = 0
+
+    /// Acquires net device `name`, configures it and starts the poll task.
+    ///
+    /// With a static address the first poll announces it (gratuitous ARP, RFC 5227).
+    /// - Throws: ``NetworkStackError/deviceUnavailable`` when the device cannot be acquired;
+    ///   ``NetworkStackError/dhcpUnavailable`` for ``StackConfiguration/dhcp`` (no DHCP client yet).
+    public static func up(
+        device name: String, configuration: StackConfiguration, socketCapacity: Int = 16
+    ) async throws(NetworkStackError) -> NetworkStack {
+        guard case .static(let cidr, let gateway) = configuration else { throw .dhcpUnavailable }
+        let device: NetDevice
+        do throws(ABIError) {
+            device = try NetDevice.acquire(name)
+        } catch {
+            throw .deviceUnavailable
+        }
+        let interface = Interface(device: device, configuration: InterfaceConfiguration(address: cidr, gateway: gateway))
+        let stack = NetworkStack(interface: interface, sockets: SocketSet(capacity: socketCapacity))
+        stack.start()
+        return stack
+    }
+
+    init(interface: Interface<NetDevice>, sockets: SocketSet) {
+        self.interface = interface
+        self.sockets = sockets
+        self.deviceHandle = interface.device.handle
+    }
+
+    /// The interface's counters, per layer; `description` is one line.
+    public var counters: InterfaceCounters { self.interface.counters }
+    /// The address and prefix.
+    public var address: IPv4CIDR? { self.interface.address }
+    /// The default gateway.
+    public var gateway: IPv4Address? { self.interface.gateway }
+    /// The device's MAC address.
+    public var mac: MACAddress { self.interface.mac }
+    /// The largest UDP payload a datagram may carry (MTU − 28; there is no fragmentation).
+    public var maximumUDPPayload: Int { self.interface.maximumUDPPayload }
+
+    // MARK: - The poll task
+
+    private func start() {
+        // Device readiness: the executor resumes the watcher when the ABI poll reports the device's handle.
+        Task {
+            while true {
+                await Executor.shared.waitUntilReadable(handle: self.deviceHandle)
+                self.wake()
+            }
+        }
+        Task { await self.pollLoop() }
+    }
+
+    private func pollLoop() async {
+        while true {
+            let now = Instant.now
+            self.interface.poll(now: now, sockets: &self.sockets)
+            self.polls &+= 1
+            self.wakeSocketWaiters()
+            let next = self.interface.nextPollTime(now: now, sockets: self.sockets)
+            if let next, next <= now {
+                // Budget used up: let every other task run a step, then go on.
+                await Task.yield()
+                continue
+            }
+            if let next { self.armTimer(next) }
+            await self.park()
+        }
+    }
+
+    /// Makes sure the poll task wakes by `deadline`; an earlier timer already armed is kept (an early wake only
+    /// costs one poll).
+    private func armTimer(_ deadline: Instant) {
+        if let armed = self.timerDeadline, armed <= deadline { return }
+        self.timerTask?.cancel()
+        self.timerDeadline = deadline
+        self.timerTask = Task {
+            do throws(CancellationError) {
+                try await sleep(until: deadline)
+            } catch {
+                return  // re-armed earlier, or cancelled
+            }
+            self.timerDeadline = nil
+            self.timerTask = nil
+            self.wake()
+        }
+    }
+
+    private func park() async {
+        if self.wakePending {
+            self.wakePending = false
+            return
+        }
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            self.pollWaiter = continuation
+        }
+        self.wakePending = false
+    }
+
+    /// Wakes the poll task (or makes its next park return at once).
+    func wake() {
+        if let waiter = self.pollWaiter {
+            self.pollWaiter = nil
+            waiter.resume()
+        } else {
+            self.wakePending = true
+        }
+    }
+
+    /// Sends queued socket output now (from a socket operation) and lets the poll task re-arm its timers.
+    func flush() {
+        self.interface.pollEgress(now: Instant.now, sockets: &self.sockets)
+        self.wake()
+    }
+
+    // MARK: - Socket waiters
+
+    private func wakeSocketWaiters() {
+        guard !self.socketWaiters.isEmpty else { return }
+        let waiters = self.socketWaiters
+        self.socketWaiters.removeAll()
+        for (_, continuation) in waiters { continuation.resume() }
+    }
+
+    /// Parks the calling task until the next poll (or its cancellation); the caller re-checks its socket.
+    func waitForProgress() async {
+        let state = SocketWaitState()
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                if state.cancelled {
+                    continuation.resume()
+                } else {
+                    let id = self.nextWaiterID
+                    self.nextWaiterID &+= 1
+                    state.id = id
+                    self.socketWaiters[id] = continuation
+                }
+            }
+        } onCancel: {
+            state.cancelled = true
+            if let id = state.id, let continuation = self.socketWaiters.removeValue(forKey: id) {
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// Shared between a parked socket wait and its cancellation handler (one thread: no locking).
+private final class SocketWaitState: @unchecked Sendable {
+    var id: UInt64?
+    var cancelled = false
+}

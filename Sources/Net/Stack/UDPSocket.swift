@@ -1,0 +1,127 @@
+/// The async UDP socket (RFC 768) of a ``NetworkStack``: bind, send, receive with an optional timeout.
+///
+/// A thin layer over the synchronous ``UDPSocketMachine`` in the stack's ``SocketSet``: `receive` takes a queued
+/// datagram or parks until the poll task has delivered more; `send` queues the datagram and has the interface send
+/// it at once. Each operation has its own error enum.
+import Runtime
+
+/// Why ``UDPSocket/send(_:to:port:)`` sent nothing.
+public enum UDPSendError: Error, Equatable, CustomStringConvertible {
+    /// More than ``NetworkStack/maximumUDPPayload`` bytes: there is no fragmentation.
+    case tooLarge
+    /// No route to the address (unspecified, our own, off-link without a gateway) or port 0.
+    case unaddressable
+
+    public var description: String {
+        switch self {
+        case .tooLarge: "datagram larger than the MTU allows"
+        case .unaddressable: "no route to that address, or port 0"
+        }
+    }
+}
+
+/// Why ``UDPSocket/receive(timeout:)`` returned no datagram.
+public enum UDPReceiveError: Error, Equatable, CustomStringConvertible {
+    /// The timeout passed first.
+    case timedOut
+    /// The calling task was cancelled.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .timedOut: "timed out"
+        case .cancelled: "cancelled"
+        }
+    }
+}
+
+/// A bound UDP port on a ``NetworkStack``.
+public final class UDPSocket {
+    /// The stack the socket lives on.
+    public let stack: NetworkStack
+    /// The local port.
+    public let port: UInt16
+    private var handle: SocketHandle?
+
+    /// Binds a socket to `port` on `stack` (0: a free ephemeral port, 49152...65535).
+    ///
+    /// - Parameter receiveCapacity: datagrams queued before more are dropped (counted in
+    ///   ``UDPCounters/queueOverflows``).
+    /// - Throws: ``UDPBindError/addressInUse`` or ``UDPBindError/exhausted``.
+    public static func bind(
+        port: UInt16, on stack: NetworkStack, receiveCapacity: Int = 16
+    ) throws(UDPBindError) -> UDPSocket {
+        let handle = try stack.sockets.bindUDP(port: port, receiveCapacity: receiveCapacity)
+        return UDPSocket(stack: stack, handle: handle, port: stack.sockets[udp: handle].port)
+    }
+
+    private init(stack: NetworkStack, handle: SocketHandle, port: UInt16) {
+        self.stack = stack
+        self.handle = handle
+        self.port = port
+    }
+
+    deinit {
+        self.close()
+    }
+
+    /// Unbinds the port; queued datagrams are dropped. Using the socket afterwards is a precondition failure.
+    public func close() {
+        guard let handle = self.handle else { return }
+        self.stack.sockets.remove(handle)
+        self.handle = nil
+    }
+
+    private var liveHandle: SocketHandle {
+        guard let handle = self.handle else { preconditionFailure("UDP socket used after close") }
+        return handle
+    }
+
+    /// Sends `bytes` to `address`:`port` from this socket's port and our address.
+    ///
+    /// Does not wait for ARP: a datagram to an unresolved neighbour waits in the interface's bounded queue, and
+    /// one the device cannot take is dropped and counted, as UDP allows. Currently never suspends.
+    /// - Throws: ``UDPSendError/tooLarge``, ``UDPSendError/unaddressable``.
+    public func send(_ bytes: [UInt8], to address: IPv4Address, port: UInt16) async throws(UDPSendError) {
+        let handle = self.liveHandle
+        guard bytes.count <= self.stack.maximumUDPPayload else { throw .tooLarge }
+        guard port != 0, self.stack.interface.route(to: address) != nil else { throw .unaddressable }
+        if !self.stack.sockets[udp: handle].canSend { self.stack.flush() }
+        do throws(UDPSocketSendError) {
+            try self.stack.sockets[udp: handle].send(bytes, to: address, port: port)
+        } catch {
+            // Only `.bufferFull` is possible after the checks above, and the flush made room (one egress poll takes
+            // from every socket, round-robin, before its budget runs out).
+            throw .unaddressable
+        }
+        self.stack.flush()
+    }
+
+    /// Waits for the next datagram and returns its payload, source address and source port.
+    ///
+    /// - Parameter timeout: how long to wait at most; `nil` waits for ever.
+    /// - Throws: ``UDPReceiveError/timedOut`` when `timeout` passed; ``UDPReceiveError/cancelled`` when the
+    ///   calling task was cancelled.
+    public func receive(
+        timeout: Duration? = nil
+    ) async throws(UDPReceiveError) -> (bytes: [UInt8], from: IPv4Address, port: UInt16) {
+        let deadline = timeout.map { Instant.now + $0 }
+        while true {
+            if let datagram = self.stack.sockets[udp: self.liveHandle].receive() {
+                return (datagram.payload, datagram.address, datagram.port)
+            }
+            if Task.isCancelled { throw .cancelled }
+            guard let deadline else {
+                await self.stack.waitForProgress()
+                continue
+            }
+            guard Instant.now < deadline else { throw .timedOut }
+            let stack = self.stack
+            do throws(TimeoutError) {
+                try await withDeadline(deadline) { await stack.waitForProgress() }
+            } catch {
+                throw .timedOut
+            }
+        }
+    }
+}
