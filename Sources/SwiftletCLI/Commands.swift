@@ -63,7 +63,7 @@ struct DeviceOptionGroup: ParsableArguments {
 
     /// `--modern` or SWIFTLET_VIRTIO_MODERN=1: modern-only virtio-pci devices (virtio-mmio v2 on microvm).
     var modernVirtio: Bool {
-        modern || ProcessInfo.processInfo.environment["SWIFTLET_VIRTIO_MODERN"] == "1"
+        modern || ImageRunner.modernFromEnvironment
     }
 
     /// Parses the options and matches them to the app's manifest and the host, before anything is built.

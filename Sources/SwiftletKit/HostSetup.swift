@@ -5,8 +5,10 @@ import Glibc
 
 /// `swiftlet setup`: the Debian packages Swiftlet needs on the host.
 public struct HostSetup {
-    /// Build, run and test dependencies (Swift itself is assumed: it runs this; binutils gives `strip`).
-    public static let packages = ["make", "binutils", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping"]
+    /// Build, run and test dependencies (Swift itself is assumed: it runs this; binutils gives `strip`;
+    /// python3 runs the frame echo peer of `swiftlet test --net NAME=echo`).
+    public static let packages = ["make", "binutils", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping",
+                                  "python3"]
 
     public var log: Log
     /// The packages to check (``packages`` unless a test says otherwise).

@@ -149,6 +149,11 @@ public struct ImageRunner {
         return command
     }
 
+    /// `SWIFTLET_VIRTIO_MODERN=1`: every QEMU run gets modern-only virtio devices (as `--modern`).
+    public static var modernFromEnvironment: Bool {
+        ProcessInfo.processInfo.environment["SWIFTLET_VIRTIO_MODERN"] == "1"
+    }
+
     /// What QEMU's ending means for `swiftlet run`.
     public enum QEMUVerdict: Equatable, Sendable {
         /// The guest reported this status.
@@ -195,7 +200,7 @@ public struct ImageRunner {
         var process = Subprocess(ImageRunner.qemuCommand(
             image: request.image, bootArguments: request.bootArguments, machine: request.machine,
             accelerator: accelerator, exitFile: exitFile, devices: session?.attachments ?? [],
-            modernVirtio: request.modernVirtio))
+            modernVirtio: request.modernVirtio || ImageRunner.modernFromEnvironment))
         process.inheritedFDs = session?.inheritedFDs ?? []
         process.stderr = .capture
         process.timeout = request.timeout
