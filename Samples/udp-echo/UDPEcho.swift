@@ -1,0 +1,69 @@
+/// udp-echo: the network stack's first sample. Brings up `service` with the address from the boot arguments,
+/// echoes every UDP datagram on port 7 (RFC 862) back to its sender, and answers ping (the stack does that by
+/// itself).
+///
+///     swiftlet run udp-echo --net service=tap:tap0 -- ip=10.0.0.2/24 gw=10.0.0.1 [verbose=1] [count=N]
+///
+/// Boot arguments: `ip=a.b.c.d/n` and optional `gw=a.b.c.d` (DHCP is not available yet); `verbose=1` prints the
+/// address and the stack's counters every 5 seconds; `count=N` exits 0 after echoing N datagrams (for scripts).
+import Net
+import Runtime
+
+@main
+struct UDPEcho: Application {
+    static func run(_ arguments: BootArguments) async -> Int32 {
+        let configuration: StackConfiguration
+        do throws(StackConfigurationError) {
+            configuration = try StackConfiguration(bootArguments: arguments)
+        } catch {
+            print("udp-echo: \(error)")
+            return 2
+        }
+        let stack: NetworkStack
+        do throws(NetworkStackError) {
+            stack = try await NetworkStack.up(device: "service", configuration: configuration)
+        } catch {
+            print("udp-echo: cannot bring up 'service': \(error)")
+            return 1
+        }
+        let socket: UDPSocket
+        do throws(UDPBindError) {
+            socket = try UDPSocket.bind(port: 7, on: stack)
+        } catch {
+            print("udp-echo: cannot bind port 7: \(error)")
+            return 1
+        }
+        print("udp-echo: \(configuration) mac \(stack.mac), echoing UDP port 7")
+        if arguments["verbose"] == "1" {
+            Task {
+                while true {
+                    do throws(CancellationError) {
+                        try await sleep(for: .seconds(5))
+                    } catch {
+                        return
+                    }
+                    print("udp-echo: \(stack.address.map { $0.description } ?? "no address") \(stack.counters)")
+                }
+            }
+        }
+        let limit = arguments.integer("count") ?? Int.max
+        var echoed = 0
+        while echoed < limit {
+            let datagram: (bytes: [UInt8], from: IPv4Address, port: UInt16)
+            do throws(UDPReceiveError) {
+                datagram = try await socket.receive()
+            } catch {
+                print("udp-echo: receive: \(error)")
+                return 1
+            }
+            do throws(UDPSendError) {
+                try await socket.send(datagram.bytes, to: datagram.from, port: datagram.port)
+                echoed += 1
+            } catch {
+                print("udp-echo: cannot answer \(datagram.from):\(datagram.port): \(error)")
+            }
+        }
+        print("udp-echo: echoed \(echoed) datagrams; \(stack.counters)")
+        return 0
+    }
+}
