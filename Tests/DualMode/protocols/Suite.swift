@@ -17,6 +17,7 @@ struct ProtocolsSuite: TestableApplication {
         registerFragmenterTests(&suite)
         registerDHCPTests(&suite)
         registerDHCPClientTests(&suite)
+        registerDNSTests(&suite)
     }
 }
 
