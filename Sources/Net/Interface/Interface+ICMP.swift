@@ -95,12 +95,13 @@ extension Interface {
 
     /// Sends an echo request (ping) carrying `payload`; replies show up in ``takeEchoReply()``.
     ///
-    /// - Returns: false when there is no route or the request would not fit the MTU (nothing sent).
+    /// A request longer than the MTU goes out in fragments.
+    /// - Returns: false when there is no route or the datagram would exceed 65535 bytes (nothing sent).
     @discardableResult
     public func sendEchoRequest(
         to destination: IPv4Address, identifier: UInt16, sequenceNumber: UInt16, payload: [UInt8], now: Instant
     ) -> Bool {
-        guard payload.count + ICMPv4Packet.headerLength + IPv4Packet.minimumHeaderLength <= self.device.mtu else {
+        guard payload.count + ICMPv4Packet.headerLength + IPv4Packet.minimumHeaderLength <= Int(UInt16.max) else {
             return false
         }
         return payload.withUnsafeBytes { data in

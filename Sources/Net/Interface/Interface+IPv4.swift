@@ -96,8 +96,9 @@ extension Interface {
     }
 
     /// Sends `packet`, whose readable bytes are a transport message with at least 34 bytes of headroom, to
-    /// `destination` in an IPv4 datagram from our address. Returns false when there is no route (counted);
-    /// a datagram that waits for ARP counts as sent.
+    /// `destination` in an IPv4 datagram from our address. A datagram longer than the MTU (an echo reply to a
+    /// reassembled request) goes out in fragments (``IPv4Fragmenter``, DF clear). Returns false when there is no
+    /// route (counted); a datagram that waits for ARP counts as sent.
     @discardableResult
     func sendIPv4(
         _ packet: inout PacketBuffer, to destination: IPv4Address, protocol ipProtocol: IPProtocol, now: Instant
@@ -107,12 +108,39 @@ extension Interface {
             return false
         }
         self.identification &+= 1
-        let header = IPv4Header(
+        var header = IPv4Header(
             source: address.address, destination: destination, nextProtocol: ipProtocol,
             payloadLength: packet.readableBytes, timeToLive: self.configuration.timeToLive,
             identification: self.identification, dontFragment: true)
+        if header.totalLength > self.device.mtu {
+            header.dontFragment = false
+            guard let fragmenter = IPv4Fragmenter(header: header, mtu: self.device.mtu) else {
+                self.counters.ipv4.noRoute += 1
+                return false
+            }
+            let headroom = EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength
+            for fragment in fragmenter {
+                var piece = PacketBuffer(capacity: headroom + fragment.payloadRange.count, headroom: headroom)
+                packet.withUnsafeReadableBytes { bytes in
+                    piece.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[fragment.payloadRange]))
+                }
+                piece.prepend(fragment.header.headerLength) { bytes in
+                    fragment.header.emit(into: IPv4Packet(unchecked: bytes))
+                }
+                self.counters.ipv4.fragmentsSent += 1
+                self.transmitIPv4(&piece, to: destination, nextHop: nextHop, now: now)
+            }
+            self.counters.ipv4.sent += 1
+            return true
+        }
         packet.prepend(header.headerLength) { bytes in header.emit(into: IPv4Packet(unchecked: bytes)) }
         self.counters.ipv4.sent += 1
+        self.transmitIPv4(&packet, to: destination, nextHop: nextHop, now: now)
+        return true
+    }
+
+    /// Hands a finished datagram to the link: broadcast and multicast MACs directly, unicast through ARP.
+    func transmitIPv4(_ packet: inout PacketBuffer, to destination: IPv4Address, nextHop: IPv4Address, now: Instant) {
         if destination.isBroadcast || self.isSubnetBroadcast(destination) {
             self.sendFrame(&packet, to: .broadcast, type: .ipv4, now: now)
         } else if destination.isMulticast {
@@ -122,6 +150,5 @@ extension Interface {
         } else {
             self.sendResolving(&packet, nextHop: nextHop, now: now)
         }
-        return true
     }
 }

@@ -62,6 +62,8 @@ public struct IPv4Counters: Equatable, Sendable {
     public var fragmentsDropped = 0
     /// Datagrams completed by the reassembler.
     public var reassembled = 0
+    /// Fragments sent for datagrams longer than the MTU.
+    public var fragmentsSent = 0
     /// Protocols other than ICMP and UDP.
     public var unknownProtocol = 0
     /// Datagrams not sent: no address configured, off-link without a gateway.

@@ -1,5 +1,5 @@
-/// The async network stack: an ``Interface`` over a Runtime ``NetDevice``, its ``SocketSet``, and a poll task on
-/// Swiftlet's executor.
+/// The async network stack: an ``Interface`` over a Runtime ``NetDevice``, its ``SocketSet``, an
+/// ``IPv4Reassembler`` for fragments, and a poll task on Swiftlet's executor.
 ///
 /// The stack is the only caller of the interface: its poll task polls with the monotonic clock's `now`, then
 /// sleeps until the device is readable, the interface's ``Interface/nextPollTime(now:sockets:)`` arrives, or a
@@ -34,6 +34,7 @@ public enum NetworkStackError: Error, Equatable, CustomStringConvertible {
 public final class NetworkStack {
     let interface: Interface<NetDevice>
     var sockets: SocketSet
+    let reassembly: SharedIPv4Reassembler
     private let deviceHandle: Int
 
     private var pollWaiter: UnsafeContinuation<Void, Never>?
@@ -62,19 +63,25 @@ public final class NetworkStack {
             throw .deviceUnavailable
         }
         let interface = Interface(device: device, configuration: InterfaceConfiguration(address: cidr, gateway: gateway))
-        let stack = NetworkStack(interface: interface, sockets: SocketSet(capacity: socketCapacity))
+        let reassembly = SharedIPv4Reassembler()
+        interface.reassembler = reassembly.hook
+        let stack = NetworkStack(
+            interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly)
         stack.start()
         return stack
     }
 
-    init(interface: Interface<NetDevice>, sockets: SocketSet) {
+    init(interface: Interface<NetDevice>, sockets: SocketSet, reassembly: SharedIPv4Reassembler) {
         self.interface = interface
         self.sockets = sockets
+        self.reassembly = reassembly
         self.deviceHandle = interface.device.handle
     }
 
     /// The interface's counters, per layer; `description` is one line.
     public var counters: InterfaceCounters { self.interface.counters }
+    /// What IPv4 reassembly completed and dropped (fragments reach ``IPv4Reassembler`` through the interface).
+    public var reassemblyStatistics: IPv4Reassembler.Statistics { self.reassembly.statistics }
     /// The address and prefix.
     public var address: IPv4CIDR? { self.interface.address }
     /// The default gateway.

@@ -65,12 +65,40 @@ func registerICMPTests(_ suite: inout TestSuite) {
 
     suite.test("icmp.ping-with-a-1472-byte-payload-fills-a-1514-byte-frame") { () throws(TestFailure) in
         try ping(1472)
+        // One byte more needs two fragments, which a peer without a reassembler drops.
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        a.interface.sendEchoRequest(
+            to: ip("10.0.0.3"), identifier: 1, sequenceNumber: 1, payload: pattern(1473), now: network.now)
+        network.run(for: .seconds(1))
+        try expectEqual(a.counters.ipv4.fragmentsSent, 2, "fragments sent")
+        try expectEqual(b.counters.ipv4.fragmentsDropped, 2, "dropped without a reassembler")
+        try expectEqual(a.counters.icmp.echoReplies, 0, "no reply")
+    }
+
+    suite.test("icmp.ping-larger-than-the-mtu-is-reassembled-and-answered-in-fragments") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let reassemblyA = SharedIPv4Reassembler()
+        let reassemblyB = SharedIPv4Reassembler()
+        a.interface.reassembler = reassemblyA.hook
+        b.interface.reassembler = reassemblyB.hook
+        let data = pattern(4000, seed: 5)
         try expect(
-            !a.interface.sendEchoRequest(
-                to: ip("10.0.0.3"), identifier: 1, sequenceNumber: 1, payload: pattern(1473), now: network.now),
-            "1473 bytes do not fit the MTU")
+            a.interface.sendEchoRequest(to: ip("10.0.0.3"), identifier: 9, sequenceNumber: 3, payload: data, now: network.now),
+            "sent")
+        try expect(network.run(for: .seconds(1)) { a.counters.icmp.echoReplies > 0 }, "reply")
+        let reply = try unwrap(a.interface.takeEchoReply(), "echo reply")
+        try expectBytes(reply.payload, data, "echoed data")
+        try expectEqual(a.counters.ipv4.fragmentsSent, 3, "request fragments (1480 + 1480 + 1048)")
+        try expectEqual(b.counters.ipv4.fragmentsSent, 3, "reply fragments")
+        try expectEqual(reassemblyB.statistics.reassembled, 1, "B reassembled the request")
+        try expectEqual(reassemblyA.statistics.reassembled, 1, "A reassembled the reply")
+        let fragments = network.captured().filter { $0.ip != nil }
+        try expect(fragments.allSatisfy { $0.bytes.count <= 1514 && $0.ipChecksumValid }, "frames fit, checksums valid")
+        try expect(fragments.allSatisfy { !($0.ip!.dontFragment) }, "DF clear on fragments")
     }
 
     suite.test("icmp.ping-with-an-empty-payload") { () throws(TestFailure) in

@@ -216,6 +216,42 @@ func registerIPv4Tests(_ suite: inout TestSuite) {
         try expectBytes(try unwrap(a.receive(socket), "datagram").payload, pattern(40), "payload")
     }
 
+    suite.test("ipv4.the-reassembler-delivers-out-of-order-fragments") { () throws(TestFailure) in
+        let (network, a, socket, _) = try hostWithSocket()
+        let reassembly = SharedIPv4Reassembler()
+        a.interface.reassembler = reassembly.hook
+        let udp = udpMessage(from: rawIP, 4000, to: aIP, 7000, pattern(2992, seed: 9))
+        let pieces: [(Range<Int>, Bool)] = [(2960..<3000, false), (0..<1480, true), (1480..<2960, true)]
+        for (range, more) in pieces {
+            network.link.inject(
+                ethernetFrame(
+                    to: aMAC, from: rawMAC, type: .ipv4,
+                    ipv4Datagram(
+                        from: rawIP, to: aIP, protocol: .udp, Array(udp[range]), moreFragments: more,
+                        fragmentOffset: UInt16(range.lowerBound), identification: 77)),
+                into: a.port, at: network.now)
+        }
+        try expect(a.interface.nextPollTime(now: network.now, sockets: a.sockets) == nil, "idle before")
+        network.pollAll()
+        try expectEqual(reassembly.statistics.reassembled, 1, "reassembled")
+        try expectEqual(a.counters.ipv4.reassembled, 1, "counted by the interface")
+        try expectBytes(try unwrap(a.receive(socket), "datagram").payload, pattern(2992, seed: 9), "payload")
+        // A lone first fragment is held, then expires at the reassembler's timeout through the interface's poll.
+        network.link.inject(
+            ethernetFrame(
+                to: aMAC, from: rawMAC, type: .ipv4,
+                ipv4Datagram(
+                    from: rawIP, to: aIP, protocol: .udp, Array(udp[0..<1480]), moreFragments: true,
+                    identification: 78)),
+            into: a.port, at: network.now)
+        network.pollAll()
+        let expiry = try unwrap(a.interface.nextPollTime(now: network.now, sockets: a.sockets), "expiry scheduled")
+        try expectEqual((expiry - network.now).milliseconds, 30_000, "30 s reassembly timeout")
+        network.run(for: .seconds(31))
+        try expectEqual(reassembly.statistics.timedOut, 1, "timed out")
+        try expect(a.interface.nextPollTime(now: network.now, sockets: a.sockets) == nil, "idle after")
+    }
+
     suite.test("ipv4.bad-checksums-and-malformed-headers-are-dropped-and-counted") { () throws(TestFailure) in
         let (network, a, socket, _) = try hostWithSocket()
         let good = udpFrame(from: (rawMAC, rawIP, 4000), to: (aMAC, aIP, 7000), [1, 2, 3])
