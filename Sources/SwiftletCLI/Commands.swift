@@ -134,7 +134,8 @@ struct Run: StatusCommand {
     @Option(name: .long, help: "QEMU accelerator for virtio; auto picks KVM only when it is real hardware virtualisation.")
     var accel: AccelChoice = .auto
 
-    @OptionGroup var devices: DeviceOptionGroup
+    @OptionGroup(title: "Devices (docs/DEVICES.md §2)")
+    var devices: DeviceOptionGroup
 
     @OptionGroup var options: VerboseOption
 
@@ -179,7 +180,14 @@ struct Run: StatusCommand {
 
 struct Test: StatusCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the dual-mode suite (or an app's own tests) in dev and prod and compare the transcripts.")
+        abstract: "Run the dual-mode suite (or an app's own tests) in dev and prod and compare the transcripts.",
+        discussion: """
+            Test-only backends, fresh for every run: --net NAME=echo[,mac=M] starts a frame echo peer \
+            (every frame comes back with its MACs swapped) and connects NAME to it; --block \
+            NAME=temp:SIZE[,block-size=N] gives NAME a new zero-filled file of SIZE bytes (or 64K, 1M, 1G), \
+            deleted after the run. The device suite: swiftlet test Tests/DualMode/devices --net service=echo \
+            --net second=echo --block storage=temp:1M --block other=temp:1M,block-size=4096
+            """)
 
     @Argument(help: "An app with tests; default: the runtime suite in Tests/DualMode/runtime.")
     var app: String?
@@ -196,7 +204,7 @@ struct Test: StatusCommand {
     @Option(name: .long, help: "Seconds before one run is killed and counted as a FAIL (default: 60 posix, 120 virtio).")
     var timeout: Double?
 
-    @OptionGroup(title: "Devices (given to every run of the suite; also NAME=echo and NAME=temp:SIZE)")
+    @OptionGroup(title: "Devices (given to every run of the suite's image)")
     var devices: DeviceOptionGroup
 
     @OptionGroup var options: VerboseOption

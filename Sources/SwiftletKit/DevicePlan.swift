@@ -13,14 +13,26 @@ public struct DeviceHost: Sendable {
     public var which: @Sendable (String) -> String?
     /// The frame echo peer started for `--net NAME=echo`.
     public var echoPeerScript: String
+    /// Who we are (a persistent TAP must be owned by us, or by our group, unless we are root).
+    public var userID: UInt32
+    public var groupIDs: [UInt32]
 
     public init(sysClassNet: String = "/sys/class/net", tunDevice: String = "/dev/net/tun",
                 which: @escaping @Sendable (String) -> String? = { Subprocess.which($0) },
-                echoPeerScript: String) {
+                echoPeerScript: String, userID: UInt32 = geteuid(), groupIDs: [UInt32] = DeviceHost.ourGroups()) {
         self.sysClassNet = sysClassNet
         self.tunDevice = tunDevice
         self.which = which
         self.echoPeerScript = echoPeerScript
+        self.userID = userID
+        self.groupIDs = groupIDs
+    }
+
+    /// Our effective and supplementary groups.
+    public static func ourGroups() -> [UInt32] {
+        var groups = [gid_t](repeating: 0, count: Int(getgroups(0, nil)) + 1)
+        let count = getgroups(Int32(groups.count), &groups)
+        return [getegid()] + groups.prefix(max(0, Int(count)))
     }
 
     /// This machine, with the echo peer from `project`.
@@ -262,6 +274,21 @@ public struct DevicePlan: Equatable, Sendable {
         if !FileManager.default.fileExists(atPath: directory + "/tun_flags") {
             problems.append(problem(option.text, "\(interface) is not a TUN/TAP interface",
                                     "give a TAP interface (ip tuntap add dev tapN mode tap user $USER)"))
+        }
+        // A persistent TAP (ip tuntap add ... user U group G) may be attached by U, by G, or by root;
+        // owner and group -1 mean root only. (A process with CAP_NET_ADMIN is not recognised here.)
+        func id(_ file: String) -> Int? {
+            (try? String(contentsOfFile: directory + "/" + file, encoding: .utf8))
+                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        if host.userID != 0, let owner = id("owner"), let group = id("group") {
+            let mine = owner == Int(host.userID) || (group >= 0 && host.groupIDs.contains(UInt32(group)))
+            if !mine {
+                let whose = owner < 0 && group < 0 ? "root only (made without user=)"
+                    : owner >= 0 ? "owned by uid \(owner)" : "owned by gid \(group)"
+                problems.append(problem(option.text, "\(interface) may not be attached by you: it is \(whose)",
+                                        "run as root, or recreate it: ip tuntap add dev \(interface) mode tap user $USER"))
+            }
         }
         if checkTun {
             let fd = open(host.tunDevice, O_RDWR | O_CLOEXEC)

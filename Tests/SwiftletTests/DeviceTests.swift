@@ -279,6 +279,28 @@ final class DevicePlanTests: XCTestCase {
         XCTAssertTrue(lines[0].hasPrefix("swiftlet: error: --net service=tap:tap0: cannot open \(directory!)/no-such-tun read-write (No such file or directory); run as root"), lines[0])
     }
 
+    func testPersistentTapOwnership() throws {
+        try "1000\n".write(toFile: "\(directory!)/net/tap0/owner", atomically: true, encoding: .utf8)
+        try "-1\n".write(toFile: "\(directory!)/net/tap0/group", atomically: true, encoding: .utf8)
+        try "-1\n".write(toFile: "\(directory!)/net/tap1/owner", atomically: true, encoding: .utf8)
+        try "-1\n".write(toFile: "\(directory!)/net/tap1/group", atomically: true, encoding: .utf8)
+        let options = (net: ["service=tap:tap0", "second=tap:tap1"], block: ["storage=temp:512"])
+        var owner = host!
+        owner.userID = 1000
+        owner.groupIDs = [1000]
+        XCTAssertEqual(problems(net: options.net, block: options.block, host: owner), [
+            "swiftlet: error: --net second=tap:tap1: tap1 may not be attached by you: it is root only (made without user=); run as root, or recreate it: ip tuntap add dev tap1 mode tap user $USER",
+        ])
+        var stranger = owner
+        stranger.userID = 1001
+        stranger.groupIDs = [1001]
+        XCTAssertEqual(problems(net: options.net, block: options.block, host: stranger).first,
+                       "swiftlet: error: --net service=tap:tap0: tap0 may not be attached by you: it is owned by uid 1000; run as root, or recreate it: ip tuntap add dev tap0 mode tap user $USER")
+        var root = owner
+        root.userID = 0
+        XCTAssertEqual(problems(net: options.net, block: options.block, host: root), [])
+    }
+
     func testPasstSocketAndEchoChecks() {
         let lines = problems(net: ["service=passt:tcp=8080:80", "second=socket:\(directory!)/none.sock"], block: ["storage=temp:512"])
         XCTAssertEqual(lines, [
