@@ -556,7 +556,8 @@ struct DNSRecordReader {
         case .a:
             guard length == 4 else { throw WireError() }
             data = .a(
-                IPv4Address(self.message[start], self.message[start + 1], self.message[start + 2], self.message[start + 3]))
+                IPv4Address(
+                    self.message[start], self.message[start + 1], self.message[start + 2], self.message[start + 3]))
         case .cname:
             // RFC 1035 §4.1.4: names in RDATA may be compressed; the name must fill RDATA exactly.
             let (target, end) = try DNSName.read(in: self.message, at: start)

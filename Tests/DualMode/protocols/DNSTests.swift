@@ -121,7 +121,10 @@ func registerDNSTests(_ suite: inout TestSuite) {
         try expectEqual(message.authorities[0].name, try name("example.com"), "NS owner (pointer)")
         try expectElements(
             message.additionals,
-            [DNSRecord(name: try name("ns1.example.com"), type: .a, timeToLive: 3600, data: .a(IPv4Address(192, 0, 2, 53)))],
+            [
+                DNSRecord(
+                    name: try name("ns1.example.com"), type: .a, timeToLive: 3600, data: .a(IPv4Address(192, 0, 2, 53)))
+            ],
             "additional (pointer into the NS data)")
         let answer = message.addresses(of: www)
         try expectEqual(
@@ -130,14 +133,16 @@ func registerDNSTests(_ suite: inout TestSuite) {
                 name: www, canonicalName: web,
                 addresses: [IPv4Address(93, 184, 216, 34), IPv4Address(93, 184, 216, 35)], timeToLive: 60),
             "answer")
-        try expectEqual(answer.description, "www.example.com (web.example.com) ttl=60: 93.184.216.34 93.184.216.35",
+        try expectEqual(
+            answer.description, "www.example.com (web.example.com) ttl=60: 93.184.216.34 93.184.216.35",
             "answer description")
         try expectEqual(
             message.description,
             "DNS id=4660 response QUERY NOERROR RD RA ? www.example.com IN A ! www.example.com 300 IN CNAME"
                 + " web.example.com ! web.example.com 60 IN A 93.184.216.34 ! web.example.com 120 IN A 93.184.216.35",
             "description")
-        try expectEqual(message.addresses(of: try name("ns1.example.com")).addresses.count, 0,
+        try expectEqual(
+            message.addresses(of: try name("ns1.example.com")).addresses.count, 0,
             "additional records are not answers")
     }
     suite.test("dns.emit-query-equals-scapy") { () throws(TestFailure) in
@@ -186,7 +191,8 @@ func registerDNSTests(_ suite: inout TestSuite) {
         selfPointer = Array(dnsServerFailure[0..<12]) + [0x01, 0x61, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01]
         try expectDNSRejected(selfPointer, "pointer into its own name")
         // Two pointers at each other: the answer's owner (at 33) points to 35, which points back to 33.
-        var mutual = responseWith(answers: 1, [0xc0, 0x23, 0xc0, 0x21, 0x00, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4])
+        var mutual = responseWith(
+            answers: 1, [0xc0, 0x23, 0xc0, 0x21, 0x00, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4])
         try expectDNSRejected(mutual, "forward pointer (mutual loop)")
         // A forward pointer to a valid name is still rejected.
         mutual = responseWith(answers: 1, [0xc0, 0x23, 0x00, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4])
@@ -194,7 +200,8 @@ func registerDNSTests(_ suite: inout TestSuite) {
         // The same record with a backward pointer (to the question name) is fine.
         let backward = responseWith(answers: 1, [0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4])
         let message = try dnsMessage(backward, "backward pointer")
-        try expectElements(message.addresses(of: try name("www.example.com")).addresses, [IPv4Address(1, 2, 3, 4)],
+        try expectElements(
+            message.addresses(of: try name("www.example.com")).addresses, [IPv4Address(1, 2, 3, 4)],
             "address")
         try expectDNSRejected(
             responseWith(answers: 1, [0xc0, 0xff, 0x00, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4]),
@@ -222,7 +229,8 @@ func registerDNSTests(_ suite: inout TestSuite) {
     suite.test("dns.label-and-name-length-limits") { () throws(TestFailure) in
         let label63 = String(repeating: "a", count: 63)
         try expect(DNSName(label63 + ".com") != nil, "63-byte label")
-        try expect(DNSName(wire: [1, 97]) == nil && DNSName(wire: [0, 0]) == nil && DNSName(wire: []) == nil, "bad wire")
+        try expect(
+            DNSName(wire: [1, 97]) == nil && DNSName(wire: [0, 0]) == nil && DNSName(wire: []) == nil, "bad wire")
         try expect(DNSName(wire: [2, 97]) == nil && DNSName(wire: [0xc0, 0]) == nil, "bad wire labels")
         try expect(DNSName(label63 + "a.com") == nil, "64-byte label")
         // 4 labels of 63 = 256 wire bytes with lengths and root; 3 of 63 and one of 61 = 254 + 1 = 255.
@@ -271,8 +279,10 @@ func registerDNSTests(_ suite: inout TestSuite) {
         ]
         let parsed = try dnsMessage(emitted(message), "chain")
         try expectEqual(
-            parsed.addresses(of: a), DNSAnswer(name: a, canonicalName: c, addresses: [IPv4Address(10, 9, 8, 7)],
-            timeToLive: 40), "two aliases")
+            parsed.addresses(of: a),
+            DNSAnswer(
+                name: a, canonicalName: c, addresses: [IPv4Address(10, 9, 8, 7)],
+                timeToLive: 40), "two aliases")
         message.answers[3] = DNSRecord(name: c, type: .cname, timeToLive: 70, data: .cname(a))
         let loop = try dnsMessage(emitted(message), "loop").addresses(of: a)
         try expectEqual(loop.addresses.count, 0, "a loop has no addresses")
@@ -282,7 +292,8 @@ func registerDNSTests(_ suite: inout TestSuite) {
             let to = try name("n\(index + 1).test")
             long.answers.append(DNSRecord(name: from, type: .cname, timeToLive: 1, data: .cname(to)))
         }
-        long.answers.append(DNSRecord(name: try name("n10.test"), type: .a, timeToLive: 1, data: .a(IPv4Address(1, 1, 1, 1))))
+        long.answers.append(
+            DNSRecord(name: try name("n10.test"), type: .a, timeToLive: 1, data: .a(IPv4Address(1, 1, 1, 1))))
         try expectEqual(long.addresses(of: try name("n2.test")).addresses.count, 1, "8 aliases are followed")
         try expectEqual(long.addresses(of: try name("n1.test")).addresses.count, 0, "9 are not")
         // A record data of 5 bytes, CNAME data longer than its name.

@@ -18,6 +18,7 @@ struct ProtocolsSuite: TestableApplication {
         registerDHCPTests(&suite)
         registerDHCPClientTests(&suite)
         registerDNSTests(&suite)
+        registerDNSResolverTests(&suite)
     }
 }
 
