@@ -47,7 +47,8 @@ public struct InterfaceConfiguration {
     }
 }
 
-/// An echo reply that arrived for an echo request this interface sent (``Interface/sendEchoRequest(to:identifier:sequenceNumber:payload:now:)``).
+/// An echo reply that arrived for an echo request this interface sent
+/// (``Interface/sendEchoRequest(to:identifier:sequenceNumber:payload:now:)``).
 public struct ICMPEchoReply: Equatable {
     /// The replying host.
     public var source: IPv4Address
@@ -73,7 +74,8 @@ public struct IPv4ReassemblyHook {
     /// last missing fragment arrived: a header with MF clear, offset 0 and the whole payload length, and a buffer
     /// whose readable bytes are the reassembled payload. Returns `nil` while pieces are missing or when it drops
     /// the fragment (overlap, over-size, no room).
-    public var accept: (_ header: IPv4Header, _ fragment: UnsafeRawBufferPointer, _ now: Instant) -> (IPv4Header, PacketBuffer)?
+    public var accept:
+        (_ header: IPv4Header, _ fragment: UnsafeRawBufferPointer, _ now: Instant) -> (IPv4Header, PacketBuffer)?
     /// Frees partial datagrams whose reassembly timer ran out by `now`.
     public var expire: (_ now: Instant) -> Void
     /// When `expire` next has work, or `nil`.

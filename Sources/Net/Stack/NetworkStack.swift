@@ -62,7 +62,8 @@ public final class NetworkStack {
         } catch {
             throw .deviceUnavailable
         }
-        let interface = Interface(device: device, configuration: InterfaceConfiguration(address: cidr, gateway: gateway))
+        let interface = Interface(
+            device: device, configuration: InterfaceConfiguration(address: cidr, gateway: gateway))
         let reassembly = SharedIPv4Reassembler()
         interface.reassembler = reassembly.hook
         let stack = NetworkStack(

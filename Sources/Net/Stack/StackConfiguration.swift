@@ -29,7 +29,8 @@ public enum StackConfiguration: Equatable, CustomStringConvertible {
         var gateway: IPv4Address? = nil
         if let gatewayText = arguments["gw"] {
             guard let address = IPv4Address(gatewayText), address.isUnicast, cidr.contains(address),
-                address != cidr.address, cidr.prefixLength >= 31 || (address != cidr.network && address != cidr.broadcast)
+                address != cidr.address,
+                cidr.prefixLength >= 31 || (address != cidr.network && address != cidr.broadcast)
             else { throw .invalidGateway(gatewayText) }
             gateway = address
         }

@@ -113,7 +113,8 @@ func registerARPTests(_ suite: inout TestSuite) {
         try expect(a.interface.neighbor(ip("10.0.0.21"), now: network.now) == nil, "second oldest evicted")
         for last in 22...25 {
             try expect(
-                a.interface.neighbor(IPv4Address(10, 0, 0, UInt8(last)), now: network.now) != nil, "10.0.0.\(last) kept")
+                a.interface.neighbor(IPv4Address(10, 0, 0, UInt8(last)), now: network.now) != nil,
+                "10.0.0.\(last) kept")
         }
     }
 

@@ -33,7 +33,9 @@ func registerConfigurationTests(_ suite: inout TestSuite) {
         let value = try configuration("ip=10.0.0.2/24 gw=10.0.0.1 verbose=1")
         try expectEqual(value, .static(cidr: IPv4CIDR("10.0.0.2/24")!, gateway: ip("10.0.0.1")), "configuration")
         try expectEqual(value.description, "static 10.0.0.2/24 via 10.0.0.1", "description")
-        try expectEqual(try configuration("ip=192.168.7.9/16"), .static(cidr: IPv4CIDR("192.168.7.9/16")!, gateway: nil), "no gateway")
+        try expectEqual(
+            try configuration("ip=192.168.7.9/16"), .static(cidr: IPv4CIDR("192.168.7.9/16")!, gateway: nil),
+            "no gateway")
     }
 
     suite.test("configuration.dhcp-when-asked-or-without-ip") { () throws(TestFailure) in
@@ -42,7 +44,11 @@ func registerConfigurationTests(_ suite: inout TestSuite) {
     }
 
     suite.test("configuration.malformed-addresses-and-gateways-are-rejected") { () throws(TestFailure) in
-        for text in ["10.0.0.2", "10.0.0.2/33", "10.0.0/24", "255.255.255.255/24", "224.0.0.1/24", "10.0.0.0/24", "10.0.0.255/24"] {
+        let addresses = [
+            "10.0.0.2", "10.0.0.2/33", "10.0.0/24", "255.255.255.255/24", "224.0.0.1/24", "10.0.0.0/24",
+            "10.0.0.255/24",
+        ]
+        for text in addresses {
             try expectEqual(try rejected("ip=\(text)"), .invalidAddress(text), "ip=\(text)")
         }
         for text in ["10.0.1.1", "10.0.0.2", "nonsense", "10.0.0.255"] {

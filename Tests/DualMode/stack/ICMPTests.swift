@@ -87,7 +87,8 @@ func registerICMPTests(_ suite: inout TestSuite) {
         b.interface.reassembler = reassemblyB.hook
         let data = pattern(4000, seed: 5)
         try expect(
-            a.interface.sendEchoRequest(to: ip("10.0.0.3"), identifier: 9, sequenceNumber: 3, payload: data, now: network.now),
+            a.interface.sendEchoRequest(
+                to: ip("10.0.0.3"), identifier: 9, sequenceNumber: 3, payload: data, now: network.now),
             "sent")
         try expect(network.run(for: .seconds(1)) { a.counters.icmp.echoReplies > 0 }, "reply")
         let reply = try unwrap(a.interface.takeEchoReply(), "echo reply")
@@ -230,7 +231,8 @@ func registerICMPTests(_ suite: inout TestSuite) {
         bad[bad.count - 1] ^= 0x40
         network.link.inject(bad, into: a.port, at: network.now)
         network.link.inject(Array(bad[0..<(34 + 7)]), into: a.port, at: network.now)  // too short for the header
-        network.link.inject(echoFrame(from: (rawMAC, rawIP), to: (aMAC, aIP), [9, 9, 9, 9]), into: a.port, at: network.now)
+        network.link.inject(
+            echoFrame(from: (rawMAC, rawIP), to: (aMAC, aIP), [9, 9, 9, 9]), into: a.port, at: network.now)
         network.run(for: .milliseconds(1))
         try expectEqual(a.counters.icmp.checksumErrors, 1, "checksum errors")
         try expectEqual(drain(raw, network).count, 1, "the good echo answered")

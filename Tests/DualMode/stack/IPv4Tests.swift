@@ -43,7 +43,8 @@ func registerIPv4Tests(_ suite: inout TestSuite) {
         _ = try b.bind(7000)
         let client = try a.bind(5000)
         try a.send(client, pattern(100), to: ip("10.0.0.3"), port: 7000)
-        a.interface.sendEchoRequest(to: ip("10.0.0.3"), identifier: 1, sequenceNumber: 1, payload: pattern(32), now: network.now)
+        a.interface.sendEchoRequest(
+            to: ip("10.0.0.3"), identifier: 1, sequenceNumber: 1, payload: pattern(32), now: network.now)
         network.run(for: .milliseconds(10))
         let datagrams = network.captured().filter { $0.ip != nil }
         try expectEqual(datagrams.count, 3, "UDP, echo request, echo reply")
@@ -94,7 +95,8 @@ func registerIPv4Tests(_ suite: inout TestSuite) {
         let (network, a, socket, _) = try hostWithSocket()
         for (destination, mac) in [(aIP, aMAC), (ip("10.0.0.255"), .broadcast), (ip("255.255.255.255"), .broadcast)] {
             network.link.inject(
-                udpFrame(from: (rawMAC, rawIP, 4000), to: (mac, destination, 7000), Array(destination.description.utf8)),
+                udpFrame(
+                    from: (rawMAC, rawIP, 4000), to: (mac, destination, 7000), Array(destination.description.utf8)),
                 into: a.port, at: network.now)
         }
         network.run(for: .milliseconds(1))
@@ -111,7 +113,8 @@ func registerIPv4Tests(_ suite: inout TestSuite) {
         let (network, a, socket, _) = try hostWithSocket()
         for destination in [ip("10.0.0.77"), ip("10.0.1.255"), ip("224.0.0.1")] {
             network.link.inject(
-                udpFrame(from: (rawMAC, rawIP, 4000), to: (aMAC, destination, 7000), [1]), into: a.port, at: network.now)
+                udpFrame(from: (rawMAC, rawIP, 4000), to: (aMAC, destination, 7000), [1]), into: a.port,
+                at: network.now)
         }
         network.run(for: .milliseconds(1))
         try expectEqual(a.counters.ipv4.notForUs, 3, "not for us")

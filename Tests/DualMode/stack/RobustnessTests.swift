@@ -235,7 +235,8 @@ func registerRobustnessTests(_ suite: inout TestSuite) {
         network.run(for: .seconds(3))
         let text = a.counters.description
         try expect(!text.utf8.contains(10), "one line")
-        try expect(text.hasPrefix("eth rx=0 tx=2 drop=0 | arp rx=0 req=2 rep=0"), "starts with Ethernet and ARP: \(text)")
+        try expect(
+            text.hasPrefix("eth rx=0 tx=2 drop=0 | arp rx=0 req=2 rep=0"), "starts with Ethernet and ARP: \(text)")
         try expect(contains(text, " | udp rx=0 tx=0 "), "ends with UDP: \(text)")
     }
 }

@@ -144,7 +144,9 @@ func ip(_ text: String) -> IPv4Address { IPv4Address(text)! }
 // MARK: - Building frames by hand
 
 /// An Ethernet frame around `payload`.
-func ethernetFrame(to destination: MACAddress, from source: MACAddress, type: EtherType, _ payload: [UInt8]) -> [UInt8] {
+func ethernetFrame(
+    to destination: MACAddress, from source: MACAddress, type: EtherType, _ payload: [UInt8]
+) -> [UInt8] {
     var buffer = PacketBuffer(payload, headroom: 14)
     let header = EthernetHeader(destination: destination, source: source, etherType: type)
     buffer.prepend(14) { bytes in header.emit(into: EthernetPacket(unchecked: bytes)) }

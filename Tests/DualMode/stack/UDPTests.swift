@@ -58,7 +58,8 @@ func registerUDPTests(_ suite: inout TestSuite) {
         try expectEqual(a.sockets[udp: socket].receiveOverflows, 6, "socket's overflow count")
         try expectEqual(a.counters.udp.queueOverflows, 6, "interface's overflow count")
         for index in 0..<4 {
-            try expectBytes(try unwrap(a.receive(socket), "datagram").payload, [UInt8(index)], "the first four, in order")
+            let datagram = try unwrap(a.receive(socket), "datagram")
+            try expectBytes(datagram.payload, [UInt8(index)], "the first four, in order")
         }
         try expectEqual(a.counters.icmp.errorsSent, 0, "an overflow is not a closed port")
     }
