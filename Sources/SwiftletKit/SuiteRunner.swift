@@ -158,7 +158,7 @@ public struct SuiteRunner {
         }
         let with = configuration.devices.isEmpty ? "" : " with " + configuration.devices.summary
         log.progress("running \(configuration.app.name) tests on \(place)\(with)...")
-        let all = runImage(image, target, ["swiftlet.test=all"] + configuration.extraArguments, devices: true)
+        let all = runImage(image, target, ["swiftlet.test=all"] + configuration.extraArguments, devices: true, pcap: true)
         if Subprocess.interruption != nil { return }
         let lines = Transcript.lines(of: all.console)
         showConsole(lines)
@@ -306,10 +306,12 @@ public struct SuiteRunner {
 
     /// Runs one image once; `devices`: the suite image, which gets the suite's devices (fresh
     /// helpers and temporary disks per run). Other images (exit-code, forbidden) get none.
-    func runImage(_ image: String, _ target: Target, _ arguments: [String], devices: Bool = false) -> RunOutcome {
+    /// `pcap`: keep the `--pcap` files (only the `swiftlet.test=all` run records).
+    func runImage(_ image: String, _ target: Target, _ arguments: [String], devices: Bool = false,
+                  pcap: Bool = false) -> RunOutcome {
         var request = RunRequest(image: image, target: target, bootArguments: arguments)
         if devices {
-            request.devices = configuration.devices
+            request.devices = pcap ? pcapPerTarget(configuration.devices, target) : withoutPcaps(configuration.devices)
             request.deviceHost = configuration.deviceHost
             request.modernVirtio = configuration.modernVirtio
         }
@@ -325,6 +327,39 @@ public struct SuiteRunner {
         } catch {
             return RunOutcome(status: 1, failure: SwiftletError("\(error)"))
         }
+    }
+
+    /// With both targets, `FILE.pcap` becomes `FILE.posix.pcap` and `FILE.virtio.pcap`, so the
+    /// two modes' frames can be compared.
+    func pcapPerTarget(_ plan: DevicePlan, _ target: Target) -> DevicePlan {
+        guard configuration.targets.count > 1 else { return plan }
+        var plan = plan
+        plan.devices = plan.devices.map { device in
+            guard case .net(var net) = device, let path = net.pcap else { return device }
+            net.pcap = SuiteRunner.pcapPath(path, target: target)
+            return .net(net)
+        }
+        return plan
+    }
+
+    /// `a/b.pcap` → `a/b.posix.pcap`; `a/b` → `a/b.posix`.
+    static func pcapPath(_ path: String, target: Target) -> String {
+        let ns = path as NSString
+        let name = ns.lastPathComponent as NSString
+        let base = name.pathExtension.isEmpty ? name as String
+            : name.deletingPathExtension + "." + target.rawValue + "." + name.pathExtension
+        let file = name.pathExtension.isEmpty ? base + "." + target.rawValue : base
+        return ns.deletingLastPathComponent.isEmpty ? file : (ns.deletingLastPathComponent as NSString).appendingPathComponent(file)
+    }
+
+    func withoutPcaps(_ plan: DevicePlan) -> DevicePlan {
+        var plan = plan
+        plan.devices = plan.devices.map { device in
+            guard case .net(var net) = device else { return device }
+            net.pcap = nil
+            return .net(net)
+        }
+        return plan
     }
 
     func describe(_ outcome: RunOutcome) -> String {

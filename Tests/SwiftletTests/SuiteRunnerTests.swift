@@ -42,6 +42,12 @@ final class SuiteRunnerTests: XCTestCase {
         XCTAssertNotNil(check("swiftlet-test: 5 tests\nok a\n1 passed, 0 failed\n"))
     }
 
+    func testPcapFilesArePerTarget() {
+        XCTAssertEqual(SuiteRunner.pcapPath("/tmp/s.pcap", target: .posix), "/tmp/s.posix.pcap")
+        XCTAssertEqual(SuiteRunner.pcapPath("s.pcap", target: .virtio), "s.virtio.pcap")
+        XCTAssertEqual(SuiteRunner.pcapPath("dir/s", target: .virtio), "dir/s.virtio")
+    }
+
     func testExitStatusMustMatchTheSummary() {
         XCTAssertNotNil(check("swiftlet-test: 1 tests\nok a\n1 passed, 0 failed\n", status: 1))
         XCTAssertNotNil(check("swiftlet-test: 1 tests\nFAIL a: x\n0 passed, 1 failed\n", status: 0))
