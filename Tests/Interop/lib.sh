@@ -1,0 +1,88 @@
+# Shared by the udp-echo interop scripts (ping.sh, udp.sh, malformed.sh); sourced, not run.
+#
+# Sets up a network namespace of our own with one TAP interface (10.0.0.1/24, IPv6 off, nothing else but lo),
+# starts Samples/udp-echo on it (10.0.0.2/24 via 10.0.0.1, verbose=1) in the requested mode, and always tears
+# everything down on exit: the app by pid, every process left in the namespace, then the namespace itself.
+# No traffic leaves the namespace: it has no other interface and no route anywhere else.
+#
+# The caller sets TARGET and CHECK (a short name for the ok/FAIL lines) before sourcing.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+INTEROP="$ROOT/Tests/Interop"
+NS=swl-${CHECK}-$$
+TAP=swlt0
+PEER_IP=10.0.0.1
+APP_IP=10.0.0.2
+APP_PID=
+APP_LOG=$(mktemp /tmp/swiftlet-${CHECK}.XXXXXX)
+APP_MAC=
+
+interop_cleanup() {
+  if [ -n "$APP_PID" ]; then
+    kill "$APP_PID" 2>/dev/null
+    wait "$APP_PID" 2>/dev/null
+  fi
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+  ip netns del "$NS" 2>/dev/null
+  rm -f "$APP_LOG"
+}
+trap interop_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { echo "ok [$TARGET] interop $CHECK: $*"; }
+fail() {
+  echo "FAIL [$TARGET] interop $CHECK: $*"
+  [ -s "$APP_LOG" ] && tail -5 "$APP_LOG" | sed 's/^/    | /'
+  exit 1
+}
+in_ns() { ip netns exec "$NS" "$@"; }
+
+case "$TARGET" in posix | virtio) ;; *) echo "usage: $0 posix|virtio" >&2; exit 2 ;; esac
+[ "$(id -u)" = 0 ] || fail "needs root (network namespaces and TAP)"
+command -v ping >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iputils-ping >/dev/null 2>&1
+command -v ping >/dev/null || fail "no ping (apt-get install iputils-ping)"
+
+# Builds udp-echo, makes the namespace and the TAP, and starts the app with extra boot arguments "$@".
+# Waits (at most 120 s, a cold build included) for its first line; sets APP_MAC.
+start_udp_echo() {
+  "$ROOT/swiftlet" build udp-echo --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build failed"
+  ip netns add "$NS" || fail "cannot create network namespace $NS"
+  in_ns ip link set lo up
+  in_ns ip tuntap add dev "$TAP" mode tap || fail "cannot create $TAP"
+  in_ns sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
+  in_ns ip addr add "$PEER_IP/24" dev "$TAP"
+  in_ns ip link set "$TAP" up
+  in_ns "$ROOT/swiftlet" run udp-echo --target "$TARGET" --net "service=tap:$TAP" -- \
+    ip=$APP_IP/24 gw=$PEER_IP verbose=1 "$@" >"$APP_LOG" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 1 1200); do
+    APP_MAC=$(sed -n 's/^udp-echo: .* mac \([0-9a-f:]*\), echoing.*/\1/p' "$APP_LOG")
+    [ -n "$APP_MAC" ] && break
+    kill -0 "$APP_PID" 2>/dev/null || fail "udp-echo exited early"
+    sleep 0.1
+  done
+  [ -n "$APP_MAC" ] || fail "udp-echo did not start within 120 s"
+}
+
+app_alive() { kill -0 "$APP_PID" 2>/dev/null; }
+
+# The last counters line udp-echo printed (it prints one every 5 s with verbose=1).
+last_counters() { grep '^udp-echo: [0-9.]*/[0-9]* eth ' "$APP_LOG" | tail -1; }
+
+# Waits until udp-echo has printed a counters line after this call (at most 12 s), then prints it.
+fresh_counters() {
+  local before after
+  before=$(grep -c '^udp-echo: [0-9.]*/[0-9]* eth ' "$APP_LOG")
+  for _ in $(seq 1 120); do
+    after=$(grep -c '^udp-echo: [0-9.]*/[0-9]* eth ' "$APP_LOG")
+    [ "$after" -gt "$before" ] && break
+    sleep 0.1
+  done
+  last_counters
+}
+
+# counter LINE LAYER FIELD: the value of FIELD in LAYER's part of a counters line (e.g. `counter "$l" ip drop`).
+counter() {
+  sed 's/ | /\n/g' <<<"$1" | sed 's/^udp-echo: [^ ]* //' | awk -v layer="$2" -v field="$3" '
+    $1 == layer { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] } }'
+}
