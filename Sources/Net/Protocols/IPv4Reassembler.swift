@@ -143,10 +143,32 @@ public struct IPv4Reassembler {
     /// - Returns: how many were dropped.
     @discardableResult
     public mutating func expire(now: Instant) -> Int {
+        self.expire(now: now) { _, _ in }
+    }
+
+    /// Drops every datagram whose timeout has passed at `now`, and reports each one whose first fragment had
+    /// arrived, so that the interface can send ICMP Time Exceeded, code 1 "fragment reassembly time exceeded"
+    /// (RFC 1122 §3.3.2: "if the timer runs out, the partially-reassembled datagram MUST be discarded and an
+    /// ICMP Time Exceeded message sent to the source host (if fragment zero has been received)"; RFC 792 quotes
+    /// the header and the first 64 bits of data).
+    ///
+    /// - Parameter report: called with the first fragment's header and up to its first 8 data bytes (borrowed for
+    ///   the call).
+    /// - Returns: how many were dropped.
+    @discardableResult
+    public mutating func expire(
+        now: Instant, reporting report: (_ firstFragment: IPv4Header, _ firstBytes: UnsafeRawBufferPointer) -> Void
+    ) -> Int {
         var dropped = 0
         var index = 0
         while index < self.pending.count {
             if self.pending[index].deadline <= now {
+                if let first = self.pending[index].first {
+                    let count = Swift.min(8, first.payloadLength, self.pending[index].data.count)
+                    self.pending[index].data.withUnsafeBytes { data in
+                        report(first, UnsafeRawBufferPointer(rebasing: data[0..<count]))
+                    }
+                }
                 self.remove(at: index)
                 dropped += 1
             } else {

@@ -203,6 +203,23 @@ func registerReassemblerTests(_ suite: inout TestSuite) {
         try expectEqual(reassembler.bytesHeld, 0, "all memory freed")
         try expectInstant(reassembler.nextExpiry, nil, "no expiry")
     }
+    suite.test("reassembly.expiry-reports-datagrams-whose-first-fragment-arrived") { () throws(TestFailure) in
+        var reassembler = IPv4Reassembler(limits: .init(timeout: .seconds(60)))
+        let data = pattern(3000)
+        try expect(insert(&reassembler, data, 0, 1480, id: 1, now: at(0)) == nil, "first fragment of 1")
+        try expect(insert(&reassembler, data, 1480, 2960, id: 2, now: at(0), last: false) == nil, "middle of 2")
+        try expect(insert(&reassembler, data, 0, 1480, id: 3, now: at(30)) == nil, "first fragment of 3")
+        var reports: [String] = []
+        var quoted: [UInt8] = []
+        let dropped = reassembler.expire(now: at(60)) { header, bytes in
+            reports.append("id=\(header.identification) off=\(header.fragmentOffset) len=\(header.payloadLength)")
+            quoted = Array(bytes)
+        }
+        try expectEqual(dropped, 2, "dropped at 60 s")
+        try expectElements(reports, ["id=1 off=0 len=1480"], "reported (fragment zero had arrived)")
+        try expectElements(quoted, Array(data[0..<8]), "first 8 data bytes")
+        try expectEqual(reassembler.datagramsHeld, 1, "the younger one is kept")
+    }
     suite.test("reassembly.byte-limit-drops-the-datagram-that-needs-more") { () throws(TestFailure) in
         var reassembler = IPv4Reassembler(limits: .init(maximumBytes: 4096))
         let data = pattern(3000)

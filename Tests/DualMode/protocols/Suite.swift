@@ -19,6 +19,7 @@ struct ProtocolsSuite: TestableApplication {
         registerDHCPClientTests(&suite)
         registerDNSTests(&suite)
         registerDNSResolverTests(&suite)
+        registerFuzzTests(&suite)
     }
 }
 
