@@ -53,7 +53,7 @@ public struct Manifest: Equatable, Sendable {
         let path = (directory as NSString).appendingPathComponent("manifest.json")
         guard FileManager.default.fileExists(atPath: path) else { return Manifest() }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SwiftletError("\(path): cannot be read", remedy: "check its permissions")
+            throw Manifest.problem("\(path): cannot be read", remedy: "check its permissions")
         }
         return try parse(data, path: path)
     }
@@ -72,25 +72,26 @@ public struct Manifest: Equatable, Sendable {
         do {
             file = try JSONDecoder().decode(File.self, from: data)
         } catch let error as DecodingError {
-            throw SwiftletError("\(path): \(describe(error))",
-                                remedy: #"expected { "devices": [ { "name": "service", "type": "net" }, ... ] }"#)
+            throw Manifest.problem("\(path): \(describe(error))",
+                                   remedy: #"expected { "devices": [ { "name": "service", "type": "net" }, ... ] }"#)
         } catch {
-            throw SwiftletError("\(path): not valid JSON (\(error.localizedDescription))",
-                                remedy: #"expected { "devices": [ { "name": "service", "type": "net" }, ... ] }"#)
+            throw Manifest.problem("\(path): not valid JSON (\(error.localizedDescription))",
+                                   remedy: #"expected { "devices": [ { "name": "service", "type": "net" }, ... ] }"#)
         }
         var devices: [DeclaredDevice] = []
         for (index, entry) in (file.devices ?? []).enumerated() {
             let position = "device \(index + 1)"
             guard let name = entry.name else {
-                throw SwiftletError("\(path): \(position) has no \"name\"", remedy: #"give it one, e.g. "name": "service""#)
+                throw Manifest.problem("\(path): \(position) has no \"name\"",
+                                       remedy: #"give it one, e.g. "name": "service""#)
             }
             guard let type = entry.type else {
-                throw SwiftletError("\(path): \(position) ('\(name)') has no \"type\"",
-                                    remedy: #"add "type": "net" or "type": "block""#)
+                throw Manifest.problem("\(path): \(position) ('\(name)') has no \"type\"",
+                                       remedy: #"add "type": "net" or "type": "block""#)
             }
             guard let kind = DeviceKind(rawValue: type) else {
-                throw SwiftletError("\(path): \(position) ('\(name)') has unknown type '\(type)'",
-                                    remedy: #"use "net" or "block""#)
+                throw Manifest.problem("\(path): \(position) ('\(name)') has unknown type '\(type)'",
+                                       remedy: #"use "net" or "block""#)
             }
             devices.append(DeclaredDevice(name: name, kind: kind))
         }
@@ -105,13 +106,13 @@ public struct Manifest: Equatable, Sendable {
         var seen: Set<String> = []
         for device in devices {
             if let problem = Manifest.nameProblem(device.name, kind: device.kind) {
-                throw SwiftletError("\(displayPath): device name '\(device.name)' \(problem)",
-                                    remedy: "rename it (1-\(Manifest.maximumNameLength) characters of A-Z a-z 0-9 - _, "
-                                        + "at most \(Manifest.maximumBlockNameLength) for a block device)")
+                throw Manifest.problem("\(displayPath): device name '\(device.name)' \(problem)",
+                                       remedy: "rename it (1-\(Manifest.maximumNameLength) characters of A-Z a-z 0-9 - _, "
+                                           + "at most \(Manifest.maximumBlockNameLength) for a block device)")
             }
             guard seen.insert(device.name).inserted else {
-                throw SwiftletError("\(displayPath): device name '\(device.name)' is declared twice",
-                                    remedy: "names must be unique across net and block devices")
+                throw Manifest.problem("\(displayPath): device name '\(device.name)' is declared twice",
+                                       remedy: "names must be unique across net and block devices")
             }
         }
     }
@@ -128,6 +129,11 @@ public struct Manifest: Equatable, Sendable {
             return "is longer than \(maximumBlockNameLength) characters (a block device's name must fit the virtio-blk serial)"
         }
         return nil
+    }
+
+    /// A manifest problem: status 2, as for every device configuration problem.
+    static func problem(_ what: String, remedy: String) -> SwiftletError {
+        SwiftletError(what, remedy: remedy, status: DeviceProblems.status)
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -34,6 +34,12 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(echo.devices, [DeclaredDevice(name: "service", kind: .net)])
     }
 
+    func testManifestProblemsExitWithStatus2() {
+        XCTAssertThrowsError(try parse(#"{ "devices": [ { "name": "x", "type": "disk" } ] }"#)) { error in
+            XCTAssertEqual((error as? SwiftletError)?.status, 2)
+        }
+    }
+
     func testEveryProblemIsOneLineNamingTheFile() {
         let cases: [(String, String)] = [
             (#"{ "devices": [ { "name": "my disk", "type": "block" } ] }"#,
