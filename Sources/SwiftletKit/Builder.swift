@@ -32,6 +32,7 @@ public struct Builder {
         guard Subprocess.which("make") != nil else {
             throw SwiftletError("make not found", remedy: "run ./swiftlet setup", status: 127)
         }
+        try Manifest.load(appDirectory: app.directory).check(target: target, appName: app.name)
         if !quiet { log.progress("building \(app.name) for \(target.rawValue)...") }
         // Several builds may share OUT (a `swift test` and a `./swiftlet run`): one at a time per target.
         let lock = try BuildLock(path: "\(project.buildDirectory)/\(target.rawValue).lock") {

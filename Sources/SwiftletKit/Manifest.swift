@@ -27,10 +27,22 @@ public struct Manifest: Equatable, Sendable {
     public var devices: [DeclaredDevice]
     /// The file they came from; nil when the app has none.
     public var path: String?
+    /// The targets the app can be built for (`"targets": ["posix"]` for a dev-only app); nil means all.
+    public var targets: [Target]?
 
-    public init(devices: [DeclaredDevice] = [], path: String? = nil) {
+    public init(devices: [DeclaredDevice] = [], path: String? = nil, targets: [Target]? = nil) {
         self.devices = devices
         self.path = path
+        self.targets = targets
+    }
+
+    /// Throws unless the app may be built for `target`.
+    /// - Throws: ``SwiftletError`` naming the app, its targets and what to run instead.
+    public func check(target: Target, appName: String) throws {
+        guard let targets, !targets.contains(target) else { return }
+        let list = targets.map(\.rawValue).joined(separator: ", ")
+        throw SwiftletError("\(appName) is built for \(list) only (\(displayPath): \"targets\"), not for \(target.rawValue)",
+                            remedy: "run it with --target \(targets[0].rawValue)", status: 2)
     }
 
     /// Longest device name (§1).
@@ -67,6 +79,7 @@ public struct Manifest: Equatable, Sendable {
                 var type: String?
             }
             var devices: [Entry]?
+            var targets: [String]?
         }
         let file: File
         do {
@@ -95,7 +108,17 @@ public struct Manifest: Equatable, Sendable {
             }
             devices.append(DeclaredDevice(name: name, kind: kind))
         }
-        let manifest = Manifest(devices: devices, path: path)
+        var targets: [Target]? = nil
+        if let names = file.targets {
+            targets = try names.map { name throws -> Target in
+                guard let target = Target(rawValue: name) else {
+                    throw Manifest.problem("\(path): unknown target '\(name)' in \"targets\"",
+                                           remedy: #"use "posix" and/or "virtio", or leave "targets" out"#)
+                }
+                return target
+            }
+        }
+        let manifest = Manifest(devices: devices, path: path, targets: targets)
         try manifest.validate()
         return manifest
     }

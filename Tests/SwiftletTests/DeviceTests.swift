@@ -493,3 +493,25 @@ final class DeviceSessionTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "the temporary folder is gone")
     }
 }
+
+final class ManifestTargetTests: XCTestCase {
+    func testTargetsLimitWhereAnAppBuilds() throws {
+        let manifest = try Manifest.parse(Data(#"{ "targets": ["posix"] }"#.utf8), path: "m.json")
+        XCTAssertEqual(manifest.targets, [.posix])
+        XCTAssertNoThrow(try manifest.check(target: .posix, appName: "forbidden"))
+        XCTAssertThrowsError(try manifest.check(target: .virtio, appName: "forbidden")) { error in
+            let problem = (error as? SwiftletError)?.problem ?? ""
+            XCTAssertTrue(problem.contains("forbidden is built for posix only"), problem)
+        }
+    }
+
+    func testNoTargetsMeansEveryTarget() throws {
+        let manifest = try Manifest.parse(Data(#"{ "devices": [] }"#.utf8))
+        XCTAssertNil(manifest.targets)
+        XCTAssertNoThrow(try manifest.check(target: .virtio, appName: "hello"))
+    }
+
+    func testUnknownTargetIsRefused() {
+        XCTAssertThrowsError(try Manifest.parse(Data(#"{ "targets": ["wasm"] }"#.utf8)))
+    }
+}
