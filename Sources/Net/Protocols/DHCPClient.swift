@@ -30,12 +30,16 @@ import Runtime
 /// T2 default to 0.5 and 0.875 of the lease (§4.4.5) and are replaced by these defaults unless
 /// T1 < T2 ≤ lease. Lease times count from when the REQUEST that earned them was first sent (§4.4.1).
 ///
-/// Not done: ARP-probing the offered address and DHCPDECLINE (§4.4.1 "SHOULD"), INIT-REBOOT, DHCPRELEASE,
-/// DHCPINFORM, client identifiers, collecting several offers (the first acceptable one wins).
+/// ``release(now:)`` gives the lease back (DHCPRELEASE) and stops the client until ``restart()``.
+///
+/// Not done: ARP-probing the offered address and DHCPDECLINE (§4.4.1 "SHOULD"), INIT-REBOOT, DHCPINFORM, client
+/// identifiers, collecting several offers (the first acceptable one wins).
 public struct DHCPClient {
     /// The states of RFC 2131 Figure 5 this client uses.
     public enum State: Equatable, CustomStringConvertible, Sendable {
         case initial, selecting, requesting, bound, renewing, rebinding
+        /// After ``DHCPClient/release(now:)``: nothing is sent until ``DHCPClient/restart()``.
+        case stopped
 
         public var description: String {
             switch self {
@@ -45,6 +49,7 @@ public struct DHCPClient {
             case .bound: "BOUND"
             case .renewing: "RENEWING"
             case .rebinding: "REBINDING"
+            case .stopped: "STOPPED"
             }
         }
     }
@@ -110,6 +115,7 @@ public struct DHCPClient {
         case .bound: return Swift.min(self.lease!.renewalTime, self.lease!.rebindingTime, self.lease!.expiry)
         case .renewing: return Swift.min(self.nextTransmission, self.lease!.rebindingTime, self.lease!.expiry)
         case .rebinding: return Swift.min(self.nextTransmission, self.lease!.expiry)
+        case .stopped: return .distantFuture
         }
     }
 
@@ -122,6 +128,8 @@ public struct DHCPClient {
     public mutating func poll(now: Instant) -> DHCPTransmission? {
         while true {
             switch self.state {
+            case .stopped:
+                return nil
             case .initial:
                 self.begin(.selecting, now: now)
             case .selecting:
@@ -225,6 +233,29 @@ public struct DHCPClient {
         default:
             self.ignore()
         }
+    }
+
+    /// Gives the lease back (RFC 2131 §4.4.6) and stops: returns the DHCPRELEASE to send, unicast to the server,
+    /// and queues ``DHCPEvent/lost(_:)``. Without a lease it only stops. Nothing is retransmitted: a lost
+    /// RELEASE just lets the lease run out at the server.
+    public mutating func release(now: Instant) -> DHCPTransmission? {
+        defer { self.state = .stopped }
+        guard let lease = self.lease else { return nil }
+        // RFC 2131 §4.3.6 Table 5: ciaddr, a new xid, secs 0, Server Identifier; no request list or size.
+        self.transactionID = UInt32(truncatingIfNeeded: self.random())
+        var release = DHCPMessage(
+            operation: .request, messageType: .release, transactionID: self.transactionID,
+            clientHardwareAddress: self.hardwareAddress)
+        release.clientAddress = lease.address.address
+        release.serverIdentifier = lease.server
+        self.lease = nil
+        self.events.append(.lost(lease))
+        return DHCPTransmission(message: release, source: lease.address.address, destination: lease.server)
+    }
+
+    /// Leaves ``State/stopped`` for INIT: the next ``poll(now:)`` sends a DISCOVER.
+    public mutating func restart() {
+        if self.state == .stopped { self.state = .initial }
     }
 
     // MARK: - Internals

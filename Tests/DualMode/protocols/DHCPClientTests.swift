@@ -248,6 +248,30 @@ func registerDHCPClientTests(_ suite: inout TestSuite) {
         try expectEqual(client.state, .initial, "INIT")
         try expect(client.lease == nil, "no lease")
     }
+    suite.test("dhcp-client.release-gives-the-lease-back-and-stops") { () throws(TestFailure) in
+        let random = ScriptedRandom([0x3903_F326, noJitter, noJitter, 0x5555, 0x6666])
+        var client = try boundClient(random)
+        guard let release = client.release(now: at(100)) else { throw TestFailure("no RELEASE") }
+        try expectEqual(release.message.messageType, .release, "type")
+        try expectEqual(release.message.transactionID, 0x5555, "new xid")
+        try expectEqual(release.message.clientAddress, offered, "ciaddr")
+        try expectEqual(release.message.serverIdentifier ?? .unspecified, dhcpServer, "server identifier")
+        try expect(
+            release.message.parameterRequestList.isEmpty && release.message.maximumMessageSize == nil,
+            "no request list or size (RFC 2131 Table 5)")
+        try expectEqual(release.source, offered, "source")
+        try expectEqual(release.destination, dhcpServer, "unicast to the server")
+        _ = try dhcpMessage(emitted(release.message), "RELEASE parses")
+        try expectEvent(client.nextEvent(), .lost(expectedLease()), "lost")
+        try expectEqual(client.state, .stopped, "stopped")
+        try expectEqual(client.state.description, "STOPPED", "state text")
+        try expectInstant(client.nextPollTime, .distantFuture, "never polls")
+        try expect(client.poll(now: at(10_000)) == nil, "silent, even past the old expiry")
+        try expect(client.release(now: at(10_001)) == nil, "nothing more to release")
+        client.restart()
+        let discover = try expectSend(&client, at: at(10_002), .discover, "discover after restart")
+        try expectEqual(discover.message.transactionID, 0x6666, "new xid")
+    }
     suite.test("dhcp-client.ignores-wrong-xid-chaddr-op-and-misplaced-replies") { () throws(TestFailure) in
         let random = ScriptedRandom([0x3903_F326, noJitter, noJitter])
         var client = makeClient(random)
