@@ -30,10 +30,12 @@ import Runtime
 /// T2 default to 0.5 and 0.875 of the lease (§4.4.5) and are replaced by these defaults unless
 /// T1 < T2 ≤ lease. Lease times count from when the REQUEST that earned them was first sent (§4.4.1).
 ///
-/// ``release(now:)`` gives the lease back (DHCPRELEASE) and stops the client until ``restart()``.
+/// ``release(now:)`` gives the lease back (DHCPRELEASE) and stops the client until ``restart()``. The interface
+/// should ARP-probe a new address before using it (RFC 2131 §4.4.1 "SHOULD", RFC 5227) and call
+/// ``decline(now:)`` if someone answers.
 ///
-/// Not done: ARP-probing the offered address and DHCPDECLINE (§4.4.1 "SHOULD"), INIT-REBOOT, DHCPINFORM, client
-/// identifiers, collecting several offers (the first acceptable one wins).
+/// Not done: INIT-REBOOT, DHCPINFORM, client identifiers, collecting several offers (the first acceptable one
+/// wins), Option Overload.
 public struct DHCPClient {
     /// The states of RFC 2131 Figure 5 this client uses.
     public enum State: Equatable, CustomStringConvertible, Sendable {
@@ -56,6 +58,8 @@ public struct DHCPClient {
 
     /// REQUEST transmissions in REQUESTING before starting over (4 + 8 + 16 + 32 s ≈ one minute of waiting).
     public static let maximumRequests = 4
+    /// The wait after a DECLINE before the next DISCOVER (RFC 2131 §3.1 step 5).
+    public static let declineBackoff: Duration = .seconds(10)
     /// The minimum retransmission interval in RENEWING and REBINDING (RFC 2131 §4.4.5).
     public static let minimumRenewalInterval: Duration = .seconds(60)
     /// Parameters asked for (option 55): subnet mask, router, DNS servers, lease time, T1, T2.
@@ -92,6 +96,8 @@ public struct DHCPClient {
     private var offeredAddress = IPv4Address.unspecified
     private var offeringServer = IPv4Address.unspecified
     private var events: [DHCPEvent] = []
+    /// INIT waits until then before the DISCOVER (after a DECLINE, RFC 2131 §3.1 step 5).
+    private var restartTime = Instant(nanoseconds: 0)
 
     /// A client in INIT; the first ``poll(now:)`` sends a DISCOVER.
     ///
@@ -110,7 +116,7 @@ public struct DHCPClient {
     /// the distant past (poll now).
     public var nextPollTime: Instant {
         switch self.state {
-        case .initial: return Instant(nanoseconds: 0)
+        case .initial: return self.restartTime
         case .selecting, .requesting: return self.nextTransmission
         case .bound: return Swift.min(self.lease!.renewalTime, self.lease!.rebindingTime, self.lease!.expiry)
         case .renewing: return Swift.min(self.nextTransmission, self.lease!.rebindingTime, self.lease!.expiry)
@@ -131,6 +137,7 @@ public struct DHCPClient {
             case .stopped:
                 return nil
             case .initial:
+                guard now >= self.restartTime else { return nil }
                 self.begin(.selecting, now: now)
             case .selecting:
                 guard now >= self.nextTransmission else { return nil }
@@ -251,6 +258,25 @@ public struct DHCPClient {
         self.lease = nil
         self.events.append(.lost(lease))
         return DHCPTransmission(message: release, source: lease.address.address, destination: lease.server)
+    }
+
+    /// Refuses the address just bound because it is already in use (the interface's ARP probe got an answer,
+    /// RFC 2131 §4.4.1, RFC 5227 §2.1.1): returns the DHCPDECLINE to broadcast, queues ``DHCPEvent/lost(_:)``,
+    /// and goes back to INIT, which waits ``declineBackoff`` before the next DISCOVER (RFC 2131 §3.1 step 5:
+    /// "SHOULD wait a minimum of ten seconds before restarting"). `nil`, with nothing changed, unless BOUND.
+    public mutating func decline(now: Instant) -> DHCPTransmission? {
+        guard self.state == .bound, let lease = self.lease else { return nil }
+        // RFC 2131 §4.3.6 Table 5: ciaddr 0, Requested IP Address and Server Identifier MUST be there.
+        var decline = DHCPMessage(
+            operation: .request, messageType: .decline, transactionID: self.transactionID,
+            clientHardwareAddress: self.hardwareAddress)
+        decline.requestedAddress = lease.address.address
+        decline.serverIdentifier = lease.server
+        self.lease = nil
+        self.events.append(.lost(lease))
+        self.state = .initial
+        self.restartTime = now + Self.declineBackoff
+        return DHCPTransmission(message: decline, source: .unspecified, destination: .broadcast)
     }
 
     /// Leaves ``State/stopped`` for INIT: the next ``poll(now:)`` sends a DISCOVER.

@@ -272,6 +272,25 @@ func registerDHCPClientTests(_ suite: inout TestSuite) {
         let discover = try expectSend(&client, at: at(10_002), .discover, "discover after restart")
         try expectEqual(discover.message.transactionID, 0x6666, "new xid")
     }
+    suite.test("dhcp-client.decline-refuses-an-address-in-use-and-waits-10-s") { () throws(TestFailure) in
+        let random = ScriptedRandom([0x3903_F326, noJitter, noJitter, 0x7777])
+        var client = try boundClient(random)
+        guard let decline = client.decline(now: at(3)) else { throw TestFailure("no DECLINE") }
+        try expectEqual(decline.message.messageType, .decline, "type")
+        try expectEqual(decline.message.transactionID, 0x3903_F326, "the exchange's xid")
+        try expectEqual(decline.message.clientAddress, .unspecified, "ciaddr 0")
+        try expectEqual(decline.message.requestedAddress ?? .unspecified, offered, "requested address")
+        try expectEqual(decline.message.serverIdentifier ?? .unspecified, dhcpServer, "server identifier")
+        try expectEqual(decline.destination, .broadcast, "broadcast")
+        try expectEqual(decline.source, .unspecified, "from 0.0.0.0")
+        try expectEvent(client.nextEvent(), .lost(expectedLease()), "lost")
+        try expectEqual(client.state, .initial, "INIT")
+        try expectInstant(client.nextPollTime, at(13), "waits 10 s")
+        try expect(client.poll(now: at(12)) == nil, "quiet for 10 s")
+        try expect(client.decline(now: at(12)) == nil, "nothing to decline in INIT")
+        let discover = try expectSend(&client, at: at(13), .discover, "discover after 10 s")
+        try expectEqual(discover.message.transactionID, 0x7777, "new xid")
+    }
     suite.test("dhcp-client.ignores-wrong-xid-chaddr-op-and-misplaced-replies") { () throws(TestFailure) in
         let random = ScriptedRandom([0x3903_F326, noJitter, noJitter])
         var client = makeClient(random)
