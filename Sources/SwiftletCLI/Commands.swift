@@ -61,6 +61,9 @@ struct DeviceOptionGroup: ParsableArguments {
     @Flag(name: .customLong("modern"), help: .hidden)
     var modern = false
 
+    /// No device option was given.
+    var isEmpty: Bool { net.isEmpty && block.isEmpty && pcap.isEmpty }
+
     /// `--modern` or SWIFTLET_VIRTIO_MODERN=1: modern-only virtio-pci devices (virtio-mmio v2 on microvm).
     var modernVirtio: Bool {
         modern || ImageRunner.modernFromEnvironment
@@ -189,7 +192,7 @@ struct Test: StatusCommand {
             --net second=echo --block storage=temp:1M --block other=temp:1M,block-size=4096
             """)
 
-    @Argument(help: "An app with tests; default: the runtime suite in Tests/DualMode/runtime.")
+    @Argument(help: "An app with tests; default: every suite in Tests/DualMode (runtime, devices, net, ...).")
     var app: String?
 
     @Option(name: .long, help: "posix, virtio or both (default).")
@@ -212,21 +215,19 @@ struct Test: StatusCommand {
     func execute() throws -> Int32 {
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
-        var suite: SuiteRunner.Configuration
+        var suites: [SuiteRunner.Configuration]
         if let app {
-            suite = .init(app: try App.resolve(app, in: project), targets: target.targets)
+            var suite = SuiteRunner.Configuration(app: try App.resolve(app, in: project), targets: target.targets)
+            suite.devices = try devices.plan(for: suite.app, project: project, testBackends: true)
+            suites = [suite]
         } else {
-            suite = try SuiteRunner.Configuration.runtimeSuite(in: project, targets: target.targets)
-        }
-        suite.devices = try devices.plan(for: suite.app, project: project, testBackends: true)
-        suite.deviceHost = .local(project)
-        suite.modernVirtio = devices.modernVirtio
-        suite.machine = machine
-        suite.accel = accel
-        if let timeout {
-            guard timeout > 0 else { throw SwiftletError("--timeout must be more than 0 seconds", status: 64) }
-            suite.posixTimeout = timeout
-            suite.virtioTimeout = timeout
+            // The whole dual-mode suite: each folder of Tests/DualMode with its own devices; one total.
+            guard devices.isEmpty else {
+                throw SwiftletError("device options need an app: the whole suite brings its own devices",
+                                    remedy: "name the suite, e.g. swiftlet test Tests/DualMode/devices --net ...",
+                                    status: 64)
+            }
+            suites = try SuiteRunner.Configuration.allSuites(in: project, targets: target.targets)
         }
         if target.targets.contains(.virtio) {
             guard Subprocess.which("qemu-system-x86_64") != nil else {
@@ -234,8 +235,28 @@ struct Test: StatusCommand {
             }
             _ = try Accelerator.resolve(accel, host: .probe())
         }
-        let report = SuiteRunner(project: project, configuration: suite, log: log).run()
-        if let signal = report.interruption { return 128 + signal }
-        return report.failed == 0 ? 0 : 1
+        if let timeout, timeout <= 0 {
+            throw SwiftletError("--timeout must be more than 0 seconds", status: 64)
+        }
+        var passed = 0
+        var failed = 0
+        for var suite in suites {
+            suite.deviceHost = .local(project)
+            suite.modernVirtio = devices.modernVirtio
+            suite.machine = machine
+            suite.accel = accel
+            if let timeout {
+                suite.posixTimeout = timeout
+                suite.virtioTimeout = timeout
+            }
+            suite.printsSummary = suites.count == 1
+            if suites.count > 1 { log.progress("suite \((suite.app.directory as NSString).lastPathComponent):") }
+            let report = SuiteRunner(project: project, configuration: suite, log: log).run()
+            passed += report.passed
+            failed += report.failed
+            if let signal = report.interruption { return 128 + signal }
+        }
+        if suites.count > 1 { log.result("\(passed) passed, \(failed) failed") }
+        return failed == 0 ? 0 : 1
     }
 }

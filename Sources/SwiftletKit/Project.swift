@@ -45,6 +45,15 @@ public struct Project: Sendable {
     /// The dual-mode device suite app (run with echo peers and temporary disks).
     public var deviceSuite: String { root + "/Tests/DualMode/devices" }
 
+    /// `Tests/DualMode/`: one folder per dual-mode suite.
+    public var dualModeDirectory: String { root + "/Tests/DualMode" }
+
+    /// Every dual-mode suite folder (holding Swift sources), sorted by name.
+    public var dualModeSuites: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dualModeDirectory)) ?? []
+        return names.sorted().map { dualModeDirectory + "/" + $0 }.filter { App.containsSwiftSources($0) }
+    }
+
     /// Names of the samples (folders under `Samples/` holding Swift sources), sorted.
     public var sampleNames: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: samplesDirectory)) ?? []

@@ -32,6 +32,9 @@ public struct SuiteRunner {
         /// Per-run limits in seconds.
         public var posixTimeout: Double = 60
         public var virtioTimeout: Double = 120
+        /// Whether ``SuiteRunner/run()`` ends with its own `N passed, M failed` line
+        /// (off when several suites share one total).
+        public var printsSummary = true
 
         public init(app: App, targets: [Target]) {
             self.app = app
@@ -75,6 +78,22 @@ public struct SuiteRunner {
             configuration.devices = try DevicePlan.make(manifest: try Manifest.load(appDirectory: app.directory),
                                                         options: options, host: .local(project))
             return configuration
+        }
+
+        /// Every suite under `Tests/DualMode/`: the runtime suite (with the host checks), the
+        /// device suite (with its echo peers and temporary disks), and each other folder as a
+        /// plain test app (net wire, stack, protocols, ...). This is `swiftlet test` with no app.
+        public static func allSuites(in project: Project, targets: [Target]) throws -> [Configuration] {
+            var suites = [try runtimeSuite(in: project, targets: targets)]
+            for directory in project.dualModeSuites where directory != project.runtimeSuite {
+                if directory == project.deviceSuite {
+                    suites.append(try deviceSuite(in: project, targets: targets))
+                } else {
+                    let app = App(directory: directory, name: App.imageName(for: directory, in: project))
+                    suites.append(Configuration(app: app, targets: targets))
+                }
+            }
+            return suites
         }
     }
 
@@ -130,7 +149,7 @@ public struct SuiteRunner {
                 record(&report, ok: false, "[both] transcripts: a mode produced no transcript to compare")
             }
         }
-        emit(&report, "\(report.passed) passed, \(report.failed) failed")
+        if configuration.printsSummary { emit(&report, "\(report.passed) passed, \(report.failed) failed") }
         return report
     }
 

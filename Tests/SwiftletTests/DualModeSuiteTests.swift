@@ -34,4 +34,22 @@ final class DualModeSuiteTests: XCTestCase {
         XCTAssertGreaterThan(report.passed, 0)
         XCTAssertTrue(report.lines.contains("ok [both] transcripts match"), "transcripts differ")
     }
+
+    /// Every other suite under Tests/DualMode (net wire, stack, protocols, ...), both modes.
+    func testEveryOtherSuitePassesInBothModesWithMatchingTranscripts() throws {
+        if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_DUAL_MODE"] == "1" {
+            throw XCTSkip("SWIFTLET_SKIP_DUAL_MODE=1")
+        }
+        let others = try SuiteRunner.Configuration.allSuites(in: testProject, targets: [.posix, .virtio])
+            .filter { $0.app.directory != testProject.runtimeSuite && $0.app.directory != testProject.deviceSuite }
+        XCTAssertFalse(others.isEmpty, "no other suites under Tests/DualMode")
+        for configuration in others {
+            let log = Log(verbose: false, output: { line in print(line) })
+            let report = SuiteRunner(project: testProject, configuration: configuration, log: log).run()
+            let failures = report.lines.filter { $0.hasPrefix("FAIL") }
+            XCTAssertEqual(report.failed, 0, "\(configuration.app.name) failed:\n" + failures.joined(separator: "\n"))
+            XCTAssertGreaterThan(report.passed, 0, configuration.app.name)
+            XCTAssertTrue(report.lines.contains("ok [both] transcripts match"), "\(configuration.app.name): transcripts differ")
+        }
+    }
 }
