@@ -32,6 +32,8 @@ public struct SuiteRunner {
         /// Per-run limits in seconds.
         public var posixTimeout: Double = 60
         public var virtioTimeout: Double = 120
+        /// Run the block persistence checks (`Samples/disk-tool`, SuiteRunner+Persistence.swift).
+        public var persistenceChecks = false
         /// Whether ``SuiteRunner/run()`` ends with its own `N passed, M failed` line
         /// (off when several suites share one total).
         public var printsSummary = true
@@ -75,6 +77,7 @@ public struct SuiteRunner {
             let options = try DeviceOptions.parse(net: deviceSuiteOptions.net, block: deviceSuiteOptions.block, pcap: [],
                                                   testBackends: true)
             configuration.deviceHost = .local(project)
+            configuration.persistenceChecks = true
             configuration.devices = try DevicePlan.make(manifest: try Manifest.load(appDirectory: app.directory),
                                                         options: options, host: .local(project))
             return configuration
@@ -133,6 +136,7 @@ public struct SuiteRunner {
                 return report
             }
         }
+        if configuration.persistenceChecks { persistenceChecks(into: &report) }
         if configuration.targets.count == 2 {
             let (a, b) = (configuration.targets[0], configuration.targets[1])
             if let ta = report.transcripts[a], let tb = report.transcripts[b] {
@@ -272,17 +276,7 @@ public struct SuiteRunner {
 
     func exitStatusChecks(_ target: Target, into report: inout Report) {
         let mode = "[\(target.rawValue)]"
-        let image: String
-        do {
-            let app = try App.resolve("exit-code", in: project)
-            image = try Builder(project: project, log: log).build(app, target: target, quiet: true)
-        } catch let error as SwiftletError {
-            record(&report, ok: false, "\(mode) exit-code: \(error.problem)")
-            return
-        } catch {
-            record(&report, ok: false, "\(mode) exit-code: \(error)")
-            return
-        }
+        guard let image = buildSample("exit-code", target, label: "\(mode) exit-code", into: &report) else { return }
         for status in configuration.exitStatuses {
             if Subprocess.interruption != nil { return }
             let outcome = runImage(image, target, ["status=\(status)"])
@@ -299,17 +293,7 @@ public struct SuiteRunner {
     /// the sandbox must stop `openat` with status 253 and name it.
     func sandboxCheck(into report: inout Report) {
         let name = "[posix] sandbox stops forbidden's openat"
-        let image: String
-        do {
-            let app = try App.resolve("forbidden", in: project)
-            image = try Builder(project: project, log: log).build(app, target: .posix, quiet: true)
-        } catch let error as SwiftletError {
-            record(&report, ok: false, "\(name): \(error.problem)")
-            return
-        } catch {
-            record(&report, ok: false, "\(name): \(error)")
-            return
-        }
+        guard let image = buildSample("forbidden", .posix, label: name, into: &report) else { return }
         let outcome = runImage(image, .posix, [])
         let lines = Transcript.lines(of: outcome.console)
         showConsole(lines)
@@ -322,6 +306,19 @@ public struct SuiteRunner {
     }
 
     // MARK: helpers
+
+    /// Builds the sample `name` for `target`; on failure records `FAIL <label>: <why>` and returns nil.
+    func buildSample(_ name: String, _ target: Target, label: String, into report: inout Report) -> String? {
+        do {
+            let app = try App.resolve(name, in: project)
+            return try Builder(project: project, log: log).build(app, target: target, quiet: true)
+        } catch let error as SwiftletError {
+            record(&report, ok: false, "\(label): \(error.problem)")
+        } catch {
+            record(&report, ok: false, "\(label): \(error)")
+        }
+        return nil
+    }
 
     /// Runs one image once; `devices`: the suite image, which gets the suite's devices (fresh
     /// helpers and temporary disks per run). Other images (exit-code, forbidden) get none.
