@@ -14,6 +14,7 @@ extension Interface {
             return
         }
         self.counters.arp.received += 1
+        self.checkProbe(message, now: now)
         guard let address = self.configuration.address else { return }
         let ours = address.address
         let sender = message.senderProtocolAddress

@@ -4,7 +4,8 @@ import Runtime
 
 extension Interface {
     /// Whether a datagram to `destination` is for this host (RFC 1122 §3.3.6): our address, the limited
-    /// broadcast, or our subnet's directed broadcast. Unconfigured, only the limited broadcast is (for DHCP).
+    /// broadcast, or our subnet's directed broadcast. Unconfigured, only the limited broadcast is (and, while DHCP
+    /// runs, a unicast reply to port 68: ``isDHCPReplyBeforeLease(_:_:)``).
     func accepts(_ destination: IPv4Address) -> Bool {
         if destination.isBroadcast { return true }
         guard let address = self.configuration.address else { return false }
@@ -47,7 +48,7 @@ extension Interface {
             self.counters.ipv4.checksumErrors += 1
             return
         }
-        guard self.accepts(header.destination) else {
+        guard self.accepts(header.destination) || self.isDHCPReplyBeforeLease(header, packet.payload) else {
             self.counters.ipv4.notForUs += 1
             return
         }

@@ -1,5 +1,5 @@
-/// UDP (RFC 768): received datagrams to their sockets (port unreachable when none is bound), and the sockets'
-/// queued datagrams out, always with a checksum.
+/// UDP (RFC 768): received datagrams to their sockets (port unreachable when none is bound; port 68 to the DHCP
+/// client while one runs), and the sockets' queued datagrams out, always with a checksum.
 import Runtime
 
 extension Interface {
@@ -29,6 +29,10 @@ extension Interface {
                 parsing: packet, source: header.source, destination: header.destination, verifyingChecksum: false)
         } catch {
             self.counters.udp.malformed += 1
+            return
+        }
+        if udp.destinationPort == DHCPPacket.clientPort && self.dhcp != nil {
+            self.processDHCP(packet.payload, sourcePort: udp.sourcePort, now: now)
             return
         }
         guard let index = sockets.udpIndex(boundTo: udp.destinationPort) else {

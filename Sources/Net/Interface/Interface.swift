@@ -14,7 +14,8 @@
 /// - It never reads a clock; every instant comes in as `now`.
 ///
 /// One file per protocol holds the rest: `Interface+Ethernet.swift`, `Interface+ARP.swift`,
-/// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`. Malformed input at any layer is dropped
+/// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`, `Interface+DHCP.swift` (an address by
+/// DHCP, ``Interface/startDHCP(random:)``). Malformed input at any layer is dropped
 /// and counted in ``Interface/counters`` (``InterfaceCounters``); nothing a peer sends can make the interface trap
 /// or allocate without bound.
 import Runtime
@@ -39,6 +40,9 @@ public struct InterfaceConfiguration {
     public var sendBudget = 64
     /// Received echo replies kept for ``Interface/takeEchoReply()``; the oldest is dropped beyond this.
     public var echoReplyCapacity = 8
+    /// ARP probes sent for an address DHCP offers before it is used (RFC 5227 §2.1.1 PROBE_NUM, 3); 0 uses
+    /// the address at once.
+    public var dhcpProbes = 3
 
     /// A configuration with this address and gateway and the default bounds.
     public init(address: IPv4CIDR?, gateway: IPv4Address? = nil) {
@@ -96,7 +100,7 @@ public final class Interface<Device: NetworkDevice> {
     /// The device; the interface reads and writes it only inside polls and sends.
     public var device: Device
     /// The settings and bounds in force.
-    public private(set) var configuration: InterfaceConfiguration
+    public internal(set) var configuration: InterfaceConfiguration
     /// What happened so far, per layer.
     public internal(set) var counters = InterfaceCounters()
     /// Where fragments go; `nil` drops them (counted).
@@ -112,6 +116,16 @@ public final class Interface<Device: NetworkDevice> {
     var dispatchCursor = 0
     var echoReplies: [ICMPEchoReply] = []
     let receiveStorage: FrameStorage
+
+    /// The DHCP client while the address comes from DHCP (``startDHCP(random:)``), else `nil`.
+    public internal(set) var dhcp: DHCPClient?
+    /// The DHCP lease in force (its address is ``address``), else `nil`.
+    public internal(set) var lease: DHCPLease?
+    /// Lease changes already applied, kept for the owner (``takeDHCPEvent()``); bounded.
+    var dhcpEvents: [DHCPEvent] = []
+    /// The RFC 5227 probe of an offered address, while one runs.
+    var probe: AddressProbe?
+    var dhcpRandom: () -> UInt64 = { 0 }
 
     /// An interface over `device` with `configuration`; when it has an address, the first poll announces it.
     public init(device: Device, configuration: InterfaceConfiguration) {
@@ -187,18 +201,19 @@ public final class Interface<Device: NetworkDevice> {
     @discardableResult
     public func pollEgress(now: Instant, sockets: inout SocketSet) -> Int {
         var work = self.pollARP(now: now)
+        work += self.pollDHCP(now: now)
         self.reassembler?.expire(now)
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
         return work
     }
 
     /// When the interface must be polled next even if no frame arrives: `now` when work was left for lack of
-    /// budget or a socket has a datagram to send, else the next ARP retry, announcement or reassembly expiry, else
-    /// `nil`.
+    /// budget or a socket has a datagram to send, else the next ARP retry, announcement, reassembly expiry, DHCP
+    /// (re)transmission, T1, T2, lease expiry or address probe step, else `nil`.
     public func nextPollTime(now: Instant, sockets: SocketSet) -> Instant? {
         if self.ingressBacklog || sockets.hasPendingSend { return now }
         var earliest: Instant? = self.nextAnnouncementAt
-        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline()] {
+        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime] {
             if let candidate, earliest == nil || candidate < earliest! { earliest = candidate }
         }
         if let value = earliest, value < now { return now }

@@ -114,6 +114,26 @@ public struct UDPCounters: Equatable, Sendable {
     public var tooLarge = 0
 }
 
+/// DHCP (RFC 2131) and the ARP probe of offered addresses (RFC 5227), while the address comes from DHCP.
+public struct DHCPCounters: Equatable, Sendable {
+    /// Messages sent (DISCOVER, REQUEST, DECLINE, RELEASE).
+    public var sent = 0
+    /// Messages on port 68 handed to the client (it may still ignore them: wrong xid, state, ...).
+    public var received = 0
+    /// Datagrams on port 68 that did not parse as DHCP, or did not come from port 67.
+    public var malformed = 0
+    /// Leases bound (the address was applied).
+    public var bound = 0
+    /// Leases renewed or rebound with the same address.
+    public var renewed = 0
+    /// Leases lost (expiry, NAK) or given back.
+    public var lost = 0
+    /// Offered addresses declined because an ARP probe found them in use.
+    public var declined = 0
+    /// ARP probes sent.
+    public var probesSent = 0
+}
+
 /// All of an ``Interface``'s counters.
 public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
     public var ethernet = EthernetCounters()
@@ -121,6 +141,8 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
     public var ipv4 = IPv4Counters()
     public var icmp = ICMPCounters()
     public var udp = UDPCounters()
+    /// Only while the address comes from DHCP; `description` shows them once a message was sent.
+    public var dhcp = DHCPCounters()
 
     public init() {}
 
@@ -146,6 +168,11 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
         text += " limited=\(c.rateLimited) drop=\(icmpDrops) csum=\(c.checksumErrors)"
         text += " | udp rx=\(u.received) tx=\(u.sent) noport=\(u.noSocket) overflow=\(u.queueOverflows)"
         text += " drop=\(udpDrops) csum=\(u.checksumErrors)"
+        let d = self.dhcp
+        if d.sent > 0 {
+            text += " | dhcp tx=\(d.sent) rx=\(d.received) bound=\(d.bound) renewed=\(d.renewed) lost=\(d.lost)"
+            text += " declined=\(d.declined) drop=\(d.malformed)"
+        }
         return text
     }
 }

@@ -8,24 +8,26 @@
 /// (smoltcp §4's one-shot waker). Everything runs on the executor's one thread, so nothing here locks.
 ///
 /// ```swift
-/// let stack = try await NetworkStack.up(device: "service", configuration: .static(cidr: cidr, gateway: gateway))
+/// let stack = try await NetworkStack.up(device: "service", configuration: .dhcp, timeout: .seconds(30))
+/// let address = try await stack.resolve("example.com", timeout: .seconds(10))
 /// let socket = try UDPSocket.bind(port: 7, on: stack)
 /// let (bytes, from, port) = try await socket.receive()
 /// try await socket.send(bytes, to: from, port: port)
 /// ```
 import Runtime
 
-/// Why ``NetworkStack/up(device:configuration:)`` brought nothing up.
+/// Why ``NetworkStack/up(device:configuration:socketCapacity:timeout:)`` brought nothing up.
 public enum NetworkStackError: Error, Equatable, CustomStringConvertible {
     /// No net device has that name in the manifest, or it was acquired already.
     case deviceUnavailable
-    /// ``StackConfiguration/dhcp`` was asked for, and the DHCP client is not available yet.
-    case dhcpUnavailable
+    /// ``StackConfiguration/dhcp``: no lease was bound before the timeout (no server answered, or every
+    /// offered address was in use). The stack keeps trying in the background.
+    case dhcpTimedOut
 
     public var description: String {
         switch self {
         case .deviceUnavailable: "no such net device, or it is in use"
-        case .dhcpUnavailable: "DHCP not available yet: use ip=a.b.c.d/n [gw=a.b.c.d]"
+        case .dhcpTimedOut: "no DHCP lease in time (is a DHCP server on the link? or use ip=a.b.c.d/n)"
         }
     }
 }
@@ -43,32 +45,56 @@ public final class NetworkStack {
     private var timerDeadline: Instant?
     private var socketWaiters: [UInt64: UnsafeContinuation<Void, Never>] = [:]
     private var nextWaiterID: UInt64 = 1
+    /// DNS servers given with the configuration (or set); when empty, the lease's are used.
+    private var configuredDNSServers: [IPv4Address] = []
 
     /// Polls run by the poll task so far (for diagnostics).
     public private(set) var polls: UInt64 = 0
 
-    /// Acquires net device `name`, configures it and starts the poll task.
+    /// Acquires net device `name`, configures it and starts the poll task; with DHCP, returns once a lease is
+    /// bound.
     ///
-    /// With a static address the first poll announces it (gratuitous ARP, RFC 5227).
+    /// With a static address the first poll announces it (gratuitous ARP, RFC 5227). With
+    /// ``StackConfiguration/dhcp`` the interface broadcasts a DHCPDISCOVER from 0.0.0.0 at once (RFC 2131 §4.4.1;
+    /// the optional random wait of up to 10 s is skipped), ARP-probes the offered address (RFC 5227 §2.1.1,
+    /// about 2–5 s) and then applies the lease: address, default route (option 3) and DNS servers (option 6).
+    /// The poll task renews it at T1, rebinds at T2, and removes the address if it expires.
+    /// - Parameter timeout: how long DHCP may take (ignored for a static address).
     /// - Throws: ``NetworkStackError/deviceUnavailable`` when the device cannot be acquired;
-    ///   ``NetworkStackError/dhcpUnavailable`` for ``StackConfiguration/dhcp`` (no DHCP client yet).
+    ///   ``NetworkStackError/dhcpTimedOut`` when DHCP bound no lease within `timeout`.
     public static func up(
-        device name: String, configuration: StackConfiguration, socketCapacity: Int = 16
+        device name: String, configuration: StackConfiguration, socketCapacity: Int = 16,
+        timeout: Duration = .seconds(30)
     ) async throws(NetworkStackError) -> NetworkStack {
-        guard case .static(let cidr, let gateway) = configuration else { throw .dhcpUnavailable }
         let device: NetDevice
         do throws(ABIError) {
             device = try NetDevice.acquire(name)
         } catch {
             throw .deviceUnavailable
         }
+        var address: IPv4CIDR? = nil
+        var gateway: IPv4Address? = nil
+        var servers: [IPv4Address] = []
+        if case .static(let cidr, let router, let dnsServers) = configuration {
+            address = cidr
+            gateway = router
+            servers = dnsServers
+        }
         let interface = Interface(
-            device: device, configuration: InterfaceConfiguration(address: cidr, gateway: gateway))
+            device: device, configuration: InterfaceConfiguration(address: address, gateway: gateway))
         let reassembly = SharedIPv4Reassembler()
         interface.reassembler = reassembly.hook
         let stack = NetworkStack(
             interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly)
+        stack.configuredDNSServers = servers
+        if configuration == .dhcp { interface.startDHCP(random: { Entropy.next() }) }
         stack.start()
+        guard configuration == .dhcp else { return stack }
+        let deadline = Instant.now + timeout
+        while interface.lease == nil {
+            guard Instant.now < deadline else { throw .dhcpTimedOut }
+            await stack.waitForProgress(until: deadline)
+        }
         return stack
     }
 
@@ -87,6 +113,16 @@ public final class NetworkStack {
     public var address: IPv4CIDR? { self.interface.address }
     /// The default gateway.
     public var gateway: IPv4Address? { self.interface.gateway }
+    /// The DHCP lease in force, with ``StackConfiguration/dhcp``.
+    public var lease: DHCPLease? { self.interface.lease }
+    /// The DNS servers ``resolve(_:timeout:)`` asks, in order: those given with a static configuration (or set
+    /// here), else the lease's (DHCP option 6). Setting `[]` goes back to the lease's.
+    public var dnsServers: [IPv4Address] {
+        get { self.configuredDNSServers.isEmpty ? (self.interface.lease?.dnsServers ?? []) : self.configuredDNSServers }
+        set { self.configuredDNSServers = newValue }
+    }
+    /// The next lease change the stack applied (bound, renewed, lost), oldest first; the last 8 are kept.
+    public func takeDHCPEvent() -> DHCPEvent? { self.interface.takeDHCPEvent() }
     /// The device's MAC address.
     public var mac: MACAddress { self.interface.mac }
     /// The largest UDP payload a datagram may carry (MTU − 28; there is no fragmentation).
@@ -174,6 +210,16 @@ public final class NetworkStack {
         let waiters = self.socketWaiters
         self.socketWaiters.removeAll()
         for (_, continuation) in waiters { continuation.resume() }
+    }
+
+    /// Parks the calling task until the next poll, `deadline` or its cancellation, whichever comes first.
+    func waitForProgress(until deadline: Instant) async {
+        guard Instant.now < deadline else { return }
+        do throws(TimeoutError) {
+            try await withDeadline(deadline) { await self.waitForProgress() }
+        } catch {
+            return
+        }
     }
 
     /// Parks the calling task until the next poll (or its cancellation); the caller re-checks its socket.

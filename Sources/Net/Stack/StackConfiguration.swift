@@ -1,25 +1,28 @@
 /// How a ``NetworkStack`` gets its address: fixed, or by DHCP.
 ///
-/// From boot arguments (docs/DESIGN.md convention): `ip=10.0.0.2/24 gw=10.0.0.1` is static addressing, `gw`
-/// optional; `ip=dhcp`, or no `ip` at all, asks for DHCP.
+/// From boot arguments (docs/DESIGN.md convention): `ip=10.0.0.2/24 gw=10.0.0.1 dns=10.0.0.1` is static
+/// addressing, `gw` and `dns` optional (`dns` may list servers separated by commas); `ip=dhcp`, or no `ip` at
+/// all, asks for DHCP, which brings the gateway and DNS servers with the lease.
 import Runtime
 
 /// An address plan for a ``NetworkStack``.
 public enum StackConfiguration: Equatable, CustomStringConvertible {
-    /// This address and prefix, and a default gateway (on the prefix) or none.
-    case `static`(cidr: IPv4CIDR, gateway: IPv4Address?)
-    /// An address from a DHCP server (RFC 2131). Not available yet: ``NetworkStack/up(device:configuration:)``
-    /// throws ``NetworkStackError/dhcpUnavailable`` until the DHCP client of `Sources/Net/Protocols` lands.
+    /// This address and prefix, a default gateway (on the prefix) or none, and DNS servers for
+    /// ``NetworkStack/resolve(_:timeout:)``, in order of preference.
+    case `static`(cidr: IPv4CIDR, gateway: IPv4Address?, dnsServers: [IPv4Address] = [])
+    /// An address, gateway and DNS servers from a DHCP server (RFC 2131).
     case dhcp
 
-    /// Reads `ip=` and `gw=`.
+    /// Reads `ip=`, `gw=` and `dns=`.
     ///
     /// - Throws: ``StackConfigurationError/invalidAddress(_:)`` when `ip` is neither `dhcp` nor `a.b.c.d/n` with a
     ///   unicast address; ``StackConfigurationError/invalidGateway(_:)`` when `gw` is not a unicast address on that
-    ///   prefix, or is given with DHCP.
+    ///   prefix, or is given with DHCP; ``StackConfigurationError/invalidDNSServer(_:)`` when `dns` is not a
+    ///   comma-separated list of unicast addresses, or is given with DHCP.
     public init(bootArguments arguments: BootArguments) throws(StackConfigurationError) {
         guard let text = arguments["ip"], text != "dhcp" else {
             if let gateway = arguments["gw"] { throw .invalidGateway(gateway) }
+            if let servers = arguments["dns"] { throw .invalidDNSServer(servers) }
             self = .dhcp
             return
         }
@@ -34,15 +37,30 @@ public enum StackConfiguration: Equatable, CustomStringConvertible {
             else { throw .invalidGateway(gatewayText) }
             gateway = address
         }
-        self = .static(cidr: cidr, gateway: gateway)
+        var servers: [IPv4Address] = []
+        if let serversText = arguments["dns"] {
+            for part in serversText.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let address = IPv4Address(String(part)), address.isUnicast else {
+                    throw .invalidDNSServer(serversText)
+                }
+                servers.append(address)
+            }
+        }
+        self = .static(cidr: cidr, gateway: gateway, dnsServers: servers)
     }
 
-    /// `static 10.0.0.2/24 via 10.0.0.1`, `static 10.0.0.2/24`, or `dhcp`.
+    /// `static 10.0.0.2/24 via 10.0.0.1 dns 10.0.0.1`, `static 10.0.0.2/24`, or `dhcp`.
     public var description: String {
         switch self {
-        case .static(let cidr, let gateway?): "static \(cidr) via \(gateway)"
-        case .static(let cidr, nil): "static \(cidr)"
-        case .dhcp: "dhcp"
+        case .static(let cidr, let gateway, let servers):
+            var text = "static \(cidr)"
+            if let gateway { text += " via \(gateway)" }
+            if !servers.isEmpty {
+                text += " dns"
+                for (index, server) in servers.enumerated() { text += index == 0 ? " \(server)" : ",\(server)" }
+            }
+            return text
+        case .dhcp: return "dhcp"
         }
     }
 }
@@ -51,13 +69,17 @@ public enum StackConfiguration: Equatable, CustomStringConvertible {
 public enum StackConfigurationError: Error, Equatable, CustomStringConvertible {
     /// `ip=` is not `dhcp` or a unicast `a.b.c.d/n` (the value given).
     case invalidAddress(String)
-    /// `gw=` is not a unicast address on the `ip=` prefix (the value given).
+    /// `gw=` is not a unicast address on the `ip=` prefix, or came without `ip=` (the value given).
     case invalidGateway(String)
+    /// `dns=` is not a comma-separated list of unicast addresses, or came without `ip=` (the value given).
+    case invalidDNSServer(String)
 
     public var description: String {
         switch self {
         case .invalidAddress(let text): "ip=\(text): expected dhcp or a unicast address with prefix, e.g. 10.0.0.2/24"
         case .invalidGateway(let text): "gw=\(text): expected a unicast address on the ip= prefix, e.g. 10.0.0.1"
+        case .invalidDNSServer(let text):
+            "dns=\(text): expected unicast addresses separated by commas, with a static ip=, e.g. 10.0.0.1"
         }
     }
 }

@@ -38,6 +38,20 @@ func registerConfigurationTests(_ suite: inout TestSuite) {
             "no gateway")
     }
 
+    suite.test("configuration.dns-servers-with-a-static-address") { () throws(TestFailure) in
+        let value = try configuration("ip=10.0.0.2/24 gw=10.0.0.1 dns=10.0.0.1,9.9.9.9")
+        try expectEqual(
+            value,
+            .static(
+                cidr: IPv4CIDR("10.0.0.2/24")!, gateway: ip("10.0.0.1"), dnsServers: [ip("10.0.0.1"), ip("9.9.9.9")]),
+            "configuration")
+        try expectEqual(value.description, "static 10.0.0.2/24 via 10.0.0.1 dns 10.0.0.1,9.9.9.9", "description")
+        for text in ["", "10.0.0", "10.0.0.1,", "255.255.255.255", "0.0.0.0", "10.0.0.1;10.0.0.2"] {
+            try expectEqual(try rejected("ip=10.0.0.2/24 dns=\(text)"), .invalidDNSServer(text), "dns=\(text)")
+        }
+        try expectEqual(try rejected("dns=10.0.0.1"), .invalidDNSServer("10.0.0.1"), "dns with DHCP")
+    }
+
     suite.test("configuration.dhcp-when-asked-or-without-ip") { () throws(TestFailure) in
         try expectEqual(try configuration("ip=dhcp"), .dhcp, "ip=dhcp")
         try expectEqual(try configuration(""), .dhcp, "nothing")

@@ -1,6 +1,7 @@
 /// The dual-mode stack suite: interfaces on an in-memory ``VirtualLink`` with a virtual clock (nothing reads a real
-/// clock), exercising ARP, IPv4, ICMP and UDP of `Sources/Net/Interface` and `Sources/Net/Sockets`, with seeded
-/// faults, in dev (posix) and prod (virtio). Run: `./swiftlet test Tests/DualMode/stack --target both`.
+/// clock), exercising ARP, IPv4, ICMP, UDP, DHCP and DNS of `Sources/Net/Interface`, `Sources/Net/Sockets` and
+/// `Sources/Net/Stack` (against scripted servers), with seeded faults, in dev (posix) and prod (virtio).
+/// Run: `./swiftlet test Tests/DualMode/stack --target both`.
 import Net
 import Runtime
 
@@ -18,6 +19,8 @@ struct StackSuite: TestableApplication {
         registerUDPTests(&suite)
         registerRobustnessTests(&suite)
         registerConfigurationTests(&suite)
+        registerDHCPTests(&suite)
+        registerDNSTests(&suite)
     }
 }
 
@@ -62,6 +65,10 @@ final class TestNetwork {
     /// The virtual clock; starts at 1 s so that "time 0" is never special.
     var now = Instant(nanoseconds: 1_000_000_000)
     var hosts: [Host] = []
+    /// Scripted peers on raw ports (a DHCP or DNS server): polled with the hosts; `port` is their link port.
+    var responders: [(port: Int, poll: (Instant) -> Bool)] = []
+    /// Extra wake-up times (a DNS lookup's retries) for ``run(for:until:)``.
+    var timers: [() -> Instant?] = []
 
     init(faults: FaultConfiguration = .none, seed: UInt64 = 1, latency: Duration = .microseconds(100)) {
         self.link = VirtualLink(latency: latency, faults: faults, seed: seed)
@@ -81,6 +88,21 @@ final class TestNetwork {
         return host
     }
 
+    /// Adds a host without an address that gets one by DHCP, MAC 02:00:00:00:00:`macByte`; `seed` drives its
+    /// xids and jitter.
+    func addDHCPHost(
+        mac macByte: UInt8, seed: UInt64 = 7, configure: (inout InterfaceConfiguration) -> Void = { _ in }
+    ) -> Host {
+        let device = self.link.attach(mac: testMAC(macByte))
+        var configuration = InterfaceConfiguration(address: nil)
+        configure(&configuration)
+        let host = Host(Interface(device: device, configuration: configuration))
+        let random = SeededRandom(seed)
+        host.interface.startDHCP(random: { random.next() })
+        self.hosts.append(host)
+        return host
+    }
+
     /// Adds a raw port (a host the test plays by hand) with MAC 02:00:00:00:00:`macByte`.
     func addRawPort(mac macByte: UInt8) -> VirtualLinkDevice {
         self.link.attach(mac: testMAC(macByte))
@@ -93,6 +115,7 @@ final class TestNetwork {
         for host in self.hosts where host.interface.poll(now: self.now, sockets: &host.sockets) {
             progressed = true
         }
+        for responder in self.responders where responder.poll(self.now) { progressed = true }
         return progressed
     }
 
@@ -119,6 +142,11 @@ final class TestNetwork {
                     if let candidate, next == nil || candidate < next! { next = candidate }
                 }
             }
+            for candidate in self.responders.map({ self.link.nextDeliveryTime(port: $0.port) })
+                + self.timers.map({ $0() })
+            {
+                if let candidate, next == nil || candidate < next! { next = candidate }
+            }
             guard let target = next, target <= end else {
                 self.now = end
                 self.pollAll()
@@ -138,6 +166,20 @@ final class TestNetwork {
 }
 
 func testMAC(_ last: UInt8) -> MACAddress { MACAddress(0x02, 0, 0, 0, 0, last) }
+
+/// A seeded xorshift64* generator for DHCP xids and jitter, DNS IDs and ports.
+final class SeededRandom {
+    private var state: UInt64
+
+    init(_ seed: UInt64) { self.state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+
+    func next() -> UInt64 {
+        self.state ^= self.state >> 12
+        self.state ^= self.state << 25
+        self.state ^= self.state >> 27
+        return self.state &* 0x2545_F491_4F6C_DD1D
+    }
+}
 
 func ip(_ text: String) -> IPv4Address { IPv4Address(text)! }
 
@@ -284,7 +326,8 @@ struct Decoded {
             self.udp = try? UDPHeader(
                 parsing: udp, source: header.source, destination: header.destination, verifyingChecksum: false)
             self.udpChecksum = udp.checksum
-            self.udpChecksumValid = udp.checksum != 0
+            self.udpChecksumValid =
+                udp.checksum != 0
                 && udp.verifyChecksum(source: header.source, destination: header.destination)
             self.udpPayload = Array(UnsafeRawBufferPointer(udp.payload))
         }

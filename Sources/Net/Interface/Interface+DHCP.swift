@@ -1,0 +1,208 @@
+/// DHCP in the interface (RFC 2131): the UDP port-68 path to a ``DHCPClient``, its messages sent from 0.0.0.0 to
+/// 255.255.255.255 before there is an address, the ARP probe of an offered address (RFC 5227), and the lease's
+/// events applied to the interface's address and gateway.
+///
+/// Read first: RFC 2131 §4.1 (a client without an address sends from 0.0.0.0; with the BROADCAST flag set, the
+/// server broadcasts its replies, else it unicasts them to chaddr and yiaddr, and "the client SHOULD accept"
+/// them "before the TCP/IP software is configured"), §4.4.1 (probe the offered address, DHCPDECLINE on conflict),
+/// §4.4.5 (T1, T2, expiry).
+///
+/// The client is a pure state machine; the interface polls it with the others (``Interface/pollEgress(now:sockets:)``)
+/// and its ``DHCPClient/nextPollTime`` joins ``Interface/nextPollTime(now:sockets:)``, so whoever polls the
+/// interface (the ``NetworkStack``'s poll task, or a test on a virtual clock) runs DHCP too.
+import Runtime
+
+extension Interface {
+    /// Starts getting the address by DHCP: the next poll broadcasts a DHCPDISCOVER.
+    ///
+    /// The interface should have no address (``InterfaceConfiguration/address`` `nil`); from now on the lease
+    /// sets and removes it. An offered address is ARP-probed ``InterfaceConfiguration/dhcpProbes`` times first.
+    /// - Parameter random: uniformly random 64-bit values (xids, retransmission and probe jitter): `Entropy.next`
+    ///   in production, a seeded generator in tests.
+    public func startDHCP(random: @escaping () -> UInt64) {
+        self.dhcpRandom = random
+        self.dhcp = DHCPClient(hardwareAddress: self.mac, requestsBroadcastReplies: true, random: random)
+    }
+
+    /// Gives the lease back (DHCPRELEASE, RFC 2131 §4.4.6), removes the address and stops DHCP.
+    public func releaseDHCP(now: Instant) {
+        self.probe = nil
+        if let transmission = self.dhcp?.release(now: now) { self.sendDHCP(transmission, now: now) }
+        self.applyDHCPEvents(now: now)
+        self.dhcp = nil
+    }
+
+    /// The next lease change the interface applied (bound, renewed, lost), oldest first; `nil` when none is left.
+    /// At most 8 are kept: the oldest go first.
+    public func takeDHCPEvent() -> DHCPEvent? {
+        self.dhcpEvents.isEmpty ? nil : self.dhcpEvents.removeFirst()
+    }
+
+    /// Whether the address is being ARP-probed before use.
+    public var isProbingAddress: Bool { self.probe != nil }
+
+    /// When DHCP or the probe next needs a poll; `nil` when neither runs.
+    var nextDHCPTime: Instant? {
+        var earliest = self.probe?.nextAt
+        if let client = self.dhcp, client.nextPollTime < .distantFuture {
+            let time = client.nextPollTime
+            if earliest == nil || time < earliest! { earliest = time }
+        }
+        return earliest
+    }
+
+    /// Whether a datagram not addressed to us is still a DHCP reply to take before there is an address: a whole
+    /// unicast UDP datagram to port 68 while DHCP runs and the interface is unconfigured (RFC 2131 §4.1; the frame
+    /// was already for our MAC or broadcast).
+    func isDHCPReplyBeforeLease(_ header: IPv4Header, _ payload: UnsafeMutableRawBufferPointer) -> Bool {
+        guard self.configuration.address == nil, self.dhcp != nil, header.nextProtocol == .udp,
+            !header.moreFragments, header.fragmentOffset == 0, header.destination.isUnicast, payload.count >= 8
+        else { return false }
+        return UInt16(payload[2]) << 8 | UInt16(payload[3]) == DHCPPacket.clientPort
+    }
+
+    /// Takes a UDP payload that arrived on port 68 while DHCP runs.
+    func processDHCP(_ payload: UnsafeMutableRawBufferPointer, sourcePort: UInt16, now: Instant) {
+        guard sourcePort == DHCPPacket.serverPort else {
+            self.counters.dhcp.malformed += 1
+            return
+        }
+        let message: DHCPMessage
+        do throws(WireError) {
+            message = try DHCPMessage(parsing: try DHCPPacket(checking: payload))
+        } catch {
+            self.counters.dhcp.malformed += 1
+            return
+        }
+        self.counters.dhcp.received += 1
+        self.dhcp?.handle(message, now: now)
+        self.applyDHCPEvents(now: now)
+    }
+
+    /// Probes, then sends what the client has due and applies its events; returns the number of packets sent.
+    func pollDHCP(now: Instant) -> Int {
+        var sent = self.pollProbe(now: now)
+        guard self.dhcp != nil else { return sent }
+        // One transmission per call schedules the next in the future; the bound only guards against a loop.
+        for _ in 0..<4 {
+            guard let transmission = self.dhcp?.poll(now: now) else { break }
+            self.sendDHCP(transmission, now: now)
+            sent += 1
+        }
+        self.applyDHCPEvents(now: now)
+        return sent
+    }
+
+    /// Received ARP while probing: a conflict declines the offered address (RFC 2131 §4.4.1, RFC 5227 §2.1.1).
+    func checkProbe(_ message: ARPMessage, now: Instant) {
+        guard let probe = self.probe, probe.conflicts(with: message, mac: self.mac) else { return }
+        self.probe = nil
+        self.counters.arp.conflicts += 1
+        guard let transmission = self.dhcp?.decline(now: now) else { return }
+        self.counters.dhcp.declined += 1
+        self.sendDHCP(transmission, now: now)
+        self.applyDHCPEvents(now: now)
+    }
+
+    // MARK: - Internals
+
+    /// Sends the next probe, or binds the lease once ANNOUNCE_WAIT passed without a conflict.
+    private func pollProbe(now: Instant) -> Int {
+        guard var probe = self.probe, now >= probe.nextAt else { return 0 }
+        guard probe.probesLeft > 0 else {
+            self.probe = nil
+            self.bind(probe.lease)
+            return 0
+        }
+        // RFC 5227 §2.1.1: sender hardware address ours, sender protocol address zero, target hardware zero.
+        let message = ARPMessage(
+            operation: .request, senderHardwareAddress: self.mac, senderProtocolAddress: .unspecified,
+            targetHardwareAddress: MACAddress(rawValue: 0), targetProtocolAddress: probe.address)
+        if self.sendARP(message, to: .broadcast, now: now) { self.counters.dhcp.probesSent += 1 }
+        probe.sent(now: now, random: self.dhcpRandom())
+        self.probe = probe
+        return 1
+    }
+
+    /// Applies the client's queued events to the address, gateway and lease.
+    func applyDHCPEvents(now: Instant) {
+        while let event = self.dhcp?.nextEvent() {
+            switch event {
+            case .bound(let lease):
+                let probes = self.configuration.dhcpProbes
+                if probes > 0 {
+                    self.probe = AddressProbe(lease: lease, count: probes, now: now, random: self.dhcpRandom())
+                } else {
+                    self.bind(lease)
+                }
+            case .renewed(let lease):
+                guard self.lease != nil else { continue }  // still probing: the probe's lease binds later
+                self.lease = lease
+                self.configuration.gateway = Self.onLinkRouter(of: lease)
+                self.counters.dhcp.renewed += 1
+                self.record(event)
+            case .lost(let lease):
+                if self.probe?.address == lease.address.address { self.probe = nil }
+                guard let current = self.lease, current.address == lease.address else { continue }
+                self.lease = nil
+                self.setAddress(nil, gateway: nil)
+                self.counters.dhcp.lost += 1
+                self.record(event)
+            }
+        }
+    }
+
+    private func bind(_ lease: DHCPLease) {
+        self.lease = lease
+        self.setAddress(lease.address, gateway: Self.onLinkRouter(of: lease))
+        self.counters.dhcp.bound += 1
+        self.record(.bound(lease))
+    }
+
+    private func record(_ event: DHCPEvent) {
+        if self.dhcpEvents.count >= 8 { self.dhcpEvents.removeFirst() }
+        self.dhcpEvents.append(event)
+    }
+
+    /// The lease's router when it is on the leased prefix (a default route needs an on-link next hop).
+    private static func onLinkRouter(of lease: DHCPLease) -> IPv4Address? {
+        guard let router = lease.router, router.isUnicast, lease.address.contains(router),
+            router != lease.address.address
+        else { return nil }
+        return router
+    }
+
+    /// Sends one DHCP message from port 68 to port 67: broadcast ones straight to the link broadcast from
+    /// ``DHCPTransmission/source`` (0.0.0.0 until bound, RFC 2131 §4.1), unicast ones (RENEWING, RELEASE) through
+    /// routing from our address.
+    func sendDHCP(_ transmission: DHCPTransmission, now: Instant) {
+        let message = transmission.message
+        let length = message.length
+        let headroom = Self.transportHeadroom
+        var packet = PacketBuffer(capacity: headroom + length, headroom: headroom)
+        packet.append(length) { bytes in message.emit(into: DHCPPacket(unchecked: bytes)) }
+        let udp = UDPHeader(
+            sourcePort: DHCPPacket.clientPort, destinationPort: DHCPPacket.serverPort, payloadLength: length)
+        packet.prepend(udp.headerLength) { _ in }
+        packet.withUnsafeMutableReadableBytes { bytes in
+            udp.emit(
+                into: UDPPacket(unchecked: bytes), source: transmission.source, destination: transmission.destination)
+        }
+        self.counters.dhcp.sent += 1
+        guard transmission.destination.isBroadcast else {
+            if self.sendIPv4(&packet, to: transmission.destination, protocol: .udp, now: now) {
+                self.counters.udp.sent += 1
+            }
+            return
+        }
+        self.identification &+= 1
+        let header = IPv4Header(
+            source: transmission.source, destination: .broadcast, nextProtocol: .udp,
+            payloadLength: packet.readableBytes, timeToLive: self.configuration.timeToLive,
+            identification: self.identification, dontFragment: true)
+        packet.prepend(header.headerLength) { bytes in header.emit(into: IPv4Packet(unchecked: bytes)) }
+        self.counters.ipv4.sent += 1
+        self.counters.udp.sent += 1
+        self.sendFrame(&packet, to: .broadcast, type: .ipv4, now: now)
+    }
+}
