@@ -218,4 +218,50 @@ func registerDHCPTests(_ suite: inout TestSuite) {
         try expect(try unwrap(discovers.last, "DISCOVER").time - declinedAt >= .seconds(10), "10 s after DECLINE")
         try expectEqual(lease.address, IPv4CIDR("10.0.0.58/24")!, "another address")
     }
+
+    suite.test("dhcp.binds-over-a-lossy-link") { () throws(TestFailure) in
+        for seed in UInt64(1)...5 {
+            let network = TestNetwork(faults: FaultConfiguration(lossRate: 0.3), seed: seed)
+            _ = ScriptedRouter(network)
+            let host = network.addDHCPHost(mac: 2, seed: seed)
+            _ = try bound(network, host, within: .seconds(180))
+            try expectEqual(try unwrap(host.interface.address, "address"), IPv4CIDR("10.0.0.57/24")!, "seed \(seed)")
+        }
+    }
+
+    suite.test("dhcp.mangled-replies-on-port-68-are-counted-and-harmless") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let router = ScriptedRouter(network)
+        router.dhcpAnswers = false
+        let host = network.addDHCPHost(mac: 2, configure: noProbes)
+        network.run(for: .milliseconds(10))
+        let discover = try unwrap(router.dhcpReceived.first, "DISCOVER").message
+        var offer = DHCPMessage(
+            operation: .reply, messageType: .offer, transactionID: discover.transactionID,
+            clientHardwareAddress: testMAC(2))
+        offer.yourAddress = ip("10.0.0.57")
+        offer.serverIdentifier = ip("10.0.0.1")
+        var good = [UInt8](repeating: 0, count: offer.length)
+        good.withUnsafeMutableBytes { raw in offer.emit(into: DHCPPacket(unchecked: raw)) }
+        let random = SeededRandom(99)
+        var mangled = 0
+        for round in 0..<300 {
+            var bytes = good
+            switch round % 3 {
+            case 0: bytes = Array(bytes.prefix(Int(random.next() % UInt64(bytes.count))))
+            case 1: for _ in 0..<4 { bytes[Int(random.next() % 240)] = UInt8(truncatingIfNeeded: random.next()) }
+            default: bytes[240 + Int(random.next() % 16)] = UInt8(truncatingIfNeeded: random.next())
+            }
+            if parseDHCP(bytes) == nil { mangled += 1 }
+            network.link.inject(
+                udpFrame(from: (router.mac, ip("10.0.0.1"), 67), to: (.broadcast, ip("255.255.255.255"), 68), bytes),
+                into: host.port, at: network.now)
+            network.run(for: .microseconds(10))
+        }
+        try expectEqual(host.counters.dhcp.malformed, mangled, "unparsable ones counted")
+        try expectEqual(host.counters.dhcp.received, 300 - mangled, "parsed ones handed to the client")
+        try expect(host.interface.address == nil, "no address from mangled offers and no ACK")
+        router.dhcpAnswers = true
+        _ = try bound(network, host, within: .seconds(70))
+    }
 }
