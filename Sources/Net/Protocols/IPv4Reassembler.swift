@@ -24,7 +24,9 @@ import Runtime
 ///   size (20-byte header + data ≤ 65535, RFC 791 §3.1 "Total Length"; larger is the "ping of death"), and the
 ///   reassembly timeout. Memory is one buffer per datagram sized to the highest fragment end seen so far, and
 ///   that size is what ``IPv4Reassembler/bytesHeld`` counts.
-/// - When every slot is taken, a fragment of a new datagram is dropped (the held ones may still complete); when
+/// - When every slot is taken, a fragment of a new datagram evicts the oldest held datagram (the one nearest its
+///   timeout), as Linux's LRU does: otherwise a burst of first fragments that never complete would block every
+///   new fragmented datagram for a whole timeout (found by Tests/Interop/malformed.sh). When
 ///   the byte limit would be passed, the datagram that needed the bytes is dropped.
 ///
 /// The timeout is 30 s by default. RFC 1122 §3.3.2 recommends a fixed value "between 60 seconds and 120
@@ -70,7 +72,7 @@ public struct IPv4Reassembler {
         public var tooLong = 0
         /// Datagrams dropped because ``Limits/maximumBytes`` would be exceeded.
         public var outOfMemory = 0
-        /// Fragments of new datagrams dropped because ``Limits/maximumDatagrams`` were held.
+        /// Held datagrams evicted (oldest first) to make room for a new one when ``Limits/maximumDatagrams`` were held.
         public var outOfSlots = 0
         /// Datagrams dropped at ``Limits/timeout`` (RFC 1122 §3.3.2).
         public var timedOut = 0
@@ -214,9 +216,13 @@ public struct IPv4Reassembler {
             return nil
         }
         if slot == nil {
-            guard self.pending.count < self.limits.maximumDatagrams else {
+            if self.pending.count >= self.limits.maximumDatagrams, !self.pending.isEmpty {
+                var oldest = 0
+                for index in self.pending.indices where self.pending[index].deadline < self.pending[oldest].deadline {
+                    oldest = index
+                }
+                self.remove(at: oldest)
                 self.statistics.outOfSlots += 1
-                return nil
             }
             self.pending.append(Pending(key: key, deadline: now + self.limits.timeout))
             slot = self.pending.count - 1
