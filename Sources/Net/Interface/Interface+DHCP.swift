@@ -27,7 +27,11 @@ extension Interface {
     /// Gives the lease back (DHCPRELEASE, RFC 2131 §4.4.6), removes the address and stops DHCP.
     public func releaseDHCP(now: Instant) {
         self.probe = nil
-        if let transmission = self.dhcp?.release(now: now) { self.sendDHCP(transmission, now: now) }
+        // The address goes at once, so the RELEASE cannot wait for ARP: with the server's MAC unknown it goes to
+        // the link broadcast (IP still unicast to the server).
+        if let transmission = self.dhcp?.release(now: now) {
+            self.sendDHCP(transmission, now: now, broadcastUnlessResolved: true)
+        }
         self.applyDHCPEvents(now: now)
         self.dhcp = nil
     }
@@ -174,8 +178,9 @@ extension Interface {
 
     /// Sends one DHCP message from port 68 to port 67: broadcast ones straight to the link broadcast from
     /// ``DHCPTransmission/source`` (0.0.0.0 until bound, RFC 2131 §4.1), unicast ones (RENEWING, RELEASE) through
-    /// routing from our address.
-    func sendDHCP(_ transmission: DHCPTransmission, now: Instant) {
+    /// routing and ARP from our address, or with `broadcastUnlessResolved` to the link broadcast when the next
+    /// hop's MAC is not cached.
+    func sendDHCP(_ transmission: DHCPTransmission, now: Instant, broadcastUnlessResolved: Bool = false) {
         let message = transmission.message
         let length = message.length
         let headroom = Self.transportHeadroom
@@ -189,7 +194,12 @@ extension Interface {
                 into: UDPPacket(unchecked: bytes), source: transmission.source, destination: transmission.destination)
         }
         self.counters.dhcp.sent += 1
-        guard transmission.destination.isBroadcast else {
+        var linkBroadcast = transmission.destination.isBroadcast
+        if !linkBroadcast && broadcastUnlessResolved {
+            let nextHop = self.route(to: transmission.destination)
+            linkBroadcast = nextHop.map { self.arpCache.lookup($0, now: now) == nil } ?? false
+        }
+        guard linkBroadcast else {
             if self.sendIPv4(&packet, to: transmission.destination, protocol: .udp, now: now) {
                 self.counters.udp.sent += 1
             }
@@ -197,7 +207,7 @@ extension Interface {
         }
         self.identification &+= 1
         let header = IPv4Header(
-            source: transmission.source, destination: .broadcast, nextProtocol: .udp,
+            source: transmission.source, destination: transmission.destination, nextProtocol: .udp,
             payloadLength: packet.readableBytes, timeToLive: self.configuration.timeToLive,
             identification: self.identification, dontFragment: true)
         packet.prepend(header.headerLength) { bytes in header.emit(into: IPv4Packet(unchecked: bytes)) }

@@ -264,4 +264,23 @@ func registerDHCPTests(_ suite: inout TestSuite) {
         router.dhcpAnswers = true
         _ = try bound(network, host, within: .seconds(70))
     }
+
+    suite.test("dhcp.release-gives-the-lease-back-and-removes-the-address") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let router = ScriptedRouter(network)
+        let host = network.addDHCPHost(mac: 2, configure: noProbes)
+        let lease = try bound(network, host)
+        _ = host.interface.takeDHCPEvent()
+        host.interface.releaseDHCP(now: network.now)
+        try expect(host.interface.address == nil && host.interface.lease == nil, "address and lease gone")
+        try expect(host.interface.dhcp == nil, "DHCP stopped")
+        try expect(host.interface.takeDHCPEvent() == .lost(lease), "lost event")
+        network.run(for: .seconds(120))
+        let release = try unwrap(router.dhcpReceived.last, "RELEASE")
+        try expectEqual(release.message.messageType, .release, "type")
+        try expectEqual(release.message.clientAddress, ip("10.0.0.57"), "ciaddr")
+        try expectEqual(release.ip.destination, ip("10.0.0.1"), "unicast to the server")
+        try expectEqual(release.ethernetDestination, .broadcast, "the server's MAC was never resolved")
+        try expect(router.dhcpTypes == [.discover, .request, .release], "nothing after the RELEASE")
+    }
 }
