@@ -4,7 +4,7 @@
 ///
 ///     swiftlet run udp-echo --net service=tap:tap0 -- ip=10.0.0.2/24 gw=10.0.0.1 [verbose=1] [count=N]
 ///
-/// Boot arguments: `ip=a.b.c.d/n` and optional `gw=a.b.c.d` (DHCP is not available yet); `verbose=1` prints the
+/// Boot arguments: `ip=a.b.c.d/n` and optional `gw=a.b.c.d` (no `ip`, or `ip=dhcp`: DHCP); `verbose=1` prints the
 /// address and the stack's counters every 5 seconds; `count=N` exits 0 after echoing N datagrams (for scripts).
 import Net
 import Runtime

@@ -8,6 +8,7 @@
 #   ping.sh       flood pings of 56, 1472 (DF) and 3000 (fragmented) bytes at Samples/udp-echo, zero loss
 #   udp.sh        datagrams of 1...1472 bytes echoed byte-exact on port 7; a closed port refuses
 #   malformed.sh  3,000 malformed frames at every layer; still alive, answering, drops counted
+#   dhcp-dns.sh   dns-lookup binds by DHCP from dnsmasq and resolves swiftlet.test (also static, NXDOMAIN)
 #
 # Needs root. usage: Tests/Interop/run.sh [posix|virtio|both]
 set -u
@@ -25,6 +26,7 @@ for target in $TARGETS; do
   check bash "$HERE/ping.sh" "$target"
   check bash "$HERE/udp.sh" "$target"
   check bash "$HERE/malformed.sh" "$target"
+  check bash "$HERE/dhcp-dns.sh" "$target"
 done
 echo "interop: $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"
