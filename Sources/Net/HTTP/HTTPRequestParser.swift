@@ -1,0 +1,295 @@
+/// An incremental HTTP/1.1 request parser (RFC 9112 §2–§6, persistence per §9.3).
+///
+/// Feed it the bytes of a TCP stream in whatever pieces they arrive (one byte at a time works):
+///
+/// ```
+/// var offset = 0
+/// while offset < received.count {
+///     let step = try parser.parse(UnsafeRawBufferPointer(rebasing: received[offset...]))
+///     offset += step.consumed
+///     if let request = step.request { answer(request) }   // pipelined requests come out in order
+/// }
+/// ```
+///
+/// ``parse(_:)`` stops right after a complete request, so at most one request is held at a time and a pipelining
+/// client is paced by the server's answers. What it accepts:
+///
+/// - An empty line (up to 8) before the request line is ignored (§2.2). A line ends at LF; one CR before it is
+///   dropped; a CR anywhere else is a 400 (§2.2).
+/// - Request line (§3): `method SP request-target SP HTTP-version`, single spaces. The method is a token; the target
+///   is origin-form (starts with `/`) or `*` with OPTIONS, visible ASCII only (§3.2). `HTTP/1.0` and `HTTP/1.1`;
+///   `HTTP/1.x` is handled as 1.1; another major digit is 505; anything else is 400.
+/// - Field lines (§5): `token ":" OWS value OWS`; whitespace before the colon (§5.1) and obsolete line folding
+///   (§5.2) are 400; values may hold VCHAR, obs-text, SP and HTAB only.
+/// - HTTP/1.1 needs exactly one `Host` (§3.2); HTTP/1.0 at most one.
+/// - Framing (§6): `Transfer-Encoding` with `Content-Length` is 400 (§6.3 item 3); in HTTP/1.0 it is 400 (§6.1);
+///   otherwise any transfer coding is 501 (chunked is not implemented). `Content-Length` values (several fields or a
+///   comma list) must be digits and all equal, else 400 (§6.3 item 5); above the body limit is 413.
+/// - Persistence (§9.3): HTTP/1.1 stays open unless `Connection` lists `close`; HTTP/1.0 closes unless it lists
+///   `keep-alive` (and not `close`).
+///
+/// Any error stops the parser: every later call throws the same error, and the caller answers with
+/// ``HTTPRequestError/status`` and closes.
+public struct HTTPRequestParser {
+    /// What one ``HTTPRequestParser/parse(_:)`` call did.
+    public struct Step {
+        /// Bytes taken from the input; all of it unless a request completed earlier.
+        public var consumed: Int
+        /// The request completed by these bytes, if any.
+        public var request: HTTPRequest?
+    }
+
+    enum State {
+        case requestLine
+        case fields
+        case body
+        case failed(HTTPRequestError)
+    }
+
+    /// The bounds in force.
+    public let limits: HTTPLimits
+
+    var state: State = .requestLine
+    /// The line being collected, without its LF.
+    var line: [UInt8] = []
+    var emptyLinesSkipped = 0
+    var headerSectionLength = 0
+
+    var method: HTTPMethod = .get
+    var target: [UInt8] = []
+    var version: HTTPVersion = .http11
+    var fields: [HTTPField] = []
+    var body: [UInt8] = []
+    var bodyRemaining = 0
+
+    /// Empty lines tolerated before a request line.
+    static let maximumEmptyLines = 8
+
+    public init(limits: HTTPLimits = HTTPLimits()) {
+        self.limits = limits
+    }
+
+    /// Whether no request is partly received: nothing buffered since the last complete request (so a peer's FIN
+    /// here is an orderly close, elsewhere a truncated request).
+    public var isIdle: Bool {
+        if case .requestLine = state { return line.isEmpty }
+        return false
+    }
+
+    /// The error that stopped the parser, if any.
+    public var error: HTTPRequestError? {
+        if case .failed(let error) = state { return error }
+        return nil
+    }
+
+    /// Consumes `bytes` up to the end of the first request they complete.
+    ///
+    /// - Returns: how many bytes were taken and the completed request, if any. Parse the rest again.
+    /// - Throws: ``HTTPRequestError`` for a request to refuse (see the type's discussion); the parser stays failed.
+    public mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(HTTPRequestError) -> Step {
+        var index = 0
+        while index < bytes.count {
+            switch state {
+            case .failed(let error):
+                throw error
+            case .body:
+                let take = min(bodyRemaining, bytes.count - index)
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
+                bodyRemaining -= take
+                index += take
+                if bodyRemaining == 0 { return Step(consumed: index, request: finish()) }
+            case .requestLine, .fields:
+                let byte = bytes[index]
+                index += 1
+                if byte == 0x0A {
+                    if let request = try lineCompleted() { return Step(consumed: index, request: request) }
+                } else {
+                    line.append(byte)
+                    try checkLineLength()
+                }
+            }
+        }
+        if case .failed(let error) = state { throw error }
+        return Step(consumed: index, request: nil)
+    }
+
+    /// ``parse(_:)`` over an array's bytes.
+    public mutating func parse(_ bytes: ArraySlice<UInt8>) throws(HTTPRequestError) -> Step {
+        var result: Result<Step, HTTPRequestError> = .success(Step(consumed: 0, request: nil))
+        bytes.withUnsafeBytes { raw in
+            do throws(HTTPRequestError) {
+                result = .success(try self.parse(raw))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: - Lines
+
+    private mutating func fail(_ error: HTTPRequestError) -> HTTPRequestError {
+        state = .failed(error)
+        line = []
+        fields = []
+        body = []
+        target = []
+        return error
+    }
+
+    private mutating func checkLineLength() throws(HTTPRequestError) {
+        switch state {
+        case .requestLine:
+            // One more byte may be the CR of the CRLF.
+            if line.count > limits.maximumRequestLineLength + 1 { throw fail(.uriTooLong) }
+        case .fields:
+            headerSectionLength += 1
+            if headerSectionLength > limits.maximumHeaderSectionLength { throw fail(.headerFieldsTooLarge) }
+        default:
+            break
+        }
+    }
+
+    /// Handles the line in `line` (its LF just arrived); returns a request when it ends one without a body.
+    private mutating func lineCompleted() throws(HTTPRequestError) -> HTTPRequest? {
+        if line.last == 0x0D { line.removeLast() }
+        if line.contains(0x0D) { throw fail(.badRequest) }
+        switch state {
+        case .requestLine:
+            if line.isEmpty {
+                emptyLinesSkipped += 1
+                if emptyLinesSkipped > Self.maximumEmptyLines { throw fail(.badRequest) }
+                return nil
+            }
+            if line.count > limits.maximumRequestLineLength { throw fail(.uriTooLong) }
+            try parseRequestLine()
+            line.removeAll(keepingCapacity: true)
+            state = .fields
+            headerSectionLength = 0
+            return nil
+        case .fields:
+            headerSectionLength += 1
+            if headerSectionLength > limits.maximumHeaderSectionLength { throw fail(.headerFieldsTooLarge) }
+            if line.isEmpty { return try headerSectionCompleted() }
+            try parseFieldLine()
+            line.removeAll(keepingCapacity: true)
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private mutating func parseRequestLine() throws(HTTPRequestError) {
+        guard let firstSpace = line.firstIndex(of: 0x20) else { throw fail(.badRequest) }
+        guard let secondSpace = line[(firstSpace + 1)...].firstIndex(of: 0x20) else { throw fail(.badRequest) }
+        let methodBytes = line[0..<firstSpace]
+        let targetBytes = line[(firstSpace + 1)..<secondSpace]
+        let versionBytes = line[(secondSpace + 1)...]
+        guard isToken(methodBytes) else { throw fail(.badRequest) }
+        method = HTTPMethod(token: Array(methodBytes))
+        guard !targetBytes.isEmpty, targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw fail(.badRequest)
+        }
+        let asterisk = targetBytes.count == 1 && targetBytes.first == UInt8(ascii: "*")
+        guard targetBytes.first == UInt8(ascii: "/") || (asterisk && method == .options) else {
+            throw fail(.badRequest)
+        }
+        target = Array(targetBytes)
+        // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (§2.3), case-sensitive.
+        guard versionBytes.count == 8, asciiEqual(versionBytes.prefix(5), "HTTP/"),
+            versionBytes[versionBytes.startIndex + 6] == UInt8(ascii: ".")
+        else { throw fail(.badRequest) }
+        let major = versionBytes[versionBytes.startIndex + 5]
+        let minor = versionBytes[versionBytes.startIndex + 7]
+        guard isDigit(major), isDigit(minor) else { throw fail(.badRequest) }
+        guard major == UInt8(ascii: "1") else { throw fail(.versionNotSupported) }
+        version = minor == UInt8(ascii: "0") ? .http10 : .http11
+    }
+
+    private mutating func parseFieldLine() throws(HTTPRequestError) {
+        // Obsolete line folding, or whitespace before the first field line (§5.2, §2.2).
+        if isOptionalWhitespace(line[0]) { throw fail(.badRequest) }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw fail(.badRequest) }
+        let name = line[0..<colon]
+        guard isToken(name) else { throw fail(.badRequest) }
+        let value = trimmingWhitespace(line[(colon + 1)...])
+        for byte in value where byte < 0x20 && byte != 0x09 || byte == 0x7F { throw fail(.badRequest) }
+        if fields.count == limits.maximumFieldCount { throw fail(.headerFieldsTooLarge) }
+        fields.append(HTTPField(name: Array(name), value: Array(value)))
+    }
+
+    // MARK: - Framing and persistence
+
+    private mutating func headerSectionCompleted() throws(HTTPRequestError) -> HTTPRequest? {
+        var hosts = 0
+        var transferEncoding = false
+        var contentLength: UInt64? = nil
+        var close = false
+        var keepAliveToken = false
+        for field in fields {
+            if field.hasName("Host") {
+                hosts += 1
+            } else if field.hasName("Transfer-Encoding") {
+                transferEncoding = true
+            } else if field.hasName("Content-Length") {
+                for element in field.value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                    guard let length = decimalValue(trimmingWhitespace(element)) else { throw fail(.badRequest) }
+                    if let earlier = contentLength, earlier != length { throw fail(.badRequest) }
+                    contentLength = length
+                }
+            } else if field.hasName("Connection") {
+                for element in field.value.split(separator: UInt8(ascii: ",")) {
+                    let option = trimmingWhitespace(element)
+                    if asciiEqualIgnoringCase(option, "close") { close = true }
+                    if asciiEqualIgnoringCase(option, "keep-alive") { keepAliveToken = true }
+                }
+            }
+        }
+        if hosts > 1 || (version == .http11 && hosts == 0) { throw fail(.badRequest) }
+        if transferEncoding {
+            if contentLength != nil || version == .http10 { throw fail(.badRequest) }
+            throw fail(.notImplemented)
+        }
+        let length = contentLength ?? 0
+        if length > UInt64(limits.maximumBodyLength) { throw fail(.contentTooLarge) }
+        keepAlive = version == .http11 ? !close : keepAliveToken && !close
+        line.removeAll(keepingCapacity: true)
+        if length == 0 { return finish() }
+        bodyRemaining = Int(length)
+        body.reserveCapacity(min(bodyRemaining, 64 * 1024))
+        state = .body
+        return nil
+    }
+
+    var keepAlive = true
+
+    /// The request collected so far; resets for the next one.
+    private mutating func finish() -> HTTPRequest {
+        let request = HTTPRequest(
+            method: method, target: target, version: version, fields: fields, body: body, keepAlive: keepAlive)
+        state = .requestLine
+        line.removeAll(keepingCapacity: true)
+        emptyLinesSkipped = 0
+        target = []
+        fields = []
+        body = []
+        bodyRemaining = 0
+        return request
+    }
+}
+
+@inline(__always)
+func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+/// `1*DIGIT` as a number, saturating at `UInt64.max`; nil when empty or not all digits.
+func decimalValue(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    guard !bytes.isEmpty else { return nil }
+    var value: UInt64 = 0
+    for byte in bytes {
+        guard isDigit(byte) else { return nil }
+        let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+        let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+        value = overflow1 || overflow2 ? UInt64.max : sum
+    }
+    return value
+}

@@ -1,0 +1,189 @@
+/// HTTPRequestParser (Sources/Net/HTTP/HTTPRequestParser.swift): request lines, field lines, framing, persistence,
+/// pipelining, and input split at every byte boundary.
+import Net
+import Runtime
+
+let simpleGet = "GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
+let postWithBody = "POST /form?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world"
+
+func registerParserTests(_ suite: inout TestSuite) {
+    suite.test("parser.simple-get") { () throws(TestFailure) in
+        let request = try parseOne(simpleGet)
+        try expectEqual(request.method, .get, "method")
+        try expectBytes(request.target, bytes("/index.html"), "target")
+        try expectEqual(request.version, .http11, "version")
+        try expectEqual(request.fields.count, 3, "fields")
+        try expectBytes(request.fields[1].name, bytes("User-Agent"), "name")
+        try expectBytes(request.value(of: "user-agent") ?? [], bytes("curl/8.5.0"), "value, case-insensitive")
+        try expect(request.value(of: "Cookie") == nil, "absent field")
+        try expect(request.body.isEmpty && request.keepAlive, "no body, keep-alive")
+        try expectEqual(request.description, "GET /index.html HTTP/1.1 fields=3 body=0 keep-alive", "description")
+    }
+    suite.test("parser.split-at-every-byte-boundary") { () throws(TestFailure) in
+        let input = bytes(simpleGet + postWithBody)
+        for split in 0...input.count {
+            var parser = HTTPRequestParser()
+            var requests: [HTTPRequest] = []
+            for part in [input[0..<split], input[split...]] {
+                var offset = part.startIndex
+                while offset < part.endIndex {
+                    let step = try feed(&parser, part[offset...], "split at \(split)")
+                    offset += step.consumed
+                    if let request = step.request { requests.append(request) }
+                }
+            }
+            try expectEqual(requests.count, 2, "split at \(split)")
+            try expectBytes(requests[1].body, bytes("hello world"), "split at \(split): body")
+            try expect(parser.isIdle, "split at \(split): idle after")
+        }
+    }
+    suite.test("parser.one-byte-at-a-time") { () throws(TestFailure) in
+        let parsed = parseAll(bytes(simpleGet + postWithBody + simpleGet), piece: 1)
+        try expect(parsed.error == nil, "refused")
+        try expectEqual(parsed.requests.count, 3, "requests")
+        try expectEqual(parsed.requests[1].method, .post, "second method")
+        try expectBytes(parsed.requests[1].body, bytes("hello world"), "body")
+        try expectBytes(Array(parsed.requests[1].path), bytes("/form"), "path without query")
+    }
+    suite.test("parser.pipelined-requests-come-out-in-order") { () throws(TestFailure) in
+        var input: [UInt8] = []
+        for index in 0..<10 { input += bytes("GET /\(index) HTTP/1.1\r\nHost: h\r\n\r\n") }
+        var parser = HTTPRequestParser()
+        var offset = 0
+        var order: [String] = []
+        while offset < input.count {
+            let step = try feed(&parser, input[offset...], "at \(offset)")
+            offset += step.consumed
+            guard let request = step.request else { throw TestFailure("no request at \(offset)") }
+            order.append(text(request.target))
+        }
+        try expectElements(order, ["/0", "/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8", "/9"], "order")
+    }
+    suite.test("parser.parse-stops-after-each-request") { () throws(TestFailure) in
+        var parser = HTTPRequestParser()
+        let input = bytes(simpleGet + simpleGet)
+        let step = try feed(&parser, input[0...], "two requests")
+        try expectEqual(step.consumed, simpleGet.utf8.count, "consumed")
+        try expect(step.request != nil, "request")
+        try expect(parser.isIdle, "idle")
+        let half = try feed(&parser, input[simpleGet.utf8.count..<(simpleGet.utf8.count + 5)], "part")
+        try expect(half.request == nil && half.consumed == 5 && !parser.isIdle, "partial")
+    }
+    suite.test("parser.methods-and-unknown-tokens") { () throws(TestFailure) in
+        try expectEqual(try parseOne("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n").method, .head, "HEAD")
+        try expectEqual(try parseOne("DELETE / HTTP/1.1\r\nHost: h\r\n\r\n").method, .delete, "DELETE")
+        try expectEqual(try parseOne("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").method, .options, "OPTIONS *")
+        let brew = try parseOne("BREW / HTTP/1.1\r\nHost: h\r\n\r\n")
+        try expectEqual(brew.method, .unknown(bytes("BREW")), "unknown")
+        try expectEqual(try parseOne("get / HTTP/1.1\r\nHost: h\r\n\r\n").method, .unknown(bytes("get")), "case")
+    }
+    suite.test("parser.malformed-request-lines-are-400") { () throws(TestFailure) in
+        let lines = [
+            "GET\r\n", "GET /\r\n", "GET  / HTTP/1.1\r\n", "GET / HTTP/1.1 \r\n", "GET / http/1.1\r\n",
+            "GET / HTTP/1.10\r\n", "GET / HTTP/1\r\n", "GET / HTTP/a.1\r\n", "GET index.html HTTP/1.1\r\n",
+            "GET * HTTP/1.1\r\n", "G(T / HTTP/1.1\r\n", " GET / HTTP/1.1\r\n", "GET /a\u{7F} HTTP/1.1\r\n",
+            "GET /\tx HTTP/1.1\r\n", "GET / HTTP/1.1\rHost: h\r\n", "GET /é HTTP/1.1\r\n",
+            "GET http://h/ HTTP/1.1\r\n",
+        ]
+        for line in lines { try expectRefused(line + "Host: h\r\n\r\n", .badRequest) }
+    }
+    suite.test("parser.versions-1.0-1.1-1.x-and-505") { () throws(TestFailure) in
+        try expectEqual(try parseOne("GET / HTTP/1.0\r\n\r\n").version, .http10, "1.0 without Host")
+        try expectEqual(try parseOne("GET / HTTP/1.9\r\nHost: h\r\n\r\n").version, .http11, "1.9 as 1.1")
+        try expectRefused("GET / HTTP/2.0\r\nHost: h\r\n\r\n", .versionNotSupported)
+        try expectRefused("GET / HTTP/0.9\r\n\r\n", .versionNotSupported)
+        try expectEqual(HTTPRequestError.versionNotSupported.status.code, 505, "status")
+    }
+    suite.test("parser.leading-empty-lines-and-bare-lf") { () throws(TestFailure) in
+        let request = try parseOne("\r\n\nGET / HTTP/1.1\nHost: h\n\n")
+        try expectBytes(request.value(of: "Host") ?? [], bytes("h"), "host")
+        try expectRefused("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", .badRequest)
+    }
+    suite.test("parser.field-values-lose-surrounding-whitespace") { () throws(TestFailure) in
+        let request = try parseOne("GET / HTTP/1.1\r\nHost:h\r\nX-A: \t a b \t\r\nX-Empty:\r\nX-Obs: caf\u{E9}\r\n\r\n")
+        try expectBytes(request.value(of: "Host") ?? [], bytes("h"), "no OWS")
+        try expectBytes(request.value(of: "x-a") ?? [], bytes("a b"), "trimmed, inner kept")
+        try expectBytes(request.value(of: "X-Empty") ?? [0], [], "empty value")
+        try expectBytes(request.value(of: "X-Obs") ?? [], bytes("caf\u{E9}"), "obs-text")
+    }
+    suite.test("parser.malformed-field-lines-are-400") { () throws(TestFailure) in
+        let lines = [
+            "Host : h", "Host\t: h", "No-Colon", ": empty-name", "Bad(Name): v", "X: a\u{1}b", "X: a\u{7F}",
+            "X: a\rb",
+        ]
+        for line in lines { try expectRefused("GET / HTTP/1.1\r\nHost: h\r\n\(line)\r\n\r\n", .badRequest) }
+    }
+    suite.test("parser.obsolete-line-folding-is-400") { () throws(TestFailure) in
+        try expectRefused("GET / HTTP/1.1\r\nHost: h\r\nX-Long: a\r\n  b\r\n\r\n", .badRequest)
+        try expectRefused("GET / HTTP/1.1\r\nHost: h\r\nX-Long: a\r\n\tb\r\n\r\n", .badRequest)
+        try expectRefused("GET / HTTP/1.1\r\n Host: h\r\n\r\n", .badRequest)
+    }
+    suite.test("parser.host-rules") { () throws(TestFailure) in
+        try expectRefused("GET / HTTP/1.1\r\n\r\n", .badRequest)
+        try expectRefused("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", .badRequest)
+        try expectRefused("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", .badRequest)
+        _ = try parseOne("GET / HTTP/1.1\r\nHOST: a\r\n\r\n")
+    }
+    suite.test("parser.keep-alive-rules-for-1.1") { () throws(TestFailure) in
+        try expect(try parseOne("GET / HTTP/1.1\r\nHost: h\r\n\r\n").keepAlive, "1.1 default")
+        try expect(!(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").keepAlive), "close")
+        try expect(!(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n").keepAlive), "list")
+        try expect(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n").keepAlive, "explicit")
+        try expect(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: closed\r\n\r\n").keepAlive, "not a token")
+        try expect(
+            !(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n").keepAlive),
+            "two fields")
+    }
+    suite.test("parser.keep-alive-rules-for-1.0") { () throws(TestFailure) in
+        try expect(!(try parseOne("GET / HTTP/1.0\r\n\r\n").keepAlive), "1.0 default closes")
+        try expect(try parseOne("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keepAlive, "keep-alive")
+        try expect(!(try parseOne("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n").keepAlive), "both")
+    }
+    suite.test("parser.content-length-bodies") { () throws(TestFailure) in
+        let request = try parseOne(postWithBody)
+        try expectBytes(request.body, bytes("hello world"), "body")
+        try expectEqual(try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n").body.count, 0, "0")
+        try expectEqual(try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 007\r\n\r\n1234567").body.count, 7, "leading zeros")
+        try expectEqual(
+            try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc").body.count, 3,
+            "duplicates that agree")
+        try expectEqual(try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3 , 3\r\n\r\nabc").body.count, 3, "list")
+        let parsed = parseAll(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab"), piece: 1)
+        try expect(parsed.requests.isEmpty && parsed.error == nil && !parsed.idle, "waits for the rest of the body")
+    }
+    suite.test("parser.body-bytes-that-look-like-requests-stay-body") { () throws(TestFailure) in
+        let inner = "GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+        let parsed = parseAll(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(inner.utf8.count)\r\n\r\n\(inner)\(inner)"))
+        try expectEqual(parsed.requests.count, 2, "requests")
+        try expectBytes(parsed.requests[0].body, bytes(inner), "body")
+    }
+    suite.test("parser.bad-content-length-is-400") { () throws(TestFailure) in
+        for value in ["-1", "+5", "5a", "", "0x10", "1 2", "3, 4", "3,", "1.0"] {
+            try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(value)\r\n\r\n", .badRequest)
+        }
+        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", .badRequest)
+    }
+    suite.test("parser.transfer-encoding-rules") { () throws(TestFailure) in
+        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .notImplemented)
+        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .notImplemented)
+        try expectRefused(
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", .badRequest)
+        try expectRefused(
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", .badRequest)
+        try expectRefused("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", .badRequest)
+        try expectEqual(HTTPRequestError.notImplemented.status.code, 501, "status")
+    }
+    suite.test("parser.an-error-is-sticky") { () throws(TestFailure) in
+        var parser = HTTPRequestParser()
+        let bad = bytes("BAD\r\n")
+        let good = bytes(simpleGet)
+        try expectEqual(try feedRefused(&parser, bad[0...], "bad"), .badRequest, "first")
+        try expectEqual(try feedRefused(&parser, good[0...], "good after bad"), .badRequest, "again")
+        try expect(parser.error == .badRequest && !parser.isIdle, "stopped")
+    }
+    suite.test("parser.complete-request-before-an-error-is-delivered") { () throws(TestFailure) in
+        let parsed = parseAll(bytes(simpleGet + "GET / HTTP/3.0\r\n"))
+        try expectEqual(parsed.requests.count, 1, "first request")
+        try expect(parsed.error == .versionNotSupported, "then 505")
+    }
+}
