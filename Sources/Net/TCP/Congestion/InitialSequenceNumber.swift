@@ -1,0 +1,51 @@
+import Runtime
+
+/// Initial sequence numbers that are hard to guess (RFC 6528 "Defending against Sequence Number Attacks" §3):
+///
+///     ISN = M + F(localip, localport, remoteip, remoteport, secretkey)
+///
+/// "where M is the 4 microsecond timer", here `now` in nanoseconds / 4000 modulo 2^32 (the clock RFC 9293 §3.4.1
+/// describes), and F is SipHash-2-4 keyed by 128 secret bits over the connection's 4-tuple (12 bytes: local
+/// address, local port, remote address, remote port, network order), truncated to its low 32 bits. Successive
+/// connections with one 4-tuple get increasing ISNs, as RFC 6528 wants for TIME-WAIT reuse; different 4-tuples get
+/// unrelated ones. The secret comes from the caller's entropy ("the secret key ... SHOULD be ... random", RFC 6528
+/// §3); nothing here reads a clock or an entropy source.
+public struct InitialSequenceNumber: Sendable {
+    private let key0: UInt64
+    private let key1: UInt64
+
+    /// A generator keyed by the 128-bit secret `key0`, `key1`.
+    public init(key0: UInt64, key1: UInt64) {
+        self.key0 = key0
+        self.key1 = key1
+    }
+
+    /// A generator keyed by two draws from `random` (for example `Runtime`'s entropy source).
+    public init(random: () -> UInt64) {
+        let key0 = random()
+        self.init(key0: key0, key1: random())
+    }
+
+    /// M, the 4-microsecond timer at `now` (RFC 6528 §3), modulo 2^32.
+    public static func timer(_ now: Instant) -> UInt32 {
+        UInt32(truncatingIfNeeded: now.nanoseconds / 4000)
+    }
+
+    /// F: SipHash-2-4 of the 4-tuple under the secret, low 32 bits.
+    public func offset(local: IPv4Address, localPort: UInt16, remote: IPv4Address, remotePort: UInt16) -> UInt32 {
+        var hasher = SipHash24(key0: self.key0, key1: self.key1)
+        hasher.combine(bigEndian: local.rawValue)
+        hasher.combine(bigEndian: localPort)
+        hasher.combine(bigEndian: remote.rawValue)
+        hasher.combine(bigEndian: remotePort)
+        return UInt32(truncatingIfNeeded: hasher.finalize())
+    }
+
+    /// The ISN for a connection on this 4-tuple started at `now`: M + F.
+    public func next(
+        local: IPv4Address, localPort: UInt16, remote: IPv4Address, remotePort: UInt16, now: Instant
+    ) -> SequenceNumber {
+        let f = self.offset(local: local, localPort: localPort, remote: remote, remotePort: remotePort)
+        return SequenceNumber(rawValue: Self.timer(now) &+ f)
+    }
+}
