@@ -88,6 +88,8 @@ extension Interface {
             self.processICMP(header, payload, broadcast: broadcast, now: now)
         case .udp:
             self.processUDP(header, payload, broadcast: broadcast, now: now, sockets: &sockets)
+        case .tcp:
+            self.processTCP(header, payload, broadcast: broadcast, now: now)
         default:
             // RFC 1122 §3.2.2.1: a host SHOULD generate Protocol Unreachable.
             self.counters.ipv4.unknownProtocol += 1

@@ -105,6 +105,8 @@ public final class Interface<Device: NetworkDevice> {
     public internal(set) var counters = InterfaceCounters()
     /// Where fragments go; `nil` drops them (counted).
     public var reassembler: IPv4ReassemblyHook?
+    /// The TCP connections and listeners (`Interface+TCP.swift`); owned here until the socket set holds them.
+    public var tcp = TCPSocketSet()
 
     var arpCache = ARPCache()
     var arpPending = ARPPendingQueue()
@@ -204,6 +206,7 @@ public final class Interface<Device: NetworkDevice> {
         work += self.pollDHCP(now: now)
         self.reassembler?.expire(now)
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
+        work += self.dispatchTCP(now: now, limit: self.configuration.sendBudget)
         return work
     }
 
@@ -213,7 +216,9 @@ public final class Interface<Device: NetworkDevice> {
     public func nextPollTime(now: Instant, sockets: SocketSet) -> Instant? {
         if self.ingressBacklog || sockets.hasPendingSend { return now }
         var earliest: Instant? = self.nextAnnouncementAt
-        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime] {
+        for candidate in [
+            self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime, self.tcp.pollAt(now: now),
+        ] {
             if let candidate, earliest == nil || candidate < earliest! { earliest = candidate }
         }
         if let value = earliest, value < now { return now }

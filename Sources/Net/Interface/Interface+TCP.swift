@@ -1,0 +1,82 @@
+/// TCP (RFC 9293): received segments to their connection or listener in ``Interface/tcp`` (a RST for closed ports,
+/// RFC 9293 §3.10.7.1), and the connections' segments out through IPv4, always with a checksum.
+import Runtime
+
+extension Interface {
+    /// The MSS that fits one frame: MTU minus the IPv4 and TCP fixed headers (RFC 9293 §3.7.1).
+    public var maximumTCPSegmentSize: Int { self.device.mtu - IPv4Packet.minimumHeaderLength - 20 }
+
+    /// Opens a connection from our address to `address`:`port`; the SYN goes out at the next poll.
+    ///
+    /// - Throws: ``TCPConnectError/unaddressable`` without an address of our own or for `0.0.0.0`/port 0;
+    ///   ``TCPConnectError/exhausted`` when the set is full.
+    public func connectTCP(
+        to address: IPv4Address, port: UInt16, localPort: UInt16 = 0, now: Instant,
+        configuration: TCPConfiguration = TCPConfiguration()
+    ) throws(TCPConnectError) -> SocketHandle {
+        guard let local = self.configuration.address?.address else { throw .unaddressable }
+        var configuration = configuration
+        configuration.maximumSegmentSize = UInt16(
+            Swift.min(Int(configuration.maximumSegmentSize), self.maximumTCPSegmentSize))
+        return try self.tcp.connect(
+            from: TCPEndpoint(local, localPort), to: TCPEndpoint(address, port), now: now,
+            configuration: configuration)
+    }
+
+    /// Processes one received TCP segment (a whole IP payload). Segments to broadcast addresses are dropped
+    /// (RFC 1122 §4.2.3.10).
+    func processTCP(_ header: IPv4Header, _ bytes: UnsafeMutableRawBufferPointer, broadcast: Bool, now: Instant) {
+        guard !broadcast else {
+            self.tcp.counters.malformed += 1
+            return
+        }
+        let packet: TCPPacket
+        do throws(WireError) {
+            packet = try TCPPacket(checking: bytes)
+        } catch {
+            self.tcp.counters.malformed += 1
+            return
+        }
+        guard packet.verifyChecksum(source: header.source, destination: header.destination) else {
+            self.tcp.counters.checksumErrors += 1
+            return
+        }
+        let tcp: TCPHeader
+        do throws(WireError) {
+            tcp = try TCPHeader(
+                parsing: packet, source: header.source, destination: header.destination, verifyingChecksum: false)
+        } catch {
+            self.tcp.counters.malformed += 1
+            return
+        }
+        let segment = TCPSegment(header: tcp, payload: Array(UnsafeRawBufferPointer(packet.payload)))
+        let local = TCPEndpoint(header.destination, tcp.destinationPort)
+        let remote = TCPEndpoint(header.source, tcp.sourcePort)
+        if let reply = self.tcp.process(segment, local: local, remote: remote, now: now) {
+            self.sendTCP(reply, from: local, to: remote, now: now)
+        }
+    }
+
+    /// Sends up to `limit` segments the connections have due; returns how many.
+    func dispatchTCP(now: Instant, limit: Int) -> Int {
+        var sent = 0
+        while sent < limit, let (segment, local, remote) = self.tcp.dispatch(now: now) {
+            self.sendTCP(segment, from: local, to: remote, now: now)
+            sent += 1
+        }
+        return sent
+    }
+
+    /// Wraps `segment` in IPv4 and sends it.
+    func sendTCP(_ segment: TCPSegment, from local: TCPEndpoint, to remote: TCPEndpoint, now: Instant) {
+        let header = segment.header
+        let headroom = EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength + header.headerLength
+        var packet = PacketBuffer(capacity: headroom + segment.payload.count, headroom: headroom)
+        segment.payload.withUnsafeBytes { bytes in packet.writeBytes(bytes) }
+        packet.prepend(header.headerLength) { _ in }
+        packet.withUnsafeMutableReadableBytes { bytes in
+            header.emit(into: TCPPacket(unchecked: bytes), source: local.address, destination: remote.address)
+        }
+        self.sendIPv4(&packet, to: remote.address, protocol: .tcp, now: now)
+    }
+}

@@ -1,0 +1,81 @@
+/// A bounded byte ring for a connection's send and receive buffers.
+///
+/// ```
+/// +--------+====================+--------+
+///          head          head + count
+/// ```
+///
+/// Bytes are appended at the tail and consumed at the head; `get(at:)` reads any buffered byte without consuming it
+/// (the send side reads unacknowledged data again to retransmit it).
+public struct TCPByteRing {
+    private var storage: [UInt8]
+    private var head = 0
+    /// Bytes buffered.
+    public private(set) var count = 0
+
+    /// An empty ring of `capacity` bytes.
+    ///
+    /// - Precondition: `capacity ≥ 1`.
+    public init(capacity: Int) {
+        precondition(capacity >= 1, "ring capacity must be positive")
+        self.storage = [UInt8](repeating: 0, count: capacity)
+    }
+
+    /// The ring's size.
+    public var capacity: Int { self.storage.count }
+    /// Bytes that can still be appended.
+    public var free: Int { self.capacity - self.count }
+    /// Whether nothing is buffered.
+    public var isEmpty: Bool { self.count == 0 }
+
+    /// Appends as many bytes of `bytes` as fit; returns how many.
+    @discardableResult
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let taken = Swift.min(bytes.count, self.free)
+        var tail = (self.head + self.count) % self.capacity
+        for index in 0..<taken {
+            self.storage[tail] = bytes[index]
+            tail += 1
+            if tail == self.capacity { tail = 0 }
+        }
+        self.count += taken
+        return taken
+    }
+
+    /// Copies up to `target.count` bytes from offset `offset` (from the head) into `target`, without consuming
+    /// them; returns how many.
+    public func get(at offset: Int, into target: UnsafeMutableRawBufferPointer) -> Int {
+        guard offset >= 0, offset < self.count else { return 0 }
+        let length = Swift.min(target.count, self.count - offset)
+        var index = (self.head + offset) % self.capacity
+        for position in 0..<length {
+            target[position] = self.storage[index]
+            index += 1
+            if index == self.capacity { index = 0 }
+        }
+        return length
+    }
+
+    /// `length` bytes from `offset` as an array (clamped to what is buffered).
+    public func bytes(at offset: Int, length: Int) -> [UInt8] {
+        let length = Swift.max(0, Swift.min(length, self.count - offset))
+        var result = [UInt8](repeating: 0, count: length)
+        result.withUnsafeMutableBytes { target in _ = self.get(at: offset, into: target) }
+        return result
+    }
+
+    /// Drops `length` bytes at the head (clamped to what is buffered).
+    public mutating func consume(_ length: Int) {
+        let length = Swift.max(0, Swift.min(length, self.count))
+        self.head = (self.head + length) % self.capacity
+        self.count -= length
+        if self.count == 0 { self.head = 0 }
+    }
+
+    /// Moves up to `target.count` bytes from the head into `target`; returns how many.
+    public mutating func read(into target: UnsafeMutableRawBufferPointer) -> Int {
+        let length = self.get(at: 0, into: target)
+        self.consume(length)
+        return length
+    }
+}

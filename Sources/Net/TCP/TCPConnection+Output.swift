@@ -1,0 +1,162 @@
+/// What a connection sends, and its timers: SYN and SYN-ACK, data within the peer's and the congestion window,
+/// FIN, ACKs, RSTs; retransmission (RFC 6298), zero-window probes (RFC 1122 §4.2.2.17), TIME-WAIT (RFC 9293
+/// §3.4.2).
+import Runtime
+
+extension TCPConnection {
+    /// The next segment to send at `now`, or `nil` when nothing is due. Call until it returns `nil`.
+    public mutating func dispatch(now: Instant) -> TCPSegment? {
+        if self.resetPending {
+            self.resetPending = false
+            return self.resetSegment(sequence: self.sndNxt)
+        }
+        if self.state == .timeWait, let until = self.timeWaitUntil, now >= until {
+            self.enterClosed(reason: nil)
+            return nil
+        }
+        if let at = self.retransmitAt, now >= at { self.retransmissionTimeout(now: now) }
+        switch self.state {
+        case .closed, .listen:
+            return nil
+        case .synSent, .synReceived:
+            guard self.sndNxt == self.iss else { return self.pendingAck() }
+            var header = self.header(flags: self.state == .synSent ? [.syn] : [.syn, .ack], sequence: self.iss)
+            header.options.maximumSegmentSize = self.configuration.maximumSegmentSize
+            self.sndNxt = self.iss &+ 1
+            self.startTimerIfIdle(now: now, sequenceEnd: self.sndNxt)
+            self.ackPending = false
+            return self.sent(TCPSegment(header: header))
+        default:
+            break
+        }
+        if let segment = self.dataSegment(now: now) { return segment }
+        return self.pendingAck()
+    }
+
+    /// When ``dispatch(now:)`` next has work without new input: `now` when a segment is ready, else the
+    /// retransmission, probe or TIME-WAIT deadline, else `nil`.
+    public func pollAt(now: Instant) -> Instant? {
+        if self.resetPending || self.ackPending { return now }
+        switch self.state {
+        case .closed, .listen:
+            return nil
+        case .timeWait:
+            return self.timeWaitUntil
+        case .synSent, .synReceived:
+            if self.sndNxt == self.iss { return now }
+        default:
+            if self.nextData().length > 0 || self.nextData().fin { return now }
+            if self.needsPersistTimer && self.retransmitAt == nil { return now }
+        }
+        if let at = self.retransmitAt { return at < now ? now : at }
+        return nil
+    }
+
+    /// The data (and FIN) the windows allow at SND.NXT: RFC 5681 §3.1 caps the flight at min(cwnd, rwnd).
+    func nextData() -> (length: Int, fin: Bool) {
+        guard self.state.isSynchronized, self.state != .timeWait else { return (0, false) }
+        let offset = Int(Int32(bitPattern: self.sndNxt &- self.sendBase))
+        guard offset >= 0 else { return (0, false) }
+        let available = Swift.max(0, self.sendRing.count - offset)
+        let flight = Int(self.sndNxt &- self.sndUna)
+        var usable = Swift.max(0, Swift.min(Int(self.sndWnd), self.cwnd) - flight)
+        if self.probe && flight == 0 { usable = Swift.max(usable, 1) }
+        let length = Swift.min(available, usable, self.sendMSS)
+        let finSequence = self.sendBase &+ UInt32(self.sendRing.count)
+        let fin = self.finQueued && self.sndNxt &+ UInt32(length) == finSequence
+            && (self.state == .finWait1 || self.state == .closing || self.state == .lastAck)
+        return (length, fin)
+    }
+
+    /// Data is waiting but the peer's window is shut and nothing is in flight: probe it on a timer.
+    var needsPersistTimer: Bool {
+        self.sndWnd == 0 && self.sndNxt == self.sndUna
+            && (Int(Int32(bitPattern: self.sndNxt &- self.sendBase)) < self.sendRing.count)
+    }
+
+    private mutating func dataSegment(now: Instant) -> TCPSegment? {
+        let (length, fin) = self.nextData()
+        guard length > 0 || fin else {
+            if self.needsPersistTimer && self.retransmitAt == nil { self.retransmitAt = now + self.rto }
+            return nil
+        }
+        let offset = Int(self.sndNxt &- self.sendBase)
+        let payload = self.sendRing.bytes(at: offset, length: length)
+        var flags: TCPFlags = [.ack]
+        if fin { flags.insert(.fin) }
+        if length > 0 && offset + length == self.sendRing.count { flags.insert(.psh) }
+        let header = self.header(flags: flags, sequence: self.sndNxt)
+        self.sndNxt &+= UInt32(length + (fin ? 1 : 0))
+        self.probe = false
+        self.startTimerIfIdle(now: now, sequenceEnd: self.sndNxt)
+        self.ackPending = false
+        return self.sent(TCPSegment(header: header, payload: payload))
+    }
+
+    /// RFC 6298 (5.1): start the timer when a segment with data (or SYN, FIN) goes out and it is not running;
+    /// take an RTT sample if none is running (Karn: never on a retransmission, see ``goBack()``).
+    private mutating func startTimerIfIdle(now: Instant, sequenceEnd: UInt32) {
+        if self.retransmitAt == nil { self.retransmitAt = now + self.rto }
+        if tcpBefore(self.sndMax, sequenceEnd) {
+            if self.rttSample == nil { self.rttSample = (sequenceEnd, now) }
+            self.sndMax = sequenceEnd
+        }
+    }
+
+    /// RFC 6298 (5.4)–(5.6): go back to SND.UNA, double the RTO; RFC 5681 §3.1 eq. (4): ssthresh = max(flight/2,
+    /// 2 SMSS), cwnd = 1 SMSS. After ``TCPConfiguration/maximumRetransmissions`` the connection is given up.
+    mutating func retransmissionTimeout(now: Instant) {
+        self.retransmitAt = nil
+        self.retransmissions += 1
+        if self.retransmissions > self.configuration.maximumRetransmissions {
+            self.resetPending = self.state.isSynchronized
+            self.enterClosed(reason: .timedOut)
+            return
+        }
+        self.counters.timeouts += 1
+        let flight = Int(self.sndNxt &- self.sndUna)
+        if flight > 0 {
+            self.ssthresh = Swift.max(flight / 2, 2 * self.sendMSS)
+            self.cwnd = self.sendMSS
+        }
+        let doubled = self.rto.nanosecondsClamped * 2
+        self.rto = .nanoseconds(Swift.min(doubled, self.configuration.maximumRetransmissionTimeout.nanosecondsClamped))
+        self.duplicateAcks = 0
+        self.probe = true
+        self.goBack()
+        if self.state == .synSent || self.state == .synReceived { self.sndNxt = self.iss }
+    }
+
+    private mutating func pendingAck() -> TCPSegment? {
+        guard self.ackPending else { return nil }
+        self.ackPending = false
+        return self.sent(TCPSegment(header: self.header(flags: [.ack], sequence: self.sndNxt)))
+    }
+
+    private mutating func sent(_ segment: TCPSegment) -> TCPSegment {
+        self.counters.segmentsSent += 1
+        if segment.header.flags.contains(.ack) { self.advertisedWindow = UInt32(segment.header.window) }
+        return segment
+    }
+
+    /// A header from our endpoint with RCV.NXT and the current window.
+    func header(flags: TCPFlags, sequence: UInt32) -> TCPHeader {
+        let window = self.currentWindow
+        return TCPHeader(
+            sourcePort: self.local.port, destinationPort: self.remote.port, sequenceNumber: sequence,
+            acknowledgmentNumber: flags.contains(.ack) ? self.rcvNxt : 0, flags: flags, window: UInt16(window))
+    }
+
+    /// A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>, sent at once (unacceptable segments, challenge ACKs).
+    mutating func ackSegment() -> TCPSegment {
+        self.sent(TCPSegment(header: self.header(flags: [.ack], sequence: self.sndNxt)))
+    }
+
+    /// <SEQ=sequence><CTL=RST>.
+    mutating func resetSegment(sequence: UInt32) -> TCPSegment {
+        self.counters.resetsSent += 1
+        var header = self.header(flags: [.rst], sequence: sequence)
+        header.window = 0
+        return self.sent(TCPSegment(header: header))
+    }
+}

@@ -1,0 +1,257 @@
+/// One TCP connection as a synchronous state machine (RFC 9293 §3.3.2, §3.10): its sequence variables, rings and
+/// timers, and the application's calls. Segment input is in `TCPConnection+Input.swift`, output and timers in
+/// `TCPConnection+Output.swift`.
+import Runtime
+
+/// One connection: the transmission control block of RFC 9293 §3.3.1.
+///
+/// Public calls never block: ``send(_:)`` copies into the send ring, ``receive(into:)`` copies out of the receive
+/// ring, ``close()`` queues a FIN after the data, ``abort()`` queues a RST. The interface (or a test wiring two
+/// machines together) calls ``process(_:now:)`` for each segment received and ``dispatch(now:)`` until it returns
+/// `nil`, then polls again at ``pollAt(now:)``.
+public struct TCPConnection {
+    /// Our address and port.
+    public let local: TCPEndpoint
+    /// The peer's address and port.
+    public let remote: TCPEndpoint
+    /// The settings.
+    public let configuration: TCPConfiguration
+    /// The state (RFC 9293 §3.3.2).
+    public internal(set) var state: TCPState
+    /// What happened so far.
+    public internal(set) var counters = TCPConnectionCounters()
+    /// Why the connection closed abnormally, if it did.
+    public internal(set) var closeReason: TCPCloseReason?
+
+    var sendRing: TCPByteRing
+    var receiveRing: TCPByteRing
+
+    // RFC 9293 §3.3.1 "Send Sequence Variables".
+    /// ISS: our initial sequence number.
+    var iss: UInt32
+    /// SND.UNA: oldest unacknowledged sequence number.
+    var sndUna: UInt32
+    /// SND.NXT: next sequence number to send.
+    var sndNxt: UInt32
+    /// SND.WND: the peer's window.
+    var sndWnd: UInt32 = 0
+    /// SND.WL1, SND.WL2: the segment sequence and ack numbers of the last window update.
+    var sndWl1: UInt32 = 0
+    var sndWl2: UInt32 = 0
+    /// The largest window the peer ever offered (RFC 5961 §5 MAX.SND.WND).
+    var maxSndWnd: UInt32 = 0
+    /// The highest sequence number sent so far (an RTT sample is taken only on new data, RFC 6298 §3 Karn).
+    var sndMax: UInt32
+    /// The sequence number of the send ring's first byte.
+    var sendBase: UInt32
+
+    // "Receive Sequence Variables".
+    /// IRS: the peer's initial sequence number.
+    var irs: UInt32 = 0
+    /// RCV.NXT: next sequence number expected.
+    var rcvNxt: UInt32 = 0
+    /// The window last advertised, for window updates after the application reads.
+    var advertisedWindow: UInt32 = 0
+
+    /// The largest segment data we send: the peer's MSS option (default 536, RFC 9293 §3.7.1), capped by ours.
+    var sendMSS: Int
+    /// The application closed its side: a FIN follows the data.
+    var finQueued = false
+    /// The peer's FIN was received.
+    var finReceived = false
+    /// An ACK is owed.
+    var ackPending = false
+    /// A RST to send at the next dispatch (``abort()``).
+    var resetPending = false
+
+    // Retransmission (RFC 6298) and congestion (RFC 5681).
+    var retransmitAt: Instant?
+    var rto: Duration
+    /// SRTT in ns, −1 before the first measurement.
+    var srttNanoseconds: Int64 = -1
+    var rttvarNanoseconds: Int64 = 0
+    var rttSample: (sequence: UInt32, sentAt: Instant)?
+    var retransmissions = 0
+    var probe = false
+    var duplicateAcks = 0
+    var cwnd: Int
+    var ssthresh: Int = Int(UInt32.max)
+    var timeWaitUntil: Instant?
+
+    init(local: TCPEndpoint, remote: TCPEndpoint, iss: UInt32, state: TCPState, configuration: TCPConfiguration) {
+        self.local = local
+        self.remote = remote
+        self.configuration = configuration
+        self.state = state
+        self.sendRing = TCPByteRing(capacity: configuration.sendBufferSize)
+        self.receiveRing = TCPByteRing(capacity: Swift.min(configuration.receiveBufferSize, 65535))
+        self.iss = iss
+        self.sndUna = iss
+        self.sndNxt = iss
+        self.sndMax = iss
+        self.sendBase = iss &+ 1
+        self.sendMSS = 536
+        self.rto = configuration.initialRetransmissionTimeout
+        // RFC 5681 §3.1 (as updated by RFC 6928): an initial window of up to 10 segments is used widely; we take 4.
+        self.cwnd = 4 * Int(configuration.maximumSegmentSize)
+    }
+
+    /// An active open (RFC 9293 §3.10.1): SYN-SENT; the first ``dispatch(now:)`` sends the SYN.
+    public init(
+        connectingFrom local: TCPEndpoint, to remote: TCPEndpoint, iss: UInt32,
+        configuration: TCPConfiguration = TCPConfiguration()
+    ) {
+        self.init(local: local, remote: remote, iss: iss, state: .synSent, configuration: configuration)
+    }
+
+    /// A passive open after a SYN arrived at a listener (RFC 9293 §3.10.7.2 "If the state is LISTEN", third
+    /// check): SYN-RECEIVED; the first ``dispatch(now:)`` sends the SYN-ACK.
+    public init(
+        acceptingSYN syn: TCPHeader, at local: TCPEndpoint, from remote: TCPEndpoint, iss: UInt32,
+        configuration: TCPConfiguration = TCPConfiguration()
+    ) {
+        self.init(local: local, remote: remote, iss: iss, state: .synReceived, configuration: configuration)
+        self.irs = syn.sequenceNumber
+        self.rcvNxt = syn.sequenceNumber &+ 1
+        self.takeSYNOptions(syn)
+        self.sndWnd = UInt32(syn.window)
+        self.maxSndWnd = self.sndWnd
+        self.sndWl1 = syn.sequenceNumber
+    }
+
+    /// Takes the MSS option of the peer's SYN (RFC 9293 §3.7.1; RFC 1122 §4.2.2.6: 536 when absent).
+    mutating func takeSYNOptions(_ syn: TCPHeader) {
+        let peer = Int(syn.options.maximumSegmentSize ?? 536)
+        self.sendMSS = Swift.max(1, Swift.min(peer, Int(self.configuration.maximumSegmentSize)))
+    }
+
+    // MARK: - The application's side
+
+    /// Bytes the send ring can still take.
+    public var sendCapacityLeft: Int { self.sendRing.free }
+    /// Bytes queued and not yet acknowledged.
+    public var sendQueueCount: Int { self.sendRing.count }
+    /// Bytes received and not yet read.
+    public var receiveQueueCount: Int { self.receiveRing.count }
+    /// Whether ``send(_:)`` can queue data now.
+    public var canSend: Bool { self.isSendOpen && self.sendRing.free > 0 }
+    /// Whether ``receive(into:)`` returns data, or the end of the stream.
+    public var canReceive: Bool { self.receiveRing.count > 0 || self.finReceived || self.closeReason != nil }
+    /// Whether the connection is open: established, or closing with data still to exchange.
+    public var isOpen: Bool { self.state != .closed && self.state != .listen && self.state != .timeWait }
+
+    var isSendOpen: Bool {
+        !self.finQueued
+            && (self.state == .synSent || self.state == .synReceived || self.state == .established
+                || self.state == .closeWait)
+    }
+
+    /// Queues as much of `bytes` as fits in the send ring; returns how much.
+    ///
+    /// - Throws: ``TCPSendError/invalidState`` after ``close()`` or once the connection ended;
+    ///   ``TCPSendError/bufferFull`` when no byte fits.
+    public mutating func send(_ bytes: UnsafeRawBufferPointer) throws(TCPSendError) -> Int {
+        guard self.isSendOpen else { throw .invalidState }
+        if bytes.isEmpty { return 0 }
+        guard self.sendRing.free > 0 else { throw .bufferFull }
+        return self.sendRing.write(bytes)
+    }
+
+    /// ``send(_:)`` for an array.
+    public mutating func send(_ bytes: [UInt8]) throws(TCPSendError) -> Int {
+        var result: Result<Int, TCPSendError> = .success(0)
+        bytes.withUnsafeBytes { raw in
+            do throws(TCPSendError) {
+                result = .success(try self.send(raw))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Moves received bytes into `target`; returns how many (0 when none has arrived yet).
+    ///
+    /// - Throws: ``TCPReceiveError/finished`` when the peer closed and everything was read;
+    ///   ``TCPReceiveError/invalidState`` when the connection was reset, timed out or never opened.
+    public mutating func receive(into target: UnsafeMutableRawBufferPointer) throws(TCPReceiveError) -> Int {
+        if self.receiveRing.isEmpty {
+            if self.closeReason != nil { throw .invalidState }
+            if self.finReceived { throw .finished }
+            if self.state == .closed { throw .invalidState }
+            return 0
+        }
+        let count = self.receiveRing.read(into: target)
+        // RFC 1122 §4.2.3.3: send a window update once the window opened by at least min(MSS, half the ring)
+        // (receiver-side silly window syndrome avoidance).
+        let window = self.currentWindow
+        let threshold = UInt32(Swift.min(Int(self.configuration.maximumSegmentSize), self.receiveRing.capacity / 2))
+        if self.state.isSynchronized && window >= self.advertisedWindow &+ threshold { self.ackPending = true }
+        return count
+    }
+
+    /// Takes up to `maximum` received bytes as an array (empty when none has arrived yet).
+    public mutating func receive(maximum: Int) throws(TCPReceiveError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Swift.max(0, Swift.min(maximum, self.receiveRing.count)))
+        var result: Result<Int, TCPReceiveError> = .success(0)
+        bytes.withUnsafeMutableBytes { raw in
+            do throws(TCPReceiveError) {
+                result = .success(try self.receive(into: raw))
+            } catch {
+                result = .failure(error)
+            }
+        }
+        let count = try result.get()
+        return Array(bytes[0..<count])
+    }
+
+    /// Closes our side (RFC 9293 §3.10.4 CLOSE): a FIN follows the queued data. From SYN-SENT (or before any data
+    /// was exchanged in SYN-RECEIVED, with nothing queued) the connection simply ends.
+    public mutating func close() {
+        switch self.state {
+        case .synSent, .listen:
+            self.state = .closed
+        case .synReceived, .established:
+            self.finQueued = true
+            self.state = .finWait1
+        case .closeWait:
+            self.finQueued = true
+            self.state = .lastAck
+        default:
+            break
+        }
+    }
+
+    /// Aborts (RFC 9293 §3.10.5 ABORT): a RST goes out at the next dispatch and the connection is closed.
+    public mutating func abort() {
+        if self.state.isSynchronized || self.state == .synReceived {
+            if self.state != .timeWait { self.resetPending = true }
+        }
+        self.enterClosed(reason: .aborted)
+    }
+
+    /// The receive window: the receive ring's free space (unscaled, so at most 65535).
+    var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535)) }
+
+    mutating func enterClosed(reason: TCPCloseReason?) {
+        self.state = .closed
+        if let reason, self.closeReason == nil { self.closeReason = reason }
+        self.retransmitAt = nil
+        self.timeWaitUntil = nil
+        self.ackPending = false
+    }
+
+    mutating func enterTimeWait(now: Instant) {
+        self.state = .timeWait
+        self.retransmitAt = nil
+        self.timeWaitUntil = now + self.configuration.maximumSegmentLifetime * 2
+    }
+}
+
+extension TCPConnection: CustomStringConvertible {
+    /// One line: `10.0.0.2:49152 > 10.0.0.3:80 ESTABLISHED una=… nxt=… rcv=… wnd=… rto=…ms`.
+    public var description: String {
+        "\(self.local) > \(self.remote) \(self.state) una=\(self.sndUna) nxt=\(self.sndNxt) rcv=\(self.rcvNxt)"
+            + " wnd=\(self.sndWnd) cwnd=\(self.cwnd) rto=\(self.rto.milliseconds)ms"
+    }
+}

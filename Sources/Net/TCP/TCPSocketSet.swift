@@ -1,0 +1,299 @@
+/// TCP connections and listeners reached by ``SocketHandle`` (smoltcp `iface/socket_set.rs`), the demultiplexer
+/// the interface hands segments to, and the placeholder ISN generator.
+import Runtime
+
+/// A listening port with a bounded SYN queue (RFC 9293 §3.10.7.2; the `backlog` of `listen(2)`).
+public struct TCPListener {
+    /// The port.
+    public let port: UInt16
+    /// Half-open and established connections not yet accepted, at most.
+    public let backlog: Int
+    /// The settings each accepted connection gets.
+    public let configuration: TCPConfiguration
+    /// Connections from SYNs, oldest first.
+    var queue: [SocketHandle] = []
+    /// SYNs dropped because the queue was full.
+    public internal(set) var overflows = 0
+
+    /// Connections waiting in the queue (half-open or established).
+    public var queueCount: Int { self.queue.count }
+}
+
+/// What the TCP layer of an interface counted.
+public struct TCPCounters: Equatable, Sendable {
+    /// Segments handed to a connection or listener.
+    public var received = 0
+    /// Segments sent.
+    public var sent = 0
+    /// Bad lengths, ports or options.
+    public var malformed = 0
+    /// Bad checksum.
+    public var checksumErrors = 0
+    /// Segments for no connection and no listener (answered with a RST unless they carried one).
+    public var noSocket = 0
+    /// RSTs sent for segments to closed ports.
+    public var resetsSent = 0
+    /// SYNs dropped because a listener's queue (or the set) was full.
+    public var synDropped = 0
+
+    public init() {}
+}
+
+/// The bounded set of TCP connections and listeners an interface serves.
+public struct TCPSocketSet {
+    private var connections: [TCPConnection?]
+    private var listeners: [TCPListener?]
+    private var generations: [UInt32]
+    private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
+    private var dispatchCursor = 0
+    /// The secret key of RFC 6528's F() (placeholder until `Congestion/`'s ISN generator lands).
+    private let isnSecret: UInt64
+    /// What the TCP layer counted.
+    public internal(set) var counters = TCPCounters()
+
+    /// Room for `capacity` connections and `listenerCapacity` listeners; `isnSecret` keys the ISN function.
+    public init(capacity: Int = 16, listenerCapacity: Int = 4, isnSecret: UInt64 = 0x5EED_7C9_1234_5678) {
+        self.connections = [TCPConnection?](repeating: nil, count: capacity)
+        self.listeners = [TCPListener?](repeating: nil, count: listenerCapacity)
+        self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
+        self.isnSecret = isnSecret
+    }
+
+    /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock. F here is
+    /// SplitMix64 over the tuple and the key, a stand-in for a keyed PRF until the colleague's generator lands.
+    func initialSequenceNumber(local: TCPEndpoint, remote: TCPEndpoint, now: Instant) -> UInt32 {
+        var z =
+            self.isnSecret ^ UInt64(local.address.rawValue) << 32 ^ UInt64(remote.address.rawValue)
+            ^ UInt64(local.port) << 48 ^ UInt64(remote.port) << 16
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return UInt32(truncatingIfNeeded: now.nanoseconds / 4000) &+ UInt32(truncatingIfNeeded: z)
+    }
+
+    // MARK: - Opening and closing
+
+    /// Opens a listener on `port`.
+    ///
+    /// - Throws: ``TCPListenError/addressInUse`` when another listener has the port; ``TCPListenError/exhausted``
+    ///   when no listener slot is free.
+    public mutating func listen(
+        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration()
+    ) throws(TCPListenError) -> SocketHandle {
+        precondition(port != 0 && backlog >= 1, "bad listener parameters")
+        if self.listeners.contains(where: { $0?.port == port }) { throw .addressInUse }
+        guard let slot = self.listeners.firstIndex(where: { $0 == nil }) else { throw .exhausted }
+        self.listeners[slot] = TCPListener(port: port, backlog: backlog, configuration: configuration)
+        let index = self.connections.count + slot
+        return SocketHandle(index: index, generation: self.generations[index])
+    }
+
+    /// Opens a connection from `local` (port 0: a free ephemeral port) to `remote`; the SYN goes out at the
+    /// interface's next poll.
+    ///
+    /// - Throws: ``TCPConnectError/unaddressable`` for an unspecified address or port 0;
+    ///   ``TCPConnectError/exhausted`` when no slot or port is free.
+    public mutating func connect(
+        from local: TCPEndpoint, to remote: TCPEndpoint, now: Instant,
+        configuration: TCPConfiguration = TCPConfiguration()
+    ) throws(TCPConnectError) -> SocketHandle {
+        guard !remote.address.isUnspecified, remote.port != 0, !local.address.isUnspecified else {
+            throw .unaddressable
+        }
+        guard let slot = self.connections.firstIndex(where: { $0 == nil }) else { throw .exhausted }
+        var local = local
+        if local.port == 0 { local.port = try self.freeEphemeralPort(to: remote) }
+        let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
+        self.connections[slot] = TCPConnection(
+            connectingFrom: local, to: remote, iss: iss, configuration: configuration)
+        return SocketHandle(index: slot, generation: self.generations[slot])
+    }
+
+    /// The next established connection from `listener`'s queue, now the caller's; `nil` when none is ready.
+    public mutating func accept(_ listener: SocketHandle) -> SocketHandle? {
+        guard let slot = self.listenerSlot(listener) else { return nil }
+        self.pruneQueue(slot)
+        guard let position = self.listeners[slot]!.queue.firstIndex(where: { handle in
+            let state = self.connections[handle.index]!.state
+            return state != .synReceived
+        }) else { return nil }
+        return self.listeners[slot]!.queue.remove(at: position)
+    }
+
+    /// Frees a connection or listener (a listener's unaccepted connections are aborted). A stale handle is
+    /// ignored. Remove a connection after it closed, or ``TCPConnection/abort()`` it first.
+    public mutating func remove(_ handle: SocketHandle) {
+        guard self.isValid(handle) else { return }
+        if handle.index >= self.connections.count {
+            let slot = handle.index - self.connections.count
+            for queued in self.listeners[slot]!.queue { self.connections[queued.index]?.abort() }
+            self.listeners[slot] = nil
+        } else {
+            self.connections[handle.index] = nil
+        }
+        self.generations[handle.index] &+= 1
+    }
+
+    /// Whether `handle` names a live connection or listener.
+    public func isValid(_ handle: SocketHandle) -> Bool {
+        guard handle.index >= 0, handle.index < self.generations.count,
+            self.generations[handle.index] == handle.generation
+        else { return false }
+        if handle.index < self.connections.count { return self.connections[handle.index] != nil }
+        return self.listeners[handle.index - self.connections.count] != nil
+    }
+
+    /// The connection `handle` names.
+    ///
+    /// - Precondition: the handle is valid and names a connection.
+    public subscript(connection handle: SocketHandle) -> TCPConnection {
+        get {
+            precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
+            return self.connections[handle.index]!
+        }
+        _modify {
+            precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
+            var connection = self.connections[handle.index].take()!
+            defer { self.connections[handle.index] = connection }
+            yield &connection
+        }
+    }
+
+    /// The listener `handle` names.
+    ///
+    /// - Precondition: the handle is valid and names a listener.
+    public subscript(listener handle: SocketHandle) -> TCPListener {
+        precondition(self.isValid(handle) && handle.index >= self.connections.count, "stale listener handle")
+        return self.listeners[handle.index - self.connections.count]!
+    }
+
+    /// Live connections (including unaccepted ones).
+    public var connectionCount: Int { self.connections.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    // MARK: - For the interface
+
+    /// Hands a segment from `remote` to `local` to its connection, else to a listener (a SYN), else answers it
+    /// as a closed port does (RFC 9293 §3.10.7.1). Returns what to send at once, from `local` to `remote`.
+    mutating func process(
+        _ segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint, now: Instant
+    ) -> TCPSegment? {
+        if let index = self.connections.firstIndex(where: { connection in
+            guard let connection else { return false }
+            return connection.state != .closed && connection.local == local && connection.remote == remote
+        }) {
+            self.counters.received += 1
+            let reply = self.connections[index]!.process(segment, now: now)
+            if self.connections[index]!.state == .closed { self.releaseIfUnaccepted(index) }
+            return reply
+        }
+        let flags = segment.header.flags
+        if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }),
+            flags.contains(.syn), !flags.contains(.ack), !flags.contains(.rst)
+        {
+            self.counters.received += 1
+            // RFC 9293 §3.10.7.2 (LISTEN): "third, check for a SYN".
+            self.pruneQueue(slot)
+            let listener = self.listeners[slot]!
+            guard listener.queue.count < listener.backlog,
+                let free = self.connections.firstIndex(where: { $0 == nil })
+            else {
+                self.listeners[slot]!.overflows += 1
+                self.counters.synDropped += 1
+                return nil
+            }
+            let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
+            self.connections[free] = TCPConnection(
+                acceptingSYN: segment.header, at: local, from: remote, iss: iss,
+                configuration: listener.configuration)
+            self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
+            return nil
+        }
+        self.counters.noSocket += 1
+        return Self.resetForClosedPort(segment, local: local, remote: remote).map { reset in
+            self.counters.resetsSent += 1
+            return reset
+        }
+    }
+
+    /// RFC 9293 §3.10.7.1 (CLOSED): "If the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; if the ACK
+    /// bit is on, <SEQ=SEG.ACK><CTL=RST>"; an incoming RST is discarded.
+    static func resetForClosedPort(_ segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint) -> TCPSegment? {
+        let header = segment.header
+        if header.flags.contains(.rst) { return nil }
+        if header.flags.contains(.ack) {
+            return TCPSegment(
+                header: TCPHeader(
+                    sourcePort: local.port, destinationPort: remote.port, sequenceNumber: header.acknowledgmentNumber,
+                    flags: [.rst], window: 0))
+        }
+        return TCPSegment(
+            header: TCPHeader(
+                sourcePort: local.port, destinationPort: remote.port, sequenceNumber: 0,
+                acknowledgmentNumber: header.sequenceNumber &+ UInt32(header.sequenceLength), flags: [.rst, .ack],
+                window: 0))
+    }
+
+    /// The next segment any connection has to send at `now`, round-robin; with its endpoints.
+    mutating func dispatch(now: Instant) -> (segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint)? {
+        let count = self.connections.count
+        for offset in 0..<count {
+            let index = (self.dispatchCursor + offset) % count
+            guard self.connections[index] != nil else { continue }
+            let segment = self.connections[index]!.dispatch(now: now)
+            let connection = self.connections[index]!
+            if connection.state == .closed { self.releaseIfUnaccepted(index) }
+            if let segment {
+                self.dispatchCursor = (index + 1) % count
+                self.counters.sent += 1
+                return (segment, connection.local, connection.remote)
+            }
+        }
+        return nil
+    }
+
+    /// The earliest time any connection needs a dispatch, or `nil`.
+    func pollAt(now: Instant) -> Instant? {
+        var earliest: Instant? = nil
+        for connection in self.connections {
+            guard let connection, let at = connection.pollAt(now: now) else { continue }
+            if earliest == nil || at < earliest! { earliest = at }
+        }
+        return earliest
+    }
+
+    // MARK: - Private
+
+    private func listenerSlot(_ handle: SocketHandle) -> Int? {
+        guard self.isValid(handle), handle.index >= self.connections.count else { return nil }
+        return handle.index - self.connections.count
+    }
+
+    /// Drops queued connections that closed before being accepted (reset, timed out).
+    private mutating func pruneQueue(_ slot: Int) {
+        for handle in self.listeners[slot]!.queue where self.connections[handle.index]?.state == .closed {
+            self.connections[handle.index] = nil
+            self.generations[handle.index] &+= 1
+        }
+        self.listeners[slot]!.queue.removeAll { handle in self.generations[handle.index] != handle.generation }
+    }
+
+    /// Frees a closed connection that still sits in a listener's queue: nobody holds its handle.
+    private mutating func releaseIfUnaccepted(_ index: Int) {
+        for slot in self.listeners.indices where self.listeners[slot] != nil {
+            if self.listeners[slot]!.queue.contains(where: { $0.index == index }) { self.pruneQueue(slot) }
+        }
+    }
+
+    private mutating func freeEphemeralPort(to remote: TCPEndpoint) throws(TCPConnectError) -> UInt16 {
+        let range = SocketSet.ephemeralPorts
+        let size = Int(range.upperBound - range.lowerBound) + 1
+        for _ in 0..<size {
+            let candidate = self.nextEphemeralPort
+            self.nextEphemeralPort = candidate == range.upperBound ? range.lowerBound : candidate + 1
+            let taken = self.connections.contains { $0?.local.port == candidate }
+                || self.listeners.contains { $0?.port == candidate }
+            if !taken { return candidate }
+        }
+        throw .exhausted
+    }
+}

@@ -1,0 +1,227 @@
+/// TCP: the connection state machine, listeners and the set the interface serves (smoltcp `socket/tcp.rs` in
+/// spirit).
+///
+/// ## Read first
+///
+/// - RFC 9293, TCP (the consolidated spec): §3.3.2 the state diagram, §3.4 sequence numbers, §3.10 the event
+///   processing this file follows clause by clause ("RFC 9293 §3.10.7.4 first check").
+/// - RFC 5961, improving robustness against blind in-window attacks: §3 RST (exact match resets, else a challenge
+///   ACK), §4 SYN in a synchronized state (challenge ACK), §5 the ACK acceptance range.
+/// - RFC 6298, computing TCP's retransmission timer (SRTT, RTTVAR, RTO ≥ 1 s, back-off, Karn).
+/// - RFC 5681, TCP congestion control (slow start, congestion avoidance, fast retransmit on 3 duplicate ACKs);
+///   RFC 6582, NewReno (the colleague's `Congestion/` module).
+/// - RFC 7323, window scale and timestamps; RFC 2018, SACK (the wire layer parses both; the machine does not yet
+///   negotiate them).
+/// - RFC 6528, defending against sequence number attacks (the ISN).
+/// - RFC 1122 §4.2, host requirements for TCP (§4.2.2.6 MSS default 536, §4.2.3.2 delayed ACK, §4.2.2.17 probing
+///   zero windows).
+///
+/// ## Design
+///
+/// - ``TCPConnection`` is one connection as a synchronous state machine: `process(_:now:)` takes one received
+///   segment and may return an immediate reply (a RST or a challenge ACK); `dispatch(now:)` returns the next segment
+///   to send or `nil`; `pollAt` says when `dispatch` has something to do without new input. Time is an argument;
+///   nothing here reads a clock or touches a device. Segments are plain ``TCPSegment`` values (header and payload),
+///   so the machine is tested by wiring two of them together, with no interface.
+/// - The application side never blocks: ``TCPConnection/send(_:)`` copies into a bounded send ring,
+///   ``TCPConnection/receive(into:)`` copies out of a bounded receive ring; the receive ring's free space is the
+///   advertised window.
+/// - ``TCPSocketSet`` holds connections and listeners reached by ``SocketHandle``; a listener keeps a bounded SYN
+///   queue (its backlog) of half-open connections that ``TCPSocketSet/accept(_:)`` hands out once established.
+///   `Interface+TCP.swift` demultiplexes received segments to it, answers closed ports with a RST
+///   (RFC 9293 §3.10.7.1), and sends what the connections dispatch.
+import Runtime
+
+// MARK: - Sequence-number arithmetic (RFC 9293 §3.4, modulo 2^32)
+
+/// Whether `a` comes before `b` in sequence space ("a < b" modulo 2^32).
+@inline(__always)
+func tcpBefore(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) < 0 }
+
+/// Whether `a ≤ b` in sequence space.
+@inline(__always)
+func tcpBeforeOrEqual(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) <= 0 }
+
+/// `from ≤ value < to` in sequence space.
+@inline(__always)
+func tcpInRange(_ value: UInt32, from: UInt32, to: UInt32) -> Bool {
+    tcpBeforeOrEqual(from, value) && tcpBefore(value, to)
+}
+
+// MARK: - States, segments, settings, errors
+
+/// The connection states of RFC 9293 §3.3.2.
+public enum TCPState: Equatable, Sendable, CustomStringConvertible {
+    case closed, listen, synSent, synReceived, established, finWait1, finWait2, closeWait, closing, lastAck, timeWait
+
+    /// Whether the handshake is complete (RFC 9293 §3.3.2 "synchronized states").
+    public var isSynchronized: Bool {
+        switch self {
+        case .closed, .listen, .synSent, .synReceived: false
+        default: true
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .closed: "CLOSED"
+        case .listen: "LISTEN"
+        case .synSent: "SYN-SENT"
+        case .synReceived: "SYN-RECEIVED"
+        case .established: "ESTABLISHED"
+        case .finWait1: "FIN-WAIT-1"
+        case .finWait2: "FIN-WAIT-2"
+        case .closeWait: "CLOSE-WAIT"
+        case .closing: "CLOSING"
+        case .lastAck: "LAST-ACK"
+        case .timeWait: "TIME-WAIT"
+        }
+    }
+}
+
+/// A segment as the state machine sees it: a header and its data.
+public struct TCPSegment: Equatable, CustomStringConvertible {
+    /// The header (its `payloadLength` equals `payload.count`).
+    public var header: TCPHeader
+    /// The data.
+    public var payload: [UInt8]
+
+    public init(header: TCPHeader, payload: [UInt8] = []) {
+        self.header = header
+        self.header.payloadLength = payload.count
+        self.payload = payload
+    }
+
+    public var description: String { self.header.description }
+}
+
+/// A TCP endpoint: address and port.
+public struct TCPEndpoint: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPv4Address
+    public var port: UInt16
+
+    public init(_ address: IPv4Address, _ port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
+    public var description: String { "\(self.address):\(self.port)" }
+}
+
+/// The settings of a connection.
+public struct TCPConfiguration: Sendable {
+    /// Receive ring size in bytes; its free space is the window, so at most 65535 without window scaling.
+    public var receiveBufferSize = 65535
+    /// Send ring size in bytes.
+    public var sendBufferSize = 65536
+    /// The MSS we announce and send at most: MTU 1500 − 40 (RFC 9293 §3.7.1).
+    public var maximumSegmentSize: UInt16 = 1460
+    /// Maximum Segment Lifetime; TIME-WAIT lasts 2 × MSL (RFC 9293 §3.4.2 suggests 2 minutes; tests shorten it).
+    public var maximumSegmentLifetime: Duration = .seconds(60)
+    /// The first RTO before any measurement (RFC 6298 (2.1): 1 s).
+    public var initialRetransmissionTimeout: Duration = .seconds(1)
+    /// The RTO floor (RFC 6298 (2.4): 1 s; smaller in tests and on LANs, as Linux's 200 ms).
+    public var minimumRetransmissionTimeout: Duration = .seconds(1)
+    /// The RTO ceiling (RFC 6298 (2.5): at least 60 s).
+    public var maximumRetransmissionTimeout: Duration = .seconds(60)
+    /// Retransmissions of one segment before the connection is given up (RFC 1122 §4.2.3.5 R2).
+    public var maximumRetransmissions = 12
+
+    public init() {}
+}
+
+/// What a connection counted.
+public struct TCPConnectionCounters: Equatable, Sendable {
+    /// Segments sent again after a timeout or a fast retransmit.
+    public var retransmits = 0
+    /// Retransmission timeouts.
+    public var timeouts = 0
+    /// Fast retransmits (RFC 5681 §3.2, third duplicate ACK).
+    public var fastRetransmits = 0
+    /// Duplicate ACKs received.
+    public var duplicateAcks = 0
+    /// Resets received and accepted.
+    public var resetsReceived = 0
+    /// Resets sent.
+    public var resetsSent = 0
+    /// Challenge ACKs sent (RFC 5961).
+    public var challengeAcks = 0
+    /// Segments dropped: unacceptable, out of order, or beyond the receive ring.
+    public var dropped = 0
+    /// Segments received and processed.
+    public var segmentsReceived = 0
+    /// Segments sent.
+    public var segmentsSent = 0
+
+    public init() {}
+}
+
+/// Why ``TCPSocketSet/connect(from:to:now:configuration:)`` opened nothing.
+public enum TCPConnectError: Error, Equatable, CustomStringConvertible {
+    /// The remote address or port is unspecified, or the local address is.
+    case unaddressable
+    /// No free slot or ephemeral port.
+    case exhausted
+
+    public var description: String {
+        switch self {
+        case .unaddressable: "unaddressable"
+        case .exhausted: "no free socket or port"
+        }
+    }
+}
+
+/// Why ``TCPSocketSet/listen(port:backlog:configuration:)`` opened nothing.
+public enum TCPListenError: Error, Equatable, CustomStringConvertible {
+    /// Another listener has the port.
+    case addressInUse
+    /// No free slot.
+    case exhausted
+
+    public var description: String {
+        switch self {
+        case .addressInUse: "address in use"
+        case .exhausted: "no free socket"
+        }
+    }
+}
+
+/// Why ``TCPConnection/send(_:)`` queued nothing.
+public enum TCPSendError: Error, Equatable, CustomStringConvertible {
+    /// The connection cannot send: not yet open, closed by us, or reset.
+    case invalidState
+    /// The send ring is full; retry after the interface polled.
+    case bufferFull
+
+    public var description: String {
+        switch self {
+        case .invalidState: "connection not open for sending"
+        case .bufferFull: "send buffer full"
+        }
+    }
+}
+
+/// Why ``TCPConnection/receive(into:)`` returned nothing.
+public enum TCPReceiveError: Error, Equatable, CustomStringConvertible {
+    /// The peer closed its side and every byte was read.
+    case finished
+    /// The connection is not open for receiving (never opened, reset or timed out).
+    case invalidState
+
+    public var description: String {
+        switch self {
+        case .finished: "peer closed"
+        case .invalidState: "connection not open for receiving"
+        }
+    }
+}
+
+/// How a connection ended, if it did not close normally.
+public enum TCPCloseReason: Equatable, Sendable {
+    /// The peer reset it.
+    case reset
+    /// Retransmissions ran out (RFC 1122 §4.2.3.5).
+    case timedOut
+    /// We aborted it.
+    case aborted
+}

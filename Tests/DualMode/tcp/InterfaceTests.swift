@@ -1,0 +1,207 @@
+/// TCP through interfaces (Sources/Net/Interface/Interface+TCP.swift, Sources/Net/TCP/TCPSocketSet.swift): two
+/// hosts on a ``VirtualLink`` with a virtual clock; listeners, RSTs for closed ports, bulk transfers with and
+/// without loss.
+import Net
+import Runtime
+
+/// A host on the test link: an interface and its (UDP) sockets; TCP lives in `interface.tcp`.
+final class Host {
+    let interface: Interface<VirtualLinkDevice>
+    var sockets = SocketSet()
+
+    init(_ interface: Interface<VirtualLinkDevice>) { self.interface = interface }
+
+    var address: IPv4Address { self.interface.address!.address }
+    var port: Int { self.interface.device.port }
+    subscript(handle: SocketHandle) -> TCPConnection {
+        get { self.interface.tcp[connection: handle] }
+        set { self.interface.tcp[connection: handle] = newValue }
+    }
+}
+
+/// Two or more hosts on one link, driven by a virtual clock from event to event.
+final class TestNetwork {
+    let link: VirtualLink
+    var now = Instant(nanoseconds: 1_000_000_000)
+    var hosts: [Host] = []
+
+    init(faults: FaultConfiguration = .none, seed: UInt64 = 1) {
+        self.link = VirtualLink(latency: .microseconds(100), faults: faults, seed: seed)
+    }
+
+    func addHost(_ cidr: String, mac: UInt8) -> Host {
+        let device = self.link.attach(mac: testMAC(mac))
+        var configuration = InterfaceConfiguration(address: IPv4CIDR(cidr)!)
+        configuration.arp.announcements = 0
+        let host = Host(Interface(device: device, configuration: configuration))
+        self.hosts.append(host)
+        return host
+    }
+
+    /// Runs for up to `duration` of virtual time, calling `step` after each round of polls, until `condition`.
+    @discardableResult
+    func run(for duration: Duration, step: () -> Void = {}, until condition: () -> Bool = { false }) -> Bool {
+        let end = self.now + duration
+        while true {
+            var progressed = false
+            for host in self.hosts where host.interface.poll(now: self.now, sockets: &host.sockets) {
+                progressed = true
+            }
+            step()
+            if condition() { return true }
+            if progressed { continue }
+            var next: Instant? = nil
+            for host in self.hosts {
+                for candidate in [
+                    self.link.nextDeliveryTime(port: host.port),
+                    host.interface.nextPollTime(now: self.now, sockets: host.sockets),
+                ] {
+                    if let candidate, next == nil || candidate < next! { next = candidate }
+                }
+            }
+            guard let target = next, target <= end else {
+                self.now = end
+                return condition()
+            }
+            self.now = target > self.now ? target : self.now + .microseconds(1)
+        }
+    }
+}
+
+private func testConfiguration() -> TCPConfiguration {
+    var configuration = TCPConfiguration()
+    configuration.minimumRetransmissionTimeout = .milliseconds(200)
+    configuration.maximumSegmentLifetime = .seconds(1)
+    return configuration
+}
+
+/// A connection from `a` to a listener on `b`, accepted; returns (client handle, server handle).
+private func connect(
+    _ network: TestNetwork, _ a: Host, _ b: Host, port: UInt16 = 80
+) throws(TestFailure) -> (SocketHandle, SocketHandle) {
+    let listener: SocketHandle
+    do throws(TCPListenError) {
+        listener = try b.interface.tcp.listen(port: port, backlog: 2, configuration: testConfiguration())
+    } catch {
+        throw TestFailure("listen: \(error)")
+    }
+    let client: SocketHandle
+    do throws(TCPConnectError) {
+        client = try a.interface.connectTCP(
+            to: b.address, port: port, now: network.now, configuration: testConfiguration())
+    } catch {
+        throw TestFailure("connect: \(error)")
+    }
+    var server: SocketHandle? = nil
+    let opened = network.run(for: .seconds(5)) {
+        if server == nil { server = b.interface.tcp.accept(listener) }
+        return server != nil && a[client].state == .established
+    }
+    try expect(opened, "handshake completes")
+    return (client, server!)
+}
+
+/// Sends `data` from `from` to `to` while `to` reads; returns what arrived once all did (or time ran out).
+private func transfer(
+    _ network: TestNetwork, _ data: [UInt8], from: (Host, SocketHandle), to: (Host, SocketHandle),
+    within duration: Duration
+) -> [UInt8] {
+    var offset = 0
+    var received: [UInt8] = []
+    received.reserveCapacity(data.count)
+    network.run(for: duration, step: {
+        while offset < data.count, from.0[from.1].canSend {
+            let end = Swift.min(data.count, offset + 16384)
+            let chunk = Array(data[offset..<end])
+            let taken = (try? from.0[from.1].send(chunk)) ?? 0
+            if taken == 0 { break }
+            offset += taken
+        }
+        if let bytes = try? to.0[to.1].receive(maximum: 65536) { received += bytes }
+    }) { received.count >= data.count }
+    return received
+}
+
+func registerInterfaceTests(_ suite: inout TestSuite) {
+    suite.test("iface.handshake-exchange-and-close-between-two-hosts") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = try connect(network, a, b)
+        try expectEqual(b[server].remote, a[client].local, "server sees the client's endpoint")
+        try expectEqual(a[client].local.port, 49152, "first ephemeral port")
+        let reply = transfer(network, Array("hello".utf8), from: (a, client), to: (b, server), within: .seconds(1))
+        try expectBytes(reply, Array("hello".utf8), "at B")
+        a[client].close()
+        network.run(for: .seconds(1)) { b[server].state == .closeWait }
+        b[server].close()
+        network.run(for: .seconds(1)) { b[server].state == .closed }
+        try expectEqual(a[client].state, .timeWait, "A waits")
+        network.run(for: .seconds(3)) { a[client].state == .closed }
+        try expectEqual(a[client].state, .closed, "A after 2 MSL")
+        try expectEqual(b.interface.tcp.counters.malformed + b.interface.tcp.counters.checksumErrors, 0, "clean")
+    }
+    suite.test("iface.closed-port-answers-with-rst") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let client: SocketHandle
+        do throws(TCPConnectError) {
+            client = try a.interface.connectTCP(to: b.address, port: 81, now: network.now)
+        } catch {
+            throw TestFailure("connect: \(error)")
+        }
+        network.run(for: .seconds(1)) { a[client].state == .closed }
+        try expectEqual(a[client].state, .closed, "refused")
+        try expect(a[client].closeReason == .reset, "by a RST")
+        try expectEqual(b.interface.tcp.counters.resetsSent, 1, "one RST (RFC 9293 §3.10.7.1)")
+        try expectEqual(b.interface.tcp.counters.noSocket, 1, "counted")
+    }
+    suite.test("iface.listener-backlog-bounds-the-syn-queue") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let listener: SocketHandle
+        do throws(TCPListenError) {
+            listener = try b.interface.tcp.listen(port: 80, backlog: 2)
+        } catch {
+            throw TestFailure("listen: \(error)")
+        }
+        for _ in 0..<3 {
+            do throws(TCPConnectError) {
+                _ = try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
+            } catch {
+                throw TestFailure("connect: \(error)")
+            }
+        }
+        network.run(for: .milliseconds(100))
+        try expectEqual(b.interface.tcp[listener: listener].queueCount, 2, "queued")
+        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "third SYN dropped")
+        try expect(b.interface.tcp.accept(listener) != nil, "first accepted")
+        try expect(b.interface.tcp.accept(listener) != nil, "second accepted")
+        try expect(b.interface.tcp.accept(listener) == nil, "no third yet")
+    }
+    suite.test("iface.one-mebibyte-arrives-intact") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = try connect(network, a, b)
+        let data = pattern(1 << 20, seed: 5)
+        let received = transfer(network, data, from: (a, client), to: (b, server), within: .seconds(60))
+        try expectBytes(received, data, "1 MiB at B")
+        try expectEqual(a[client].counters.retransmits, 0, "no loss, no retransmission")
+    }
+    suite.test("iface.one-mebibyte-arrives-intact-over-one-percent-loss") { () throws(TestFailure) in
+        let network = TestNetwork(faults: FaultConfiguration(lossRate: 0.01), seed: 42)
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = try connect(network, a, b)
+        let data = pattern(1 << 20, seed: 11)
+        let received = transfer(network, data, from: (a, client), to: (b, server), within: .seconds(600))
+        try expectBytes(received, data, "1 MiB at B")
+        try expect(network.link.faults.counters.lost > 0, "frames were lost")
+        try expect(a[client].counters.retransmits > 0, "and retransmitted")
+        print("  1% loss: \(network.link.faults.counters) retransmits=\(a[client].counters.retransmits)"
+            + " fast=\(a[client].counters.fastRetransmits) timeouts=\(a[client].counters.timeouts)")
+    }
+}

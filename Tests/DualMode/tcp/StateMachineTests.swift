@@ -1,0 +1,291 @@
+/// The connection state machine (Sources/Net/TCP/TCPConnection*.swift), transition by transition: two machines
+/// wired directly together with a virtual clock, every segment checked.
+import Net
+import Runtime
+
+private let aEndpoint = TCPEndpoint(ip("10.0.0.2"), 49152)
+private let bEndpoint = TCPEndpoint(ip("10.0.0.3"), 80)
+private let start = Instant(nanoseconds: 1_000_000_000)
+
+private func configuration() -> TCPConfiguration {
+    var configuration = TCPConfiguration()
+    configuration.maximumSegmentLifetime = .seconds(1)
+    configuration.receiveBufferSize = 8192
+    configuration.sendBufferSize = 8192
+    configuration.maximumSegmentSize = 1000
+    return configuration
+}
+
+/// Dispatches everything `from` has due and hands it to `to`; returns what was sent (replies of `to` are
+/// delivered back to `from` at once).
+@discardableResult
+private func flush(_ from: inout TCPConnection, _ to: inout TCPConnection, _ now: Instant) -> [TCPSegment] {
+    var sent: [TCPSegment] = []
+    while let segment = from.dispatch(now: now) {
+        sent.append(segment)
+        if let reply = to.process(segment, now: now) { _ = from.process(reply, now: now) }
+    }
+    return sent
+}
+
+/// Exchanges segments until both are quiet.
+private func settle(_ a: inout TCPConnection, _ b: inout TCPConnection, _ now: Instant) {
+    for _ in 0..<100 {
+        let fromA = flush(&a, &b, now)
+        let fromB = flush(&b, &a, now)
+        if fromA.isEmpty && fromB.isEmpty { return }
+    }
+}
+
+/// A connection opened from A to B by the three-way handshake, each step checked.
+private func established() throws(TestFailure) -> (TCPConnection, TCPConnection) {
+    var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
+    try expectEqual(a.state, .synSent, "A after connect")
+    let syn = try unwrap(a.dispatch(now: start), "SYN")
+    try expectEqual(syn.header.flags, [.syn], "SYN flags")
+    try expectEqual(syn.header.sequenceNumber, 1000, "SYN seq = ISS")
+    try expect(syn.header.options.maximumSegmentSize == 1000, "SYN carries our MSS")
+    try expect(a.dispatch(now: start) == nil, "one SYN")
+    var b = TCPConnection(
+        acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: configuration())
+    try expectEqual(b.state, .synReceived, "B after SYN")
+    let synAck = try unwrap(b.dispatch(now: start), "SYN-ACK")
+    try expectEqual(synAck.header.flags, [.syn, .ack], "SYN-ACK flags")
+    try expectEqual(synAck.header.sequenceNumber, 5000, "SYN-ACK seq")
+    try expectEqual(synAck.header.acknowledgmentNumber, 1001, "SYN-ACK acks the SYN")
+    try expect(a.process(synAck, now: start) == nil, "no immediate reply")
+    try expectEqual(a.state, .established, "A after SYN-ACK")
+    let ack = try unwrap(a.dispatch(now: start), "ACK")
+    try expectEqual(ack.header.flags, [.ack], "ACK flags")
+    try expectEqual(ack.header.sequenceNumber, 1001, "ACK seq")
+    try expectEqual(ack.header.acknowledgmentNumber, 5001, "ACK acks the SYN-ACK")
+    try expect(b.process(ack, now: start) == nil, "no reply")
+    try expectEqual(b.state, .established, "B after ACK")
+    try expect(a.dispatch(now: start) == nil && b.dispatch(now: start) == nil, "both quiet")
+    try expect(a.pollAt(now: start) == nil && b.pollAt(now: start) == nil, "no timers")
+    return (a, b)
+}
+
+private func segment(
+    _ from: TCPEndpoint, _ to: TCPEndpoint, seq: UInt32, ack: UInt32 = 0, _ flags: TCPFlags, _ payload: [UInt8] = []
+) -> TCPSegment {
+    TCPSegment(
+        header: TCPHeader(
+            sourcePort: from.port, destinationPort: to.port, sequenceNumber: seq, acknowledgmentNumber: ack,
+            flags: flags, window: 1000),
+        payload: payload)
+}
+
+func registerStateMachineTests(_ suite: inout TestSuite) {
+    suite.test("state.three-way-handshake") { () throws(TestFailure) in
+        _ = try established()
+    }
+    suite.test("state.lost-syn-is-retransmitted-after-the-rto") { () throws(TestFailure) in
+        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
+        _ = try unwrap(a.dispatch(now: start), "SYN")
+        let due = try unwrap(a.pollAt(now: start), "timer")
+        try expectEqual(due, start + .seconds(1), "initial RTO 1 s (RFC 6298 (2.1))")
+        try expect(a.dispatch(now: start + .milliseconds(999)) == nil, "nothing before the RTO")
+        let again = try unwrap(a.dispatch(now: due), "SYN again")
+        try expectEqual(again.header.flags, [.syn], "flags")
+        try expectEqual(again.header.sequenceNumber, 1000, "same ISS")
+        try expectEqual(try unwrap(a.pollAt(now: due), "timer"), due + .seconds(2), "backed off (RFC 6298 (5.5))")
+        try expectEqual(a.counters.timeouts, 1, "timeouts")
+    }
+    suite.test("state.simultaneous-open") { () throws(TestFailure) in
+        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
+        var b = TCPConnection(connectingFrom: bEndpoint, to: aEndpoint, iss: 5000, configuration: configuration())
+        let synA = try unwrap(a.dispatch(now: start), "A's SYN")
+        let synB = try unwrap(b.dispatch(now: start), "B's SYN")
+        try expect(a.process(synB, now: start) == nil, "A: no reply")
+        try expect(b.process(synA, now: start) == nil, "B: no reply")
+        try expectEqual(a.state, .synReceived, "A")
+        try expectEqual(b.state, .synReceived, "B")
+        let synAckA = try unwrap(a.dispatch(now: start), "A's SYN-ACK")
+        let synAckB = try unwrap(b.dispatch(now: start), "B's SYN-ACK")
+        try expectEqual(synAckA.header.flags, [.syn, .ack], "A's flags")
+        try expectEqual(synAckA.header.acknowledgmentNumber, 5001, "A acks B's SYN")
+        // Each SYN-ACK repeats an old SYN: unacceptable, answered with an ACK that completes the other side.
+        let ackA = try unwrap(a.process(synAckB, now: start), "A's ACK")
+        let ackB = try unwrap(b.process(synAckA, now: start), "B's ACK")
+        _ = a.process(ackB, now: start)
+        _ = b.process(ackA, now: start)
+        try expectEqual(a.state, .established, "A")
+        try expectEqual(b.state, .established, "B")
+    }
+    suite.test("state.data-both-ways") { () throws(TestFailure) in
+        var (a, b) = try established()
+        let toB = pattern(2500)
+        let toA = pattern(700, seed: 9)
+        try expectEqual(try sendAll(&a, toB), 2500, "A queued")
+        try expectEqual(try sendAll(&b, toA), 700, "B queued")
+        let segments = flush(&a, &b, start)
+        try expect(segments.map { $0.payload.count } == [1000, 1000, 500], "MSS-sized segments")
+        try expectEqual(segments[2].header.flags, [.psh, .ack], "PSH on the last")
+        settle(&a, &b, start)
+        try expectBytes(try receiveAll(&b), toB, "at B")
+        try expectBytes(try receiveAll(&a), toA, "at A")
+        try expectEqual(a.sendQueueCount, 0, "A's data acknowledged")
+        try expectEqual(b.sendQueueCount, 0, "B's data acknowledged")
+        try expect(a.pollAt(now: start) == nil, "A's timer stopped")
+    }
+    suite.test("state.fin-from-the-active-side") { () throws(TestFailure) in
+        var (a, b) = try established()
+        a.close()
+        try expectEqual(a.state, .finWait1, "A after close")
+        let fin = try unwrap(a.dispatch(now: start), "FIN")
+        try expectEqual(fin.header.flags, [.fin, .ack], "FIN flags")
+        _ = b.process(fin, now: start)
+        try expectEqual(b.state, .closeWait, "B after FIN")
+        try expect(b.canReceive, "B sees the end")
+        let ack = try unwrap(b.dispatch(now: start), "ACK of FIN")
+        try expectEqual(ack.header.acknowledgmentNumber, fin.header.sequenceNumber &+ 1, "FIN acked")
+        _ = a.process(ack, now: start)
+        try expectEqual(a.state, .finWait2, "A after ACK")
+        b.close()
+        try expectEqual(b.state, .lastAck, "B after close")
+        let finB = try unwrap(b.dispatch(now: start), "B's FIN")
+        _ = a.process(finB, now: start)
+        try expectEqual(a.state, .timeWait, "A after B's FIN")
+        flush(&a, &b, start)
+        try expectEqual(b.state, .closed, "B after the last ACK")
+        try expect(b.closeReason == nil, "B closed normally")
+        let receiveError = try thrownError("read after FIN") { () throws(TCPReceiveError) in _ = try b.receive(maximum: 10) }
+        try expectEqual(receiveError, .finished, "B's read")
+        try expectEqual(try unwrap(a.pollAt(now: start), "timer"), start + .seconds(2), "TIME-WAIT lasts 2 MSL")
+        try expect(a.dispatch(now: start + .milliseconds(1999)) == nil, "still waiting")
+        try expectEqual(a.state, .timeWait, "A before 2 MSL")
+        _ = a.dispatch(now: start + .seconds(2))
+        try expectEqual(a.state, .closed, "A after 2 MSL")
+    }
+    suite.test("state.fin-from-the-passive-side") { () throws(TestFailure) in
+        var (a, b) = try established()
+        try expectEqual(try sendAll(&b, pattern(10)), 10, "B queued")
+        b.close()
+        settle(&a, &b, start)
+        try expectEqual(b.state, .finWait2, "B")
+        try expectEqual(a.state, .closeWait, "A")
+        try expectBytes(try receiveAll(&a), pattern(10), "data before the FIN")
+        let sendError = try thrownError("B sends after close") { () throws(TCPSendError) in _ = try b.send([1]) }
+        try expectEqual(sendError, .invalidState, "send after close")
+        a.close()
+        settle(&a, &b, start)
+        try expectEqual(a.state, .closed, "A")
+        try expectEqual(b.state, .timeWait, "B")
+    }
+    suite.test("state.simultaneous-close") { () throws(TestFailure) in
+        var (a, b) = try established()
+        a.close()
+        b.close()
+        let finA = try unwrap(a.dispatch(now: start), "A's FIN")
+        let finB = try unwrap(b.dispatch(now: start), "B's FIN")
+        _ = a.process(finB, now: start)
+        _ = b.process(finA, now: start)
+        try expectEqual(a.state, .closing, "A")
+        try expectEqual(b.state, .closing, "B")
+        settle(&a, &b, start)
+        try expectEqual(a.state, .timeWait, "A")
+        try expectEqual(b.state, .timeWait, "B")
+        _ = a.dispatch(now: start + .seconds(2))
+        _ = b.dispatch(now: start + .seconds(2))
+        try expect(a.state == .closed && b.state == .closed, "both closed after 2 MSL")
+    }
+    suite.test("state.rst-exactly-at-rcv-nxt-resets") { () throws(TestFailure) in
+        var (a, _) = try established()
+        try expect(a.process(segment(bEndpoint, aEndpoint, seq: 5001, .rst), now: start) == nil, "no reply")
+        try expectEqual(a.state, .closed, "closed")
+        try expect(a.closeReason == .reset, "reason")
+        let error = try thrownError("read after reset") { () throws(TCPReceiveError) in _ = try a.receive(maximum: 1) }
+        try expectEqual(error, .invalidState, "read")
+    }
+    suite.test("state.rst-in-window-gets-a-challenge-ack") { () throws(TestFailure) in
+        var (a, _) = try established()
+        let reply = try unwrap(a.process(segment(bEndpoint, aEndpoint, seq: 5100, .rst), now: start), "challenge")
+        try expectEqual(reply.header.flags, [.ack], "a bare ACK (RFC 5961 §3.2)")
+        try expectEqual(reply.header.sequenceNumber, 1001, "SND.NXT")
+        try expectEqual(reply.header.acknowledgmentNumber, 5001, "RCV.NXT")
+        try expectEqual(a.state, .established, "still open")
+        try expectEqual(a.counters.challengeAcks, 1, "counted")
+    }
+    suite.test("state.rst-out-of-window-is-dropped") { () throws(TestFailure) in
+        var (a, _) = try established()
+        try expect(a.process(segment(bEndpoint, aEndpoint, seq: 5001 &+ 100_000, .rst), now: start) == nil, "silent")
+        try expect(a.process(segment(bEndpoint, aEndpoint, seq: 4000, .rst), now: start) == nil, "silent (old)")
+        try expectEqual(a.state, .established, "still open")
+    }
+    suite.test("state.syn-in-established-gets-a-challenge-ack") { () throws(TestFailure) in
+        var (a, b) = try established()
+        let reply = try unwrap(a.process(segment(bEndpoint, aEndpoint, seq: 5001, .syn), now: start), "challenge")
+        try expectEqual(reply.header.flags, [.ack], "a bare ACK (RFC 5961 §4.2)")
+        try expectEqual(reply.header.acknowledgmentNumber, 5001, "RCV.NXT")
+        try expectEqual(a.state, .established, "still open")
+        // The peer, itself established, takes the challenge ACK as a duplicate and stays up.
+        _ = b.process(reply, now: start)
+        try expectEqual(b.state, .established, "peer still open")
+    }
+    suite.test("state.unacceptable-ack-is-answered-and-dropped") { () throws(TestFailure) in
+        var (a, _) = try established()
+        let reply = try unwrap(
+            a.process(segment(bEndpoint, aEndpoint, seq: 5001, ack: 9999, .ack, [1, 2, 3]), now: start), "ACK")
+        try expectEqual(reply.header.acknowledgmentNumber, 5001, "data not taken (RFC 5961 §5.2)")
+        try expectEqual(a.receiveQueueCount, 0, "nothing received")
+    }
+    suite.test("state.out-of-window-data-is-acked-not-taken") { () throws(TestFailure) in
+        var (a, _) = try established()
+        let reply = try unwrap(
+            a.process(segment(bEndpoint, aEndpoint, seq: 5001 &+ 9000, ack: 1001, .ack, [1]), now: start), "ACK")
+        try expectEqual(reply.header.acknowledgmentNumber, 5001, "RCV.NXT")
+        try expectEqual(a.receiveQueueCount, 0, "nothing received")
+        try expectEqual(a.counters.dropped, 1, "counted")
+    }
+    suite.test("state.lost-data-is-retransmitted-and-rtt-is-measured") { () throws(TestFailure) in
+        var (a, b) = try established()
+        try expectEqual(try sendAll(&a, pattern(100)), 100, "queued")
+        _ = try unwrap(a.dispatch(now: start), "lost segment")
+        let due = try unwrap(a.pollAt(now: start), "timer")
+        let again = try unwrap(a.dispatch(now: due), "retransmission")
+        try expectBytes(again.payload, pattern(100), "same data")
+        try expectEqual(a.counters.retransmits, 1, "retransmits")
+        _ = b.process(again, now: due)
+        _ = a.process(try unwrap(b.dispatch(now: due + .milliseconds(10)), "ACK"), now: due + .milliseconds(10))
+        try expectEqual(a.sendQueueCount, 0, "acked")
+        try expectBytes(try receiveAll(&b), pattern(100), "at B")
+        try expect(a.pollAt(now: due) == nil, "timer stopped")
+    }
+    suite.test("state.abort-sends-a-rst-that-resets-the-peer") { () throws(TestFailure) in
+        var (a, b) = try established()
+        a.abort()
+        try expectEqual(a.state, .closed, "A")
+        let rst = try unwrap(a.dispatch(now: start), "RST")
+        try expectEqual(rst.header.flags, [.rst], "flags")
+        _ = b.process(rst, now: start)
+        try expectEqual(b.state, .closed, "B")
+        try expect(b.closeReason == .reset, "B's reason")
+    }
+}
+
+func sendAll(_ connection: inout TCPConnection, _ bytes: [UInt8]) throws(TestFailure) -> Int {
+    do throws(TCPSendError) {
+        return try connection.send(bytes)
+    } catch {
+        throw TestFailure("send: \(error)")
+    }
+}
+
+func receiveAll(_ connection: inout TCPConnection) throws(TestFailure) -> [UInt8] {
+    do throws(TCPReceiveError) {
+        return try connection.receive(maximum: 1 << 20)
+    } catch {
+        throw TestFailure("receive: \(error)")
+    }
+}
+
+/// The error `body` throws; fails the test when it returns normally.
+func thrownError<E: Error>(_ what: String, _ body: () throws(E) -> Void) throws(TestFailure) -> E {
+    do throws(E) {
+        try body()
+    } catch {
+        return error
+    }
+    throw TestFailure("\(what): did not fail")
+}
