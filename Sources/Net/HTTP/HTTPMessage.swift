@@ -111,7 +111,7 @@ public struct HTTPField: Equatable {
 }
 
 /// A complete request: the request line, its fields, and its body (RFC 9112 §2.1).
-public struct HTTPRequest {
+public struct HTTPRequest: CustomStringConvertible {
     public var method: HTTPMethod
     /// The request-target in origin-form (`/path?query`), or `*` for OPTIONS (RFC 9112 §3.2).
     public var target: [UInt8]

@@ -15,6 +15,8 @@ struct HTTPSuite: TestableApplication {
         registerLimitTests(&suite)
         registerResponseTests(&suite)
         registerStaticSiteTests(&suite)
+        registerConnectionTests(&suite)
+        registerFuzzTests(&suite)
     }
 }
 

@@ -1,0 +1,108 @@
+/// HTTPServerConnection (Sources/Net/HTTP/HTTPServerConnection.swift): whole sessions through a pretend transport
+/// with a small receive piece and send window.
+import Net
+import Runtime
+
+/// What a transport sees: everything written, and whether and when the connection finished.
+struct Session {
+    var output: [UInt8] = []
+    var finished = false
+    /// Input bytes taken before the connection finished.
+    var taken = 0
+}
+
+/// Runs `input` through a connection, offering `piece` bytes at a time and writing at most `window` per call; sends
+/// FIN after the input when `fin`.
+func runSession(_ input: [UInt8], piece: Int, window: Int, fin: Bool = false) -> Session {
+    var connection = HTTPServerConnection()
+    var session = Session()
+    var received = 0  // bytes the transport has received so far
+    var offset = 0  // bytes taken by the connection
+    var rounds = 0
+    while rounds < 1_000_000 {
+        rounds += 1
+        if received < input.count { received = min(received + piece, input.count) }
+        else if fin { connection.receiveEnd() }
+        while offset < received {
+            let taken = input.withUnsafeBytes { bytes in
+                connection.receive(UnsafeRawBufferPointer(rebasing: bytes[offset..<received]))
+            }
+            if taken == 0 { break }
+            offset += taken
+        }
+        while connection.hasOutput { _ = connection.write(into: &session.output, maximum: window) }
+        if connection.isFinished {
+            session.finished = true
+            break
+        }
+        if received == input.count && offset == received && !fin { break }
+    }
+    session.taken = offset
+    return session
+}
+
+/// The replies StaticSite gives to `requests`, serialized back to back.
+func expectedReplies(_ requests: [String]) throws(TestFailure) -> [UInt8] {
+    var out: [UInt8] = []
+    for request in requests { out += try answer(request) }
+    return out
+}
+
+func registerConnectionTests(_ suite: inout TestSuite) {
+    let one = "GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+    let two = "HEAD /nope HTTP/1.1\r\nHost: h\r\n\r\n"
+    let three = "GET /bytes/100 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+    suite.test("connection.pipelined-session-in-any-pieces-and-windows") { () throws(TestFailure) in
+        let expected = try expectedReplies([one, two, three])
+        let input = bytes(one + two + three + one)
+        for (piece, window) in [(10_000, 10_000), (1, 1), (7, 100), (100, 7), (1460, 1460)] {
+            let session = runSession(input, piece: piece, window: window)
+            try expectBytes(session.output, expected, "piece \(piece) window \(window)")
+            try expect(session.finished, "finished after the closing reply")
+            try expectEqual(session.taken, input.count - one.utf8.count, "request after close is not read")
+        }
+    }
+    suite.test("connection.keep-alive-stays-open") { () throws(TestFailure) in
+        let session = runSession(bytes(one + one), piece: 5, window: 50)
+        try expectBytes(session.output, try expectedReplies([one, one]), "two replies")
+        try expect(!session.finished, "still open")
+    }
+    suite.test("connection.refusal-answers-400-and-finishes") { () throws(TestFailure) in
+        let session = runSession(bytes(one + "GET / HTTP/1.1\r\nHost : h\r\n\r\n" + one), piece: 3, window: 64)
+        let refusal = serialize(StaticSite().respond(to: HTTPRequestError.badRequest))
+        try expectBytes(session.output, try expectedReplies([one]) + refusal, "200 then 400")
+        try expect(session.finished, "finished")
+    }
+    suite.test("connection.fin-when-idle-finishes") { () throws(TestFailure) in
+        let session = runSession(bytes(one), piece: 1000, window: 1000, fin: true)
+        try expectBytes(session.output, try expectedReplies([one]), "reply")
+        try expect(session.finished, "finished on FIN")
+        let partial = runSession(bytes("GET / HT"), piece: 1000, window: 1000, fin: true)
+        try expect(partial.finished && partial.output.isEmpty, "partial request dropped on FIN")
+    }
+    suite.test("connection.ten-mib-streams-in-windows") { () throws(TestFailure) in
+        var connection = HTTPServerConnection()
+        let request = bytes("GET /bytes/10485760 HTTP/1.0\r\n\r\n")
+        let taken = request.withUnsafeBytes { connection.receive($0, date: wall(784_111_777)) }
+        try expectEqual(taken, request.count, "taken")
+        var segment: [UInt8] = []
+        segment.reserveCapacity(1460)
+        var total = 0
+        var segments = 0
+        var head: [UInt8] = []
+        while connection.hasOutput {
+            segment.removeAll(keepingCapacity: true)
+            let made = connection.write(into: &segment, maximum: 1460)
+            try expect(made == segment.count && made > 0 && made <= 1460, "segment \(segments): \(made)")
+            if segments == 0 { head = Array(segment[0..<200]) }
+            total += made
+            segments += 1
+        }
+        let headText = "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            + "Content-Type: application/octet-stream\r\nContent-Length: 10485760\r\nConnection: close\r\n\r\n"
+        try expectBytes(Array(head[0..<headText.utf8.count]), bytes(headText), "head")
+        try expectEqual(total, headText.utf8.count + (10 << 20), "total")
+        try expect(connection.isFinished, "1.0 without keep-alive finishes")
+        try expectEqual(connection.repliesStarted, 1, "replies")
+    }
+}
