@@ -113,7 +113,8 @@ public struct HTTPField: Equatable {
 /// A complete request: the request line, its fields, and its body (RFC 9112 §2.1).
 public struct HTTPRequest: CustomStringConvertible {
     public var method: HTTPMethod
-    /// The request-target in origin-form (`/path?query`), or `*` for OPTIONS (RFC 9112 §3.2).
+    /// The request-target as received: origin-form (`/path?query`), absolute-form (`http://host/path?query`) or `*`
+    /// for OPTIONS (RFC 9112 §3.2).
     public var target: [UInt8]
     public var version: HTTPVersion
     /// The field lines in the order received.
@@ -135,10 +136,19 @@ public struct HTTPRequest: CustomStringConvertible {
         self.keepAlive = keepAlive
     }
 
-    /// The target up to (not including) the first `?`.
+    /// The target's absolute path, without the query: `/a/b` for `/a/b?q` and for `http://host/a/b?q`; empty for
+    /// `http://host` or `http://host?q` (an empty path means `/`, RFC 9110 §4.2.3); `*` for `*`.
     public var path: ArraySlice<UInt8> {
-        let end = target.firstIndex(of: UInt8(ascii: "?")) ?? target.count
-        return target[0..<end]
+        var start = 0
+        if let authority = absoluteFormAuthorityStart(target) {
+            start = authority
+            while start < target.count && target[start] != UInt8(ascii: "/") && target[start] != UInt8(ascii: "?") {
+                start += 1
+            }
+        }
+        var end = start
+        while end < target.count && target[end] != UInt8(ascii: "?") { end += 1 }
+        return target[start..<end]
     }
 
     /// The value of the first field named `name` (ASCII case-insensitive), or nil.

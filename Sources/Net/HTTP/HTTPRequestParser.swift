@@ -17,7 +17,8 @@
 /// - An empty line (up to 8) before the request line is ignored (§2.2). A line ends at LF; one CR before it is
 ///   dropped; a CR anywhere else is a 400 (§2.2).
 /// - Request line (§3): `method SP request-target SP HTTP-version`, single spaces. The method is a token; the target
-///   is origin-form (starts with `/`) or `*` with OPTIONS, visible ASCII only (§3.2). `HTTP/1.0` and `HTTP/1.1`;
+///   is origin-form (starts with `/`), absolute-form with an `http` or `https` scheme and a non-empty authority
+///   (which a server must accept, §3.2.2), or `*` with OPTIONS; visible ASCII only (§3.2). `HTTP/1.0` and `HTTP/1.1`;
 ///   `HTTP/1.x` is handled as 1.1; another major digit is 505; anything else is 400.
 /// - Field lines (§5): `token ":" OWS value OWS`; whitespace before the colon (§5.1) and obsolete line folding
 ///   (§5.2) are 400; values may hold VCHAR, obs-text, SP and HTAB only.
@@ -191,7 +192,8 @@ public struct HTTPRequestParser {
             throw fail(.badRequest)
         }
         let asterisk = targetBytes.count == 1 && targetBytes.first == UInt8(ascii: "*")
-        guard targetBytes.first == UInt8(ascii: "/") || (asterisk && method == .options) else {
+        let originForm = targetBytes.first == UInt8(ascii: "/")
+        guard originForm || absoluteFormAuthorityStart(targetBytes) != nil || (asterisk && method == .options) else {
             throw fail(.badRequest)
         }
         target = Array(targetBytes)
@@ -276,6 +278,23 @@ public struct HTTPRequestParser {
         bodyRemaining = 0
         return request
     }
+}
+
+/// Where the authority starts in an absolute-form target (`http://` or `https://`, any case, then at least one
+/// authority byte), else nil.
+func absoluteFormAuthorityStart<Bytes: Collection>(_ target: Bytes) -> Int? where Bytes.Element == UInt8 {
+    let scheme: Int
+    if asciiEqualIgnoringCase(target.prefix(7), "http://") {
+        scheme = 7
+    } else if asciiEqualIgnoringCase(target.prefix(8), "https://") {
+        scheme = 8
+    } else {
+        return nil
+    }
+    guard let first = target.dropFirst(scheme).first, first != UInt8(ascii: "/"), first != UInt8(ascii: "?") else {
+        return nil
+    }
+    return scheme
 }
 
 @inline(__always)

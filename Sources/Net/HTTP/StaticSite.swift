@@ -11,7 +11,7 @@ import Runtime
 ///   token: 501 (RFC 9110 §9.1).
 /// - A refused request (``HTTPRequestError``): its status, a short body, `Connection: close`.
 ///
-/// The query string is ignored. HEAD answers carry the GET's `Content-Length` and no body.
+/// The query string and an absolute-form target's authority are ignored. HEAD answers carry the GET's `Content-Length` and no body.
 public struct StaticSite {
     /// The largest `/bytes/N`.
     public static let maximumGeneratedLength: UInt64 = 1 << 30
@@ -39,7 +39,7 @@ public struct StaticSite {
             return reply
         }
         let path = request.path
-        if asciiEqual(path, "/") || asciiEqual(path, "/index.html") {
+        if path.isEmpty || asciiEqual(path, "/") || asciiEqual(path, "/index.html") {
             let head = HTTPResponse(
                 status: .ok, contentLength: UInt64(Self.indexPage.utf8CodeUnitCount), contentType: "text/html",
                 keepAlive: keepAlive, requestVersion: version, date: date)
@@ -90,30 +90,30 @@ public struct StaticSite {
 
     /// The index page: exactly 612 bytes of HTML.
     public static let indexPage: StaticString = """
-<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to Swiftlet!</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
-<body>
-<h1>Welcome to Swiftlet!</h1>
-<p>If you see this page, the Swiftlet unikernel is now serving HTTP/1.1
-from its own network stack, written entirely in Embedded Swift,
-with no OS beneath!</p>
+        <!DOCTYPE html>
+        <html>
+        <head>
+        <title>Welcome to Swiftlet!</title>
+        <style>
+        html { color-scheme: light dark; }
+        body { width: 35em; margin: 0 auto;
+        font-family: Tahoma, Verdana, Arial, sans-serif; }
+        </style>
+        </head>
+        <body>
+        <h1>Welcome to Swiftlet!</h1>
+        <p>If you see this page, the Swiftlet unikernel is now serving HTTP/1.1
+        from its own network stack, written entirely in Embedded Swift,
+        with no OS beneath!</p>
 
-<p>This server answers <code>GET</code> and <code>HEAD</code> for
-<code>/</code>, <code>/index.html</code> and <code>/bytes/N</code>.</p>
+        <p>This server answers <code>GET</code> and <code>HEAD</code> for
+        <code>/</code>, <code>/index.html</code> and <code>/bytes/N</code>.</p>
 
-<p><em>Thank you for using Swiftlet!</em></p>
-</body>
-</html>
+        <p><em>Thank you for using Swiftlet!</em></p>
+        </body>
+        </html>
 
-"""
+        """
 }
 
 /// A response: the head and what follows it.
@@ -176,7 +176,8 @@ public struct HTTPByteGenerator {
                 let phase = Int((produced + UInt64(written)) % 64)
                 let run = min(64 - phase, total - written)
                 UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + run)])
-                    .copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: pattern[phase..<(phase + run)])))
+                    .copyMemory(
+                        from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: pattern[phase..<(phase + run)])))
                 written += run
             }
         }

@@ -21,8 +21,11 @@ func runSession(_ input: [UInt8], piece: Int, window: Int, fin: Bool = false) ->
     var rounds = 0
     while rounds < 1_000_000 {
         rounds += 1
-        if received < input.count { received = min(received + piece, input.count) }
-        else if fin { connection.receiveEnd() }
+        if received < input.count {
+            received = min(received + piece, input.count)
+        } else if fin {
+            connection.receiveEnd()
+        }
         while offset < received {
             let taken = input.withUnsafeBytes { bytes in
                 connection.receive(UnsafeRawBufferPointer(rebasing: bytes[offset..<received]))
@@ -98,7 +101,8 @@ func registerConnectionTests(_ suite: inout TestSuite) {
             total += made
             segments += 1
         }
-        let headText = "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+        let headText =
+            "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
             + "Content-Type: application/octet-stream\r\nContent-Length: 10485760\r\nConnection: close\r\n\r\n"
         try expectBytes(Array(head[0..<headText.utf8.count]), bytes(headText), "head")
         try expectEqual(total, headText.utf8.count + (10 << 20), "total")

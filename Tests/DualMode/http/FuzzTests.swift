@@ -50,6 +50,7 @@ func registerFuzzTests(_ suite: inout TestSuite) {
             if summary(byByte) != whole { throw TestFailure("round \(round), bytes: differs") }
             outcomes[byByte.error == nil ? 0 : 1] += 1
         }
-        try expect(outcomes[0] > 20 && outcomes[1] > 100, "mix of outcomes: \(outcomes[0]) accepted, \(outcomes[1]) refused")
+        try expect(
+            outcomes[0] > 20 && outcomes[1] > 100, "mix of outcomes: \(outcomes[0]) accepted, \(outcomes[1]) refused")
     }
 }

@@ -54,7 +54,8 @@ func registerLimitTests(_ suite: inout TestSuite) {
         try expectEqual(request.fields.count, 50, "fields")
     }
     suite.test("limits.header-section-of-16385-is-431") { () throws(TestFailure) in
-        try expectRefused("GET / HTTP/1.1\r\n" + fieldLines(totalLength: 16383, count: 50) + "\r\n", .headerFieldsTooLarge)
+        try expectRefused(
+            "GET / HTTP/1.1\r\n" + fieldLines(totalLength: 16383, count: 50) + "\r\n", .headerFieldsTooLarge)
         try expectEqual(HTTPRequestError.headerFieldsTooLarge.status.code, 431, "status")
     }
     suite.test("limits.one-endless-field-line-is-431") { () throws(TestFailure) in
@@ -83,7 +84,8 @@ func registerLimitTests(_ suite: inout TestSuite) {
             maximumRequestLineLength: 20, maximumHeaderSectionLength: 30, maximumFieldCount: 2, maximumBodyLength: 4)
         try expectRefused("GET /0123456789abc HTTP/1.1\r\nHost: h\r\n\r\n", .uriTooLong, limits: small)
         try expectRefused("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", .headerFieldsTooLarge, limits: small)
-        try expectRefused("GET / HTTP/1.1\r\nHost: h\r\nA: 0123456789012345\r\n\r\n", .headerFieldsTooLarge, limits: small)
+        try expectRefused(
+            "GET / HTTP/1.1\r\nHost: h\r\nA: 0123456789012345\r\n\r\n", .headerFieldsTooLarge, limits: small)
         try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", .contentTooLarge, limits: small)
         let parsed = parseAll(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nabcd"), limits: small)
         try expectEqual(parsed.requests.count, 1, "at the limits")

@@ -83,9 +83,22 @@ func registerParserTests(_ suite: inout TestSuite) {
             "GET / HTTP/1.10\r\n", "GET / HTTP/1\r\n", "GET / HTTP/a.1\r\n", "GET index.html HTTP/1.1\r\n",
             "GET * HTTP/1.1\r\n", "G(T / HTTP/1.1\r\n", " GET / HTTP/1.1\r\n", "GET /a\u{7F} HTTP/1.1\r\n",
             "GET /\tx HTTP/1.1\r\n", "GET / HTTP/1.1\rHost: h\r\n", "GET /é HTTP/1.1\r\n",
-            "GET http://h/ HTTP/1.1\r\n",
+            "GET ftp://h/ HTTP/1.1\r\n", "GET http:/x HTTP/1.1\r\n", "GET http:///x HTTP/1.1\r\n",
+            "GET https:// HTTP/1.1\r\n",
         ]
         for line in lines { try expectRefused(line + "Host: h\r\n\r\n", .badRequest) }
+    }
+    suite.test("parser.absolute-form-targets") { () throws(TestFailure) in
+        let cases = [
+            ("http://example.com/a/b?q=1", "/a/b"), ("HTTPS://h:8080/x", "/x"), ("http://h", ""), ("http://h?q", ""),
+            ("/plain?x", "/plain"), ("/", "/"),
+        ]
+        for (target, path) in cases {
+            let request = try parseOne("GET \(target) HTTP/1.1\r\nHost: h\r\n\r\n")
+            try expectBytes(request.target, bytes(target), "target")
+            try expectBytes(Array(request.path), bytes(path), "path of \(target)")
+        }
+        try expectBytes(Array(try parseOne("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").path), bytes("*"), "*")
     }
     suite.test("parser.versions-1.0-1.1-1.x-and-505") { () throws(TestFailure) in
         try expectEqual(try parseOne("GET / HTTP/1.0\r\n\r\n").version, .http10, "1.0 without Host")
@@ -130,9 +143,8 @@ func registerParserTests(_ suite: inout TestSuite) {
         try expect(!(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n").keepAlive), "list")
         try expect(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n").keepAlive, "explicit")
         try expect(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: closed\r\n\r\n").keepAlive, "not a token")
-        try expect(
-            !(try parseOne("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n").keepAlive),
-            "two fields")
+        let twoFields = "GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n"
+        try expect(!(try parseOne(twoFields).keepAlive), "two fields")
     }
     suite.test("parser.keep-alive-rules-for-1.0") { () throws(TestFailure) in
         try expect(!(try parseOne("GET / HTTP/1.0\r\n\r\n").keepAlive), "1.0 default closes")
@@ -143,17 +155,22 @@ func registerParserTests(_ suite: inout TestSuite) {
         let request = try parseOne(postWithBody)
         try expectBytes(request.body, bytes("hello world"), "body")
         try expectEqual(try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n").body.count, 0, "0")
-        try expectEqual(try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 007\r\n\r\n1234567").body.count, 7, "leading zeros")
         try expectEqual(
-            try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc").body.count, 3,
+            try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 007\r\n\r\n1234567").body.count, 7,
+            "leading zeros")
+        try expectEqual(
+            try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc").body.count,
+            3,
             "duplicates that agree")
-        try expectEqual(try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3 , 3\r\n\r\nabc").body.count, 3, "list")
+        try expectEqual(
+            try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3 , 3\r\n\r\nabc").body.count, 3, "list")
         let parsed = parseAll(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab"), piece: 1)
         try expect(parsed.requests.isEmpty && parsed.error == nil && !parsed.idle, "waits for the rest of the body")
     }
     suite.test("parser.body-bytes-that-look-like-requests-stay-body") { () throws(TestFailure) in
         let inner = "GET / HTTP/1.1\r\nHost: h\r\n\r\n"
-        let parsed = parseAll(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(inner.utf8.count)\r\n\r\n\(inner)\(inner)"))
+        let parsed = parseAll(
+            bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(inner.utf8.count)\r\n\r\n\(inner)\(inner)"))
         try expectEqual(parsed.requests.count, 2, "requests")
         try expectBytes(parsed.requests[0].body, bytes(inner), "body")
     }
@@ -161,7 +178,8 @@ func registerParserTests(_ suite: inout TestSuite) {
         for value in ["-1", "+5", "5a", "", "0x10", "1 2", "3, 4", "3,", "1.0"] {
             try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(value)\r\n\r\n", .badRequest)
         }
-        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", .badRequest)
+        try expectRefused(
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", .badRequest)
     }
     suite.test("parser.transfer-encoding-rules") { () throws(TestFailure) in
         try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .notImplemented)

@@ -15,7 +15,8 @@ func registerResponseTests(_ suite: inout TestSuite) {
     suite.test("response.close-and-1.0-keep-alive") { () throws(TestFailure) in
         try expectBytes(
             HTTPResponse(status: .notFound, contentLength: 0, keepAlive: false).bytes,
-            bytes("HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), "close")
+            bytes("HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            "close")
         try expectBytes(
             HTTPResponse(status: .ok, contentLength: 1, keepAlive: true, requestVersion: .http10).bytes,
             bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\n"), "1.0")
@@ -27,7 +28,10 @@ func registerResponseTests(_ suite: inout TestSuite) {
         let head = HTTPResponse(status: .ok, contentLength: 0, date: wall(784_111_777))
         try expectBytes(
             head.bytes,
-            bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 0\r\n\r\n"),
+            bytes(
+                "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                    + "Content-Length: 0\r\n\r\n"
+            ),
             "RFC 9110's example")
         var out: [UInt8] = []
         writeIMFFixdate(wall(951_782_400), into: &out)
@@ -40,8 +44,10 @@ func registerResponseTests(_ suite: inout TestSuite) {
         try expectBytes(out, bytes("Thu, 01 Jan 1970 00:00:00 GMT"), "epoch")
     }
     suite.test("response.decimal-lengths") { () throws(TestFailure) in
-        for (value, expected) in [(UInt64(0), "0"), (9, "9"), (10, "10"), (1 << 30, "1073741824"),
-            (UInt64.max, "18446744073709551615")] {
+        for (value, expected) in [
+            (UInt64(0), "0"), (9, "9"), (10, "10"), (1 << 30, "1073741824"),
+            (UInt64.max, "18446744073709551615"),
+        ] {
             var out: [UInt8] = []
             out.writeDecimal(value)
             try expectBytes(out, bytes(expected), "\(expected)")
@@ -57,7 +63,8 @@ func registerResponseTests(_ suite: inout TestSuite) {
             }
         }
         var counter = Counter()
-        let head = HTTPResponse(status: .methodNotAllowed, contentLength: 19, contentType: "text/plain", allow: "GET, HEAD")
+        let head = HTTPResponse(
+            status: .methodNotAllowed, contentLength: 19, contentType: "text/plain", allow: "GET, HEAD")
         head.write(into: &counter)
         try expectEqual(counter.total, head.bytes.count, "bytes")
         try expect(counter.writes < 25, "runs, not characters: \(counter.writes) writes")

@@ -25,7 +25,9 @@ func drain(_ count: UInt64, chunk: Int) throws(TestFailure) -> (UInt64, Int) {
     while true {
         let made = buffer.withUnsafeMutableBytes { generator.fill($0) }
         if made == 0 { break }
-        if buffer[0] != HTTPByteGenerator.byte(at: total) || buffer[made - 1] != HTTPByteGenerator.byte(at: total + UInt64(made) - 1) {
+        if buffer[0] != HTTPByteGenerator.byte(at: total)
+            || buffer[made - 1] != HTTPByteGenerator.byte(at: total + UInt64(made) - 1)
+        {
             throw TestFailure("pattern broken at \(total)")
         }
         try expect(made <= chunk, "chunk too big")
@@ -49,21 +51,28 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
         let expected = bytes(indexHead) + indexPageBytes()
         try expectBytes(try answer("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "/")
         try expectBytes(try answer("GET /index.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "/index.html")
+        try expectBytes(try answer("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "absolute, no path")
+        try expectBytes(
+            try answer("GET http://h/index.html HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "absolute /index.html")
     }
     suite.test("site.head-has-length-and-no-body") { () throws(TestFailure) in
         try expectBytes(try answer("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n"), bytes(indexHead), "HEAD /")
         try expectBytes(
             try answer("HEAD /bytes/100 HTTP/1.1\r\nHost: h\r\n\r\n"),
-            bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\n"
-                + "Content-Length: 100\r\n\r\n"), "HEAD /bytes/100")
+            bytes(
+                "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\n"
+                    + "Content-Length: 100\r\n\r\n"), "HEAD /bytes/100")
     }
     suite.test("site.404-exact-bytes") { () throws(TestFailure) in
         try expectBytes(
             try answer("GET /missing HTTP/1.1\r\nHost: h\r\n\r\n"),
-            bytes("HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n"
-                + "Not Found\n"), "404")
-        for path in ["/bytes/", "/bytes/x", "/bytes/-1", "/bytes/1073741825", "/bytes/12345678901", "/index.htm",
-            "/bytes/1/"] {
+            bytes(
+                "HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n"
+                    + "Not Found\n"), "404")
+        for path in [
+            "/bytes/", "/bytes/x", "/bytes/-1", "/bytes/1073741825", "/bytes/12345678901", "/index.htm",
+            "/bytes/1/",
+        ] {
             let reply = StaticSite().respond(to: try parseOne("GET \(path) HTTP/1.1\r\nHost: h\r\n\r\n"))
             try expectEqual(reply.head.status.code, 404, path)
             try expect(reply.head.keepAlive, "\(path) keeps the connection")
@@ -72,8 +81,9 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
     suite.test("site.405-exact-bytes-with-allow") { () throws(TestFailure) in
         try expectBytes(
             try answer("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"),
-            bytes("HTTP/1.1 405 Method Not Allowed\r\nServer: swiftlet\r\nContent-Type: text/plain\r\n"
-                + "Content-Length: 19\r\nAllow: GET, HEAD\r\n\r\nMethod Not Allowed\n"), "405")
+            bytes(
+                "HTTP/1.1 405 Method Not Allowed\r\nServer: swiftlet\r\nContent-Type: text/plain\r\n"
+                    + "Content-Length: 19\r\nAllow: GET, HEAD\r\n\r\nMethod Not Allowed\n"), "405")
         for method in ["PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"] {
             let reply = StaticSite().respond(to: try parseOne("\(method) / HTTP/1.1\r\nHost: h\r\n\r\n"))
             try expectEqual(reply.head.status.code, 405, method)
@@ -86,10 +96,13 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
         try expect(reply.closesConnection, "closes")
         try expectBytes(
             serialize(reply),
-            bytes("HTTP/1.1 400 Bad Request\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
-                + "Connection: close\r\n\r\nBad Request\n"), "400")
-        for error in [HTTPRequestError.contentTooLarge, .uriTooLong, .headerFieldsTooLarge, .notImplemented,
-            .versionNotSupported] {
+            bytes(
+                "HTTP/1.1 400 Bad Request\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
+                    + "Connection: close\r\n\r\nBad Request\n"), "400")
+        for error in [
+            HTTPRequestError.contentTooLarge, .uriTooLong, .headerFieldsTooLarge, .notImplemented,
+            .versionNotSupported,
+        ] {
             let reply = StaticSite().respond(to: error)
             try expectEqual(reply.head.status, error.status, "\(error)")
             try expect(reply.closesConnection, "\(error) closes")
@@ -98,31 +111,43 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
     }
     suite.test("site.keep-alive-follows-the-request") { () throws(TestFailure) in
         let closing = try answer("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
-        try expectBytes(Array(closing[0..<(closing.count - 612)]),
-            bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: text/html\r\nContent-Length: 612\r\n"
-                + "Connection: close\r\n\r\n"), "1.1 close")
+        try expectBytes(
+            Array(closing[0..<(closing.count - 612)]),
+            bytes(
+                "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: text/html\r\nContent-Length: 612\r\n"
+                    + "Connection: close\r\n\r\n"), "1.1 close")
         let old = try answer("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-        try expectBytes(Array(old[0..<(old.count - 612)]),
-            bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: text/html\r\nContent-Length: 612\r\n"
-                + "Connection: keep-alive\r\n\r\n"), "1.0 keep-alive")
+        try expectBytes(
+            Array(old[0..<(old.count - 612)]),
+            bytes(
+                "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: text/html\r\nContent-Length: 612\r\n"
+                    + "Connection: keep-alive\r\n\r\n"), "1.0 keep-alive")
         let plain10 = StaticSite().respond(to: try parseOne("GET / HTTP/1.0\r\n\r\n"))
         try expect(plain10.closesConnection, "1.0 closes by default")
     }
     suite.test("site.date-passed-through") { () throws(TestFailure) in
-        let reply = StaticSite().respond(to: try parseOne("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"), date: wall(784_111_777))
+        let reply = StaticSite().respond(
+            to: try parseOne("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"), date: wall(784_111_777))
         try expectBytes(
             reply.head.bytes,
-            bytes("HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-                + "Content-Type: text/plain\r\nContent-Length: 10\r\n\r\n"), "head")
+            bytes(
+                "HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                    + "Content-Type: text/plain\r\nContent-Length: 10\r\n\r\n"), "head")
     }
     suite.test("site.bytes-n-small-exact") { () throws(TestFailure) in
         let reply = try answer("GET /bytes/70 HTTP/1.1\r\nHost: h\r\n\r\n")
-        let head = "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\nContent-Length: 70\r\n\r\n"
+        let head =
+            "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\n"
+            + "Content-Length: 70\r\n\r\n"
         try expectBytes(
             reply,
             bytes(head + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+\n012345"), "70 bytes")
-        try expectBytes(try answer("GET /bytes/0 HTTP/1.1\r\nHost: h\r\n\r\n"),
-            bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\nContent-Length: 0\r\n\r\n"),
+        try expectBytes(
+            try answer("GET /bytes/0 HTTP/1.1\r\nHost: h\r\n\r\n"),
+            bytes(
+                "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\n"
+                    + "Content-Length: 0\r\n\r\n"
+            ),
             "0 bytes")
     }
     suite.test("site.bytes-n-chunk-totals") { () throws(TestFailure) in
@@ -161,7 +186,8 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
     }
     suite.test("site.pipelined-session") { () throws(TestFailure) in
         // A whole client session through parser and site: three requests in one segment, then a bad one.
-        let input = "GET / HTTP/1.1\r\nHost: h\r\n\r\nHEAD /nope HTTP/1.1\r\nHost: h\r\n\r\n"
+        let input =
+            "GET / HTTP/1.1\r\nHost: h\r\n\r\nHEAD /nope HTTP/1.1\r\nHost: h\r\n\r\n"
             + "GET /bytes/5 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n"
         let parsed = parseAll(bytes(input))
         try expectEqual(parsed.requests.count, 3, "requests")

@@ -89,11 +89,14 @@ func parseOne(_ input: String, piece: Int = 0) throws(TestFailure) -> HTTPReques
 }
 
 /// Fails unless `input` is refused with `expected` (after any complete requests before it).
-func expectRefused(_ input: String, _ expected: HTTPRequestError, limits: HTTPLimits = HTTPLimits()) throws(TestFailure) {
+func expectRefused(_ input: String, _ expected: HTTPRequestError, limits: HTTPLimits = HTTPLimits()) throws(TestFailure)
+{
     try expectRefused(bytes(input), expected, limits: limits)
 }
 
-func expectRefused(_ input: [UInt8], _ expected: HTTPRequestError, limits: HTTPLimits = HTTPLimits()) throws(TestFailure) {
+func expectRefused(_ input: [UInt8], _ expected: HTTPRequestError, limits: HTTPLimits = HTTPLimits())
+    throws(TestFailure)
+{
     let shown = input.count > 80 ? "\(visible(Array(input[0..<60])))... (\(input.count) bytes)" : visible(input)
     for piece in [0, 1] {
         let parsed = parseAll(input, piece: piece, limits: limits)
