@@ -5,8 +5,8 @@
 /// - ``update(cumulativeAck:blocks:sendNext:)`` is RFC 6675 §4 `Update()`: blocks are merged into a sorted list
 ///   of disjoint ranges; everything below the cumulative ACK is forgotten. SACK is advisory and the receiver may
 ///   renege (RFC 2018 §8), so SACKed data stays queued until cumulatively acknowledged: the connection's job.
-///   Blocks outside (SND.UNA, SND.NXT] — including RFC 2883 D-SACKs below
-///   SND.UNA — are ignored and counted, as are empty or reversed ones.
+///   Blocks ending at or below SND.UNA (RFC 2883 D-SACKs) or beyond SND.NXT are ignored and counted, as are empty
+///   or reversed ones; a block straddling SND.UNA counts from SND.UNA.
 /// - Memory is bounded: at most ``maximumRanges`` disjoint ranges. Past it the highest ranges are forgotten
 ///   (counted): that only makes the sender think those bytes are missing, which is safe (RFC 2018 §8 lets the
 ///   receiver renege anyway).
@@ -93,12 +93,12 @@ public struct SACKScoreboard {
             self.trimBelow(cumulativeAck)
         }
         for block in blocks {
-            guard block.start < block.end, self.sendUnacknowledged <= block.start, block.end <= sendNext else {
+            guard block.start < block.end, self.sendUnacknowledged < block.end, block.end <= sendNext else {
                 self.statistics.blocksIgnored += 1
                 continue
             }
             self.statistics.blocksAccepted += 1
-            self.insert(block)
+            self.insert(SACKBlock(start: SequenceNumber.latest(block.start, self.sendUnacknowledged), end: block.end))
         }
     }
 
