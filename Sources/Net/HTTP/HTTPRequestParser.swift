@@ -26,6 +26,8 @@
 /// - Framing (§6): `Transfer-Encoding` with `Content-Length` is 400 (§6.3 item 3); in HTTP/1.0 it is 400 (§6.1);
 ///   otherwise any transfer coding is 501 (chunked is not implemented). `Content-Length` values (several fields or a
 ///   comma list) must be digits and all equal, else 400 (§6.3 item 5); above the body limit is 413.
+/// - `Expect: 100-continue` on an HTTP/1.1 request with content sets ``expectsContinue`` once the header section is
+///   in (RFC 9110 §10.1.1); the caller sends `HTTP/1.1 100 Continue` and calls ``acknowledgeContinue()``.
 /// - Persistence (§9.3): HTTP/1.1 stays open unless `Connection` lists `close`; HTTP/1.0 closes unless it lists
 ///   `keep-alive` (and not `close`).
 ///
@@ -228,6 +230,7 @@ public struct HTTPRequestParser {
         var contentLength: UInt64? = nil
         var close = false
         var keepAliveToken = false
+        var continueExpected = false
         for field in fields {
             if field.hasName("Host") {
                 hosts += 1
@@ -239,6 +242,8 @@ public struct HTTPRequestParser {
                     if let earlier = contentLength, earlier != length { throw fail(.badRequest) }
                     contentLength = length
                 }
+            } else if field.hasName("Expect") {
+                continueExpected = asciiEqualIgnoringCase(field.value, "100-continue")
             } else if field.hasName("Connection") {
                 for element in field.value.split(separator: UInt8(ascii: ",")) {
                     let option = trimmingWhitespace(element)
@@ -259,11 +264,21 @@ public struct HTTPRequestParser {
         if length == 0 { return finish() }
         bodyRemaining = Int(length)
         body.reserveCapacity(min(bodyRemaining, 64 * 1024))
+        // An HTTP/1.0 expectation is ignored (RFC 9110 §10.1.1).
+        expectsContinue = continueExpected && version == .http11
         state = .body
         return nil
     }
 
     var keepAlive = true
+
+    /// Whether the request being received asked for `100 Continue` before its body (RFC 9110 §10.1.1: an HTTP/1.1
+    /// request with `Expect: 100-continue` and content) and the caller has not yet sent one. It turns on when the
+    /// header section is complete and off with ``acknowledgeContinue()`` or when the request completes.
+    public private(set) var expectsContinue = false
+
+    /// Records that `HTTP/1.1 100 Continue` was sent (or will not be).
+    public mutating func acknowledgeContinue() { expectsContinue = false }
 
     /// The request collected so far; resets for the next one.
     private mutating func finish() -> HTTPRequest {
@@ -276,6 +291,7 @@ public struct HTTPRequestParser {
         fields = []
         body = []
         bodyRemaining = 0
+        expectsContinue = false
         return request
     }
 }

@@ -56,7 +56,15 @@ public struct HTTPServerConnection {
         if inputEnded || hasOutput { return 0 }
         do throws(HTTPRequestError) {
             let step = try parser.parse(bytes)
-            if let request = step.request { start(site.respond(to: request, date: date)) }
+            if let request = step.request {
+                start(site.respond(to: request, date: date))
+            } else if parser.expectsContinue {
+                // The client waits for this before sending the body (RFC 9110 §10.1.1).
+                parser.acknowledgeContinue()
+                pending.removeAll(keepingCapacity: true)
+                pendingOffset = 0
+                pending.write("HTTP/1.1 100 Continue\r\n\r\n")
+            }
             return step.consumed
         } catch {
             start(site.respond(to: error, date: date))

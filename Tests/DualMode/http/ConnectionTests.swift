@@ -76,6 +76,21 @@ func registerConnectionTests(_ suite: inout TestSuite) {
         try expectBytes(session.output, try expectedReplies([one]) + refusal, "200 then 400")
         try expect(session.finished, "finished")
     }
+    suite.test("connection.sends-100-continue-before-the-body") { () throws(TestFailure) in
+        var connection = HTTPServerConnection()
+        let head = bytes("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        let taken = head.withUnsafeBytes { connection.receive($0) }
+        try expectEqual(taken, head.count, "head taken")
+        var out: [UInt8] = []
+        while connection.hasOutput { _ = connection.write(into: &out, maximum: 10) }
+        try expectBytes(out, bytes("HTTP/1.1 100 Continue\r\n\r\n"), "interim")
+        let body = bytes("data")
+        _ = body.withUnsafeBytes { connection.receive($0) }
+        out = []
+        while connection.hasOutput { _ = connection.write(into: &out, maximum: 1000) }
+        try expectEqual(text(Array(out[0..<33])), "HTTP/1.1 405 Method Not Allowed\r\n", "final")
+        try expect(!connection.isFinished, "kept open")
+    }
     suite.test("connection.fin-when-idle-finishes") { () throws(TestFailure) in
         let session = runSession(bytes(one), piece: 1000, window: 1000, fin: true)
         try expectBytes(session.output, try expectedReplies([one]), "reply")

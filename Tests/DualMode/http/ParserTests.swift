@@ -191,6 +191,26 @@ func registerParserTests(_ suite: inout TestSuite) {
         try expectRefused("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", .badRequest)
         try expectEqual(HTTPRequestError.notImplemented.status.code, 501, "status")
     }
+    suite.test("parser.expect-100-continue") { () throws(TestFailure) in
+        var parser = HTTPRequestParser()
+        let head = bytes("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n")
+        try expect(!parser.expectsContinue, "not before the head")
+        let step = try feed(&parser, head[0...], "head")
+        try expect(step.request == nil && step.consumed == head.count, "waits for the body")
+        try expect(parser.expectsContinue, "expects 100")
+        parser.acknowledgeContinue()
+        try expect(!parser.expectsContinue, "acknowledged")
+        let body = bytes("hi")
+        try expect(try feed(&parser, body[0...], "body").request != nil, "request")
+        var old = HTTPRequestParser()
+        let head10 = bytes("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        _ = try feed(&old, head10[0...], "1.0")
+        try expect(!old.expectsContinue, "ignored in 1.0")
+        var empty = HTTPRequestParser()
+        let noBody = bytes("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n")
+        _ = try feed(&empty, noBody[0...], "no body")
+        try expect(!empty.expectsContinue, "nothing to continue")
+    }
     suite.test("parser.an-error-is-sticky") { () throws(TestFailure) in
         var parser = HTTPRequestParser()
         let bad = bytes("BAD\r\n")
