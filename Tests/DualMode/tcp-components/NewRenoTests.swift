@@ -147,4 +147,31 @@ func registerNewRenoTests(_ suite: inout TestSuite) {
         try expectEqual(cc.usableWindow(receiverWindow: 65_535, flightSize: 7000), 3000, "usable")
         try expectEqual(cc.usableWindow(receiverWindow: 4000, flightSize: 7000), 0, "never negative")
     }
+    suite.test("newreno.limited-transmit-opens-one-segment-per-early-dup-ack") { () throws(TestFailure) in
+        var cc = reno()
+        _ = cc.onDuplicateAck(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000)
+        try expectEqual(cc.sendWindow(receiverWindow: 65_535), 11_000, "first dup ACK: cwnd + SMSS")
+        try expectEqual(cc.congestionWindow, 10_000, "cwnd unchanged (RFC 3042)")
+        _ = cc.onDuplicateAck(ackNumber: una, flightSize: 11_000, sendNext: una + 11_000)
+        try expectEqual(cc.sendWindow(receiverWindow: 65_535), 12_000, "second: cwnd + 2 SMSS")
+        try expectEqual(cc.sendWindow(receiverWindow: 10_500), 10_500, "rwnd still bounds it")
+        _ = cc.onDuplicateAck(ackNumber: una, flightSize: 12_000, sendNext: una + 12_000)
+        try expectEqual(cc.sendWindow(receiverWindow: 65_535), 9000, "third: recovery's cwnd only")
+        try expectEqual(cc.slowStartThreshold, 6000, "FlightSize/2 with the limited-transmit segments")
+        var off = NewRenoCongestion(maximumSegmentSize: 1000, limitedTransmit: false)
+        _ = off.onDuplicateAck(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000)
+        try expectEqual(off.sendWindow(receiverWindow: 65_535), 10_000, "off")
+    }
+    suite.test("newreno.idle-longer-than-rto-restarts-from-the-initial-window") { () throws(TestFailure) in
+        var cc = reno()
+        for _ in 0..<10 { _ = cc.onAck(bytesAcked: 2000, ackNumber: una + 2000, flightSize: 0) }
+        try expectEqual(cc.congestionWindow, 30_000, "grown")
+        try expect(!cc.restartAfterIdle(idle: .milliseconds(900), retransmissionTimeout: .seconds(1)), "short idle")
+        try expect(cc.restartAfterIdle(idle: .milliseconds(1500), retransmissionTimeout: .seconds(1)), "long idle")
+        try expectEqual(cc.congestionWindow, 10_000, "RW = min(IW, cwnd)")
+        var small = reno()
+        small.onRetransmissionTimeout(flightSize: 4000, sendNext: una + 4000)
+        small.restartAfterIdle(idle: .seconds(5), retransmissionTimeout: .seconds(1))
+        try expectEqual(small.congestionWindow, 1000, "a cwnd below IW is kept")
+    }
 }

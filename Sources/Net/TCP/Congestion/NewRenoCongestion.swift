@@ -23,6 +23,11 @@
 ///   min(ssthresh, max(FlightSize, SMSS) + SMSS) and leaves recovery; a partial ACK retransmits the first
 ///   unacknowledged segment, deflates cwnd by the bytes acknowledged and adds back SMSS if they were at least
 ///   SMSS, and restarts the retransmission timer on the first partial ACK only (the "Impatient" variant).
+/// - Limited transmit (RFC 3042 §2, recommended by RFC 5681 §3.2 step 1): after the first and second duplicate
+///   ACK, ``sendWindow(receiverWindow:)`` lets one more SMSS of *new* data out per duplicate ACK (FlightSize up to
+///   cwnd + 2·SMSS) without changing cwnd, so that a small window still produces the third duplicate ACK.
+/// - Restart after idle (RFC 5681 §4.1): ``restartAfterIdle(idle:retransmissionTimeout:)`` cuts cwnd to
+///   RW = min(IW, cwnd) when nothing was sent for longer than an RTO.
 /// - Retransmission timeout: ssthresh ← max(FlightSize/2, 2·SMSS) unless this segment already timed out (RFC 5681
 ///   §3.1, eq. 4: "and the given segment has not yet been resent by way of the retransmission timer"), cwnd ←
 ///   LW = 1·SMSS, recover ← SND.NXT and recovery ends (RFC 6582 §3.2 step 6).
@@ -88,6 +93,10 @@ public struct NewRenoCongestion {
     public let maximumSegmentSize: Int
     /// L, the appropriate-byte-counting limit in segments per ACK during slow start (RFC 3465 §2.2).
     public let byteCountingLimit: Int
+    /// IW, the initial window in bytes (also RFC 5681 §4.1's restart window bound).
+    public let initialWindowBytes: Int
+    /// Whether the first two duplicate ACKs each allow one more segment of new data (RFC 3042).
+    public let limitedTransmit: Bool
     /// cwnd, the congestion window in bytes.
     public private(set) var congestionWindow: Int
     /// ssthresh, the slow-start threshold in bytes.
@@ -112,14 +121,17 @@ public struct NewRenoCongestion {
     ///   - initialWindow: RFC 6928 by default.
     ///   - byteCountingLimit: L for slow start (RFC 3465 §2.2: 2; 1 is RFC 5681's one SMSS per ACK).
     ///   - initialSlowStartThreshold: ssthresh at start; by default `Int(Int32.max)`.
+    ///   - limitedTransmit: RFC 3042's limited transmit, on by default.
     public init(
         maximumSegmentSize: Int, initialWindow: InitialWindow = .rfc6928, byteCountingLimit: Int = 2,
-        initialSlowStartThreshold: Int = Int(Int32.max)
+        initialSlowStartThreshold: Int = Int(Int32.max), limitedTransmit: Bool = true
     ) {
         precondition(maximumSegmentSize > 0, "SMSS must be positive")
         self.maximumSegmentSize = maximumSegmentSize
         self.byteCountingLimit = Swift.max(1, byteCountingLimit)
-        self.congestionWindow = Self.initialWindow(initialWindow, maximumSegmentSize: maximumSegmentSize)
+        self.limitedTransmit = limitedTransmit
+        self.initialWindowBytes = Self.initialWindow(initialWindow, maximumSegmentSize: maximumSegmentSize)
+        self.congestionWindow = self.initialWindowBytes
         self.slowStartThreshold = initialSlowStartThreshold
     }
 
@@ -136,9 +148,32 @@ public struct NewRenoCongestion {
     public var inSlowStart: Bool { self.congestionWindow < self.slowStartThreshold }
 
     /// The most the sender may have outstanding: min(cwnd, rwnd) (RFC 5681 §3: "the minimum of cwnd and rwnd
-    /// governs data transmission").
+    /// governs data transmission"), plus one SMSS per duplicate ACK before the third when limited transmit is on
+    /// (RFC 3042 §2: only new data may use it, and rwnd still bounds it).
     public func sendWindow(receiverWindow: Int) -> Int {
-        Swift.min(self.congestionWindow, Swift.max(0, receiverWindow))
+        Swift.min(self.congestionWindow + self.limitedTransmitAllowance, Swift.max(0, receiverWindow))
+    }
+
+    /// The bytes beyond cwnd that RFC 3042 allows now: SMSS per duplicate ACK while fewer than three arrived
+    /// outside recovery, else zero.
+    public var limitedTransmitAllowance: Int {
+        guard self.limitedTransmit, !self.inRecovery, self.duplicateAcks < Self.duplicateThreshold else { return 0 }
+        return self.duplicateAcks * self.maximumSegmentSize
+    }
+
+    /// Restarts from a smaller window after an idle period (RFC 5681 §4.1: "if the TCP has not sent data in an
+    /// interval exceeding the retransmission timeout", cwnd ← RW = min(IW, cwnd)).
+    ///
+    /// - Parameters:
+    ///   - idle: time since the last segment was sent.
+    ///   - retransmissionTimeout: the current RTO (``RetransmissionTimer/timeout``).
+    /// - Returns: whether cwnd was reduced.
+    @discardableResult
+    public mutating func restartAfterIdle(idle: Duration, retransmissionTimeout: Duration) -> Bool {
+        guard idle > retransmissionTimeout, self.congestionWindow > self.initialWindowBytes else { return false }
+        self.congestionWindow = self.initialWindowBytes
+        self.bytesAckedInAvoidance = 0
+        return true
     }
 
     /// How many more bytes may be sent now: the send window less the bytes in flight, or zero.
