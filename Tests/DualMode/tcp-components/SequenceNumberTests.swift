@@ -30,4 +30,11 @@ func registerSequenceNumberTests(_ suite: inout TestSuite) {
         try expectEqual(block(10, 5).length, 0, "reversed is empty")
         try expectEqual(SACKBlock(start: seq(0xFFFF_FFFF), length: 2), block(0xFFFF_FFFF, 1), "init(length:)")
     }
+    suite.test("sequence.sack-block-converts-to-and-from-the-wire-form") { () throws(TestFailure) in
+        let wire = TCPSACKBlock(left: 0xFFFF_FFF0, right: 0x10)
+        let converted = SACKBlock(wire)
+        try expectEqual(converted, block(0xFFFF_FFF0, 0x10), "from the option")
+        try expectEqual(converted.length, 32, "length across zero")
+        try expect(TCPSACKBlock(converted) == wire, "back to the option")
+    }
 }
