@@ -8,8 +8,8 @@ import Runtime
 /// var connection = HTTPServerConnection()
 /// // Received bytes: offer them until all are taken (each call stops after a request whose reply is pending).
 /// offset += connection.receive(UnsafeRawBufferPointer(rebasing: buffer[offset..<count]), date: WallClock.now)
-/// // While there is output: write up to the send window, send it.
-/// let made = connection.write(into: &segment, maximum: window)
+/// // While there is output: offer it to the socket, which takes what fits.
+/// _ = try connection.sendOutput(maximum: 16384) { bytes throws(TCPSendError) in try socket.send(bytes) }
 /// // Peer's FIN: connection.receiveEnd(). Once connection.isFinished: close (FIN) the socket.
 /// ```
 ///
@@ -99,6 +99,50 @@ public struct HTTPServerConnection {
         }
         return written
     }
+
+    /// Offers up to `maximum` bytes of pending output to `send`, which returns how many it took (a TCP send that
+    /// queues what fits); the connection moves on by exactly that many, so nothing is lost on a partial send.
+    ///
+    /// - Returns: the bytes `send` took (0 when there is no output).
+    /// - Throws: whatever `send` throws; the output is then unchanged.
+    public mutating func sendOutput<Failure: Error>(
+        maximum: Int, _ send: (UnsafeRawBufferPointer) throws(Failure) -> Int
+    ) throws(Failure) -> Int {
+        guard hasOutput && maximum > 0 else { return 0 }
+        scratch.removeAll(keepingCapacity: true)
+        let fromPending = min(maximum, pending.count - pendingOffset)
+        if fromPending > 0 {
+            pending.withUnsafeBytes { bytes in
+                scratch.write(UnsafeRawBufferPointer(rebasing: bytes[pendingOffset..<(pendingOffset + fromPending)]))
+            }
+        }
+        if var body = generator, fromPending < maximum {
+            _ = body.write(into: &scratch, maximum: maximum - fromPending)
+        }
+        var outcome: Result<Int, Failure> = .success(0)
+        scratch.withUnsafeBytes { bytes in
+            do throws(Failure) {
+                outcome = .success(try send(bytes))
+            } catch {
+                outcome = .failure(error)
+            }
+        }
+        let taken = min(max(try outcome.get(), 0), scratch.count)
+        let takenFromPending = min(taken, fromPending)
+        pendingOffset += takenFromPending
+        if taken > takenFromPending, var body = generator {
+            body.skip(taken - takenFromPending)
+            generator = body.remaining > 0 ? body : nil
+        }
+        if !hasOutput {
+            pending.removeAll(keepingCapacity: true)
+            pendingOffset = 0
+        }
+        return taken
+    }
+
+    /// Bytes being offered by ``sendOutput(maximum:_:)``.
+    var scratch: [UInt8] = []
 
     private mutating func start(_ reply: HTTPReply) {
         repliesStarted += 1

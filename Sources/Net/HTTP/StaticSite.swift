@@ -186,6 +186,13 @@ public struct HTTPByteGenerator {
         return total
     }
 
+    /// Moves on by `count` bytes (at most ``remaining``) without making them.
+    public mutating func skip(_ count: Int) {
+        let step = min(UInt64(max(count, 0)), remaining)
+        remaining -= step
+        produced += step
+    }
+
     /// Appends the next chunk of at most `maximum` bytes to `sink`; returns how many (0 once done).
     public mutating func write<Sink: HTTPByteSink>(into sink: inout Sink, maximum: Int = 4096) -> Int {
         let total = Int(min(UInt64(max(maximum, 0)), remaining))

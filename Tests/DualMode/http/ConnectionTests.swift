@@ -91,6 +91,46 @@ func registerConnectionTests(_ suite: inout TestSuite) {
         try expectEqual(text(Array(out[0..<33])), "HTTP/1.1 405 Method Not Allowed\r\n", "final")
         try expect(!connection.isFinished, "kept open")
     }
+    suite.test("connection.send-output-survives-partial-sends") { () throws(TestFailure) in
+        let requests = [one, "GET /bytes/5000 HTTP/1.1\r\nHost: h\r\n\r\n", two, three]
+        var input: [UInt8] = []
+        for request in requests { input += bytes(request) }
+        var connection = HTTPServerConnection()
+        var random = SplitMix64(state: 7)
+        var output: [UInt8] = []
+        var offset = 0
+        var calls = 0
+        while !connection.isFinished && calls < 100_000 {
+            calls += 1
+            offset += input.withUnsafeBytes { connection.receive(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            let accept = Int(random.next() % 700)  // sometimes 0: a full send buffer
+            let taken = connection.sendOutput(maximum: 512) { bytes in
+                let count = min(accept, bytes.count)
+                output += Array(bytes[0..<count])
+                return count
+            }
+            try expect(taken <= min(accept, 512), "took \(taken) of \(accept)")
+        }
+        try expect(connection.isFinished, "finished after \(calls) calls")
+        try expectBytes(output, try expectedReplies(requests), "output")
+        try expectEqual(connection.repliesStarted, 4, "replies")
+    }
+    suite.test("connection.send-output-error-leaves-output-unchanged") { () throws(TestFailure) in
+        struct Full: Error {}
+        var connection = HTTPServerConnection()
+        let request = bytes(one)
+        _ = request.withUnsafeBytes { connection.receive($0) }
+        var threw = false
+        do throws(Full) {
+            _ = try connection.sendOutput(maximum: 100) { (_) throws(Full) -> Int in throw Full() }
+        } catch {
+            threw = true
+        }
+        try expect(threw, "the error comes through")
+        var output: [UInt8] = []
+        while connection.hasOutput { _ = connection.write(into: &output, maximum: 1000) }
+        try expectBytes(output, try expectedReplies([one]), "whole reply still there")
+    }
     suite.test("connection.fin-when-idle-finishes") { () throws(TestFailure) in
         let session = runSession(bytes(one), piece: 1000, window: 1000, fin: true)
         try expectBytes(session.output, try expectedReplies([one]), "reply")
