@@ -26,7 +26,7 @@ extension TCPConnection {
         // set, if so drop the segment and return)".
         if header.flags.contains(.ack) {
             let ack = header.acknowledgmentNumber
-            guard tcpBefore(self.iss, ack), tcpBeforeOrEqual(ack, self.sndNxt) else {
+            guard tcpBefore(self.iss, ack), tcpBeforeOrEqual(ack, self.sndMax) else {
                 self.counters.dropped += 1
                 if header.flags.contains(.rst) { return nil }
                 return self.resetSegment(sequence: ack)
@@ -59,6 +59,7 @@ extension TCPConnection {
             // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to ESTABLISHED".
             self.acknowledge(header.acknowledgmentNumber, now: now)
             self.state = .established
+            if self.synRetransmitted { self.timer.resetAfterHandshakeTimeout() }
             self.ackPending = true
         } else {
             // Simultaneous open (RFC 9293 §3.5 Figure 7): "enter SYN-RECEIVED, form a SYN,ACK segment". The SYN is
@@ -80,7 +81,8 @@ extension TCPConnection {
         let acceptable: Bool
         if length == 0 {
             acceptable =
-                window == 0 ? sequence == self.rcvNxt : tcpInRange(sequence, from: self.rcvNxt, to: self.rcvNxt &+ window)
+                window == 0
+                ? sequence == self.rcvNxt : tcpInRange(sequence, from: self.rcvNxt, to: self.rcvNxt &+ window)
         } else if window == 0 {
             acceptable = false
         } else {
@@ -130,8 +132,10 @@ extension TCPConnection {
             return nil
         }
         let ack = header.acknowledgmentNumber
-        // RFC 5961 §5.2: acceptable iff (SND.UNA − MAX.SND.WND) ≤ SEG.ACK ≤ SND.NXT; else ACK and drop.
-        guard tcpBeforeOrEqual(self.sndUna &- self.maxSndWnd, ack), tcpBeforeOrEqual(ack, self.sndNxt) else {
+        // RFC 5961 §5.2: acceptable iff (SND.UNA − MAX.SND.WND) ≤ SEG.ACK ≤ SND.NXT; else ACK and drop. SND.NXT
+        // here is the highest ever sent (SND.MAX): after a timeout it went back, and ACKs of the first copies
+        // still count.
+        guard tcpBeforeOrEqual(self.sndUna &- self.maxSndWnd, ack), tcpBeforeOrEqual(ack, self.sndMax) else {
             self.counters.dropped += 1
             return self.ackSegment()
         }
@@ -143,6 +147,7 @@ extension TCPConnection {
                 return self.resetSegment(sequence: ack)
             }
             self.state = self.finQueued ? .finWait1 : .established
+            if self.synRetransmitted { self.timer.resetAfterHandshakeTimeout() }
             self.sndWnd = UInt32(header.window)
             self.maxSndWnd = Swift.max(self.maxSndWnd, self.sndWnd)
             self.sndWl1 = sequence
@@ -157,8 +162,9 @@ extension TCPConnection {
         case .established, .finWait1, .finWait2:
             let skip = Int(Int32(bitPattern: self.rcvNxt &- sequence))
             if skip < 0 {
-                // Out of order: no reassembly yet, so drop and send a duplicate ACK at once (RFC 5681 §4.2).
-                self.counters.dropped += 1
+                // Beyond RCV.NXT: held for later (RFC 9293 §3.10.7.4 "SHOULD be held"), and a duplicate ACK goes
+                // out at once (RFC 5681 §4.2) so that the sender's fast retransmit fills the gap.
+                self.holdOutOfOrder(segment, sequence: sequence, window: window)
                 self.ackPending = true
                 finInOrder = false
             } else if skip < segment.payload.count {
@@ -168,10 +174,12 @@ extension TCPConnection {
                 self.rcvNxt &+= UInt32(taken)
                 self.ackPending = true
                 if skip + taken < segment.payload.count { finInOrder = false }
-            } else if !segment.payload.isEmpty {
-                self.ackPending = true
+                if finInOrder && sequence &+ UInt32(segment.payload.count) != self.rcvNxt { finInOrder = false }
+                if self.drainOutOfOrder() { finInOrder = true }
+            } else {
+                if !segment.payload.isEmpty { self.ackPending = true }
+                if finInOrder && sequence &+ UInt32(segment.payload.count) != self.rcvNxt { finInOrder = false }
             }
-            if finInOrder && sequence &+ UInt32(segment.payload.count) != self.rcvNxt { finInOrder = false }
         default:
             // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a FIN has been received from
             // the remote side. Ignore the segment text." A repeated FIN is acknowledged.
@@ -209,13 +217,22 @@ extension TCPConnection {
         if tcpBefore(self.sndUna, ack) {
             self.acknowledge(ack, now: now)
         } else if ack == self.sndUna, dataLength == 0, !header.flags.contains(.fin), window == self.sndWnd,
-            self.sndNxt != self.sndUna
+            self.sndMax != self.sndUna
         {
             // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT".
             self.counters.duplicateAcks += 1
-            self.duplicateAcks += 1
-            if self.duplicateAcks == 3 { self.fastRetransmit() }
+            let action = self.congestion.onDuplicateAck(
+                ackNumber: SequenceNumber(ack), flightSize: Int(self.sndMax &- self.sndUna),
+                sendNext: SequenceNumber(self.sndMax))
+            if action == .fastRetransmit {
+                // RFC 5681 §3.2 step 4 / RFC 6582 §3.2 step 2: resend the segment at SND.UNA.
+                self.counters.fastRetransmits += 1
+                self.retransmitPending = true
+                self.rttSample = nil
+            }
         }
+        // A shut window's probes keep being answered: no give-up while they are (RFC 1122 §4.2.2.17).
+        if window == 0 { self.retransmissions = 0 }
         // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If (SND.WL1 < SEG.SEQ or
         // (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND".
         if tcpBeforeOrEqual(self.sndUna, ack)
@@ -225,6 +242,12 @@ extension TCPConnection {
             self.maxSndWnd = Swift.max(self.maxSndWnd, window)
             self.sndWl1 = sequence
             self.sndWl2 = ack
+        }
+        // A shut window took nothing past SND.UNA (a probe's byte included): send it again once it opens; the
+        // running timer keeps probing meanwhile.
+        if self.sndWnd == 0 && self.sndNxt != self.sndUna {
+            self.sndNxt = self.sndUna
+            self.rttSample = nil
         }
         // Our FIN is acknowledged when SND.UNA passed its sequence number.
         let finAcknowledged = self.finQueued && self.sendRing.isEmpty && self.sndUna == self.sendBase &+ 1
@@ -241,7 +264,7 @@ extension TCPConnection {
     }
 
     /// SND.UNA advances to `ack`: acknowledged data leaves the send ring, the RTT is sampled, the timer restarts
-    /// (RFC 6298 (5.2), (5.3)) and the congestion window grows (RFC 5681 §3.1).
+    /// or stops (RFC 6298 (5.2), (5.3)), and NewReno hears of it (RFC 5681 §3.1, RFC 6582 §3.2 step 5).
     mutating func acknowledge(_ ack: UInt32, now: Instant) {
         let acked = Int(ack &- self.sndUna)
         let fromBase = Int(Int32(bitPattern: ack &- self.sendBase))
@@ -251,53 +274,69 @@ extension TCPConnection {
         self.sndUna = ack
         if tcpBefore(self.sndNxt, ack) { self.sndNxt = ack }
         if let sample = self.rttSample, tcpBeforeOrEqual(sample.sequence, ack) {
-            self.measureRTT(now - sample.sentAt)
+            self.timer.sample(now - sample.sentAt, source: .timedSegment(retransmitted: false))
             self.rttSample = nil
         }
         self.retransmissions = 0
-        self.retransmitAt = self.sndUna == self.sndNxt ? nil : now + self.rto
-        if self.duplicateAcks >= 3 {
-            // Leaving fast recovery (RFC 5681 §3.2 step 6): deflate the window.
-            self.cwnd = self.ssthresh
-        } else if self.cwnd < self.ssthresh {
-            self.cwnd += Swift.min(acked, self.sendMSS)
-        } else {
-            self.cwnd += Swift.max(1, self.sendMSS * self.sendMSS / Swift.max(self.cwnd, 1))
+        let action = self.congestion.onAck(
+            bytesAcked: acked, ackNumber: SequenceNumber(ack), flightSize: Int(self.sndMax &- self.sndUna))
+        var restartTimer = true
+        if case .retransmitAfterPartialAck(let restart) = action {
+            self.retransmitPending = true
+            restartTimer = restart
         }
-        self.duplicateAcks = 0
-    }
-
-    /// RFC 6298 (2.2), (2.3): SRTT and RTTVAR from a sample R, then RTO = SRTT + max(G, 4 × RTTVAR), clamped.
-    mutating func measureRTT(_ sample: Duration) {
-        let r = Swift.max(sample.nanosecondsClamped, 0)
-        if self.srttNanoseconds < 0 {
-            self.srttNanoseconds = r
-            self.rttvarNanoseconds = r / 2
-        } else {
-            let error = self.srttNanoseconds > r ? self.srttNanoseconds - r : r - self.srttNanoseconds
-            self.rttvarNanoseconds = (self.rttvarNanoseconds * 3 + error) / 4
-            self.srttNanoseconds = (self.srttNanoseconds * 7 + r) / 8
+        if self.sndUna == self.sndMax {
+            self.timer.disarm()
+        } else if restartTimer {
+            self.timer.arm(now: now)
         }
-        let variance = Swift.max(self.rttvarNanoseconds * 4, 1_000_000)
-        let minimum = self.configuration.minimumRetransmissionTimeout.nanosecondsClamped
-        let maximum = self.configuration.maximumRetransmissionTimeout.nanosecondsClamped
-        self.rto = .nanoseconds(Swift.min(Swift.max(self.srttNanoseconds + variance, minimum), maximum))
     }
 
-    /// RFC 5681 §3.2 steps 2–3 on the third duplicate ACK. Without a receiver-side reassembly queue the data after
-    /// the hole was dropped too, so the whole flight goes again from SND.UNA (go-back-N) at the reduced window.
-    mutating func fastRetransmit() {
-        let flight = Int(self.sndNxt &- self.sndUna)
-        self.ssthresh = Swift.max(flight / 2, 2 * self.sendMSS)
-        self.cwnd = self.ssthresh
-        self.counters.fastRetransmits += 1
-        self.goBack()
-    }
-
-    /// Sends everything from SND.UNA again; Karn's rule discards the RTT sample (RFC 6298 §3).
+    /// Sends everything from SND.UNA again (after a timeout); Karn's rule discards the RTT sample (RFC 6298 §3).
     mutating func goBack() {
-        if self.sndNxt != self.sndUna { self.counters.retransmits += 1 }
         self.sndNxt = self.sndUna
         self.rttSample = nil
+    }
+
+    /// Stores a segment that starts beyond RCV.NXT in the reassembly queue (its part inside the window), and
+    /// remembers a FIN it carries.
+    private mutating func holdOutOfOrder(_ segment: TCPSegment, sequence: UInt32, window: UInt32) {
+        let offset = Int(sequence &- self.rcvNxt)
+        let room = Swift.max(0, Int(window) - offset)
+        let length = Swift.min(segment.payload.count, room)
+        if self.outOfOrder == nil {
+            self.outOfOrder = OutOfOrderBuffer(
+                receiveNext: SequenceNumber(self.rcvNxt), capacity: self.receiveRing.capacity)
+        }
+        self.outOfOrder!.advance(to: SequenceNumber(self.rcvNxt))
+        let stored = segment.payload.withUnsafeBytes { raw in
+            self.outOfOrder!.insert(UnsafeRawBufferPointer(rebasing: raw[0..<length]), at: SequenceNumber(sequence))
+        }
+        if stored == 0 { self.counters.dropped += 1 }
+        if segment.header.flags.contains(.fin) && length == segment.payload.count {
+            self.outOfOrderFIN = sequence &+ UInt32(length)
+        }
+    }
+
+    /// Moves the bytes the reassembly queue holds at RCV.NXT into the receive ring; returns whether a held FIN is
+    /// now in order.
+    private mutating func drainOutOfOrder() -> Bool {
+        guard self.outOfOrder != nil else { return false }
+        self.outOfOrder!.advance(to: SequenceNumber(self.rcvNxt))
+        while self.outOfOrder!.contiguousBytes > 0 && self.receiveRing.free > 0 {
+            let size = Swift.min(self.outOfOrder!.contiguousBytes, self.receiveRing.free)
+            var chunk = [UInt8](repeating: 0, count: size)
+            let count = chunk.withUnsafeMutableBytes { raw in self.outOfOrder!.read(into: raw) }
+            chunk.withUnsafeBytes { raw in
+                _ = self.receiveRing.write(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+            }
+            self.rcvNxt &+= UInt32(count)
+        }
+        if self.outOfOrder!.isEmpty { self.outOfOrder = nil }
+        if let fin = self.outOfOrderFIN, fin == self.rcvNxt {
+            self.outOfOrderFIN = nil
+            return true
+        }
+        return false
     }
 }

@@ -14,7 +14,7 @@ extension TCPConnection {
             self.enterClosed(reason: nil)
             return nil
         }
-        if let at = self.retransmitAt, now >= at { self.retransmissionTimeout(now: now) }
+        if self.timer.expired(now: now) { self.retransmissionTimeout(now: now) }
         switch self.state {
         case .closed, .listen:
             return nil
@@ -46,9 +46,10 @@ extension TCPConnection {
             if self.sndNxt == self.iss { return now }
         default:
             if self.nextData().length > 0 || self.nextData().fin { return now }
-            if self.needsPersistTimer && self.retransmitAt == nil { return now }
+            if self.retransmitPending { return now }
+            if self.needsPersistTimer && !self.timer.isArmed { return now }
         }
-        if let at = self.retransmitAt { return at < now ? now : at }
+        if let at = self.timer.deadline { return at < now ? now : at }
         return nil
     }
 
@@ -59,7 +60,7 @@ extension TCPConnection {
         guard offset >= 0 else { return (0, false) }
         let available = Swift.max(0, self.sendRing.count - offset)
         let flight = Int(self.sndNxt &- self.sndUna)
-        var usable = Swift.max(0, Swift.min(Int(self.sndWnd), self.cwnd) - flight)
+        var usable = self.congestion.usableWindow(receiverWindow: Int(self.sndWnd), flightSize: flight)
         if self.probe && flight == 0 { usable = Swift.max(usable, 1) }
         let length = Swift.min(available, usable, self.sendMSS)
         let finSequence = self.sendBase &+ UInt32(self.sendRing.count)
@@ -70,14 +71,15 @@ extension TCPConnection {
 
     /// Data is waiting but the peer's window is shut and nothing is in flight: probe it on a timer.
     var needsPersistTimer: Bool {
-        self.sndWnd == 0 && self.sndNxt == self.sndUna
+        self.sndWnd == 0 && self.sndMax == self.sndUna
             && (Int(Int32(bitPattern: self.sndNxt &- self.sendBase)) < self.sendRing.count)
     }
 
     private mutating func dataSegment(now: Instant) -> TCPSegment? {
+        if self.retransmitPending, let segment = self.retransmitFirst(now: now) { return segment }
         let (length, fin) = self.nextData()
         guard length > 0 || fin else {
-            if self.needsPersistTimer && self.retransmitAt == nil { self.retransmitAt = now + self.rto }
+            if self.needsPersistTimer { self.timer.armIfStopped(now: now) }
             return nil
         }
         let offset = Int(self.sndNxt &- self.sendBase)
@@ -96,17 +98,37 @@ extension TCPConnection {
     /// RFC 6298 (5.1): start the timer when a segment with data (or SYN, FIN) goes out and it is not running;
     /// take an RTT sample if none is running (Karn: never on a retransmission, see ``goBack()``).
     private mutating func startTimerIfIdle(now: Instant, sequenceEnd: UInt32) {
-        if self.retransmitAt == nil { self.retransmitAt = now + self.rto }
+        self.timer.armIfStopped(now: now)
         if tcpBefore(self.sndMax, sequenceEnd) {
             if self.rttSample == nil { self.rttSample = (sequenceEnd, now) }
             self.sndMax = sequenceEnd
         }
     }
 
-    /// RFC 6298 (5.4)–(5.6): go back to SND.UNA, double the RTO; RFC 5681 §3.1 eq. (4): ssthresh = max(flight/2,
-    /// 2 SMSS), cwnd = 1 SMSS. After ``TCPConfiguration/maximumRetransmissions`` the connection is given up.
+    /// One segment at SND.UNA, SND.NXT unchanged (fast retransmit, NewReno partial ACK): the oldest data, or the
+    /// FIN when only it is outstanding.
+    private mutating func retransmitFirst(now: Instant) -> TCPSegment? {
+        self.retransmitPending = false
+        guard self.state.isSynchronized, self.sndUna != self.sndMax else { return nil }
+        let offset = Swift.max(0, Int(Int32(bitPattern: self.sndUna &- self.sendBase)))
+        let outstanding = Int(self.sndMax &- self.sndUna)
+        let length = Swift.max(0, Swift.min(self.sendMSS, self.sendRing.count - offset, outstanding))
+        let finSequence = self.sendBase &+ UInt32(self.sendRing.count)
+        let fin = self.finQueued && self.sndUna &+ UInt32(length) == finSequence && tcpBefore(finSequence, self.sndMax)
+        guard length > 0 || fin else { return nil }
+        var flags: TCPFlags = [.ack]
+        if fin { flags.insert(.fin) }
+        let header = self.header(flags: flags, sequence: self.sndUna)
+        self.counters.retransmits += 1
+        self.timer.armIfStopped(now: now)
+        self.ackPending = false
+        return self.sent(TCPSegment(header: header, payload: self.sendRing.bytes(at: offset, length: length)))
+    }
+
+    /// RFC 6298 (5.4)–(5.6): go back to SND.UNA and back the timer off; NewReno sets ssthresh and cwnd = 1 SMSS
+    /// (RFC 5681 §3.1 eq. 4, RFC 6582 §3.2 step 6). After ``TCPConfiguration/maximumRetransmissions`` expiries
+    /// without progress the connection is given up (RFC 1122 §4.2.3.5 R2).
     mutating func retransmissionTimeout(now: Instant) {
-        self.retransmitAt = nil
         self.retransmissions += 1
         if self.retransmissions > self.configuration.maximumRetransmissions {
             self.resetPending = self.state.isSynchronized
@@ -114,17 +136,19 @@ extension TCPConnection {
             return
         }
         self.counters.timeouts += 1
-        let flight = Int(self.sndNxt &- self.sndUna)
+        self.timer.onExpiry(now: now)
+        let flight = Int(self.sndMax &- self.sndUna)
         if flight > 0 {
-            self.ssthresh = Swift.max(flight / 2, 2 * self.sendMSS)
-            self.cwnd = self.sendMSS
+            self.counters.retransmits += 1
+            self.congestion.onRetransmissionTimeout(flightSize: flight, sendNext: SequenceNumber(self.sndMax))
         }
-        let doubled = self.rto.nanosecondsClamped * 2
-        self.rto = .nanoseconds(Swift.min(doubled, self.configuration.maximumRetransmissionTimeout.nanosecondsClamped))
-        self.duplicateAcks = 0
         self.probe = true
+        self.retransmitPending = false
         self.goBack()
-        if self.state == .synSent || self.state == .synReceived { self.sndNxt = self.iss }
+        if self.state == .synSent || self.state == .synReceived {
+            self.sndNxt = self.iss
+            self.synRetransmitted = true
+        }
     }
 
     private mutating func pendingAck() -> TCPSegment? {

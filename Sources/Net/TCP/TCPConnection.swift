@@ -64,18 +64,23 @@ public struct TCPConnection {
     /// A RST to send at the next dispatch (``abort()``).
     var resetPending = false
 
-    // Retransmission (RFC 6298) and congestion (RFC 5681).
-    var retransmitAt: Instant?
-    var rto: Duration
-    /// SRTT in ns, −1 before the first measurement.
-    var srttNanoseconds: Int64 = -1
-    var rttvarNanoseconds: Int64 = 0
+    // Retransmission (RFC 6298), congestion (RFC 5681, RFC 6582) and reassembly (RFC 9293 §3.10.7.4), from
+    // `Congestion/`.
+    var timer: RetransmissionTimer
+    var congestion: NewRenoCongestion
+    /// Segments held beyond RCV.NXT; created at the first gap, dropped once empty.
+    var outOfOrder: OutOfOrderBuffer?
+    /// The sequence number of a FIN that arrived beyond RCV.NXT, taken once the gap before it fills.
+    var outOfOrderFIN: UInt32?
     var rttSample: (sequence: UInt32, sentAt: Instant)?
+    /// Consecutive expiries without progress (RFC 1122 §4.2.3.5 R2).
     var retransmissions = 0
+    /// The SYN was sent again: RFC 6298 §5.7 applies once established.
+    var synRetransmitted = false
+    /// Send one segment at SND.UNA at the next dispatch (fast retransmit, NewReno partial ACK).
+    var retransmitPending = false
+    /// A zero-window probe (or a timeout's first segment) may exceed the windows by one byte.
     var probe = false
-    var duplicateAcks = 0
-    var cwnd: Int
-    var ssthresh: Int = Int(UInt32.max)
     var timeWaitUntil: Instant?
 
     init(local: TCPEndpoint, remote: TCPEndpoint, iss: UInt32, state: TCPState, configuration: TCPConfiguration) {
@@ -91,9 +96,12 @@ public struct TCPConnection {
         self.sndMax = iss
         self.sendBase = iss &+ 1
         self.sendMSS = 536
-        self.rto = configuration.initialRetransmissionTimeout
-        // RFC 5681 §3.1 (as updated by RFC 6928): an initial window of up to 10 segments is used widely; we take 4.
-        self.cwnd = 4 * Int(configuration.maximumSegmentSize)
+        self.timer = RetransmissionTimer(
+            configuration: RetransmissionTimer.Configuration(
+                initialTimeout: configuration.initialRetransmissionTimeout,
+                minimumTimeout: configuration.minimumRetransmissionTimeout,
+                maximumTimeout: configuration.maximumRetransmissionTimeout))
+        self.congestion = NewRenoCongestion(maximumSegmentSize: 536)
     }
 
     /// An active open (RFC 9293 §3.10.1): SYN-SENT; the first ``dispatch(now:)`` sends the SYN.
@@ -123,6 +131,8 @@ public struct TCPConnection {
     mutating func takeSYNOptions(_ syn: TCPHeader) {
         let peer = Int(syn.options.maximumSegmentSize ?? 536)
         self.sendMSS = Swift.max(1, Swift.min(peer, Int(self.configuration.maximumSegmentSize)))
+        // RFC 6928 §2: the initial window follows from the SMSS now known.
+        self.congestion = NewRenoCongestion(maximumSegmentSize: self.sendMSS)
     }
 
     // MARK: - The application's side
@@ -236,14 +246,16 @@ public struct TCPConnection {
     mutating func enterClosed(reason: TCPCloseReason?) {
         self.state = .closed
         if let reason, self.closeReason == nil { self.closeReason = reason }
-        self.retransmitAt = nil
+        self.timer.disarm()
         self.timeWaitUntil = nil
         self.ackPending = false
+        self.retransmitPending = false
+        self.outOfOrder = nil
     }
 
     mutating func enterTimeWait(now: Instant) {
         self.state = .timeWait
-        self.retransmitAt = nil
+        self.timer.disarm()
         self.timeWaitUntil = now + self.configuration.maximumSegmentLifetime * 2
     }
 }
@@ -252,6 +264,6 @@ extension TCPConnection: CustomStringConvertible {
     /// One line: `10.0.0.2:49152 > 10.0.0.3:80 ESTABLISHED una=… nxt=… rcv=… wnd=… rto=…ms`.
     public var description: String {
         "\(self.local) > \(self.remote) \(self.state) una=\(self.sndUna) nxt=\(self.sndNxt) rcv=\(self.rcvNxt)"
-            + " wnd=\(self.sndWnd) cwnd=\(self.cwnd) rto=\(self.rto.milliseconds)ms"
+            + " wnd=\(self.sndWnd) cwnd=\(self.congestion.congestionWindow) rto=\(self.timer.timeout.milliseconds)ms"
     }
 }

@@ -1,5 +1,5 @@
-/// TCP connections and listeners reached by ``SocketHandle`` (smoltcp `iface/socket_set.rs`), the demultiplexer
-/// the interface hands segments to, and the placeholder ISN generator.
+/// TCP connections and listeners reached by ``SocketHandle`` (smoltcp `iface/socket_set.rs`), and the
+/// demultiplexer the interface hands segments to.
 import Runtime
 
 /// A listening port with a bounded SYN queue (RFC 9293 §3.10.7.2; the `backlog` of `listen(2)`).
@@ -46,29 +46,30 @@ public struct TCPSocketSet {
     private var generations: [UInt32]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
     private var dispatchCursor = 0
-    /// The secret key of RFC 6528's F() (placeholder until `Congestion/`'s ISN generator lands).
-    private let isnSecret: UInt64
+    /// RFC 6528's ISN generator.
+    private let isn: InitialSequenceNumber
     /// What the TCP layer counted.
     public internal(set) var counters = TCPCounters()
 
-    /// Room for `capacity` connections and `listenerCapacity` listeners; `isnSecret` keys the ISN function.
-    public init(capacity: Int = 16, listenerCapacity: Int = 4, isnSecret: UInt64 = 0x5EED_7C9_1234_5678) {
+    /// Room for `capacity` connections and `listenerCapacity` listeners, with ISNs from `isn` (RFC 6528).
+    ///
+    /// - Warning: the default key is fixed, so ISNs are predictable: a stack key it with entropy
+    ///   (`InitialSequenceNumber(random:)`).
+    public init(
+        capacity: Int = 16, listenerCapacity: Int = 4,
+        isn: InitialSequenceNumber = InitialSequenceNumber(key0: 0x5EED_7C91_2345_6789, key1: 0x0123_4567_89AB_CDEF)
+    ) {
         self.connections = [TCPConnection?](repeating: nil, count: capacity)
         self.listeners = [TCPListener?](repeating: nil, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
-        self.isnSecret = isnSecret
+        self.isn = isn
     }
 
-    /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock. F here is
-    /// SplitMix64 over the tuple and the key, a stand-in for a keyed PRF until the colleague's generator lands.
+    /// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey).
     func initialSequenceNumber(local: TCPEndpoint, remote: TCPEndpoint, now: Instant) -> UInt32 {
-        var z =
-            self.isnSecret ^ UInt64(local.address.rawValue) << 32 ^ UInt64(remote.address.rawValue)
-            ^ UInt64(local.port) << 48 ^ UInt64(remote.port) << 16
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return UInt32(truncatingIfNeeded: now.nanoseconds / 4000) &+ UInt32(truncatingIfNeeded: z)
+        self.isn.next(
+            local: local.address, localPort: local.port, remote: remote.address, remotePort: remote.port, now: now
+        ).rawValue
     }
 
     // MARK: - Opening and closing

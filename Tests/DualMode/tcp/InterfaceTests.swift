@@ -198,9 +198,10 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let (client, server) = try connect(network, a, b)
         let data = pattern(1 << 20, seed: 11)
         let received = transfer(network, data, from: (a, client), to: (b, server), within: .seconds(600))
-        try expectBytes(received, data, "1 MiB at B")
+        try expectBytes(received, data, "1 MiB at B; A \(a[client]) B \(b[server])")
         try expect(network.link.faults.counters.lost > 0, "frames were lost")
         try expect(a[client].counters.retransmits > 0, "and retransmitted")
+        try expect(a[client].counters.fastRetransmits > 0, "mostly by fast retransmit")
         print("  1% loss: \(network.link.faults.counters) retransmits=\(a[client].counters.retransmits)"
             + " fast=\(a[client].counters.fastRetransmits) timeouts=\(a[client].counters.timeouts)")
     }

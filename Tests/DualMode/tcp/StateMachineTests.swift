@@ -150,7 +150,9 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         flush(&a, &b, start)
         try expectEqual(b.state, .closed, "B after the last ACK")
         try expect(b.closeReason == nil, "B closed normally")
-        let receiveError = try thrownError("read after FIN") { () throws(TCPReceiveError) in _ = try b.receive(maximum: 10) }
+        let receiveError = try thrownError("read after FIN") { () throws(TCPReceiveError) in
+            _ = try b.receive(maximum: 10)
+        }
         try expectEqual(receiveError, .finished, "B's read")
         try expectEqual(try unwrap(a.pollAt(now: start), "timer"), start + .seconds(2), "TIME-WAIT lasts 2 MSL")
         try expect(a.dispatch(now: start + .milliseconds(1999)) == nil, "still waiting")
@@ -251,6 +253,63 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectEqual(a.sendQueueCount, 0, "acked")
         try expectBytes(try receiveAll(&b), pattern(100), "at B")
         try expect(a.pollAt(now: due) == nil, "timer stopped")
+    }
+    suite.test("state.out-of-order-data-is-held-until-the-gap-fills") { () throws(TestFailure) in
+        var (c, d) = try established()
+        _ = try sendAll(&c, pattern(3000))
+        let first = try unwrap(c.dispatch(now: start), "first")
+        let second = try unwrap(c.dispatch(now: start), "second")
+        let third = try unwrap(c.dispatch(now: start), "third")
+        _ = d.process(second, now: start)
+        let dup1 = try unwrap(d.dispatch(now: start), "duplicate ACK")
+        try expectEqual(dup1.header.acknowledgmentNumber, 1001, "acks only up to the gap")
+        _ = d.process(third, now: start)
+        _ = d.dispatch(now: start)
+        try expectEqual(d.receiveQueueCount, 0, "nothing readable past a gap")
+        _ = d.process(first, now: start)
+        let ack = try unwrap(d.dispatch(now: start), "ACK")
+        try expectEqual(ack.header.acknowledgmentNumber, 4001, "everything acked once the gap filled")
+        try expectBytes(try receiveAll(&d), pattern(3000), "in order")
+    }
+    suite.test("state.third-duplicate-ack-retransmits-one-segment") { () throws(TestFailure) in
+        var (a, b) = try established()
+        _ = try sendAll(&a, pattern(5000))
+        var sent: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { sent.append(segment) }
+        try expectEqual(sent.count, 5, "five segments in the initial window")
+        for segment in sent.dropFirst() {
+            _ = b.process(segment, now: start)
+            let dup = try unwrap(b.dispatch(now: start), "duplicate ACK")
+            _ = a.process(dup, now: start)
+        }
+        try expectEqual(a.counters.duplicateAcks, 4, "duplicate ACKs")
+        try expectEqual(a.counters.fastRetransmits, 1, "one fast retransmit on the third")
+        let again = try unwrap(a.dispatch(now: start), "retransmission")
+        try expectEqual(again.header.sequenceNumber, 1001, "at SND.UNA")
+        try expectBytes(again.payload, Array(pattern(5000)[0..<1000]), "the first segment only")
+        _ = b.process(again, now: start)
+        _ = a.process(try unwrap(b.dispatch(now: start), "ACK"), now: start)
+        try expectEqual(a.sendQueueCount, 0, "all acknowledged: the peer held the rest")
+        try expectEqual(a.counters.timeouts, 0, "no timeout")
+    }
+    suite.test("state.zero-window-is-probed-and-reopens") { () throws(TestFailure) in
+        var (a, b) = try established()
+        _ = try sendAll(&a, pattern(8192))
+        settle(&a, &b, start)
+        _ = try sendAll(&a, pattern(100))
+        settle(&a, &b, start)
+        try expectEqual(b.receiveQueueCount, 8192, "B's ring is full")
+        try expectEqual(a.sendQueueCount, 100, "A holds the rest")
+        let due = try unwrap(a.pollAt(now: start), "persist timer")
+        let probe = try unwrap(a.dispatch(now: due), "probe")
+        try expectEqual(probe.payload.count, 1, "a one-byte probe")
+        let reply = try unwrap(b.process(probe, now: due), "ACK of the probe (an unacceptable segment's ACK)")
+        try expectEqual(reply.header.window, 0, "window still shut")
+        _ = a.process(reply, now: due)
+        try expectEqual(a.state, .established, "still open")
+        _ = try receiveAll(&b)
+        settle(&a, &b, due)
+        try expectBytes(try receiveAll(&b), pattern(100), "the rest after the window opened")
     }
     suite.test("state.abort-sends-a-rst-that-resets-the-peer") { () throws(TestFailure) in
         var (a, b) = try established()

@@ -42,7 +42,8 @@ private func parseDatagram(_ bytes: UnsafeMutableRawBufferPointer) throws(WireEr
 
 /// A segment's bytes from `source` to `destination`, parsed with checksum verification off.
 private func parseSegment(_ bytes: UnsafeMutableRawBufferPointer) throws(WireError) -> TCPHeader {
-    try TCPHeader(parsing: try TCPPacket(checking: bytes), source: client, destination: server, verifyingChecksum: false)
+    try TCPHeader(
+        parsing: try TCPPacket(checking: bytes), source: client, destination: server, verifyingChecksum: false)
 }
 
 /// The SYN's fixed header followed by `options` (padded by the caller to a multiple of 4), data offset to match.
