@@ -11,7 +11,8 @@ import Runtime
 ///   token: 501 (RFC 9110 §9.1).
 /// - A refused request (``HTTPRequestError``): its status, a short body, `Connection: close`.
 ///
-/// The query string and an absolute-form target's authority are ignored. HEAD answers carry the GET's `Content-Length` and no body.
+/// The query string and an absolute-form target's authority are ignored. HEAD answers carry the GET's
+/// `Content-Length` and no body.
 public struct StaticSite {
     /// The largest `/bytes/N`.
     public static let maximumGeneratedLength: UInt64 = 1 << 30

@@ -37,6 +37,27 @@ func registerParserTests(_ suite: inout TestSuite) {
             try expect(parser.isIdle, "split at \(split): idle after")
         }
     }
+    suite.test("parser.split-at-every-pair-of-boundaries") { () throws(TestFailure) in
+        let input = bytes("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nokGET /b HTTP/1.0\r\n\r\n")
+        let expected = summary(parseAll(input))
+        for first in 0...input.count {
+            for second in first...input.count {
+                var parser = HTTPRequestParser()
+                var parsed = Parsed()
+                for part in [input[0..<first], input[first..<second], input[second...]] {
+                    var offset = part.startIndex
+                    while offset < part.endIndex {
+                        let step = try feed(&parser, part[offset...], "split at \(first), \(second)")
+                        offset += step.consumed
+                        if let request = step.request { parsed.requests.append(request) }
+                    }
+                }
+                if summary(parsed) != expected { throw TestFailure("split at \(first), \(second): \(summary(parsed))") }
+            }
+        }
+        let outcome = "POST /a HTTP/1.1 fields=2 body=2 keep-alive ok|GET /b HTTP/1.0 fields=0 body=0 close |"
+        try expectEqual(expected, outcome, "outcome")
+    }
     suite.test("parser.one-byte-at-a-time") { () throws(TestFailure) in
         let parsed = parseAll(bytes(simpleGet + postWithBody + simpleGet), piece: 1)
         try expect(parsed.error == nil, "refused")

@@ -78,6 +78,13 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
             try expect(reply.head.keepAlive, "\(path) keeps the connection")
         }
     }
+    suite.test("site.head-404-has-length-and-no-body") { () throws(TestFailure) in
+        try expectBytes(
+            try answer("HEAD /missing HTTP/1.1\r\nHost: h\r\n\r\n"),
+            bytes("HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n"
+                + "\r\n"),
+            "HEAD 404")
+    }
     suite.test("site.405-exact-bytes-with-allow") { () throws(TestFailure) in
         try expectBytes(
             try answer("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"),
