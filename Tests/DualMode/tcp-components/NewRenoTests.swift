@@ -73,7 +73,7 @@ func registerNewRenoTests(_ suite: inout TestSuite) {
         try expectEqual(cc.recover ?? seq(0), una + 10_000, "recover = SND.NXT")
         _ = cc.onDuplicateAck(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000)
         _ = cc.onDuplicateAck(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000)
-        try expectEqual(cc.congestionWindow, 10_000, "inflated by SMSS per extra dup ACK (step 3)")
+        try expectEqual(cc.congestionWindow, 10_000, "inflated by SMSS per extra dup ACK (RFC 5681 §3.2 step 4)")
         try expectEqual(cc.statistics.fastRetransmits, 1, "one fast retransmit")
     }
     suite.test("newreno.new-ack-resets-the-dup-ack-count") { () throws(TestFailure) in
@@ -129,9 +129,9 @@ func registerNewRenoTests(_ suite: inout TestSuite) {
         var cc = reno()
         try enterRecovery(&cc)
         cc.onRetransmissionTimeout(flightSize: 10_000, sendNext: una + 12_000)
-        try expect(!cc.inRecovery, "recovery ended (step 6)")
+        try expect(!cc.inRecovery, "recovery ended (step 4)")
         try expectEqual(cc.recover ?? seq(0), una + 12_000, "recover = SND.NXT")
-        // Duplicates of the go-back-N retransmissions: ack not beyond recover (step 1).
+        // Duplicates of the go-back-N retransmissions: ack not beyond recover (step 2).
         for _ in 0..<3 { _ = cc.onDuplicateAck(ackNumber: una + 5000, flightSize: 7000, sendNext: una + 12_000) }
         try expect(!cc.inRecovery, "no fast retransmit")
         try expectEqual(cc.statistics.ignoredDuplicateAckTriggers, 1, "counted")

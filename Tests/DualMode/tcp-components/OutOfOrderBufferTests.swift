@@ -24,7 +24,7 @@ private func take(_ buffer: inout OutOfOrderBuffer, _ maximum: Int = 1 << 20) ->
 }
 
 private func expectSame(_ actual: [UInt8], _ expected: [UInt8], _ what: String) throws(TestFailure) {
-    try expect(actual == expected, "\(what): got \(actual.count) bytes, expected \(expected.count) (or content differs)")
+    try expect(actual == expected, "\(what): got \(actual.count) bytes, expected \(expected.count) (or other bytes)")
 }
 
 func registerOutOfOrderBufferTests(_ suite: inout TestSuite) {

@@ -8,8 +8,8 @@ import Runtime
 /// describes), and F is SipHash-2-4 keyed by 128 secret bits over the connection's 4-tuple (12 bytes: local
 /// address, local port, remote address, remote port, network order), truncated to its low 32 bits. Successive
 /// connections with one 4-tuple get increasing ISNs, as RFC 6528 wants for TIME-WAIT reuse; different 4-tuples get
-/// unrelated ones. The secret comes from the caller's entropy ("the secret key ... SHOULD be ... random", RFC 6528
-/// §3); nothing here reads a clock or an entropy source.
+/// unrelated ones. The secret comes from the caller's entropy (RFC 6528 §3 wants it random and hard to
+/// guess); nothing here reads a clock or an entropy source.
 public struct InitialSequenceNumber: Sendable {
     private let key0: UInt64
     private let key1: UInt64

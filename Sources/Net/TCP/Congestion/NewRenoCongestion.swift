@@ -15,11 +15,12 @@
 ///   (RFC 3465 §2.2 appropriate byte counting; RFC 5681 eq. 2 allows SMSS per ACK; L = 1 gives exactly that).
 /// - Congestion avoidance (cwnd ≥ ssthresh): cwnd grows by SMSS each time a whole cwnd of bytes has been
 ///   acknowledged (RFC 3465 §2.1 byte counting, the form RFC 5681 §3.1 recommends over eq. 3).
-/// - Third duplicate ACK: unless it does not cover more than `recover` (RFC 6582 §3.2 step 1, which keeps a
+/// - Third duplicate ACK: unless it does not cover more than `recover` (RFC 6582 §3.2 step 2, which keeps a
 ///   timeout's retransmissions from triggering another halving), ssthresh ← max(FlightSize/2, 2·SMSS) (RFC 5681
 ///   eq. 4), recover ← SND.NXT, the first unacknowledged segment is retransmitted and cwnd ← ssthresh + 3·SMSS
-///   (RFC 6582 §3.2 step 2). Each further duplicate ACK inflates cwnd by SMSS (step 3).
-/// - ACKs of new data in recovery (RFC 6582 §3.2 step 5): a full ACK (covering recover) sets cwnd ←
+///   (RFC 5681 §3.2 steps 2-3, entered through RFC 6582 §3.2 step 2). Each further duplicate ACK inflates cwnd by
+///   SMSS (RFC 5681 §3.2 step 4).
+/// - ACKs of new data in recovery (RFC 6582 §3.2 step 3): a full ACK (covering recover) sets cwnd ←
 ///   min(ssthresh, max(FlightSize, SMSS) + SMSS) and leaves recovery; a partial ACK retransmits the first
 ///   unacknowledged segment, deflates cwnd by the bytes acknowledged and adds back SMSS if they were at least
 ///   SMSS, and restarts the retransmission timer on the first partial ACK only (the "Impatient" variant).
@@ -30,11 +31,14 @@
 ///   RW = min(IW, cwnd) when nothing was sent for longer than an RTO.
 /// - Retransmission timeout: ssthresh ← max(FlightSize/2, 2·SMSS) unless this segment already timed out (RFC 5681
 ///   §3.1, eq. 4: "and the given segment has not yet been resent by way of the retransmission timer"), cwnd ←
-///   LW = 1·SMSS, recover ← SND.NXT and recovery ends (RFC 6582 §3.2 step 6).
+///   LW = 1·SMSS, recover ← SND.NXT and recovery ends (RFC 6582 §3.2 step 4).
 ///
 /// Here `recover` is kept as the sequence number *after* the highest one sent (SND.NXT at that moment), as
-/// FreeBSD's `snd_recover`: "covers recover" (RFC 6582 §3.2 step 5) is then `ack ≥ recover`, and "covers more than
-/// recover" (step 1) `ack > recover`.
+/// FreeBSD's `snd_recover`, where RFC 6582 keeps the highest sequence number sent (one less): "acknowledges all of
+/// the data up to and including recover" (§3.2 step 3) is then `ack ≥ recover`, and "covers more than recover"
+/// (step 2; §3.2's note: `ack_number - 1 > recover`) is `ack > recover`. RFC 6582 §3.2 step 1 starts recover at
+/// the ISS, which would refuse fast retransmit when the very first data segment is lost (its duplicate ACKs carry
+/// ISS + 1); here recover starts unset and the check passes until a recovery or a timeout sets it.
 public struct NewRenoCongestion {
     /// How the initial window is chosen.
     public enum InitialWindow: Equatable, Sendable {
@@ -50,10 +54,10 @@ public struct NewRenoCongestion {
     public enum Action: Equatable, Sendable, CustomStringConvertible {
         /// Nothing beyond sending what ``sendWindow(receiverWindow:)`` now allows.
         case none
-        /// Fast retransmit: resend the segment at SND.UNA now (RFC 5681 §3.2 step 4, RFC 6582 §3.2 step 2).
+        /// Fast retransmit: resend the segment at SND.UNA now (RFC 5681 §3.2 step 3, RFC 6582 §3.2 step 2).
         case fastRetransmit
         /// A partial ACK: resend the segment at the new SND.UNA now, restarting the retransmission timer when
-        /// `restartTimer` (RFC 6582 §3.2 step 5, first partial ACK of a recovery).
+        /// `restartTimer` (RFC 6582 §3.2 step 3, first partial ACK of a recovery).
         case retransmitAfterPartialAck(restartTimer: Bool)
 
         public var description: String {
@@ -69,7 +73,7 @@ public struct NewRenoCongestion {
     public struct Statistics: Equatable, CustomStringConvertible {
         /// Fast retransmits (entries into fast recovery).
         public var fastRetransmits = 0
-        /// Third duplicate ACKs ignored because they did not cover more than `recover` (RFC 6582 §3.2 step 1).
+        /// Third duplicate ACKs ignored because they did not cover more than `recover` (RFC 6582 §3.2 step 2).
         public var ignoredDuplicateAckTriggers = 0
         /// Partial ACKs in recovery.
         public var partialAcks = 0
@@ -197,7 +201,7 @@ public struct NewRenoCongestion {
         self.duplicateAcks = 0
         if self.inRecovery, let recover = self.recover {
             if ackNumber >= recover {
-                // RFC 6582 §3.2 step 5, full acknowledgment: deflate, option (1).
+                // RFC 6582 §3.2 step 3, full acknowledgment: deflate, option (1).
                 self.congestionWindow = Swift.min(self.slowStartThreshold, Swift.max(flightSize, smss) + smss)
                 self.inRecovery = false
                 self.bytesAckedInAvoidance = 0
@@ -239,18 +243,18 @@ public struct NewRenoCongestion {
     {
         let smss = self.maximumSegmentSize
         if self.inRecovery {
-            // RFC 6582 §3.2 step 3: inflate by one segment per further duplicate ACK.
+            // RFC 5681 §3.2 step 4: inflate by one segment per further duplicate ACK.
             self.congestionWindow += smss
             return .none
         }
         self.duplicateAcks += 1
         guard self.duplicateAcks == Self.duplicateThreshold else { return .none }
         if let recover = self.recover, !(ackNumber > recover) {
-            // Step 1: does not cover more than recover; no fast retransmit.
+            // RFC 6582 §3.2 step 2: does not cover more than recover, so no fast retransmit and no new ssthresh.
             self.statistics.ignoredDuplicateAckTriggers += 1
             return .none
         }
-        // Step 2.
+        // RFC 5681 §3.2 steps 2-3: ssthresh (eq. 4), recover, retransmit, cwnd = ssthresh + 3·SMSS.
         self.slowStartThreshold = Swift.max(flightSize / 2, 2 * smss)
         self.recover = sendNext
         self.congestionWindow = self.slowStartThreshold + 3 * smss
@@ -260,7 +264,7 @@ public struct NewRenoCongestion {
         return .fastRetransmit
     }
 
-    /// The retransmission timer expired (RFC 5681 §3.1, RFC 6582 §3.2 step 6).
+    /// The retransmission timer expired (RFC 5681 §3.1, RFC 6582 §3.2 step 4).
     ///
     /// - Parameters:
     ///   - flightSize: bytes outstanding when it expired.

@@ -1,6 +1,6 @@
 /// The receiver's out-of-order queue: segments that arrived beyond RCV.NXT, held within a byte budget until the
-/// hole before them fills, and the SACK blocks that describe them (RFC 9293 §3.10.7.4 "segments with higher
-/// beginning sequence numbers SHOULD be held for later processing"; RFC 2018 §4 for the blocks). A pure value.
+/// hole before them fills, and the SACK blocks that describe them (RFC 9293 §3.10.7.4, first check: segments
+/// that begin beyond RCV.NXT are held for later processing; RFC 2018 §4 for the blocks). A pure value.
 ///
 /// - Bytes are kept in one ring of ``capacity`` bytes indexed by offset from RCV.NXT, allocated on the first
 ///   insert and freed when the queue empties: memory is bounded by the budget, whatever arrives. Bytes at

@@ -1,7 +1,7 @@
 /// SipHash-2-4, a keyed 64-bit pseudorandom function (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
 /// INDOCRYPT 2012): 2 compression rounds per 8-byte word, 4 finalization rounds, a 128-bit key. Used for
-/// ``InitialSequenceNumber``'s F (RFC 6528 §3 asks for "a pseudorandom function (PRF) of the connection-id and
-/// some secret data"; Linux uses SipHash-2-4 there too).
+/// ``InitialSequenceNumber``'s F (RFC 6528 §3 asks for a keyed pseudorandom function of the connection's
+/// 4-tuple; Linux uses SipHash-2-4 there too).
 ///
 /// The key is two little-endian 64-bit words, k0 from key bytes 0-7 and k1 from bytes 8-15 (the paper's §2).
 public struct SipHash24: Sendable {
