@@ -148,7 +148,7 @@ extension TCPConnection {
             }
             self.state = self.finQueued ? .finWait1 : .established
             if self.synRetransmitted { self.timer.resetAfterHandshakeTimeout() }
-            self.sndWnd = UInt32(header.window)
+            self.sndWnd = UInt32(header.window) << UInt32(self.sendScale)
             self.maxSndWnd = Swift.max(self.maxSndWnd, self.sndWnd)
             self.sndWl1 = sequence
             self.sndWl2 = ack
@@ -213,7 +213,8 @@ extension TCPConnection {
     private mutating func processACK(_ header: TCPHeader, now: Instant, dataLength: Int) {
         let ack = header.acknowledgmentNumber
         let sequence = header.sequenceNumber
-        let window = UInt32(header.window)
+        // RFC 7323 §2.3: the Window field of every segment but a SYN is shifted.
+        let window = UInt32(header.window) << UInt32(self.sendScale)
         if tcpBefore(self.sndUna, ack) {
             self.acknowledge(ack, now: now)
         } else if ack == self.sndUna, dataLength == 0, !header.flags.contains(.fin), window == self.sndWnd,

@@ -22,6 +22,13 @@ extension TCPConnection {
             guard self.sndNxt == self.iss else { return self.pendingAck() }
             var header = self.header(flags: self.state == .synSent ? [.syn] : [.syn, .ack], sequence: self.iss)
             header.options.maximumSegmentSize = self.configuration.maximumSegmentSize
+            // RFC 7323 §2.2, RFC 2018 §2: offer in a SYN; answer in a SYN-ACK only what the SYN offered.
+            if self.configuration.windowScaling && (self.state == .synSent || self.windowScaleAgreed) {
+                header.options.windowScale = self.receiveScale
+            }
+            if self.configuration.selectiveAcknowledgments && (self.state == .synSent || self.sackEnabled) {
+                header.options.sackPermitted = true
+            }
             self.sndNxt = self.iss &+ 1
             self.startTimerIfIdle(now: now, sequenceEnd: self.sndNxt)
             self.ackPending = false
@@ -154,18 +161,36 @@ extension TCPConnection {
     private mutating func pendingAck() -> TCPSegment? {
         guard self.ackPending else { return nil }
         self.ackPending = false
-        return self.sent(TCPSegment(header: self.header(flags: [.ack], sequence: self.sndNxt)))
+        return self.sent(TCPSegment(header: self.ackHeader()))
+    }
+
+    /// A bare ACK's header, with SACK blocks for held out-of-order data once SACK was agreed (RFC 2018 §4: the
+    /// most recently changed block first).
+    func ackHeader() -> TCPHeader {
+        var header = self.header(flags: [.ack], sequence: self.sndNxt)
+        if self.sackEnabled, let held = self.outOfOrder {
+            header.options.sackBlocks = held.sackBlocks(maximum: 4).map { block in
+                TCPSACKBlock(left: block.start.rawValue, right: block.end.rawValue)
+            }
+        }
+        return header
     }
 
     private mutating func sent(_ segment: TCPSegment) -> TCPSegment {
         self.counters.segmentsSent += 1
-        if segment.header.flags.contains(.ack) { self.advertisedWindow = UInt32(segment.header.window) }
+        if segment.header.flags.contains(.ack) {
+            let shift = segment.header.flags.contains(.syn) ? 0 : UInt32(self.receiveScale)
+            self.advertisedWindow = UInt32(segment.header.window) << shift
+        }
         return segment
     }
 
     /// A header from our endpoint with RCV.NXT and the current window.
     func header(flags: TCPFlags, sequence: UInt32) -> TCPHeader {
-        let window = self.currentWindow
+        // RFC 7323 §2.2: a SYN's window is never scaled.
+        let window =
+            flags.contains(.syn)
+            ? Swift.min(self.currentWindow, 65535) : self.currentWindow >> UInt32(self.receiveScale)
         return TCPHeader(
             sourcePort: self.local.port, destinationPort: self.remote.port, sequenceNumber: sequence,
             acknowledgmentNumber: flags.contains(.ack) ? self.rcvNxt : 0, flags: flags, window: UInt16(window))
@@ -173,7 +198,7 @@ extension TCPConnection {
 
     /// A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>, sent at once (unacceptable segments, challenge ACKs).
     mutating func ackSegment() -> TCPSegment {
-        self.sent(TCPSegment(header: self.header(flags: [.ack], sequence: self.sndNxt)))
+        self.sent(TCPSegment(header: self.ackHeader()))
     }
 
     /// <SEQ=sequence><CTL=RST>.

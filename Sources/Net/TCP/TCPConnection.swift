@@ -52,6 +52,13 @@ public struct TCPConnection {
     var rcvNxt: UInt32 = 0
     /// The window last advertised, for window updates after the application reads.
     var advertisedWindow: UInt32 = 0
+    /// Rcv.Wind.Shift and Snd.Wind.Shift (RFC 7323 §2.2): 0 unless both SYNs carried Window Scale.
+    var receiveScale: UInt8 = 0
+    var sendScale: UInt8 = 0
+    /// The peer's SYN carried Window Scale and we offer it too.
+    var windowScaleAgreed = false
+    /// Both SYNs carried SACK-Permitted (RFC 2018 §2).
+    var sackEnabled = false
 
     /// The largest segment data we send: the peer's MSS option (default 536, RFC 9293 §3.7.1), capped by ours.
     var sendMSS: Int
@@ -89,7 +96,12 @@ public struct TCPConnection {
         self.configuration = configuration
         self.state = state
         self.sendRing = TCPByteRing(capacity: configuration.sendBufferSize)
-        self.receiveRing = TCPByteRing(capacity: Swift.min(configuration.receiveBufferSize, 65535))
+        self.receiveRing = TCPByteRing(capacity: Swift.min(Swift.max(configuration.receiveBufferSize, 1), 1 << 30))
+        if configuration.windowScaling {
+            while self.receiveScale < 14 && self.receiveRing.capacity >> Int(self.receiveScale) > 65535 {
+                self.receiveScale += 1
+            }
+        }
         self.iss = iss
         self.sndUna = iss
         self.sndNxt = iss
@@ -131,6 +143,16 @@ public struct TCPConnection {
     mutating func takeSYNOptions(_ syn: TCPHeader) {
         let peer = Int(syn.options.maximumSegmentSize ?? 536)
         self.sendMSS = Swift.max(1, Swift.min(peer, Int(self.configuration.maximumSegmentSize)))
+        // RFC 7323 §2.2: scaling applies in both directions only if both SYNs carried the option; a shift above
+        // 14 is used as 14 (§2.3).
+        if self.configuration.windowScaling, let shift = syn.options.windowScale {
+            self.sendScale = Swift.min(shift, 14)
+            self.windowScaleAgreed = true
+        } else {
+            self.sendScale = 0
+            self.receiveScale = 0
+        }
+        self.sackEnabled = self.configuration.selectiveAcknowledgments && syn.options.sackPermitted
         // RFC 6928 §2: the initial window follows from the SMSS now known.
         self.congestion = NewRenoCongestion(maximumSegmentSize: self.sendMSS)
     }
@@ -240,8 +262,8 @@ public struct TCPConnection {
         self.enterClosed(reason: .aborted)
     }
 
-    /// The receive window: the receive ring's free space (unscaled, so at most 65535).
-    var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535)) }
+    /// The receive window: the receive ring's free space, at most what the Window field can say.
+    var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535 << Int(self.receiveScale))) }
 
     mutating func enterClosed(reason: TCPCloseReason?) {
         self.state = .closed

@@ -110,8 +110,14 @@ public struct TCPEndpoint: Hashable, Sendable, CustomStringConvertible {
 
 /// The settings of a connection.
 public struct TCPConfiguration: Sendable {
-    /// Receive ring size in bytes; its free space is the window, so at most 65535 without window scaling.
+    /// Receive ring size in bytes; its free space is the window (at most 65535 unless window scaling is agreed).
     public var receiveBufferSize = 65535
+    /// Whether to offer Window Scale (RFC 7323 §2): our shift is the smallest that fits the receive ring in 16
+    /// bits; it applies only if the peer's SYN carries the option too.
+    public var windowScaling = true
+    /// Whether to offer SACK-Permitted (RFC 2018 §2); once agreed, our ACKs carry SACK blocks for held
+    /// out-of-order data (the sender side does not use received blocks yet).
+    public var selectiveAcknowledgments = true
     /// Send ring size in bytes.
     public var sendBufferSize = 65536
     /// The MSS we announce and send at most: MTU 1500 − 40 (RFC 9293 §3.7.1).

@@ -77,18 +77,19 @@ private func testConfiguration() -> TCPConfiguration {
 
 /// A connection from `a` to a listener on `b`, accepted; returns (client handle, server handle).
 private func connect(
-    _ network: TestNetwork, _ a: Host, _ b: Host, port: UInt16 = 80
+    _ network: TestNetwork, _ a: Host, _ b: Host, port: UInt16 = 80,
+    configuration: TCPConfiguration = testConfiguration()
 ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
     let listener: SocketHandle
     do throws(TCPListenError) {
-        listener = try b.interface.tcp.listen(port: port, backlog: 2, configuration: testConfiguration())
+        listener = try b.interface.tcp.listen(port: port, backlog: 2, configuration: configuration)
     } catch {
         throw TestFailure("listen: \(error)")
     }
     let client: SocketHandle
     do throws(TCPConnectError) {
         client = try a.interface.connectTCP(
-            to: b.address, port: port, now: network.now, configuration: testConfiguration())
+            to: b.address, port: port, now: network.now, configuration: configuration)
     } catch {
         throw TestFailure("connect: \(error)")
     }
@@ -190,6 +191,20 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let received = transfer(network, data, from: (a, client), to: (b, server), within: .seconds(60))
         try expectBytes(received, data, "1 MiB at B")
         try expectEqual(a[client].counters.retransmits, 0, "no loss, no retransmission")
+    }
+    suite.test("iface.four-mebibytes-with-scaled-windows-over-loss-and-reordering") { () throws(TestFailure) in
+        let faults = FaultConfiguration(lossRate: 0.005, duplicationRate: 0.005, reorderRate: 0.01)
+        let network = TestNetwork(faults: faults, seed: 7)
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        var configuration = testConfiguration()
+        configuration.receiveBufferSize = 512 * 1024
+        configuration.sendBufferSize = 512 * 1024
+        let (client, server) = try connect(network, a, b, configuration: configuration)
+        let data = pattern(4 << 20, seed: 3)
+        let received = transfer(network, data, from: (b, server), to: (a, client), within: .seconds(600))
+        try expectBytes(received, data, "4 MiB at A; A \(a[client]) B \(b[server])")
+        try expect(b[server].counters.retransmits > 0, "losses were repaired")
     }
     suite.test("iface.one-mebibyte-arrives-intact-over-one-percent-loss") { () throws(TestFailure) in
         let network = TestNetwork(faults: FaultConfiguration(lossRate: 0.01), seed: 42)

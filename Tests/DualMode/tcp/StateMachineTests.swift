@@ -263,6 +263,8 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         _ = d.process(second, now: start)
         let dup1 = try unwrap(d.dispatch(now: start), "duplicate ACK")
         try expectEqual(dup1.header.acknowledgmentNumber, 1001, "acks only up to the gap")
+        try expect(
+            dup1.header.options.sackBlocks == [TCPSACKBlock(left: 2001, right: 3001)], "SACK block (RFC 2018 §4)")
         _ = d.process(third, now: start)
         _ = d.dispatch(now: start)
         try expectEqual(d.receiveQueueCount, 0, "nothing readable past a gap")
@@ -310,6 +312,48 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         _ = try receiveAll(&b)
         settle(&a, &b, due)
         try expectBytes(try receiveAll(&b), pattern(100), "the rest after the window opened")
+    }
+    suite.test("state.window-scale-is-negotiated-and-applied") { () throws(TestFailure) in
+        var big = configuration()
+        big.receiveBufferSize = 256 * 1024
+        big.sendBufferSize = 256 * 1024
+        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: big)
+        let syn = try unwrap(a.dispatch(now: start), "SYN")
+        try expect(syn.header.options.windowScale == 3, "shift 3 fits 256 KiB in 16 bits")
+        try expect(syn.header.options.sackPermitted, "SACK offered")
+        try expectEqual(syn.header.window, 65535, "a SYN's window is not scaled")
+        var b = TCPConnection(acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: big)
+        let synAck = try unwrap(b.dispatch(now: start), "SYN-ACK")
+        try expect(synAck.header.options.windowScale == 3, "answered")
+        _ = a.process(synAck, now: start)
+        let ack = try unwrap(a.dispatch(now: start), "ACK")
+        try expectEqual(ack.header.window, 32768, "scaled window field: 256 KiB >> 3")
+        _ = b.process(ack, now: start)
+        let data = pattern(200_000)
+        try expectEqual(try sendAll(&b, data), 200_000, "queued")
+        var received: [UInt8] = []
+        for _ in 0..<200 {
+            settle(&a, &b, start)
+            received += try receiveAll(&a)
+            if received.count == data.count { break }
+        }
+        try expectBytes(received, data, "200 kB through a scaled window")
+    }
+    suite.test("state.window-scale-is-off-unless-both-offer") { () throws(TestFailure) in
+        var big = configuration()
+        big.receiveBufferSize = 256 * 1024
+        var plain = configuration()
+        plain.windowScaling = false
+        plain.selectiveAcknowledgments = false
+        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: big)
+        let syn = try unwrap(a.dispatch(now: start), "SYN")
+        var b = TCPConnection(acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: plain)
+        let synAck = try unwrap(b.dispatch(now: start), "SYN-ACK")
+        try expect(synAck.header.options.windowScale == nil, "not answered")
+        try expect(!synAck.header.options.sackPermitted, "no SACK")
+        _ = a.process(synAck, now: start)
+        let ack = try unwrap(a.dispatch(now: start), "ACK")
+        try expectEqual(ack.header.window, 65535, "unscaled, capped at 65535")
     }
     suite.test("state.abort-sends-a-rst-that-resets-the-peer") { () throws(TestFailure) in
         var (a, b) = try established()
