@@ -22,7 +22,8 @@
 ///   `HTTP/1.x` is handled as 1.1; another major digit is 505; anything else is 400.
 /// - Field lines (§5): `token ":" OWS value OWS`; whitespace before the colon (§5.1) and obsolete line folding
 ///   (§5.2) are 400; values may hold VCHAR, obs-text, SP and HTAB only.
-/// - HTTP/1.1 needs exactly one `Host` (§3.2); HTTP/1.0 at most one.
+/// - HTTP/1.1 needs exactly one `Host` (§3.2); HTTP/1.0 at most one. Its value may be empty or hold only the
+///   characters of `uri-host [":" port]` (RFC 3986 §3.2.2: unreserved, pct-encoded, sub-delims, `:`, `[`, `]`).
 /// - Framing (§6): `Transfer-Encoding` with `Content-Length` is 400 (§6.3 item 3); in HTTP/1.0 it is 400 (§6.1);
 ///   otherwise any transfer coding is 501 (chunked is not implemented). `Content-Length` values (several fields or a
 ///   comma list) must be digits and all equal, else 400 (§6.3 item 5); above the body limit is 413.
@@ -234,6 +235,7 @@ public struct HTTPRequestParser {
         for field in fields {
             if field.hasName("Host") {
                 hosts += 1
+                guard field.value.allSatisfy(isHostCharacter) else { throw fail(.badRequest) }
             } else if field.hasName("Transfer-Encoding") {
                 transferEncoding = true
             } else if field.hasName("Content-Length") {
@@ -311,6 +313,22 @@ func absoluteFormAuthorityStart<Bytes: Collection>(_ target: Bytes) -> Int? wher
         return nil
     }
     return scheme
+}
+
+/// Whether `byte` may appear in a `Host` value: RFC 3986 unreserved, `%`, sub-delims, `:`, `[`, `]`.
+func isHostCharacter(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        return true
+    case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"),
+        UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
+        UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+        UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+        return true
+    default:
+        return false
+    }
 }
 
 @inline(__always)

@@ -157,6 +157,12 @@ func registerParserTests(_ suite: inout TestSuite) {
         try expectRefused("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", .badRequest)
         try expectRefused("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", .badRequest)
         _ = try parseOne("GET / HTTP/1.1\r\nHOST: a\r\n\r\n")
+        for host in ["", "example.com:8080", "[::1]:80", "10.0.2.15", "xn--bcher-kva.example"] {
+            _ = try parseOne("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        }
+        for host in ["a b", "a/b", "user@h", "h?x", "h#f", "caf\u{E9}"] {
+            try expectRefused("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n", .badRequest)
+        }
     }
     suite.test("parser.keep-alive-rules-for-1.1") { () throws(TestFailure) in
         try expect(try parseOne("GET / HTTP/1.1\r\nHost: h\r\n\r\n").keepAlive, "1.1 default")
