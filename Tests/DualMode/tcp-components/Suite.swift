@@ -20,6 +20,7 @@ struct TCPComponentsSuite: TestableApplication {
         registerOutOfOrderBufferTests(&suite)
         registerInitialSequenceNumberTests(&suite)
         registerPropertyTests(&suite)
+        registerSimulationTests(&suite)
     }
 }
 
