@@ -126,4 +126,18 @@ func registerOutOfOrderBufferTests(_ suite: inout TestSuite) {
         buffer.advance(to: seq(100))
         try expect(buffer.isEmpty, "everything passed")
     }
+    suite.test("ooo.reports-each-duplicate-once-for-d-sack") { () throws(TestFailure) in
+        var buffer = OutOfOrderBuffer(receiveNext: seq(1000))
+        try expect(buffer.takeDuplicateBlock() == nil, "none yet")
+        put(&buffer, bytes(0, 10), at: -10)
+        try expectEqual(buffer.takeDuplicateBlock() ?? block(0, 0), block(990, 1000), "below RCV.NXT (RFC 2883 §4.1.1)")
+        try expect(buffer.takeDuplicateBlock() == nil, "reported once")
+        put(&buffer, bytes(20, 10), at: 20)
+        put(&buffer, bytes(15, 10), at: 15)
+        try expectEqual(buffer.takeDuplicateBlock() ?? block(0, 0), block(1020, 1025), "already held, above RCV.NXT")
+        put(&buffer, bytes(0, 4), at: -2)
+        try expectEqual(buffer.takeDuplicateBlock() ?? block(0, 0), block(998, 1000), "the part below RCV.NXT")
+        put(&buffer, bytes(40, 5), at: 40)
+        try expect(buffer.takeDuplicateBlock() == nil, "new data clears nothing and adds nothing")
+    }
 }

@@ -17,6 +17,9 @@
 ///   block ... MUST specify the contiguous block of data containing the segment which triggered this ACK", and
 ///   the rest repeat the most recently reported blocks). At most 4 fit in the option, 3 beside timestamps
 ///   (RFC 2018 §3).
+/// - Duplicates are remembered for one D-SACK report (RFC 2883): ``takeDuplicateBlock()`` returns the first
+///   duplicate run of the latest segment that had one, once, for the connection to put first in its SACK option
+///   (RFC 2883 §4: "each duplicate contiguous sequence of data received is reported in at most one D-SACK block").
 public struct OutOfOrderBuffer {
     /// Counters of what arrived and what was dropped.
     public struct Statistics: Equatable, CustomStringConvertible {
@@ -57,6 +60,7 @@ public struct OutOfOrderBuffer {
     var storage: [UInt8] = []
     var head = 0
     var clock: UInt64 = 0
+    var duplicate: SACKBlock?
 
     /// An empty queue expecting `receiveNext`, holding at most `capacity` bytes ahead of it in at most
     /// `maximumRanges` ranges.
@@ -105,10 +109,12 @@ public struct OutOfOrderBuffer {
         var skip = 0
         if end <= 0 {
             self.statistics.duplicateBytes += payload.count
+            if !payload.isEmpty { self.duplicate = SACKBlock(start: sequenceNumber, length: payload.count) }
             return 0
         }
         if start < 0 {
             self.statistics.duplicateBytes += -start
+            self.duplicate = SACKBlock(start: sequenceNumber, end: self.receiveNext)
             skip = -start
             start = 0
         }
@@ -125,8 +131,14 @@ public struct OutOfOrderBuffer {
         var covered = 0
         var lower = start
         var upper = end
+        var firstOverlap: Range<Int>?
         while last < self.ranges.count && self.ranges[last].start <= end {
-            covered += Swift.max(0, Swift.min(end, self.ranges[last].end) - Swift.max(start, self.ranges[last].start))
+            let overlapStart = Swift.max(start, self.ranges[last].start)
+            let overlapEnd = Swift.min(end, self.ranges[last].end)
+            if overlapStart < overlapEnd {
+                covered += overlapEnd - overlapStart
+                if firstOverlap == nil && skip == 0 { firstOverlap = overlapStart..<overlapEnd }
+            }
             lower = Swift.min(lower, self.ranges[last].start)
             upper = Swift.max(upper, self.ranges[last].end)
             last += 1
@@ -136,6 +148,10 @@ public struct OutOfOrderBuffer {
             return 0
         }
         self.statistics.duplicateBytes += covered
+        if let firstOverlap {
+            self.duplicate = SACKBlock(
+                start: self.receiveNext + firstOverlap.lowerBound, end: self.receiveNext + firstOverlap.upperBound)
+        }
         let stored = end - start - covered
         if self.storage.isEmpty {
             self.storage = [UInt8](repeating: 0, count: self.capacity)
@@ -188,6 +204,13 @@ public struct OutOfOrderBuffer {
             result.append(SACKBlock(start: self.receiveNext + range.start, end: self.receiveNext + range.end))
         }
         return result
+    }
+
+    /// The D-SACK block for the next ACK (RFC 2883 §4): the first duplicate run of the most recent segment that
+    /// carried duplicate bytes, or `nil`. Each run is returned once.
+    public mutating func takeDuplicateBlock() -> SACKBlock? {
+        defer { self.duplicate = nil }
+        return self.duplicate
     }
 
     private mutating func copyIn(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
