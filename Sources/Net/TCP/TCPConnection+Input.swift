@@ -215,6 +215,13 @@ extension TCPConnection {
         let sequence = header.sequenceNumber
         // RFC 7323 §2.3: the Window field of every segment but a SYN is shifted.
         let window = UInt32(header.window) << UInt32(self.sendScale)
+        // RFC 6675 §4 Update(): the scoreboard learns the cumulative ACK and the SACK blocks.
+        if self.scoreboard != nil {
+            self.scoreboard!.update(
+                cumulativeAck: SequenceNumber(ack), blocks: header.options.sackBlocks.map { SACKBlock($0) },
+                sendNext: SequenceNumber(self.sndMax))
+            if self.congestion.inRecovery { self.sackRetransmitBudget += 1 }
+        }
         if tcpBefore(self.sndUna, ack) {
             self.acknowledge(ack, now: now)
         } else if ack == self.sndUna, dataLength == 0, !header.flags.contains(.fin), window == self.sndWnd,

@@ -84,6 +84,12 @@ extension TCPConnection {
 
     private mutating func dataSegment(now: Instant) -> TCPSegment? {
         if self.retransmitPending, let segment = self.retransmitFirst(now: now) { return segment }
+        if self.sackRetransmitBudget > 0 {
+            self.sackRetransmitBudget -= 1
+            if let segment = self.retransmitLost(now: now) { return segment }
+        }
+        if !self.congestion.inRecovery { self.sackRetransmitBudget = 0 }
+        self.skipSACKed()
         let (length, fin) = self.nextData()
         guard length > 0 || fin else {
             if self.needsPersistTimer { self.timer.armIfStopped(now: now) }
@@ -126,10 +132,40 @@ extension TCPConnection {
         var flags: TCPFlags = [.ack]
         if fin { flags.insert(.fin) }
         let header = self.header(flags: flags, sequence: self.sndUna)
+        if length > 0 {
+            self.scoreboard?.markRetransmitted(SACKBlock(start: SequenceNumber(self.sndUna), length: length))
+        }
         self.counters.retransmits += 1
         self.timer.armIfStopped(now: now)
         self.ackPending = false
         return self.sent(TCPSegment(header: header, payload: self.sendRing.bytes(at: offset, length: length)))
+    }
+
+    /// RFC 6675 §4 NextSeg() rule 1: the next lost hole below the highest SACKed byte, at most one SMSS.
+    private mutating func retransmitLost(now: Instant) -> TCPSegment? {
+        guard self.state.isSynchronized, let scoreboard = self.scoreboard,
+            let hole = scoreboard.nextSegment(sendNext: SequenceNumber(self.sndMax))
+        else { return nil }
+        let offset = Int(Int32(bitPattern: hole.start.rawValue &- self.sendBase))
+        let length = Swift.min(hole.length, self.sendRing.count - offset)
+        guard offset >= 0, length > 0 else { return nil }
+        self.scoreboard!.markRetransmitted(SACKBlock(start: hole.start, length: length))
+        let header = self.header(flags: [.ack], sequence: hole.start.rawValue)
+        self.counters.retransmits += 1
+        self.timer.armIfStopped(now: now)
+        self.ackPending = false
+        return self.sent(TCPSegment(header: header, payload: self.sendRing.bytes(at: offset, length: length)))
+    }
+
+    /// After a go-back, SND.NXT skips what the peer already SACKed (it stays queued until cumulatively
+    /// acknowledged, RFC 2018 §8).
+    private mutating func skipSACKed() {
+        guard let scoreboard = self.scoreboard else { return }
+        for range in scoreboard.ranges where tcpBefore(self.sndNxt, self.sndMax) {
+            if tcpBeforeOrEqual(range.start.rawValue, self.sndNxt) && tcpBefore(self.sndNxt, range.end.rawValue) {
+                self.sndNxt = tcpBefore(range.end.rawValue, self.sndMax) ? range.end.rawValue : self.sndMax
+            }
+        }
     }
 
     /// RFC 6298 (5.4)–(5.6): go back to SND.UNA and back the timer off; NewReno sets ssthresh and cwnd = 1 SMSS

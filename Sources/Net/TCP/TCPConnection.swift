@@ -86,6 +86,10 @@ public struct TCPConnection {
     var synRetransmitted = false
     /// Send one segment at SND.UNA at the next dispatch (fast retransmit, NewReno partial ACK).
     var retransmitPending = false
+    /// What the peer SACKed (RFC 6675), once SACK was agreed.
+    var scoreboard: SACKScoreboard?
+    /// SACK-chosen retransmissions allowed during recovery: one per ACK that arrives in it.
+    var sackRetransmitBudget = 0
     /// A zero-window probe (or a timeout's first segment) may exceed the windows by one byte.
     var probe = false
     var timeWaitUntil: Instant?
@@ -153,6 +157,9 @@ public struct TCPConnection {
             self.receiveScale = 0
         }
         self.sackEnabled = self.configuration.selectiveAcknowledgments && syn.options.sackPermitted
+        self.scoreboard =
+            self.sackEnabled
+            ? SACKScoreboard(sendUnacknowledged: SequenceNumber(self.sndUna), maximumSegmentSize: self.sendMSS) : nil
         // RFC 6928 §2: the initial window follows from the SMSS now known.
         self.congestion = NewRenoCongestion(maximumSegmentSize: self.sendMSS)
     }

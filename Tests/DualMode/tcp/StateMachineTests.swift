@@ -294,6 +294,25 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectEqual(a.sendQueueCount, 0, "all acknowledged: the peer held the rest")
         try expectEqual(a.counters.timeouts, 0, "no timeout")
     }
+    suite.test("state.sack-repairs-two-holes-without-a-timeout") { () throws(TestFailure) in
+        var (a, b) = try established()
+        _ = try sendAll(&a, pattern(6000))
+        var sent: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { sent.append(segment) }
+        try expectEqual(sent.count, 6, "six segments")
+        for index in [1, 3, 4, 5] {
+            _ = b.process(sent[index], now: start)
+            _ = a.process(try unwrap(b.dispatch(now: start), "duplicate ACK with SACK"), now: start)
+        }
+        var repairs: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { repairs.append(segment) }
+        try expect(repairs.map { $0.header.sequenceNumber } == [1001, 3001], "both holes, each once")
+        for segment in repairs { _ = b.process(segment, now: start) }
+        _ = a.process(try unwrap(b.dispatch(now: start), "ACK"), now: start)
+        try expectEqual(a.sendQueueCount, 0, "all acknowledged")
+        try expectEqual(a.counters.timeouts, 0, "no timeout")
+        try expectBytes(try receiveAll(&b), pattern(6000), "in order at B")
+    }
     suite.test("state.zero-window-is-probed-and-reopens") { () throws(TestFailure) in
         var (a, b) = try established()
         _ = try sendAll(&a, pattern(8192))
