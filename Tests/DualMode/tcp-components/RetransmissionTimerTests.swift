@@ -127,4 +127,14 @@ func registerRetransmissionTimerTests(_ suite: inout TestSuite) {
         measured.resetAfterHandshakeTimeout()
         try expectEqual(ns(measured.timeout), 300_000_000, "a measured RTO is kept")
     }
+    suite.test("rto.timestamp-samples-weigh-by-expected-samples") { () throws(TestFailure) in
+        var timer = RetransmissionTimer(configuration: linux())
+        timer.sample(.milliseconds(100), source: .timestampEcho, expectedSamples: 2)
+        try expectEqual(ns(timer.smoothedRoundTripTime), 100_000_000, "the first sample is taken whole (2.2)")
+        timer.sample(.milliseconds(200), source: .timestampEcho, expectedSamples: 2)
+        // RFC 7323 Appendix G: beta' = 1/8, alpha' = 1/16. RTTVAR = 50 - 6.25 + 12.5; SRTT = 100 - 6.25 + 12.5.
+        try expectEqual(ns(timer.roundTripTimeVariation), 56_250_000, "RTTVAR")
+        try expectEqual(ns(timer.smoothedRoundTripTime), 106_250_000, "SRTT")
+        try expectEqual(ns(timer.timeout), 331_250_000, "RTO = 106.25 + 4 * 56.25")
+    }
 }

@@ -94,9 +94,12 @@ public struct RetransmissionTimer {
     /// - Parameters:
     ///   - rtt: the measured round trip; negative values are taken as zero.
     ///   - source: where it came from; a retransmitted timed segment is refused (Karn, RFC 6298 §3).
+    ///   - expectedSamples: with timestamps on every ACK, RFC 7323 Appendix G's ExpectedSamples =
+    ///     ceil(FlightSize / (2·SMSS)): α and β are divided by it so that a window's many samples weigh as much as
+    ///     RFC 6298's one. 1 (the default) is plain RFC 6298.
     /// - Returns: whether the sample was used.
     @discardableResult
-    public mutating func sample(_ rtt: Duration, source: SampleSource) -> Bool {
+    public mutating func sample(_ rtt: Duration, source: SampleSource, expectedSamples: Int = 1) -> Bool {
         if source == .timedSegment(retransmitted: true) {
             self.statistics.karnRejected += 1
             return false
@@ -106,8 +109,9 @@ public struct RetransmissionTimer {
             // §2.3: RTTVAR first, with the old SRTT.
             let variation = self.roundTripTimeVariation.nanosecondsClamped
             let delta = srtt > r ? srtt - r : r - srtt
-            let newVariation = variation - variation / 4 + delta / 4
-            let newSmoothed = srtt - srtt / 8 + r / 8
+            let n = Int64(Swift.max(1, expectedSamples))
+            let newVariation = variation - variation / (4 * n) + delta / (4 * n)
+            let newSmoothed = srtt - srtt / (8 * n) + r / (8 * n)
             self.roundTripTimeVariation = .nanoseconds(newVariation)
             self.smoothedRoundTripTime = .nanoseconds(newSmoothed)
         } else {
