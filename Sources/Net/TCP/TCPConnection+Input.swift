@@ -106,8 +106,7 @@ extension TCPConnection {
         // Second, check the RST bit (RFC 5961 §3.2): exactly RCV.NXT resets; elsewhere in the window, challenge.
         if header.flags.contains(.rst) {
             guard sequence == self.rcvNxt else {
-                self.counters.challengeAcks += 1
-                return self.ackSegment()
+                return self.challengeAck(now: now)
             }
             self.counters.resetsReceived += 1
             switch self.state {
@@ -122,8 +121,7 @@ extension TCPConnection {
         // Fourth, check the SYN bit (RFC 5961 §4.2): in any synchronized state (and SYN-RECEIVED, RFC 9293
         // §3.10.7.4 fourth), a SYN gets a challenge ACK and is dropped.
         if header.flags.contains(.syn) {
-            self.counters.challengeAcks += 1
-            return self.ackSegment()
+            return self.challengeAck(now: now)
         }
 
         // Fifth, check the ACK field: "if the ACK bit is off, drop the segment and return".
@@ -346,5 +344,21 @@ extension TCPConnection {
             return true
         }
         return false
+    }
+
+    /// A challenge ACK, unless ``TCPConfiguration/challengeAckLimit`` were already sent in the last second
+    /// (RFC 5961 §7: "implementations SHOULD include an ACK throttling mechanism").
+    private mutating func challengeAck(now: Instant) -> TCPSegment? {
+        if self.challengeWindowStart == nil || now - self.challengeWindowStart! >= .seconds(1) {
+            self.challengeWindowStart = now
+            self.challengeCount = 0
+        }
+        guard self.challengeCount < self.configuration.challengeAckLimit else {
+            self.counters.challengeAcksSuppressed += 1
+            return nil
+        }
+        self.challengeCount += 1
+        self.counters.challengeAcks += 1
+        return self.ackSegment()
     }
 }

@@ -187,6 +187,10 @@ extension TCPConnection {
         }
         self.probe = true
         self.retransmitPending = false
+        self.sackRetransmitBudget = 0
+        // RFC 2018 §8: "after a retransmit timeout the data sender SHOULD turn off all of the SACKed bits" (the
+        // receiver may have reneged).
+        self.scoreboard?.reset()
         self.goBack()
         if self.state == .synSent || self.state == .synReceived {
             self.sndNxt = self.iss

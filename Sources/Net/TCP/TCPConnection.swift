@@ -93,6 +93,8 @@ public struct TCPConnection {
     /// A zero-window probe (or a timeout's first segment) may exceed the windows by one byte.
     var probe = false
     var timeWaitUntil: Instant?
+    var challengeWindowStart: Instant?
+    var challengeCount = 0
 
     init(local: TCPEndpoint, remote: TCPEndpoint, iss: UInt32, state: TCPState, configuration: TCPConfiguration) {
         self.local = local

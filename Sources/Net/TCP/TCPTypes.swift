@@ -132,6 +132,9 @@ public struct TCPConfiguration: Sendable {
     public var maximumRetransmissionTimeout: Duration = .seconds(60)
     /// Retransmissions of one segment before the connection is given up (RFC 1122 §4.2.3.5 R2).
     public var maximumRetransmissions = 12
+    /// Challenge ACKs sent per second at most (RFC 5961 §7; Linux's historical default was 100 per second
+    /// system-wide, this is per connection).
+    public var challengeAckLimit = 10
 
     public init() {}
 }
@@ -152,6 +155,8 @@ public struct TCPConnectionCounters: Equatable, Sendable {
     public var resetsSent = 0
     /// Challenge ACKs sent (RFC 5961).
     public var challengeAcks = 0
+    /// Challenge ACKs not sent because of ``TCPConfiguration/challengeAckLimit``.
+    public var challengeAcksSuppressed = 0
     /// Segments dropped: unacceptable, out of order, or beyond the receive ring.
     public var dropped = 0
     /// Segments received and processed.

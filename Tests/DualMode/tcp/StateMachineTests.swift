@@ -209,6 +209,19 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectEqual(a.state, .established, "still open")
         try expectEqual(a.counters.challengeAcks, 1, "counted")
     }
+    suite.test("state.challenge-acks-are-rate-limited") { () throws(TestFailure) in
+        var (a, _) = try established()
+        var replies = 0
+        for index in 0..<25 {
+            let rst = segment(bEndpoint, aEndpoint, seq: 5100 &+ UInt32(index), .rst)
+            if a.process(rst, now: start + .milliseconds(index)) != nil { replies += 1 }
+        }
+        try expectEqual(replies, 10, "10 per second (RFC 5961 §7)")
+        try expectEqual(a.counters.challengeAcksSuppressed, 15, "the rest suppressed")
+        try expect(a.process(segment(bEndpoint, aEndpoint, seq: 5100, .syn), now: start + .seconds(2)) != nil,
+            "allowed again a second later")
+        try expectEqual(a.state, .established, "still open")
+    }
     suite.test("state.rst-out-of-window-is-dropped") { () throws(TestFailure) in
         var (a, _) = try established()
         try expect(a.process(segment(bEndpoint, aEndpoint, seq: 5001 &+ 100_000, .rst), now: start) == nil, "silent")
