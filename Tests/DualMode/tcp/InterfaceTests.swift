@@ -123,6 +123,19 @@ private func transfer(
     return received
 }
 
+/// The TCP header of a captured Ethernet frame, checksums verified; `nil` for anything else.
+private func tcpHeader(of frame: [UInt8]) -> TCPHeader? {
+    var buffer = PacketBuffer(frame)
+    return buffer.withUnsafeMutableReadableBytes { raw -> TCPHeader? in
+        guard let ethernet = try? EthernetPacket(checking: raw),
+            let datagram = try? IPv4Packet(checking: ethernet.payload),
+            let ip = try? IPv4Header(parsing: datagram), ip.nextProtocol == .tcp,
+            let packet = try? TCPPacket(checking: datagram.payload)
+        else { return nil }
+        return try? TCPHeader(parsing: packet, source: ip.source, destination: ip.destination)
+    }
+}
+
 func registerInterfaceTests(_ suite: inout TestSuite) {
     suite.test("iface.handshake-exchange-and-close-between-two-hosts") { () throws(TestFailure) in
         let network = TestNetwork()
@@ -156,6 +169,13 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(a[client].state, .closed, "refused")
         try expect(a[client].closeReason == .reset, "by a RST")
         try expectEqual(b.interface.tcp.counters.resetsSent, 1, "one RST (RFC 9293 §3.10.7.1)")
+        let fromA = network.link.captured.filter { $0.port == a.port }.compactMap { tcpHeader(of: $0.bytes) }
+        let fromB = network.link.captured.filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
+        let syn = try unwrap(fromA.first, "A's SYN on the wire")
+        let rst = try unwrap(fromB.first, "B's RST on the wire")
+        try expectEqual(rst.flags, [.rst, .ack], "<CTL=RST,ACK> for a segment without ACK")
+        try expectEqual(rst.sequenceNumber, 0, "<SEQ=0>")
+        try expectEqual(rst.acknowledgmentNumber, syn.sequenceNumber &+ 1, "<ACK=SEG.SEQ+SEG.LEN>")
         try expectEqual(b.interface.tcp.counters.noSocket, 1, "counted")
     }
     suite.test("iface.listener-backlog-bounds-the-syn-queue") { () throws(TestFailure) in
