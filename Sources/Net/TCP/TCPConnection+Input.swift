@@ -7,6 +7,7 @@ extension TCPConnection {
     /// ``dispatch(now:)``, so that one ACK covers every segment of a poll.
     public mutating func process(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
         self.counters.segmentsReceived += 1
+        self.clock = now
         switch self.state {
         case .closed, .listen:
             self.counters.dropped += 1
@@ -77,6 +78,13 @@ extension TCPConnection {
         let length = UInt32(header.sequenceLength)
         let sequence = header.sequenceNumber
 
+        // RFC 7323 §5.3 R1 (PAWS): a TSval older than TS.Recent marks an old duplicate: not acceptable.
+        let timestamps = self.timestampsEnabled ? header.options.timestamps : nil
+        if let timestamps, !header.flags.contains(.rst), tcpBefore(timestamps.value, self.tsRecent) {
+            self.counters.dropped += 1
+            return self.ackSegment()
+        }
+
         // First, check the sequence number (the four-case acceptance test).
         let acceptable: Bool
         if length == 0 {
@@ -101,6 +109,14 @@ extension TCPConnection {
                 self.timeWaitUntil = now + self.configuration.maximumSegmentLifetime * 2
             }
             return self.ackSegment()
+        }
+
+        // RFC 7323 §4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then SEG.TSval is copied to
+        // TS.Recent".
+        if let timestamps, tcpBeforeOrEqual(self.tsRecent, timestamps.value),
+            tcpBeforeOrEqual(sequence, self.lastAckSent)
+        {
+            self.tsRecent = timestamps.value
         }
 
         // Second, check the RST bit (RFC 5961 §3.2): exactly RCV.NXT resets; elsewhere in the window, challenge.
@@ -221,6 +237,14 @@ extension TCPConnection {
             if self.congestion.inRecovery { self.sackRetransmitBudget += 1 }
         }
         if tcpBefore(self.sndUna, ack) {
+            // RFC 7323 §4.1: the echoed TSval times the round trip, even after a retransmission.
+            if self.timestampsEnabled, let echo = header.options.timestamps?.echoReply, echo != 0 {
+                let elapsed = Int32(bitPattern: self.timestampValue(now) &- echo)
+                if elapsed >= 0 {
+                    self.timer.sample(.milliseconds(Int64(elapsed)), source: .timestampEcho)
+                    self.rttSample = nil
+                }
+            }
             self.acknowledge(ack, now: now)
         } else if ack == self.sndUna, dataLength == 0, !header.flags.contains(.fin), window == self.sndWnd,
             self.sndMax != self.sndUna

@@ -6,6 +6,7 @@ import Runtime
 extension TCPConnection {
     /// The next segment to send at `now`, or `nil` when nothing is due. Call until it returns `nil`.
     public mutating func dispatch(now: Instant) -> TCPSegment? {
+        self.clock = now
         if self.resetPending {
             self.resetPending = false
             return self.resetSegment(sequence: self.sndNxt)
@@ -28,6 +29,9 @@ extension TCPConnection {
             }
             if self.configuration.selectiveAcknowledgments && (self.state == .synSent || self.sackEnabled) {
                 header.options.sackPermitted = true
+            }
+            if self.configuration.timestamps && self.state == .synSent {
+                header.options.timestamps = TCPTimestamps(value: self.timestampValue(now), echoReply: 0)
             }
             self.sndNxt = self.iss &+ 1
             self.startTimerIfIdle(now: now, sequenceEnd: self.sndNxt)
@@ -69,7 +73,7 @@ extension TCPConnection {
         let flight = Int(self.sndNxt &- self.sndUna)
         var usable = self.congestion.usableWindow(receiverWindow: Int(self.sndWnd), flightSize: flight)
         if self.probe && flight == 0 { usable = Swift.max(usable, 1) }
-        let length = Swift.min(available, usable, self.sendMSS)
+        let length = Swift.min(available, usable, self.segmentDataLimit)
         let finSequence = self.sendBase &+ UInt32(self.sendRing.count)
         let fin = self.finQueued && self.sndNxt &+ UInt32(length) == finSequence
             && (self.state == .finWait1 || self.state == .closing || self.state == .lastAck)
@@ -125,7 +129,7 @@ extension TCPConnection {
         guard self.state.isSynchronized, self.sndUna != self.sndMax else { return nil }
         let offset = Swift.max(0, Int(Int32(bitPattern: self.sndUna &- self.sendBase)))
         let outstanding = Int(self.sndMax &- self.sndUna)
-        let length = Swift.max(0, Swift.min(self.sendMSS, self.sendRing.count - offset, outstanding))
+        let length = Swift.max(0, Swift.min(self.segmentDataLimit, self.sendRing.count - offset, outstanding))
         let finSequence = self.sendBase &+ UInt32(self.sendRing.count)
         let fin = self.finQueued && self.sndUna &+ UInt32(length) == finSequence && tcpBefore(finSequence, self.sndMax)
         guard length > 0 || fin else { return nil }
@@ -147,7 +151,7 @@ extension TCPConnection {
             let hole = scoreboard.nextSegment(sendNext: SequenceNumber(self.sndMax))
         else { return nil }
         let offset = Int(Int32(bitPattern: hole.start.rawValue &- self.sendBase))
-        let length = Swift.min(hole.length, self.sendRing.count - offset)
+        let length = Swift.min(hole.length, self.sendRing.count - offset, self.segmentDataLimit)
         guard offset >= 0, length > 0 else { return nil }
         self.scoreboard!.markRetransmitted(SACKBlock(start: hole.start, length: length))
         let header = self.header(flags: [.ack], sequence: hole.start.rawValue)
@@ -219,6 +223,7 @@ extension TCPConnection {
     private mutating func sent(_ segment: TCPSegment) -> TCPSegment {
         self.counters.segmentsSent += 1
         if segment.header.flags.contains(.ack) {
+            self.lastAckSent = segment.header.acknowledgmentNumber
             let shift = segment.header.flags.contains(.syn) ? 0 : UInt32(self.receiveScale)
             self.advertisedWindow = UInt32(segment.header.window) << shift
         }
@@ -231,9 +236,14 @@ extension TCPConnection {
         let window =
             flags.contains(.syn)
             ? Swift.min(self.currentWindow, 65535) : self.currentWindow >> UInt32(self.receiveScale)
-        return TCPHeader(
+        var header = TCPHeader(
             sourcePort: self.local.port, destinationPort: self.remote.port, sequenceNumber: sequence,
             acknowledgmentNumber: flags.contains(.ack) ? self.rcvNxt : 0, flags: flags, window: UInt16(window))
+        // RFC 7323 §3.2: once agreed, "MUST send a TSopt in every non-<RST> segment".
+        if self.timestampsEnabled && !flags.contains(.rst) {
+            header.options.timestamps = TCPTimestamps(value: self.timestampValue(self.clock), echoReply: self.tsRecent)
+        }
+        return header
     }
 
     /// A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>, sent at once (unacceptable segments, challenge ACKs).

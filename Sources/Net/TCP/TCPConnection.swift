@@ -59,6 +59,16 @@ public struct TCPConnection {
     var windowScaleAgreed = false
     /// Both SYNs carried SACK-Permitted (RFC 2018 §2).
     var sackEnabled = false
+    /// Both SYNs carried Timestamps (RFC 7323 §3.2).
+    var timestampsEnabled = false
+    /// TS.Recent: the TSval to echo (RFC 7323 §4.3).
+    var tsRecent: UInt32 = 0
+    /// Last.ACK.sent: the acknowledgment number of the last ACK sent (RFC 7323 §4.3).
+    var lastAckSent: UInt32 = 0
+    /// Our timestamp clock's offset, so that TSvals do not reveal the uptime (RFC 7323 §7.1).
+    var tsOffset: UInt32
+    /// The latest `now` seen, for the TSval of segments built without one at hand.
+    var clock = Instant(nanoseconds: 0)
 
     /// The largest segment data we send: the peer's MSS option (default 536, RFC 9293 §3.7.1), capped by ours.
     var sendMSS: Int
@@ -114,6 +124,7 @@ public struct TCPConnection {
         self.sndMax = iss
         self.sendBase = iss &+ 1
         self.sendMSS = 536
+        self.tsOffset = iss &* 2_654_435_761
         self.timer = RetransmissionTimer(
             configuration: RetransmissionTimer.Configuration(
                 initialTimeout: configuration.initialRetransmissionTimeout,
@@ -159,6 +170,12 @@ public struct TCPConnection {
             self.receiveScale = 0
         }
         self.sackEnabled = self.configuration.selectiveAcknowledgments && syn.options.sackPermitted
+        if self.configuration.timestamps, let timestamps = syn.options.timestamps {
+            self.timestampsEnabled = true
+            self.tsRecent = timestamps.value
+        } else {
+            self.timestampsEnabled = false
+        }
         self.scoreboard =
             self.sackEnabled
             ? SACKScoreboard(sendUnacknowledged: SequenceNumber(self.sndUna), maximumSegmentSize: self.sendMSS) : nil
@@ -270,6 +287,14 @@ public struct TCPConnection {
         }
         self.enterClosed(reason: .aborted)
     }
+
+    /// TSval at `now`: a 1 ms clock (RFC 7323 §5.4 allows 1 ms to 1 s per tick) plus the connection's offset.
+    func timestampValue(_ now: Instant) -> UInt32 {
+        UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ self.tsOffset
+    }
+
+    /// The most data one segment carries: SMSS less the options every segment carries (RFC 9293 §3.7.1).
+    var segmentDataLimit: Int { Swift.max(1, self.sendMSS - (self.timestampsEnabled ? 12 : 0)) }
 
     /// The receive window: the receive ring's free space, at most what the Window field can say.
     var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535 << Int(self.receiveScale))) }

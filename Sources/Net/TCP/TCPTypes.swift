@@ -118,6 +118,10 @@ public struct TCPConfiguration: Sendable {
     /// Whether to offer SACK-Permitted (RFC 2018 §2); once agreed, our ACKs carry SACK blocks for held
     /// out-of-order data (the sender side does not use received blocks yet).
     public var selectiveAcknowledgments = true
+    /// Whether to offer Timestamps (RFC 7323 §3): once agreed, every segment but a RST carries TSval/TSecr,
+    /// ACKs give RTT samples (§4) and old duplicates are rejected (PAWS, §5). Each segment then carries 12 bytes
+    /// less data.
+    public var timestamps = true
     /// Send ring size in bytes.
     public var sendBufferSize = 65536
     /// The MSS we announce and send at most: MTU 1500 − 40 (RFC 9293 §3.7.1).

@@ -13,6 +13,8 @@ private func configuration() -> TCPConfiguration {
     configuration.receiveBufferSize = 8192
     configuration.sendBufferSize = 8192
     configuration.maximumSegmentSize = 1000
+    // Whole 1000-byte segments keep the arithmetic plain; the timestamp tests turn the option on.
+    configuration.timestamps = false
     return configuration
 }
 
@@ -386,6 +388,36 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         _ = a.process(synAck, now: start)
         let ack = try unwrap(a.dispatch(now: start), "ACK")
         try expectEqual(ack.header.window, 65535, "unscaled, capped at 65535")
+    }
+    suite.test("state.timestamps-are-negotiated-echoed-and-guard-against-old-duplicates") { () throws(TestFailure) in
+        var withTimestamps = configuration()
+        withTimestamps.timestamps = true
+        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: withTimestamps)
+        let syn = try unwrap(a.dispatch(now: start), "SYN")
+        let offered = try unwrap(syn.header.options.timestamps, "TSopt in the SYN")
+        try expectEqual(offered.echoReply, 0, "nothing to echo yet")
+        var b = TCPConnection(
+            acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: withTimestamps)
+        let synAck = try unwrap(b.dispatch(now: start + .milliseconds(5)), "SYN-ACK")
+        try expectEqual(try unwrap(synAck.header.options.timestamps, "TSopt").echoReply, offered.value, "echoed")
+        _ = a.process(synAck, now: start + .milliseconds(10))
+        let ack = try unwrap(a.dispatch(now: start + .milliseconds(10)), "ACK")
+        try expectEqual(
+            try unwrap(ack.header.options.timestamps, "TSopt").echoReply,
+            try unwrap(synAck.header.options.timestamps, "TSopt").value, "A echoes B")
+        _ = b.process(ack, now: start + .milliseconds(15))
+        try expectEqual(b.state, .established, "B")
+        _ = try sendAll(&a, pattern(3000))
+        let first = try unwrap(a.dispatch(now: start + .milliseconds(20)), "data")
+        try expectEqual(first.payload.count, 988, "SMSS less the 12 option bytes")
+        _ = b.process(first, now: start + .milliseconds(30))
+        // An old duplicate: the same segment with an older TSval is rejected by PAWS, answered with an ACK.
+        var old = first
+        old.header.options.timestamps!.value &-= 1000
+        old.header.sequenceNumber &+= 988
+        let reply = try unwrap(b.process(old, now: start + .milliseconds(31)), "PAWS ACK")
+        try expectEqual(reply.header.acknowledgmentNumber, 1001 + 988, "not taken")
+        try expectEqual(b.receiveQueueCount, 988, "only the first segment")
     }
     suite.test("state.abort-sends-a-rst-that-resets-the-peer") { () throws(TestFailure) in
         var (a, b) = try established()
