@@ -213,7 +213,8 @@ extension TCPConnection {
     func ackHeader() -> TCPHeader {
         var header = self.header(flags: [.ack], sequence: self.sndNxt)
         if self.sackEnabled, let held = self.outOfOrder {
-            header.options.sackBlocks = held.sackBlocks(maximum: 4).map { block in
+            // RFC 2018 §3: 4 blocks fit in the 40 option bytes, 3 beside timestamps.
+            header.options.sackBlocks = held.sackBlocks(maximum: self.timestampsEnabled ? 3 : 4).map { block in
                 TCPSACKBlock(left: block.start.rawValue, right: block.end.rawValue)
             }
         }

@@ -419,6 +419,28 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectEqual(reply.header.acknowledgmentNumber, 1001 + 988, "not taken")
         try expectEqual(b.receiveQueueCount, 988, "only the first segment")
     }
+    suite.test("state.sack-blocks-beside-timestamps-fit-in-the-options") { () throws(TestFailure) in
+        var withTimestamps = configuration()
+        withTimestamps.timestamps = true
+        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: withTimestamps)
+        let syn = try unwrap(a.dispatch(now: start), "SYN")
+        var b = TCPConnection(
+            acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: withTimestamps)
+        settle(&a, &b, start)
+        _ = try sendAll(&a, pattern(8000))
+        var sent: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { sent.append(segment) }
+        try expect(sent.count >= 8, "eight segments")
+        var last: TCPSegment? = nil
+        for index in [1, 3, 5, 7] {
+            _ = b.process(sent[index], now: start)
+            last = b.dispatch(now: start)
+        }
+        let ack = try unwrap(last, "ACK with four holes behind it")
+        try expectEqual(ack.header.options.sackBlocks.count, 3, "3 blocks beside timestamps (RFC 2018 §3)")
+        try expect(ack.header.options.encodedLength <= 40, "fits")
+        try expect(ack.header.options.sackBlocks.first?.left == sent[7].header.sequenceNumber, "newest first")
+    }
     suite.test("state.abort-sends-a-rst-that-resets-the-peer") { () throws(TestFailure) in
         var (a, b) = try established()
         a.abort()
