@@ -15,12 +15,26 @@ extension Interface {
         configuration: TCPConfiguration = TCPConfiguration()
     ) throws(TCPConnectError) -> SocketHandle {
         guard let local = self.configuration.address?.address else { throw .unaddressable }
-        var configuration = configuration
-        configuration.maximumSegmentSize = UInt16(
-            Swift.min(Int(configuration.maximumSegmentSize), self.maximumTCPSegmentSize))
         return try self.tcp.connect(
             from: TCPEndpoint(local, localPort), to: TCPEndpoint(address, port), now: now,
-            configuration: configuration)
+            configuration: self.clampingMSS(configuration))
+    }
+
+    /// Opens a listener on `port` whose connections announce an MSS that fits this interface's MTU.
+    ///
+    /// - Throws: ``TCPListenError/addressInUse`` or ``TCPListenError/exhausted``.
+    public func listenTCP(
+        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration()
+    ) throws(TCPListenError) -> SocketHandle {
+        try self.tcp.listen(port: port, backlog: backlog, configuration: self.clampingMSS(configuration))
+    }
+
+    /// `configuration` with its MSS no larger than one frame carries.
+    func clampingMSS(_ configuration: TCPConfiguration) -> TCPConfiguration {
+        var configuration = configuration
+        configuration.maximumSegmentSize = UInt16(
+            Swift.max(1, Swift.min(Int(configuration.maximumSegmentSize), self.maximumTCPSegmentSize)))
+        return configuration
     }
 
     /// Processes one received TCP segment (a whole IP payload). Segments to broadcast addresses are dropped

@@ -25,12 +25,14 @@ final class TestNetwork {
     var now = Instant(nanoseconds: 1_000_000_000)
     var hosts: [Host] = []
 
+    var mtu = 1500
+
     init(faults: FaultConfiguration = .none, seed: UInt64 = 1) {
         self.link = VirtualLink(latency: .microseconds(100), faults: faults, seed: seed)
     }
 
     func addHost(_ cidr: String, mac: UInt8) -> Host {
-        let device = self.link.attach(mac: testMAC(mac))
+        let device = self.link.attach(mac: testMAC(mac), mtu: self.mtu)
         var configuration = InterfaceConfiguration(address: IPv4CIDR(cidr)!)
         configuration.arp.announcements = 0
         let host = Host(Interface(device: device, configuration: configuration))
@@ -82,7 +84,7 @@ private func connect(
 ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
     let listener: SocketHandle
     do throws(TCPListenError) {
-        listener = try b.interface.tcp.listen(port: port, backlog: 2, configuration: configuration)
+        listener = try b.interface.listenTCP(port: port, backlog: 2, configuration: configuration)
     } catch {
         throw TestFailure("listen: \(error)")
     }
@@ -201,6 +203,18 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expect(b.interface.tcp.accept(listener) != nil, "first accepted")
         try expect(b.interface.tcp.accept(listener) != nil, "second accepted")
         try expect(b.interface.tcp.accept(listener) == nil, "no third yet")
+    }
+    suite.test("iface.mss-follows-a-small-mtu") { () throws(TestFailure) in
+        let network = TestNetwork()
+        network.mtu = 576
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = try connect(network, a, b)
+        let data = pattern(100_000, seed: 2)
+        let received = transfer(network, data, from: (a, client), to: (b, server), within: .seconds(30))
+        try expectBytes(received, data, "100 kB over MTU 576")
+        try expectEqual(network.link.oversizeFrames, 0, "no frame beyond the MTU")
+        try expectEqual(a.interface.counters.ipv4.fragmentsSent, 0, "no fragmentation")
     }
     suite.test("iface.one-mebibyte-arrives-intact") { () throws(TestFailure) in
         let network = TestNetwork()
