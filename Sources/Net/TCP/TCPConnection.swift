@@ -65,7 +65,8 @@ public struct TCPConnection {
     var tsRecent: UInt32 = 0
     /// Last.ACK.sent: the acknowledgment number of the last ACK sent (RFC 7323 §4.3).
     var lastAckSent: UInt32 = 0
-    /// Our timestamp clock's offset, so that TSvals do not reveal the uptime (RFC 7323 §7.1).
+    /// Our timestamp clock's offset, so that TSvals do not reveal the uptime (RFC 7323 §7.1); a fixed function of
+    /// the 4-tuple (unkeyed: a keyed one, like the ISN's, is a follow-up).
     var tsOffset: UInt32
     /// The latest `now` seen, for the TSval of segments built without one at hand.
     var clock = Instant(nanoseconds: 0)
@@ -124,7 +125,14 @@ public struct TCPConnection {
         self.sndMax = iss
         self.sendBase = iss &+ 1
         self.sendMSS = 536
-        self.tsOffset = iss &* 2_654_435_761
+        // Keyed by the 4-tuple, not the ISS, so a new connection on the same tuple continues the same clock (as
+        // Linux's per-flow offsets): RFC 6191's TIME-WAIT check compares TSvals across connections.
+        var mix =
+            UInt64(local.address.rawValue) << 32 | UInt64(remote.address.rawValue)
+        mix ^= UInt64(local.port) << 16 | UInt64(remote.port) | 0x5DEE_CE66_D000_0000
+        mix = (mix ^ (mix >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mix = (mix ^ (mix >> 27)) &* 0x94D0_49BB_1331_11EB
+        self.tsOffset = UInt32(truncatingIfNeeded: mix ^ (mix >> 31))
         self.timer = RetransmissionTimer(
             configuration: RetransmissionTimer.Configuration(
                 initialTimeout: configuration.initialRetransmissionTimeout,
@@ -298,6 +306,17 @@ public struct TCPConnection {
 
     /// The receive window: the receive ring's free space, at most what the Window field can say.
     var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535 << Int(self.receiveScale))) }
+
+    /// Whether `syn` may reopen this 4-tuple while in TIME-WAIT: a bare SYN whose sequence number is beyond
+    /// RCV.NXT, or whose timestamp is newer than TS.Recent (RFC 6191 §2), so it cannot be an old duplicate.
+    func acceptsNewSYN(_ syn: TCPHeader) -> Bool {
+        guard self.state == .timeWait, syn.flags.contains(.syn), !syn.flags.contains(.ack), !syn.flags.contains(.rst)
+        else { return false }
+        if self.timestampsEnabled, let timestamps = syn.options.timestamps {
+            return tcpBefore(self.tsRecent, timestamps.value)
+        }
+        return tcpBefore(self.rcvNxt, syn.sequenceNumber)
+    }
 
     mutating func enterClosed(reason: TCPCloseReason?) {
         self.state = .closed

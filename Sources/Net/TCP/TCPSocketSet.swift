@@ -182,6 +182,11 @@ public struct TCPSocketSet {
             guard let connection else { return false }
             return connection.state != .closed && connection.local == local && connection.remote == remote
         }) {
+            if self.connections[index]!.acceptsNewSYN(segment.header) {
+                // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
+                self.connections[index]!.enterClosed(reason: nil)
+                return self.process(segment, local: local, remote: remote, now: now)
+            }
             self.counters.received += 1
             let reply = self.connections[index]!.process(segment, now: now)
             if self.connections[index]!.state == .closed { self.releaseIfUnaccepted(index) }

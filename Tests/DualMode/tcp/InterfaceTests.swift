@@ -157,6 +157,30 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(a[client].state, .closed, "A after 2 MSL")
         try expectEqual(b.interface.tcp.counters.malformed + b.interface.tcp.counters.checksumErrors, 0, "clean")
     }
+    suite.test("iface.a-new-syn-reopens-a-tuple-in-time-wait") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = try connect(network, a, b)
+        b[server].close()
+        network.run(for: .seconds(1)) { a[client].state == .closeWait }
+        a[client].close()
+        network.run(for: .seconds(1)) { a[client].state == .closed && b[server].state == .timeWait }
+        try expectEqual(b[server].state, .timeWait, "the server holds TIME-WAIT")
+        a.interface.tcp.remove(client)
+        // A later millisecond: the new SYN's TSval is newer than the TIME-WAIT's TS.Recent.
+        network.run(for: .milliseconds(10))
+        let again: SocketHandle
+        do throws(TCPConnectError) {
+            again = try a.interface.connectTCP(
+                to: b.address, port: 80, localPort: 49152, now: network.now, configuration: testConfiguration())
+        } catch {
+            throw TestFailure("connect: \(error)")
+        }
+        let opened = network.run(for: .seconds(1)) { a[again].state == .established }
+        try expect(opened, "the same 4-tuple opens again (RFC 6191): A \(a[again])")
+        try expectEqual(a[again].counters.timeouts, 0, "at the first SYN")
+    }
     suite.test("iface.closed-port-answers-with-rst") { () throws(TestFailure) in
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
