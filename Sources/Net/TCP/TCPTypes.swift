@@ -7,12 +7,15 @@
 ///   processing this file follows clause by clause ("RFC 9293 §3.10.7.4 first check").
 /// - RFC 5961, improving robustness against blind in-window attacks: §3 RST (exact match resets, else a challenge
 ///   ACK), §4 SYN in a synchronized state (challenge ACK), §5 the ACK acceptance range.
-/// - RFC 6298, computing TCP's retransmission timer (SRTT, RTTVAR, RTO ≥ 1 s, back-off, Karn).
+/// - RFC 6298, computing TCP's retransmission timer (SRTT, RTTVAR, RTO ≥ 1 s, back-off, Karn):
+///   `Congestion/RetransmissionTimer.swift`.
 /// - RFC 5681, TCP congestion control (slow start, congestion avoidance, fast retransmit on 3 duplicate ACKs);
-///   RFC 6582, NewReno (the colleague's `Congestion/` module).
-/// - RFC 7323, window scale and timestamps; RFC 2018, SACK (the wire layer parses both; the machine does not yet
-///   negotiate them).
-/// - RFC 6528, defending against sequence number attacks (the ISN).
+///   RFC 6582, NewReno: `Congestion/NewRenoCongestion.swift`.
+/// - RFC 7323, window scale (§2) and timestamps (§3 TSopt, §4 RTTM, §5 PAWS); RFC 6191 for reusing a tuple in
+///   TIME-WAIT.
+/// - RFC 2018, SACK (our ACKs carry blocks for `Congestion/OutOfOrderBuffer.swift`'s held data); RFC 6675, SACK
+///   loss recovery (`Congestion/SACKScoreboard.swift`, NextSeg rule 1).
+/// - RFC 6528, defending against sequence number attacks (the ISN, `Congestion/InitialSequenceNumber.swift`).
 /// - RFC 1122 §4.2, host requirements for TCP (§4.2.2.6 MSS default 536, §4.2.3.2 delayed ACK, §4.2.2.17 probing
 ///   zero windows).
 ///
@@ -26,6 +29,9 @@
 /// - The application side never blocks: ``TCPConnection/send(_:)`` copies into a bounded send ring,
 ///   ``TCPConnection/receive(into:)`` copies out of a bounded receive ring; the receive ring's free space is the
 ///   advertised window.
+/// - The connection owns one of each `Congestion/` helper (timer, NewReno, scoreboard, out-of-order queue) and
+///   drives them with the numbers it tracks (SND.UNA, SND.NXT, SND.MAX, RCV.NXT); see `Congestion/README.md`.
+///   After a timeout SND.NXT goes back to SND.UNA (and skips SACKed data); ACKs are judged against SND.MAX.
 /// - ``TCPSocketSet`` holds connections and listeners reached by ``SocketHandle``; a listener keeps a bounded SYN
 ///   queue (its backlog) of half-open connections that ``TCPSocketSet/accept(_:)`` hands out once established.
 ///   `Interface+TCP.swift` demultiplexes received segments to it, answers closed ports with a RST
