@@ -104,6 +104,11 @@ extension TCPConnection {
             // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply (unless the RST
             // bit is set, if so drop the segment and return)".
             if header.flags.contains(.rst) { return nil }
+            // RFC 2883 §4: a duplicate segment's data is reported in the first SACK block (a D-SACK), so the
+            // sender can tell a spurious retransmission.
+            if !segment.payload.isEmpty && tcpBeforeOrEqual(sequence &+ UInt32(segment.payload.count), self.rcvNxt) {
+                self.noteDuplicate(from: sequence, length: segment.payload.count)
+            }
             if self.state == .timeWait, header.flags.contains(.fin) {
                 // A retransmitted FIN: "Acknowledge it, and restart the 2 MSL timeout".
                 self.timeWaitUntil = now + self.configuration.maximumSegmentLifetime * 2
@@ -182,6 +187,7 @@ extension TCPConnection {
                 self.ackPending = true
                 finInOrder = false
             } else if skip < segment.payload.count {
+                if skip > 0 { self.noteDuplicate(from: sequence, length: skip) }
                 let taken = segment.payload.withUnsafeBytes { raw in
                     self.receiveRing.write(UnsafeRawBufferPointer(rebasing: raw[skip...]))
                 }
@@ -384,5 +390,12 @@ extension TCPConnection {
         self.challengeCount += 1
         self.counters.challengeAcks += 1
         return self.ackSegment()
+    }
+
+    /// Remembers `length` duplicate bytes at `sequence` for the next ACK's D-SACK block (RFC 2883), once SACK
+    /// was agreed.
+    private mutating func noteDuplicate(from sequence: UInt32, length: Int) {
+        guard self.sackEnabled else { return }
+        self.duplicateBlock = TCPSACKBlock(left: sequence, right: sequence &+ UInt32(length))
     }
 }

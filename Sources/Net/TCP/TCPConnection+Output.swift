@@ -212,10 +212,13 @@ extension TCPConnection {
     /// most recently changed block first).
     func ackHeader() -> TCPHeader {
         var header = self.header(flags: [.ack], sequence: self.sndNxt)
-        if self.sackEnabled, let held = self.outOfOrder {
-            // RFC 2018 §3: 4 blocks fit in the 40 option bytes, 3 beside timestamps.
-            header.options.sackBlocks = held.sackBlocks(maximum: self.timestampsEnabled ? 3 : 4).map { block in
-                TCPSACKBlock(left: block.start.rawValue, right: block.end.rawValue)
+        guard self.sackEnabled else { return header }
+        // RFC 2018 §3: 4 blocks fit in the 40 option bytes, 3 beside timestamps; a D-SACK goes first (RFC 2883).
+        let maximum = self.timestampsEnabled ? 3 : 4
+        if let duplicate = self.duplicateBlock { header.options.sackBlocks.append(duplicate) }
+        if let held = self.outOfOrder {
+            for block in held.sackBlocks(maximum: maximum - header.options.sackBlocks.count) {
+                header.options.sackBlocks.append(TCPSACKBlock(block))
             }
         }
         return header
@@ -225,6 +228,7 @@ extension TCPConnection {
         self.counters.segmentsSent += 1
         if segment.header.flags.contains(.ack) {
             self.lastAckSent = segment.header.acknowledgmentNumber
+            if !segment.header.options.sackBlocks.isEmpty { self.duplicateBlock = nil }
             let shift = segment.header.flags.contains(.syn) ? 0 : UInt32(self.receiveScale)
             self.advertisedWindow = UInt32(segment.header.window) << shift
         }

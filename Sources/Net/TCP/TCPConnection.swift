@@ -59,6 +59,8 @@ public struct TCPConnection {
     var windowScaleAgreed = false
     /// Both SYNs carried SACK-Permitted (RFC 2018 §2).
     var sackEnabled = false
+    /// Duplicate data to report first in the next ACK's SACK option (RFC 2883 D-SACK).
+    var duplicateBlock: TCPSACKBlock?
     /// Both SYNs carried Timestamps (RFC 7323 §3.2).
     var timestampsEnabled = false
     /// TS.Recent: the TSval to echo (RFC 7323 §4.3).

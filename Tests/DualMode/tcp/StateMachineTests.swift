@@ -441,6 +441,21 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expect(ack.header.options.encodedLength <= 40, "fits")
         try expect(ack.header.options.sackBlocks.first?.left == sent[7].header.sequenceNumber, "newest first")
     }
+    suite.test("state.a-duplicate-segment-is-reported-in-a-d-sack") { () throws(TestFailure) in
+        var (a, b) = try established()
+        _ = try sendAll(&a, pattern(500))
+        let data = try unwrap(a.dispatch(now: start), "data")
+        _ = b.process(data, now: start)
+        _ = b.dispatch(now: start)
+        let reply = try unwrap(b.process(data, now: start), "ACK of the duplicate")
+        try expect(reply.header.options.sackBlocks == [TCPSACKBlock(left: 1001, right: 1501)], "D-SACK (RFC 2883)")
+        _ = a.process(reply, now: start)
+        try expectEqual(a.state, .established, "the sender ignores it")
+        try expectEqual(a.sendQueueCount, 0, "and all is acknowledged")
+        _ = try sendAll(&b, [1])
+        let next = try unwrap(b.dispatch(now: start), "next segment")
+        try expect(next.header.options.sackBlocks.isEmpty, "reported once")
+    }
     suite.test("state.abort-sends-a-rst-that-resets-the-peer") { () throws(TestFailure) in
         var (a, b) = try established()
         a.abort()
