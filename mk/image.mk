@@ -41,6 +41,10 @@ RUNTIME_C := $(sort $(wildcard $(ROOT)/Sources/Runtime/C/*.c))
 RUNTIME_COBJ := $(patsubst $(ROOT)/Sources/Runtime/C/%.c,$(RT)/%.o,$(RUNTIME_C))
 NET_SRC := $(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null))
 APP_SRC := $(sort $(shell find $(abspath $(APP)) -name '*.swift' -not -path '*/.build*' 2>/dev/null))
+# Dual-mode suites (Tests/DualMode/<suite>) share the helpers in Tests/DualMode/Support.
+ifneq ($(findstring /Tests/DualMode/,$(abspath $(APP))/),)
+APP_SRC += $(sort $(wildcard $(ROOT)/Tests/DualMode/Support/*.swift))
+endif
 
 ifeq ($(TARGET),posix)
 PLATFORM_DIR := $(ROOT)/Sources/Platform/Posix

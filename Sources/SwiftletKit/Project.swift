@@ -48,10 +48,11 @@ public struct Project: Sendable {
     /// `Tests/DualMode/`: one folder per dual-mode suite.
     public var dualModeDirectory: String { root + "/Tests/DualMode" }
 
-    /// Every dual-mode suite folder (holding Swift sources), sorted by name.
+    /// Every dual-mode suite folder (holding Swift sources), sorted by name; `Support` holds
+    /// the helpers compiled into each suite (mk/image.mk) and is not a suite.
     public var dualModeSuites: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dualModeDirectory)) ?? []
-        return names.sorted().map { dualModeDirectory + "/" + $0 }.filter { App.containsSwiftSources($0) }
+        return names.filter { $0 != "Support" }.sorted().map { dualModeDirectory + "/" + $0 }.filter { App.containsSwiftSources($0) }
     }
 
     /// Names of the samples (folders under `Samples/` holding Swift sources), sorted.

@@ -60,20 +60,20 @@ func registerConnectionTests(_ suite: inout TestSuite) {
         let input = bytes(one + two + three + one)
         for (piece, window) in [(10_000, 10_000), (1, 1), (7, 100), (100, 7), (1460, 1460)] {
             let session = runSession(input, piece: piece, window: window)
-            try expectBytes(session.output, expected, "piece \(piece) window \(window)")
+            try expectHTTPBytes(session.output, expected, "piece \(piece) window \(window)")
             try expect(session.finished, "finished after the closing reply")
             try expectEqual(session.taken, input.count - one.utf8.count, "request after close is not read")
         }
     }
     suite.test("connection.keep-alive-stays-open") { () throws(TestFailure) in
         let session = runSession(bytes(one + one), piece: 5, window: 50)
-        try expectBytes(session.output, try expectedReplies([one, one]), "two replies")
+        try expectHTTPBytes(session.output, try expectedReplies([one, one]), "two replies")
         try expect(!session.finished, "still open")
     }
     suite.test("connection.refusal-answers-400-and-finishes") { () throws(TestFailure) in
         let session = runSession(bytes(one + "GET / HTTP/1.1\r\nHost : h\r\n\r\n" + one), piece: 3, window: 64)
         let refusal = serialize(StaticSite().respond(to: HTTPRequestError.badRequest))
-        try expectBytes(session.output, try expectedReplies([one]) + refusal, "200 then 400")
+        try expectHTTPBytes(session.output, try expectedReplies([one]) + refusal, "200 then 400")
         try expect(session.finished, "finished")
     }
     suite.test("connection.sends-100-continue-before-the-body") { () throws(TestFailure) in
@@ -83,7 +83,7 @@ func registerConnectionTests(_ suite: inout TestSuite) {
         try expectEqual(taken, head.count, "head taken")
         var out: [UInt8] = []
         while connection.hasOutput { _ = connection.write(into: &out, maximum: 10) }
-        try expectBytes(out, bytes("HTTP/1.1 100 Continue\r\n\r\n"), "interim")
+        try expectHTTPBytes(out, bytes("HTTP/1.1 100 Continue\r\n\r\n"), "interim")
         let body = bytes("data")
         _ = body.withUnsafeBytes { connection.receive($0) }
         out = []
@@ -112,7 +112,7 @@ func registerConnectionTests(_ suite: inout TestSuite) {
             try expect(taken <= min(accept, 512), "took \(taken) of \(accept)")
         }
         try expect(connection.isFinished, "finished after \(calls) calls")
-        try expectBytes(output, try expectedReplies(requests), "output")
+        try expectHTTPBytes(output, try expectedReplies(requests), "output")
         try expectEqual(connection.repliesStarted, 4, "replies")
     }
     suite.test("connection.send-output-error-leaves-output-unchanged") { () throws(TestFailure) in
@@ -129,11 +129,11 @@ func registerConnectionTests(_ suite: inout TestSuite) {
         try expect(threw, "the error comes through")
         var output: [UInt8] = []
         while connection.hasOutput { _ = connection.write(into: &output, maximum: 1000) }
-        try expectBytes(output, try expectedReplies([one]), "whole reply still there")
+        try expectHTTPBytes(output, try expectedReplies([one]), "whole reply still there")
     }
     suite.test("connection.fin-when-idle-finishes") { () throws(TestFailure) in
         let session = runSession(bytes(one), piece: 1000, window: 1000, fin: true)
-        try expectBytes(session.output, try expectedReplies([one]), "reply")
+        try expectHTTPBytes(session.output, try expectedReplies([one]), "reply")
         try expect(session.finished, "finished on FIN")
         let partial = runSession(bytes("GET / HT"), piece: 1000, window: 1000, fin: true)
         try expect(partial.finished && partial.output.isEmpty, "partial request dropped on FIN")
@@ -159,7 +159,7 @@ func registerConnectionTests(_ suite: inout TestSuite) {
         let headText =
             "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
             + "Content-Type: application/octet-stream\r\nContent-Length: 10485760\r\nConnection: close\r\n\r\n"
-        try expectBytes(Array(head[0..<headText.utf8.count]), bytes(headText), "head")
+        try expectHTTPBytes(Array(head[0..<headText.utf8.count]), bytes(headText), "head")
         try expectEqual(total, headText.utf8.count + (10 << 20), "total")
         try expect(connection.isFinished, "1.0 without keep-alive finishes")
         try expectEqual(connection.repliesStarted, 1, "replies")

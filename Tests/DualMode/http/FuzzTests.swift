@@ -2,19 +2,6 @@
 import Net
 import Runtime
 
-/// A deterministic generator (SplitMix64), so both modes see the same "random" numbers.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A one-line summary of a parse outcome, for comparing runs.
 func summary(_ parsed: Parsed) -> String {
     var result = ""

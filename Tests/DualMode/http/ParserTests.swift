@@ -10,11 +10,11 @@ func registerParserTests(_ suite: inout TestSuite) {
     suite.test("parser.simple-get") { () throws(TestFailure) in
         let request = try parseOne(simpleGet)
         try expectEqual(request.method, .get, "method")
-        try expectBytes(request.target, bytes("/index.html"), "target")
+        try expectHTTPBytes(request.target, bytes("/index.html"), "target")
         try expectEqual(request.version, .http11, "version")
         try expectEqual(request.fields.count, 3, "fields")
-        try expectBytes(request.fields[1].name, bytes("User-Agent"), "name")
-        try expectBytes(request.value(of: "user-agent") ?? [], bytes("curl/8.5.0"), "value, case-insensitive")
+        try expectHTTPBytes(request.fields[1].name, bytes("User-Agent"), "name")
+        try expectHTTPBytes(request.value(of: "user-agent") ?? [], bytes("curl/8.5.0"), "value, case-insensitive")
         try expect(request.value(of: "Cookie") == nil, "absent field")
         try expect(request.body.isEmpty && request.keepAlive, "no body, keep-alive")
         try expectEqual(request.description, "GET /index.html HTTP/1.1 fields=3 body=0 keep-alive", "description")
@@ -33,7 +33,7 @@ func registerParserTests(_ suite: inout TestSuite) {
                 }
             }
             try expectEqual(requests.count, 2, "split at \(split)")
-            try expectBytes(requests[1].body, bytes("hello world"), "split at \(split): body")
+            try expectHTTPBytes(requests[1].body, bytes("hello world"), "split at \(split): body")
             try expect(parser.isIdle, "split at \(split): idle after")
         }
     }
@@ -63,8 +63,8 @@ func registerParserTests(_ suite: inout TestSuite) {
         try expect(parsed.error == nil, "refused")
         try expectEqual(parsed.requests.count, 3, "requests")
         try expectEqual(parsed.requests[1].method, .post, "second method")
-        try expectBytes(parsed.requests[1].body, bytes("hello world"), "body")
-        try expectBytes(Array(parsed.requests[1].path), bytes("/form"), "path without query")
+        try expectHTTPBytes(parsed.requests[1].body, bytes("hello world"), "body")
+        try expectHTTPBytes(Array(parsed.requests[1].path), bytes("/form"), "path without query")
     }
     suite.test("parser.pipelined-requests-come-out-in-order") { () throws(TestFailure) in
         var input: [UInt8] = []
@@ -116,10 +116,10 @@ func registerParserTests(_ suite: inout TestSuite) {
         ]
         for (target, path) in cases {
             let request = try parseOne("GET \(target) HTTP/1.1\r\nHost: h\r\n\r\n")
-            try expectBytes(request.target, bytes(target), "target")
-            try expectBytes(Array(request.path), bytes(path), "path of \(target)")
+            try expectHTTPBytes(request.target, bytes(target), "target")
+            try expectHTTPBytes(Array(request.path), bytes(path), "path of \(target)")
         }
-        try expectBytes(Array(try parseOne("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").path), bytes("*"), "*")
+        try expectHTTPBytes(Array(try parseOne("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").path), bytes("*"), "*")
     }
     suite.test("parser.versions-1.0-1.1-1.x-and-505") { () throws(TestFailure) in
         try expectEqual(try parseOne("GET / HTTP/1.0\r\n\r\n").version, .http10, "1.0 without Host")
@@ -130,15 +130,15 @@ func registerParserTests(_ suite: inout TestSuite) {
     }
     suite.test("parser.leading-empty-lines-and-bare-lf") { () throws(TestFailure) in
         let request = try parseOne("\r\n\nGET / HTTP/1.1\nHost: h\n\n")
-        try expectBytes(request.value(of: "Host") ?? [], bytes("h"), "host")
+        try expectHTTPBytes(request.value(of: "Host") ?? [], bytes("h"), "host")
         try expectRefused("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", .badRequest)
     }
     suite.test("parser.field-values-lose-surrounding-whitespace") { () throws(TestFailure) in
         let request = try parseOne("GET / HTTP/1.1\r\nHost:h\r\nX-A: \t a b \t\r\nX-Empty:\r\nX-Obs: caf\u{E9}\r\n\r\n")
-        try expectBytes(request.value(of: "Host") ?? [], bytes("h"), "no OWS")
-        try expectBytes(request.value(of: "x-a") ?? [], bytes("a b"), "trimmed, inner kept")
-        try expectBytes(request.value(of: "X-Empty") ?? [0], [], "empty value")
-        try expectBytes(request.value(of: "X-Obs") ?? [], bytes("caf\u{E9}"), "obs-text")
+        try expectHTTPBytes(request.value(of: "Host") ?? [], bytes("h"), "no OWS")
+        try expectHTTPBytes(request.value(of: "x-a") ?? [], bytes("a b"), "trimmed, inner kept")
+        try expectHTTPBytes(request.value(of: "X-Empty") ?? [0], [], "empty value")
+        try expectHTTPBytes(request.value(of: "X-Obs") ?? [], bytes("caf\u{E9}"), "obs-text")
     }
     suite.test("parser.malformed-field-lines-are-400") { () throws(TestFailure) in
         let lines = [
@@ -180,7 +180,7 @@ func registerParserTests(_ suite: inout TestSuite) {
     }
     suite.test("parser.content-length-bodies") { () throws(TestFailure) in
         let request = try parseOne(postWithBody)
-        try expectBytes(request.body, bytes("hello world"), "body")
+        try expectHTTPBytes(request.body, bytes("hello world"), "body")
         try expectEqual(try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n").body.count, 0, "0")
         try expectEqual(
             try parseOne("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 007\r\n\r\n1234567").body.count, 7,
@@ -199,7 +199,7 @@ func registerParserTests(_ suite: inout TestSuite) {
         let parsed = parseAll(
             bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \(inner.utf8.count)\r\n\r\n\(inner)\(inner)"))
         try expectEqual(parsed.requests.count, 2, "requests")
-        try expectBytes(parsed.requests[0].body, bytes(inner), "body")
+        try expectHTTPBytes(parsed.requests[0].body, bytes(inner), "body")
     }
     suite.test("parser.bad-content-length-is-400") { () throws(TestFailure) in
         for value in ["-1", "+5", "5a", "", "0x10", "1 2", "3, 4", "3,", "1.0"] {

@@ -7,26 +7,26 @@ func wall(_ seconds: UInt64) -> WallClock { WallClock(nanosecondsSinceEpoch: sec
 func registerResponseTests(_ suite: inout TestSuite) {
     suite.test("response.200-head-bytes") { () throws(TestFailure) in
         let head = HTTPResponse(status: .ok, contentLength: 612, contentType: "text/html")
-        try expectBytes(
+        try expectHTTPBytes(
             head.bytes,
             bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: text/html\r\nContent-Length: 612\r\n\r\n"),
             "head")
     }
     suite.test("response.close-and-1.0-keep-alive") { () throws(TestFailure) in
-        try expectBytes(
+        try expectHTTPBytes(
             HTTPResponse(status: .notFound, contentLength: 0, keepAlive: false).bytes,
             bytes("HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
             "close")
-        try expectBytes(
+        try expectHTTPBytes(
             HTTPResponse(status: .ok, contentLength: 1, keepAlive: true, requestVersion: .http10).bytes,
             bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\n"), "1.0")
-        try expectBytes(
+        try expectHTTPBytes(
             HTTPResponse(status: .ok, contentLength: 1, keepAlive: false, requestVersion: .http10).bytes,
             bytes("HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Length: 1\r\nConnection: close\r\n\r\n"), "1.0 close")
     }
     suite.test("response.date-is-imf-fixdate") { () throws(TestFailure) in
         let head = HTTPResponse(status: .ok, contentLength: 0, date: wall(784_111_777))
-        try expectBytes(
+        try expectHTTPBytes(
             head.bytes,
             bytes(
                 "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
@@ -35,13 +35,13 @@ func registerResponseTests(_ suite: inout TestSuite) {
             "RFC 9110's example")
         var out: [UInt8] = []
         writeIMFFixdate(wall(951_782_400), into: &out)
-        try expectBytes(out, bytes("Tue, 29 Feb 2000 00:00:00 GMT"), "leap day")
+        try expectHTTPBytes(out, bytes("Tue, 29 Feb 2000 00:00:00 GMT"), "leap day")
         out = []
         writeIMFFixdate(wall(4_102_444_799), into: &out)
-        try expectBytes(out, bytes("Thu, 31 Dec 2099 23:59:59 GMT"), "end of century")
+        try expectHTTPBytes(out, bytes("Thu, 31 Dec 2099 23:59:59 GMT"), "end of century")
         out = []
         writeIMFFixdate(wall(0), into: &out)
-        try expectBytes(out, bytes("Thu, 01 Jan 1970 00:00:00 GMT"), "epoch")
+        try expectHTTPBytes(out, bytes("Thu, 01 Jan 1970 00:00:00 GMT"), "epoch")
     }
     suite.test("response.decimal-lengths") { () throws(TestFailure) in
         for (value, expected) in [
@@ -50,7 +50,7 @@ func registerResponseTests(_ suite: inout TestSuite) {
         ] {
             var out: [UInt8] = []
             out.writeDecimal(value)
-            try expectBytes(out, bytes(expected), "\(expected)")
+            try expectHTTPBytes(out, bytes(expected), "\(expected)")
         }
     }
     suite.test("response.writes-into-a-custom-sink") { () throws(TestFailure) in

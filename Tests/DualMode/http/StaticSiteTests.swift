@@ -44,27 +44,27 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
         let page = indexPageBytes()
         try expectEqual(page.count, 612, "size")
         try expectEqual(StaticSite.indexPage.utf8CodeUnitCount, 612, "static size")
-        try expectBytes(Array(page[0..<15]), bytes("<!DOCTYPE html>"), "start")
-        try expectBytes(Array(page[(612 - 8)...]), bytes("</html>\n"), "end")
+        try expectHTTPBytes(Array(page[0..<15]), bytes("<!DOCTYPE html>"), "start")
+        try expectHTTPBytes(Array(page[(612 - 8)...]), bytes("</html>\n"), "end")
     }
     suite.test("site.get-root-and-index-exact-bytes") { () throws(TestFailure) in
         let expected = bytes(indexHead) + indexPageBytes()
-        try expectBytes(try answer("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "/")
-        try expectBytes(try answer("GET /index.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "/index.html")
-        try expectBytes(try answer("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "absolute, no path")
-        try expectBytes(
+        try expectHTTPBytes(try answer("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "/")
+        try expectHTTPBytes(try answer("GET /index.html?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "/index.html")
+        try expectHTTPBytes(try answer("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "absolute, no path")
+        try expectHTTPBytes(
             try answer("GET http://h/index.html HTTP/1.1\r\nHost: h\r\n\r\n"), expected, "absolute /index.html")
     }
     suite.test("site.head-has-length-and-no-body") { () throws(TestFailure) in
-        try expectBytes(try answer("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n"), bytes(indexHead), "HEAD /")
-        try expectBytes(
+        try expectHTTPBytes(try answer("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n"), bytes(indexHead), "HEAD /")
+        try expectHTTPBytes(
             try answer("HEAD /bytes/100 HTTP/1.1\r\nHost: h\r\n\r\n"),
             bytes(
                 "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\n"
                     + "Content-Length: 100\r\n\r\n"), "HEAD /bytes/100")
     }
     suite.test("site.404-exact-bytes") { () throws(TestFailure) in
-        try expectBytes(
+        try expectHTTPBytes(
             try answer("GET /missing HTTP/1.1\r\nHost: h\r\n\r\n"),
             bytes(
                 "HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n"
@@ -79,14 +79,14 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
         }
     }
     suite.test("site.head-404-has-length-and-no-body") { () throws(TestFailure) in
-        try expectBytes(
+        try expectHTTPBytes(
             try answer("HEAD /missing HTTP/1.1\r\nHost: h\r\n\r\n"),
             bytes("HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n"
                 + "\r\n"),
             "HEAD 404")
     }
     suite.test("site.405-exact-bytes-with-allow") { () throws(TestFailure) in
-        try expectBytes(
+        try expectHTTPBytes(
             try answer("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"),
             bytes(
                 "HTTP/1.1 405 Method Not Allowed\r\nServer: swiftlet\r\nContent-Type: text/plain\r\n"
@@ -101,7 +101,7 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
     suite.test("site.400-exact-bytes-and-close") { () throws(TestFailure) in
         let reply = StaticSite().respond(to: HTTPRequestError.badRequest)
         try expect(reply.closesConnection, "closes")
-        try expectBytes(
+        try expectHTTPBytes(
             serialize(reply),
             bytes(
                 "HTTP/1.1 400 Bad Request\r\nServer: swiftlet\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
@@ -118,13 +118,13 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
     }
     suite.test("site.keep-alive-follows-the-request") { () throws(TestFailure) in
         let closing = try answer("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
-        try expectBytes(
+        try expectHTTPBytes(
             Array(closing[0..<(closing.count - 612)]),
             bytes(
                 "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: text/html\r\nContent-Length: 612\r\n"
                     + "Connection: close\r\n\r\n"), "1.1 close")
         let old = try answer("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-        try expectBytes(
+        try expectHTTPBytes(
             Array(old[0..<(old.count - 612)]),
             bytes(
                 "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: text/html\r\nContent-Length: 612\r\n"
@@ -135,7 +135,7 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
     suite.test("site.date-passed-through") { () throws(TestFailure) in
         let reply = StaticSite().respond(
             to: try parseOne("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"), date: wall(784_111_777))
-        try expectBytes(
+        try expectHTTPBytes(
             reply.head.bytes,
             bytes(
                 "HTTP/1.1 404 Not Found\r\nServer: swiftlet\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
@@ -146,10 +146,10 @@ func registerStaticSiteTests(_ suite: inout TestSuite) {
         let head =
             "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\n"
             + "Content-Length: 70\r\n\r\n"
-        try expectBytes(
+        try expectHTTPBytes(
             reply,
             bytes(head + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+\n012345"), "70 bytes")
-        try expectBytes(
+        try expectHTTPBytes(
             try answer("GET /bytes/0 HTTP/1.1\r\nHost: h\r\n\r\n"),
             bytes(
                 "HTTP/1.1 200 OK\r\nServer: swiftlet\r\nContent-Type: application/octet-stream\r\n"

@@ -108,7 +108,7 @@ func expectRefused(_ input: [UInt8], _ expected: HTTPRequestError, limits: HTTPL
 }
 
 /// Fails unless the byte arrays are equal, showing both.
-func expectBytes(_ actual: [UInt8], _ expected: [UInt8], _ what: String) throws(TestFailure) {
+func expectHTTPBytes(_ actual: [UInt8], _ expected: [UInt8], _ what: String) throws(TestFailure) {
     if actual == expected { return }
     throw TestFailure("\(what):\n got      \(visible(actual))\n expected \(visible(expected))")
 }
@@ -123,23 +123,6 @@ func serialize(_ reply: HTTPReply) -> [UInt8] {
         while generator.write(into: &out, maximum: 4096) > 0 {}
     }
     return out
-}
-
-/// `[a, b, c]` (Embedded arrays have no `description`).
-func list<T: CustomStringConvertible>(_ values: [T]) -> String {
-    var text = "["
-    for (index, value) in values.enumerated() {
-        if index > 0 { text += ", " }
-        text += value.description
-    }
-    return text + "]"
-}
-
-/// Fails unless the arrays are equal, showing both.
-func expectElements<T: Equatable & CustomStringConvertible>(
-    _ actual: [T], _ expected: [T], _ what: String
-) throws(TestFailure) {
-    if actual != expected { throw TestFailure("\(what): expected \(list(expected)), got \(list(actual))") }
 }
 
 /// One ``HTTPRequestParser/parse(_:)`` call; a refusal fails the test.

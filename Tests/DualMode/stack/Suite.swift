@@ -346,20 +346,6 @@ struct Decoded {
     var isUDP: Bool { self.udp != nil }
 }
 
-/// Fails unless `actual == expected`, naming the first differing offset.
-func expectBytes(_ actual: [UInt8], _ expected: [UInt8], _ what: String) throws(TestFailure) {
-    if actual == expected { return }
-    var index = 0
-    while index < actual.count && index < expected.count && actual[index] == expected[index] { index += 1 }
-    throw TestFailure("\(what): \(actual.count) bytes vs \(expected.count) expected; first difference at \(index)")
-}
-
-/// Fails unless `actual` is not nil, and returns it.
-func unwrap<T>(_ actual: T?, _ what: String) throws(TestFailure) -> T {
-    guard let actual else { throw TestFailure("\(what): missing") }
-    return actual
-}
-
 /// The error `body` throws; fails the test when it returns normally.
 func thrownError<E: Error>(_ what: String, _ body: () throws(E) -> Void) throws(TestFailure) -> E {
     do throws(E) {

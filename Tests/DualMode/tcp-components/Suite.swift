@@ -39,31 +39,3 @@ func seq(_ raw: UInt32) -> SequenceNumber { SequenceNumber(raw) }
 /// The block `[start, end)` of raw sequence numbers.
 func block(_ start: UInt32, _ end: UInt32) -> SACKBlock { SACKBlock(start: seq(start), end: seq(end)) }
 
-/// `[a, b, c]` (Embedded arrays have no `description`).
-func list<T: CustomStringConvertible>(_ values: [T]) -> String {
-    var text = "["
-    for (index, value) in values.enumerated() {
-        if index > 0 { text += ", " }
-        text += value.description
-    }
-    return text + "]"
-}
-
-/// Fails unless the arrays are equal, showing both.
-func expectElements<T: Equatable & CustomStringConvertible>(
-    _ actual: [T], _ expected: [T], _ what: String
-) throws(TestFailure) {
-    if actual != expected { throw TestFailure("\(what): expected \(list(expected)), got \(list(actual))") }
-}
-
-/// `value` as `0x..` with two digits per byte.
-func hex<T: FixedWidthInteger>(_ value: T) -> String {
-    let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
-    var text = "0x"
-    var shift = T.bitWidth - 4
-    while shift >= 0 {
-        text.append(digits[Int(truncatingIfNeeded: (value >> T(shift)) & 0xF)])
-        shift -= 4
-    }
-    return text
-}

@@ -22,52 +22,6 @@ struct TCPSuite: TestableApplication {
 
 // MARK: - Byte helpers
 
-/// Runs `body` on a private mutable copy of `bytes`.
-func withBytes<Result>(
-    _ bytes: [UInt8], _ body: (UnsafeMutableRawBufferPointer) throws(TestFailure) -> Result
-) throws(TestFailure) -> Result {
-    var buffer = PacketBuffer(bytes)
-    return try buffer.withUnsafeMutableReadableBytes(body)
-}
-
-/// The bytes of a buffer region as an array.
-func array(_ bytes: UnsafeMutableRawBufferPointer) -> [UInt8] {
-    Array(UnsafeRawBufferPointer(bytes))
-}
-
-/// `body`'s value; a ``WireError`` fails the test with `what`.
-func accept<Value>(_ what: String, _ body: () throws(WireError) -> Value) throws(TestFailure) -> Value {
-    do throws(WireError) {
-        return try body()
-    } catch {
-        throw TestFailure("\(what): rejected (\(error))")
-    }
-}
-
-/// Fails unless `body` throws ``WireError``.
-func reject<Value>(_ what: String, _ body: () throws(WireError) -> Value) throws(TestFailure) {
-    do throws(WireError) {
-        _ = try body()
-    } catch {
-        return
-    }
-    throw TestFailure("\(what): accepted")
-}
-
-/// Fails unless `actual` equals `expected`, naming the first differing offset.
-func expectBytes(_ actual: [UInt8], _ expected: [UInt8], _ what: String) throws(TestFailure) {
-    if actual == expected { return }
-    var index = 0
-    while index < actual.count && index < expected.count && actual[index] == expected[index] { index += 1 }
-    throw TestFailure("\(what): \(actual.count) bytes vs \(expected.count) expected; first difference at \(index)")
-}
-
-/// Fails unless `actual` is not nil, and returns it.
-func unwrap<T>(_ actual: T?, _ what: String) throws(TestFailure) -> T {
-    guard let actual else { throw TestFailure("\(what): missing") }
-    return actual
-}
-
 func ip(_ text: String) -> IPv4Address { IPv4Address(text)! }
 
 func testMAC(_ last: UInt8) -> MACAddress { MACAddress(0x02, 0, 0, 0, 0, last) }
