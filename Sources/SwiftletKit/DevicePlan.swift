@@ -141,20 +141,19 @@ public struct DevicePlan: Equatable, Sendable {
         var nets: [String: NetOption] = [:]
         var blocks: [String: BlockOption] = [:]
         var pcaps: [String: PcapOption] = [:]
-        for option in options.net {
-            if let earlier = backendFor[option.name] {
-                refuse("\(option.text): device '\(option.name)' already has a backend (\(earlier))", "give one backend per device")
-                continue
+        /// Records `text` as the backend of `name`; refuses a second backend for one device (net or block).
+        func claimBackend(_ name: String, _ text: String) -> Bool {
+            if let earlier = backendFor[name] {
+                refuse("\(text): device '\(name)' already has a backend (\(earlier))", "give one backend per device")
+                return false
             }
-            backendFor[option.name] = option.text
+            backendFor[name] = text
+            return true
+        }
+        for option in options.net where claimBackend(option.name, option.text) {
             nets[option.name] = option
         }
-        for option in options.block {
-            if let earlier = backendFor[option.name] {
-                refuse("\(option.text): device '\(option.name)' already has a backend (\(earlier))", "give one backend per device")
-                continue
-            }
-            backendFor[option.name] = option.text
+        for option in options.block where claimBackend(option.name, option.text) {
             blocks[option.name] = option
         }
         for option in options.pcap {
