@@ -12,19 +12,12 @@ import Runtime
 @main
 struct UDPEcho: Application {
     static func run(_ arguments: BootArguments) async -> Int32 {
-        let configuration: StackConfiguration
-        do throws(StackConfigurationError) {
-            configuration = try StackConfiguration(bootArguments: arguments)
-        } catch {
-            print("udp-echo: \(error)")
-            return 2
-        }
         let stack: NetworkStack
         do throws(NetworkStackError) {
-            stack = try await NetworkStack.up(device: "service", configuration: configuration)
+            stack = try await NetworkStack.up(device: "service", bootArguments: arguments)
         } catch {
             print("udp-echo: cannot bring up 'service': \(error)")
-            return 1
+            return error.exitStatus
         }
         let socket: UDPSocket
         do throws(UDPBindError) {
@@ -33,19 +26,8 @@ struct UDPEcho: Application {
             print("udp-echo: cannot bind port 7: \(error)")
             return 1
         }
-        print("udp-echo: \(configuration) mac \(stack.mac), echoing UDP port 7")
-        if arguments["verbose"] == "1" {
-            Task {
-                while true {
-                    do throws(CancellationError) {
-                        try await sleep(for: .seconds(5))
-                    } catch {
-                        return
-                    }
-                    print("udp-echo: \(stack.address.map { $0.description } ?? "no address") \(stack.counters)")
-                }
-            }
-        }
+        print("udp-echo: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), echoing UDP port 7")
+        if arguments["verbose"] == "1" { stack.reportCounters(every: .seconds(5), label: "udp-echo") }
         let limit = arguments.integer("count") ?? Int.max
         var echoed = 0
         while echoed < limit {

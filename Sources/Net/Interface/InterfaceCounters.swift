@@ -143,6 +143,11 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
     public var udp = UDPCounters()
     /// Only while the address comes from DHCP; `description` shows them once a message was sent.
     public var dhcp = DHCPCounters()
+    /// The TCP layer's own counts (a snapshot of ``TCPSocketSet/counters`` where the owner fills it in, as
+    /// ``NetworkStack/counters`` does); `description` shows TCP once a segment went either way.
+    public var tcp = TCPCounters()
+    /// Every TCP connection's counts summed (``TCPSocketSet/connectionTotals``), filled in with ``tcp``.
+    public var tcpConnections = TCPConnectionCounters()
 
     public init() {}
 
@@ -172,6 +177,15 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
         if d.sent > 0 {
             text += " | dhcp tx=\(d.sent) rx=\(d.received) bound=\(d.bound) renewed=\(d.renewed) lost=\(d.lost)"
             text += " declined=\(d.declined) drop=\(d.malformed)"
+        }
+        let t = self.tcp
+        let k = self.tcpConnections
+        if t.sent + t.received + t.malformed + t.checksumErrors > 0 {
+            let tcpDrops = t.malformed + t.noSocket + t.synDropped + k.dropped
+            text += " | tcp rx=\(t.received) tx=\(t.sent) retx=\(k.retransmits) rto=\(k.timeouts)"
+            text += " fastretx=\(k.fastRetransmits) dupack=\(k.duplicateAcks) rstin=\(k.resetsReceived)"
+            text += " rstout=\(k.resetsSent + t.resetsSent) challenge=\(k.challengeAcks) syndrop=\(t.synDropped)"
+            text += " drop=\(tcpDrops) csum=\(t.checksumErrors)"
         }
         return text
     }

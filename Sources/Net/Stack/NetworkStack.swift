@@ -23,12 +23,21 @@ public enum NetworkStackError: Error, Equatable, CustomStringConvertible {
     /// ``StackConfiguration/dhcp``: no lease was bound before the timeout (no server answered, or every
     /// offered address was in use). The stack keeps trying in the background.
     case dhcpTimedOut
+    /// The boot arguments' `ip=`, `gw=` or `dns=` is malformed (``NetworkStack/up(device:bootArguments:tcpCapacity:timeout:)``).
+    case invalidArguments(StackConfigurationError)
 
     public var description: String {
         switch self {
         case .deviceUnavailable: "no such net device, or it is in use"
         case .dhcpTimedOut: "no DHCP lease in time (is a DHCP server on the link? or use ip=a.b.c.d/n)"
+        case .invalidArguments(let error): "\(error)"
         }
+    }
+
+    /// The exit status an app conventionally returns for it: 2 for bad boot arguments, else 1.
+    public var exitStatus: Int32 {
+        if case .invalidArguments = self { return 2 }
+        return 1
     }
 }
 
@@ -59,12 +68,16 @@ public final class NetworkStack {
     /// the optional random wait of up to 10 s is skipped), ARP-probes the offered address (RFC 5227 §2.1.1,
     /// about 2–5 s) and then applies the lease: address, default route (option 3) and DNS servers (option 6).
     /// The poll task renews it at T1, rebinds at T2, and removes the address if it expires.
-    /// - Parameter timeout: how long DHCP may take (ignored for a static address).
+    /// - Parameters:
+    ///   - socketCapacity: UDP sockets at most.
+    ///   - tcpCapacity: TCP connections at most (accepted, connecting, and closing in the background); when all are
+    ///     taken, the oldest released connection in TIME-WAIT makes room.
+    ///   - timeout: how long DHCP may take (ignored for a static address).
     /// - Throws: ``NetworkStackError/deviceUnavailable`` when the device cannot be acquired;
     ///   ``NetworkStackError/dhcpTimedOut`` when DHCP bound no lease within `timeout`.
     public static func up(
         device name: String, configuration: StackConfiguration, socketCapacity: Int = 16,
-        timeout: Duration = .seconds(30)
+        tcpCapacity: Int = 256, timeout: Duration = .seconds(30)
     ) async throws(NetworkStackError) -> NetworkStack {
         let device: NetDevice
         do throws(ABIError) {
@@ -82,6 +95,9 @@ public final class NetworkStack {
         }
         let interface = Interface(
             device: device, configuration: InterfaceConfiguration(address: address, gateway: gateway))
+        // RFC 6528 §3: the ISN function's secret key comes from the platform's entropy, once per boot.
+        interface.tcp = TCPSocketSet(
+            capacity: Swift.max(1, tcpCapacity), isn: InitialSequenceNumber(random: { Entropy.next() }))
         let reassembly = SharedIPv4Reassembler()
         interface.reassembler = reassembly.hook
         let stack = NetworkStack(
@@ -105,8 +121,13 @@ public final class NetworkStack {
         self.deviceHandle = interface.device.handle
     }
 
-    /// The interface's counters, per layer; `description` is one line.
-    public var counters: InterfaceCounters { self.interface.counters }
+    /// The interface's counters, per layer, TCP included; `description` is one line.
+    public var counters: InterfaceCounters {
+        var counters = self.interface.counters
+        counters.tcp = self.interface.tcp.counters
+        counters.tcpConnections = self.interface.tcp.connectionTotals
+        return counters
+    }
     /// What IPv4 reassembly completed and dropped (fragments reach ``IPv4Reassembler`` through the interface).
     public var reassemblyStatistics: IPv4Reassembler.Statistics { self.reassembly.statistics }
     /// The address and prefix.
@@ -220,6 +241,21 @@ public final class NetworkStack {
         } catch {
             return
         }
+    }
+
+    /// Parks the calling task until the next poll; for the TCP API, whose callers re-check their connection.
+    ///
+    /// - Throws: ``TCPError/cancelled`` when the task is (or gets) cancelled; ``TCPError/timedOut`` once `deadline`
+    ///   passed.
+    func waitForTCP(until deadline: Instant?) async throws(TCPError) {
+        if Task.isCancelled { throw .cancelled }
+        if let deadline {
+            guard Instant.now < deadline else { throw .timedOut }
+            await self.waitForProgress(until: deadline)
+        } else {
+            await self.waitForProgress()
+        }
+        if Task.isCancelled { throw .cancelled }
     }
 
     /// Parks the calling task until the next poll (or its cancellation); the caller re-checks its socket.

@@ -3,7 +3,7 @@
 import Runtime
 
 /// A listening port with a bounded SYN queue (RFC 9293 §3.10.7.2; the `backlog` of `listen(2)`).
-public struct TCPListener {
+public struct TCPListenQueue {
     /// The port.
     public let port: UInt16
     /// Half-open and established connections not yet accepted, at most.
@@ -35,21 +35,40 @@ public struct TCPCounters: Equatable, Sendable {
     public var resetsSent = 0
     /// SYNs dropped because a listener's queue (or the set) was full.
     public var synDropped = 0
+    /// Connections in TIME-WAIT ended early to make room for a new one (the set was full; Linux's
+    /// `tcp_max_tw_buckets` behaviour).
+    public var timeWaitRecycled = 0
+    /// Connections released by the application while still open, left to close in the background.
+    public var orphaned = 0
 
     public init() {}
 }
 
 /// The bounded set of TCP connections and listeners an interface serves.
 public struct TCPSocketSet {
-    private var connections: [TCPConnection?]
-    private var listeners: [TCPListener?]
+    private var connections: [TCPControlBlock?]
+    private var listeners: [TCPListenQueue?]
     private var generations: [UInt32]
+    /// Connections the application released while open (``release(_:)``): freed once they reach CLOSED.
+    private var orphans: [Bool]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
     private var dispatchCursor = 0
     /// RFC 6528's ISN generator.
     private let isn: InitialSequenceNumber
     /// What the TCP layer counted.
     public internal(set) var counters = TCPCounters()
+    /// The counters of connections already freed.
+    private var retiredCounters = TCPConnectionCounters()
+
+    /// Every connection's counters summed, those already freed included (retransmits, duplicate ACKs, resets,
+    /// drops since the set was made).
+    public var connectionTotals: TCPConnectionCounters {
+        var totals = self.retiredCounters
+        for connection in self.connections {
+            if let connection { totals += connection.counters }
+        }
+        return totals
+    }
 
     /// Room for `capacity` connections and `listenerCapacity` listeners, with ISNs from `isn` (RFC 6528).
     ///
@@ -59,9 +78,10 @@ public struct TCPSocketSet {
         capacity: Int = 16, listenerCapacity: Int = 4,
         isn: InitialSequenceNumber = InitialSequenceNumber(key0: 0x5EED_7C91_2345_6789, key1: 0x0123_4567_89AB_CDEF)
     ) {
-        self.connections = [TCPConnection?](repeating: nil, count: capacity)
-        self.listeners = [TCPListener?](repeating: nil, count: listenerCapacity)
+        self.connections = [TCPControlBlock?](repeating: nil, count: capacity)
+        self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
+        self.orphans = [Bool](repeating: false, count: capacity)
         self.isn = isn
     }
 
@@ -84,7 +104,7 @@ public struct TCPSocketSet {
         precondition(port != 0 && backlog >= 1, "bad listener parameters")
         if self.listeners.contains(where: { $0?.port == port }) { throw .addressInUse }
         guard let slot = self.listeners.firstIndex(where: { $0 == nil }) else { throw .exhausted }
-        self.listeners[slot] = TCPListener(port: port, backlog: backlog, configuration: configuration)
+        self.listeners[slot] = TCPListenQueue(port: port, backlog: backlog, configuration: configuration)
         let index = self.connections.count + slot
         return SocketHandle(index: index, generation: self.generations[index])
     }
@@ -101,11 +121,11 @@ public struct TCPSocketSet {
         guard !remote.address.isUnspecified, remote.port != 0, !local.address.isUnspecified else {
             throw .unaddressable
         }
-        guard let slot = self.connections.firstIndex(where: { $0 == nil }) else { throw .exhausted }
+        guard let slot = self.freeConnectionSlot() else { throw .exhausted }
         var local = local
         if local.port == 0 { local.port = try self.freeEphemeralPort(to: remote) }
         let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
-        self.connections[slot] = TCPConnection(
+        self.connections[slot] = TCPControlBlock(
             connectingFrom: local, to: remote, iss: iss, configuration: configuration)
         return SocketHandle(index: slot, generation: self.generations[slot])
     }
@@ -122,7 +142,7 @@ public struct TCPSocketSet {
     }
 
     /// Frees a connection or listener (a listener's unaccepted connections are aborted). A stale handle is
-    /// ignored. Remove a connection after it closed, or ``TCPConnection/abort()`` it first.
+    /// ignored. Remove a connection after it closed, or ``TCPControlBlock/abort()`` it first.
     public mutating func remove(_ handle: SocketHandle) {
         guard self.isValid(handle) else { return }
         if handle.index >= self.connections.count {
@@ -130,9 +150,25 @@ public struct TCPSocketSet {
             for queued in self.listeners[slot]!.queue { self.connections[queued.index]?.abort() }
             self.listeners[slot] = nil
         } else {
-            self.connections[handle.index] = nil
+            self.retire(handle.index)
         }
         self.generations[handle.index] &+= 1
+    }
+
+    /// Lets go of a connection the application is done with; its handle goes stale at once. A connection that
+    /// already ended is freed; one still open is closed (a FIN after the queued data, RFC 9293 §3.10.4) and
+    /// finishes in the background, freed when it reaches CLOSED (after TIME-WAIT): Linux's orphaned sockets.
+    public mutating func release(_ handle: SocketHandle) {
+        guard self.isValid(handle), handle.index < self.connections.count else { return }
+        let index = handle.index
+        if self.connections[index]!.state == .closed {
+            self.remove(handle)
+            return
+        }
+        self.connections[index]!.close()
+        self.orphans[index] = true
+        self.counters.orphaned += 1
+        self.generations[index] &+= 1
     }
 
     /// Whether `handle` names a live connection or listener.
@@ -147,7 +183,7 @@ public struct TCPSocketSet {
     /// The connection `handle` names.
     ///
     /// - Precondition: the handle is valid and names a connection.
-    public subscript(connection handle: SocketHandle) -> TCPConnection {
+    public subscript(connection handle: SocketHandle) -> TCPControlBlock {
         get {
             precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
             return self.connections[handle.index]!
@@ -163,13 +199,15 @@ public struct TCPSocketSet {
     /// The listener `handle` names.
     ///
     /// - Precondition: the handle is valid and names a listener.
-    public subscript(listener handle: SocketHandle) -> TCPListener {
+    public subscript(listener handle: SocketHandle) -> TCPListenQueue {
         precondition(self.isValid(handle) && handle.index >= self.connections.count, "stale listener handle")
         return self.listeners[handle.index - self.connections.count]!
     }
 
-    /// Live connections (including unaccepted ones).
+    /// Live connections (including unaccepted and released ones still closing).
     public var connectionCount: Int { self.connections.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+    /// Connection slots in all.
+    public var connectionCapacity: Int { self.connections.count }
 
     // MARK: - For the interface
 
@@ -189,7 +227,7 @@ public struct TCPSocketSet {
             }
             self.counters.received += 1
             let reply = self.connections[index]!.process(segment, now: now)
-            if self.connections[index]!.state == .closed { self.releaseIfUnaccepted(index) }
+            if self.connections[index]!.state == .closed { self.freeIfUnowned(index) }
             return reply
         }
         let flags = segment.header.flags
@@ -200,15 +238,13 @@ public struct TCPSocketSet {
             // RFC 9293 §3.10.7.2 (LISTEN): "third, check for a SYN".
             self.pruneQueue(slot)
             let listener = self.listeners[slot]!
-            guard listener.queue.count < listener.backlog,
-                let free = self.connections.firstIndex(where: { $0 == nil })
-            else {
+            guard listener.queue.count < listener.backlog, let free = self.freeConnectionSlot() else {
                 self.listeners[slot]!.overflows += 1
                 self.counters.synDropped += 1
                 return nil
             }
             let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
-            self.connections[free] = TCPConnection(
+            self.connections[free] = TCPControlBlock(
                 acceptingSYN: segment.header, at: local, from: remote, iss: iss,
                 configuration: listener.configuration)
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
@@ -247,7 +283,7 @@ public struct TCPSocketSet {
             guard self.connections[index] != nil else { continue }
             let segment = self.connections[index]!.dispatch(now: now)
             let connection = self.connections[index]!
-            if connection.state == .closed { self.releaseIfUnaccepted(index) }
+            if connection.state == .closed { self.freeIfUnowned(index) }
             if let segment {
                 self.dispatchCursor = (index + 1) % count
                 self.counters.sent += 1
@@ -277,14 +313,45 @@ public struct TCPSocketSet {
     /// Drops queued connections that closed before being accepted (reset, timed out).
     private mutating func pruneQueue(_ slot: Int) {
         for handle in self.listeners[slot]!.queue where self.connections[handle.index]?.state == .closed {
-            self.connections[handle.index] = nil
+            self.retire(handle.index)
             self.generations[handle.index] &+= 1
         }
         self.listeners[slot]!.queue.removeAll { handle in self.generations[handle.index] != handle.generation }
     }
 
-    /// Frees a closed connection that still sits in a listener's queue: nobody holds its handle.
-    private mutating func releaseIfUnaccepted(_ index: Int) {
+    /// Empties slot `index`, keeping its connection's counters in the totals.
+    private mutating func retire(_ index: Int) {
+        if let connection = self.connections[index] { self.retiredCounters += connection.counters }
+        self.connections[index] = nil
+        self.orphans[index] = false
+    }
+
+    /// A free connection slot; when there is none, the oldest-ending connection in TIME-WAIT is ended to make one
+    /// (counted in ``TCPCounters/timeWaitRecycled``). `nil` when every slot holds a live connection.
+    private mutating func freeConnectionSlot() -> Int? {
+        if let free = self.connections.firstIndex(where: { $0 == nil }) { return free }
+        var victim: Int? = nil
+        for index in self.connections.indices where self.orphans[index] {
+            guard let connection = self.connections[index], connection.state == .timeWait,
+                let until = connection.timeWaitUntil
+            else { continue }
+            if victim == nil || until < self.connections[victim!]!.timeWaitUntil! { victim = index }
+        }
+        guard let victim else { return nil }
+        self.connections[victim]!.enterClosed(reason: nil)
+        self.freeIfUnowned(victim)
+        self.counters.timeWaitRecycled += 1
+        return self.connections[victim] == nil ? victim : nil
+    }
+
+    /// Frees a closed connection nobody holds a handle to: released by the application, or still in a listener's
+    /// queue.
+    private mutating func freeIfUnowned(_ index: Int) {
+        if self.orphans[index] {
+            self.retire(index)
+            self.generations[index] &+= 1
+            return
+        }
         for slot in self.listeners.indices where self.listeners[slot] != nil {
             if self.listeners[slot]!.queue.contains(where: { $0.index == index }) { self.pruneQueue(slot) }
         }

@@ -21,13 +21,13 @@
 ///
 /// ## Design
 ///
-/// - ``TCPConnection`` is one connection as a synchronous state machine: `process(_:now:)` takes one received
+/// - ``TCPControlBlock`` is one connection as a synchronous state machine: `process(_:now:)` takes one received
 ///   segment and may return an immediate reply (a RST or a challenge ACK); `dispatch(now:)` returns the next segment
 ///   to send or `nil`; `pollAt` says when `dispatch` has something to do without new input. Time is an argument;
 ///   nothing here reads a clock or touches a device. Segments are plain ``TCPSegment`` values (header and payload),
 ///   so the machine is tested by wiring two of them together, with no interface.
-/// - The application side never blocks: ``TCPConnection/send(_:)`` copies into a bounded send ring,
-///   ``TCPConnection/receive(into:)`` copies out of a bounded receive ring; the receive ring's free space is the
+/// - The application side never blocks: ``TCPControlBlock/send(_:)`` copies into a bounded send ring,
+///   ``TCPControlBlock/receive(into:)`` copies out of a bounded receive ring; the receive ring's free space is the
 ///   advertised window.
 /// - The connection owns one of each `Congestion/` helper (timer, NewReno, scoreboard, out-of-order queue) and
 ///   drives them with the numbers it tracks (SND.UNA, SND.NXT, SND.MAX, RCV.NXT); see `Congestion/README.md`.
@@ -175,6 +175,21 @@ public struct TCPConnectionCounters: Equatable, Sendable {
     public var segmentsSent = 0
 
     public init() {}
+
+    /// Adds every count of `other` (for totals over several connections).
+    public static func += (total: inout TCPConnectionCounters, other: TCPConnectionCounters) {
+        total.retransmits += other.retransmits
+        total.timeouts += other.timeouts
+        total.fastRetransmits += other.fastRetransmits
+        total.duplicateAcks += other.duplicateAcks
+        total.resetsReceived += other.resetsReceived
+        total.resetsSent += other.resetsSent
+        total.challengeAcks += other.challengeAcks
+        total.challengeAcksSuppressed += other.challengeAcksSuppressed
+        total.dropped += other.dropped
+        total.segmentsReceived += other.segmentsReceived
+        total.segmentsSent += other.segmentsSent
+    }
 }
 
 /// Why ``TCPSocketSet/connect(from:to:now:configuration:)`` opened nothing.
@@ -207,7 +222,7 @@ public enum TCPListenError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Why ``TCPConnection/send(_:)`` queued nothing.
+/// Why ``TCPControlBlock/send(_:)`` queued nothing.
 public enum TCPSendError: Error, Equatable, CustomStringConvertible {
     /// The connection cannot send: not yet open, closed by us, or reset.
     case invalidState
@@ -222,7 +237,7 @@ public enum TCPSendError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Why ``TCPConnection/receive(into:)`` returned nothing.
+/// Why ``TCPControlBlock/receive(into:)`` returned nothing.
 public enum TCPReceiveError: Error, Equatable, CustomStringConvertible {
     /// The peer closed its side and every byte was read.
     case finished

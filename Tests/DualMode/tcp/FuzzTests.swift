@@ -25,7 +25,7 @@ func registerFuzzTests(_ suite: inout TestSuite) {
         let seeds = [Array(synDatagram[20...]), Array(sackDatagram[20...])]
         var parsed = 0
         var rejected = 0
-        var connection = TCPConnection(
+        var connection = TCPControlBlock(
             connectingFrom: TCPEndpoint(ip("10.0.0.2"), 49152), to: TCPEndpoint(ip("10.0.0.3"), 80), iss: 1)
         var now = Instant(nanoseconds: 1_000_000_000)
         _ = connection.dispatch(now: now)

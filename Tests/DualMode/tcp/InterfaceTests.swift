@@ -13,7 +13,7 @@ final class Host {
 
     var address: IPv4Address { self.interface.address!.address }
     var port: Int { self.interface.device.port }
-    subscript(handle: SocketHandle) -> TCPConnection {
+    subscript(handle: SocketHandle) -> TCPControlBlock {
         get { self.interface.tcp[connection: handle] }
         set { self.interface.tcp[connection: handle] = newValue }
     }

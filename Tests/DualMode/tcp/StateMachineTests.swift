@@ -1,4 +1,4 @@
-/// The connection state machine (Sources/Net/TCP/TCPConnection*.swift), transition by transition: two machines
+/// The connection state machine (Sources/Net/TCP/TCPControlBlock*.swift), transition by transition: two machines
 /// wired directly together with a virtual clock, every segment checked.
 import Net
 import Runtime
@@ -21,7 +21,7 @@ private func configuration() -> TCPConfiguration {
 /// Dispatches everything `from` has due and hands it to `to`; returns what was sent (replies of `to` are
 /// delivered back to `from` at once).
 @discardableResult
-private func flush(_ from: inout TCPConnection, _ to: inout TCPConnection, _ now: Instant) -> [TCPSegment] {
+private func flush(_ from: inout TCPControlBlock, _ to: inout TCPControlBlock, _ now: Instant) -> [TCPSegment] {
     var sent: [TCPSegment] = []
     while let segment = from.dispatch(now: now) {
         sent.append(segment)
@@ -31,7 +31,7 @@ private func flush(_ from: inout TCPConnection, _ to: inout TCPConnection, _ now
 }
 
 /// Exchanges segments until both are quiet.
-private func settle(_ a: inout TCPConnection, _ b: inout TCPConnection, _ now: Instant) {
+private func settle(_ a: inout TCPControlBlock, _ b: inout TCPControlBlock, _ now: Instant) {
     for _ in 0..<100 {
         let fromA = flush(&a, &b, now)
         let fromB = flush(&b, &a, now)
@@ -40,15 +40,15 @@ private func settle(_ a: inout TCPConnection, _ b: inout TCPConnection, _ now: I
 }
 
 /// A connection opened from A to B by the three-way handshake, each step checked.
-private func established() throws(TestFailure) -> (TCPConnection, TCPConnection) {
-    var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
+private func established() throws(TestFailure) -> (TCPControlBlock, TCPControlBlock) {
+    var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
     try expectEqual(a.state, .synSent, "A after connect")
     let syn = try unwrap(a.dispatch(now: start), "SYN")
     try expectEqual(syn.header.flags, [.syn], "SYN flags")
     try expectEqual(syn.header.sequenceNumber, 1000, "SYN seq = ISS")
     try expect(syn.header.options.maximumSegmentSize == 1000, "SYN carries our MSS")
     try expect(a.dispatch(now: start) == nil, "one SYN")
-    var b = TCPConnection(
+    var b = TCPControlBlock(
         acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: configuration())
     try expectEqual(b.state, .synReceived, "B after SYN")
     let synAck = try unwrap(b.dispatch(now: start), "SYN-ACK")
@@ -83,7 +83,7 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         _ = try established()
     }
     suite.test("state.lost-syn-is-retransmitted-after-the-rto") { () throws(TestFailure) in
-        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
+        var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
         _ = try unwrap(a.dispatch(now: start), "SYN")
         let due = try unwrap(a.pollAt(now: start), "timer")
         try expectEqual(due, start + .seconds(1), "initial RTO 1 s (RFC 6298 (2.1))")
@@ -95,8 +95,8 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectEqual(a.counters.timeouts, 1, "timeouts")
     }
     suite.test("state.simultaneous-open") { () throws(TestFailure) in
-        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
-        var b = TCPConnection(connectingFrom: bEndpoint, to: aEndpoint, iss: 5000, configuration: configuration())
+        var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
+        var b = TCPControlBlock(connectingFrom: bEndpoint, to: aEndpoint, iss: 5000, configuration: configuration())
         let synA = try unwrap(a.dispatch(now: start), "A's SYN")
         let synB = try unwrap(b.dispatch(now: start), "B's SYN")
         try expect(a.process(synB, now: start) == nil, "A: no reply")
@@ -351,12 +351,12 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         var big = configuration()
         big.receiveBufferSize = 256 * 1024
         big.sendBufferSize = 256 * 1024
-        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: big)
+        var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: big)
         let syn = try unwrap(a.dispatch(now: start), "SYN")
         try expect(syn.header.options.windowScale == 3, "shift 3 fits 256 KiB in 16 bits")
         try expect(syn.header.options.sackPermitted, "SACK offered")
         try expectEqual(syn.header.window, 65535, "a SYN's window is not scaled")
-        var b = TCPConnection(acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: big)
+        var b = TCPControlBlock(acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: big)
         let synAck = try unwrap(b.dispatch(now: start), "SYN-ACK")
         try expect(synAck.header.options.windowScale == 3, "answered")
         _ = a.process(synAck, now: start)
@@ -379,9 +379,9 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         var plain = configuration()
         plain.windowScaling = false
         plain.selectiveAcknowledgments = false
-        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: big)
+        var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: big)
         let syn = try unwrap(a.dispatch(now: start), "SYN")
-        var b = TCPConnection(acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: plain)
+        var b = TCPControlBlock(acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: plain)
         let synAck = try unwrap(b.dispatch(now: start), "SYN-ACK")
         try expect(synAck.header.options.windowScale == nil, "not answered")
         try expect(!synAck.header.options.sackPermitted, "no SACK")
@@ -392,11 +392,11 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
     suite.test("state.timestamps-are-negotiated-echoed-and-guard-against-old-duplicates") { () throws(TestFailure) in
         var withTimestamps = configuration()
         withTimestamps.timestamps = true
-        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: withTimestamps)
+        var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: withTimestamps)
         let syn = try unwrap(a.dispatch(now: start), "SYN")
         let offered = try unwrap(syn.header.options.timestamps, "TSopt in the SYN")
         try expectEqual(offered.echoReply, 0, "nothing to echo yet")
-        var b = TCPConnection(
+        var b = TCPControlBlock(
             acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: withTimestamps)
         let synAck = try unwrap(b.dispatch(now: start + .milliseconds(5)), "SYN-ACK")
         try expectEqual(try unwrap(synAck.header.options.timestamps, "TSopt").echoReply, offered.value, "echoed")
@@ -422,9 +422,9 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
     suite.test("state.sack-blocks-beside-timestamps-fit-in-the-options") { () throws(TestFailure) in
         var withTimestamps = configuration()
         withTimestamps.timestamps = true
-        var a = TCPConnection(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: withTimestamps)
+        var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: withTimestamps)
         let syn = try unwrap(a.dispatch(now: start), "SYN")
-        var b = TCPConnection(
+        var b = TCPControlBlock(
             acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: withTimestamps)
         settle(&a, &b, start)
         _ = try sendAll(&a, pattern(8000))
@@ -468,7 +468,7 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
     }
 }
 
-func sendAll(_ connection: inout TCPConnection, _ bytes: [UInt8]) throws(TestFailure) -> Int {
+func sendAll(_ connection: inout TCPControlBlock, _ bytes: [UInt8]) throws(TestFailure) -> Int {
     do throws(TCPSendError) {
         return try connection.send(bytes)
     } catch {
@@ -476,7 +476,7 @@ func sendAll(_ connection: inout TCPConnection, _ bytes: [UInt8]) throws(TestFai
     }
 }
 
-func receiveAll(_ connection: inout TCPConnection) throws(TestFailure) -> [UInt8] {
+func receiveAll(_ connection: inout TCPControlBlock) throws(TestFailure) -> [UInt8] {
     do throws(TCPReceiveError) {
         return try connection.receive(maximum: 1 << 20)
     } catch {

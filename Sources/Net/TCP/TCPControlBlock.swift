@@ -1,6 +1,6 @@
 /// One TCP connection as a synchronous state machine (RFC 9293 §3.3.2, §3.10): its sequence variables, rings and
-/// timers, and the application's calls. Segment input is in `TCPConnection+Input.swift`, output and timers in
-/// `TCPConnection+Output.swift`.
+/// timers, and the application's calls. Segment input is in `TCPControlBlock+Input.swift`, output and timers in
+/// `TCPControlBlock+Output.swift`.
 import Runtime
 
 /// One connection: the transmission control block of RFC 9293 §3.3.1.
@@ -9,7 +9,7 @@ import Runtime
 /// ring, ``close()`` queues a FIN after the data, ``abort()`` queues a RST. The interface (or a test wiring two
 /// machines together) calls ``process(_:now:)`` for each segment received and ``dispatch(now:)`` until it returns
 /// `nil`, then polls again at ``pollAt(now:)``.
-public struct TCPConnection {
+public struct TCPControlBlock {
     /// Our address and port.
     public let local: TCPEndpoint
     /// The peer's address and port.
@@ -205,6 +205,8 @@ public struct TCPConnection {
     public var canSend: Bool { self.isSendOpen && self.sendRing.free > 0 }
     /// Whether ``receive(into:)`` returns data, or the end of the stream.
     public var canReceive: Bool { self.receiveRing.count > 0 || self.finReceived || self.closeReason != nil }
+    /// Whether a segment (an ACK, a window update, a RST) is owed now, before any timer.
+    public var hasOutputDue: Bool { self.ackPending || self.resetPending }
     /// Whether the connection is open: established, or closing with data still to exchange.
     public var isOpen: Bool { self.state != .closed && self.state != .listen && self.state != .timeWait }
 
@@ -337,7 +339,7 @@ public struct TCPConnection {
     }
 }
 
-extension TCPConnection: CustomStringConvertible {
+extension TCPControlBlock: CustomStringConvertible {
     /// One line: `10.0.0.2:49152 > 10.0.0.3:80 ESTABLISHED una=… nxt=… rcv=… wnd=… rto=…ms`.
     public var description: String {
         "\(self.local) > \(self.remote) \(self.state) una=\(self.sndUna) nxt=\(self.sndNxt) rcv=\(self.rcvNxt)"

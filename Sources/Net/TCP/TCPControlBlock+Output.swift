@@ -3,7 +3,7 @@
 /// §3.4.2).
 import Runtime
 
-extension TCPConnection {
+extension TCPControlBlock {
     /// The next segment to send at `now`, or `nil` when nothing is due. Call until it returns `nil`.
     public mutating func dispatch(now: Instant) -> TCPSegment? {
         self.clock = now

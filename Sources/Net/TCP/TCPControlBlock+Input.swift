@@ -1,7 +1,7 @@
 /// Segment arrival (RFC 9293 §3.10.7 "SEGMENT ARRIVES"), with RFC 5961's RST, SYN and ACK checks.
 import Runtime
 
-extension TCPConnection {
+extension TCPControlBlock {
     /// Processes one segment addressed to this connection; returns a segment to send at once (a RST, a challenge
     /// ACK, or the ACK owed for an unacceptable segment), else `nil`. ACKs for accepted data are left to
     /// ``dispatch(now:)``, so that one ACK covers every segment of a poll.

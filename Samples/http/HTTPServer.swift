@@ -1,0 +1,101 @@
+/// http: a static HTTP/1.1 server (RFC 9112) over the stack's TCP: the 612-byte index page at `/`, `/bytes/N`
+/// streaming N bytes, 404 for anything else, 400 for malformed requests; keep-alive with Content-Length, one
+/// request at a time per connection, each connection its own task. The README's main job:
+///
+///     swiftlet run http --target posix --net service=passt:tcp=8080:80     # then: curl localhost:8080
+///     swiftlet run http --target virtio --net service=passt:tcp=8080:80
+///
+/// Boot arguments: `ip=a.b.c.d/n` and optional `gw=a.b.c.d` (no `ip`, or `ip=dhcp`: DHCP, as passt offers);
+/// `port=P` instead of 80; `idle=S` seconds a kept-alive connection may wait for its next request (default 60);
+/// `verbose=1` prints the stack's counters every 5 seconds; `count=N` exits 0 once N connections have ended.
+import Net
+import Runtime
+
+@main
+struct HTTPServer: Application {
+    static func run(_ arguments: BootArguments) async -> Int32 {
+        let stack: NetworkStack
+        do throws(NetworkStackError) {
+            stack = try await NetworkStack.up(device: "service", bootArguments: arguments)
+        } catch {
+            print("http: cannot bring up 'service': \(error)")
+            return error.exitStatus
+        }
+        let port = UInt16(arguments.integer("port") ?? 80)
+        let listener: TCPListener
+        do throws(TCPError) {
+            listener = try TCPListener.listen(port: port, backlog: 128, on: stack)
+        } catch {
+            print("http: cannot listen on port \(port): \(error)")
+            return 1
+        }
+        let idle = Duration.seconds(Int64(arguments.integer("idle") ?? 60))
+        print("http: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
+        if arguments["verbose"] == "1" { stack.reportCounters(every: .seconds(5), label: "http") }
+        let limit = arguments.integer("count") ?? Int.max
+        let tally = Tally()
+        while tally.ended < limit {
+            let connection: TCPConnection
+            do throws(TCPError) {
+                connection = try await listener.accept(timeout: .seconds(1))
+            } catch .timedOut {
+                continue
+            } catch {
+                print("http: accept: \(error)")
+                return 1
+            }
+            Task {
+                await serve(connection, idle: idle)
+                tally.ended += 1
+            }
+        }
+        print("http: \(tally.ended) connections; \(stack.counters)")
+        return 0
+    }
+
+    /// Answers requests on `connection` until the client closes, a reply closes the connection, the connection
+    /// stays idle for `idle`, or it fails.
+    static func serve(_ connection: TCPConnection, idle: Duration) async {
+        var http = HTTPServerConnection()
+        var input: [UInt8] = []
+        var output: [UInt8] = []
+        output.reserveCapacity(65536)
+        while true {
+            // Write the reply in progress, 64 KiB at a time (write waits while the send ring is full).
+            while http.hasOutput {
+                output.removeAll(keepingCapacity: true)
+                _ = http.write(into: &output, maximum: 65536)
+                do throws(TCPError) {
+                    try await connection.write(output)
+                } catch {
+                    connection.abort()
+                    return
+                }
+            }
+            if http.isFinished { break }
+            // Offer what was received; each call takes at most one request.
+            if !input.isEmpty {
+                let taken = input.withUnsafeBytes { bytes in http.receive(bytes, date: WallClock.now) }
+                if taken > 0 {
+                    input.removeFirst(taken)
+                    continue
+                }
+            }
+            do throws(TCPError) {
+                let bytes = try await connection.read(maximum: 16384, timeout: idle)
+                if bytes.isEmpty { http.receiveEnd() } else { input += bytes }
+            } catch .timedOut {
+                break
+            } catch {
+                connection.abort()
+                return
+            }
+        }
+        connection.close()
+    }
+}
+
+/// Connections ended so far, shared by the per-connection tasks (one thread: no locking).
+final class Tally {
+    var ended = 0
+}

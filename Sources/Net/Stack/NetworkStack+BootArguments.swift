@@ -1,0 +1,37 @@
+/// What every networked app does first: bring a stack up as its boot arguments say, and optionally print the
+/// counters now and then.
+import Runtime
+
+extension NetworkStack {
+    /// Brings up net device `name` with the address plan of the boot arguments (``StackConfiguration``: `ip=`,
+    /// `gw=`, `dns=`; DHCP without `ip`).
+    ///
+    /// - Throws: ``NetworkStackError/invalidArguments(_:)`` for a malformed `ip`/`gw`/`dns`, else as
+    ///   ``up(device:configuration:socketCapacity:tcpCapacity:timeout:)``.
+    public static func up(
+        device name: String, bootArguments arguments: BootArguments, tcpCapacity: Int = 256,
+        timeout: Duration = .seconds(30)
+    ) async throws(NetworkStackError) -> NetworkStack {
+        let configuration: StackConfiguration
+        do throws(StackConfigurationError) {
+            configuration = try StackConfiguration(bootArguments: arguments)
+        } catch {
+            throw .invalidArguments(error)
+        }
+        return try await Self.up(device: name, configuration: configuration, tcpCapacity: tcpCapacity, timeout: timeout)
+    }
+
+    /// Prints `label: address counters` every `interval`, from a task of its own, for as long as the app runs.
+    public func reportCounters(every interval: Duration, label: String) {
+        Task {
+            while true {
+                do throws(CancellationError) {
+                    try await sleep(for: interval)
+                } catch {
+                    return
+                }
+                print("\(label): \(self.address.map { $0.description } ?? "no address") \(self.counters)")
+            }
+        }
+    }
+}

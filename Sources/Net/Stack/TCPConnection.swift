@@ -1,0 +1,231 @@
+/// The async TCP connection of a ``NetworkStack`` (RFC 9293): connect, read, write with back-pressure, half-close,
+/// close, abort, each with an optional timeout and typed errors.
+///
+/// A thin layer over the synchronous ``TCPControlBlock`` in the interface's ``TCPSocketSet``: an operation does what
+/// the control block allows now (copy into the send ring, out of the receive ring), has the interface send at
+/// once, and otherwise parks until the stack's poll task has made progress. Nothing here blocks the executor.
+import Runtime
+
+/// One TCP connection on a ``NetworkStack``, from ``connect(to:port:on:timeout:configuration:)`` or
+/// ``TCPListener/accept(timeout:)``.
+///
+/// Dropping the last reference closes it gracefully, like ``close()``.
+public final class TCPConnection {
+    /// The stack the connection lives on.
+    public let stack: NetworkStack
+    /// Our address and port.
+    public let local: TCPEndpoint
+    /// The peer's address and port.
+    public let remote: TCPEndpoint
+    private var handle: SocketHandle?
+
+    init(stack: NetworkStack, handle: SocketHandle) {
+        self.stack = stack
+        self.handle = handle
+        let block = stack.interface.tcp[connection: handle]
+        self.local = block.local
+        self.remote = block.remote
+    }
+
+    deinit {
+        self.close()
+    }
+
+    /// Opens a connection to `address`:`port` from our address and a free ephemeral port (RFC 9293 §3.10.1) and
+    /// waits for the handshake.
+    ///
+    /// - Parameter timeout: how long the handshake may take (the SYN is retransmitted with back-off meanwhile,
+    ///   RFC 6298 (5.5)); `nil` waits until retransmissions run out.
+    /// - Throws: ``TCPError/connectionRefused`` (a RST answered), ``TCPError/connectionTimedOut`` (no answer),
+    ///   ``TCPError/timedOut`` (`timeout` passed), ``TCPError/unaddressable``, ``TCPError/exhausted``,
+    ///   ``TCPError/cancelled``.
+    public static func connect(
+        to address: IPv4Address, port: UInt16, on stack: NetworkStack, timeout: Duration? = .seconds(75),
+        configuration: TCPConfiguration = TCPConfiguration()
+    ) async throws(TCPError) -> TCPConnection {
+        guard port != 0, stack.interface.route(to: address) != nil else { throw .unaddressable }
+        let handle: SocketHandle
+        do throws(TCPConnectError) {
+            handle = try stack.interface.connectTCP(
+                to: address, port: port, now: Instant.now, configuration: configuration)
+        } catch .unaddressable {
+            throw .unaddressable
+        } catch {
+            throw .exhausted
+        }
+        let connection = TCPConnection(stack: stack, handle: handle)
+        stack.flush()
+        let deadline = timeout.map { Instant.now + $0 }
+        while true {
+            let block = stack.interface.tcp[connection: handle]
+            if block.state.isSynchronized { return connection }
+            if let reason = block.closeReason {
+                connection.release()
+                throw TCPError(reason, synchronized: false)
+            }
+            do throws(TCPError) {
+                try await stack.waitForTCP(until: deadline)
+            } catch {
+                connection.abort()
+                throw error
+            }
+        }
+    }
+
+    // MARK: - State
+
+    /// The state (RFC 9293 §3.3.2); `.closed` once released.
+    public var state: TCPState {
+        guard let handle = self.handle else { return .closed }
+        return self.stack.interface.tcp[connection: handle].state
+    }
+
+    /// What the connection counted (retransmits, duplicate ACKs, resets, drops); zero once released.
+    public var counters: TCPConnectionCounters {
+        guard let handle = self.handle else { return TCPConnectionCounters() }
+        return self.stack.interface.tcp[connection: handle].counters
+    }
+
+    /// The control block's one-line summary (sequence variables, windows, RTO), for diagnostics.
+    public var details: String {
+        guard let handle = self.handle else { return "\(self.local) > \(self.remote) released" }
+        return self.stack.interface.tcp[connection: handle].description
+    }
+
+    private func liveHandle() throws(TCPError) -> SocketHandle {
+        guard let handle = self.handle else { throw .notConnected }
+        return handle
+    }
+
+    // MARK: - Reading
+
+    /// Waits for received bytes and moves up to `buffer.count` of them into `buffer`; returns how many, 0 once the
+    /// peer closed its side and everything was read (end of stream).
+    ///
+    /// - Parameter timeout: how long to wait for the first byte; `nil` waits for ever.
+    /// - Throws: ``TCPError/connectionReset``, ``TCPError/connectionTimedOut``, ``TCPError/aborted`` when the
+    ///   connection ended abnormally; ``TCPError/timedOut``; ``TCPError/cancelled``; ``TCPError/notConnected``
+    ///   after ``close()``.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration? = nil) async throws(TCPError)
+        -> Int
+    {
+        guard !buffer.isEmpty else { return 0 }
+        let deadline = timeout.map { Instant.now + $0 }
+        while true {
+            let handle = try self.liveHandle()
+            let wasDue = self.stack.interface.tcp[connection: handle].hasOutputDue
+            do throws(TCPReceiveError) {
+                let count = try self.stack.interface.tcp[connection: handle].receive(into: buffer)
+                if count > 0 {
+                    // Reading may open the window enough for an update (RFC 1122 §4.2.3.3): send it now.
+                    if !wasDue && self.stack.interface.tcp[connection: handle].hasOutputDue { self.stack.flush() }
+                    return count
+                }
+            } catch .finished {
+                return 0
+            } catch {
+                throw self.endError(handle)
+            }
+            try await self.stack.waitForTCP(until: deadline)
+        }
+    }
+
+    /// Waits for received bytes and returns up to `maximum` of them; empty once the peer closed its side and
+    /// everything was read (end of stream). Errors as ``read(into:timeout:)``.
+    public func read(maximum: Int = 65536, timeout: Duration? = nil) async throws(TCPError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Swift.max(1, maximum))
+        var count = 0
+        // `withUnsafeMutableBytes` cannot suspend: read into a buffer that outlives the call.
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        defer { storage.deallocate() }
+        count = try await self.read(into: storage, timeout: timeout)
+        bytes.withUnsafeMutableBytes { raw in raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[0..<count])) }
+        bytes.removeLast(bytes.count - count)
+        return bytes
+    }
+
+    // MARK: - Writing
+
+    /// Queues all of `bytes` for sending, waiting while the send ring is full (back-pressure: the ring drains as
+    /// the peer acknowledges); returns once the last byte is queued, not acknowledged.
+    ///
+    /// - Parameter timeout: how long the whole write may take; on ``TCPError/timedOut`` a prefix of `bytes` may
+    ///   have been queued and will be sent.
+    /// - Throws: ``TCPError/notConnected`` after ``closeWrite()`` or ``close()``; ``TCPError/connectionReset``,
+    ///   ``TCPError/connectionTimedOut``, ``TCPError/aborted``; ``TCPError/timedOut``; ``TCPError/cancelled``.
+    public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws(TCPError) {
+        let deadline = timeout.map { Instant.now + $0 }
+        var offset = 0
+        while offset < bytes.count {
+            let handle = try self.liveHandle()
+            do throws(TCPSendError) {
+                offset += try self.stack.interface.tcp[connection: handle].send(
+                    UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                self.stack.flush()
+                continue
+            } catch .bufferFull {
+                self.stack.flush()
+            } catch {
+                throw self.endError(handle)
+            }
+            try await self.stack.waitForTCP(until: deadline)
+        }
+    }
+
+    /// ``write(_:timeout:)`` for an array.
+    public func write(_ bytes: [UInt8], timeout: Duration? = nil) async throws(TCPError) {
+        // The bytes must stay valid across suspensions: copy them into storage this call owns.
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        defer { storage.deallocate() }
+        bytes.withUnsafeBytes { raw in storage.copyMemory(from: raw) }
+        try await self.write(UnsafeRawBufferPointer(storage), timeout: timeout)
+    }
+
+    /// ``write(_:timeout:)`` for a string's UTF-8 bytes.
+    public func write(_ text: String, timeout: Duration? = nil) async throws(TCPError) {
+        try await self.write(Array(text.utf8), timeout: timeout)
+    }
+
+    // MARK: - Closing
+
+    /// Half-close (RFC 9293 §3.10.4 CLOSE while reading goes on): a FIN follows the queued data; ``read(into:timeout:)``
+    /// keeps returning what the peer sends until its own FIN. Writing afterwards throws
+    /// ``TCPError/notConnected``.
+    public func closeWrite() {
+        guard let handle = self.handle else { return }
+        self.stack.interface.tcp[connection: handle].close()
+        self.stack.flush()
+    }
+
+    /// Closes the connection and lets go of it: a FIN follows the queued data and the closing handshake (and
+    /// TIME-WAIT) finishes in the background; every later call throws ``TCPError/notConnected``. Returns at once,
+    /// as `close(2)` does without `SO_LINGER`.
+    public func close() {
+        guard let handle = self.handle else { return }
+        self.handle = nil
+        self.stack.interface.tcp.release(handle)
+        self.stack.flush()
+    }
+
+    /// Aborts (RFC 9293 §3.10.5 ABORT): queued data is dropped, a RST goes to the peer, and the connection is let
+    /// go.
+    public func abort() {
+        guard let handle = self.handle else { return }
+        self.stack.interface.tcp[connection: handle].abort()
+        self.stack.flush()
+        self.release()
+    }
+
+    private func release() {
+        guard let handle = self.handle else { return }
+        self.handle = nil
+        self.stack.interface.tcp.release(handle)
+    }
+
+    /// The error for a connection that cannot go on (reset, timed out, aborted, or closed for this operation).
+    private func endError(_ handle: SocketHandle) -> TCPError {
+        let block = self.stack.interface.tcp[connection: handle]
+        guard let reason = block.closeReason else { return .notConnected }
+        return TCPError(reason, synchronized: true)
+    }
+}

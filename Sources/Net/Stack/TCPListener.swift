@@ -1,0 +1,73 @@
+/// The async TCP listener of a ``NetworkStack``: a port with a bounded SYN queue (its backlog, RFC 9293
+/// §3.10.7.2) whose established connections ``TCPListener/accept(timeout:)`` hands out.
+import Runtime
+
+/// A listening TCP port on a ``NetworkStack``. Dropping the last reference closes it, like ``close()``.
+public final class TCPListener {
+    /// The stack the listener lives on.
+    public let stack: NetworkStack
+    /// The port.
+    public let port: UInt16
+    private var handle: SocketHandle?
+
+    /// Listens on `port` of `stack`.
+    ///
+    /// - Parameters:
+    ///   - backlog: connections half-open or established but not yet accepted, at most; SYNs beyond it are
+    ///     dropped and counted (``overflows``), so the peer retransmits them later.
+    ///   - configuration: the settings every accepted connection gets (its MSS is capped to the MTU).
+    /// - Throws: ``TCPError/addressInUse``, ``TCPError/exhausted``, ``TCPError/unaddressable`` for port 0.
+    public static func listen(
+        port: UInt16, backlog: Int = 64, on stack: NetworkStack, configuration: TCPConfiguration = TCPConfiguration()
+    ) throws(TCPError) -> TCPListener {
+        guard port != 0 else { throw .unaddressable }
+        do throws(TCPListenError) {
+            let handle = try stack.interface.listenTCP(
+                port: port, backlog: Swift.max(1, backlog), configuration: configuration)
+            return TCPListener(stack: stack, handle: handle, port: port)
+        } catch .addressInUse {
+            throw .addressInUse
+        } catch {
+            throw .exhausted
+        }
+    }
+
+    private init(stack: NetworkStack, handle: SocketHandle, port: UInt16) {
+        self.stack = stack
+        self.handle = handle
+        self.port = port
+    }
+
+    deinit {
+        self.close()
+    }
+
+    /// SYNs dropped because the backlog (or the stack's connection slots) was full.
+    public var overflows: Int {
+        guard let handle = self.handle else { return 0 }
+        return self.stack.interface.tcp[listener: handle].overflows
+    }
+
+    /// Waits for the next established connection and returns it.
+    ///
+    /// - Parameter timeout: how long to wait; `nil` waits for ever.
+    /// - Throws: ``TCPError/timedOut``, ``TCPError/cancelled``, ``TCPError/notConnected`` after ``close()``.
+    public func accept(timeout: Duration? = nil) async throws(TCPError) -> TCPConnection {
+        let deadline = timeout.map { Instant.now + $0 }
+        while true {
+            guard let handle = self.handle else { throw .notConnected }
+            if let connection = self.stack.interface.tcp.accept(handle) {
+                return TCPConnection(stack: self.stack, handle: connection)
+            }
+            try await self.stack.waitForTCP(until: deadline)
+        }
+    }
+
+    /// Stops listening; connections not yet accepted are reset.
+    public func close() {
+        guard let handle = self.handle else { return }
+        self.handle = nil
+        self.stack.interface.tcp.remove(handle)
+        self.stack.flush()
+    }
+}
