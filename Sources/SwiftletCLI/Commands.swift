@@ -217,9 +217,17 @@ struct Test: StatusCommand {
         let log = Log(verbose: options.verbose)
         var suites: [SuiteRunner.Configuration]
         if let app {
-            var suite = SuiteRunner.Configuration(app: try App.resolve(app, in: project), targets: target.targets)
-            suite.devices = try devices.plan(for: suite.app, project: project, testBackends: true)
-            suites = [suite]
+            let resolved = try App.resolve(app, in: project)
+            if devices.isEmpty, resolved.directory != project.deviceSuite,
+               project.dualModeSuites.contains(resolved.directory) {
+                // A dual-mode suite on its own gets the test backends it gets in the whole run.
+                suites = [try SuiteRunner.Configuration.plainSuite(resolved.directory, in: project,
+                                                                   targets: target.targets)]
+            } else {
+                var suite = SuiteRunner.Configuration(app: resolved, targets: target.targets)
+                suite.devices = try devices.plan(for: suite.app, project: project, testBackends: true)
+                suites = [suite]
+            }
         } else {
             // The whole dual-mode suite: each folder of Tests/DualMode with its own devices; one total.
             guard devices.isEmpty else {

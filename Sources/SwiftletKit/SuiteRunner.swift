@@ -83,6 +83,23 @@ public struct SuiteRunner {
             return configuration
         }
 
+        /// A suite folder as a test app; each device its manifest declares gets a test backend: a net device an
+        /// echo peer (a stack on it talks to itself through loopback, the peer only sees announcements), a block
+        /// device a fresh 1 MiB temporary disk.
+        /// - Throws: ``SwiftletError`` for an unreadable manifest.
+        public static func plainSuite(_ directory: String, in project: Project, targets: [Target]) throws -> Configuration {
+            let app = App(directory: directory, name: App.imageName(for: directory, in: project))
+            var configuration = Configuration(app: app, targets: targets)
+            let manifest = try Manifest.load(appDirectory: app.directory)
+            guard !manifest.devices.isEmpty else { return configuration }
+            let net = manifest.devices.filter { $0.kind == .net }.map { "\($0.name)=echo" }
+            let block = manifest.devices.filter { $0.kind == .block }.map { "\($0.name)=temp:1048576" }
+            let options = try DeviceOptions.parse(net: net, block: block, pcap: [], testBackends: true)
+            configuration.deviceHost = .local(project)
+            configuration.devices = try DevicePlan.make(manifest: manifest, options: options, host: .local(project))
+            return configuration
+        }
+
         /// Every suite under `Tests/DualMode/`: the runtime suite (with the host checks), the
         /// device suite (with its echo peers and temporary disks), and each other folder as a
         /// plain test app (net wire, stack, protocols, ...). This is `swiftlet test` with no app.
@@ -92,8 +109,7 @@ public struct SuiteRunner {
                 if directory == project.deviceSuite {
                     suites.append(try deviceSuite(in: project, targets: targets))
                 } else {
-                    let app = App(directory: directory, name: App.imageName(for: directory, in: project))
-                    suites.append(Configuration(app: app, targets: targets))
+                    suites.append(try plainSuite(directory, in: project, targets: targets))
                 }
             }
             return suites

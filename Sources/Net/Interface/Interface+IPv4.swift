@@ -19,11 +19,12 @@ extension Interface {
     }
 
     /// The on-link next hop for `destination`: itself when on our prefix (or broadcast), else the gateway when
-    /// one is configured and on-link; `nil` when there is no route, no address, or `destination` is our own
-    /// address (there is no loopback).
+    /// one is configured and on-link; our own address itself (loopback, RFC 1122 §3.3.5: "a host MUST
+    /// support ... local delivery"); `nil` when there is no route or no address.
     public func route(to destination: IPv4Address) -> IPv4Address? {
-        guard let address = self.configuration.address, !destination.isUnspecified, destination != address.address
-        else { return nil }
+        guard let address = self.configuration.address, !destination.isUnspecified else { return nil }
+        // Our own address: loopback (`Interface+Loopback.swift`), the datagram never reaches the link.
+        if destination == address.address { return destination }
         if destination.isBroadcast || address.contains(destination) { return destination }
         if let gateway = self.configuration.gateway, address.contains(gateway) { return gateway }
         return nil
@@ -115,6 +116,10 @@ extension Interface {
             source: address.address, destination: destination, nextProtocol: ipProtocol,
             payloadLength: packet.readableBytes, timeToLive: self.configuration.timeToLive,
             identification: self.identification, dontFragment: true)
+        if destination == address.address {
+            packet.prepend(header.headerLength) { bytes in header.emit(into: IPv4Packet(unchecked: bytes)) }
+            return self.loopBack(&packet)
+        }
         if header.totalLength > self.device.mtu {
             header.dontFragment = false
             guard let fragmenter = IPv4Fragmenter(header: header, mtu: self.device.mtu) else {

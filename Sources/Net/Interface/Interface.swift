@@ -38,6 +38,9 @@ public struct InterfaceConfiguration {
     public var receiveBudget = 64
     /// Datagrams taken from sockets per poll at most: the bound on egress work.
     public var sendBudget = 64
+    /// Datagrams to our own address waiting for the next poll (loopback) at most; more are dropped and counted
+    /// (``IPv4Counters/loopbackDropped``).
+    public var loopbackCapacity = 1024
     /// Received echo replies kept for ``Interface/takeEchoReply()``; the oldest is dropped beyond this.
     public var echoReplyCapacity = 8
     /// ARP probes sent for an address DHCP offers before it is used (RFC 5227 §2.1.1 PROBE_NUM, 3); 0 uses
@@ -118,6 +121,8 @@ public final class Interface<Device: NetworkDevice> {
     var dispatchCursor = 0
     var echoReplies: [ICMPEchoReply] = []
     let receiveStorage: FrameStorage
+    /// Datagrams sent to our own address, delivered by the next poll's ingress (`Interface+Loopback.swift`).
+    var loopback: [[UInt8]] = []
 
     /// The DHCP client while the address comes from DHCP (``startDHCP(random:)``), else `nil`.
     public internal(set) var dhcp: DHCPClient?
@@ -173,7 +178,7 @@ public final class Interface<Device: NetworkDevice> {
     /// Reads and processes at most `limit` frames; returns how many were read.
     @discardableResult
     public func pollIngress(now: Instant, sockets: inout SocketSet, limit: Int) -> Int {
-        var count = 0
+        var count = self.deliverLoopback(now: now, sockets: &sockets, limit: limit)
         let buffer = self.receiveStorage.bytes
         self.ingressBacklog = false
         while count < limit {
@@ -211,10 +216,11 @@ public final class Interface<Device: NetworkDevice> {
     }
 
     /// When the interface must be polled next even if no frame arrives: `now` when work was left for lack of
-    /// budget or a socket has a datagram to send, else the next ARP retry, announcement, reassembly expiry, DHCP
+    /// budget, a loopback datagram waits, or a socket has a datagram to send, else the next ARP retry,
+    /// announcement, reassembly expiry, DHCP
     /// (re)transmission, T1, T2, lease expiry or address probe step, else `nil`.
     public func nextPollTime(now: Instant, sockets: SocketSet) -> Instant? {
-        if self.ingressBacklog || sockets.hasPendingSend { return now }
+        if self.ingressBacklog || !self.loopback.isEmpty || sockets.hasPendingSend { return now }
         var earliest: Instant? = self.nextAnnouncementAt
         for candidate in [
             self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime, self.tcp.pollAt(now: now),

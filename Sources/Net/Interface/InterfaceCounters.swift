@@ -68,6 +68,10 @@ public struct IPv4Counters: Equatable, Sendable {
     public var unknownProtocol = 0
     /// Datagrams not sent: no address configured, off-link without a gateway.
     public var noRoute = 0
+    /// Datagrams to our own address delivered through loopback.
+    public var loopback = 0
+    /// Datagrams to our own address dropped because the loopback queue was full.
+    public var loopbackDropped = 0
 }
 
 /// ICMPv4 (RFC 792, RFC 1122 §3.2.2).
@@ -163,6 +167,8 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
         let ethernetDrops = e.malformed + e.notForUs + e.unknownType + e.transmitQueueFull + e.deviceErrors
         let arpDrops = a.malformed + a.conflicts + a.pendingOverflows + a.pendingDropped
         let ipDrops = i.malformed + i.notForUs + i.badSource + i.fragmentsDropped + i.unknownProtocol + i.noRoute
+            + i.loopbackDropped
+            + i.loopbackDropped
         let icmpDrops = c.malformed + c.broadcastEchoIgnored + c.unsupported
         let udpDrops = u.malformed + u.noSocket + u.queueOverflows + u.tooLarge
         var text = "eth rx=\(e.received) tx=\(e.sent) drop=\(ethernetDrops)"

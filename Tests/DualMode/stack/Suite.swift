@@ -17,6 +17,7 @@ struct StackSuite: TestableApplication {
         registerIPv4Tests(&suite)
         registerICMPTests(&suite)
         registerUDPTests(&suite)
+        registerLoopbackTests(&suite)
         registerRobustnessTests(&suite)
         registerConfigurationTests(&suite)
         registerDHCPTests(&suite)
