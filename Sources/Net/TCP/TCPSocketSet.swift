@@ -33,8 +33,11 @@ public struct TCPCounters: Equatable, Sendable {
     public var noSocket = 0
     /// RSTs sent for segments to closed ports.
     public var resetsSent = 0
-    /// SYNs dropped because a listener's queue (or the set) was full.
+    /// SYNs dropped because a listener's queue held only established connections not yet accepted (or the set
+    /// was full).
     public var synDropped = 0
+    /// Half-open connections dropped to make room for a new SYN (RFC 4987 §3.4).
+    public var halfOpenRecycled = 0
     /// Connections in TIME-WAIT ended early to make room for a new one (the set was full; Linux's
     /// `tcp_max_tw_buckets` behaviour).
     public var timeWaitRecycled = 0
@@ -237,6 +240,7 @@ public struct TCPSocketSet {
             self.counters.received += 1
             // RFC 9293 §3.10.7.2 (LISTEN): "third, check for a SYN".
             self.pruneQueue(slot)
+            if self.listeners[slot]!.queue.count >= self.listeners[slot]!.backlog { self.recycleOldestHalfOpen(slot) }
             let listener = self.listeners[slot]!
             guard listener.queue.count < listener.backlog, let free = self.freeConnectionSlot() else {
                 self.listeners[slot]!.overflows += 1
@@ -317,6 +321,20 @@ public struct TCPSocketSet {
             self.generations[handle.index] &+= 1
         }
         self.listeners[slot]!.queue.removeAll { handle in self.generations[handle.index] != handle.generation }
+    }
+
+    /// RFC 4987 §3.4 "Recycling the Oldest Half-Open TCB": with the listener's queue full, its oldest connection
+    /// still in SYN-RECEIVED is dropped (silently: its peer may not exist) to make room for a new SYN, so a flood
+    /// of SYNs cannot lock legitimate clients out for the whole SYN-ACK retransmission period. Established
+    /// connections waiting to be accepted are never dropped. Counted in ``TCPCounters/halfOpenRecycled``.
+    private mutating func recycleOldestHalfOpen(_ slot: Int) {
+        guard let position = self.listeners[slot]!.queue.firstIndex(where: { handle in
+            self.connections[handle.index]?.state == .synReceived
+        }) else { return }
+        let handle = self.listeners[slot]!.queue.remove(at: position)
+        self.retire(handle.index)
+        self.generations[handle.index] &+= 1
+        self.counters.halfOpenRecycled += 1
     }
 
     /// Empties slot `index`, keeping its connection's counters in the totals.

@@ -204,7 +204,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(rst.acknowledgmentNumber, syn.sequenceNumber &+ 1, "<ACK=SEG.SEQ+SEG.LEN>")
         try expectEqual(b.interface.tcp.counters.noSocket, 1, "counted")
     }
-    suite.test("iface.listener-backlog-bounds-the-syn-queue") { () throws(TestFailure) in
+    suite.test("iface.listener-backlog-bounds-the-syn-queue-and-recycles-half-open") { () throws(TestFailure) in
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
@@ -223,7 +223,18 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         }
         network.run(for: .milliseconds(100))
         try expectEqual(b.interface.tcp[listener: listener].queueCount, 2, "queued")
-        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "third SYN dropped")
+        // The third SYN found the queue full of half-open connections: the oldest gave way (RFC 4987 §3.4).
+        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 1, "oldest half-open recycled")
+        try expectEqual(b.interface.tcp[listener: listener].overflows, 0, "no SYN dropped")
+        // A fourth finds it full of established connections not yet accepted: those are never dropped.
+        do throws(TCPConnectError) {
+            _ = try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
+        } catch {
+            throw TestFailure("connect: \(error)")
+        }
+        network.run(for: .milliseconds(100))
+        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "fourth SYN dropped")
+        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 1, "nothing more recycled")
         try expect(b.interface.tcp.accept(listener) != nil, "first accepted")
         try expect(b.interface.tcp.accept(listener) != nil, "second accepted")
         try expect(b.interface.tcp.accept(listener) == nil, "no third yet")
