@@ -95,9 +95,10 @@ public final class NetworkStack {
         }
         let interface = Interface(
             device: device, configuration: InterfaceConfiguration(address: address, gateway: gateway))
-        // RFC 6528 §3: the ISN function's secret key comes from the platform's entropy, once per boot.
+        // RFC 6528 §3, RFC 4987 §3.6: the ISN and SYN-cookie secrets come from the platform's entropy, once per boot.
         interface.tcp = TCPSocketSet(
-            capacity: Swift.max(1, tcpCapacity), isn: InitialSequenceNumber(random: { Entropy.next() }))
+            capacity: Swift.max(1, tcpCapacity), isn: InitialSequenceNumber(random: { Entropy.next() }),
+            cookies: SYNCookies(key0: Entropy.next(), key1: Entropy.next()))
         let reassembly = SharedIPv4Reassembler()
         interface.reassembler = reassembly.hook
         let stack = NetworkStack(

@@ -10,10 +10,15 @@ public struct TCPListenQueue {
     public let backlog: Int
     /// The settings each accepted connection gets.
     public let configuration: TCPConfiguration
+    /// Whether a SYN that finds the queue full is answered with a SYN cookie (RFC 4987 §3.6) instead of being
+    /// dropped.
+    public let synCookies: Bool
     /// Connections from SYNs, oldest first.
     var queue: [SocketHandle] = []
     /// SYNs dropped because the queue was full.
     public internal(set) var overflows = 0
+    /// When the last cookie went out: returning ACKs are checked for cookies only within 128 s of it.
+    var lastCookieAt: Instant?
 
     /// Connections waiting in the queue (half-open or established).
     public var queueCount: Int { self.queue.count }
@@ -38,6 +43,13 @@ public struct TCPCounters: Equatable, Sendable {
     public var synDropped = 0
     /// Half-open connections dropped to make room for a new SYN (RFC 4987 §3.4).
     public var halfOpenRecycled = 0
+    /// SYN-ACKs sent with a SYN cookie because a listener's queue was full (RFC 4987 §3.6).
+    public var synCookiesSent = 0
+    /// Connections opened by an ACK that returned a valid cookie.
+    public var synCookiesAccepted = 0
+    /// ACKs that returned a valid cookie but found the queue full of connections not yet accepted: dropped (the
+    /// client retransmits).
+    public var synCookiesDropped = 0
     /// Connections in TIME-WAIT ended early to make room for a new one (the set was full; Linux's
     /// `tcp_max_tw_buckets` behaviour).
     public var timeWaitRecycled = 0
@@ -58,6 +70,8 @@ public struct TCPSocketSet {
     private var dispatchCursor = 0
     /// RFC 6528's ISN generator.
     private let isn: InitialSequenceNumber
+    /// RFC 4987 §3.6's cookies for full listen queues.
+    private let cookies: SYNCookies
     /// What the TCP layer counted.
     public internal(set) var counters = TCPCounters()
     /// The counters of connections already freed.
@@ -75,12 +89,14 @@ public struct TCPSocketSet {
 
     /// Room for `capacity` connections and `listenerCapacity` listeners, with ISNs from `isn` (RFC 6528).
     ///
-    /// - Warning: the default key is fixed, so ISNs are predictable: a stack key it with entropy
-    ///   (`InitialSequenceNumber(random:)`).
+    /// - Warning: the default keys are fixed, so ISNs and cookies are predictable: a stack keys them with entropy
+    ///   (`InitialSequenceNumber(random:)`, ``SYNCookies/init(key0:key1:)``), as `NetworkStack.up` does.
     public init(
         capacity: Int = 16, listenerCapacity: Int = 4,
-        isn: InitialSequenceNumber = InitialSequenceNumber(key0: 0x5EED_7C91_2345_6789, key1: 0x0123_4567_89AB_CDEF)
+        isn: InitialSequenceNumber = InitialSequenceNumber(key0: 0x5EED_7C91_2345_6789, key1: 0x0123_4567_89AB_CDEF),
+        cookies: SYNCookies = SYNCookies(key0: 0xC00C_1E5E_ED00_0001, key1: 0x7E57_C00C_1E00_0002)
     ) {
+        self.cookies = cookies
         self.connections = [TCPControlBlock?](repeating: nil, count: capacity)
         self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
@@ -102,12 +118,13 @@ public struct TCPSocketSet {
     /// - Throws: ``TCPListenError/addressInUse`` when another listener has the port; ``TCPListenError/exhausted``
     ///   when no listener slot is free.
     public mutating func listen(
-        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration()
+        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration(), synCookies: Bool = true
     ) throws(TCPListenError) -> SocketHandle {
         precondition(port != 0 && backlog >= 1, "bad listener parameters")
         if self.listeners.contains(where: { $0?.port == port }) { throw .addressInUse }
         guard let slot = self.listeners.firstIndex(where: { $0 == nil }) else { throw .exhausted }
-        self.listeners[slot] = TCPListenQueue(port: port, backlog: backlog, configuration: configuration)
+        self.listeners[slot] = TCPListenQueue(
+            port: port, backlog: backlog, configuration: configuration, synCookies: synCookies)
         let index = self.connections.count + slot
         return SocketHandle(index: index, generation: self.generations[index])
     }
@@ -240,9 +257,22 @@ public struct TCPSocketSet {
             self.counters.received += 1
             // RFC 9293 §3.10.7.2 (LISTEN): "third, check for a SYN".
             self.pruneQueue(slot)
-            if self.listeners[slot]!.queue.count >= self.listeners[slot]!.backlog { self.recycleOldestHalfOpen(slot) }
             let listener = self.listeners[slot]!
-            guard listener.queue.count < listener.backlog, let free = self.freeConnectionSlot() else {
+            if listener.queue.count >= listener.backlog {
+                if listener.synCookies {
+                    // RFC 4987 §3.6: answer statelessly; the ACK brings the connection back (below).
+                    let cookie = self.cookies.make(
+                        local: local, remote: remote, peerISN: segment.header.sequenceNumber,
+                        mss: segment.header.options.maximumSegmentSize ?? 536, now: now)
+                    self.listeners[slot]!.lastCookieAt = now
+                    self.counters.synCookiesSent += 1
+                    return TCPControlBlock.cookieSYNACK(
+                        answering: segment.header, at: local, from: remote, cookie: cookie,
+                        configuration: listener.configuration)
+                }
+                self.recycleOldestHalfOpen(slot)
+            }
+            guard self.listeners[slot]!.queue.count < listener.backlog, let free = self.freeConnectionSlot() else {
                 self.listeners[slot]!.overflows += 1
                 self.counters.synDropped += 1
                 return nil
@@ -253,6 +283,11 @@ public struct TCPSocketSet {
                 configuration: listener.configuration)
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
             return nil
+        }
+        if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }),
+            let reply = self.acceptCookie(segment, listenerSlot: slot, local: local, remote: remote, now: now)
+        {
+            return reply
         }
         self.counters.noSocket += 1
         return Self.resetForClosedPort(segment, local: local, remote: remote).map { reset in
@@ -321,6 +356,37 @@ public struct TCPSocketSet {
             self.generations[handle.index] &+= 1
         }
         self.listeners[slot]!.queue.removeAll { handle in self.generations[handle.index] != handle.generation }
+    }
+
+    /// An ACK to a listening port without a connection: when it returns a valid SYN cookie (and cookies went out
+    /// in the last 128 s), the connection is made ESTABLISHED and queued for accept, making room by recycling a
+    /// half-open entry if need be. Returns `.some(reply)` when the segment was taken (`reply` is what to send at
+    /// once, usually `nil`), `nil` when it is not a cookie's ACK.
+    private mutating func acceptCookie(
+        _ segment: TCPSegment, listenerSlot slot: Int, local: TCPEndpoint, remote: TCPEndpoint, now: Instant
+    ) -> TCPSegment?? {
+        let header = segment.header
+        guard header.flags.contains(.ack), !header.flags.contains(.syn), !header.flags.contains(.rst),
+            let sent = self.listeners[slot]!.lastCookieAt, now - sent < .seconds(128),
+            let mss = self.cookies.check(
+                local: local, remote: remote, sequence: header.sequenceNumber,
+                acknowledgment: header.acknowledgmentNumber, now: now)
+        else { return nil }
+        self.counters.received += 1
+        self.pruneQueue(slot)
+        if self.listeners[slot]!.queue.count >= self.listeners[slot]!.backlog { self.recycleOldestHalfOpen(slot) }
+        guard self.listeners[slot]!.queue.count < self.listeners[slot]!.backlog,
+            let free = self.freeConnectionSlot()
+        else {
+            self.counters.synCookiesDropped += 1
+            return .some(nil)
+        }
+        let configuration = self.listeners[slot]!.configuration
+        self.connections[free] = TCPControlBlock(
+            cookieACK: header, at: local, from: remote, mss: mss, configuration: configuration)
+        self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
+        self.counters.synCookiesAccepted += 1
+        return .some(self.connections[free]!.process(segment, now: now))
     }
 
     /// RFC 4987 §3.4 "Recycling the Oldest Half-Open TCB": with the listener's queue full, its oldest connection

@@ -56,3 +56,39 @@ func expectEveryTruncationRejected(
         try accept("whole \(full.count) bytes") { () throws(WireError) in try parse(full) }
     }
 }
+
+// MARK: - Frames built by hand (for tests that play a raw host)
+
+/// An Ethernet frame around `payload`.
+func ethernetFrame(
+    to destination: MACAddress, from source: MACAddress, type: EtherType, _ payload: [UInt8]
+) -> [UInt8] {
+    var buffer = PacketBuffer(payload, headroom: 14)
+    let header = EthernetHeader(destination: destination, source: source, etherType: type)
+    buffer.prepend(14) { bytes in header.emit(into: EthernetPacket(unchecked: bytes)) }
+    return buffer.withUnsafeReadableBytes { Array($0) }
+}
+
+/// An IPv4 datagram around `payload`, with `options` (a multiple of 4 bytes) after the fixed header.
+func ipv4Datagram(
+    from source: IPv4Address, to destination: IPv4Address, protocol ipProtocol: IPProtocol, _ payload: [UInt8],
+    ttl: UInt8 = 64, options: [UInt8] = [], moreFragments: Bool = false, fragmentOffset: UInt16 = 0,
+    identification: UInt16 = 1
+) -> [UInt8] {
+    let headerLength = 20 + options.count
+    var bytes = [UInt8](repeating: 0, count: headerLength) + payload
+    bytes.withUnsafeMutableBytes { raw in
+        var header = IPv4Header(
+            source: source, destination: destination, nextProtocol: ipProtocol, payloadLength: payload.count,
+            timeToLive: ttl, identification: identification, dontFragment: false)
+        header.moreFragments = moreFragments
+        header.fragmentOffset = fragmentOffset
+        let packet = IPv4Packet(unchecked: raw)
+        header.emit(into: packet)
+        for (index, byte) in options.enumerated() { raw[20 + index] = byte }
+        packet.headerLength = headerLength
+        packet.totalLength = UInt16(headerLength + payload.count)
+        packet.fillChecksum()
+    }
+    return bytes
+}

@@ -186,45 +186,11 @@ func ip(_ text: String) -> IPv4Address { IPv4Address(text)! }
 
 // MARK: - Building frames by hand
 
-/// An Ethernet frame around `payload`.
-func ethernetFrame(
-    to destination: MACAddress, from source: MACAddress, type: EtherType, _ payload: [UInt8]
-) -> [UInt8] {
-    var buffer = PacketBuffer(payload, headroom: 14)
-    let header = EthernetHeader(destination: destination, source: source, etherType: type)
-    buffer.prepend(14) { bytes in header.emit(into: EthernetPacket(unchecked: bytes)) }
-    return buffer.withUnsafeReadableBytes { Array($0) }
-}
-
 /// An ARP message as an Ethernet payload (28 bytes).
 func arpPayload(_ message: ARPMessage) -> [UInt8] {
     var buffer = PacketBuffer(capacity: 28, headroom: 0)
     buffer.append(28) { bytes in message.emit(into: ARPPacket(unchecked: bytes)) }
     return buffer.withUnsafeReadableBytes { Array($0) }
-}
-
-/// An IPv4 datagram around `payload`, with `options` (a multiple of 4 bytes) after the fixed header.
-func ipv4Datagram(
-    from source: IPv4Address, to destination: IPv4Address, protocol ipProtocol: IPProtocol, _ payload: [UInt8],
-    ttl: UInt8 = 64, options: [UInt8] = [], moreFragments: Bool = false, fragmentOffset: UInt16 = 0,
-    identification: UInt16 = 1
-) -> [UInt8] {
-    let headerLength = 20 + options.count
-    var bytes = [UInt8](repeating: 0, count: headerLength) + payload
-    bytes.withUnsafeMutableBytes { raw in
-        var header = IPv4Header(
-            source: source, destination: destination, nextProtocol: ipProtocol, payloadLength: payload.count,
-            timeToLive: ttl, identification: identification, dontFragment: false)
-        header.moreFragments = moreFragments
-        header.fragmentOffset = fragmentOffset
-        let packet = IPv4Packet(unchecked: raw)
-        header.emit(into: packet)
-        for (index, byte) in options.enumerated() { raw[20 + index] = byte }
-        packet.headerLength = headerLength
-        packet.totalLength = UInt16(headerLength + payload.count)
-        packet.fillChecksum()
-    }
-    return bytes
 }
 
 /// A UDP datagram (header and payload) with its checksum for these addresses.

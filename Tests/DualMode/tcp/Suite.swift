@@ -16,6 +16,7 @@ struct TCPSuite: TestableApplication {
         registerWireTests(&suite)
         registerStateMachineTests(&suite)
         registerInterfaceTests(&suite)
+        registerSYNCookieTests(&suite)
         registerFuzzTests(&suite)
     }
 }
