@@ -106,7 +106,8 @@ public struct TCPSocketSet {
         if local.port == 0 { local.port = try self.freeEphemeralPort(to: remote) }
         let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
         self.connections[slot] = TCPConnection(
-            connectingFrom: local, to: remote, iss: iss, configuration: configuration)
+            connectingFrom: local, to: remote, iss: iss, configuration: configuration,
+            timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
         return SocketHandle(index: slot, generation: self.generations[slot])
     }
 
@@ -210,7 +211,8 @@ public struct TCPSocketSet {
             let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
             self.connections[free] = TCPConnection(
                 acceptingSYN: segment.header, at: local, from: remote, iss: iss,
-                configuration: listener.configuration)
+                configuration: listener.configuration,
+                timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
             return nil
         }
