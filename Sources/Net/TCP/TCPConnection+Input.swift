@@ -3,8 +3,9 @@ import Runtime
 
 extension TCPConnection {
     /// Processes one segment addressed to this connection; returns a segment to send at once (a RST, a challenge
-    /// ACK, or the ACK owed for an unacceptable segment), else `nil`. ACKs for accepted data are left to
-    /// ``dispatch(now:)``, so that one ACK covers every segment of a poll.
+    /// ACK, the ACK owed for an unacceptable segment, or a RST for data sent to a detached connection), else
+    /// `nil`. ACKs for accepted data are left to ``dispatch(now:)``, at once or after the delayed-ACK timeout
+    /// (`TCPConnection+Timers.swift`), so that one ACK covers every segment of a poll.
     public mutating func process(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
         self.counters.segmentsReceived += 1
         self.clock = now

@@ -29,9 +29,11 @@
 ///
 /// - ``TCPConnection`` is one connection as a synchronous state machine: `process(_:now:)` takes one received
 ///   segment and may return an immediate reply (a RST or a challenge ACK); `dispatch(now:)` returns the next segment
-///   to send or `nil`; `pollAt` says when `dispatch` has something to do without new input. Time is an argument;
-///   nothing here reads a clock or touches a device. Segments are plain ``TCPSegment`` values (header and payload),
-///   so the machine is tested by wiring two of them together, with no interface.
+///   to send or `nil`, after running the timers that are due; `pollAt` says when `dispatch` has something to do
+///   without new input (a segment ready, or the earliest retransmission, persist, delayed-ACK, keep-alive,
+///   FIN-WAIT-2 or TIME-WAIT deadline). Time is an argument; nothing here reads a clock or touches a device.
+///   Segments are plain ``TCPSegment`` values (header and payload), so the machine is tested by wiring two of them
+///   together, with no interface.
 /// - The application side never blocks: ``TCPConnection/send(_:)`` copies into a bounded send ring,
 ///   ``TCPConnection/receive(into:)`` copies out of a bounded receive ring; the receive ring's free space is the
 ///   advertised window.
