@@ -3,8 +3,9 @@ import Runtime
 
 extension TCPControlBlock {
     /// Processes one segment addressed to this connection; returns a segment to send at once (a RST, a challenge
-    /// ACK, or the ACK owed for an unacceptable segment), else `nil`. ACKs for accepted data are left to
-    /// ``dispatch(now:)``, so that one ACK covers every segment of a poll.
+    /// ACK, the ACK owed for an unacceptable segment, or a RST for data sent to a detached connection), else
+    /// `nil`. ACKs for accepted data are left to ``dispatch(now:)``, at once or after the delayed-ACK timeout
+    /// (`TCPControlBlock+Timers.swift`), so that one ACK covers every segment of a poll.
     public mutating func process(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
         self.counters.segmentsReceived += 1
         self.clock = now
@@ -61,6 +62,7 @@ extension TCPControlBlock {
             self.acknowledge(header.acknowledgmentNumber, now: now)
             self.state = .established
             if self.synRetransmitted { self.timer.resetAfterHandshakeTimeout() }
+            self.heardFromPeer(now: now)
             self.ackPending = true
         } else {
             // Simultaneous open (RFC 9293 §3.5 Figure 7): "enter SYN-RECEIVED, form a SYN,ACK segment". The SYN is
@@ -115,6 +117,9 @@ extension TCPControlBlock {
             }
             return self.ackSegment()
         }
+
+        // Anything acceptable shows the peer alive (RFC 1122 §4.2.3.6 keep-alive idle time).
+        self.heardFromPeer(now: now)
 
         // RFC 7323 §4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then SEG.TSval is copied to
         // TS.Recent".
@@ -174,6 +179,11 @@ extension TCPControlBlock {
         }
         self.processACK(header, now: now, dataLength: segment.payload.count)
         if self.state == .closed { return nil }
+        if self.isDataAfterDetach(segment) {
+            let reset = self.resetSegment(sequence: ack)
+            self.enterClosed(reason: .aborted)
+            return reset
+        }
 
         // Seventh, process the segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2).
         var finInOrder = header.flags.contains(.fin)
@@ -188,14 +198,19 @@ extension TCPControlBlock {
                 finInOrder = false
             } else if skip < segment.payload.count {
                 if skip > 0 { self.noteDuplicate(from: sequence, length: skip) }
+                // RFC 5681 §4.2: data that fills (part of) a gap is acknowledged at once; so is a segment partly
+                // duplicate or one the receive ring could not take whole.
+                let fillsGap = self.outOfOrder != nil
                 let taken = segment.payload.withUnsafeBytes { raw in
                     self.receiveRing.write(UnsafeRawBufferPointer(rebasing: raw[skip...]))
                 }
                 self.rcvNxt &+= UInt32(taken)
-                self.ackPending = true
-                if skip + taken < segment.payload.count { finInOrder = false }
+                self.measureReceivedSegment(length: segment.payload.count)
+                let truncated = skip + taken < segment.payload.count
+                if truncated { finInOrder = false }
                 if finInOrder && sequence &+ UInt32(segment.payload.count) != self.rcvNxt { finInOrder = false }
                 if self.drainOutOfOrder() { finInOrder = true }
+                self.acknowledgeData(now: now, immediately: fillsGap || skip > 0 || truncated)
             } else {
                 if !segment.payload.isEmpty { self.ackPending = true }
                 if finInOrder && sequence &+ UInt32(segment.payload.count) != self.rcvNxt { finInOrder = false }
@@ -289,7 +304,7 @@ extension TCPControlBlock {
         let finAcknowledged = self.finQueued && self.sendRing.isEmpty && self.sndUna == self.sendBase &+ 1
         switch self.state {
         case .finWait1 where finAcknowledged:
-            self.state = .finWait2
+            self.enterFinWait2(now: now)
         case .closing where finAcknowledged:
             self.enterTimeWait(now: now)
         case .lastAck where finAcknowledged:

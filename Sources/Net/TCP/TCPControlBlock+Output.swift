@@ -1,12 +1,14 @@
 /// What a connection sends, and its timers: SYN and SYN-ACK, data within the peer's and the congestion window,
 /// FIN, ACKs, RSTs; retransmission (RFC 6298), zero-window probes (RFC 1122 §4.2.2.17), TIME-WAIT (RFC 9293
-/// §3.4.2).
+/// §3.4.2). The delayed-ACK, keep-alive and FIN-WAIT-2 timers and Nagle's rule are in
+/// `TCPControlBlock+Timers.swift`.
 import Runtime
 
 extension TCPControlBlock {
     /// The next segment to send at `now`, or `nil` when nothing is due. Call until it returns `nil`.
     public mutating func dispatch(now: Instant) -> TCPSegment? {
         self.clock = now
+        self.runTimers(now: now)
         if self.resetPending {
             self.resetPending = false
             return self.resetSegment(sequence: self.sndNxt)
@@ -40,28 +42,33 @@ extension TCPControlBlock {
         default:
             break
         }
+        if let segment = self.keepAliveSegment(now: now) { return segment }
         if let segment = self.dataSegment(now: now) { return segment }
         return self.pendingAck()
     }
 
     /// When ``dispatch(now:)`` next has work without new input: `now` when a segment is ready, else the
-    /// retransmission, probe or TIME-WAIT deadline, else `nil`.
+    /// earliest of the retransmission, probe, TIME-WAIT, delayed-ACK, keep-alive and FIN-WAIT-2 deadlines, else
+    /// `nil`.
     public func pollAt(now: Instant) -> Instant? {
         if self.resetPending || self.ackPending { return now }
+        var deadline = self.timerDeadline
         switch self.state {
         case .closed, .listen:
             return nil
         case .timeWait:
-            return self.timeWaitUntil
+            if let until = self.timeWaitUntil, deadline == nil || until < deadline! { deadline = until }
         case .synSent, .synReceived:
             if self.sndNxt == self.iss { return now }
         default:
-            if self.nextData().length > 0 || self.nextData().fin { return now }
+            let next = self.sendableData()
+            if next.length > 0 || next.fin { return now }
             if self.retransmitPending { return now }
             if self.needsPersistTimer && !self.timer.isArmed { return now }
         }
-        if let at = self.timer.deadline { return at < now ? now : at }
-        return nil
+        if let at = self.timer.deadline, deadline == nil || at < deadline! { deadline = at }
+        guard let deadline else { return nil }
+        return deadline < now ? now : deadline
     }
 
     /// The data (and FIN) the windows allow at SND.NXT: RFC 5681 §3.1 caps the flight at min(cwnd, rwnd).
@@ -94,7 +101,8 @@ extension TCPControlBlock {
         }
         if !self.congestion.inRecovery { self.sackRetransmitBudget = 0 }
         self.skipSACKed()
-        let (length, fin) = self.nextData()
+        self.restartAfterIdleIfNeeded(now: now)
+        let (length, fin) = self.sendableData()
         guard length > 0 || fin else {
             if self.needsPersistTimer { self.timer.armIfStopped(now: now) }
             return nil
@@ -224,9 +232,12 @@ extension TCPControlBlock {
         return header
     }
 
-    private mutating func sent(_ segment: TCPSegment) -> TCPSegment {
+    mutating func sent(_ segment: TCPSegment) -> TCPSegment {
         self.counters.segmentsSent += 1
+        if !segment.payload.isEmpty { self.lastDataSent = self.clock }
         if segment.header.flags.contains(.ack) {
+            // Any ACK carries RCV.NXT, so it also sends the delayed one (RFC 1122 §4.2.3.2 piggybacking).
+            self.delayedAckDeadline = nil
             self.lastAckSent = segment.header.acknowledgmentNumber
             if !segment.header.options.sackBlocks.isEmpty { self.duplicateBlock = nil }
             let shift = segment.header.flags.contains(.syn) ? 0 : UInt32(self.receiveScale)

@@ -13,7 +13,7 @@ extension TCPControlBlock {
     ) {
         self.init(
             local: local, remote: remote, iss: header.acknowledgmentNumber &- 1, state: .established,
-            configuration: configuration)
+            configuration: configuration, timestampOffset: 0)
         self.irs = header.sequenceNumber &- 1
         self.rcvNxt = header.sequenceNumber
         self.receiveScale = 0

@@ -1,6 +1,7 @@
 /// One TCP connection as a synchronous state machine (RFC 9293 §3.3.2, §3.10): its sequence variables, rings and
-/// timers, and the application's calls. Segment input is in `TCPControlBlock+Input.swift`, output and timers in
-/// `TCPControlBlock+Output.swift`.
+/// timers, and the application's calls. Segment input is in `TCPControlBlock+Input.swift`, output and the
+/// retransmission timer in `TCPControlBlock+Output.swift`, the other timers (delayed ACK, keep-alive, FIN-WAIT-2) and
+/// Nagle's algorithm in `TCPControlBlock+Timers.swift`.
 import Runtime
 
 /// One connection: the transmission control block of RFC 9293 §3.3.1.
@@ -22,6 +23,11 @@ public struct TCPControlBlock {
     public internal(set) var counters = TCPConnectionCounters()
     /// Why the connection closed abnormally, if it did.
     public internal(set) var closeReason: TCPCloseReason?
+    /// Whether Nagle's algorithm is off (`TCP_NODELAY`; RFC 1122 §4.2.3.4): starts as
+    /// ``TCPConfiguration/noDelay``; turning it on lets data Nagle held go out at the next dispatch.
+    public var noDelay: Bool
+    /// Whether the application let go of the connection (``detach()``).
+    public internal(set) var isDetached = false
 
     var sendRing: TCPByteRing
     var receiveRing: TCPByteRing
@@ -67,8 +73,8 @@ public struct TCPControlBlock {
     var tsRecent: UInt32 = 0
     /// Last.ACK.sent: the acknowledgment number of the last ACK sent (RFC 7323 §4.3).
     var lastAckSent: UInt32 = 0
-    /// Our timestamp clock's offset, so that TSvals do not reveal the uptime (RFC 7323 §7.1); a fixed function of
-    /// the 4-tuple (unkeyed: a keyed one, like the ISN's, is a follow-up).
+    /// Our timestamp clock's offset, so that TSvals do not reveal the uptime (RFC 7323 §7.1): a function of the
+    /// 4-tuple, keyed by ``TCPSocketSet``'s ISN secret (``InitialSequenceNumber/timestampOffset(local:remote:)``).
     var tsOffset: UInt32
     /// The latest `now` seen, for the TSval of segments built without one at hand.
     var clock = Instant(nanoseconds: 0)
@@ -83,6 +89,21 @@ public struct TCPControlBlock {
     var ackPending = false
     /// A RST to send at the next dispatch (``abort()``).
     var resetPending = false
+
+    // Timers of `TCPControlBlock+Timers.swift`.
+    /// When the delayed ACK is due (RFC 1122 §4.2.3.2), if one is owed.
+    var delayedAckDeadline: Instant?
+    /// The largest segment data received so far, at most our MSS (Linux's `rcv_mss`): what "full-sized" means
+    /// for RFC 5681 §4.2's every-second-segment ACK. Starts at 536 (RFC 9293 §3.7.1's default).
+    var receiveSegmentEstimate: Int
+    /// When the last acceptable segment arrived (keep-alive idle time, RFC 1122 §4.2.3.6).
+    var lastReceived: Instant?
+    /// Keep-alive probes sent since the peer was last heard from.
+    var keepAliveProbesSent = 0
+    /// When a detached FIN-WAIT-2 ends (``TCPConfiguration/finWait2Timeout``).
+    var finWait2Deadline: Instant?
+    /// When data was last sent (RFC 5681 §4.1 restart after idle).
+    var lastDataSent: Instant?
 
     // Retransmission (RFC 6298), congestion (RFC 5681, RFC 6582) and reassembly (RFC 9293 §3.10.7.4), from
     // `Congestion/`.
@@ -109,11 +130,16 @@ public struct TCPControlBlock {
     var challengeWindowStart: Instant?
     var challengeCount = 0
 
-    init(local: TCPEndpoint, remote: TCPEndpoint, iss: UInt32, state: TCPState, configuration: TCPConfiguration) {
+    init(
+        local: TCPEndpoint, remote: TCPEndpoint, iss: UInt32, state: TCPState, configuration: TCPConfiguration,
+        timestampOffset: UInt32?
+    ) {
         self.local = local
         self.remote = remote
         self.configuration = configuration
         self.state = state
+        self.noDelay = configuration.noDelay
+        self.receiveSegmentEstimate = Swift.max(1, Swift.min(536, Int(configuration.maximumSegmentSize)))
         self.sendRing = TCPByteRing(capacity: configuration.sendBufferSize)
         self.receiveRing = TCPByteRing(capacity: Swift.min(Swift.max(configuration.receiveBufferSize, 1), 1 << 30))
         if configuration.windowScaling {
@@ -127,14 +153,18 @@ public struct TCPControlBlock {
         self.sndMax = iss
         self.sendBase = iss &+ 1
         self.sendMSS = 536
-        // Keyed by the 4-tuple, not the ISS, so a new connection on the same tuple continues the same clock (as
-        // Linux's per-flow offsets): RFC 6191's TIME-WAIT check compares TSvals across connections.
-        var mix =
-            UInt64(local.address.rawValue) << 32 | UInt64(remote.address.rawValue)
-        mix ^= UInt64(local.port) << 16 | UInt64(remote.port) | 0x5DEE_CE66_D000_0000
-        mix = (mix ^ (mix >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mix = (mix ^ (mix >> 27)) &* 0x94D0_49BB_1331_11EB
-        self.tsOffset = UInt32(truncatingIfNeeded: mix ^ (mix >> 31))
+        // A function of the 4-tuple, not the ISS, so a new connection on the same tuple continues the same clock
+        // (as Linux's per-flow offsets): RFC 6191's TIME-WAIT check compares TSvals across connections.
+        if let timestampOffset {
+            self.tsOffset = timestampOffset
+        } else {
+            // Unkeyed fallback for connections made outside a ``TCPSocketSet`` (tests).
+            var mix = UInt64(local.address.rawValue) << 32 | UInt64(remote.address.rawValue)
+            mix ^= UInt64(local.port) << 16 | UInt64(remote.port) | 0x5DEE_CE66_D000_0000
+            mix = (mix ^ (mix >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mix = (mix ^ (mix >> 27)) &* 0x94D0_49BB_1331_11EB
+            self.tsOffset = UInt32(truncatingIfNeeded: mix ^ (mix >> 31))
+        }
         self.timer = RetransmissionTimer(
             configuration: RetransmissionTimer.Configuration(
                 initialTimeout: configuration.initialRetransmissionTimeout,
@@ -144,20 +174,29 @@ public struct TCPControlBlock {
     }
 
     /// An active open (RFC 9293 §3.10.1): SYN-SENT; the first ``dispatch(now:)`` sends the SYN.
+    ///
+    /// - Parameter timestampOffset: added to every TSval (RFC 7323 §7.1); ``TCPSocketSet`` passes a keyed hash of
+    ///   the 4-tuple. `nil` uses an unkeyed one.
     public init(
         connectingFrom local: TCPEndpoint, to remote: TCPEndpoint, iss: UInt32,
-        configuration: TCPConfiguration = TCPConfiguration()
+        configuration: TCPConfiguration = TCPConfiguration(), timestampOffset: UInt32? = nil
     ) {
-        self.init(local: local, remote: remote, iss: iss, state: .synSent, configuration: configuration)
+        self.init(
+            local: local, remote: remote, iss: iss, state: .synSent, configuration: configuration,
+            timestampOffset: timestampOffset)
     }
 
     /// A passive open after a SYN arrived at a listener (RFC 9293 §3.10.7.2 "If the state is LISTEN", third
     /// check): SYN-RECEIVED; the first ``dispatch(now:)`` sends the SYN-ACK.
+    ///
+    /// - Parameter timestampOffset: as for ``init(connectingFrom:to:iss:configuration:timestampOffset:)``.
     public init(
         acceptingSYN syn: TCPHeader, at local: TCPEndpoint, from remote: TCPEndpoint, iss: UInt32,
-        configuration: TCPConfiguration = TCPConfiguration()
+        configuration: TCPConfiguration = TCPConfiguration(), timestampOffset: UInt32? = nil
     ) {
-        self.init(local: local, remote: remote, iss: iss, state: .synReceived, configuration: configuration)
+        self.init(
+            local: local, remote: remote, iss: iss, state: .synReceived, configuration: configuration,
+            timestampOffset: timestampOffset)
         self.irs = syn.sequenceNumber
         self.rcvNxt = syn.sequenceNumber &+ 1
         self.takeSYNOptions(syn)
@@ -300,6 +339,26 @@ public struct TCPControlBlock {
         self.enterClosed(reason: .aborted)
     }
 
+    /// Lets go of the connection: the application will never read or write it again (what `close(2)` means for
+    /// a socket, as opposed to ``close()``'s half-close).
+    ///
+    /// - With unread received data, the connection is aborted: a RST, not a FIN, tells the peer its data was
+    ///   lost (RFC 2525 §2.17), and ``closeReason`` becomes ``TCPCloseReason/aborted``.
+    /// - Otherwise it closes as ``close()`` does; FIN-WAIT-2 then lasts at most
+    ///   ``TCPConfiguration/finWait2Timeout`` (counted from entering FIN-WAIT-2, or from the last poll when
+    ///   already there), and data the peer sends after this is answered with a RST that ends the connection
+    ///   (RFC 2525 §2.17; what Linux does for data arriving on a closed socket).
+    public mutating func detach() {
+        guard !self.isDetached else { return }
+        self.isDetached = true
+        if self.receiveRing.count > 0 && self.isOpen {
+            self.abort()
+            return
+        }
+        self.close()
+        if self.state == .finWait2 { self.finWait2Deadline = self.clock + self.configuration.finWait2Timeout }
+    }
+
     /// TSval at `now`: a 1 ms clock (RFC 7323 §5.4 allows 1 ms to 1 s per tick) plus the connection's offset.
     func timestampValue(_ now: Instant) -> UInt32 {
         UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ self.tsOffset
@@ -328,6 +387,8 @@ public struct TCPControlBlock {
         self.timer.disarm()
         self.timeWaitUntil = nil
         self.ackPending = false
+        self.delayedAckDeadline = nil
+        self.finWait2Deadline = nil
         self.retransmitPending = false
         self.outOfOrder = nil
     }

@@ -146,7 +146,8 @@ public struct TCPSocketSet {
         if local.port == 0 { local.port = try self.freeEphemeralPort(to: remote) }
         let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
         self.connections[slot] = TCPControlBlock(
-            connectingFrom: local, to: remote, iss: iss, configuration: configuration)
+            connectingFrom: local, to: remote, iss: iss, configuration: configuration,
+            timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
         return SocketHandle(index: slot, generation: self.generations[slot])
     }
 
@@ -176,16 +177,18 @@ public struct TCPSocketSet {
     }
 
     /// Lets go of a connection the application is done with; its handle goes stale at once. A connection that
-    /// already ended is freed; one still open is closed (a FIN after the queued data, RFC 9293 §3.10.4) and
-    /// finishes in the background, freed when it reaches CLOSED (after TIME-WAIT): Linux's orphaned sockets.
+    /// already ended is freed; one still open is detached (``TCPControlBlock/detach()``: a FIN after the queued
+    /// data, or a RST if unread data was left, RFC 2525 §2.17) and finishes in the background, FIN-WAIT-2 bounded
+    /// by ``TCPConfiguration/finWait2Timeout``; it is freed when it reaches CLOSED (after TIME-WAIT) and has sent
+    /// what it owed: Linux's orphaned sockets.
     public mutating func release(_ handle: SocketHandle) {
         guard self.isValid(handle), handle.index < self.connections.count else { return }
         let index = handle.index
-        if self.connections[index]!.state == .closed {
+        if self.connections[index]!.state == .closed && !self.connections[index]!.hasOutputDue {
             self.remove(handle)
             return
         }
-        self.connections[index]!.close()
+        self.connections[index]!.detach()
         self.orphans[index] = true
         self.counters.orphaned += 1
         self.generations[index] &+= 1
@@ -280,7 +283,8 @@ public struct TCPSocketSet {
             let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
             self.connections[free] = TCPControlBlock(
                 acceptingSYN: segment.header, at: local, from: remote, iss: iss,
-                configuration: listener.configuration)
+                configuration: listener.configuration,
+                timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
             return nil
         }
@@ -432,6 +436,8 @@ public struct TCPSocketSet {
     /// queue.
     private mutating func freeIfUnowned(_ index: Int) {
         if self.orphans[index] {
+            // A RST still owed goes out at the next dispatch first.
+            if self.connections[index]?.hasOutputDue == true { return }
             self.retire(index)
             self.generations[index] &+= 1
             return

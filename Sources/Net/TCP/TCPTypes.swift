@@ -16,16 +16,24 @@
 /// - RFC 2018, SACK (our ACKs carry blocks for `Congestion/OutOfOrderBuffer.swift`'s held data); RFC 6675, SACK
 ///   loss recovery (`Congestion/SACKScoreboard.swift`, NextSeg rule 1).
 /// - RFC 6528, defending against sequence number attacks (the ISN, `Congestion/InitialSequenceNumber.swift`).
-/// - RFC 1122 §4.2, host requirements for TCP (§4.2.2.6 MSS default 536, §4.2.3.2 delayed ACK, §4.2.2.17 probing
-///   zero windows).
+/// - RFC 1122 §4.2, host requirements for TCP (§4.2.2.6 MSS default 536, §4.2.2.17 probing zero windows,
+///   §4.2.3.2 delayed ACK, §4.2.3.4 Nagle, §4.2.3.6 keep-alives); RFC 896, Nagle's algorithm (small segments wait
+///   while data is unacknowledged); RFC 5681 §4.2 when an ACK must not be delayed, §4.1 restarting after idle.
+///   These timers are in `TCPControlBlock+Timers.swift`.
+/// - RFC 3042, limited transmit (the first two duplicate ACKs each let one new segment out, folded into
+///   `Congestion/NewRenoCongestion.swift`'s send window).
+/// - RFC 2525 §2.17, closing with unread data (RST, not FIN), which ``TCPControlBlock/detach()`` follows, with
+///   Linux's `tcp_fin_timeout` bound on an orphaned FIN-WAIT-2.
 ///
 /// ## Design
 ///
 /// - ``TCPControlBlock`` is one connection as a synchronous state machine: `process(_:now:)` takes one received
 ///   segment and may return an immediate reply (a RST or a challenge ACK); `dispatch(now:)` returns the next segment
-///   to send or `nil`; `pollAt` says when `dispatch` has something to do without new input. Time is an argument;
-///   nothing here reads a clock or touches a device. Segments are plain ``TCPSegment`` values (header and payload),
-///   so the machine is tested by wiring two of them together, with no interface.
+///   to send or `nil`, after running the timers that are due; `pollAt` says when `dispatch` has something to do
+///   without new input (a segment ready, or the earliest retransmission, persist, delayed-ACK, keep-alive,
+///   FIN-WAIT-2 or TIME-WAIT deadline). Time is an argument; nothing here reads a clock or touches a device.
+///   Segments are plain ``TCPSegment`` values (header and payload), so the machine is tested by wiring two of them
+///   together, with no interface.
 /// - The application side never blocks: ``TCPControlBlock/send(_:)`` copies into a bounded send ring,
 ///   ``TCPControlBlock/receive(into:)`` copies out of a bounded receive ring; the receive ring's free space is the
 ///   advertised window.
@@ -145,8 +153,43 @@ public struct TCPConfiguration: Sendable {
     /// Challenge ACKs sent per second at most (RFC 5961 §7; Linux's historical default was 100 per second
     /// system-wide, this is per connection).
     public var challengeAckLimit = 10
+    /// How long the ACK of in-order data may wait for more data or a reply to ride on (RFC 1122 §4.2.3.2: "MUST
+    /// be less than 0.5 seconds", so longer values act as 500 ms; 40 ms is Linux's minimum). An ACK still goes
+    /// out at once for every second full-sized segment, for out-of-order, gap-filling or duplicate data (RFC 5681
+    /// §4.2), for a FIN and for window updates. `nil` acknowledges every segment at once.
+    public var delayedAckTimeout: Duration? = .milliseconds(40)
+    /// Whether to turn Nagle's algorithm off (`TCP_NODELAY`). With it on (RFC 1122 §4.2.3.4, RFC 896), while
+    /// data is unacknowledged a segment shorter than the most one segment carries waits until the outstanding
+    /// data is acknowledged or a full segment has accumulated; a FIN never waits. See
+    /// ``TCPControlBlock/noDelay`` to change it on an open connection.
+    public var noDelay = false
+    /// Keep-alive probes (RFC 1122 §4.2.3.6: "MUST default to off"); `nil` sends none.
+    public var keepAlive: TCPKeepAlive? = nil
+    /// How long a connection the application let go of (``TCPControlBlock/detach()``) may stay in FIN-WAIT-2
+    /// waiting for the peer's FIN before it is closed (Linux's `tcp_fin_timeout`, 60 s). A connection still
+    /// attached waits as long as the peer keeps its side open (RFC 9293 allows half-closed connections).
+    public var finWait2Timeout: Duration = .seconds(60)
 
     public init() {}
+}
+
+/// Keep-alive settings (RFC 1122 §4.2.3.6): after ``idle`` without receiving anything, probe the peer every
+/// ``interval``; after ``probes`` unanswered probes, give the connection up.
+public struct TCPKeepAlive: Equatable, Sendable {
+    /// Time without any acceptable segment from the peer before the first probe ("MUST default to no less than
+    /// two hours").
+    public var idle: Duration = .seconds(7200)
+    /// Time between unanswered probes (Linux's `tcp_keepalive_intvl`, 75 s).
+    public var interval: Duration = .seconds(75)
+    /// Unanswered probes before the connection closes with ``TCPCloseReason/timedOut`` (Linux's
+    /// `tcp_keepalive_probes`, 9).
+    public var probes = 9
+
+    public init(idle: Duration = .seconds(7200), interval: Duration = .seconds(75), probes: Int = 9) {
+        self.idle = idle
+        self.interval = interval
+        self.probes = probes
+    }
 }
 
 /// What a connection counted.
@@ -173,6 +216,10 @@ public struct TCPConnectionCounters: Equatable, Sendable {
     public var segmentsReceived = 0
     /// Segments sent.
     public var segmentsSent = 0
+    /// Keep-alive probes sent (RFC 1122 §4.2.3.6).
+    public var keepAliveProbes = 0
+    /// ACKs sent because the delayed-ACK timer ran out (RFC 1122 §4.2.3.2).
+    public var delayedAcks = 0
 
     public init() {}
 
@@ -256,8 +303,10 @@ public enum TCPReceiveError: Error, Equatable, CustomStringConvertible {
 public enum TCPCloseReason: Equatable, Sendable {
     /// The peer reset it.
     case reset
-    /// Retransmissions ran out (RFC 1122 §4.2.3.5).
+    /// Retransmissions ran out (RFC 1122 §4.2.3.5), keep-alive probes went unanswered (RFC 1122 §4.2.3.6), or a
+    /// detached connection waited out ``TCPConfiguration/finWait2Timeout``.
     case timedOut
-    /// We aborted it.
+    /// We aborted it: ``TCPControlBlock/abort()``, a detach with unread data, or data that arrived after the
+    /// detach (RFC 2525 §2.17).
     case aborted
 }

@@ -57,6 +57,20 @@ func registerClosingTests(_ suite: inout TestSuite) {
         }
         try expect(stack.counters.tcpConnections.resetsReceived > resetsBefore, "counted")
     }
+    suite.test("api.close-with-unread-data-resets-the-peer") { () async throws(TestFailure) in
+        let stack = try await testStack()
+        let listener = try listen(stack)
+        let (client, server) = try await connectedPair(listener)
+        try await writeAll(client, Array("never read".utf8))
+        // Let the bytes reach the server's receive ring, unread.
+        try? await sleep(for: .milliseconds(100))
+        server.close()
+        // RFC 2525 §2.17: data the application never read is reported with a RST, not a FIN.
+        try await expectError(.connectionReset, "reset, not an orderly end", else: "the close was orderly") {
+            () async throws(TCPError) in
+            _ = try await client.read(timeout: .seconds(5))
+        }
+    }
     suite.test("api.closing-a-listener-resets-connections-not-yet-accepted") { () async throws(TestFailure) in
         let stack = try await testStack()
         let listener = try listen(stack)

@@ -67,6 +67,19 @@ func registerInitialSequenceNumberTests(_ suite: inout TestSuite) {
         let value = isn.next(local: local, localPort: 49152, remote: remote, remotePort: 80, now: origin)
         try expectEqual(value, seq(0x5d68_7b21), "ISN")
     }
+    suite.test("isn.timestamp-offset-is-keyed-and-unrelated-to-f") { () throws(TestFailure) in
+        let isn = InitialSequenceNumber(key0: k0, key1: k1)
+        let from = TCPEndpoint(local, 49152)
+        let to = TCPEndpoint(remote, 80)
+        // By the Python reference over 54534f46 ("TSOF") 0a00020f c000 0a000202 0050.
+        let offset = isn.timestampOffset(local: from, remote: to)
+        try expect(offset == 0xa749_281e, "offset: \(hex(offset))")
+        try expect(offset != isn.offset(local: local, localPort: 49152, remote: remote, remotePort: 80), "not F")
+        try expectEqual(isn.timestampOffset(local: from, remote: to), offset, "one tuple, one offset (RFC 6191)")
+        try expect(isn.timestampOffset(local: TCPEndpoint(local, 49153), remote: to) != offset, "per tuple")
+        try expect(InitialSequenceNumber(key0: k0, key1: k1 ^ 1).timestampOffset(local: from, remote: to) != offset,
+            "per key")
+    }
     suite.test("isn.grows-with-the-4-microsecond-timer") { () throws(TestFailure) in
         let isn = InitialSequenceNumber(key0: 7, key1: 9)
         let first = isn.next(local: local, localPort: 40000, remote: remote, remotePort: 443, now: origin)

@@ -15,6 +15,10 @@ private func configuration() -> TCPConfiguration {
     configuration.maximumSegmentSize = 1000
     // Whole 1000-byte segments keep the arithmetic plain; the timestamp tests turn the option on.
     configuration.timestamps = false
+    // One ACK per segment at once and no held data, so every exchange finishes at one instant; TimerTests.swift
+    // covers delayed ACKs and Nagle.
+    configuration.delayedAckTimeout = nil
+    configuration.noDelay = true
     return configuration
 }
 

@@ -15,6 +15,7 @@ struct TCPSuite: TestableApplication {
     static func tests(_ suite: inout TestSuite) {
         registerWireTests(&suite)
         registerStateMachineTests(&suite)
+        registerTimerTests(&suite)
         registerInterfaceTests(&suite)
         registerSYNCookieTests(&suite)
         registerFuzzTests(&suite)

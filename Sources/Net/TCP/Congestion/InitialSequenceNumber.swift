@@ -41,6 +41,20 @@ public struct InitialSequenceNumber: Sendable {
         return UInt32(truncatingIfNeeded: hasher.finalize())
     }
 
+    /// The TSval offset for a connection on this 4-tuple (RFC 7323 §7.1: timestamps should not reveal the
+    /// uptime; Linux's `secure_tcp_ts_off`): SipHash-2-4 under the same secret of a domain tag ("TSOF") followed
+    /// by the 4-tuple, low 32 bits. The tag makes it unrelated to F, so a TSval reveals nothing of the ISNs. One
+    /// 4-tuple always gets the same offset, so TSvals keep increasing across its connections (RFC 6191).
+    public func timestampOffset(local: TCPEndpoint, remote: TCPEndpoint) -> UInt32 {
+        var hasher = SipHash24(key0: self.key0, key1: self.key1)
+        hasher.combine(bigEndian: UInt32(0x5453_4F46))
+        hasher.combine(bigEndian: local.address.rawValue)
+        hasher.combine(bigEndian: local.port)
+        hasher.combine(bigEndian: remote.address.rawValue)
+        hasher.combine(bigEndian: remote.port)
+        return UInt32(truncatingIfNeeded: hasher.finalize())
+    }
+
     /// The ISN for a connection on this 4-tuple started at `now`: M + F.
     public func next(
         local: IPv4Address, localPort: UInt16, remote: IPv4Address, remotePort: UInt16, now: Instant
