@@ -317,7 +317,10 @@ extension TCPControlBlock {
     /// SND.UNA advances to `ack`: acknowledged data leaves the send ring, the RTT is sampled, the timer restarts
     /// or stops (RFC 6298 (5.2), (5.3)), and NewReno hears of it (RFC 5681 §3.1, RFC 6582 §3.2 step 5).
     mutating func acknowledge(_ ack: UInt32, now: Instant) {
-        let acked = Int(ack &- self.sndUna)
+        // The SYN's sequence number is not data: it must not grow cwnd (RFC 5681 §3.1 counts bytes of data), or
+        // the initial window would be IW + 1 byte and a runt segment would follow the first flight.
+        let synAcked = self.sndUna == self.iss && tcpBefore(self.iss, ack)
+        let acked = Int(ack &- self.sndUna) - (synAcked ? 1 : 0)
         let fromBase = Int(Int32(bitPattern: ack &- self.sendBase))
         let dataAcked = Swift.max(0, Swift.min(fromBase, self.sendRing.count))
         self.sendRing.consume(dataAcked)

@@ -364,8 +364,7 @@ private func registerDetachTests(_ suite: inout TestSuite) {
 
 // MARK: - Restart after idle (RFC 5681 §4.1), limited transmit (RFC 3042), keyed timestamps (RFC 7323 §7.1)
 
-/// Large rings and immediate ACKs: congestion-window arithmetic in whole segments. (Nagle stays on: NewReno counts
-/// the SYN's acknowledgment as a byte of cwnd, and the byte left over would go out alone.)
+/// Large rings and immediate ACKs: congestion-window arithmetic in whole segments.
 private func bulkConfiguration() -> TCPConfiguration {
     var configuration = timerConfiguration()
     // 65535: no window scaling, so every ACK of held data carries the same window (a duplicate ACK).
@@ -398,6 +397,16 @@ private func registerCongestionTimingTests(_ suite: inout TestSuite) {
     suite.test("timers.congestion-window-restarts-after-an-idle-rto") { () throws(TestFailure) in
         try expectEqual(try burst(after: .milliseconds(500)), 30, "idle below the RTO: the grown window")
         try expectEqual(try burst(after: .seconds(3)), 10, "idle beyond the RTO: the initial window (RFC 5681 §4.1)")
+    }
+    suite.test("timers.the-first-flight-is-ten-whole-segments-without-a-runt") { () throws(TestFailure) in
+        // With Nagle off nothing hides a stray byte of cwnd: the SYN's acknowledgment must not count as data.
+        var configuration = bulkConfiguration()
+        configuration.noDelay = true
+        var (a, _) = try opened(configuration)
+        _ = try sendAll(&a, pattern(16000))
+        let flight = drain(&a, t0)
+        try expectEqual(flight.count, 10, "IW = 10 segments (RFC 6928)")
+        try expect(flight.allSatisfy { $0.payload.count == 1000 }, "all full-sized")
     }
     suite.test("timers.limited-transmit-sends-one-new-segment-per-early-duplicate-ack") { () throws(TestFailure) in
         var (a, b) = try opened(bulkConfiguration())
