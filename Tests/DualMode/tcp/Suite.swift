@@ -17,6 +17,7 @@ struct TCPSuite: TestableApplication {
         registerStateMachineTests(&suite)
         registerTimerTests(&suite)
         registerInterfaceTests(&suite)
+        registerTransitionTests(&suite)
         registerSYNCookieTests(&suite)
         registerFuzzTests(&suite)
     }
