@@ -328,6 +328,40 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectEqual(a.counters.timeouts, 0, "no timeout")
         try expectBytes(try receiveAll(&b), pattern(6000), "in order at B")
     }
+    suite.test("state.one-ack-sacking-a-burst-starts-fast-recovery-on-the-first-duplicate") { () throws(TestFailure) in
+        // B acknowledges a whole burst with one ACK (one per poll, as over an interface), so a hole near its start
+        // yields one cumulative ACK with SACK blocks and then single duplicates: RFC 6675 §5 (2)(b) IsLost() must
+        // start recovery, not the third duplicate ACK that never comes (the timer would).
+        var (a, b) = try established()
+        let data = pattern(8500)
+        _ = try sendAll(&a, Array(data[0..<8000]))
+        var sent: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { sent.append(segment) }
+        try expectEqual(sent.count, 8, "eight segments (B's 8192-byte window)")
+        for (index, segment) in sent.enumerated() where index != 1 { _ = b.process(segment, now: start) }
+        let first = try unwrap(b.dispatch(now: start), "one ACK for the burst")
+        try expect(b.dispatch(now: start) == nil, "only one")
+        try expectEqual(first.header.acknowledgmentNumber, 2001, "up to the hole")
+        _ = a.process(first, now: start)
+        _ = try sendAll(&a, Array(data[8000...]))
+        let more = try unwrap(a.dispatch(now: start), "new data")
+        try expectEqual(more.header.sequenceNumber, 9001, "beyond the burst")
+        _ = b.process(more, now: start)
+        let duplicate = try unwrap(b.dispatch(now: start), "a duplicate ACK")
+        try expectEqual(duplicate.header.acknowledgmentNumber, 2001, "still at the hole")
+        _ = a.process(duplicate, now: start)
+        try expectEqual(a.counters.duplicateAcks, 1, "one duplicate ACK")
+        let repair = try unwrap(a.dispatch(now: start), "the hole resent at once")
+        try expectEqual(repair.header.sequenceNumber, 2001, "at SND.UNA")
+        try expectEqual(a.counters.fastRetransmits, 1, "by fast retransmit")
+        try expectEqual(a.counters.timeouts, 0, "no timeout")
+        _ = b.process(repair, now: start)
+        settle(&a, &b, start)
+        let held = b.receiveQueueCount
+        try expect(held >= 8000, "the hole filled: \(held) bytes in order")
+        try expectBytes(try receiveAll(&b), Array(data[0..<held]), "in order at B")
+        try expectEqual(a.counters.timeouts, 0, "still no timeout")
+    }
     suite.test("state.zero-window-is-probed-and-reopens") { () throws(TestFailure) in
         var (a, b) = try established()
         _ = try sendAll(&a, pattern(8192))
