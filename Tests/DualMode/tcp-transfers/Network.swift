@@ -214,7 +214,8 @@ final class Flow {
                 return
             }
             if length == 0 { return }
-            if let index = self.stream.firstMismatch(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), at: self.received) {
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+            if let index = self.stream.firstMismatch(bytes, at: self.received) {
                 self.problem = "wrong byte at offset \(self.received + index)"
                 return
             }
@@ -226,7 +227,8 @@ final class Flow {
     /// Fails unless every byte arrived intact, followed by the FIN.
     func expectIntact(_ what: String) throws(TestFailure) {
         if let problem { throw TestFailure("\(what): \(problem); \(self.state)") }
-        try expect(self.finished, "\(what): \(self.received) of \(self.count) bytes and no end of stream; \(self.state)")
+        try expect(
+            self.finished, "\(what): \(self.received) of \(self.count) bytes and no end of stream; \(self.state)")
     }
 
     /// Both ends in one line, for failure messages.

@@ -83,7 +83,8 @@ func registerRecoveryTests(_ suite: inout TestSuite) {
         network.link.isCapturing = false
         let probes = capturedSegments(network, from: b).filter { !$0.segment.payload.isEmpty }
         let gaps = intervals(probes.map { $0.time })
-        print("  zero window: \(probes.count) probes in 15 min, first at +\(((probes.first?.time ?? shutAt) - shutAt).milliseconds) ms"
+        let firstAt = ((probes.first?.time ?? shutAt) - shutAt).milliseconds
+        print("  zero window: \(probes.count) probes in 15 min, first at +\(firstAt) ms"
             + " gaps " + numbers(gaps) + " ms")
         try expectEqual(b[server].state, .established, "the sender kept the connection")
         try expect(b[server].closeReason == nil, "and did not give up")
