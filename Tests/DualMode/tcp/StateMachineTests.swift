@@ -362,6 +362,37 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectBytes(try receiveAll(&b), Array(data[0..<held]), "in order at B")
         try expectEqual(a.counters.timeouts, 0, "still no timeout")
     }
+    suite.test("state.acks-after-both-ends-timed-out-are-accepted") { () throws(TestFailure) in
+        // Both ends send two segments and receive the other's, but both ACKs are lost: each times out and goes back
+        // to SND.UNA. Its ACKs must still carry a sequence number the peer accepts (not the pulled-back SND.NXT,
+        // below the peer's RCV.NXT), or each drops the other's ACKs until both give up.
+        var (a, b) = try established()
+        _ = try sendAll(&a, pattern(2000, seed: 1))
+        _ = try sendAll(&b, pattern(2000, seed: 2))
+        var fromA: [TCPSegment] = []
+        var fromB: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { fromA.append(segment) }
+        while let segment = b.dispatch(now: start) { fromB.append(segment) }
+        try expectEqual(fromA.count + fromB.count, 4, "two segments each way")
+        for segment in fromA { _ = b.process(segment, now: start) }
+        for segment in fromB { _ = a.process(segment, now: start) }
+        _ = try unwrap(a.dispatch(now: start), "A's ACK (lost)")
+        _ = try unwrap(b.dispatch(now: start), "B's ACK (lost)")
+        let due = try unwrap(a.pollAt(now: start), "A's retransmission timer")
+        try expect(b.pollAt(now: start) == due, "B's fires at the same time")
+        let againA = try unwrap(a.dispatch(now: due), "A's retransmission")
+        let againB = try unwrap(b.dispatch(now: due), "B's retransmission")
+        try expectEqual(a.counters.timeouts + b.counters.timeouts, 2, "both timed out")
+        let replyB = try unwrap(b.process(againA, now: due), "B's ACK for a duplicate")
+        let replyA = try unwrap(a.process(againB, now: due), "A's ACK for a duplicate")
+        try expectEqual(replyB.header.sequenceNumber, 5001 + 2000, "B's ACK at its SND.MAX, A's RCV.NXT")
+        _ = a.process(replyB, now: due)
+        _ = b.process(replyA, now: due)
+        try expectEqual(a.sendQueueCount, 0, "A's data acknowledged")
+        try expectEqual(b.sendQueueCount, 0, "B's data acknowledged")
+        try expectBytes(try receiveAll(&b), pattern(2000, seed: 1), "at B")
+        try expectBytes(try receiveAll(&a), pattern(2000, seed: 2), "at A")
+    }
     suite.test("state.zero-window-is-probed-and-reopens") { () throws(TestFailure) in
         var (a, b) = try established()
         _ = try sendAll(&a, pattern(8192))
