@@ -105,4 +105,34 @@ func registerFaultTransferTests(_ suite: inout TestSuite) {
         try expect(rejected <= corrupted && rejected * 10 >= corrupted * 9,
             "rejected \(rejected) of \(corrupted) corrupted frames")
     }
+    suite.test("transfer.two-mebibytes-each-way-over-mixed-faults-and-options") { () throws(TestFailure) in
+        // Both ends send at once, through heavy loss (seeds 10 and 21 wedged both ends until they gave up, before
+        // ACKs after a timeout carried SND.MAX), with SACK, timestamps or window scaling off and small rings.
+        for seed in [3, 5, 6, 10, 13, 18, 21, 28] as [UInt64] {
+            let faults: FaultConfiguration
+            switch seed % 4 {
+            case 0: faults = FaultConfiguration(lossRate: 0.1)
+            case 1:
+                faults = FaultConfiguration(
+                    lossRate: 0.05, duplicationRate: 0.05, corruptionRate: 0.02, reorderRate: 0.05)
+            case 2: faults = FaultConfiguration(lossRate: 0.2)
+            default: faults = FaultConfiguration(lossRate: 0.02, reorderRate: 0.2, reorderDelay: .microseconds(300))
+            }
+            var configuration = transferConfiguration(buffers: seed % 3 == 0 ? 64 * 1024 : 256 * 1024)
+            configuration.windowScaling = seed % 5 != 0
+            configuration.selectiveAcknowledgments = seed % 7 != 0
+            configuration.timestamps = seed % 6 != 0
+            let network = TestNetwork(faults: faults, seed: seed * 7919)
+            let a = network.addHost("10.0.0.2/24", mac: 2)
+            let b = network.addHost("10.0.0.3/24", mac: 3)
+            let (client, server) = try connect(network, a, b, client: configuration, server: configuration)
+            let up = Flow(2 << 20, seed: seed, from: (a, client), to: (b, server))
+            let down = Flow(2 << 20, seed: seed + 100, from: (b, server), to: (a, client))
+            drive(network, [up, down], within: .seconds(3600))
+            try up.expectIntact("seed \(seed): 2 MiB client to server")
+            try down.expectIntact("seed \(seed): 2 MiB server to client")
+            print("  seed \(seed): \(network.link.faults.counters) timeouts=\(a[client].counters.timeouts)"
+                + "/\(b[server].counters.timeouts)")
+        }
+    }
 }

@@ -105,10 +105,10 @@ func connect(
         throw TestFailure("connect: \(error)")
     }
     var server: SocketHandle? = nil
-    let opened = network.run(for: .seconds(30)) {
+    let opened = network.run(for: .seconds(30), until: {
         if server == nil { server = b.interface.tcp.accept(listener) }
         return server != nil && a[client].state == .established && b[server!].state == .established
-    }
+    })
     try expect(opened, "handshake completes")
     return (client, server!)
 }
