@@ -1,9 +1,9 @@
 /// Seeded link faults for tests: loss, duplication, corruption and reordering (smoltcp `phy/fault_injector.rs` in
-/// spirit).
+/// spirit), and scheduled outages.
 ///
 /// The ``VirtualLink`` asks the injector what becomes of each frame it carries. Every decision comes from a
 /// SplitMix64 generator seeded by the test, so a run is the same in both modes and on every machine; nothing reads a
-/// clock. Rates are probabilities per frame, 0...1.
+/// clock (an outage is judged by the sending instant the link passes in). Rates are probabilities per frame, 0...1.
 import Runtime
 
 /// Which faults to inject, and how often.
@@ -35,6 +35,23 @@ public struct FaultConfiguration: Sendable {
     public static let none = FaultConfiguration()
 }
 
+/// A span of virtual time in which the link carries nothing (a cable pulled, a switch rebooting): every frame sent
+/// at an instant in `from ..< until` is lost, whatever the rates.
+public struct LinkOutage: Equatable, Sendable {
+    /// The first instant without a link.
+    public var from: Instant
+    /// The first instant with the link back.
+    public var until: Instant
+
+    public init(from: Instant, until: Instant) {
+        self.from = from
+        self.until = until
+    }
+
+    /// Whether a frame sent at `now` is lost to this outage.
+    public func covers(_ now: Instant) -> Bool { self.from <= now && now < self.until }
+}
+
 /// What a ``FaultInjector`` did, frame by frame.
 public struct FaultCounters: Equatable, CustomStringConvertible, Sendable {
     /// Frames offered to the injector.
@@ -47,12 +64,14 @@ public struct FaultCounters: Equatable, CustomStringConvertible, Sendable {
     public var corrupted = 0
     /// Copies held back.
     public var reordered = 0
+    /// Frames dropped because they were sent during a ``LinkOutage`` (not counted in ``lost``).
+    public var outageLost = 0
 
     public init() {}
 
     public var description: String {
         "faults frames=\(self.frames) lost=\(self.lost) dup=\(self.duplicated) corrupt=\(self.corrupted)"
-            + " reorder=\(self.reordered)"
+            + " reorder=\(self.reordered) outage-lost=\(self.outageLost)"
     }
 }
 
@@ -60,6 +79,8 @@ public struct FaultCounters: Equatable, CustomStringConvertible, Sendable {
 public struct FaultInjector {
     /// The fault rates in force; may be changed between frames.
     public var configuration: FaultConfiguration
+    /// Spans of time in which every frame is lost (``apply(to:at:)``); may be changed between frames.
+    public var outages: [LinkOutage] = []
     /// What was done so far.
     public private(set) var counters = FaultCounters()
     private var random: SplitMix64
@@ -70,7 +91,18 @@ public struct FaultInjector {
         self.random = SplitMix64(seed: seed)
     }
 
-    /// The copies of `frame` to deliver (none, one or two), each with its extra delay.
+    /// The copies of `frame`, sent at `now`, to deliver: none during an outage (counted in
+    /// ``FaultCounters/outageLost``, and no random number is drawn), else as ``apply(to:)`` decides.
+    public mutating func apply(to frame: [UInt8], at now: Instant) -> [(frame: [UInt8], delay: Duration)] {
+        for outage in self.outages where outage.covers(now) {
+            self.counters.frames += 1
+            self.counters.outageLost += 1
+            return []
+        }
+        return self.apply(to: frame)
+    }
+
+    /// The copies of `frame` to deliver (none, one or two), each with its extra delay; outages do not apply.
     public mutating func apply(to frame: [UInt8]) -> [(frame: [UInt8], delay: Duration)] {
         self.counters.frames += 1
         if self.chance(self.configuration.lossRate) {

@@ -61,6 +61,13 @@ public final class VirtualLink {
         return VirtualLinkDevice(link: self, port: self.ports.count - 1, mac: mac, mtu: mtu)
     }
 
+    /// Takes the link down from `from` until `until`: every frame sent in that span is lost (counted in
+    /// ``FaultCounters/outageLost`` of ``faults``); frames already in flight still arrive, as after a switch that
+    /// stopped forwarding. Outages may overlap and may be scheduled before or during a run.
+    public func outage(from: Instant, until: Instant) {
+        self.faults.outages.append(LinkOutage(from: from, until: until))
+    }
+
     /// Puts `frame` into `port`'s inbox, receivable from `now` on, bypassing latency and faults.
     public func inject(_ frame: [UInt8], into port: Int, at now: Instant) {
         self.enqueue(frame, into: port, at: now)
@@ -98,7 +105,7 @@ public final class VirtualLink {
         let destination = MACAddress(
             rawValue: UInt64(bytes[0]) << 40 | UInt64(bytes[1]) << 32 | UInt64(bytes[2]) << 24
                 | UInt64(bytes[3]) << 16 | UInt64(bytes[4]) << 8 | UInt64(bytes[5]))
-        for (copy, delay) in self.faults.apply(to: bytes) {
+        for (copy, delay) in self.faults.apply(to: bytes, at: now) {
             var delivered = false
             if destination.isUnicast {
                 for index in self.ports.indices where index != port && self.ports[index].mac == destination {

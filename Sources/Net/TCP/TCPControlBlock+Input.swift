@@ -251,6 +251,7 @@ extension TCPControlBlock {
         // RFC 7323 §2.3: the Window field of every segment but a SYN is shifted.
         let window = UInt32(header.window) << UInt32(self.sendScale)
         // RFC 6675 §4 Update(): the scoreboard learns the cumulative ACK and the SACK blocks.
+        let sackedBefore = self.scoreboard?.sackedBytes ?? 0
         if self.scoreboard != nil {
             self.scoreboard!.update(
                 cumulativeAck: SequenceNumber(ack), blocks: header.options.sackBlocks.map { SACKBlock($0) },
@@ -258,8 +259,12 @@ extension TCPControlBlock {
             if self.congestion.inRecovery { self.sackRetransmitBudget += 1 }
         }
         if tcpBefore(self.sndUna, ack) {
-            // RFC 7323 §4.1: the echoed TSval times the round trip, even after a retransmission.
-            if self.timestampsEnabled, let echo = header.options.timestamps?.echoReply, echo != 0 {
+            // RFC 7323 §4.1: the echoed TSval times the round trip, even after a retransmission; but an echo older
+            // than our last timeout's retransmission is the TS.Recent of a segment the peer took long ago (its ACKs
+            // since were lost, and our retransmission was a duplicate it did not take): that "RTT" spans the lost
+            // ACKs and would pin the RTO at its ceiling. Karn's ambiguity, so no sample (RFC 6298 §3).
+            let stale = self.timeoutTimestamp.map { tcpBefore(header.options.timestamps?.echoReply ?? 0, $0) } ?? false
+            if self.timestampsEnabled, let echo = header.options.timestamps?.echoReply, echo != 0, !stale {
                 let elapsed = Int32(bitPattern: self.timestampValue(now) &- echo)
                 if elapsed >= 0 {
                     self.timer.sample(.milliseconds(Int64(elapsed)), source: .timestampEcho)
@@ -267,14 +272,26 @@ extension TCPControlBlock {
                 }
             }
             self.acknowledge(ack, now: now)
-        } else if ack == self.sndUna, dataLength == 0, !header.flags.contains(.fin), window == self.sndWnd,
-            self.sndMax != self.sndUna
+        } else if ack == self.sndUna, dataLength == 0, !header.flags.contains(.fin), self.sndMax != self.sndUna,
+            window == self.sndWnd || (self.scoreboard?.sackedBytes ?? 0) > sackedBefore
         {
-            // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT".
+            // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT"; with SACK, an ACK that "contains previously unknown SACK
+            // information" counts even if its window changed (the same clause's alternative; FreeBSD does so).
             self.counters.duplicateAcks += 1
-            let action = self.congestion.onDuplicateAck(
+            var action = self.congestion.onDuplicateAck(
                 ackNumber: SequenceNumber(ack), flightSize: Int(self.sndMax &- self.sndUna),
                 sendNext: SequenceNumber(self.sndMax))
+            // RFC 6675 §5 step (2)(b): enter loss recovery before the third duplicate ACK once IsLost(HighACK + 1),
+            // i.e. three segments' worth is SACKed above SND.UNA. A receiver that acknowledges a whole burst in one
+            // ACK (as ours does, one ACK per poll) sends too few duplicates to count to three, and without this
+            // rule such a loss waited for the retransmission timer.
+            if action == .none, !self.congestion.inRecovery, let scoreboard = self.scoreboard,
+                scoreboard.isLost(SequenceNumber(ack))
+            {
+                action = self.congestion.onLossDetected(
+                    ackNumber: SequenceNumber(ack), flightSize: Int(self.sndMax &- self.sndUna),
+                    sendNext: SequenceNumber(self.sndMax))
+            }
             if action == .fastRetransmit {
                 // RFC 5681 §3.2 step 4 / RFC 6582 §3.2 step 2: resend the segment at SND.UNA.
                 self.counters.fastRetransmits += 1

@@ -192,6 +192,7 @@ extension TCPControlBlock {
         }
         self.counters.timeouts += 1
         self.timer.onExpiry(now: now)
+        if self.timestampsEnabled { self.timeoutTimestamp = self.timestampValue(now) }
         let flight = Int(self.sndMax &- self.sndUna)
         if flight > 0 {
             self.counters.retransmits += 1
@@ -219,7 +220,7 @@ extension TCPControlBlock {
     /// A bare ACK's header, with SACK blocks for held out-of-order data once SACK was agreed (RFC 2018 §4: the
     /// most recently changed block first).
     func ackHeader() -> TCPHeader {
-        var header = self.header(flags: [.ack], sequence: self.sndNxt)
+        var header = self.header(flags: [.ack], sequence: self.acceptableSequence)
         guard self.sackEnabled else { return header }
         // RFC 2018 §3: 4 blocks fit in the 40 option bytes, 3 beside timestamps; a D-SACK goes first (RFC 2883).
         let maximum = self.timestampsEnabled ? 3 : 4
@@ -230,6 +231,19 @@ extension TCPControlBlock {
             }
         }
         return header
+    }
+
+    /// The sequence number of a segment without data: SND.NXT, except after a timeout pulled SND.NXT back to
+    /// SND.UNA (``goBack()``). The peer may hold data up to SND.MAX already, and an ACK numbered below its RCV.NXT
+    /// fails its acceptance test (RFC 9293 §3.10.7.4 first check) and is dropped, ACK field and all; two ends that
+    /// had both timed out then rejected each other's ACKs until they gave up, answering each with another ACK.
+    /// So: the highest sequence number sent, which the peer cannot be beyond, capped at the right edge of its
+    /// window (Linux's `tcp_acceptable_seq()`), never below SND.NXT.
+    var acceptableSequence: UInt32 {
+        var sequence = self.sndMax
+        let rightEdge = self.sndUna &+ self.sndWnd
+        if tcpBefore(rightEdge, sequence) { sequence = rightEdge }
+        return tcpBefore(sequence, self.sndNxt) ? self.sndNxt : sequence
     }
 
     mutating func sent(_ segment: TCPSegment) -> TCPSegment {

@@ -118,6 +118,8 @@ public struct TCPControlBlock {
     var retransmissions = 0
     /// The SYN was sent again: RFC 6298 §5.7 applies once established.
     var synRetransmitted = false
+    /// The TSval of the last retransmission timeout: echoes older than it give no RTT sample.
+    var timeoutTimestamp: UInt32?
     /// Send one segment at SND.UNA at the next dispatch (fast retransmit, NewReno partial ACK).
     var retransmitPending = false
     /// What the peer SACKed (RFC 6675), once SACK was agreed.
@@ -227,9 +229,12 @@ public struct TCPControlBlock {
         }
         self.scoreboard =
             self.sackEnabled
-            ? SACKScoreboard(sendUnacknowledged: SequenceNumber(self.sndUna), maximumSegmentSize: self.sendMSS) : nil
+            ? SACKScoreboard(
+                sendUnacknowledged: SequenceNumber(self.sndUna), maximumSegmentSize: self.segmentDataLimit) : nil
         // RFC 6928 §2: the initial window follows from the SMSS now known.
-        self.congestion = NewRenoCongestion(maximumSegmentSize: self.sendMSS)
+        // RFC 5681 §2: SMSS excludes the options every segment carries (timestamps take 12 bytes), or cwnd would be
+        // counted in 1460s while segments carry 1448 and each flight would end with a 12-byte runt.
+        self.congestion = NewRenoCongestion(maximumSegmentSize: self.segmentDataLimit)
     }
 
     // MARK: - The application's side

@@ -76,6 +76,26 @@ func registerNewRenoTests(_ suite: inout TestSuite) {
         try expectEqual(cc.congestionWindow, 10_000, "inflated by SMSS per extra dup ACK (RFC 5681 §3.2 step 4)")
         try expectEqual(cc.statistics.fastRetransmits, 1, "one fast retransmit")
     }
+    suite.test("newreno.sack-detected-loss-enters-recovery-before-the-third-dup-ack") { () throws(TestFailure) in
+        var cc = reno()
+        _ = cc.onDuplicateAck(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000)
+        let action = cc.onLossDetected(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000)
+        try expectEqual(action, .fastRetransmit, "RFC 6675 §5 (2)(b): IsLost(HighACK + 1) after one dup ACK")
+        try expect(cc.inRecovery, "in recovery")
+        try expectEqual(cc.slowStartThreshold, 5000, "ssthresh = FlightSize/2 (eq. 4)")
+        try expectEqual(cc.congestionWindow, 8000, "cwnd = ssthresh + 3 SMSS, as on the third dup ACK")
+        try expectEqual(cc.recover ?? seq(0), una + 10_000, "recover = SND.NXT")
+        try expectEqual(
+            cc.onLossDetected(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000), .none, "once per recovery")
+        try expectEqual(
+            cc.onDuplicateAck(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000), .none, "no second trigger")
+        try expectEqual(cc.statistics.fastRetransmits, 1, "one fast retransmit")
+        var late = reno()
+        late.onRetransmissionTimeout(flightSize: 10_000, sendNext: una + 10_000)
+        try expectEqual(
+            late.onLossDetected(ackNumber: una + 2000, flightSize: 8000, sendNext: una + 10_000), .none,
+            "not beyond recover after a timeout (RFC 6582 §3.2 step 2)")
+    }
     suite.test("newreno.new-ack-resets-the-dup-ack-count") { () throws(TestFailure) in
         var cc = reno()
         _ = cc.onDuplicateAck(ackNumber: una, flightSize: 10_000, sendNext: una + 10_000)

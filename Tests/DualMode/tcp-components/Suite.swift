@@ -21,6 +21,7 @@ struct TCPComponentsSuite: TestableApplication {
         registerInitialSequenceNumberTests(&suite)
         registerPropertyTests(&suite)
         registerSimulationTests(&suite)
+        registerByteRingTests(&suite)
     }
 }
 

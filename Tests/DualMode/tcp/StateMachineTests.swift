@@ -332,6 +332,71 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         try expectEqual(a.counters.timeouts, 0, "no timeout")
         try expectBytes(try receiveAll(&b), pattern(6000), "in order at B")
     }
+    suite.test("state.one-ack-sacking-a-burst-starts-fast-recovery-on-the-first-duplicate") { () throws(TestFailure) in
+        // B acknowledges a whole burst with one ACK (one per poll, as over an interface), so a hole near its start
+        // yields one cumulative ACK with SACK blocks and then single duplicates: RFC 6675 §5 (2)(b) IsLost() must
+        // start recovery, not the third duplicate ACK that never comes (the timer would).
+        var (a, b) = try established()
+        let data = pattern(8500)
+        _ = try sendAll(&a, Array(data[0..<8000]))
+        var sent: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { sent.append(segment) }
+        try expectEqual(sent.count, 8, "eight segments (B's 8192-byte window)")
+        for (index, segment) in sent.enumerated() where index != 1 { _ = b.process(segment, now: start) }
+        let first = try unwrap(b.dispatch(now: start), "one ACK for the burst")
+        try expect(b.dispatch(now: start) == nil, "only one")
+        try expectEqual(first.header.acknowledgmentNumber, 2001, "up to the hole")
+        _ = a.process(first, now: start)
+        _ = try sendAll(&a, Array(data[8000...]))
+        let more = try unwrap(a.dispatch(now: start), "new data")
+        try expectEqual(more.header.sequenceNumber, 9001, "beyond the burst")
+        _ = b.process(more, now: start)
+        let duplicate = try unwrap(b.dispatch(now: start), "a duplicate ACK")
+        try expectEqual(duplicate.header.acknowledgmentNumber, 2001, "still at the hole")
+        _ = a.process(duplicate, now: start)
+        try expectEqual(a.counters.duplicateAcks, 1, "one duplicate ACK")
+        let repair = try unwrap(a.dispatch(now: start), "the hole resent at once")
+        try expectEqual(repair.header.sequenceNumber, 2001, "at SND.UNA")
+        try expectEqual(a.counters.fastRetransmits, 1, "by fast retransmit")
+        try expectEqual(a.counters.timeouts, 0, "no timeout")
+        _ = b.process(repair, now: start)
+        settle(&a, &b, start)
+        let held = b.receiveQueueCount
+        try expect(held >= 8000, "the hole filled: \(held) bytes in order")
+        try expectBytes(try receiveAll(&b), Array(data[0..<held]), "in order at B")
+        try expectEqual(a.counters.timeouts, 0, "still no timeout")
+    }
+    suite.test("state.acks-after-both-ends-timed-out-are-accepted") { () throws(TestFailure) in
+        // Both ends send two segments and receive the other's, but both ACKs are lost: each times out and goes back
+        // to SND.UNA. Its ACKs must still carry a sequence number the peer accepts (not the pulled-back SND.NXT,
+        // below the peer's RCV.NXT), or each drops the other's ACKs until both give up.
+        var (a, b) = try established()
+        _ = try sendAll(&a, pattern(2000, seed: 1))
+        _ = try sendAll(&b, pattern(2000, seed: 2))
+        var fromA: [TCPSegment] = []
+        var fromB: [TCPSegment] = []
+        while let segment = a.dispatch(now: start) { fromA.append(segment) }
+        while let segment = b.dispatch(now: start) { fromB.append(segment) }
+        try expectEqual(fromA.count + fromB.count, 4, "two segments each way")
+        for segment in fromA { _ = b.process(segment, now: start) }
+        for segment in fromB { _ = a.process(segment, now: start) }
+        _ = try unwrap(a.dispatch(now: start), "A's ACK (lost)")
+        _ = try unwrap(b.dispatch(now: start), "B's ACK (lost)")
+        let due = try unwrap(a.pollAt(now: start), "A's retransmission timer")
+        try expect(b.pollAt(now: start) == due, "B's fires at the same time")
+        let againA = try unwrap(a.dispatch(now: due), "A's retransmission")
+        let againB = try unwrap(b.dispatch(now: due), "B's retransmission")
+        try expectEqual(a.counters.timeouts + b.counters.timeouts, 2, "both timed out")
+        let replyB = try unwrap(b.process(againA, now: due), "B's ACK for a duplicate")
+        let replyA = try unwrap(a.process(againB, now: due), "A's ACK for a duplicate")
+        try expectEqual(replyB.header.sequenceNumber, 5001 + 2000, "B's ACK at its SND.MAX, A's RCV.NXT")
+        _ = a.process(replyB, now: due)
+        _ = b.process(replyA, now: due)
+        try expectEqual(a.sendQueueCount, 0, "A's data acknowledged")
+        try expectEqual(b.sendQueueCount, 0, "B's data acknowledged")
+        try expectBytes(try receiveAll(&b), pattern(2000, seed: 1), "at B")
+        try expectBytes(try receiveAll(&a), pattern(2000, seed: 2), "at A")
+    }
     suite.test("state.zero-window-is-probed-and-reopens") { () throws(TestFailure) in
         var (a, b) = try established()
         _ = try sendAll(&a, pattern(8192))

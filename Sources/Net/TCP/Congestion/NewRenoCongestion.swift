@@ -249,6 +249,25 @@ public struct NewRenoCongestion {
         }
         self.duplicateAcks += 1
         guard self.duplicateAcks == Self.duplicateThreshold else { return .none }
+        return self.enterRecovery(ackNumber: ackNumber, flightSize: flightSize, sendNext: sendNext)
+    }
+
+    /// A loss the SACK scoreboard detected before the third duplicate ACK (RFC 6675 §5 step (2)(b),
+    /// `IsLost(HighACK + 1)`): enters fast recovery as the third duplicate ACK would, unless already in it or the
+    /// ACK does not cover more than `recover` (RFC 6582 §3.2 step 2).
+    ///
+    /// - Returns: ``Action/fastRetransmit`` when recovery began, else ``Action/none``.
+    public mutating func onLossDetected(ackNumber: SequenceNumber, flightSize: Int, sendNext: SequenceNumber)
+        -> Action
+    {
+        guard !self.inRecovery else { return .none }
+        return self.enterRecovery(ackNumber: ackNumber, flightSize: flightSize, sendNext: sendNext)
+    }
+
+    private mutating func enterRecovery(ackNumber: SequenceNumber, flightSize: Int, sendNext: SequenceNumber)
+        -> Action
+    {
+        let smss = self.maximumSegmentSize
         if let recover = self.recover, !(ackNumber > recover) {
             // RFC 6582 §3.2 step 2: does not cover more than recover, so no fast retransmit and no new ssthresh.
             self.statistics.ignoredDuplicateAckTriggers += 1
