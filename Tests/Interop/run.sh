@@ -18,7 +18,8 @@
 #   tcp-loss.sh   4 MiB / 2 MiB echoed intact over a link losing 5 % and reordering both ways (lossy_link.py, a
 #                 user-space netem); the app counts retransmissions
 #   tcp-hostile.sh RFC 5961 blind RST/SYN injection (scapy: challenge ACKs, out-of-window ignored, exact RST
-#                 resets) and a 3 s hping3 SYN flood that an established connection and new ones survive
+#                 resets); a 3 s hping3 SYN flood that an established connection and new ones survive; a spoofed-
+#                 source flood after which a new connection still gets in
 #
 # Needs root. usage: Tests/Interop/run.sh [posix|virtio|both]
 set -u

@@ -38,6 +38,9 @@ public struct TCPCounters: Equatable, Sendable {
     /// Connections in TIME-WAIT ended early to make room for a new one (the set was full; Linux's
     /// `tcp_max_tw_buckets` behaviour).
     public var timeWaitRecycled = 0
+    /// Half-open connections whose SYN-ACK went unanswered, dropped to make room in a full listen queue (RFC 4987
+    /// §3.3).
+    public var halfOpenRecycled = 0
     /// Connections released by the application while still open, left to close in the background.
     public var orphaned = 0
 
@@ -237,6 +240,7 @@ public struct TCPSocketSet {
             self.counters.received += 1
             // RFC 9293 §3.10.7.2 (LISTEN): "third, check for a SYN".
             self.pruneQueue(slot)
+            self.recycleStaleHalfOpen(slot)
             let listener = self.listeners[slot]!
             guard listener.queue.count < listener.backlog, let free = self.freeConnectionSlot() else {
                 self.listeners[slot]!.overflows += 1
@@ -311,6 +315,25 @@ public struct TCPSocketSet {
     }
 
     /// Drops queued connections that closed before being accepted (reset, timed out).
+    /// RFC 4987 §3.3 ("Recycling the Oldest Half-Open TCB"): when listener `slot`'s queue is full, its oldest
+    /// half-open connection whose SYN-ACK already had to be retransmitted is dropped to make room. A SYN flood from
+    /// spoofed addresses fills the queue with connections that are never answered; without this they would keep
+    /// every new client out until their SYN-ACK retransmissions ran out (minutes). Only stale ones go (unanswered
+    /// for a whole retransmission timeout, ≥ 1 s), so a burst of real clients that answer within a round trip is
+    /// never cut short.
+    private mutating func recycleStaleHalfOpen(_ slot: Int) {
+        let listener = self.listeners[slot]!
+        guard listener.queue.count >= listener.backlog,
+            let oldest = listener.queue.first(where: { handle in
+                guard let connection = self.connections[handle.index] else { return false }
+                return connection.state == .synReceived && connection.synRetransmitted
+            })
+        else { return }
+        self.connections[oldest.index]!.enterClosed(reason: nil)
+        self.counters.halfOpenRecycled += 1
+        self.pruneQueue(slot)
+    }
+
     private mutating func pruneQueue(_ slot: Int) {
         for handle in self.listeners[slot]!.queue where self.connections[handle.index]?.state == .closed {
             self.retire(handle.index)
