@@ -1,7 +1,8 @@
-# Shared by the udp-echo interop scripts (ping.sh, udp.sh, malformed.sh); sourced, not run.
+# Shared by the interop scripts that run one sample against the Linux kernel (ping.sh, udp.sh, malformed.sh and
+# the TCP ones: http.sh, tcp-echo.sh, http-get.sh, tcp-loss.sh, tcp-hostile.sh); sourced, not run.
 #
 # Sets up a network namespace of our own with one TAP interface (10.0.0.1/24, IPv6 off, nothing else but lo),
-# starts Samples/udp-echo on it (10.0.0.2/24 via 10.0.0.1, verbose=1) in the requested mode, and always tears
+# starts a sample on it (10.0.0.2/24 via 10.0.0.1, verbose=1) in the requested mode, and always tears
 # everything down on exit: the app by pid, every process left in the namespace, then the namespace itself.
 # No traffic leaves the namespace: it has no other interface and no route anywhere else.
 #
@@ -16,6 +17,8 @@ APP_IP=10.0.0.2
 APP_PID=
 APP_LOG=$(mktemp /tmp/swiftlet-${CHECK}.XXXXXX)
 APP_MAC=
+APP=udp-echo
+NS_MADE=
 
 interop_cleanup() {
   if [ -n "$APP_PID" ]; then
@@ -42,39 +45,61 @@ case "$TARGET" in posix | virtio) ;; *) echo "usage: $0 posix|virtio" >&2; exit 
 command -v ping >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iputils-ping >/dev/null 2>&1
 command -v ping >/dev/null || fail "no ping (apt-get install iputils-ping)"
 
-# Builds udp-echo, makes the namespace and the TAP, and starts the app with extra boot arguments "$@".
-# Waits (at most 120 s, a cold build included) for its first line; sets APP_MAC.
-start_udp_echo() {
-  "$ROOT/swiftlet" build udp-echo --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build failed"
+# Makes the namespace and the TAP (once; later calls do nothing).
+make_namespace() {
+  [ -n "$NS_MADE" ] && return 0
   ip netns add "$NS" || fail "cannot create network namespace $NS"
+  NS_MADE=1
   in_ns ip link set lo up
   in_ns ip tuntap add dev "$TAP" mode tap || fail "cannot create $TAP"
   in_ns sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
   in_ns ip addr add "$PEER_IP/24" dev "$TAP"
   in_ns ip link set "$TAP" up
-  in_ns "$ROOT/swiftlet" run udp-echo --target "$TARGET" --net "service=tap:$TAP" -- \
+}
+
+# start_app SAMPLE [BOOT ARGUMENTS...]: builds SAMPLE, makes the namespace and the TAP, and starts the app with
+# ip/gw/verbose=1 and the extra boot arguments. Waits (at most 120 s, a cold build included) for its first line,
+# `SAMPLE: ADDRESS mac MAC, ...`; sets APP (the sample, the label of its counters lines) and APP_MAC.
+start_app() {
+  APP=$1
+  shift
+  "$ROOT/swiftlet" build "$APP" --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build of $APP failed"
+  make_namespace
+  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP" -- \
     ip=$APP_IP/24 gw=$PEER_IP verbose=1 "$@" >"$APP_LOG" 2>&1 &
   APP_PID=$!
+  APP_MAC=
   for _ in $(seq 1 1200); do
-    APP_MAC=$(sed -n 's/^udp-echo: .* mac \([0-9a-f:]*\), echoing.*/\1/p' "$APP_LOG")
+    APP_MAC=$(sed -n "s/^$APP: .* mac \([0-9a-f:]*\), .*/\1/p" "$APP_LOG" | head -1)
     [ -n "$APP_MAC" ] && break
-    kill -0 "$APP_PID" 2>/dev/null || fail "udp-echo exited early"
+    kill -0 "$APP_PID" 2>/dev/null || fail "$APP exited early"
     sleep 0.1
   done
-  [ -n "$APP_MAC" ] || fail "udp-echo did not start within 120 s"
+  [ -n "$APP_MAC" ] || fail "$APP did not start within 120 s"
 }
+
+# Stops the app started last (SIGTERM, forwarded by swiftlet to the process or QEMU) and waits for it.
+stop_app() {
+  [ -n "$APP_PID" ] || return 0
+  kill "$APP_PID" 2>/dev/null
+  wait "$APP_PID" 2>/dev/null
+  APP_PID=
+}
+
+# Builds udp-echo and starts it with extra boot arguments "$@" (see start_app).
+start_udp_echo() { start_app udp-echo "$@"; }
 
 app_alive() { kill -0 "$APP_PID" 2>/dev/null; }
 
-# The last counters line udp-echo printed (it prints one every 5 s with verbose=1).
-last_counters() { grep '^udp-echo: [0-9.]*/[0-9]* eth ' "$APP_LOG" | tail -1; }
+# The last counters line the app printed (it prints one every 5 s with verbose=1).
+last_counters() { grep "^$APP: [0-9.]*/[0-9]* eth " "$APP_LOG" | tail -1; }
 
-# Waits until udp-echo has printed a counters line after this call (at most 12 s), then prints it.
+# Waits until the app has printed a counters line after this call (at most 12 s), then prints it.
 fresh_counters() {
   local before after
-  before=$(grep -c '^udp-echo: [0-9.]*/[0-9]* eth ' "$APP_LOG")
+  before=$(grep -c "^$APP: [0-9.]*/[0-9]* eth " "$APP_LOG")
   for _ in $(seq 1 120); do
-    after=$(grep -c '^udp-echo: [0-9.]*/[0-9]* eth ' "$APP_LOG")
+    after=$(grep -c "^$APP: [0-9.]*/[0-9]* eth " "$APP_LOG")
     [ "$after" -gt "$before" ] && break
     sleep 0.1
   done
@@ -83,6 +108,6 @@ fresh_counters() {
 
 # counter LINE LAYER FIELD: the value of FIELD in LAYER's part of a counters line (e.g. `counter "$l" ip drop`).
 counter() {
-  sed 's/ | /\n/g' <<<"$1" | sed 's/^udp-echo: [^ ]* //' | awk -v layer="$2" -v field="$3" '
+  sed 's/ | /\n/g' <<<"$1" | sed 's/^[a-z-]*: [^ ]* //' | awk -v layer="$2" -v field="$3" '
     $1 == layer { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == field) print kv[2] } }'
 }

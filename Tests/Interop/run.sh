@@ -9,6 +9,17 @@
 #   udp.sh        datagrams of 1...1472 bytes echoed byte-exact on port 7; a closed port refuses
 #   malformed.sh  3,000 malformed frames at every layer; still alive, answering, drops counted
 #   dhcp-dns.sh   dns-lookup binds by DHCP from dnsmasq and resolves swiftlet.test (also static, NXDOMAIN)
+#   http.sh       curl against Samples/http: the 612-byte index byte-exact, keep-alive (3 requests, 1 connection),
+#                 /bytes/10485760 intact (SHA-256 of the pattern), 404, a malformed request answered 400
+#   tcp-echo.sh   100 MiB (posix) / 10 MiB (virtio) of random data echoed intact by Samples/tcp-echo while it is
+#                 sent, then a half-close; 200 concurrent connections each echoing 4 KiB
+#   http-get.sh   Samples/http-get (our TCP client) fetches 10 MiB / 4 MiB from python3 http.server: length and
+#                 FNV-1a 64 as Python computes them; a 404 and a refused port fail with a clear message, exit 1
+#   tcp-loss.sh   4 MiB / 2 MiB echoed intact over a link losing 5 % and reordering both ways (lossy_link.py, a
+#                 user-space netem); the app counts retransmissions
+#   tcp-hostile.sh RFC 5961 blind RST/SYN injection (scapy: challenge ACKs, out-of-window ignored, exact RST
+#                 resets); a 3 s hping3 SYN flood that an established connection and new ones survive; a spoofed-
+#                 source flood after which a new connection still gets in
 #
 # Needs root. usage: Tests/Interop/run.sh [posix|virtio|both]
 set -u
@@ -27,6 +38,11 @@ for target in $TARGETS; do
   check bash "$HERE/udp.sh" "$target"
   check bash "$HERE/malformed.sh" "$target"
   check bash "$HERE/dhcp-dns.sh" "$target"
+  check bash "$HERE/http.sh" "$target"
+  check bash "$HERE/tcp-echo.sh" "$target"
+  check bash "$HERE/http-get.sh" "$target"
+  check bash "$HERE/tcp-loss.sh" "$target"
+  check bash "$HERE/tcp-hostile.sh" "$target"
 done
 echo "interop: $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"

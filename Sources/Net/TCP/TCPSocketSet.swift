@@ -41,7 +41,8 @@ public struct TCPCounters: Equatable, Sendable {
     /// SYNs dropped because a listener's queue held only established connections not yet accepted (or the set
     /// was full).
     public var synDropped = 0
-    /// Half-open connections dropped to make room for a new SYN (RFC 4987 §3.4).
+    /// Half-open connections whose SYN-ACK went unanswered for a retransmission timeout, dropped to make room in
+    /// a full listen queue (RFC 4987 §3.4).
     public var halfOpenRecycled = 0
     /// SYN-ACKs sent with a SYN cookie because a listener's queue was full (RFC 4987 §3.6).
     public var synCookiesSent = 0
@@ -394,12 +395,16 @@ public struct TCPSocketSet {
     }
 
     /// RFC 4987 §3.4 "Recycling the Oldest Half-Open TCB": with the listener's queue full, its oldest connection
-    /// still in SYN-RECEIVED is dropped (silently: its peer may not exist) to make room for a new SYN, so a flood
-    /// of SYNs cannot lock legitimate clients out for the whole SYN-ACK retransmission period. Established
-    /// connections waiting to be accepted are never dropped. Counted in ``TCPCounters/halfOpenRecycled``.
+    /// still in SYN-RECEIVED whose SYN-ACK already had to be retransmitted is dropped (silently: its peer may not
+    /// exist) to make room. A SYN flood from spoofed addresses fills the queue with connections nobody answers;
+    /// without this they would keep new clients out until their SYN-ACK retransmissions ran out (minutes). Only
+    /// stale ones go (unanswered for a whole retransmission timeout, ≥ 1 s), so a burst of real clients that answer
+    /// within a round trip is never cut short; established connections waiting to be accepted never go. Counted in
+    /// ``TCPCounters/halfOpenRecycled``.
     private mutating func recycleOldestHalfOpen(_ slot: Int) {
         guard let position = self.listeners[slot]!.queue.firstIndex(where: { handle in
-            self.connections[handle.index]?.state == .synReceived
+            guard let connection = self.connections[handle.index] else { return false }
+            return connection.state == .synReceived && connection.synRetransmitted
         }) else { return }
         let handle = self.listeners[slot]!.queue.remove(at: position)
         self.retire(handle.index)

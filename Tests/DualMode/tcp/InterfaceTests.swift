@@ -204,7 +204,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(rst.acknowledgmentNumber, syn.sequenceNumber &+ 1, "<ACK=SEG.SEQ+SEG.LEN>")
         try expectEqual(b.interface.tcp.counters.noSocket, 1, "counted")
     }
-    suite.test("iface.listener-backlog-bounds-the-syn-queue-and-recycles-half-open") { () throws(TestFailure) in
+    suite.test("iface.listener-backlog-bounds-the-syn-queue") { () throws(TestFailure) in
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
@@ -223,21 +223,51 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         }
         network.run(for: .milliseconds(100))
         try expectEqual(b.interface.tcp[listener: listener].queueCount, 2, "queued")
-        // The third SYN found the queue full of half-open connections: the oldest gave way (RFC 4987 §3.4).
-        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 1, "oldest half-open recycled")
-        try expectEqual(b.interface.tcp[listener: listener].overflows, 0, "no SYN dropped")
-        // A fourth finds it full of established connections not yet accepted: those are never dropped.
+        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "third SYN dropped")
+        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 0, "fresh half-open entries are never recycled")
+        try expect(b.interface.tcp.accept(listener) != nil, "first accepted")
+        try expect(b.interface.tcp.accept(listener) != nil, "second accepted")
+        try expect(b.interface.tcp.accept(listener) == nil, "no third yet")
+    }
+    suite.test("iface.a-full-queue-recycles-a-half-open-entry-unanswered-for-an-rto") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        _ = network.link.attach(mac: testMAC(9))
+        let listener: SocketHandle
+        do throws(TCPListenError) {
+            listener = try b.interface.tcp.listen(port: 80, backlog: 1, synCookies: false)
+        } catch {
+            throw TestFailure("listen: \(error)")
+        }
+        // A SYN from a host that never answers (a spoofed source): its half-open entry fills the queue.
+        let syn = TCPHeader(sourcePort: 40000, destinationPort: 80, sequenceNumber: 777, flags: [.syn], window: 1000)
+        var segment = [UInt8](repeating: 0, count: syn.headerLength)
+        segment.withUnsafeMutableBytes { bytes in
+            syn.emit(into: TCPPacket(unchecked: bytes), source: ip("10.0.0.9"), destination: b.address)
+        }
+        network.link.inject(
+            ethernetFrame(
+                to: testMAC(3), from: testMAC(9), type: .ipv4,
+                ipv4Datagram(from: ip("10.0.0.9"), to: b.address, protocol: .tcp, segment)),
+            into: b.port, at: network.now)
+        network.run(for: .milliseconds(100))
+        try expectEqual(b.interface.tcp[listener: listener].queueCount, 1, "the half-open entry")
+        let client: SocketHandle
         do throws(TCPConnectError) {
-            _ = try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
+            client = try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
         } catch {
             throw TestFailure("connect: \(error)")
         }
         network.run(for: .milliseconds(100))
-        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "fourth SYN dropped")
-        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 1, "nothing more recycled")
-        try expect(b.interface.tcp.accept(listener) != nil, "first accepted")
-        try expect(b.interface.tcp.accept(listener) != nil, "second accepted")
-        try expect(b.interface.tcp.accept(listener) == nil, "no third yet")
+        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "a fresh entry is not recycled: SYN dropped")
+        // After an RTO the stale entry's SYN-ACK was retransmitted; the client's retransmitted SYN takes its place.
+        let opened = network.run(for: .seconds(5), until: { a[client].state == .established })
+        try expect(opened, "the client gets in once the entry went stale: \(a[client])")
+        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 1, "one recycled (RFC 4987 §3.4)")
+        network.run(for: .milliseconds(10))
+        let accepted = try unwrap(b.interface.tcp.accept(listener), "accepted")
+        try expectEqual(b[accepted].remote, a[client].local, "the real client")
     }
     suite.test("iface.mss-follows-a-small-mtu") { () throws(TestFailure) in
         let network = TestNetwork()
