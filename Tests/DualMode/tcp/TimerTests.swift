@@ -11,6 +11,8 @@ private let t0 = Instant(nanoseconds: 1_000_000_000)
 /// 1000-byte segments without timestamps; delayed ACKs (40 ms) and Nagle on, as by default.
 private func timerConfiguration() -> TCPConfiguration {
     var configuration = TCPConfiguration()
+    // RFC 6298's 1 s floor keeps the timer arithmetic in whole seconds (the default is Linux's 200 ms).
+    configuration.minimumRetransmissionTimeout = .seconds(1)
     configuration.maximumSegmentLifetime = .seconds(1)
     configuration.receiveBufferSize = 16384
     configuration.sendBufferSize = 16384
