@@ -32,25 +32,16 @@ struct HTTPServer: Application {
         let idle = Duration.seconds(Int64(arguments.integer("idle") ?? 60))
         print("http: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
         if arguments["verbose"] == "1" { stack.reportCounters(every: .seconds(5), label: "http") }
-        let limit = arguments.integer("count") ?? Int.max
-        let tally = Tally()
-        while tally.ended < limit {
-            let connection: TCPConnection
-            do throws(TCPError) {
-                connection = try await listener.accept(timeout: .seconds(1))
-            } catch .timedOut {
-                continue
-            } catch {
-                print("http: accept: \(error)")
-                return 1
-            }
-            Task {
+        do throws(TCPError) {
+            let handled = try await listener.serve(count: arguments.integer("count")) { connection in
                 await serve(connection, idle: idle)
-                tally.ended += 1
             }
+            print("http: \(handled) connections; \(stack.counters)")
+            return 0
+        } catch {
+            print("http: accept: \(error)")
+            return 1
         }
-        print("http: \(tally.ended) connections; \(stack.counters)")
-        return 0
     }
 
     /// Answers requests on `connection` until the client closes, a reply closes the connection, the connection
@@ -93,9 +84,4 @@ struct HTTPServer: Application {
         }
         connection.close()
     }
-}
-
-/// Connections ended so far, shared by the per-connection tasks (one thread: no locking).
-final class Tally {
-    var ended = 0
 }

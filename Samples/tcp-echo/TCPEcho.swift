@@ -31,26 +31,17 @@ struct TCPEcho: Application {
         let verbose = arguments["verbose"] == "1"
         print("tcp-echo: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), echoing TCP port \(port)")
         if verbose { stack.reportCounters(every: .seconds(5), label: "tcp-echo") }
-        let limit = arguments.integer("count") ?? Int.max
-        let tally = Tally()
-        while tally.ended < limit {
-            let connection: TCPConnection
-            do throws(TCPError) {
-                connection = try await listener.accept(timeout: .seconds(1))
-            } catch .timedOut {
-                continue
-            } catch {
-                print("tcp-echo: accept: \(error)")
-                return 1
-            }
-            Task {
+        do throws(TCPError) {
+            let handled = try await listener.serve(count: arguments.integer("count")) { connection in
                 let echoed = await echo(connection)
                 if verbose { print("tcp-echo: \(connection.remote) done, \(echoed) bytes") }
-                tally.ended += 1
             }
+            print("tcp-echo: \(handled) connections; \(stack.counters)")
+            return 0
+        } catch {
+            print("tcp-echo: accept: \(error)")
+            return 1
         }
-        print("tcp-echo: \(tally.ended) connections; \(stack.counters)")
-        return 0
     }
 
     /// Echoes until the peer's FIN (then closes) or an error (then aborts); returns the bytes echoed.
@@ -74,9 +65,4 @@ struct TCPEcho: Application {
             }
         }
     }
-}
-
-/// Connections ended so far, shared by the per-connection tasks (one thread: no locking).
-final class Tally {
-    var ended = 0
 }

@@ -63,6 +63,30 @@ public final class TCPListener {
         }
     }
 
+    /// Accepts connections and runs `handler` on each in a task of its own, as a server's main loop: for ever, or
+    /// until `count` connections were accepted and their handlers returned. The handler owns its connection
+    /// (close or abort it; dropping it closes it).
+    ///
+    /// - Returns: the connections handled (only with a `count`).
+    /// - Throws: ``TCPError/cancelled`` when the calling task is cancelled; ``TCPError/notConnected`` after
+    ///   ``close()``. Handlers already running go on.
+    @discardableResult
+    public func serve(count: Int? = nil, _ handler: @escaping (TCPConnection) async -> Void) async throws(TCPError)
+        -> Int
+    {
+        var running: [Task<Void, Never>] = []
+        let limit = count ?? Int.max
+        var accepted = 0
+        while accepted < limit {
+            let connection = try await self.accept()
+            accepted += 1
+            let task = Task { await handler(connection) }
+            if count != nil { running.append(task) }
+        }
+        for task in running { await task.value }
+        return accepted
+    }
+
     /// Stops listening; connections not yet accepted are reset.
     public func close() {
         guard let handle = self.handle else { return }

@@ -40,4 +40,28 @@ func registerLoadTests(_ suite: inout TestSuite) {
         await server.value
         try expectEqual(intact, 50, "sessions echoed intact and closed")
     }
+    suite.test("api.serve-runs-a-task-per-connection-and-returns-after-count") { () async throws(TestFailure) in
+        let stack = try await testStack()
+        let listener = try listen(stack)
+        let server = Task { () -> Int in
+            (try? await listener.serve(count: 3) { connection in
+                while let bytes = try? await connection.read(), !bytes.isEmpty {
+                    if (try? await connection.write(bytes)) == nil { break }
+                }
+                connection.close()
+            }) ?? -1
+        }
+        for index in 0..<3 {
+            let client = try await tcp("connect \(index)") { () async throws(TCPError) in
+                try await TCPConnection.connect(to: stack.address!.address, port: listener.port, on: stack)
+            }
+            let data = pattern(1000 + index, seed: UInt8(index))
+            try await writeAll(client, data)
+            try expectBytes(try await readExactly(client, data.count), data, "echo \(index)")
+            client.closeWrite()
+            try await expectEndOfStream(client, "client \(index)")
+            client.close()
+        }
+        try expectEqual(await server.value, 3, "serve returned after three connections")
+    }
 }

@@ -8,8 +8,8 @@ private let tenMiB = 10 << 20
 /// Two hosts on a link with `faults`, connected.
 private func setUp(
     _ faults: FaultConfiguration, seed: UInt64
-) throws(TestFailure) -> (TestNetwork, (Host, SocketHandle), (Host, SocketHandle)) {
-    let network = TestNetwork(faults: faults, seed: seed)
+) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, SocketHandle), (TCPHost, SocketHandle)) {
+    let network = transferNetwork(faults: faults, seed: seed)
     let a = network.addHost("10.0.0.2/24", mac: 2)
     let b = network.addHost("10.0.0.3/24", mac: 3)
     let (client, server) = try connect(network, a, b)
@@ -124,7 +124,7 @@ func registerFaultTransferTests(_ suite: inout TestSuite) {
             configuration.windowScaling = seed % 5 != 0
             configuration.selectiveAcknowledgments = seed % 7 != 0
             configuration.timestamps = seed % 6 != 0
-            let network = TestNetwork(faults: faults, seed: seed * 7919)
+            let network = transferNetwork(faults: faults, seed: seed * 7919)
             let a = network.addHost("10.0.0.2/24", mac: 2)
             let b = network.addHost("10.0.0.3/24", mac: 3)
             let (client, server) = try connect(network, a, b, client: configuration, server: configuration)

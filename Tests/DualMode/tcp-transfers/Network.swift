@@ -4,75 +4,10 @@
 import Net
 import Runtime
 
-/// A host on the test link: an interface; TCP lives in `interface.tcp`.
-final class Host {
-    let interface: Interface<VirtualLinkDevice>
-    var sockets = SocketSet()
-
-    init(_ interface: Interface<VirtualLinkDevice>) { self.interface = interface }
-
-    var address: IPv4Address { self.interface.address!.address }
-    var port: Int { self.interface.device.port }
-
-    /// The connection, modified in place (a get/set pair would copy its rings on every call).
-    subscript(handle: SocketHandle) -> TCPControlBlock {
-        get { self.interface.tcp[connection: handle] }
-        _modify { yield &self.interface.tcp[connection: handle] }
-    }
-}
-
-/// Two hosts on one link, driven by a virtual clock from event to event.
-final class TestNetwork {
-    let link: VirtualLink
-    var now = Instant(nanoseconds: 1_000_000_000)
-    var hosts: [Host] = []
-
-    /// A link with 1 ms one-way latency (a 2 ms round trip) and these seeded faults; nothing is captured until a
-    /// test turns ``VirtualLink/isCapturing`` on.
-    init(faults: FaultConfiguration = .none, seed: UInt64 = 1) {
-        self.link = VirtualLink(latency: .milliseconds(1), faults: faults, seed: seed)
-        self.link.isCapturing = false
-    }
-
-    func addHost(_ cidr: String, mac: UInt8) -> Host {
-        let device = self.link.attach(mac: MACAddress(0x02, 0, 0, 0, 0, mac))
-        var configuration = InterfaceConfiguration(address: IPv4CIDR(cidr)!)
-        configuration.arp.announcements = 0
-        let host = Host(Interface(device: device, configuration: configuration))
-        self.hosts.append(host)
-        return host
-    }
-
-    /// Runs for up to `duration` of virtual time, calling `step` after each round of polls, until `condition`.
-    @discardableResult
-    func run(for duration: Duration, step: () -> Void = {}, until condition: () -> Bool = { false }) -> Bool {
-        let end = self.now + duration
-        while true {
-            var progressed = false
-            for host in self.hosts where host.interface.poll(now: self.now, sockets: &host.sockets) {
-                progressed = true
-            }
-            step()
-            if condition() { return true }
-            if progressed { continue }
-            var next: Instant? = nil
-            for host in self.hosts {
-                if let candidate = self.link.nextDeliveryTime(port: host.port), next == nil || candidate < next! {
-                    next = candidate
-                }
-                if let candidate = host.interface.nextPollTime(now: self.now, sockets: host.sockets),
-                    next == nil || candidate < next!
-                {
-                    next = candidate
-                }
-            }
-            guard let target = next, target <= end else {
-                self.now = end
-                return condition()
-            }
-            self.now = target > self.now ? target : self.now + .microseconds(1)
-        }
-    }
+/// This suite's network: 1 ms one-way latency (a 2 ms round trip), these seeded faults, nothing captured until a
+/// test turns ``VirtualLink/isCapturing`` on.
+func transferNetwork(faults: FaultConfiguration = .none, seed: UInt64 = 1) -> TCPTestNetwork {
+    TCPTestNetwork(faults: faults, seed: seed, latency: .milliseconds(1), capturing: false)
 }
 
 /// The settings of the suite: window scaling (on by default), 512 KiB rings, Linux's 200 ms RTO floor.
@@ -87,7 +22,7 @@ func transferConfiguration(buffers: Int = 512 * 1024) -> TCPConfiguration {
 
 /// A connection from `a` to a listener on `b`, accepted; returns (client handle, server handle).
 func connect(
-    _ network: TestNetwork, _ a: Host, _ b: Host, port: UInt16 = 80,
+    _ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost, port: UInt16 = 80,
     client clientConfiguration: TCPConfiguration = transferConfiguration(),
     server serverConfiguration: TCPConfiguration = transferConfiguration()
 ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
@@ -164,9 +99,9 @@ struct StreamPattern {
 /// One direction of a transfer: `count` bytes of a ``StreamPattern`` from `sender` to `receiver`, then a FIN.
 /// ``step(_:)`` queues what the send ring takes and checks what arrived; `isReading` pauses the receiver.
 final class Flow {
-    let sender: Host
+    let sender: TCPHost
     let sendHandle: SocketHandle
-    let receiver: Host
+    let receiver: TCPHost
     let receiveHandle: SocketHandle
     let count: Int
     let stream: StreamPattern
@@ -181,7 +116,7 @@ final class Flow {
     /// What went wrong on the receiving side, if anything (a wrong byte, an error other than the end).
     var problem: String?
 
-    init(_ count: Int, seed: UInt64, from sender: (Host, SocketHandle), to receiver: (Host, SocketHandle)) {
+    init(_ count: Int, seed: UInt64, from sender: (TCPHost, SocketHandle), to receiver: (TCPHost, SocketHandle)) {
         self.count = count
         self.stream = StreamPattern(seed: seed)
         (self.sender, self.sendHandle) = sender
@@ -240,7 +175,7 @@ final class Flow {
 /// Runs `flows` on `network` until each one finished (or failed) or `condition` holds, for at most `duration` of
 /// virtual time; `step` runs after each round of polls, before the flows'.
 func drive(
-    _ network: TestNetwork, _ flows: [Flow], within duration: Duration, step: () -> Void = {},
+    _ network: TCPTestNetwork, _ flows: [Flow], within duration: Duration, step: () -> Void = {},
     until condition: () -> Bool = { false }
 ) {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
@@ -271,7 +206,7 @@ func tcpSegment(of frame: [UInt8]) -> TCPSegment? {
 }
 
 /// The segments `host` sent while the link was capturing, with their sending times.
-func capturedSegments(_ network: TestNetwork, from host: Host) -> [(time: Instant, segment: TCPSegment)] {
+func capturedSegments(_ network: TCPTestNetwork, from host: TCPHost) -> [(time: Instant, segment: TCPSegment)] {
     var result: [(time: Instant, segment: TCPSegment)] = []
     for frame in network.link.captured where frame.port == host.port {
         if let segment = tcpSegment(of: frame.bytes) { result.append((frame.time, segment)) }

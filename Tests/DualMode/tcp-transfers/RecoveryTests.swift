@@ -15,7 +15,7 @@ private func doubles(_ gaps: [Int64], ceiling: Int64 = .max) -> Bool {
 
 func registerRecoveryTests(_ suite: inout TestSuite) {
     suite.test("recovery.ten-mebibytes-across-a-one-second-outage") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = transferNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let (client, server) = try connect(network, a, b)
@@ -68,7 +68,7 @@ func registerRecoveryTests(_ suite: inout TestSuite) {
         try expectEqual(a[client].closeReason == nil, true, "the connection was not given up")
     }
     suite.test("recovery.a-shut-window-is-probed-with-back-off-and-reopens") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = transferNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         // The server sends to a client with a 256 KiB receive ring that stops reading after 2 MiB.

@@ -4,72 +4,6 @@
 import Net
 import Runtime
 
-/// A host on the test link: an interface and its (UDP) sockets; TCP lives in `interface.tcp`.
-final class Host {
-    let interface: Interface<VirtualLinkDevice>
-    var sockets = SocketSet()
-
-    init(_ interface: Interface<VirtualLinkDevice>) { self.interface = interface }
-
-    var address: IPv4Address { self.interface.address!.address }
-    var port: Int { self.interface.device.port }
-    subscript(handle: SocketHandle) -> TCPControlBlock {
-        get { self.interface.tcp[connection: handle] }
-        set { self.interface.tcp[connection: handle] = newValue }
-    }
-}
-
-/// Two or more hosts on one link, driven by a virtual clock from event to event.
-final class TestNetwork {
-    let link: VirtualLink
-    var now = Instant(nanoseconds: 1_000_000_000)
-    var hosts: [Host] = []
-
-    var mtu = 1500
-
-    init(faults: FaultConfiguration = .none, seed: UInt64 = 1) {
-        self.link = VirtualLink(latency: .microseconds(100), faults: faults, seed: seed)
-    }
-
-    func addHost(_ cidr: String, mac: UInt8) -> Host {
-        let device = self.link.attach(mac: testMAC(mac), mtu: self.mtu)
-        var configuration = InterfaceConfiguration(address: IPv4CIDR(cidr)!)
-        configuration.arp.announcements = 0
-        let host = Host(Interface(device: device, configuration: configuration))
-        self.hosts.append(host)
-        return host
-    }
-
-    /// Runs for up to `duration` of virtual time, calling `step` after each round of polls, until `condition`.
-    @discardableResult
-    func run(for duration: Duration, step: () -> Void = {}, until condition: () -> Bool = { false }) -> Bool {
-        let end = self.now + duration
-        while true {
-            var progressed = false
-            for host in self.hosts where host.interface.poll(now: self.now, sockets: &host.sockets) {
-                progressed = true
-            }
-            step()
-            if condition() { return true }
-            if progressed { continue }
-            var next: Instant? = nil
-            for host in self.hosts {
-                for candidate in [
-                    self.link.nextDeliveryTime(port: host.port),
-                    host.interface.nextPollTime(now: self.now, sockets: host.sockets),
-                ] {
-                    if let candidate, next == nil || candidate < next! { next = candidate }
-                }
-            }
-            guard let target = next, target <= end else {
-                self.now = end
-                return condition()
-            }
-            self.now = target > self.now ? target : self.now + .microseconds(1)
-        }
-    }
-}
-
 private func testConfiguration() -> TCPConfiguration {
     var configuration = TCPConfiguration()
     configuration.minimumRetransmissionTimeout = .milliseconds(200)
@@ -79,7 +13,7 @@ private func testConfiguration() -> TCPConfiguration {
 
 /// A connection from `a` to a listener on `b`, accepted; returns (client handle, server handle).
 private func connect(
-    _ network: TestNetwork, _ a: Host, _ b: Host, port: UInt16 = 80,
+    _ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost, port: UInt16 = 80,
     configuration: TCPConfiguration = testConfiguration()
 ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
     let listener: SocketHandle
@@ -106,7 +40,7 @@ private func connect(
 
 /// Sends `data` from `from` to `to` while `to` reads; returns what arrived once all did (or time ran out).
 private func transfer(
-    _ network: TestNetwork, _ data: [UInt8], from: (Host, SocketHandle), to: (Host, SocketHandle),
+    _ network: TCPTestNetwork, _ data: [UInt8], from: (TCPHost, SocketHandle), to: (TCPHost, SocketHandle),
     within duration: Duration
 ) -> [UInt8] {
     var offset = 0
@@ -140,7 +74,7 @@ private func tcpHeader(of frame: [UInt8]) -> TCPHeader? {
 
 func registerInterfaceTests(_ suite: inout TestSuite) {
     suite.test("iface.handshake-exchange-and-close-between-two-hosts") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let (client, server) = try connect(network, a, b)
@@ -158,7 +92,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(b.interface.tcp.counters.malformed + b.interface.tcp.counters.checksumErrors, 0, "clean")
     }
     suite.test("iface.a-new-syn-reopens-a-tuple-in-time-wait") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let (client, server) = try connect(network, a, b)
@@ -182,7 +116,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(a[again].counters.timeouts, 0, "at the first SYN")
     }
     suite.test("iface.closed-port-answers-with-rst") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let client: SocketHandle
@@ -205,7 +139,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(b.interface.tcp.counters.noSocket, 1, "counted")
     }
     suite.test("iface.listener-backlog-bounds-the-syn-queue") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let listener: SocketHandle
@@ -230,7 +164,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expect(b.interface.tcp.accept(listener) == nil, "no third yet")
     }
     suite.test("iface.a-full-queue-recycles-a-half-open-entry-unanswered-for-an-rto") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         _ = network.link.attach(mac: testMAC(9))
@@ -270,7 +204,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(b[accepted].remote, a[client].local, "the real client")
     }
     suite.test("iface.mss-follows-a-small-mtu") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         network.mtu = 576
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
@@ -282,7 +216,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(a.interface.counters.ipv4.fragmentsSent, 0, "no fragmentation")
     }
     suite.test("iface.one-mebibyte-arrives-intact") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let (client, server) = try connect(network, a, b)
@@ -293,7 +227,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
     }
     suite.test("iface.four-mebibytes-with-scaled-windows-over-loss-and-reordering") { () throws(TestFailure) in
         let faults = FaultConfiguration(lossRate: 0.005, duplicationRate: 0.005, reorderRate: 0.01)
-        let network = TestNetwork(faults: faults, seed: 7)
+        let network = TCPTestNetwork(faults: faults, seed: 7)
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         var configuration = testConfiguration()
@@ -306,7 +240,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expect(b[server].counters.retransmits > 0, "losses were repaired")
     }
     suite.test("iface.one-mebibyte-arrives-intact-over-one-percent-loss") { () throws(TestFailure) in
-        let network = TestNetwork(faults: FaultConfiguration(lossRate: 0.01), seed: 42)
+        let network = TCPTestNetwork(faults: FaultConfiguration(lossRate: 0.01), seed: 42)
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let (client, server) = try connect(network, a, b)

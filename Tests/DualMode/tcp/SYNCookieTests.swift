@@ -8,7 +8,7 @@ private let cookieClient = TCPEndpoint(ip("10.0.0.2"), 49152)
 private let cookies = SYNCookies(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7654_3210)
 
 /// Opens a connection from `a` to port 80 on `b`.
-private func open(_ network: TestNetwork, _ a: Host, _ b: Host) throws(TestFailure) -> SocketHandle {
+private func open(_ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost) throws(TestFailure) -> SocketHandle {
     do throws(TCPConnectError) {
         return try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
     } catch {
@@ -39,7 +39,7 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
     }
     suite.test("cookie.a-full-queue-answers-with-cookies-and-the-ack-completes-the-connection") {
         () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let listener: SocketHandle
@@ -86,7 +86,7 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         try expectEqual(b[accepted].state, .established, "the first connection is untouched")
     }
     suite.test("cookie.a-forged-ack-opens-nothing") { () throws(TestFailure) in
-        let network = TestNetwork()
+        let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         do throws(TCPListenError) {

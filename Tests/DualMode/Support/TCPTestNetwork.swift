@@ -1,0 +1,78 @@
+import Net
+import Runtime
+
+/// A host of a ``TCPTestNetwork``: an interface (TCP lives in `interface.tcp`) and its UDP sockets. Shared by the
+/// tcp and tcp-transfers suites (the stack suite has its own network with scripted servers).
+final class TCPHost {
+    let interface: Interface<VirtualLinkDevice>
+    var sockets = SocketSet()
+
+    init(_ interface: Interface<VirtualLinkDevice>) { self.interface = interface }
+
+    var address: IPv4Address { self.interface.address!.address }
+    var port: Int { self.interface.device.port }
+
+    /// The connection, modified in place (a get/set pair would copy its rings on every call).
+    subscript(handle: SocketHandle) -> TCPControlBlock {
+        get { self.interface.tcp[connection: handle] }
+        _modify { yield &self.interface.tcp[connection: handle] }
+    }
+}
+
+/// Hosts on one ``VirtualLink``, driven by a virtual clock from event to event (frame deliveries and the
+/// interfaces' next poll times), so a minute of TCP takes milliseconds and runs the same in both modes.
+final class TCPTestNetwork {
+    let link: VirtualLink
+    var now = Instant(nanoseconds: 1_000_000_000)
+    var hosts: [TCPHost] = []
+    /// The MTU of hosts added from now on.
+    var mtu = 1500
+
+    /// A link with this one-way latency and these seeded faults; `capturing` starts ``VirtualLink/captured``.
+    init(faults: FaultConfiguration = .none, seed: UInt64 = 1, latency: Duration = .microseconds(100),
+        capturing: Bool = true)
+    {
+        self.link = VirtualLink(latency: latency, faults: faults, seed: seed)
+        self.link.isCapturing = capturing
+    }
+
+    /// A host with address `cidr` and MAC 02:00:00:00:00:`mac`; it sends no gratuitous ARP.
+    func addHost(_ cidr: String, mac: UInt8) -> TCPHost {
+        let device = self.link.attach(mac: MACAddress(0x02, 0, 0, 0, 0, mac), mtu: self.mtu)
+        var configuration = InterfaceConfiguration(address: IPv4CIDR(cidr)!)
+        configuration.arp.announcements = 0
+        let host = TCPHost(Interface(device: device, configuration: configuration))
+        self.hosts.append(host)
+        return host
+    }
+
+    /// Runs for up to `duration` of virtual time, calling `step` after each round of polls, until `condition`;
+    /// returns whether it held.
+    @discardableResult
+    func run(for duration: Duration, step: () -> Void = {}, until condition: () -> Bool = { false }) -> Bool {
+        let end = self.now + duration
+        while true {
+            var progressed = false
+            for host in self.hosts where host.interface.poll(now: self.now, sockets: &host.sockets) {
+                progressed = true
+            }
+            step()
+            if condition() { return true }
+            if progressed { continue }
+            var next: Instant? = nil
+            for host in self.hosts {
+                for candidate in [
+                    self.link.nextDeliveryTime(port: host.port),
+                    host.interface.nextPollTime(now: self.now, sockets: host.sockets),
+                ] {
+                    if let candidate, next == nil || candidate < next! { next = candidate }
+                }
+            }
+            guard let target = next, target <= end else {
+                self.now = end
+                return condition()
+            }
+            self.now = target > self.now ? target : self.now + .microseconds(1)
+        }
+    }
+}
