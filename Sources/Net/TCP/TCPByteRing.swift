@@ -6,7 +6,8 @@
 /// ```
 ///
 /// Bytes are appended at the tail and consumed at the head; `get(at:)` reads any buffered byte without consuming it
-/// (the send side reads unacknowledged data again to retransmit it).
+/// (the send side reads unacknowledged data again to retransmit it). Every copy in or out is at most two `memcpy`s,
+/// one on each side of the wrap.
 public struct TCPByteRing {
     private var storage: [UInt8]
     private var head = 0
@@ -32,11 +33,15 @@ public struct TCPByteRing {
     @discardableResult
     public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
         let taken = Swift.min(bytes.count, self.free)
-        var tail = (self.head + self.count) % self.capacity
-        for index in 0..<taken {
-            self.storage[tail] = bytes[index]
-            tail += 1
-            if tail == self.capacity { tail = 0 }
+        guard taken > 0 else { return 0 }
+        let tail = (self.head + self.count) % self.capacity
+        // At most two copies: up to the end of the storage, then from its start.
+        let first = Swift.min(taken, self.capacity - tail)
+        self.storage.withUnsafeMutableBytes { storage in
+            storage.baseAddress!.advanced(by: tail).copyMemory(from: bytes.baseAddress!, byteCount: first)
+            if taken > first {
+                storage.baseAddress!.copyMemory(from: bytes.baseAddress!.advanced(by: first), byteCount: taken - first)
+            }
         }
         self.count += taken
         return taken
@@ -47,11 +52,15 @@ public struct TCPByteRing {
     public func get(at offset: Int, into target: UnsafeMutableRawBufferPointer) -> Int {
         guard offset >= 0, offset < self.count else { return 0 }
         let length = Swift.min(target.count, self.count - offset)
-        var index = (self.head + offset) % self.capacity
-        for position in 0..<length {
-            target[position] = self.storage[index]
-            index += 1
-            if index == self.capacity { index = 0 }
+        guard length > 0 else { return 0 }
+        let start = (self.head + offset) % self.capacity
+        // At most two copies: up to the end of the storage, then from its start.
+        let first = Swift.min(length, self.capacity - start)
+        self.storage.withUnsafeBytes { storage in
+            target.baseAddress!.copyMemory(from: storage.baseAddress!.advanced(by: start), byteCount: first)
+            if length > first {
+                target.baseAddress!.advanced(by: first).copyMemory(from: storage.baseAddress!, byteCount: length - first)
+            }
         }
         return length
     }
@@ -59,9 +68,10 @@ public struct TCPByteRing {
     /// `length` bytes from `offset` as an array (clamped to what is buffered).
     public func bytes(at offset: Int, length: Int) -> [UInt8] {
         let length = Swift.max(0, Swift.min(length, self.count - offset))
-        var result = [UInt8](repeating: 0, count: length)
-        result.withUnsafeMutableBytes { target in _ = self.get(at: offset, into: target) }
-        return result
+        guard length > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: length) { target, initialized in
+            initialized = self.get(at: offset, into: UnsafeMutableRawBufferPointer(target))
+        }
     }
 
     /// Drops `length` bytes at the head (clamped to what is buffered).

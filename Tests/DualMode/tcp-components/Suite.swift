@@ -19,6 +19,7 @@ struct TCPComponentsSuite: TestableApplication {
         registerSACKScoreboardTests(&suite)
         registerOutOfOrderBufferTests(&suite)
         registerInitialSequenceNumberTests(&suite)
+        registerByteRingTests(&suite)
         registerPropertyTests(&suite)
         registerSimulationTests(&suite)
     }
