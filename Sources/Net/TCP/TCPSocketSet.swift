@@ -53,6 +53,9 @@ public struct TCPSocketSet {
     private var orphans: [Bool]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
     private var dispatchCursor = 0
+    /// Slots at and past this index are empty: dispatch, pollAt and the lookup of a segment's connection scan
+    /// only below it (with a few connections, a few slots instead of the whole capacity per segment).
+    private var occupied = 0
     /// RFC 6528's ISN generator.
     private let isn: InitialSequenceNumber
     /// What the TCP layer counted.
@@ -127,6 +130,7 @@ public struct TCPSocketSet {
         let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
         self.connections[slot] = TCPControlBlock(
             connectingFrom: local, to: remote, iss: iss, configuration: configuration)
+        self.occupied = Swift.max(self.occupied, slot + 1)
         return SocketHandle(index: slot, generation: self.generations[slot])
     }
 
@@ -216,19 +220,23 @@ public struct TCPSocketSet {
     mutating func process(
         _ segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint, now: Instant
     ) -> TCPSegment? {
-        if let index = self.connections.firstIndex(where: { connection in
+        if let index = self.connections[0..<self.occupied].firstIndex(where: { connection in
             guard let connection else { return false }
             return connection.state != .closed && connection.local == local && connection.remote == remote
         }) {
-            if self.connections[index]!.acceptsNewSYN(segment.header) {
-                // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
-                self.connections[index]!.enterClosed(reason: nil)
-                return self.process(segment, local: local, remote: remote, now: now)
+            let handled = self.withConnection(index) { connection -> (reply: TCPSegment?, closed: Bool)? in
+                if connection!.acceptsNewSYN(segment.header) {
+                    // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
+                    connection!.enterClosed(reason: nil)
+                    return nil
+                }
+                let reply = connection!.process(segment, now: now)
+                return (reply, connection!.state == .closed)
             }
+            guard let handled else { return self.process(segment, local: local, remote: remote, now: now) }
             self.counters.received += 1
-            let reply = self.connections[index]!.process(segment, now: now)
-            if self.connections[index]!.state == .closed { self.freeIfUnowned(index) }
-            return reply
+            if handled.closed { self.freeIfUnowned(index) }
+            return handled.reply
         }
         let flags = segment.header.flags
         if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }),
@@ -247,6 +255,7 @@ public struct TCPSocketSet {
             self.connections[free] = TCPControlBlock(
                 acceptingSYN: segment.header, at: local, from: remote, iss: iss,
                 configuration: listener.configuration)
+            self.occupied = Swift.max(self.occupied, free + 1)
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
             return nil
         }
@@ -277,17 +286,20 @@ public struct TCPSocketSet {
 
     /// The next segment any connection has to send at `now`, round-robin; with its endpoints.
     mutating func dispatch(now: Instant) -> (segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint)? {
-        let count = self.connections.count
+        let count = self.occupied
         for offset in 0..<count {
             let index = (self.dispatchCursor + offset) % count
-            guard self.connections[index] != nil else { continue }
-            let segment = self.connections[index]!.dispatch(now: now)
-            let connection = self.connections[index]!
-            if connection.state == .closed { self.freeIfUnowned(index) }
+            let result = self.withConnection(index) { connection -> (TCPSegment?, Bool, TCPEndpoint, TCPEndpoint)? in
+                guard connection != nil else { return nil }
+                let segment = connection!.dispatch(now: now)
+                return (segment, connection!.state == .closed, connection!.local, connection!.remote)
+            }
+            guard let (segment, closed, local, remote) = result else { continue }
+            if closed { self.freeIfUnowned(index) }
             if let segment {
                 self.dispatchCursor = (index + 1) % count
                 self.counters.sent += 1
-                return (segment, connection.local, connection.remote)
+                return (segment, local, remote)
             }
         }
         return nil
@@ -295,12 +307,16 @@ public struct TCPSocketSet {
 
     /// The earliest time any connection needs a dispatch, or `nil`.
     func pollAt(now: Instant) -> Instant? {
-        var earliest: Instant? = nil
-        for connection in self.connections {
-            guard let connection, let at = connection.pollAt(now: now) else { continue }
-            if earliest == nil || at < earliest! { earliest = at }
+        // Borrow each control block through the buffer: `for connection in self.connections` copied every one
+        // (retaining its rings and queues) on every poll.
+        self.connections.withUnsafeBufferPointer { connections in
+            var earliest: Instant? = nil
+            for index in 0..<self.occupied {
+                guard let at = connections[index]?.pollAt(now: now) else { continue }
+                if earliest == nil || at < earliest! { earliest = at }
+            }
+            return earliest
         }
-        return earliest
     }
 
     // MARK: - Private
@@ -308,6 +324,15 @@ public struct TCPSocketSet {
     private func listenerSlot(_ handle: SocketHandle) -> Int? {
         guard self.isValid(handle), handle.index >= self.connections.count else { return nil }
         return handle.index - self.connections.count
+    }
+
+    /// Runs `body` on connection slot `index` in place. `self.connections[index]!.x` reads copy the whole
+    /// control block out of the array first (retaining its rings and queues): per segment, that cost more than the
+    /// TCP work (perf, bench/tcp.sh).
+    private mutating func withConnection<Result>(
+        _ index: Int, _ body: (inout TCPControlBlock?) -> Result
+    ) -> Result {
+        self.connections.withUnsafeMutableBufferPointer { connections in body(&connections[index]) }
     }
 
     /// Drops queued connections that closed before being accepted (reset, timed out).
@@ -324,6 +349,7 @@ public struct TCPSocketSet {
         if let connection = self.connections[index] { self.retiredCounters += connection.counters }
         self.connections[index] = nil
         self.orphans[index] = false
+        while self.occupied > 0 && self.connections[self.occupied - 1] == nil { self.occupied -= 1 }
     }
 
     /// A free connection slot; when there is none, the oldest-ending connection in TIME-WAIT is ended to make one
