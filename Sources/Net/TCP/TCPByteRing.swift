@@ -19,7 +19,9 @@ public struct TCPByteRing {
     /// - Precondition: `capacity ≥ 1`.
     public init(capacity: Int) {
         precondition(capacity >= 1, "ring capacity must be positive")
-        self.storage = [UInt8](repeating: 0, count: capacity)
+        // Not zero-filled: the ring only ever hands out bytes written into it (`get` stops at `count`), and
+        // zeroing two 64 KiB rings per connection was 9% of dev-mode CPU serving `Connection: close` requests.
+        self.storage = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
     }
 
     /// The ring's size.

@@ -220,10 +220,7 @@ public struct TCPSocketSet {
     mutating func process(
         _ segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint, now: Instant
     ) -> TCPSegment? {
-        if let index = self.connections[0..<self.occupied].firstIndex(where: { connection in
-            guard let connection else { return false }
-            return connection.state != .closed && connection.local == local && connection.remote == remote
-        }) {
+        if let index = self.connectionIndex(local: local, remote: remote) {
             let handled = self.withConnection(index) { connection -> (reply: TCPSegment?, closed: Bool)? in
                 if connection!.acceptsNewSYN(segment.header) {
                     // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
@@ -291,6 +288,9 @@ public struct TCPSocketSet {
             let index = (self.dispatchCursor + offset) % count
             let result = self.withConnection(index) { connection -> (TCPSegment?, Bool, TCPEndpoint, TCPEndpoint)? in
                 guard connection != nil else { return nil }
+                // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK: skipping
+                // it keeps hundreds of them (a server closing first) from costing a dispatch each per segment.
+                if connection!.state == .timeWait, let at = connection!.pollAt(now: now), at > now { return nil }
                 let segment = connection!.dispatch(now: now)
                 return (segment, connection!.state == .closed, connection!.local, connection!.remote)
             }
@@ -326,6 +326,19 @@ public struct TCPSocketSet {
         return handle.index - self.connections.count
     }
 
+    /// The slot of the live (not CLOSED) connection from `local` to `remote`, reading the blocks in place.
+    private func connectionIndex(local: TCPEndpoint, remote: TCPEndpoint) -> Int? {
+        self.connections.withUnsafeBufferPointer { connections in
+            for index in 0..<self.occupied {
+                guard connections[index]?.remote == remote, connections[index]!.local == local,
+                    connections[index]!.state != .closed
+                else { continue }
+                return index
+            }
+            return nil
+        }
+    }
+
     /// Runs `body` on connection slot `index` in place. `self.connections[index]!.x` reads copy the whole
     /// control block out of the array first (retaining its rings and queues): per segment, that cost more than the
     /// TCP work (perf, bench/tcp.sh).
@@ -355,15 +368,25 @@ public struct TCPSocketSet {
     /// A free connection slot; when there is none, the oldest-ending connection in TIME-WAIT is ended to make one
     /// (counted in ``TCPCounters/timeWaitRecycled``). `nil` when every slot holds a live connection.
     private mutating func freeConnectionSlot() -> Int? {
-        if let free = self.connections.firstIndex(where: { $0 == nil }) { return free }
-        var victim: Int? = nil
-        for index in self.connections.indices where self.orphans[index] {
-            guard let connection = self.connections[index], connection.state == .timeWait,
-                let until = connection.timeWaitUntil
-            else { continue }
-            if victim == nil || until < self.connections[victim!]!.timeWaitUntil! { victim = index }
+        if self.occupied < self.connections.count { return self.occupied }  // all slots past it are free
+        // Read the blocks in place (copying each out of the array retains its rings and queues).
+        let found = self.connections.withUnsafeBufferPointer { connections -> (free: Int?, victim: Int?) in
+            var victim: Int? = nil
+            var victimUntil: Instant? = nil
+            for index in connections.indices {
+                guard connections[index] != nil else { return (index, nil) }
+                guard self.orphans[index], connections[index]!.state == .timeWait,
+                    let until = connections[index]!.timeWaitUntil
+                else { continue }
+                if victimUntil == nil || until < victimUntil! {
+                    victim = index
+                    victimUntil = until
+                }
+            }
+            return (nil, victim)
         }
-        guard let victim else { return nil }
+        if let free = found.free { return free }
+        guard let victim = found.victim else { return nil }
         self.connections[victim]!.enterClosed(reason: nil)
         self.freeIfUnowned(victim)
         self.counters.timeWaitRecycled += 1
