@@ -20,7 +20,8 @@
 #
 # usage: bench/tcp.sh [BYTES] [DURATION] [RUNS]   (400000000, 5, 3; the virtio run moves BYTES/20: TCG is slow)
 # Needs root (namespaces, TAP); installs iperf3, wrk and nginx-light if missing. Everything runs in the two
-# namespaces this script creates and always deletes.
+# namespaces this script creates and always deletes. TCP_BENCH_LOGS=DIR keeps the apps' and peers' logs (the apps run
+# with verbose=1: stack counters every 5 s).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -39,6 +40,7 @@ cleanup() {
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
     ip netns del "$ns" 2>/dev/null
   done
+  [ -n "${TCP_BENCH_LOGS:-}" ] && mkdir -p "$TCP_BENCH_LOGS" && cp "$WORK"/*.log "$TCP_BENCH_LOGS"/ 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -125,7 +127,7 @@ measure_http() {
 start_app() {
   local app=$1 target=$2 ready=$3
   : >"$WORK/$app.$target.log"
-  in_a ./swiftlet run "$app" --target "$target" --net service=tap:swlt0 -- ip=10.0.0.2/24 gw=10.0.0.1 \
+  in_a ./swiftlet run "$app" --target "$target" --net service=tap:swlt0 -- ip=10.0.0.2/24 gw=10.0.0.1 verbose=1 \
     >"$WORK/$app.$target.log" 2>&1 &
   APP_PID=$!
   for _ in $(seq 1 1200); do grep -q "$ready" "$WORK/$app.$target.log" && break; sleep 0.1; done

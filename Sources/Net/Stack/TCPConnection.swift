@@ -161,7 +161,11 @@ public final class TCPConnection {
             do throws(TCPSendError) {
                 offset += try self.stack.interface.tcp[connection: handle].send(
                     UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                self.stack.flush()
+                // Leave the sending to the poll task, which runs once this task yields: a close() right after the
+                // last write then rides on the last data segment (one FIN+data segment, as Linux sends) instead of
+                // trailing it, so an HTTP client that closes on the complete response does not race our FIN into a
+                // simultaneous close and pile up TIME-WAIT sockets (bench/tcp.sh, Connection: close).
+                self.stack.wake()
                 continue
             } catch .bufferFull {
                 self.stack.flush()
