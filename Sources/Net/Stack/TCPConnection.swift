@@ -64,7 +64,7 @@ public final class TCPConnection {
                 throw TCPError(reason, synchronized: false)
             }
             do throws(TCPError) {
-                try await stack.waitForTCP(until: deadline)
+                try await stack.waitForTCP(until: deadline, connection: handle)
             } catch {
                 connection.abort()
                 throw error
@@ -126,7 +126,7 @@ public final class TCPConnection {
             } catch {
                 throw self.endError(handle)
             }
-            try await self.stack.waitForTCP(until: deadline)
+            try await self.stack.waitForTCP(until: deadline, connection: handle)
         }
     }
 
@@ -172,7 +172,7 @@ public final class TCPConnection {
             } catch {
                 throw self.endError(handle)
             }
-            try await self.stack.waitForTCP(until: deadline)
+            try await self.stack.waitForTCP(until: deadline, connection: handle)
         }
     }
 

@@ -56,6 +56,9 @@ public struct TCPSocketSet {
     /// Slots at and past this index are empty: dispatch, pollAt and the lookup of a segment's connection scan
     /// only below it (with a few connections, a few slots instead of the whole capacity per segment).
     private var occupied = 0
+    /// Per slot, how many times its connection took a segment or ended in a dispatch (wrapping): a task waiting
+    /// on a connection notes the count and is woken once it changes.
+    private var touchCounts: [UInt32]
     /// RFC 6528's ISN generator.
     private let isn: InitialSequenceNumber
     /// What the TCP layer counted.
@@ -82,6 +85,7 @@ public struct TCPSocketSet {
         isn: InitialSequenceNumber = InitialSequenceNumber(key0: 0x5EED_7C91_2345_6789, key1: 0x0123_4567_89AB_CDEF)
     ) {
         self.connections = [TCPControlBlock?](repeating: nil, count: capacity)
+        self.touchCounts = [UInt32](repeating: 0, count: capacity)
         self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
         self.orphans = [Bool](repeating: false, count: capacity)
@@ -165,6 +169,7 @@ public struct TCPSocketSet {
     public mutating func release(_ handle: SocketHandle) {
         guard self.isValid(handle), handle.index < self.connections.count else { return }
         let index = handle.index
+        self.touch(index)
         if self.connections[index]!.state == .closed {
             self.remove(handle)
             return
@@ -195,7 +200,10 @@ public struct TCPSocketSet {
         _modify {
             precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
             var connection = self.connections[handle.index].take()!
-            defer { self.connections[handle.index] = connection }
+            defer {
+                self.connections[handle.index] = connection
+                self.touch(handle.index)  // another task may wait on it (close, abort, a read that opens the window)
+            }
             yield &connection
         }
     }
@@ -230,6 +238,7 @@ public struct TCPSocketSet {
                 let reply = connection!.process(segment, now: now)
                 return (reply, connection!.state == .closed)
             }
+            self.touch(index)
             guard let handled else { return self.process(segment, local: local, remote: remote, now: now) }
             self.counters.received += 1
             if handled.closed { self.freeIfUnowned(index) }
@@ -295,7 +304,10 @@ public struct TCPSocketSet {
                 return (segment, connection!.state == .closed, connection!.local, connection!.remote)
             }
             guard let (segment, closed, local, remote) = result else { continue }
-            if closed { self.freeIfUnowned(index) }
+            if closed {
+                self.touch(index)
+                self.freeIfUnowned(index)
+            }
             if let segment {
                 self.dispatchCursor = (index + 1) % count
                 self.counters.sent += 1
@@ -324,6 +336,13 @@ public struct TCPSocketSet {
     private func listenerSlot(_ handle: SocketHandle) -> Int? {
         guard self.isValid(handle), handle.index >= self.connections.count else { return nil }
         return handle.index - self.connections.count
+    }
+
+    /// How many times connection slot `index` was touched so far (see `touchCounts`).
+    func touches(_ index: Int) -> UInt32 { self.touchCounts[index] }
+
+    private mutating func touch(_ index: Int) {
+        self.touchCounts[index] &+= 1
     }
 
     /// The slot of the live (not CLOSED) connection from `local` to `remote`, reading the blocks in place.
