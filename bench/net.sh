@@ -15,6 +15,7 @@
 # Each figure is the median of RUNS runs.
 #
 # usage: bench/net.sh [FLOOD] [DATAGRAMS] [RUNS]   (10000, 50000, 3; the virtio run uses DATAGRAMS/4: TCG is slow)
+# Then runs bench/tcp.sh (TCP bulk and HTTP against the kernel and nginx) unless NET_SKIP_TCP=1.
 # Needs root (namespaces, TAP). Everything runs in the two namespaces this script creates and always deletes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -132,3 +133,6 @@ line "ping RTT, avg of 100 (ms)" rtt
 line "ping -f -c $FLOOD wall time (s)" flood
 line "UDP echo 64 B, window 8 (datagrams/s)" udp64
 line "UDP echo 1472 B, window 8 (datagrams/s)" udp1472
+
+# TCP and HTTP: bench/tcp.sh, in its own namespaces (defaults: 400 MB bulk, wrk -t1 -c16 -d5s, 3 runs).
+[ "${NET_SKIP_TCP:-0}" = 1 ] || { echo; "$ROOT/bench/tcp.sh"; }

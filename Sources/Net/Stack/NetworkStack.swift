@@ -53,6 +53,9 @@ public final class NetworkStack {
     private var timerTask: Task<Void, Never>?
     private var timerDeadline: Instant?
     private var socketWaiters: [UInt64: UnsafeContinuation<Void, Never>] = [:]
+    /// The TCP connection slot each targeted waiter (a ``TCPConnection`` operation) waits on, with the slot's touch
+    /// count when it checked its connection; waiters not listed here (UDP, accept, DHCP, DNS) wake at every poll.
+    private var waiterSlots: [UInt64: (slot: Int, seen: UInt32)] = [:]
     private var nextWaiterID: UInt64 = 1
     /// DNS servers given with the configuration (or set); when empty, the lease's are used.
     private var configuredDNSServers: [IPv4Address] = []
@@ -227,11 +230,25 @@ public final class NetworkStack {
 
     // MARK: - Socket waiters
 
+    /// Wakes every waiter, except those waiting on a TCP connection that nothing happened to since the last poll
+    /// (with many connections, waking them all to re-check and park again cost more than the TCP work).
     private func wakeSocketWaiters() {
         guard !self.socketWaiters.isEmpty else { return }
-        let waiters = self.socketWaiters
-        self.socketWaiters.removeAll()
-        for (_, continuation) in waiters { continuation.resume() }
+        if self.waiterSlots.isEmpty {
+            let waiters = self.socketWaiters
+            self.socketWaiters.removeAll()
+            for (_, continuation) in waiters { continuation.resume() }
+            return
+        }
+        var woken: [UnsafeContinuation<Void, Never>] = []
+        woken.reserveCapacity(self.socketWaiters.count)
+        for (id, continuation) in self.socketWaiters {
+            if let watch = self.waiterSlots[id], self.interface.tcp.touches(watch.slot) == watch.seen { continue }
+            woken.append(continuation)
+            self.socketWaiters[id] = nil
+            self.waiterSlots[id] = nil
+        }
+        for continuation in woken { continuation.resume() }
     }
 
     /// Parks the calling task until the next poll, `deadline` or its cancellation, whichever comes first.
@@ -248,34 +265,46 @@ public final class NetworkStack {
     ///
     /// - Throws: ``TCPError/cancelled`` when the task is (or gets) cancelled; ``TCPError/timedOut`` once `deadline`
     ///   passed.
-    func waitForTCP(until deadline: Instant?) async throws(TCPError) {
+    /// - Parameter connection: the connection the caller waits on, if any: then only a segment for it (or its end
+    ///   in a timer) wakes the caller, not every poll.
+    func waitForTCP(until deadline: Instant?, connection: SocketHandle? = nil) async throws(TCPError) {
         if Task.isCancelled { throw .cancelled }
+        // Note the count now, before any suspension: a segment that arrives before the wait is registered (the
+        // deadline's task group runs it later) still wakes it.
+        let watch = connection.map { (slot: $0.index, seen: self.interface.tcp.touches($0.index)) }
         if let deadline {
             guard Instant.now < deadline else { throw .timedOut }
-            await self.waitForProgress(until: deadline)
+            do throws(TimeoutError) {
+                try await withDeadline(deadline) { await self.waitForProgress(watching: watch) }
+            } catch {}
         } else {
-            await self.waitForProgress()
+            await self.waitForProgress(watching: watch)
         }
         if Task.isCancelled { throw .cancelled }
     }
 
     /// Parks the calling task until the next poll (or its cancellation); the caller re-checks its socket.
-    func waitForProgress() async {
+    /// With `watching`, until a poll after which that TCP connection slot's touch count differs from `seen`.
+    func waitForProgress(watching watch: (slot: Int, seen: UInt32)? = nil) async {
         let state = SocketWaitState()
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 if state.cancelled {
                     continuation.resume()
+                } else if let watch, self.interface.tcp.touches(watch.slot) != watch.seen {
+                    continuation.resume()  // touched while this wait was being set up
                 } else {
                     let id = self.nextWaiterID
                     self.nextWaiterID &+= 1
                     state.id = id
                     self.socketWaiters[id] = continuation
+                    if let watch { self.waiterSlots[id] = watch }
                 }
             }
         } onCancel: {
             state.cancelled = true
             if let id = state.id, let continuation = self.socketWaiters.removeValue(forKey: id) {
+                self.waiterSlots[id] = nil
                 continuation.resume()
             }
         }

@@ -64,7 +64,7 @@ public final class TCPConnection {
                 throw TCPError(reason, synchronized: false)
             }
             do throws(TCPError) {
-                try await stack.waitForTCP(until: deadline)
+                try await stack.waitForTCP(until: deadline, connection: handle)
             } catch {
                 connection.abort()
                 throw error
@@ -126,7 +126,7 @@ public final class TCPConnection {
             } catch {
                 throw self.endError(handle)
             }
-            try await self.stack.waitForTCP(until: deadline)
+            try await self.stack.waitForTCP(until: deadline, connection: handle)
         }
     }
 
@@ -161,14 +161,18 @@ public final class TCPConnection {
             do throws(TCPSendError) {
                 offset += try self.stack.interface.tcp[connection: handle].send(
                     UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                self.stack.flush()
+                // Leave the sending to the poll task, which runs once this task yields: a close() right after the
+                // last write then rides on the last data segment (one FIN+data segment, as Linux sends) instead of
+                // trailing it, so an HTTP client that closes on the complete response does not race our FIN into a
+                // simultaneous close and pile up TIME-WAIT sockets (bench/tcp.sh, Connection: close).
+                self.stack.wake()
                 continue
             } catch .bufferFull {
                 self.stack.flush()
             } catch {
                 throw self.endError(handle)
             }
-            try await self.stack.waitForTCP(until: deadline)
+            try await self.stack.waitForTCP(until: deadline, connection: handle)
         }
     }
 

@@ -6,7 +6,8 @@
 /// ```
 ///
 /// Bytes are appended at the tail and consumed at the head; `get(at:)` reads any buffered byte without consuming it
-/// (the send side reads unacknowledged data again to retransmit it).
+/// (the send side reads unacknowledged data again to retransmit it). Every copy in or out is at most two `memcpy`s,
+/// one on each side of the wrap.
 public struct TCPByteRing {
     private var storage: [UInt8]
     private var head = 0
@@ -18,7 +19,9 @@ public struct TCPByteRing {
     /// - Precondition: `capacity ≥ 1`.
     public init(capacity: Int) {
         precondition(capacity >= 1, "ring capacity must be positive")
-        self.storage = [UInt8](repeating: 0, count: capacity)
+        // Not zero-filled: the ring only ever hands out bytes written into it (`get` stops at `count`), and
+        // zeroing two 64 KiB rings per connection was 9% of dev-mode CPU serving `Connection: close` requests.
+        self.storage = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
     }
 
     /// The ring's size.
@@ -33,9 +36,8 @@ public struct TCPByteRing {
     public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
         let taken = Swift.min(bytes.count, self.free)
         guard taken > 0 else { return 0 }
-        // At most two copies: up to the end of the storage, then from its start (a byte loop here was a third of
-        // a bulk transfer's time).
         let tail = (self.head + self.count) % self.capacity
+        // At most two copies: up to the end of the storage, then from its start.
         let first = Swift.min(taken, self.capacity - tail)
         self.storage.withUnsafeMutableBytes { storage in
             storage.baseAddress!.advanced(by: tail).copyMemory(from: bytes.baseAddress!, byteCount: first)
@@ -53,13 +55,13 @@ public struct TCPByteRing {
         guard offset >= 0, offset < self.count else { return 0 }
         let length = Swift.min(target.count, self.count - offset)
         guard length > 0 else { return 0 }
-        let index = (self.head + offset) % self.capacity
-        let first = Swift.min(length, self.capacity - index)
+        let start = (self.head + offset) % self.capacity
+        // At most two copies: up to the end of the storage, then from its start.
+        let first = Swift.min(length, self.capacity - start)
         self.storage.withUnsafeBytes { storage in
-            let destination = target.baseAddress!
-            destination.copyMemory(from: storage.baseAddress!.advanced(by: index), byteCount: first)
+            target.baseAddress!.copyMemory(from: storage.baseAddress!.advanced(by: start), byteCount: first)
             if length > first {
-                destination.advanced(by: first).copyMemory(from: storage.baseAddress!, byteCount: length - first)
+                target.baseAddress!.advanced(by: first).copyMemory(from: storage.baseAddress!, byteCount: length - first)
             }
         }
         return length
@@ -68,9 +70,10 @@ public struct TCPByteRing {
     /// `length` bytes from `offset` as an array (clamped to what is buffered).
     public func bytes(at offset: Int, length: Int) -> [UInt8] {
         let length = Swift.max(0, Swift.min(length, self.count - offset))
-        var result = [UInt8](repeating: 0, count: length)
-        result.withUnsafeMutableBytes { target in _ = self.get(at: offset, into: target) }
-        return result
+        guard length > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: length) { target, initialized in
+            initialized = self.get(at: offset, into: UnsafeMutableRawBufferPointer(target))
+        }
     }
 
     /// Drops `length` bytes at the head (clamped to what is buffered).

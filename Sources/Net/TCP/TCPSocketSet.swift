@@ -69,6 +69,12 @@ public struct TCPSocketSet {
     private var orphans: [Bool]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
     private var dispatchCursor = 0
+    /// Slots at and past this index are empty: dispatch, pollAt and the lookup of a segment's connection scan
+    /// only below it (with a few connections, a few slots instead of the whole capacity per segment).
+    private var occupied = 0
+    /// Per slot, how many times its connection took a segment or ended in a dispatch (wrapping): a task waiting
+    /// on a connection notes the count and is woken once it changes.
+    private var touchCounts: [UInt32]
     /// RFC 6528's ISN generator.
     private let isn: InitialSequenceNumber
     /// RFC 4987 §3.6's cookies for full listen queues.
@@ -99,6 +105,7 @@ public struct TCPSocketSet {
     ) {
         self.cookies = cookies
         self.connections = [TCPControlBlock?](repeating: nil, count: capacity)
+        self.touchCounts = [UInt32](repeating: 0, count: capacity)
         self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
         self.orphans = [Bool](repeating: false, count: capacity)
@@ -149,6 +156,7 @@ public struct TCPSocketSet {
         self.connections[slot] = TCPControlBlock(
             connectingFrom: local, to: remote, iss: iss, configuration: configuration,
             timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
+        self.occupied = Swift.max(self.occupied, slot + 1)
         return SocketHandle(index: slot, generation: self.generations[slot])
     }
 
@@ -185,6 +193,7 @@ public struct TCPSocketSet {
     public mutating func release(_ handle: SocketHandle) {
         guard self.isValid(handle), handle.index < self.connections.count else { return }
         let index = handle.index
+        self.touch(index)
         if self.connections[index]!.state == .closed && !self.connections[index]!.hasOutputDue {
             self.remove(handle)
             return
@@ -215,7 +224,10 @@ public struct TCPSocketSet {
         _modify {
             precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
             var connection = self.connections[handle.index].take()!
-            defer { self.connections[handle.index] = connection }
+            defer {
+                self.connections[handle.index] = connection
+                self.touch(handle.index)  // another task may wait on it (close, abort, a read that opens the window)
+            }
             yield &connection
         }
     }
@@ -240,19 +252,21 @@ public struct TCPSocketSet {
     mutating func process(
         _ segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint, now: Instant
     ) -> TCPSegment? {
-        if let index = self.connections.firstIndex(where: { connection in
-            guard let connection else { return false }
-            return connection.state != .closed && connection.local == local && connection.remote == remote
-        }) {
-            if self.connections[index]!.acceptsNewSYN(segment.header) {
-                // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
-                self.connections[index]!.enterClosed(reason: nil)
-                return self.process(segment, local: local, remote: remote, now: now)
+        if let index = self.connectionIndex(local: local, remote: remote) {
+            let handled = self.withConnection(index) { connection -> (reply: TCPSegment?, closed: Bool)? in
+                if connection!.acceptsNewSYN(segment.header) {
+                    // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
+                    connection!.enterClosed(reason: nil)
+                    return nil
+                }
+                let reply = connection!.process(segment, now: now)
+                return (reply, connection!.state == .closed)
             }
+            self.touch(index)
+            guard let handled else { return self.process(segment, local: local, remote: remote, now: now) }
             self.counters.received += 1
-            let reply = self.connections[index]!.process(segment, now: now)
-            if self.connections[index]!.state == .closed { self.freeIfUnowned(index) }
-            return reply
+            if handled.closed { self.freeIfUnowned(index) }
+            return handled.reply
         }
         let flags = segment.header.flags
         if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }),
@@ -286,6 +300,7 @@ public struct TCPSocketSet {
                 acceptingSYN: segment.header, at: local, from: remote, iss: iss,
                 configuration: listener.configuration,
                 timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
+            self.occupied = Swift.max(self.occupied, free + 1)
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
             return nil
         }
@@ -321,17 +336,26 @@ public struct TCPSocketSet {
 
     /// The next segment any connection has to send at `now`, round-robin; with its endpoints.
     mutating func dispatch(now: Instant) -> (segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint)? {
-        let count = self.connections.count
+        let count = self.occupied
         for offset in 0..<count {
             let index = (self.dispatchCursor + offset) % count
-            guard self.connections[index] != nil else { continue }
-            let segment = self.connections[index]!.dispatch(now: now)
-            let connection = self.connections[index]!
-            if connection.state == .closed { self.freeIfUnowned(index) }
+            let result = self.withConnection(index) { connection -> (TCPSegment?, Bool, TCPEndpoint, TCPEndpoint)? in
+                guard connection != nil else { return nil }
+                // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK: skipping
+                // it keeps hundreds of them (a server closing first) from costing a dispatch each per segment.
+                if connection!.state == .timeWait, let at = connection!.pollAt(now: now), at > now { return nil }
+                let segment = connection!.dispatch(now: now)
+                return (segment, connection!.state == .closed, connection!.local, connection!.remote)
+            }
+            guard let (segment, closed, local, remote) = result else { continue }
+            if closed {
+                self.touch(index)
+                self.freeIfUnowned(index)
+            }
             if let segment {
                 self.dispatchCursor = (index + 1) % count
                 self.counters.sent += 1
-                return (segment, connection.local, connection.remote)
+                return (segment, local, remote)
             }
         }
         return nil
@@ -339,12 +363,16 @@ public struct TCPSocketSet {
 
     /// The earliest time any connection needs a dispatch, or `nil`.
     func pollAt(now: Instant) -> Instant? {
-        var earliest: Instant? = nil
-        for connection in self.connections {
-            guard let connection, let at = connection.pollAt(now: now) else { continue }
-            if earliest == nil || at < earliest! { earliest = at }
+        // Borrow each control block through the buffer: `for connection in self.connections` copied every one
+        // (retaining its rings and queues) on every poll.
+        self.connections.withUnsafeBufferPointer { connections in
+            var earliest: Instant? = nil
+            for index in 0..<self.occupied {
+                guard let at = connections[index]?.pollAt(now: now) else { continue }
+                if earliest == nil || at < earliest! { earliest = at }
+            }
+            return earliest
         }
-        return earliest
     }
 
     // MARK: - Private
@@ -352,6 +380,35 @@ public struct TCPSocketSet {
     private func listenerSlot(_ handle: SocketHandle) -> Int? {
         guard self.isValid(handle), handle.index >= self.connections.count else { return nil }
         return handle.index - self.connections.count
+    }
+
+    /// How many times connection slot `index` was touched so far (see `touchCounts`).
+    func touches(_ index: Int) -> UInt32 { self.touchCounts[index] }
+
+    private mutating func touch(_ index: Int) {
+        self.touchCounts[index] &+= 1
+    }
+
+    /// The slot of the live (not CLOSED) connection from `local` to `remote`, reading the blocks in place.
+    private func connectionIndex(local: TCPEndpoint, remote: TCPEndpoint) -> Int? {
+        self.connections.withUnsafeBufferPointer { connections in
+            for index in 0..<self.occupied {
+                guard connections[index]?.remote == remote, connections[index]!.local == local,
+                    connections[index]!.state != .closed
+                else { continue }
+                return index
+            }
+            return nil
+        }
+    }
+
+    /// Runs `body` on connection slot `index` in place. `self.connections[index]!.x` reads copy the whole
+    /// control block out of the array first (retaining its rings and queues): per segment, that cost more than the
+    /// TCP work (perf, bench/tcp.sh).
+    private mutating func withConnection<Result>(
+        _ index: Int, _ body: (inout TCPControlBlock?) -> Result
+    ) -> Result {
+        self.connections.withUnsafeMutableBufferPointer { connections in body(&connections[index]) }
     }
 
     /// Drops queued connections that closed before being accepted (reset, timed out).
@@ -389,6 +446,8 @@ public struct TCPSocketSet {
         let configuration = self.listeners[slot]!.configuration
         self.connections[free] = TCPControlBlock(
             cookieACK: header, at: local, from: remote, mss: mss, configuration: configuration)
+        self.occupied = Swift.max(self.occupied, free + 1)
+        self.touch(free)
         self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
         self.counters.synCookiesAccepted += 1
         return .some(self.connections[free]!.process(segment, now: now))
@@ -417,20 +476,31 @@ public struct TCPSocketSet {
         if let connection = self.connections[index] { self.retiredCounters += connection.counters }
         self.connections[index] = nil
         self.orphans[index] = false
+        while self.occupied > 0 && self.connections[self.occupied - 1] == nil { self.occupied -= 1 }
     }
 
     /// A free connection slot; when there is none, the oldest-ending connection in TIME-WAIT is ended to make one
     /// (counted in ``TCPCounters/timeWaitRecycled``). `nil` when every slot holds a live connection.
     private mutating func freeConnectionSlot() -> Int? {
-        if let free = self.connections.firstIndex(where: { $0 == nil }) { return free }
-        var victim: Int? = nil
-        for index in self.connections.indices where self.orphans[index] {
-            guard let connection = self.connections[index], connection.state == .timeWait,
-                let until = connection.timeWaitUntil
-            else { continue }
-            if victim == nil || until < self.connections[victim!]!.timeWaitUntil! { victim = index }
+        if self.occupied < self.connections.count { return self.occupied }  // all slots past it are free
+        // Read the blocks in place (copying each out of the array retains its rings and queues).
+        let found = self.connections.withUnsafeBufferPointer { connections -> (free: Int?, victim: Int?) in
+            var victim: Int? = nil
+            var victimUntil: Instant? = nil
+            for index in connections.indices {
+                guard connections[index] != nil else { return (index, nil) }
+                guard self.orphans[index], connections[index]!.state == .timeWait,
+                    let until = connections[index]!.timeWaitUntil
+                else { continue }
+                if victimUntil == nil || until < victimUntil! {
+                    victim = index
+                    victimUntil = until
+                }
+            }
+            return (nil, victim)
         }
-        guard let victim else { return nil }
+        if let free = found.free { return free }
+        guard let victim = found.victim else { return nil }
         self.connections[victim]!.enterClosed(reason: nil)
         self.freeIfUnowned(victim)
         self.counters.timeWaitRecycled += 1

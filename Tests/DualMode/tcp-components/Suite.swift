@@ -19,9 +19,9 @@ struct TCPComponentsSuite: TestableApplication {
         registerSACKScoreboardTests(&suite)
         registerOutOfOrderBufferTests(&suite)
         registerInitialSequenceNumberTests(&suite)
+        registerByteRingTests(&suite)
         registerPropertyTests(&suite)
         registerSimulationTests(&suite)
-        registerByteRingTests(&suite)
     }
 }
 
