@@ -396,12 +396,25 @@ public struct TCPControlBlock {
         self.finWait2Deadline = nil
         self.retransmitPending = false
         self.outOfOrder = nil
+        self.releaseBuffers()
     }
 
     mutating func enterTimeWait(now: Instant) {
         self.state = .timeWait
         self.timer.disarm()
         self.timeWaitUntil = now + self.configuration.maximumSegmentLifetime * 2
+        self.releaseBuffers()
+    }
+
+    /// Gives back the rings' memory once nothing more can be sent (TIME-WAIT: every byte and the FIN were
+    /// acknowledged; CLOSED): a server closing first may hold hundreds of TIME-WAIT blocks for 2 MSL, and with
+    /// 64 KiB rings each that was megabytes for nothing. Unread received data is kept for the application.
+    private mutating func releaseBuffers() {
+        if self.sendRing.capacity > 1 {
+            self.sendBase &+= UInt32(self.sendRing.count)
+            self.sendRing = TCPByteRing(capacity: 1)
+        }
+        if self.receiveRing.isEmpty && self.receiveRing.capacity > 1 { self.receiveRing = TCPByteRing(capacity: 1) }
     }
 }
 

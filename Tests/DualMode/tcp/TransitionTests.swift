@@ -141,4 +141,16 @@ func registerTransitionTests(_ suite: inout TestSuite) {
         try expectEqual(machine.state, .closed, "closed")
         try expect(machine.closeReason == nil, "RFC 9293 §3.10.7.4: in LAST-ACK a RST just ends it")
     }
+    suite.test("transition.time-wait-gives-the-rings-back-but-keeps-unread-data") { () throws(TestFailure) in
+        var machine = try established()
+        try expect(machine.sendCapacityLeft > 1000, "a send ring while open")
+        machine.close()
+        _ = try unwrap(machine.dispatch(now: t0), "FIN")
+        // Their data and FIN, acknowledging ours: TIME-WAIT with 5 bytes not yet read.
+        _ = machine.process(from(seq: 7001, ack: 1002, [.fin, .ack], [1, 2, 3, 4, 5]), now: t0)
+        try expectEqual(machine.state, .timeWait, "TIME-WAIT")
+        try expect(machine.sendCapacityLeft <= 1, "the send ring's memory is given back")
+        let bytes = (try? machine.receive(maximum: 10)) ?? []
+        try expectBytes(bytes, [1, 2, 3, 4, 5], "unread data survives")
+    }
 }
