@@ -44,29 +44,10 @@ command -v ping >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y 
 cc -O2 -Wall -o "$WORK/udp_bench" Tests/Interop/udp_bench.c || exit 1
 for target in posix virtio; do ./swiftlet build udp-echo --target $target >/dev/null || exit 1; done
 
-in_a() { ip netns exec "$NS" "$@"; }
-in_b() { ip netns exec "$NSK" "$@"; }
-ip netns add "$NS" && ip netns add "$NSK" || exit 1
-in_a ip link set lo up
-in_b ip link set lo up
-in_a ip tuntap add dev swlt0 mode tap
-in_a ip link add swlv0 type veth peer name swlv1 netns "$NSK"
-in_a sysctl -qw net.ipv6.conf.swlt0.disable_ipv6=1 net.ipv6.conf.swlv0.disable_ipv6=1
-in_b sysctl -qw net.ipv6.conf.swlv1.disable_ipv6=1
-in_a ip addr add 10.0.0.1/24 dev swlt0
-in_a ip addr add 10.0.1.1/24 dev swlv0
-in_b ip addr add 10.0.1.2/24 dev swlv1
-for dev in swlt0 swlv0; do in_a ip link set $dev up; done
-in_b ip link set swlv1 up
+source "$(dirname "$0")/lib.sh"
+make_namespaces || exit 1
 
 rtt_avg() { sed -n 's/^rtt min\/avg\/max\/mdev = [^/]*\/\([^/]*\)\/.*/\1/p'; }
-# The median of the arguments (numbers), or the first one that is not a number (a failure note).
-median() {
-  python3 -c "
-import sys
-try: v = sorted(float(x) for x in sys.argv[1:]); print(v[len(v) // 2])
-except ValueError: print(next(x for x in sys.argv[1:] if not x.replace('.', '').isdigit()))" "$@"
-}
 # measure NAME HOST DATAGRAMS: fills R[NAME.rtt], R[NAME.flood], R[NAME.udp64], R[NAME.udp1472] (medians of RUNS)
 declare -A R
 measure() {

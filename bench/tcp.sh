@@ -58,28 +58,9 @@ for app in tcp-discard http; do
   for target in posix virtio; do ./swiftlet build $app --target $target >/dev/null || exit 1; done
 done
 
-in_a() { ip netns exec "$NS" "$@"; }
-in_b() { ip netns exec "$NSK" "$@"; }
-ip netns add "$NS" && ip netns add "$NSK" || exit 1
-in_a ip link set lo up
-in_b ip link set lo up
-in_a ip tuntap add dev swlt0 mode tap
-in_a ip link add swlv0 type veth peer name swlv1 netns "$NSK"
-in_a sysctl -qw net.ipv6.conf.swlt0.disable_ipv6=1 net.ipv6.conf.swlv0.disable_ipv6=1
-in_b sysctl -qw net.ipv6.conf.swlv1.disable_ipv6=1
-in_a ip addr add 10.0.0.1/24 dev swlt0
-in_a ip addr add 10.0.1.1/24 dev swlv0
-in_b ip addr add 10.0.1.2/24 dev swlv1
-for dev in swlt0 swlv0; do in_a ip link set $dev up; done
-in_b ip link set swlv1 up
+source "$(dirname "$0")/lib.sh"
+make_namespaces || exit 1
 
-# The median of the arguments (numbers), or the first one that is not a number (a failure note).
-median() {
-  python3 -c "
-import sys
-try: v = sorted(float(x) for x in sys.argv[1:]); print(v[len(v) // 2])
-except ValueError: print(next(x for x in sys.argv[1:] if not x.replace('.', '').isdigit()))" "$@"
-}
 # failure TEXT: one word for the table
 failure() { local text="${1//[^A-Za-z0-9:.]/_}"; echo "failed:${text:0:60}"; }
 # wrk_rate ARGS...: requests/s of one wrk run from namespace A, or a failure note (errors, non-2xx answers)
