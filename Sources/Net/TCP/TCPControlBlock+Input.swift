@@ -84,7 +84,7 @@ extension TCPControlBlock {
         let timestamps = self.timestampsEnabled ? header.options.timestamps : nil
         if let timestamps, !header.flags.contains(.rst), tcpBefore(timestamps.value, self.tsRecent) {
             self.counters.dropped += 1
-            return self.ackSegment()
+            return self.replyToUnacceptable(segment, now: now)
         }
 
         // First, check the sequence number (the four-case acceptance test).
@@ -115,7 +115,7 @@ extension TCPControlBlock {
                 // A retransmitted FIN: "Acknowledge it, and restart the 2 MSL timeout".
                 self.timeWaitUntil = now + self.configuration.maximumSegmentLifetime * 2
             }
-            return self.ackSegment()
+            return self.replyToUnacceptable(segment, now: now)
         }
 
         // Anything acceptable shows the peer alive (RFC 1122 §4.2.3.6 keep-alive idle time).
@@ -409,6 +409,23 @@ extension TCPControlBlock {
             return true
         }
         return false
+    }
+
+    /// The ACK owed for an unacceptable segment (RFC 9293 §3.10.7.4 first check, RFC 7323 §5.3 R1). One without
+    /// data, SYN or FIN is answered at most once per ``TCPConfiguration/unacceptableAckInterval``: two ends that
+    /// each find the other's ACKs unacceptable would otherwise answer ACK with ACK for ever (an "ACK storm"; Linux's
+    /// `tcp_invalid_ratelimit`, RFC 5961 §10). Segments with data always get their ACK: it may be what the sender
+    /// needs to recover.
+    private mutating func replyToUnacceptable(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
+        let flags = segment.header.flags
+        if segment.payload.isEmpty && !flags.contains(.syn) && !flags.contains(.fin) {
+            if let last = self.lastUnacceptableAck, now - last < self.configuration.unacceptableAckInterval {
+                self.counters.unacceptableAcksSuppressed += 1
+                return nil
+            }
+            self.lastUnacceptableAck = now
+        }
+        return self.ackSegment()
     }
 
     /// A challenge ACK, unless ``TCPConfiguration/challengeAckLimit`` were already sent in the last second

@@ -120,6 +120,8 @@ public struct TCPControlBlock {
     var synRetransmitted = false
     /// The TSval of the last retransmission timeout: echoes older than it give no RTT sample.
     var timeoutTimestamp: UInt32?
+    /// When an unacceptable segment without data was last answered (rate limit against ACK storms).
+    var lastUnacceptableAck: Instant?
     /// Send one segment at SND.UNA at the next dispatch (fast retransmit, NewReno partial ACK).
     var retransmitPending = false
     /// What the peer SACKed (RFC 6675), once SACK was agreed.

@@ -156,6 +156,9 @@ public struct TCPConfiguration: Sendable {
     /// Challenge ACKs sent per second at most (RFC 5961 §7; Linux's historical default was 100 per second
     /// system-wide, this is per connection).
     public var challengeAckLimit = 10
+    /// Unacceptable segments without data, SYN or FIN get an ACK at most this often (Linux's
+    /// `tcp_invalid_ratelimit`, 500 ms): the end of ACK storms.
+    public var unacceptableAckInterval: Duration = .milliseconds(500)
     /// How long the ACK of in-order data may wait for more data or a reply to ride on (RFC 1122 §4.2.3.2: "MUST
     /// be less than 0.5 seconds", so longer values act as 500 ms; 40 ms is Linux's minimum). An ACK still goes
     /// out at once for every second full-sized segment, for out-of-order, gap-filling or duplicate data (RFC 5681
@@ -221,6 +224,8 @@ public struct TCPConnectionCounters: Equatable, Sendable {
     public var segmentsSent = 0
     /// Keep-alive probes sent (RFC 1122 §4.2.3.6).
     public var keepAliveProbes = 0
+    /// ACKs not sent for unacceptable segments without data (``TCPConfiguration/unacceptableAckInterval``).
+    public var unacceptableAcksSuppressed = 0
     /// ACKs sent because the delayed-ACK timer ran out (RFC 1122 §4.2.3.2).
     public var delayedAcks = 0
 
@@ -239,6 +244,9 @@ public struct TCPConnectionCounters: Equatable, Sendable {
         total.dropped += other.dropped
         total.segmentsReceived += other.segmentsReceived
         total.segmentsSent += other.segmentsSent
+        total.keepAliveProbes += other.keepAliveProbes
+        total.delayedAcks += other.delayedAcks
+        total.unacceptableAcksSuppressed += other.unacceptableAcksSuppressed
     }
 }
 

@@ -153,4 +153,21 @@ func registerTransitionTests(_ suite: inout TestSuite) {
         let bytes = (try? machine.receive(maximum: 10)) ?? []
         try expectBytes(bytes, [1, 2, 3, 4, 5], "unread data survives")
     }
+    suite.test("transition.acks-for-unacceptable-bare-acks-are-rate-limited") { () throws(TestFailure) in
+        var machine = try established()
+        // Bare ACKs far outside the window (an ACK storm's half): one answer per 500 ms.
+        var answers = 0
+        for step in 0..<5 {
+            let at = t0 + .milliseconds(20 * step)
+            if machine.process(from(seq: 7001 &+ 1_000_000, ack: 1001, [.ack]), now: at) != nil { answers += 1 }
+        }
+        try expectEqual(answers, 1, "one ACK for five bare unacceptable ACKs")
+        try expectEqual(machine.counters.unacceptableAcksSuppressed, 4, "four suppressed")
+        // Data is always answered: the ACK may be what its sender needs.
+        let reply = machine.process(from(seq: 7001 &+ 1_000_000, ack: 1001, [.ack], [1, 2, 3]), now: t0)
+        try expect(reply != nil, "unacceptable data gets its ACK")
+        let later = machine.process(from(seq: 7001 &+ 1_000_000, ack: 1001, [.ack]), now: t0 + .milliseconds(600))
+        try expect(later != nil, "a bare one again after the interval")
+        try expectEqual(machine.state, .established, "the connection is untouched")
+    }
 }
