@@ -110,12 +110,42 @@ public final class TCPConnection {
         -> Int
     {
         guard !buffer.isEmpty else { return 0 }
+        return try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
+            try self.stack.interface.tcp[connection: handle].receive(into: buffer)
+        }
+    }
+
+    /// Waits for received bytes and returns up to `maximum` of them; empty once the peer closed its side and
+    /// everything was read (end of stream). Errors as ``read(into:timeout:)``.
+    public func read(maximum: Int = 65536, timeout: Duration? = nil) async throws(TCPError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Swift.max(1, maximum))
+        // Each attempt copies straight into the array, within one synchronous step (no suspension holds its buffer).
+        let count = try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
+            var result: Result<Int, TCPReceiveError> = .success(0)
+            bytes.withUnsafeMutableBytes { raw in
+                do throws(TCPReceiveError) {
+                    result = .success(try self.stack.interface.tcp[connection: handle].receive(into: raw))
+                } catch {
+                    result = .failure(error)
+                }
+            }
+            return try result.get()
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
+    }
+
+    /// The read loop: `attempt` moves what was received (synchronously); when nothing was, waits for the
+    /// connection to change and tries again. Returns the bytes moved, 0 at the end of the stream.
+    private func receiveLoop(
+        timeout: Duration?, _ attempt: (SocketHandle) throws(TCPReceiveError) -> Int
+    ) async throws(TCPError) -> Int {
         let deadline = timeout.map { Instant.now + $0 }
         while true {
             let handle = try self.liveHandle()
             let wasDue = self.stack.interface.tcp[connection: handle].hasOutputDue
             do throws(TCPReceiveError) {
-                let count = try self.stack.interface.tcp[connection: handle].receive(into: buffer)
+                let count = try attempt(handle)
                 if count > 0 {
                     // Reading may open the window enough for an update (RFC 1122 §4.2.3.3): send it now.
                     if !wasDue && self.stack.interface.tcp[connection: handle].hasOutputDue { self.stack.flush() }
@@ -130,20 +160,6 @@ public final class TCPConnection {
         }
     }
 
-    /// Waits for received bytes and returns up to `maximum` of them; empty once the peer closed its side and
-    /// everything was read (end of stream). Errors as ``read(into:timeout:)``.
-    public func read(maximum: Int = 65536, timeout: Duration? = nil) async throws(TCPError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Swift.max(1, maximum))
-        var count = 0
-        // `withUnsafeMutableBytes` cannot suspend: read into a buffer that outlives the call.
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-        defer { storage.deallocate() }
-        count = try await self.read(into: storage, timeout: timeout)
-        bytes.withUnsafeMutableBytes { raw in raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[0..<count])) }
-        bytes.removeLast(bytes.count - count)
-        return bytes
-    }
-
     // MARK: - Writing
 
     /// Queues all of `bytes` for sending, waiting while the send ring is full (back-pressure: the ring drains as
@@ -154,13 +170,40 @@ public final class TCPConnection {
     /// - Throws: ``TCPError/notConnected`` after ``closeWrite()`` or ``close()``; ``TCPError/connectionReset``,
     ///   ``TCPError/connectionTimedOut``, ``TCPError/aborted``; ``TCPError/timedOut``; ``TCPError/cancelled``.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws(TCPError) {
+        try await self.sendLoop(count: bytes.count, timeout: timeout) { (handle, offset) throws(TCPSendError) in
+            try self.stack.interface.tcp[connection: handle].send(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+    }
+
+    /// ``write(_:timeout:)`` for an array.
+    public func write(_ bytes: [UInt8], timeout: Duration? = nil) async throws(TCPError) {
+        // Each attempt copies straight from the array, within one synchronous step.
+        try await self.sendLoop(count: bytes.count, timeout: timeout) { (handle, offset) throws(TCPSendError) in
+            var result: Result<Int, TCPSendError> = .success(0)
+            bytes.withUnsafeBytes { raw in
+                do throws(TCPSendError) {
+                    result = .success(
+                        try self.stack.interface.tcp[connection: handle].send(
+                            UnsafeRawBufferPointer(rebasing: raw[offset...])))
+                } catch {
+                    result = .failure(error)
+                }
+            }
+            return try result.get()
+        }
+    }
+
+    /// The write loop: `attempt` queues what fits from byte `offset` on (synchronously); while the send ring is
+    /// full, waits for the connection to change (the peer acknowledging) and tries again.
+    private func sendLoop(
+        count: Int, timeout: Duration?, _ attempt: (SocketHandle, Int) throws(TCPSendError) -> Int
+    ) async throws(TCPError) {
         let deadline = timeout.map { Instant.now + $0 }
         var offset = 0
-        while offset < bytes.count {
+        while offset < count {
             let handle = try self.liveHandle()
             do throws(TCPSendError) {
-                offset += try self.stack.interface.tcp[connection: handle].send(
-                    UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                offset += try attempt(handle, offset)
                 // Leave the sending to the poll task, which runs once this task yields: a close() right after the
                 // last write then rides on the last data segment (one FIN+data segment, as Linux sends) instead of
                 // trailing it, so an HTTP client that closes on the complete response does not race our FIN into a
@@ -174,15 +217,6 @@ public final class TCPConnection {
             }
             try await self.stack.waitForTCP(until: deadline, connection: handle)
         }
-    }
-
-    /// ``write(_:timeout:)`` for an array.
-    public func write(_ bytes: [UInt8], timeout: Duration? = nil) async throws(TCPError) {
-        // The bytes must stay valid across suspensions: copy them into storage this call owns.
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-        defer { storage.deallocate() }
-        bytes.withUnsafeBytes { raw in storage.copyMemory(from: raw) }
-        try await self.write(UnsafeRawBufferPointer(storage), timeout: timeout)
     }
 
     /// ``write(_:timeout:)`` for a string's UTF-8 bytes.
