@@ -1,9 +1,19 @@
-# Shared by bench/net.sh and bench/tcp.sh (source it after setting NS and NSK): the two namespaces every network
+# Shared by bench/net.sh and bench/tcp.sh (source it after setting NS and NSK, before its functions run): the two namespaces every network
 # benchmark uses, and the median of repeated runs.
 #
 #   namespace A ($NS):  swlt0, a TAP with 10.0.0.1/24 (the app's link), and swlv0 10.0.1.1/24, one end of a veth
 #   namespace B ($NSK): swlv1 10.0.1.2/24, the veth's other end: the Linux kernel as the peer
 # The caller deletes both namespaces in its cleanup.
+
+# stop_pids_and_namespaces PID...: stops the given processes (by pid), then whatever still runs in A and B, and
+# deletes both namespaces: the common part of each script's cleanup.
+stop_pids_and_namespaces() {
+  for pid in "$@"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  for ns in $NS $NSK; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
+}
 
 in_a() { ip netns exec "$NS" "$@"; }
 in_b() { ip netns exec "$NSK" "$@"; }

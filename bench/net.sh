@@ -28,12 +28,9 @@ NS=swl-netb-$$
 NSK=swl-netk-$$
 APP_PID=
 ECHO_PID=
+source "$(dirname "$0")/lib.sh"
 cleanup() {
-  for pid in $APP_PID $ECHO_PID; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  for ns in $NS $NSK; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  stop_pids_and_namespaces $APP_PID $ECHO_PID
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -44,7 +41,6 @@ command -v ping >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y 
 cc -O2 -Wall -o "$WORK/udp_bench" Tests/Interop/udp_bench.c || exit 1
 for target in posix virtio; do ./swiftlet build udp-echo --target $target >/dev/null || exit 1; done
 
-source "$(dirname "$0")/lib.sh"
 make_namespaces || exit 1
 
 rtt_avg() { sed -n 's/^rtt min\/avg\/max\/mdev = [^/]*\/\([^/]*\)\/.*/\1/p'; }

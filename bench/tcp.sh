@@ -34,12 +34,9 @@ NS=swl-tcpb-$$
 NSK=swl-tcpk-$$
 APP_PID=
 PEER_PIDS=
+source "$(dirname "$0")/lib.sh"
 cleanup() {
-  for pid in $APP_PID $PEER_PIDS; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  for ns in $NS $NSK; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  stop_pids_and_namespaces $APP_PID $PEER_PIDS
   [ -n "${TCP_BENCH_LOGS:-}" ] && mkdir -p "$TCP_BENCH_LOGS" && cp "$WORK"/*.log "$TCP_BENCH_LOGS"/ 2>/dev/null
   rm -rf "$WORK"
 }
@@ -58,7 +55,6 @@ for app in tcp-discard http; do
   for target in posix virtio; do ./swiftlet build $app --target $target >/dev/null || exit 1; done
 done
 
-source "$(dirname "$0")/lib.sh"
 make_namespaces || exit 1
 
 # failure TEXT: one word for the table
