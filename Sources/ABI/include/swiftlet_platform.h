@@ -103,20 +103,65 @@ __attribute__((noreturn)) void swiftlet_platform_abort(const char *msg, size_t l
  */
 typedef uint64_t swiftlet_handle_t;
 
+/*
+ * Offloads (swiftlet_net_info.offloads): work a net device does on frames so
+ * that the libOS need not. They are virtio-net's offload features (virtio 1.2
+ * §5.1.3, §5.1.6.2, §5.1.6.4) and Linux TAP's IFF_VNET_HDR/TUNSETOFFLOAD; a
+ * backend that has none (passt, a stream socket, QEMU's user netdev) reports 0
+ * and every frame is a plain frame of at most mtu + 14 bytes.
+ */
+/** Completes the TCP/UDP checksum of a frame written with SWIFTLET_NET_F_CSUM_PARTIAL (VIRTIO_NET_F_CSUM). */
+#define SWIFTLET_NET_OFFLOAD_TX_CSUM (1u << 0)
+/** Segments a TCP/IPv4 frame of up to SWIFTLET_NET_MAX_OFFLOAD_FRAME bytes written with gso_size > 0 into
+ *  frames of at most gso_size payload bytes each (VIRTIO_NET_F_HOST_TSO4). Implies TX_CSUM. */
+#define SWIFTLET_NET_OFFLOAD_TX_TSO4 (1u << 1)
+/** May hand frames whose checksum it vouches for: SWIFTLET_NET_F_CSUM_VALID or _PARTIAL (VIRTIO_NET_F_GUEST_CSUM). */
+#define SWIFTLET_NET_OFFLOAD_RX_CSUM (1u << 2)
+/** May hand TCP/IPv4 frames of up to SWIFTLET_NET_MAX_OFFLOAD_FRAME bytes, several segments' data in one
+ *  (VIRTIO_NET_F_GUEST_TSO4); read buffers must then hold that many bytes. Implies RX_CSUM. */
+#define SWIFTLET_NET_OFFLOAD_RX_TSO4 (1u << 3)
+/** The largest frame with a TSO offload: a 64 KiB IPv4 datagram and its Ethernet header. */
+#define SWIFTLET_NET_MAX_OFFLOAD_FRAME (65535 + 14)
+
+/** Frame flag: the L4 checksum field holds only the pseudo-header sum; the rest is summed from csum_start to
+ *  the end and stored at csum_start + csum_offset (virtio 1.2 §5.1.6.2 VIRTIO_NET_HDR_F_NEEDS_CSUM). Written
+ *  frames: only with TX_CSUM. Read frames: the data came from a trusted sender and needs no check. */
+#define SWIFTLET_NET_F_CSUM_PARTIAL (1u << 0)
+/** Frame flag (read only): the device checked the L4 checksum and it is right (VIRTIO_NET_HDR_F_DATA_VALID). */
+#define SWIFTLET_NET_F_CSUM_VALID (1u << 1)
+
+/** Per-frame offload metadata, beside each frame read or written (a platform-neutral virtio_net_hdr). */
+struct swiftlet_net_frame_meta {
+    uint16_t flags;       /* SWIFTLET_NET_F_* */
+    uint16_t gso_size;    /* TCP payload bytes per segment of a TSO frame; 0: not segmented */
+    uint16_t csum_start;  /* CSUM_PARTIAL: where the summed region starts (the L4 header), from the frame start */
+    uint16_t csum_offset; /* CSUM_PARTIAL: where in that region the checksum goes (TCP 16, UDP 6) */
+};
+
 /** Network device facts returned by acquire. */
 struct swiftlet_net_info {
     uint8_t mac_address[6];
-    size_t mtu; /* frames carry up to mtu + 14 bytes (Ethernet header, no FCS) */
+    size_t mtu;        /* plain frames carry up to mtu + 14 bytes (Ethernet header, no FCS) */
+    uint32_t offloads; /* SWIFTLET_NET_OFFLOAD_* this device performs */
 };
 
 /** Acquires the net device declared as `name`. INVALID: no such device, or acquired already. */
 swiftlet_result_t swiftlet_platform_net_acquire(const char *name, swiftlet_handle_t *h,
                                                 struct swiftlet_net_info *info);
-/** Non-blocking: one whole frame into buf (size >= mtu+14) and its length, or AGAIN. */
+/**
+ * Non-blocking: one whole frame into buf and its length, or AGAIN. buf holds mtu + 14 bytes, or
+ * SWIFTLET_NET_MAX_OFFLOAD_FRAME with RX_TSO4. `meta` receives the frame's flags (0 without RX offloads);
+ * a frame longer than mtu + 14 has gso_size > 0.
+ */
 swiftlet_result_t swiftlet_platform_net_read(swiftlet_handle_t h, uint8_t *buf, size_t size,
-                                             size_t *read_size);
-/** Non-blocking: queues one frame (size <= mtu+14). AGAIN when the transmit queue is full. */
-swiftlet_result_t swiftlet_platform_net_write(swiftlet_handle_t h, const uint8_t *buf, size_t size);
+                                             size_t *read_size, struct swiftlet_net_frame_meta *meta);
+/**
+ * Non-blocking: queues one frame, or AGAIN when the transmit queue is full. `meta` is zero for a plain frame
+ * (size <= mtu + 14); Runtime has checked it against the device's offloads (flags, gso_size, csum_start and
+ * csum_offset inside the frame, size <= SWIFTLET_NET_MAX_OFFLOAD_FRAME for a TSO frame).
+ */
+swiftlet_result_t swiftlet_platform_net_write(swiftlet_handle_t h, const uint8_t *buf, size_t size,
+                                              const struct swiftlet_net_frame_meta *meta);
 
 /** Block device facts returned by acquire. */
 struct swiftlet_block_info {

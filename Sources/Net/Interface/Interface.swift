@@ -123,6 +123,9 @@ public final class Interface<Device: NetworkDevice> {
     let receiveStorage: FrameStorage
     /// Datagrams sent to our own address, delivered by the next poll's ingress (`Interface+Loopback.swift`).
     var loopback: [[UInt8]] = []
+    /// Whether the device vouched for the TCP/UDP checksum of the frame being processed (its metadata said
+    /// checksum-partial or valid: ``NetOffloads/receiveChecksum``); false for loopback and for every plain frame.
+    var receivedChecksumTrusted = false
 
     /// The DHCP client while the address comes from DHCP (``startDHCP(random:)``), else `nil`.
     public internal(set) var dhcp: DHCPClient?
@@ -139,7 +142,7 @@ public final class Interface<Device: NetworkDevice> {
         self.device = device
         self.configuration = configuration
         self.icmpErrorLimiter = TokenBucket(rate: configuration.icmpErrorRate, burst: configuration.icmpErrorBurst)
-        self.receiveStorage = FrameStorage(byteCount: device.maximumFrameLength)
+        self.receiveStorage = FrameStorage(byteCount: device.maximumReceiveFrameLength)
         if configuration.address != nil { self.scheduleAnnouncements() }
     }
 
@@ -181,10 +184,12 @@ public final class Interface<Device: NetworkDevice> {
         var count = self.deliverLoopback(now: now, sockets: &sockets, limit: limit)
         let buffer = self.receiveStorage.bytes
         self.ingressBacklog = false
+        var metadata = NetFrameMetadata.none
+        defer { self.receivedChecksumTrusted = false }
         while count < limit {
             let length: Int
             do throws(NetworkDeviceError) {
-                length = try self.device.receive(into: buffer, now: now)
+                length = try self.device.receive(into: buffer, metadata: &metadata, now: now)
             } catch .again {
                 return count
             } catch {
@@ -196,6 +201,8 @@ public final class Interface<Device: NetworkDevice> {
                 self.counters.ethernet.deviceErrors += 1
                 continue
             }
+            self.receivedChecksumTrusted = metadata.checksumTrusted
+            if metadata.segmentSize > 0 { self.counters.ethernet.coalesced += 1 }
             self.processFrame(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), now: now, sockets: &sockets)
         }
         self.ingressBacklog = true

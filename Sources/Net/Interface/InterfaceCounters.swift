@@ -20,6 +20,10 @@ public struct EthernetCounters: Equatable, Sendable {
     public var transmitQueueFull = 0
     /// Failed device calls (receive or transmit).
     public var deviceErrors = 0
+    /// Frames received that carry several TCP segments' data, coalesced by the device (``NetOffloads/receiveSegmentation``).
+    public var coalesced = 0
+    /// TCP frames sent larger than the MTU, for the device to segment (``NetOffloads/transmitSegmentation``).
+    public var segmentationOffloads = 0
 }
 
 /// ARP (RFC 826, RFC 5227).
@@ -168,10 +172,10 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
         let arpDrops = a.malformed + a.conflicts + a.pendingOverflows + a.pendingDropped
         let ipDrops = i.malformed + i.notForUs + i.badSource + i.fragmentsDropped + i.unknownProtocol + i.noRoute
             + i.loopbackDropped
-            + i.loopbackDropped
         let icmpDrops = c.malformed + c.broadcastEchoIgnored + c.unsupported
         let udpDrops = u.malformed + u.noSocket + u.queueOverflows + u.tooLarge
         var text = "eth rx=\(e.received) tx=\(e.sent) drop=\(ethernetDrops)"
+        if e.coalesced + e.segmentationOffloads > 0 { text += " gro=\(e.coalesced) tso=\(e.segmentationOffloads)" }
         text += " | arp rx=\(a.received) req=\(a.requestsSent) rep=\(a.repliesSent) drop=\(arpDrops)"
         text += " unresolved=\(a.unresolved)"
         text += " | ip rx=\(i.received) tx=\(i.sent) drop=\(ipDrops) csum=\(i.checksumErrors)"

@@ -20,6 +20,32 @@ extension NetDevice: NetworkDevice {
         }
     }
 
+    /// One non-blocking ABI read with the frame's offload metadata.
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer, metadata: inout NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError) -> Int {
+        do throws(ABIError) {
+            return try self.read(into: buffer, metadata: &metadata)
+        } catch .again {
+            throw .again
+        } catch {
+            throw .failed
+        }
+    }
+
+    /// One non-blocking ABI write with offload metadata (checked by Runtime against ``offloads``).
+    public func transmit(
+        _ frame: UnsafeRawBufferPointer, metadata: NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError) {
+        do throws(ABIError) {
+            try self.write(frame, metadata: metadata)
+        } catch .again {
+            throw .again
+        } catch {
+            throw .failed
+        }
+    }
+
     /// One non-blocking ABI write; a full transmit queue is ``NetworkDeviceError/again``.
     public func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError) {
         do throws(ABIError) {

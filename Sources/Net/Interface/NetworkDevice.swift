@@ -37,9 +37,47 @@ public protocol NetworkDevice {
     /// - Throws: ``NetworkDeviceError/again`` when the queue is full (nothing queued); ``NetworkDeviceError/failed``
     ///   for an oversize frame or a failed device.
     mutating func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError)
+
+    /// What the device does for the stack (checksums, TCP segmentation; the ABI's offloads). Default: nothing.
+    var offloads: NetOffloads { get }
+
+    /// Reads one whole pending frame into `buffer` (``maximumReceiveFrameLength`` bytes) and what the device says of
+    /// it (a checksum it vouches for, several segments coalesced). Default: ``receive(into:now:)``, nothing said.
+    mutating func receive(
+        into buffer: UnsafeMutableRawBufferPointer, metadata: inout NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError) -> Int
+
+    /// Queues one frame whose `metadata` asks the device for work its ``offloads`` promise (a checksum to
+    /// complete, a TSO frame of up to 64 KiB to segment). Default: plain frames only (``transmit(_:now:)``); any
+    /// offload request is ``NetworkDeviceError/failed``.
+    mutating func transmit(
+        _ frame: UnsafeRawBufferPointer, metadata: NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError)
 }
 
 extension NetworkDevice {
-    /// The largest frame in bytes: `mtu + 14`.
+    /// The largest plain frame in bytes: `mtu + 14`.
     public var maximumFrameLength: Int { self.mtu + EthernetPacket.headerLength }
+
+    /// The buffer a receive needs: a whole 64 KiB datagram's frame when the device coalesces TCP segments, else
+    /// ``maximumFrameLength``.
+    public var maximumReceiveFrameLength: Int {
+        self.offloads.contains(.receiveSegmentation) ? NetDevice.maximumOffloadFrameLength : self.maximumFrameLength
+    }
+
+    public var offloads: NetOffloads { [] }
+
+    public mutating func receive(
+        into buffer: UnsafeMutableRawBufferPointer, metadata: inout NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError) -> Int {
+        metadata = .none
+        return try self.receive(into: buffer, now: now)
+    }
+
+    public mutating func transmit(
+        _ frame: UnsafeRawBufferPointer, metadata: NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError) {
+        guard metadata == .none else { throw .failed }
+        try self.transmit(frame, now: now)
+    }
 }

@@ -32,7 +32,8 @@ public func swiftletPlatformNetAcquire(
     }
     port.acquired = true
     let m = port.mac
-    info.pointee = swiftlet_net_info(mac_address: (m[0], m[1], m[2], m[3], m[4], m[5]), mtu: port.mtu)
+    info.pointee = swiftlet_net_info(
+        mac_address: (m[0], m[1], m[2], m[3], m[4], m[5]), mtu: port.mtu, offloads: port.offloads)
     handle.pointee = UInt64(port.handle)
     return SWIFTLET_R_OK
 }
@@ -40,25 +41,30 @@ public func swiftletPlatformNetAcquire(
 @_cdecl("swiftlet_platform_net_read")
 public func swiftletPlatformNetRead(
     _ handle: UInt64, _ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int,
-    _ readSize: UnsafeMutablePointer<Int>?
+    _ readSize: UnsafeMutablePointer<Int>?, _ meta: UnsafeMutablePointer<swiftlet_net_frame_meta>?
 ) -> swiftlet_result_t {
-    guard let port = acquiredNet(handle), let buffer, let readSize, size >= port.maximumFrame else {
+    guard let port = acquiredNet(handle), let buffer, let readSize, let meta, size >= port.maximumFrame else {
         return SWIFTLET_R_INVALID
     }
     var length = 0
-    let result = port.read(into: buffer, size: size, length: &length)
-    if result == SWIFTLET_R_OK { readSize.pointee = length }
+    var frameMeta = swiftlet_net_frame_meta()
+    let result = port.read(into: buffer, size: size, length: &length, meta: &frameMeta)
+    if result == SWIFTLET_R_OK {
+        readSize.pointee = length
+        meta.pointee = frameMeta
+    }
     return result
 }
 
 @_cdecl("swiftlet_platform_net_write")
 public func swiftletPlatformNetWrite(
-    _ handle: UInt64, _ buffer: UnsafePointer<UInt8>?, _ size: Int
+    _ handle: UInt64, _ buffer: UnsafePointer<UInt8>?, _ size: Int,
+    _ meta: UnsafePointer<swiftlet_net_frame_meta>?
 ) -> swiftlet_result_t {
-    guard let port = acquiredNet(handle), let buffer, size >= 1, size <= port.maximumFrame else {
+    guard let port = acquiredNet(handle), let buffer, let meta, size >= 1, size <= port.maximumWrite(meta.pointee) else {
         return SWIFTLET_R_INVALID
     }
-    return port.write(buffer, size: size)
+    return port.write(buffer, size: size, meta: meta.pointee)
 }
 
 @_cdecl("swiftlet_platform_block_acquire")

@@ -5,11 +5,17 @@
 /// full (the frame is NOT queued). Runtime has checked the buffer sizes
 /// (read: at least `mtu + 14`; write: 1...`mtu + 14`).
 ///
-/// - TAP (`IFF_TAP | IFF_NO_PI`): one `readv(2)` is one frame. Its second
-///   iovec is a shared 64 KiB overflow area, so a frame longer than the
-///   caller's buffer (the TAP interface's MTU is larger than the device's) is
-///   seen whole and dropped, never handed out cut. One `write(2)` is one
-///   frame, all or nothing; `EAGAIN` (the tap's queue is full) is AGAIN.
+/// - TAP (`IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`): one `readv(2)` is one frame,
+///   preceded by its 10-byte `struct virtio_net_hdr` (virtio 1.2 §5.1.6) when
+///   the tender could turn the header on. Its last iovec is a shared 64 KiB
+///   overflow area, so a frame longer than the caller's buffer (the TAP
+///   interface's MTU is larger than the device's) is seen whole and dropped,
+///   never handed out cut. One `writev(2)` (header, frame) is one frame, all
+///   or nothing; `EAGAIN` (the tap's queue is full) is AGAIN. The header
+///   carries the ABI's frame metadata both ways: NEEDS_CSUM and DATA_VALID
+///   are SWIFTLET_NET_F_CSUM_PARTIAL and _VALID, a TCPv4 GSO frame is one with
+///   gso_size > 0; a received frame of any other GSO type (the tender asked
+///   for none) is dropped.
 /// - Stream (`socket:`, `fd:`): StreamFraming.swift.
 ///
 /// When the link goes away (the stream's peer closed it; TAP writes fail
@@ -33,6 +39,12 @@ final class NetPort {
     let mtu: Int
     /// The framing buffers of a stream backend; nil for TAP.
     let stream: StreamFraming?
+    /// Whether every TAP frame carries a `struct virtio_net_hdr` (`IFF_VNET_HDR`).
+    let vnetHeader: Bool
+    /// The SWIFTLET_NET_OFFLOAD_* bits the backend performs (TAP with the header; else 0).
+    let offloads: UInt32
+    /// Where the header of the frame being read or written is built (ten bytes, the port's for its lifetime).
+    private let headerScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: VirtioNetHeader.size)
     var pcap: PcapWriter? = nil
     var acquired = false
     /// The stream's peer has gone: nothing more will arrive, frames sent are dropped.
@@ -41,7 +53,12 @@ final class NetPort {
     /// Largest frame: the MTU plus the 14-byte Ethernet header.
     var maximumFrame: Int { self.mtu + 14 }
 
-    init(name: [UInt8], handle: Int, fd: Int32, mac: [UInt8], mtu: Int, isStream: Bool) {
+    init(
+        name: [UInt8], handle: Int, fd: Int32, mac: [UInt8], mtu: Int, isStream: Bool, vnetHeader: Bool = false,
+        offloads: UInt32 = 0
+    ) {
+        self.vnetHeader = vnetHeader && !isStream
+        self.offloads = self.vnetHeader ? offloads : 0
         self.name = name
         self.handle = handle
         self.fd = fd
@@ -50,18 +67,27 @@ final class NetPort {
         self.stream = isStream ? StreamFraming(maximumFrame: mtu + 14) : nil
     }
 
-    /// Reads one whole frame into `buffer` (`size >= maximumFrame`).
-    func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: inout Int) -> swiftlet_result_t {
-        let result = self.stream != nil ? self.readStream(buffer, size, &length) : self.readTAP(buffer, size, &length)
+    /// Largest frame a write may carry with `meta`: a TSO frame may be a whole 64 KiB datagram.
+    func maximumWrite(_ meta: swiftlet_net_frame_meta) -> Int {
+        meta.gso_size > 0 ? Int(SWIFTLET_NET_MAX_OFFLOAD_FRAME) : self.maximumFrame
+    }
+
+    /// Reads one whole frame into `buffer` (`size >= maximumFrame`) and its metadata.
+    func read(
+        into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: inout Int, meta: inout swiftlet_net_frame_meta
+    ) -> swiftlet_result_t {
+        meta = swiftlet_net_frame_meta()
+        let result = self.stream != nil
+            ? self.readStream(buffer, size, &length) : self.readTAP(buffer, size, &length, &meta)
         if result == SWIFTLET_R_OK, let pcap = self.pcap {
             pcap.record(buffer, length: length)
         }
         return result
     }
 
-    /// Queues one frame (`1...maximumFrame` bytes).
-    func write(_ frame: UnsafePointer<UInt8>, size: Int) -> swiftlet_result_t {
-        let result = self.stream != nil ? self.writeStream(frame, size) : self.writeTAP(frame, size)
+    /// Queues one frame (`1...maximumWrite(meta)` bytes; `meta` checked by Runtime against ``offloads``).
+    func write(_ frame: UnsafePointer<UInt8>, size: Int, meta: swiftlet_net_frame_meta) -> swiftlet_result_t {
+        let result = self.stream != nil ? self.writeStream(frame, size) : self.writeTAP(frame, size, meta)
         if result == SWIFTLET_R_OK, let pcap = self.pcap {
             pcap.record(frame, length: size)
         }
@@ -93,17 +119,21 @@ final class NetPort {
 
     // MARK: - Backends
 
-    private func readTAP(_ buffer: UnsafeMutablePointer<UInt8>, _ size: Int, _ length: inout Int) -> swiftlet_result_t {
+    private func readTAP(
+        _ buffer: UnsafeMutablePointer<UInt8>, _ size: Int, _ length: inout Int, _ meta: inout swiftlet_net_frame_meta
+    ) -> swiftlet_result_t {
+        let headerSize = self.vnetHeader ? VirtioNetHeader.size : 0
         while true {
             var vectors = (
+                iovec(iov_base: UnsafeMutableRawPointer(self.headerScratch), iov_len: headerSize),
                 iovec(iov_base: UnsafeMutableRawPointer(buffer), iov_len: size),
                 iovec(iov_base: UnsafeMutableRawPointer(tapOverflow!), iov_len: tapOverflowSize)
             )
             let count: Int
             do throws(SyscallError) {
                 count = try withUnsafeMutablePointer(to: &vectors) { (pointer) throws(SyscallError) -> Int in
-                    try pointer.withMemoryRebound(to: iovec.self, capacity: 2) { (vector) throws(SyscallError) -> Int in
-                        try systemCall("readv") { readv(self.fd, vector, 2) }
+                    try pointer.withMemoryRebound(to: iovec.self, capacity: 3) { (vector) throws(SyscallError) -> Int in
+                        try systemCall("readv") { readv(self.fd, vector, 3) }
                     }
                 }
             } catch .wouldBlock {
@@ -111,16 +141,34 @@ final class NetPort {
             } catch {
                 return SWIFTLET_R_UNSPEC
             }
-            if count == 0 { return SWIFTLET_R_AGAIN }
-            if count > size || count > self.maximumFrame { continue }  // oversized: dropped whole
-            length = count
+            let frame = count - headerSize
+            if frame <= 0 { return SWIFTLET_R_AGAIN }
+            if frame > size { continue }  // oversized: dropped whole
+            if self.vnetHeader {
+                guard let parsed = VirtioNetHeader.metadata(self.headerScratch) else { continue }  // a GSO type not asked for
+                meta = parsed
+            }
+            if meta.gso_size == 0 && frame > self.maximumFrame { continue }
+            length = frame
             return SWIFTLET_R_OK
         }
     }
 
-    private func writeTAP(_ frame: UnsafePointer<UInt8>, _ size: Int) -> swiftlet_result_t {
+    private func writeTAP(
+        _ frame: UnsafePointer<UInt8>, _ size: Int, _ meta: swiftlet_net_frame_meta
+    ) -> swiftlet_result_t {
+        let headerSize = self.vnetHeader ? VirtioNetHeader.size : 0
+        if self.vnetHeader { VirtioNetHeader.write(meta, frame: frame, length: size, into: self.headerScratch) }
+        var vectors = (
+            iovec(iov_base: UnsafeMutableRawPointer(self.headerScratch), iov_len: headerSize),
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: frame), iov_len: size)
+        )
         do throws(SyscallError) {
-            _ = try systemCall("write") { SwiftletPosix.write(self.fd, frame, size) }
+            _ = try withUnsafeMutablePointer(to: &vectors) { (pointer) throws(SyscallError) -> Int in
+                try pointer.withMemoryRebound(to: iovec.self, capacity: 2) { (vector) throws(SyscallError) -> Int in
+                    try systemCall("writev") { writev(self.fd, vector, 2) }
+                }
+            }
             return SWIFTLET_R_OK
         } catch .wouldBlock {
             return SWIFTLET_R_AGAIN
@@ -179,3 +227,66 @@ final class NetPort {
 /// (allocated by the tender when it opens the first TAP device).
 let tapOverflowSize = 64 * 1024
 var tapOverflow: UnsafeMutablePointer<UInt8>? = nil
+
+/// The 10-byte `struct virtio_net_hdr` before each frame of a TAP with `IFF_VNET_HDR` (virtio 1.2 §5.1.6; host
+/// byte order, little-endian here): flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16,
+/// csum_offset u16.
+enum VirtioNetHeader {
+    static let size = 10
+    static let needsChecksum: UInt8 = 1  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+    static let dataValid: UInt8 = 2  // VIRTIO_NET_HDR_F_DATA_VALID
+    static let gsoNone: UInt8 = 0
+    static let gsoTCPv4: UInt8 = 1
+
+    /// Writes the header of a frame sent with `meta`. hdr_len (the kernel's hint for its linear part) is the
+    /// headers up to the end of the TCP header of a TSO frame, else the checksum field's end.
+    static func write(
+        _ meta: swiftlet_net_frame_meta, frame: UnsafePointer<UInt8>, length: Int, into header: UnsafeMutablePointer<UInt8>
+    ) {
+        let partial = meta.flags & UInt16(SWIFTLET_NET_F_CSUM_PARTIAL) != 0
+        var headers = 0
+        if partial {
+            let start = Int(meta.csum_start)
+            headers = start + Int(meta.csum_offset) + 2
+            if meta.gso_size > 0 && start + 13 <= length {
+                headers = Swift.max(headers, start + Int(frame[start + 12] >> 4) * 4)
+            }
+            headers = Swift.min(headers, length)
+        }
+        header[0] = partial ? Self.needsChecksum : 0
+        header[1] = meta.gso_size > 0 ? Self.gsoTCPv4 : Self.gsoNone
+        Self.store(UInt16(headers), at: header + 2)
+        Self.store(meta.gso_size, at: header + 4)
+        Self.store(meta.csum_start, at: header + 6)
+        Self.store(meta.csum_offset, at: header + 8)
+    }
+
+    /// The ABI metadata of a received frame, or nil for a GSO type other than TCPv4 (or TCPv4 without a size).
+    static func metadata(_ header: UnsafeMutablePointer<UInt8>) -> swiftlet_net_frame_meta? {
+        var meta = swiftlet_net_frame_meta()
+        if header[0] & Self.needsChecksum != 0 { meta.flags |= UInt16(SWIFTLET_NET_F_CSUM_PARTIAL) }
+        if header[0] & Self.dataValid != 0 { meta.flags |= UInt16(SWIFTLET_NET_F_CSUM_VALID) }
+        switch header[1] {
+        case Self.gsoNone:
+            break
+        case Self.gsoTCPv4:
+            let size = Self.load(header + 4)
+            guard size > 0 else { return nil }
+            meta.gso_size = size
+        default:
+            return nil
+        }
+        meta.csum_start = Self.load(header + 6)
+        meta.csum_offset = Self.load(header + 8)
+        return meta
+    }
+
+    private static func store(_ value: UInt16, at bytes: UnsafeMutablePointer<UInt8>) {
+        bytes[0] = UInt8(truncatingIfNeeded: value)
+        bytes[1] = UInt8(truncatingIfNeeded: value >> 8)
+    }
+
+    private static func load(_ bytes: UnsafeMutablePointer<UInt8>) -> UInt16 {
+        UInt16(bytes[0]) | UInt16(bytes[1]) << 8
+    }
+}

@@ -2,7 +2,9 @@
 ///
 /// In option order (the order is the handle order):
 /// - `tap:IFACE`: the interface must exist; `/dev/net/tun` + `TUNSETIFF`
-///   (`IFF_TAP | IFF_NO_PI`), non-blocking (C/host_open.c);
+///   (`IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`, with checksum and TSO offloads both
+///   ways; plain `IFF_TAP | IFF_NO_PI` if the kernel refuses), non-blocking
+///   (C/host_open.c);
 /// - `socket:PATH`: connect a UNIX stream socket, non-blocking;
 /// - `fd:FD`: an inherited, connected stream socket (passt `--fd`), made non-blocking;
 /// - block `FILE`: `open(O_RDWR)`; a regular file whose size (`fstat`) is a
@@ -24,7 +26,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
     for (handle, device) in options.devices.enumerated() {
         switch device {
         case .net(let net):
-            let fd = try openNet(net, usedFDs: usedFDs)
+            let (fd, vnetHeader, offloads) = try openNet(net, usedFDs: usedFDs)
             usedFDs.append(fd)
             var isStream = true
             if case .tap = net.backend { isStream = false }
@@ -34,7 +36,9 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
             guard swiftlet_posix_sandbox_net(fd, isStream ? 1 : 0) == 0 else {
                 throw TenderError("cannot add the sandbox rules of net device ").bytes(net.name)
             }
-            let port = NetPort(name: net.name, handle: handle, fd: fd, mac: net.mac, mtu: net.mtu, isStream: isStream)
+            let port = NetPort(
+                name: net.name, handle: handle, fd: fd, mac: net.mac, mtu: net.mtu, isStream: isStream,
+                vnetHeader: vnetHeader, offloads: offloads)
             deviceTable.append(.net(port))
             netPorts.append(port)
         case .block(let block):
@@ -62,12 +66,15 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
     }
 }
 
-private func openNet(_ net: NetOption, usedFDs: [Int32]) throws(TenderError) -> Int32 {
+/// Opens one net backend: its fd, whether its frames carry a virtio_net_hdr (TAP), and its offloads.
+private func openNet(_ net: NetOption, usedFDs: [Int32]) throws(TenderError) -> (Int32, Bool, UInt32) {
     switch net.backend {
     case .tap(let interface):
         var stage: Int32 = 0
-        let fd = withCString(interface) { swiftlet_posix_open_tap($0, &stage) }
-        guard fd < 0 else { return fd }
+        var vnetHeader: Int32 = 0
+        var offloads: UInt32 = 0
+        let fd = withCString(interface) { swiftlet_posix_open_tap($0, &stage, &vnetHeader, &offloads) }
+        guard fd < 0 else { return (fd, vnetHeader != 0, offloads) }
         let code = -fd
         let failed = TenderError("cannot open TAP interface ").bytes(interface).text(" for net device ")
             .bytes(net.name).text(": ")
@@ -93,7 +100,7 @@ private func openNet(_ net: NetOption, usedFDs: [Int32]) throws(TenderError) -> 
         throw failed.cString(swiftlet_posix_errno_text(code))
     case .socket(let path):
         let fd = withCString(path) { swiftlet_posix_connect_unix($0) }
-        guard fd < 0 else { return fd }
+        guard fd < 0 else { return (fd, false, 0) }
         let code = -fd
         let failed = TenderError("cannot connect net device ").bytes(net.name).text(" to socket ").bytes(path)
             .text(": ").cString(swiftlet_posix_errno_text(code))
@@ -110,7 +117,7 @@ private func openNet(_ net: NetOption, usedFDs: [Int32]) throws(TenderError) -> 
                 .text(" is already another device's; pass each device its own socket")
         }
         let code = -swiftlet_posix_adopt_stream_fd(fd)
-        guard code != 0 else { return fd }
+        guard code != 0 else { return (fd, false, 0) }
         throw TenderError("net device ").bytes(net.name).text(": fd ").decimal(UInt64(fd)).text(" is ")
             .cString(swiftlet_posix_errno_text(code))
             .text("; pass an inherited connected stream socket (as passt --fd takes)")

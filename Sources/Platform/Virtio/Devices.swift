@@ -166,6 +166,7 @@ public func swiftlet_platform_net_acquire(_ name: UnsafePointer<CChar>?, _ h: Un
                                         UInt8(truncatingIfNeeded: m >> 24), UInt8(truncatingIfNeeded: m >> 16),
                                         UInt8(truncatingIfNeeded: m >> 8), UInt8(truncatingIfNeeded: m))
             info.pointee.mtu = n.mtu
+            info.pointee.offloads = n.offloads
             return SWIFTLET_R_OK
         }
         return SWIFTLET_R_INVALID
@@ -174,18 +175,20 @@ public func swiftlet_platform_net_acquire(_ name: UnsafePointer<CChar>?, _ h: Un
 
 @_cdecl("swiftlet_platform_net_read")
 public func swiftlet_platform_net_read(_ h: swiftlet_handle_t, _ buf: UnsafeMutablePointer<UInt8>?, _ size: Int,
-                                       _ readSize: UnsafeMutablePointer<Int>?) -> swiftlet_result_t {
-    guard let n = Devices.net(h), let buf else { return SWIFTLET_R_INVALID }
-    return n.read(into: buf, size: size, length: readSize)
+                                       _ readSize: UnsafeMutablePointer<Int>?,
+                                       _ meta: UnsafeMutablePointer<swiftlet_net_frame_meta>?) -> swiftlet_result_t {
+    guard let n = Devices.net(h), let buf, let meta else { return SWIFTLET_R_INVALID }
+    return n.read(into: buf, size: size, length: readSize, meta: meta)
 }
 
 @_cdecl("swiftlet_platform_net_write")
-public func swiftlet_platform_net_write(_ h: swiftlet_handle_t, _ buf: UnsafePointer<UInt8>?, _ size: Int)
-    -> swiftlet_result_t
+public func swiftlet_platform_net_write(_ h: swiftlet_handle_t, _ buf: UnsafePointer<UInt8>?, _ size: Int,
+                                        _ meta: UnsafePointer<swiftlet_net_frame_meta>?) -> swiftlet_result_t
 {
-    guard let n = Devices.net(h), let buf else { return SWIFTLET_R_INVALID }
-    guard size >= 1 && size <= n.mtu + 14 else { return SWIFTLET_R_INVALID }
-    return n.write(buf, size: size)
+    guard let n = Devices.net(h), let buf, let meta else { return SWIFTLET_R_INVALID }
+    let limit = meta.pointee.gso_size > 0 ? Int(SWIFTLET_NET_MAX_OFFLOAD_FRAME) : n.mtu + 14
+    guard size >= 1 && size <= limit else { return SWIFTLET_R_INVALID }
+    return n.write(buf, size: size, meta: meta.pointee)
 }
 
 @_cdecl("swiftlet_platform_block_acquire")

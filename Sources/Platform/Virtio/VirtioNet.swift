@@ -50,6 +50,8 @@ final class VirtioNet {
     /// Free transmit slots, a stack.
     var txFree: [UInt16] = []
     var handle: Int = -1
+    /// The SWIFTLET_NET_OFFLOAD_* bits negotiated (none yet).
+    let offloads: UInt32 = 0
 
     init?(_ t: Transport) {
         var t = t
@@ -121,9 +123,10 @@ final class VirtioNet {
     var readable: Bool { rx.hasUsed }
 
     /// One frame into `buffer` (≥ mtu + 14 bytes, checked by Runtime), or AGAIN.
-    func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: UnsafeMutablePointer<Int>?)
-        -> swiftlet_result_t
+    func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: UnsafeMutablePointer<Int>?,
+              meta: UnsafeMutablePointer<swiftlet_net_frame_meta>) -> swiftlet_result_t
     {
+        meta.pointee = swiftlet_net_frame_meta()
         while let used = rx.nextUsed() {
             let slot = Int(used.id) / descriptorsPerBuffer
             let frame = Int(used.length) - headerLength
@@ -141,7 +144,7 @@ final class VirtioNet {
     }
 
     /// Queues one frame (1…mtu + 14 bytes, checked by Runtime), or AGAIN when the ring is full.
-    func write(_ frame: UnsafePointer<UInt8>, size: Int) -> swiftlet_result_t {
+    func write(_ frame: UnsafePointer<UInt8>, size: Int, meta: swiftlet_net_frame_meta) -> swiftlet_result_t {
         reclaim()
         if txFree.isEmpty {
             // Ask to be woken when the device returns a slot, then look once more (no lost wakeup).

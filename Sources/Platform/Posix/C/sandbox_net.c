@@ -3,9 +3,11 @@
  * (Solo5 tenders/spt/spt_module_net.c).
  *
  * Exactly the calls Net.swift makes on that fd, and only on that fd:
- *   TAP:    readv(fd)   one frame into the caller's buffer, overflow into a scratch
- *                       buffer (so an oversized frame is seen and dropped, never cut)
- *           write(fd)   one frame (a TAP write is one frame, all or nothing)
+ *   TAP:    readv(fd)   one frame (after its virtio_net_hdr) into the caller's buffer,
+ *                       overflow into a scratch buffer (so an oversized frame is seen
+ *                       and dropped, never cut)
+ *           writev(fd)  the virtio_net_hdr and one frame (a TAP write is one frame,
+ *                       all or nothing)
  *   stream: read(fd)    bytes into the device's receive buffer (QEMU stream framing)
  *           writev(fd)  the 4-byte length and the frame in one call, or the
  *                       rest of a frame a short write left behind
@@ -32,7 +34,7 @@ static int rules_net(scmp_filter_ctx ctx, void *arg)
         TRY(sandbox_allow(ctx, SCMP_SYS(writev), 1, &on_fd));
     } else {
         TRY(sandbox_allow(ctx, SCMP_SYS(readv), 1, &on_fd));
-        TRY(sandbox_allow(ctx, SCMP_SYS(write), 1, &on_fd));
+        TRY(sandbox_allow(ctx, SCMP_SYS(writev), 1, &on_fd));
     }
     return 0;
 }

@@ -132,6 +132,9 @@ int main(void)
     } while (0)
 
 static uint64_t now_ns(void) { return swiftlet_platform_clock_monotonic(); }
+/* The metadata of a plain frame (no offloads), and where a read's metadata goes. */
+static const struct swiftlet_net_frame_meta plain;
+static struct swiftlet_net_frame_meta meta;
 
 /** Frame `seq` of the echo test: a length from 1 to max and bytes that depend on seq. */
 static size_t frame_for(uint64_t seq, uint8_t *buf, size_t max)
@@ -228,7 +231,7 @@ static int probe_net_echo(void)
         int progress = 0;
         while (sent < frames && sent - received < window) {
             size_t len = frame_for(sent, out, max);
-            swiftlet_result_t r = swiftlet_platform_net_write(h, out, len);
+            swiftlet_result_t r = swiftlet_platform_net_write(h, out, len, &plain);
             if (r == SWIFTLET_R_AGAIN) {
                 again++;
                 break;
@@ -238,7 +241,7 @@ static int probe_net_echo(void)
         }
         for (;;) {
             size_t len = 0;
-            swiftlet_result_t r = swiftlet_platform_net_read(h, in, max, &len);
+            swiftlet_result_t r = swiftlet_platform_net_read(h, in, max, &len, &meta);
             if (r == SWIFTLET_R_AGAIN)
                 break;
             CHECK(r == OK, "read");
@@ -271,24 +274,24 @@ static int probe_net_yield(void)
     uint64_t ready = 1, t0 = now_ns();
     swiftlet_platform_yield(t0 + 200000000ull, &ready);
     CHECK(ready == 0 && now_ns() - t0 >= 200000000ull, "idle yield sleeps to its deadline");
-    CHECK(swiftlet_platform_net_write(h, frame, sizeof frame) == OK, "write 1");
-    CHECK(swiftlet_platform_net_write(h, frame, sizeof frame) == OK, "write 2");
+    CHECK(swiftlet_platform_net_write(h, frame, sizeof frame, &plain) == OK, "write 1");
+    CHECK(swiftlet_platform_net_write(h, frame, sizeof frame, &plain) == OK, "write 2");
     t0 = now_ns();
     swiftlet_platform_yield(t0 + 5000000000ull, &ready);
     CHECK(ready == (1ull << h) && now_ns() - t0 < 1000000000ull, "yield wakes on a readable fd");
     while (now_ns() - t0 < 50000000ull) /* let the second echo arrive too (vDSO clock: no syscall) */
         ;
     size_t len = 0;
-    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == OK && len == 60, "read 1");
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len, &meta) == OK && len == 60, "read 1");
     t0 = now_ns();
     swiftlet_platform_yield(t0 + 5000000000ull, &ready);
     CHECK(ready == (1ull << h) && now_ns() - t0 < 100000000ull, "yield reports a buffered frame at once");
-    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == OK && len == 60, "read 2");
-    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == SWIFTLET_R_AGAIN, "then AGAIN");
-    CHECK(swiftlet_platform_net_write(h, frame, 0) == SWIFTLET_R_INVALID, "empty frame");
-    CHECK(swiftlet_platform_net_write(h, frame, ni.mtu + 15) == SWIFTLET_R_INVALID, "frame too long");
-    CHECK(swiftlet_platform_net_read(h, in, ni.mtu + 13, &len) == SWIFTLET_R_INVALID, "short buffer");
-    CHECK(swiftlet_platform_net_read(h + 1, in, sizeof in, &len) == SWIFTLET_R_INVALID, "no such handle");
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len, &meta) == OK && len == 60, "read 2");
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len, &meta) == SWIFTLET_R_AGAIN, "then AGAIN");
+    CHECK(swiftlet_platform_net_write(h, frame, 0, &plain) == SWIFTLET_R_INVALID, "empty frame");
+    CHECK(swiftlet_platform_net_write(h, frame, ni.mtu + 15, &plain) == SWIFTLET_R_INVALID, "frame too long");
+    CHECK(swiftlet_platform_net_read(h, in, ni.mtu + 13, &len, &meta) == SWIFTLET_R_INVALID, "short buffer");
+    CHECK(swiftlet_platform_net_read(h + 1, in, sizeof in, &len, &meta) == SWIFTLET_R_INVALID, "no such handle");
     say("net yield ok\n");
     return 0;
 }
@@ -303,8 +306,8 @@ static int probe_net_closed(void)
     swiftlet_platform_yield(t0 + 5000000000ull, &ready);
     CHECK(ready == (1ull << h) && now_ns() - t0 < 1000000000ull, "a hang-up wakes the yield");
     size_t len = 0;
-    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len) == SWIFTLET_R_AGAIN, "read after close: AGAIN");
-    CHECK(swiftlet_platform_net_write(h, in, 60) == OK, "write after close: dropped, OK");
+    CHECK(swiftlet_platform_net_read(h, in, sizeof in, &len, &meta) == SWIFTLET_R_AGAIN, "read after close: AGAIN");
+    CHECK(swiftlet_platform_net_write(h, in, 60, &plain) == OK, "write after close: dropped, OK");
     t0 = now_ns();
     swiftlet_platform_yield(t0 + 200000000ull, &ready);
     CHECK(ready == 0 && now_ns() - t0 >= 200000000ull, "a closed link no longer wakes the yield");
@@ -325,13 +328,13 @@ static int probe_tap_arp(void)
     uint8_t in[70000];
     uint64_t t0 = now_ns();
     for (int attempt = 0; attempt < 5; attempt++) {
-        CHECK(swiftlet_platform_net_write(h, req, sizeof req) == OK, "write ARP request");
+        CHECK(swiftlet_platform_net_write(h, req, sizeof req, &plain) == OK, "write ARP request");
         uint64_t until = now_ns() + 1000000000ull;
         while (now_ns() < until) {
             uint64_t ready = 0;
             swiftlet_platform_yield(until, &ready);
             size_t len = 0;
-            while (swiftlet_platform_net_read(h, in, sizeof in, &len) == OK) {
+            while (swiftlet_platform_net_read(h, in, sizeof in, &len, &meta) == OK) {
                 if (len >= 42 && in[12] == 0x08 && in[13] == 0x06 && in[21] == 2 && memcmp(in, m, 6) == 0 &&
                     memcmp(in + 28, (uint8_t[]){10, 211, 0, 1}, 4) == 0) {
                     char line[160];

@@ -63,10 +63,12 @@ int swiftlet_posix_open_block_file(const char *path, uint64_t *size, int *regula
 /** Creates or truncates a pcap file for writing. Returns the fd or -errno. */
 int swiftlet_posix_open_pcap_file(const char *path);
 /**
- * Attaches to TAP interface `iface` (/dev/net/tun, TUNSETIFF IFF_TAP|IFF_NO_PI, O_NONBLOCK).
- * Returns the fd or -errno; `*stage` is 0 if opening /dev/net/tun failed, 1 if TUNSETIFF did.
+ * Attaches to TAP interface `iface` (/dev/net/tun, TUNSETIFF IFF_TAP|IFF_NO_PI[|IFF_VNET_HDR], O_NONBLOCK).
+ * Returns the fd or -errno; `*stage` is 0 if opening /dev/net/tun failed, 1 if TUNSETIFF did, 2 if there is no
+ * such interface. `*vnet_header` is 1 when each frame carries a 10-byte virtio_net_hdr; `*offloads` has the
+ * SWIFTLET_NET_OFFLOAD_* bits the interface performs.
  */
-int swiftlet_posix_open_tap(const char *iface, int *stage);
+int swiftlet_posix_open_tap(const char *iface, int *stage, int *vnet_header, uint32_t *offloads);
 /** Connects a non-blocking UNIX stream socket to `path`. Returns the fd or -errno. */
 int swiftlet_posix_connect_unix(const char *path);
 /** Adopts an inherited connected stream socket (non-blocking from now). Returns 0 or -errno. */
