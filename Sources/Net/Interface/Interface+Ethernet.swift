@@ -38,9 +38,14 @@ extension Interface {
     func sendFrame(_ packet: inout PacketBuffer, to destination: MACAddress, type: EtherType, now: Instant) -> Bool {
         let header = EthernetHeader(destination: destination, source: self.mac, etherType: type)
         packet.prepend(EthernetPacket.headerLength) { bytes in header.emit(into: EthernetPacket(unchecked: bytes)) }
+        let metadata = packet.frameMetadata
         let result: NetworkDeviceError? = packet.withUnsafeReadableBytes { bytes in
             do throws(NetworkDeviceError) {
-                try self.device.transmit(bytes, now: now)
+                if metadata == .none {
+                    try self.device.transmit(bytes, now: now)
+                } else {
+                    try self.device.transmit(bytes, metadata: metadata, now: now)
+                }
                 return nil
             } catch {
                 return error

@@ -120,7 +120,10 @@ extension Interface {
             packet.prepend(header.headerLength) { bytes in header.emit(into: IPv4Packet(unchecked: bytes)) }
             return self.loopBack(&packet)
         }
-        if header.totalLength > self.device.mtu {
+        if packet.frameMetadata.segmentSize > 0 {
+            // A TSO frame: the device cuts it into MTU-sized segments (NetOffloads.transmitSegmentation).
+            self.counters.ethernet.segmentationOffloads += 1
+        } else if header.totalLength > self.device.mtu {
             header.dontFragment = false
             guard let fragmenter = IPv4Fragmenter(header: header, mtu: self.device.mtu) else {
                 self.counters.ipv4.noRoute += 1

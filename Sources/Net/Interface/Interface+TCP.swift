@@ -29,11 +29,20 @@ extension Interface {
         try self.tcp.listen(port: port, backlog: backlog, configuration: self.clampingMSS(configuration))
     }
 
-    /// `configuration` with its MSS no larger than one frame carries.
+    /// The most data one TCP segment handed to a device with TSO may carry: a 64 KiB IPv4 datagram less the
+    /// IPv4 header and the longest TCP header (60 bytes); 0 when the device does not segment.
+    var segmentationOffloadLimit: Int {
+        guard self.device.offloads.contains(.transmitSegmentation) else { return 0 }
+        return 65535 - IPv4Packet.minimumHeaderLength - 60
+    }
+
+    /// `configuration` fitted to the device: its MSS no larger than one frame carries, and TSO-sized segments
+    /// when the device cuts them up itself.
     func clampingMSS(_ configuration: TCPConfiguration) -> TCPConfiguration {
         var configuration = configuration
         configuration.maximumSegmentSize = UInt16(
             Swift.max(1, Swift.min(Int(configuration.maximumSegmentSize), self.maximumTCPSegmentSize)))
+        configuration.segmentationOffloadLimit = self.segmentationOffloadLimit
         return configuration
     }
 
@@ -84,14 +93,34 @@ extension Interface {
     }
 
     /// Wraps `segment` in IPv4 and sends it.
+    ///
+    /// When the device completes checksums (``NetOffloads/transmitChecksum``) the checksum field gets only the
+    /// pseudo-header sum and the frame is marked checksum-partial (virtio 1.2 §5.1.6.2; Linux's
+    /// CHECKSUM_PARTIAL): the device sums the TCP header and data. A segment longer than one SMSS
+    /// (``TCPSegment/segmentationSize``) goes to the device whole, to be cut into segments of that size; its
+    /// pseudo-header sum counts the whole length, as Linux's does, and the device adjusts it per segment.
+    /// Datagrams to our own address never reach a device and always carry a full checksum.
     func sendTCP(_ segment: TCPSegment, from local: TCPEndpoint, to remote: TCPEndpoint, now: Instant) {
         let header = segment.header
         let headroom = EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength + header.headerLength
         var packet = PacketBuffer(capacity: headroom + segment.payload.count, headroom: headroom)
         segment.payload.withUnsafeBytes { bytes in packet.writeBytes(bytes) }
         packet.prepend(header.headerLength) { _ in }
+        let partial = self.device.offloads.contains(.transmitChecksum) && remote.address != local.address
         packet.withUnsafeMutableReadableBytes { bytes in
-            header.emit(into: TCPPacket(unchecked: bytes), source: local.address, destination: remote.address)
+            let tcp = TCPPacket(unchecked: bytes)
+            header.emit(into: tcp, source: local.address, destination: remote.address, fillingChecksum: !partial)
+            if partial {
+                tcp.checksum = Checksum.pseudoHeaderSum(
+                    source: local.address, destination: remote.address, protocol: .tcp, length: UInt16(bytes.count))
+            }
+        }
+        if partial {
+            let segmentSize = self.device.offloads.contains(.transmitSegmentation) ? segment.segmentationSize : 0
+            packet.frameMetadata = NetFrameMetadata(
+                checksumPartial: true, segmentSize: segmentSize,
+                checksumStart: EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength,
+                checksumOffset: TCPPacket.Field.checksum)
         }
         self.sendIPv4(&packet, to: remote.address, protocol: .tcp, now: now)
     }

@@ -80,7 +80,9 @@ extension TCPControlBlock {
         let flight = Int(self.sndNxt &- self.sndUna)
         var usable = self.congestion.usableWindow(receiverWindow: Int(self.sndWnd), flightSize: flight)
         if self.probe && flight == 0 { usable = Swift.max(usable, 1) }
-        let length = Swift.min(available, usable, self.segmentDataLimit)
+        var length = Swift.min(available, usable, self.sendBurstLimit)
+        // A TSO burst the window cuts short ends on a whole SMSS, so the device sends no runt mid-stream.
+        if length > self.segmentDataLimit && length < available { length -= length % self.segmentDataLimit }
         let finSequence = self.sendBase &+ UInt32(self.sendRing.count)
         let fin = self.finQueued && self.sndNxt &+ UInt32(length) == finSequence
             && (self.state == .finWait1 || self.state == .closing || self.state == .lastAck)
@@ -117,7 +119,9 @@ extension TCPControlBlock {
         self.probe = false
         self.startTimerIfIdle(now: now, sequenceEnd: self.sndNxt)
         self.ackPending = false
-        return self.sent(TCPSegment(header: header, payload: payload))
+        var segment = TCPSegment(header: header, payload: payload)
+        if length > self.segmentDataLimit { segment.segmentationSize = self.segmentDataLimit }
+        return self.sent(segment)
     }
 
     /// RFC 6298 (5.1): start the timer when a segment with data (or SYN, FIN) goes out and it is not running;

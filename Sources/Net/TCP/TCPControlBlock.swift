@@ -374,6 +374,14 @@ public struct TCPControlBlock {
     /// The most data one segment carries: SMSS less the options every segment carries (RFC 9293 §3.7.1).
     var segmentDataLimit: Int { Swift.max(1, self.sendMSS - (self.timestampsEnabled ? 12 : 0)) }
 
+    /// The most new data one dispatched segment carries: ``segmentDataLimit``, or with TSO the most whole
+    /// SMSS-sized pieces that fit ``TCPConfiguration/segmentationOffloadLimit`` (the device cuts them apart; the
+    /// congestion and receive windows still bound the flight byte for byte).
+    var sendBurstLimit: Int {
+        let smss = self.segmentDataLimit
+        return Swift.max(1, self.configuration.segmentationOffloadLimit / smss) * smss
+    }
+
     /// The receive window: the receive ring's free space, at most what the Window field can say.
     var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535 << Int(self.receiveScale))) }
 

@@ -99,6 +99,9 @@ public struct TCPSegment: Equatable, CustomStringConvertible {
     public var header: TCPHeader
     /// The data.
     public var payload: [UInt8]
+    /// For a segment longer than one SMSS, handed to a device that segments TCP itself (TSO): the data each
+    /// segment on the wire carries (the SMSS less the options every segment carries); 0 otherwise.
+    public var segmentationSize = 0
 
     public init(header: TCPHeader, payload: [UInt8] = []) {
         self.header = header
@@ -140,6 +143,10 @@ public struct TCPConfiguration: Sendable {
     public var sendBufferSize = 65536
     /// The MSS we announce and send at most: MTU 1500 − 40 (RFC 9293 §3.7.1).
     public var maximumSegmentSize: UInt16 = 1460
+    /// The most data one segment handed to the interface may carry when the device segments TCP itself (TSO,
+    /// ``NetOffloads/transmitSegmentation``): a multiple of the SMSS up to this, which the device cuts into
+    /// SMSS-sized segments on the wire. The interface sets it from its device; 0 (no TSO) sends one SMSS at most.
+    public var segmentationOffloadLimit = 0
     /// Maximum Segment Lifetime; TIME-WAIT lasts 2 × MSL (RFC 9293 §3.4.2 suggests 2 minutes; tests shorten it).
     public var maximumSegmentLifetime: Duration = .seconds(60)
     /// The first RTO before any measurement (RFC 6298 (2.1): 1 s).

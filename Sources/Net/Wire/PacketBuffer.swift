@@ -1,3 +1,5 @@
+import Runtime
+
 /// A packet under construction or being taken apart, with headroom so that headers are prepended in place.
 ///
 /// ```
@@ -35,6 +37,11 @@ public struct PacketBuffer {
     public private(set) var readerIndex: Int
     /// One past the last readable byte.
     public private(set) var writerIndex: Int
+    /// What the device is asked to do with the frame this packet becomes (complete a checksum, segment a TCP
+    /// frame longer than the MTU), as Linux keeps it in an skb: set by the transport that built it, it stays with
+    /// the bytes through the ARP queue to ``NetworkDevice/transmit(_:metadata:now:)``. Offsets count from the
+    /// start of the Ethernet frame. `.none` for a plain frame.
+    public var frameMetadata = NetFrameMetadata.none
 
     /// An empty buffer of `capacity` zeroed bytes whose first `headroom` bytes are kept for headers.
     ///
