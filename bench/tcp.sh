@@ -19,6 +19,7 @@
 # Each figure is the median of RUNS runs.
 #
 # usage: bench/tcp.sh [BYTES] [DURATION] [RUNS]   (400000000, 5, 3; the virtio run moves BYTES/20: TCG is slow)
+#        TCP_BENCH_TARGETS="posix" bench/tcp.sh ...   measures only those targets (default "posix virtio")
 # Needs root (namespaces, TAP); installs iperf3, wrk and nginx-light if missing. Everything runs in the two
 # namespaces this script creates and always deletes. TCP_BENCH_LOGS=DIR keeps the apps' and peers' logs (the apps run
 # with verbose=1: stack counters every 5 s).
@@ -51,8 +52,9 @@ for tool in iperf3 wrk nginx curl; do
 done
 
 cc -O2 -Wall -o "$WORK/tcp_bench" Tests/Interop/tcp_bench.c || exit 1
+TARGETS=${TCP_BENCH_TARGETS:-posix virtio}
 for app in tcp-discard http; do
-  for target in posix virtio; do ./swiftlet build $app --target $target >/dev/null || exit 1; done
+  for target in $TARGETS; do ./swiftlet build $app --target $target >/dev/null || exit 1; done
 done
 
 make_namespaces || exit 1
@@ -119,7 +121,7 @@ stop_app() {
 }
 
 mkdir -p "$WORK/www"
-for target in posix virtio; do
+for target in $TARGETS; do
   bytes=$BYTES; [ $target = virtio ] && bytes=$((BYTES / 20))
   start_app tcp-discard $target 'discarding TCP port'
   measure_bulk $target 10.0.0.2 $bytes
@@ -184,8 +186,8 @@ try: a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b el
 except ValueError: print('n/a')" "$1" "$2"; }
 row() { printf '| %-44s | %-12s | %-12s | %-12s | %s\n' "$1" "$2" "$3" "$4" "$5"; }
 line() {  # label key
-  row "$1" "${R[posix.$2]}" "${R[virtio.$2]}" "${R[kernel.$2]}" \
-    "$(ratio "${R[posix.$2]}" "${R[kernel.$2]}") / $(ratio "${R[virtio.$2]}" "${R[kernel.$2]}")"
+  row "$1" "${R[posix.$2]:-}" "${R[virtio.$2]:-}" "${R[kernel.$2]}" \
+    "$(ratio "${R[posix.$2]:-}" "${R[kernel.$2]}") / $(ratio "${R[virtio.$2]:-}" "${R[kernel.$2]}")"
 }
 echo "# Swiftlet TCP/HTTP benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(qemu-system-x86_64 --version | head -1)"
 echo "# bench/tcp.sh $BYTES $DURATION $RUNS: medians of $RUNS runs; bulk: $BYTES bytes (posix, kernel), $((BYTES / 20)) (virtio);"

@@ -6,7 +6,8 @@
 ///     swiftlet run tcp-discard --net service=tap:tap0 -- ip=10.0.0.2/24 [gw=10.0.0.1] [verbose=1] [count=N]
 ///
 /// Boot arguments: `ip=a.b.c.d/n` and optional `gw=a.b.c.d` (no `ip`, or `ip=dhcp`: DHCP); `discard=P` and
-/// `source=P` instead of 9 and 19; `verbose=1` prints the stack's counters every 5 seconds and a line per
+/// `source=P` instead of 9 and 19; `buffer=B` the send and receive ring bytes of each connection (default 1 MiB, a
+/// bulk sender's socket buffers: the stack's default of 64 KiB would cap the flight at one TSO frame); `verbose=1` prints the stack's counters every 5 seconds and a line per
 /// connection; `count=N` exits 0 once N connections have ended (for scripts).
 import Net
 import Runtime
@@ -23,11 +24,15 @@ struct TCPDiscard: Application {
         }
         let discardPort = UInt16(arguments.integer("discard") ?? 9)
         let sourcePort = UInt16(arguments.integer("source") ?? 19)
+        var configuration = TCPConfiguration()
+        let bufferBytes = Swift.max(4096, Swift.min(arguments.integer("buffer") ?? 1 << 20, 1 << 26))
+        configuration.receiveBufferSize = bufferBytes
+        configuration.sendBufferSize = bufferBytes
         let discard: TCPListener
         let source: TCPListener
         do throws(TCPError) {
-            discard = try TCPListener.listen(port: discardPort, backlog: 16, on: stack)
-            source = try TCPListener.listen(port: sourcePort, backlog: 16, on: stack)
+            discard = try TCPListener.listen(port: discardPort, backlog: 16, on: stack, configuration: configuration)
+            source = try TCPListener.listen(port: sourcePort, backlog: 16, on: stack, configuration: configuration)
         } catch {
             print("tcp-discard: cannot listen on ports \(discardPort) and \(sourcePort): \(error)")
             return 1

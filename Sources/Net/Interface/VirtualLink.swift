@@ -9,6 +9,12 @@
 /// Delivery is a switch's: a unicast frame goes to the port with that destination MAC; broadcast, multicast and
 /// unknown destinations are flooded to every other port. A port with no interface on it is a raw host: a test
 /// reads what arrives there with ``VirtualLinkDevice/receive(into:now:)`` and sends with ``inject(_:into:at:)``.
+///
+/// Offloads: a port attached with ``NetOffloads`` takes frames asking for checksum completion and TCP
+/// segmentation, under the ABI's one rule (``NetDevice/isValidWrite(length:metadata:mtu:offloads:)``). Such a frame
+/// reaches a unicast destination port with ``NetOffloads/receiveSegmentation`` whole and marked checksum-partial,
+/// as Linux hands a TSO frame to a local TAP reader; every other port gets the frames a NIC would put on the wire
+/// (``SoftwareOffload/wireFrames(_:metadata:)``), and the faults apply to each of those.
 import Runtime
 
 /// A frame seen on the link, for tests to inspect.
@@ -27,11 +33,13 @@ public final class VirtualLink {
         var deliverAt: Instant
         var sequence: UInt64
         var bytes: [UInt8]
+        var metadata = NetFrameMetadata.none
     }
 
     struct Port {
         var mac: MACAddress
         var mtu: Int
+        var offloads: NetOffloads = []
         var inbox: [InFlight] = []
     }
 
@@ -55,10 +63,11 @@ public final class VirtualLink {
         self.faults = FaultInjector(faults, seed: seed)
     }
 
-    /// Adds a port with this MAC and MTU and returns the device for it.
-    public func attach(mac: MACAddress, mtu: Int = 1500) -> VirtualLinkDevice {
-        self.ports.append(Port(mac: mac, mtu: mtu))
-        return VirtualLinkDevice(link: self, port: self.ports.count - 1, mac: mac, mtu: mtu)
+    /// Adds a port with this MAC, MTU and offloads and returns the device for it.
+    public func attach(mac: MACAddress, mtu: Int = 1500, offloads: NetOffloads = []) -> VirtualLinkDevice {
+        let offloads = offloads.normalized
+        self.ports.append(Port(mac: mac, mtu: mtu, offloads: offloads))
+        return VirtualLinkDevice(link: self, port: self.ports.count - 1, mac: mac, mtu: mtu, offloads: offloads)
     }
 
     /// Takes the link down from `from` until `until`: every frame sent in that span is lost (counted in
@@ -95,8 +104,13 @@ public final class VirtualLink {
         for index in self.ports.indices { self.ports[index].inbox.removeAll() }
     }
 
-    func send(_ frame: UnsafeRawBufferPointer, from port: Int, now: Instant) throws(NetworkDeviceError) {
-        guard frame.count >= EthernetPacket.headerLength, frame.count <= self.ports[port].mtu + 14 else {
+    func send(
+        _ frame: UnsafeRawBufferPointer, metadata: NetFrameMetadata = .none, from port: Int, now: Instant
+    ) throws(NetworkDeviceError) {
+        let sender = self.ports[port]
+        guard frame.count >= EthernetPacket.headerLength,
+            NetDevice.isValidWrite(length: frame.count, metadata: metadata, mtu: sender.mtu, offloads: sender.offloads)
+        else {
             self.oversizeFrames += 1
             throw .failed
         }
@@ -105,24 +119,43 @@ public final class VirtualLink {
         let destination = MACAddress(
             rawValue: UInt64(bytes[0]) << 40 | UInt64(bytes[1]) << 32 | UInt64(bytes[2]) << 24
                 | UInt64(bytes[3]) << 16 | UInt64(bytes[4]) << 8 | UInt64(bytes[5]))
-        for (copy, delay) in self.faults.apply(to: bytes, at: now) {
-            var delivered = false
-            if destination.isUnicast {
-                for index in self.ports.indices where index != port && self.ports[index].mac == destination {
-                    self.enqueue(copy, into: index, at: now + self.latency + delay)
-                    delivered = true
-                }
+        var receivers: [Int] = []
+        if destination.isUnicast {
+            for index in self.ports.indices where index != port && self.ports[index].mac == destination {
+                receivers.append(index)
             }
-            if !delivered {
-                for index in self.ports.indices where index != port {
-                    self.enqueue(copy, into: index, at: now + self.latency + delay)
+        }
+        if receivers.isEmpty { receivers = self.ports.indices.filter { $0 != port } }
+        // A TSO or checksum-partial frame stays whole only for one receiver that takes coalesced frames.
+        let whole = metadata == .none
+            || (receivers.count == 1 && self.ports[receivers[0]].offloads.contains(.receiveSegmentation))
+        let wire: [[UInt8]]
+        var delivered = NetFrameMetadata.none
+        if whole {
+            wire = [bytes]
+            if metadata != .none {
+                delivered = NetFrameMetadata(
+                    checksumPartial: true, segmentSize: metadata.segmentSize, checksumStart: metadata.checksumStart,
+                    checksumOffset: metadata.checksumOffset)
+            }
+        } else {
+            guard let frames = SoftwareOffload.wireFrames(bytes, metadata: metadata) else {
+                self.oversizeFrames += 1
+                throw .failed
+            }
+            wire = frames
+        }
+        for piece in wire {
+            for (copy, delay) in self.faults.apply(to: piece, at: now) {
+                for index in receivers {
+                    self.enqueue(copy, metadata: delivered, into: index, at: now + self.latency + delay)
                 }
             }
         }
     }
 
     func receive(
-        into buffer: UnsafeMutableRawBufferPointer, port: Int, now: Instant
+        into buffer: UnsafeMutableRawBufferPointer, metadata: inout NetFrameMetadata, port: Int, now: Instant
     ) throws(NetworkDeviceError) -> Int {
         guard let first = self.ports[port].inbox.first, first.deliverAt <= now else { throw .again }
         self.ports[port].inbox.removeFirst()
@@ -130,13 +163,16 @@ public final class VirtualLink {
         first.bytes.withUnsafeBytes { source in
             buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: source.count)
         }
+        metadata = first.metadata
         return first.bytes.count
     }
 
     /// Inserts in (deliverAt, sequence) order, so equal instants keep their sending order.
-    private func enqueue(_ bytes: [UInt8], into port: Int, at deliverAt: Instant) {
+    private func enqueue(
+        _ bytes: [UInt8], metadata: NetFrameMetadata = .none, into port: Int, at deliverAt: Instant
+    ) {
         self.sequence += 1
-        let item = InFlight(deliverAt: deliverAt, sequence: self.sequence, bytes: bytes)
+        let item = InFlight(deliverAt: deliverAt, sequence: self.sequence, bytes: bytes, metadata: metadata)
         var index = self.ports[port].inbox.count
         while index > 0 && self.ports[port].inbox[index - 1].deliverAt > deliverAt { index -= 1 }
         self.ports[port].inbox.insert(item, at: index)
@@ -151,21 +187,37 @@ public struct VirtualLinkDevice: NetworkDevice {
     public let port: Int
     public let mac: MACAddress
     public let mtu: Int
+    /// What the port does with frames that ask for it (see ``VirtualLink``).
+    public let offloads: NetOffloads
 
     public func receive(into buffer: UnsafeMutableRawBufferPointer, now: Instant) throws(NetworkDeviceError) -> Int {
-        try self.link.receive(into: buffer, port: self.port, now: now)
+        var metadata = NetFrameMetadata.none
+        return try self.link.receive(into: buffer, metadata: &metadata, port: self.port, now: now)
+    }
+
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer, metadata: inout NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError) -> Int {
+        try self.link.receive(into: buffer, metadata: &metadata, port: self.port, now: now)
     }
 
     public func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError) {
         try self.link.send(frame, from: self.port, now: now)
     }
 
+    public func transmit(
+        _ frame: UnsafeRawBufferPointer, metadata: NetFrameMetadata, now: Instant
+    ) throws(NetworkDeviceError) {
+        try self.link.send(frame, metadata: metadata, from: self.port, now: now)
+    }
+
     /// The next frame that has arrived by `now`, as an array; `nil` when none has.
     public func receiveFrame(now: Instant) -> [UInt8]? {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: self.mtu + 14, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: self.maximumReceiveFrameLength, alignment: 16)
         defer { buffer.deallocate() }
         do throws(NetworkDeviceError) {
-            let length = try self.link.receive(into: buffer, port: self.port, now: now)
+            var metadata = NetFrameMetadata.none
+            let length = try self.link.receive(into: buffer, metadata: &metadata, port: self.port, now: now)
             return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
         } catch {
             return nil

@@ -27,6 +27,8 @@ final class TCPTestNetwork {
     var hosts: [TCPHost] = []
     /// The MTU of hosts added from now on.
     var mtu = 1500
+    /// The offloads of the ports of hosts added from now on (none: plain frames).
+    var offloads: NetOffloads = []
 
     /// A link with this one-way latency and these seeded faults; `capturing` starts ``VirtualLink/captured``.
     init(faults: FaultConfiguration = .none, seed: UInt64 = 1, latency: Duration = .microseconds(100),
@@ -38,7 +40,7 @@ final class TCPTestNetwork {
 
     /// A host with address `cidr` and MAC 02:00:00:00:00:`mac`; it sends no gratuitous ARP.
     func addHost(_ cidr: String, mac: UInt8) -> TCPHost {
-        let device = self.link.attach(mac: MACAddress(0x02, 0, 0, 0, 0, mac), mtu: self.mtu)
+        let device = self.link.attach(mac: MACAddress(0x02, 0, 0, 0, 0, mac), mtu: self.mtu, offloads: self.offloads)
         var configuration = InterfaceConfiguration(address: IPv4CIDR(cidr)!)
         configuration.arp.announcements = 0
         let host = TCPHost(Interface(device: device, configuration: configuration))

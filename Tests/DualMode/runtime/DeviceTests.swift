@@ -32,4 +32,32 @@ func registerDeviceTests(_ suite: inout TestSuite) {
         try expect(!valid(0, 0), "empty request accepted")
         try expect(!valid(UInt64.max - 4095, 8192), "overflowing range accepted")
     }
+    suite.test("abi.net-write-offload-checks") { () throws(TestFailure) in
+        let tso: NetOffloads = [.transmitChecksum, .transmitSegmentation]
+        func valid(_ length: Int, _ metadata: NetFrameMetadata, _ offloads: NetOffloads) -> Bool {
+            NetDevice.isValidWrite(length: length, metadata: metadata, mtu: 1500, offloads: offloads)
+        }
+        let partial = NetFrameMetadata(checksumPartial: true, checksumStart: 34, checksumOffset: 16)
+        var segmented = partial
+        segmented.segmentSize = 1448
+        try expect(valid(1514, .none, []) && !valid(1515, .none, []) && !valid(0, .none, []), "plain frame sizes")
+        try expect(!valid(60, partial, []), "checksum-partial without the offload accepted")
+        try expect(valid(60, partial, [.transmitChecksum]), "checksum-partial with the offload rejected")
+        try expect(!valid(51, partial, [.transmitChecksum]), "checksum field past the frame's end accepted")
+        var early = partial
+        early.checksumStart = 10
+        try expect(!valid(60, early, [.transmitChecksum]), "checksum region inside the Ethernet header accepted")
+        try expect(!valid(1515, partial, [.transmitChecksum]), "an oversize frame without TSO accepted")
+        try expect(valid(65549, segmented, tso), "a 64 KiB TSO frame rejected")
+        try expect(!valid(65550, segmented, tso), "a TSO frame over 64 KiB accepted")
+        try expect(!valid(9000, segmented, [.transmitChecksum]), "TSO without the offload accepted")
+        var unchecked = segmented
+        unchecked.checksumPartial = false
+        unchecked.checksumStart = 0
+        unchecked.checksumOffset = 0
+        try expect(!valid(9000, unchecked, tso), "TSO without checksum-partial accepted (virtio 1.2 §5.1.6.2)")
+        try expect(!valid(60, NetFrameMetadata(checksumValid: true), NetOffloads.all), "a frame sent 'valid' accepted")
+        try expect(NetOffloads([.transmitSegmentation, .receiveSegmentation]).normalized.isEmpty,
+            "segmentation without the checksum offload it implies survives normalizing")
+    }
 }

@@ -17,5 +17,6 @@ struct TCPTransferSuite: TestableApplication {
     static func tests(_ suite: inout TestSuite) {
         registerFaultTransferTests(&suite)
         registerRecoveryTests(&suite)
+        registerOffloadTransferTests(&suite)
     }
 }
