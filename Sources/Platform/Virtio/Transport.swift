@@ -190,14 +190,17 @@ struct Transport {
     }
 
     /// Steps 1–6 of §3.1.1: reset, ACKNOWLEDGE, DRIVER, features (`wanted` ∩
-    /// offered, plus VIRTIO_F_VERSION_1 when offered), FEATURES_OK when modern.
+    /// offered, then `prune`, which drops bits whose prerequisites are missing:
+    /// a driver "MUST NOT accept a feature which requires another feature which
+    /// was not accepted", §2.2.1; plus VIRTIO_F_VERSION_1 when offered),
+    /// FEATURES_OK when modern.
     /// Returns false (with FAILED set) when the device refuses the features.
-    mutating func negotiate(wanted: UInt64) -> Bool {
+    mutating func negotiate(wanted: UInt64, prune: (UInt64) -> UInt64 = { $0 }) -> Bool {
         reset()
         status = DeviceStatus.acknowledge
         status = DeviceStatus.acknowledge | DeviceStatus.driver
         let offered = deviceFeatures()
-        var accepted = offered & wanted
+        var accepted = prune(offered & wanted)
         if kind != .pciLegacy && offered & Feature.version1 != 0 { accepted |= Feature.version1 }
         // A modern interface drives only devices that offer VERSION_1 (§4.1.2.1, §4.2.4).
         if (kind == .pciModern || (kind == .mmio && mmioVersion >= 2)) && accepted & Feature.version1 == 0 {

@@ -1,38 +1,77 @@
 /// VirtioNet.swift — virtio-net (virtio 1.2 §5.1), one receive and one transmit queue.
 ///
-/// Feature bits (§5.1.3): VIRTIO_NET_F_MTU (3), VIRTIO_NET_F_MAC (5); no
-/// checksum or segmentation offload, no VIRTIO_NET_F_MRG_RXBUF, no control
-/// queue. Legacy devices also get VIRTIO_F_ANY_LAYOUT (27) when offered, so
-/// header and frame share one descriptor (§2.7.4.3); without it (and without
-/// VERSION_1) each buffer is a two-descriptor chain,
-/// header then frame. Configuration (§5.1.4): mac[6] at 0, status u16 at 6,
+/// Feature bits (§5.1.3): VIRTIO_NET_F_MTU (3), VIRTIO_NET_F_MAC (5), and the
+/// offloads when offered: VIRTIO_NET_F_CSUM (0), VIRTIO_NET_F_HOST_TSO4 (11,
+/// only with CSUM), VIRTIO_NET_F_GUEST_CSUM (1), VIRTIO_NET_F_GUEST_TSO4 (7,
+/// only with GUEST_CSUM) (§5.1.3.1 "Feature bit requirements"). QEMU offers
+/// them only for a backend that carries a virtio_net_hdr (tap with vnet_hdr);
+/// with `-netdev user` or stream none are offered and every frame is a plain
+/// frame of at most mtu + 14 bytes. No VIRTIO_NET_F_MRG_RXBUF, no TSO6/UFO/ECN,
+/// no control queue. Legacy devices also get VIRTIO_F_ANY_LAYOUT (27) when
+/// offered, so header and frame share one descriptor (§2.7.4.3); without it
+/// (and without VERSION_1) each buffer is a two-descriptor chain, header then
+/// frame. Configuration (§5.1.4): mac[6] at 0, status u16 at 6,
 /// max_virtqueue_pairs u16 at 8, mtu u16 at 10. Queues: receiveq1 is 0,
 /// transmitq1 is 1 (§5.1.2).
 ///
 /// Every frame is preceded by struct virtio_net_hdr (§5.1.6): flags u8,
 /// gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16,
 /// and num_buffers u16 only with VERSION_1 or MRG_RXBUF: 12 bytes, else 10
-/// (§5.1.6.1 "Legacy Interface: Device Operation"). We send it zeroed (no
-/// checksum needed, VIRTIO_NET_HDR_GSO_NONE) and skip it on receive.
+/// (§5.1.6.1 "Legacy Interface: Device Operation"; little-endian either way on
+/// x86). It is the wire form of swiftlet_net_frame_meta: `fillHeader` writes it
+/// for every transmitted frame (all zero for a plain frame), `metadata` reads
+/// it for every received one.
 ///
 /// Receive (§5.1.6.3): every receive buffer holds a header plus mtu + 14
-/// bytes and sits in the ring from acquire on; a read copies one used
-/// buffer out and makes it available again at once, so the ring stays full.
-/// Transmit (§5.1.6.2): a write copies the frame into a free transmit slot;
-/// completed slots are reclaimed before each write, and when none is free
-/// the write returns AGAIN and asks for a used-buffer interrupt (which
-/// otherwise stays suppressed, §2.7.7) so the next yield ends when room
-/// appears.
+/// bytes, or with GUEST_TSO4 a whole 64 KiB frame (`bigReceiveBytes`), and sits
+/// in the ring from acquire on; a read copies one used buffer out and makes it
+/// available again at once, so the ring stays full.
+/// Transmit (§5.1.6.2): a write copies the frame into a free transmit slot:
+/// mtu-sized slots for frames up to mtu + 14 bytes, and with HOST_TSO4 a few
+/// 64 KiB slots for larger TSO frames. Completed slots are reclaimed before
+/// each write, and when none is free the write returns AGAIN and asks for a
+/// used-buffer interrupt (which otherwise stays suppressed, §2.7.7) so the
+/// next yield ends when room appears.
+///
+/// Memory: one buffer per ring entry (per two entries with two-descriptor
+/// chains) of header + mtu + 14 bytes rounded to 64 (1,536 at mtu 1500) each
+/// way, as without offloads. With GUEST_TSO4 the receive side instead has at
+/// most `bigReceiveCount` (128) buffers of 65,664 bytes (8 MiB); with
+/// HOST_TSO4, `largeTransmitCount` (32) of the transmit entries get 64 KiB
+/// slots (65,600 bytes, 2 MiB). Both counts are halved while the heap cannot
+/// give them (to 16 receive buffers; below 4 transmit slots TX_TSO4 is not
+/// reported).
 
 import SwiftletABI
 import VirtioHW
 
 final class VirtioNet {
+    static let featureChecksum: UInt64 = 1 << 0  // VIRTIO_NET_F_CSUM: device completes partial checksums
+    static let featureGuestChecksum: UInt64 = 1 << 1  // VIRTIO_NET_F_GUEST_CSUM: we take partial/valid ones
     static let featureMTU: UInt64 = 1 << 3
     static let featureMAC: UInt64 = 1 << 5
+    static let featureGuestTSO4: UInt64 = 1 << 7  // we take coalesced TCP/IPv4 frames
+    static let featureHostTSO4: UInt64 = 1 << 11  // device segments TCP/IPv4 frames
     static let featureMergeableBuffers: UInt64 = 1 << 15
     static let receiveQueue: UInt16 = 0
     static let transmitQueue: UInt16 = 1
+
+    // struct virtio_net_hdr values (§5.1.6).
+    static let needsChecksum: UInt8 = 1  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+    static let dataValid: UInt8 = 2  // VIRTIO_NET_HDR_F_DATA_VALID
+    static let gsoNone: UInt8 = 0  // VIRTIO_NET_HDR_GSO_NONE
+    static let gsoTCPv4: UInt8 = 1  // VIRTIO_NET_HDR_GSO_TCPV4
+
+    /// The largest TSO frame either way: a 64 KiB IPv4 datagram and its Ethernet header.
+    static let largeFrame = Int(SWIFTLET_NET_MAX_OFFLOAD_FRAME)
+    /// Frame bytes of a receive buffer with GUEST_TSO4 and no MRG_RXBUF: "the maximum incoming
+    /// packet will be 65589 bytes long" (14 + 40 + 65535, §5.1.6.3), so the buffers of "at least
+    /// 65562 bytes" (1.2) / "65601 bytes" (later revisions) that §5.1.6.3.1 asks for.
+    static let bigReceiveFrame = 14 + 40 + 65535
+    /// Receive buffers with GUEST_TSO4 (each takes 64 KiB whatever arrives in it).
+    static let bigReceiveCount = 128
+    /// 64 KiB transmit slots with HOST_TSO4, used only for frames longer than mtu + 14.
+    static let largeTransmitCount = 32
 
     var transport: Transport
     let rx: Virtqueue
@@ -43,21 +82,54 @@ final class VirtioNet {
     let headerLength: Int
     /// Descriptors per buffer: 1 (header and frame together) or 2.
     let descriptorsPerBuffer: Int
-    /// Bytes per buffer: header + mtu + 14, rounded up to 64.
+    /// Bytes per small transmit slot: header + mtu + 14, rounded up to 64.
     let bufferBytes: Int
+    /// Bytes per receive buffer: `bufferBytes`, or header + `bigReceiveFrame` rounded up with GUEST_TSO4.
+    let rxBufferBytes: Int
+    /// Receive buffers in the ring (buffer i uses descriptors i×k…).
+    let rxCount: Int
+    /// Bytes per large transmit slot: header + `largeFrame`, rounded up to 64.
+    let largeBytes: Int
+    /// Small transmit slots are 0..<smallCount, large ones smallCount..<smallCount + largeCount.
+    let smallCount: Int
+    let largeCount: Int
     let rxBuffers: UnsafeMutableRawPointer
     let txBuffers: UnsafeMutableRawPointer
-    /// Free transmit slots, a stack.
+    let txLarge: UnsafeMutableRawPointer?
+    /// Free small and large transmit slots, stacks.
     var txFree: [UInt16] = []
+    var txFreeLarge: [UInt16] = []
     var handle: Int = -1
-    /// The SWIFTLET_NET_OFFLOAD_* bits negotiated (none yet).
-    let offloads: UInt32 = 0
+    /// The SWIFTLET_NET_OFFLOAD_* bits negotiated (and backed by buffers).
+    let offloads: UInt32
+    /// GUEST_CSUM / GUEST_TSO4 negotiated: the receive header carries metadata.
+    let receiveChecksum: Bool
+    let receiveTSO4: Bool
+
+    /// Drops offloads whose prerequisite is missing (§5.1.3.1): HOST_TSO4 needs CSUM, GUEST_TSO4 GUEST_CSUM.
+    static func prune(_ features: UInt64) -> UInt64 {
+        var f = features
+        if f & featureChecksum == 0 { f &= ~featureHostTSO4 }
+        if f & featureGuestChecksum == 0 { f &= ~featureGuestTSO4 }
+        return f
+    }
+
+    /// `count` blocks of `bytes`, halving `count` down to `minimum` while the heap cannot give them.
+    static func allocate(_ count: inout Int, _ bytes: Int, minimum: Int) -> UnsafeMutableRawPointer? {
+        while true {
+            if let memory = Heap.allocate(count * bytes, alignment: 64) { return memory }
+            guard count / 2 >= minimum else { return nil }
+            count /= 2
+        }
+    }
 
     init?(_ t: Transport) {
         var t = t
-        let wanted = VirtioNet.featureMTU | VirtioNet.featureMAC | (t.kind == .pciLegacy || t.mmioVersion == 1
-            ? Feature.anyLayout : 0)
-        guard t.negotiate(wanted: wanted),
+        let offloadFeatures = VirtioNet.featureChecksum | VirtioNet.featureGuestChecksum
+            | VirtioNet.featureHostTSO4 | VirtioNet.featureGuestTSO4
+        let wanted = VirtioNet.featureMTU | VirtioNet.featureMAC | offloadFeatures
+            | (t.kind == .pciLegacy || t.mmioVersion == 1 ? Feature.anyLayout : 0)
+        guard t.negotiate(wanted: wanted, prune: VirtioNet.prune),
             let rx = t.makeQueue(VirtioNet.receiveQueue, limit: 256),
             let tx = t.makeQueue(VirtioNet.transmitQueue, limit: 256)
         else {
@@ -78,35 +150,62 @@ final class VirtioNet {
             for i in 0..<6 { mac = mac << 8 | UInt64(t.config8(i)) }
         }
         self.mac = mac
+        receiveChecksum = f & VirtioNet.featureGuestChecksum != 0
+        receiveTSO4 = f & VirtioNet.featureGuestTSO4 != 0
         bufferBytes = (headerLength + mtu + 14 + 63) & ~63
-        let rxCount = rx.size / descriptorsPerBuffer, txCount = tx.size / descriptorsPerBuffer
-        guard let rxMemory = Heap.allocate(rxCount * bufferBytes, alignment: 64),
-            let txMemory = Heap.allocate(txCount * bufferBytes, alignment: 64)
+        rxBufferBytes = receiveTSO4 ? (headerLength + VirtioNet.bigReceiveFrame + 63) & ~63 : bufferBytes
+        largeBytes = (headerLength + VirtioNet.largeFrame + 63) & ~63
+        var rxCount = rx.size / descriptorsPerBuffer
+        if receiveTSO4 { rxCount = min(rxCount, VirtioNet.bigReceiveCount) }
+        let txCount = tx.size / descriptorsPerBuffer
+        var largeCount = f & VirtioNet.featureHostTSO4 != 0 ? min(VirtioNet.largeTransmitCount, txCount / 4) : 0
+        guard let rxMemory = VirtioNet.allocate(&rxCount, rxBufferBytes, minimum: receiveTSO4 ? 16 : rxCount)
         else {
             t.status = DeviceStatus.failed
             return nil
         }
-        txMemory.initializeMemory(as: UInt8.self, repeating: 0, count: txCount * bufferBytes)
+        // Without its 64 KiB slots HOST_TSO4 stays negotiated but unused (gso_type is a MAY, §5.1.6.2.1).
+        let largeMemory = largeCount > 0 ? VirtioNet.allocate(&largeCount, largeBytes, minimum: 4) : nil
+        if largeMemory == nil { largeCount = 0 }
+        smallCount = txCount - largeCount
+        guard let txMemory = Heap.allocate(smallCount * bufferBytes, alignment: 64) else {
+            t.status = DeviceStatus.failed
+            return nil
+        }
+        self.rxCount = rxCount
+        self.largeCount = largeCount
+        var offloads: UInt32 = 0
+        if f & VirtioNet.featureChecksum != 0 {
+            offloads |= UInt32(SWIFTLET_NET_OFFLOAD_TX_CSUM)
+            if largeCount > 0 { offloads |= UInt32(SWIFTLET_NET_OFFLOAD_TX_TSO4) }
+        }
+        if receiveChecksum {
+            offloads |= UInt32(SWIFTLET_NET_OFFLOAD_RX_CSUM)
+            if receiveTSO4 { offloads |= UInt32(SWIFTLET_NET_OFFLOAD_RX_TSO4) }
+        }
+        self.offloads = offloads
         transport = t
         self.rx = rx
         self.tx = tx
         rxBuffers = rxMemory
         txBuffers = txMemory
-        for slot in (0..<txCount).reversed() { txFree.append(UInt16(slot)) }
+        txLarge = largeMemory
+        for slot in (0..<smallCount).reversed() { txFree.append(UInt16(slot)) }
+        for slot in (smallCount..<txCount).reversed() { txFreeLarge.append(UInt16(slot)) }
         tx.interruptsSuppressed = true
         // Fixed descriptors per buffer i: i×k (and i×k + 1 for the frame when k = 2).
         for i in 0..<rxCount {
-            let buffer = UInt64(UInt(bitPattern: rxMemory + i * bufferBytes))
+            let buffer = UInt64(UInt(bitPattern: rxMemory + i * rxBufferBytes))
             let d = UInt16(i * descriptorsPerBuffer)
             let write = Virtqueue.descriptorWrite
             if descriptorsPerBuffer == 1 {
-                rx.setDescriptor(d, address: buffer, length: UInt32(bufferBytes), flags: write)
+                rx.setDescriptor(d, address: buffer, length: UInt32(rxBufferBytes), flags: write)
             } else {
                 rx.setDescriptor(d, address: buffer, length: UInt32(headerLength),
                                  flags: write | Virtqueue.descriptorNext)
                 rx.setNext(d, d + 1)
                 rx.setDescriptor(d + 1, address: buffer + UInt64(headerLength),
-                                 length: UInt32(bufferBytes - headerLength), flags: write)
+                                 length: UInt32(rxBufferBytes - headerLength), flags: write)
             }
         }
         t.routeInterrupt()
@@ -115,14 +214,15 @@ final class VirtioNet {
 
     /// Fills the receive ring (at acquire: until then the device drops what arrives).
     func startReceiving() {
-        for i in 0..<(rx.size / descriptorsPerBuffer) { rx.publish(UInt16(i * descriptorsPerBuffer)) }
+        for i in 0..<rxCount { rx.publish(UInt16(i * descriptorsPerBuffer)) }
         rx.kick()
     }
 
     /// Whether a received frame is waiting.
     var readable: Bool { rx.hasUsed }
 
-    /// One frame into `buffer` (≥ mtu + 14 bytes, checked by Runtime), or AGAIN.
+    /// One frame into `buffer` (≥ mtu + 14 bytes, or `largeFrame` with RX_TSO4, checked by Runtime), or AGAIN.
+    /// Frames that do not fit, plain frames longer than mtu + 14, and GSO types we never negotiated are dropped.
     func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: UnsafeMutablePointer<Int>?,
               meta: UnsafeMutablePointer<swiftlet_net_frame_meta>) -> swiftlet_result_t
     {
@@ -130,12 +230,19 @@ final class VirtioNet {
         while let used = rx.nextUsed() {
             let slot = Int(used.id) / descriptorsPerBuffer
             let frame = Int(used.length) - headerLength
-            let source = rxBuffers + slot * bufferBytes + headerLength
-            let fits = frame > 0 && frame <= size && frame <= bufferBytes - headerLength
-            if fits { buffer.update(from: source.assumingMemoryBound(to: UInt8.self), count: frame) }
+            let base = rxBuffers + slot * rxBufferBytes
+            var parsed: swiftlet_net_frame_meta? = nil
+            if frame > 0 && frame <= size && frame <= rxBufferBytes - headerLength {
+                parsed = metadata(base)
+                if let m = parsed, m.gso_size == 0 && frame > mtu + 14 { parsed = nil }
+            }
+            if parsed != nil {
+                buffer.update(from: (base + headerLength).assumingMemoryBound(to: UInt8.self), count: frame)
+            }
             rx.publish(used.id)  // refill: the same buffer goes straight back
             rx.kick()
-            if fits {
+            if let m = parsed {
+                meta.pointee = m
                 length?.pointee = frame
                 return SWIFTLET_R_OK
             }
@@ -143,20 +250,79 @@ final class VirtioNet {
         return SWIFTLET_R_AGAIN
     }
 
-    /// Queues one frame (1…mtu + 14 bytes, checked by Runtime), or AGAIN when the ring is full.
+    /// The metadata of a received frame from its header, or nil to drop it (§5.1.6.4): with GUEST_CSUM,
+    /// NEEDS_CSUM → CSUM_PARTIAL with csum_start/csum_offset (which the driver "MUST NOT use" otherwise,
+    /// §5.1.6.4.2) and DATA_VALID → CSUM_VALID; other flag bits are ignored ("MUST ignore flag bits that
+    /// it does not recognize"). gso_type TCPV4 with GUEST_TSO4 gives gso_size (the MSS); any other type
+    /// (UDP, TCPV6, the ECN bit: never negotiated) or a zero gso_size is dropped. hdr_len is only a hint
+    /// and is not used.
+    func metadata(_ header: UnsafeMutableRawPointer) -> swiftlet_net_frame_meta? {
+        var m = swiftlet_net_frame_meta()
+        guard receiveChecksum else { return m }  // without GUEST_CSUM the device sends flags 0, GSO_NONE
+        let flags = header.load(as: UInt8.self)
+        if flags & VirtioNet.needsChecksum != 0 {
+            m.flags |= UInt16(SWIFTLET_NET_F_CSUM_PARTIAL)
+            m.csum_start = header.load(fromByteOffset: 6, as: UInt16.self)
+            m.csum_offset = header.load(fromByteOffset: 8, as: UInt16.self)
+        }
+        if flags & VirtioNet.dataValid != 0 { m.flags |= UInt16(SWIFTLET_NET_F_CSUM_VALID) }
+        let gsoType = header.load(fromByteOffset: 1, as: UInt8.self)
+        if gsoType != VirtioNet.gsoNone {
+            let mss = header.load(fromByteOffset: 4, as: UInt16.self)
+            guard receiveTSO4, gsoType == VirtioNet.gsoTCPv4, mss > 0 else { return nil }
+            m.gso_size = mss
+        }
+        return m
+    }
+
+    /// Writes the virtio_net_hdr for a frame sent with `meta` (§5.1.6.2, §5.1.6.2.1): a plain frame gets
+    /// all zeros (flags 0, GSO_NONE); CSUM_PARTIAL sets NEEDS_CSUM, csum_start and csum_offset; gso_size > 0
+    /// sets GSO_TCPV4 and gso_size (Runtime has checked both against the offloads). hdr_len "SHOULD" be
+    /// "not less than the length of the headers, including the transport header": up to the end of the
+    /// TCP header (csum_start + data offset × 4) for TCP (csum_offset 16) or any TSO frame, else up to
+    /// the end of the checksum field (the UDP header's end); 0 for a plain frame. num_buffers is 0.
+    func fillHeader(_ header: UnsafeMutableRawPointer, _ meta: swiftlet_net_frame_meta,
+                    _ frame: UnsafePointer<UInt8>, _ size: Int)
+    {
+        let partial = meta.flags & UInt16(SWIFTLET_NET_F_CSUM_PARTIAL) != 0
+        var headers = 0
+        if partial {
+            let start = Int(meta.csum_start)
+            headers = start + Int(meta.csum_offset) + 2
+            if (meta.gso_size > 0 || meta.csum_offset == 16) && start + 13 <= size {
+                headers = max(headers, start + Int(frame[start + 12] >> 4) * 4)
+            }
+            headers = min(headers, size)
+        }
+        header.storeBytes(of: partial ? VirtioNet.needsChecksum : 0, as: UInt8.self)
+        header.storeBytes(of: meta.gso_size > 0 ? VirtioNet.gsoTCPv4 : VirtioNet.gsoNone, toByteOffset: 1,
+                          as: UInt8.self)
+        header.storeBytes(of: UInt16(headers), toByteOffset: 2, as: UInt16.self)
+        header.storeBytes(of: meta.gso_size, toByteOffset: 4, as: UInt16.self)
+        header.storeBytes(of: partial ? meta.csum_start : 0, toByteOffset: 6, as: UInt16.self)
+        header.storeBytes(of: partial ? meta.csum_offset : 0, toByteOffset: 8, as: UInt16.self)
+        if headerLength == 12 { header.storeBytes(of: UInt16(0), toByteOffset: 10, as: UInt16.self) }
+    }
+
+    /// Queues one frame (1…mtu + 14 bytes, or a TSO frame up to `largeFrame`, checked by Runtime), or AGAIN
+    /// when no slot of the size it needs is free.
     func write(_ frame: UnsafePointer<UInt8>, size: Int, meta: swiftlet_net_frame_meta) -> swiftlet_result_t {
+        let large = size > bufferBytes - headerLength
+        guard !large || (largeCount > 0 && size <= largeBytes - headerLength) else { return SWIFTLET_R_INVALID }
         reclaim()
-        if txFree.isEmpty {
+        if large ? txFreeLarge.isEmpty : txFree.isEmpty {
             // Ask to be woken when the device returns a slot, then look once more (no lost wakeup).
             tx.interruptsSuppressed = false
             virtio_mfence()
             reclaim()
-            guard !txFree.isEmpty else { return SWIFTLET_R_AGAIN }
+            guard large ? !txFreeLarge.isEmpty : !txFree.isEmpty else { return SWIFTLET_R_AGAIN }
         }
         tx.interruptsSuppressed = true
-        let slot = txFree.removeLast()
-        let buffer = txBuffers + Int(slot) * bufferBytes
-        (buffer + headerLength).copyMemory(from: frame, byteCount: size)  // header stays zero
+        let slot = large ? txFreeLarge.removeLast() : txFree.removeLast()
+        let buffer = large
+            ? txLarge! + (Int(slot) - smallCount) * largeBytes : txBuffers + Int(slot) * bufferBytes
+        fillHeader(buffer, meta, frame, size)
+        (buffer + headerLength).copyMemory(from: frame, byteCount: size)
         let address = UInt64(UInt(bitPattern: buffer))
         let d = slot * UInt16(descriptorsPerBuffer)
         if descriptorsPerBuffer == 1 {
@@ -173,6 +339,9 @@ final class VirtioNet {
 
     /// Takes back the transmit slots the device has finished with.
     func reclaim() {
-        while let used = tx.nextUsed() { txFree.append(used.id / UInt16(descriptorsPerBuffer)) }
+        while let used = tx.nextUsed() {
+            let slot = used.id / UInt16(descriptorsPerBuffer)
+            if Int(slot) < smallCount { txFree.append(slot) } else { txFreeLarge.append(slot) }
+        }
     }
 }

@@ -60,6 +60,20 @@ func registerNetTests(_ suite: inout TestSuite) {
         try expectEqual(device.mtu, 1500, "MTU")
         try expectEqual(device.maximumFrameLength, 1514, "largest frame")
     }
+    suite.test("net.stream-backend-offers-no-offloads") { () throws(TestFailure) in
+        // The echo peers are stream sockets: no virtio_net_hdr crosses them, so neither QEMU's virtio-net
+        // (prod) nor the posix tender (dev) may report an offload, and offload writes must be refused.
+        let device = try Devices.net("service")
+        try expectEqual(device.offloads.rawValue, 0, "offloads on a stream backend")
+        try expectEqual(device.maximumReceiveFrameLength, 1514, "read buffer size without RX_TSO4")
+        let frame = makeFrame(from: device, sequence: 7, payload: 100)
+        let partial = NetFrameMetadata(checksumPartial: true, checksumStart: 14, checksumOffset: 6)
+        var failure: ABIError? = nil
+        frame.withUnsafeBytes { bytes in
+            do throws(ABIError) { try device.write(bytes, metadata: partial) } catch { failure = error }
+        }
+        try expect(failure == .invalid, "a checksum-partial write without TX_CSUM was not .invalid")
+    }
     suite.test("net.second-acquire-is-invalid") { () throws(TestFailure) in
         _ = try Devices.net("service")
         var failure: ABIError? = nil
