@@ -17,7 +17,7 @@ struct FrameEcho: Application {
         print("frame-echo: service mac \(device.macAddressDescription) mtu \(device.mtu)")
         let limit = arguments.integer("count") ?? Int.max
         let quiet = arguments["quiet"] == "1"
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: device.maximumFrameLength, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: device.maximumReceiveFrameLength, alignment: 16)
         defer { buffer.deallocate() }
         var echoed = 0
         var skipped = 0
