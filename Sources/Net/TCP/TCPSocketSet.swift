@@ -75,6 +75,15 @@ public struct TCPSocketSet {
     /// Per slot, how many times its connection took a segment or ended in a dispatch (wrapping): a task waiting
     /// on a connection notes the count and is woken once it changes.
     private var touchCounts: [UInt32]
+    /// Per slot, for a TIME-WAIT connection with nothing to send before its timer: when that timer ends. Valid
+    /// while the slot's touch count still equals ``parkedTouch`` (any segment for it or any use by the
+    /// application touches it), so dispatch and pollAt pass over it without reading the control block: a server
+    /// that closes first keeps hundreds in TIME-WAIT, and reading each one per poll halved keep-alive HTTP
+    /// (perf: `pollAt` 28 % and control-block copies 11 % of the process, with 240 of 256 slots in TIME-WAIT).
+    private var parkedUntil: [Instant?]
+    private var parkedTouch: [UInt32]
+    /// The slot of each live connection by its endpoints (segment demultiplexing without a scan).
+    private var slotsByEndpoints: [TCPEndpointPair: Int] = [:]
     /// RFC 6528's ISN generator.
     private let isn: InitialSequenceNumber
     /// RFC 4987 §3.6's cookies for full listen queues.
@@ -106,6 +115,8 @@ public struct TCPSocketSet {
         self.cookies = cookies
         self.connections = [TCPControlBlock?](repeating: nil, count: capacity)
         self.touchCounts = [UInt32](repeating: 0, count: capacity)
+        self.parkedUntil = [Instant?](repeating: nil, count: capacity)
+        self.parkedTouch = [UInt32](repeating: 0, count: capacity)
         self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
         self.orphans = [Bool](repeating: false, count: capacity)
@@ -153,10 +164,11 @@ public struct TCPSocketSet {
         var local = local
         if local.port == 0 { local.port = try self.freeEphemeralPort(to: remote) }
         let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
-        self.connections[slot] = TCPControlBlock(
-            connectingFrom: local, to: remote, iss: iss, configuration: configuration,
-            timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
-        self.occupied = Swift.max(self.occupied, slot + 1)
+        self.install(
+            TCPControlBlock(
+                connectingFrom: local, to: remote, iss: iss, configuration: configuration,
+                timestampOffset: self.isn.timestampOffset(local: local, remote: remote)),
+            at: slot)
         return SocketHandle(index: slot, generation: self.generations[slot])
     }
 
@@ -296,11 +308,12 @@ public struct TCPSocketSet {
                 return nil
             }
             let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
-            self.connections[free] = TCPControlBlock(
-                acceptingSYN: segment.header, at: local, from: remote, iss: iss,
-                configuration: listener.configuration,
-                timestampOffset: self.isn.timestampOffset(local: local, remote: remote))
-            self.occupied = Swift.max(self.occupied, free + 1)
+            self.install(
+                TCPControlBlock(
+                    acceptingSYN: segment.header, at: local, from: remote, iss: iss,
+                    configuration: listener.configuration,
+                    timestampOffset: self.isn.timestampOffset(local: local, remote: remote)),
+                at: free)
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
             return nil
         }
@@ -339,13 +352,22 @@ public struct TCPSocketSet {
         let count = self.occupied
         for offset in 0..<count {
             let index = (self.dispatchCursor + offset) % count
+            if let until = self.parkedDeadline(index), until > now { continue }
+            var parkUntil: Instant? = nil
             let result = self.withConnection(index) { connection -> (TCPSegment?, Bool, TCPEndpoint, TCPEndpoint)? in
                 guard connection != nil else { return nil }
-                // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK: skipping
-                // it keeps hundreds of them (a server closing first) from costing a dispatch each per segment.
-                if connection!.state == .timeWait, let at = connection!.pollAt(now: now), at > now { return nil }
+                // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK: it is
+                // parked until then (or until a segment or the application touches it).
+                if connection!.state == .timeWait, let at = connection!.pollAt(now: now), at > now {
+                    parkUntil = at
+                    return nil
+                }
                 let segment = connection!.dispatch(now: now)
                 return (segment, connection!.state == .closed, connection!.local, connection!.remote)
+            }
+            if let parkUntil {
+                self.parkedUntil[index] = parkUntil
+                self.parkedTouch[index] = self.touchCounts[index]
             }
             guard let (segment, closed, local, remote) = result else { continue }
             if closed {
@@ -368,7 +390,8 @@ public struct TCPSocketSet {
         self.connections.withUnsafeBufferPointer { connections in
             var earliest: Instant? = nil
             for index in 0..<self.occupied {
-                guard let at = connections[index]?.pollAt(now: now) else { continue }
+                let parked = self.parkedDeadline(index)
+                guard let at = parked ?? connections[index]?.pollAt(now: now) else { continue }
                 if earliest == nil || at < earliest! { earliest = at }
             }
             return earliest
@@ -382,6 +405,12 @@ public struct TCPSocketSet {
         return handle.index - self.connections.count
     }
 
+    /// When parked slot `index`'s TIME-WAIT ends, if it is parked and untouched since (see ``parkedUntil``).
+    private func parkedDeadline(_ index: Int) -> Instant? {
+        guard let until = self.parkedUntil[index], self.parkedTouch[index] == self.touchCounts[index] else { return nil }
+        return until
+    }
+
     /// How many times connection slot `index` was touched so far (see `touchCounts`).
     func touches(_ index: Int) -> UInt32 { self.touchCounts[index] }
 
@@ -389,17 +418,21 @@ public struct TCPSocketSet {
         self.touchCounts[index] &+= 1
     }
 
-    /// The slot of the live (not CLOSED) connection from `local` to `remote`, reading the blocks in place.
+    /// The slot of the live (not CLOSED) connection from `local` to `remote`.
     private func connectionIndex(local: TCPEndpoint, remote: TCPEndpoint) -> Int? {
-        self.connections.withUnsafeBufferPointer { connections in
-            for index in 0..<self.occupied {
-                guard connections[index]?.remote == remote, connections[index]!.local == local,
-                    connections[index]!.state != .closed
-                else { continue }
-                return index
-            }
-            return nil
+        guard let index = self.slotsByEndpoints[TCPEndpointPair(local: local, remote: remote)] else { return nil }
+        return self.connections.withUnsafeBufferPointer { connections in
+            guard let state = connections[index]?.state, state != .closed else { return nil }
+            return index
         }
+    }
+
+    /// Puts a new connection in slot `index` (free): indexed by its endpoints, nothing parked.
+    private mutating func install(_ connection: TCPControlBlock, at index: Int) {
+        self.slotsByEndpoints[TCPEndpointPair(local: connection.local, remote: connection.remote)] = index
+        self.parkedUntil[index] = nil
+        self.connections[index] = connection
+        self.occupied = Swift.max(self.occupied, index + 1)
     }
 
     /// Runs `body` on connection slot `index` in place. `self.connections[index]!.x` reads copy the whole
@@ -444,9 +477,9 @@ public struct TCPSocketSet {
             return .some(nil)
         }
         let configuration = self.listeners[slot]!.configuration
-        self.connections[free] = TCPControlBlock(
-            cookieACK: header, at: local, from: remote, mss: mss, configuration: configuration)
-        self.occupied = Swift.max(self.occupied, free + 1)
+        self.install(
+            TCPControlBlock(cookieACK: header, at: local, from: remote, mss: mss, configuration: configuration),
+            at: free)
         self.touch(free)
         self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
         self.counters.synCookiesAccepted += 1
@@ -473,7 +506,12 @@ public struct TCPSocketSet {
 
     /// Empties slot `index`, keeping its connection's counters in the totals.
     private mutating func retire(_ index: Int) {
-        if let connection = self.connections[index] { self.retiredCounters += connection.counters }
+        if let connection = self.connections[index] {
+            self.retiredCounters += connection.counters
+            let key = TCPEndpointPair(local: connection.local, remote: connection.remote)
+            if self.slotsByEndpoints[key] == index { self.slotsByEndpoints[key] = nil }
+        }
+        self.parkedUntil[index] = nil
         self.connections[index] = nil
         self.orphans[index] = false
         while self.occupied > 0 && self.connections[self.occupied - 1] == nil { self.occupied -= 1 }
@@ -534,4 +572,10 @@ public struct TCPSocketSet {
         }
         throw .exhausted
     }
+}
+
+/// A connection's two endpoints: the key of ``TCPSocketSet``'s demultiplexing.
+struct TCPEndpointPair: Hashable {
+    var local: TCPEndpoint
+    var remote: TCPEndpoint
 }
