@@ -115,6 +115,44 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expect(opened, "the same 4-tuple opens again (RFC 6191): A \(a[again])")
         try expectEqual(a[again].counters.timeouts, 0, "at the first SYN")
     }
+    suite.test("iface.a-parked-time-wait-answers-a-retransmitted-fin-and-ends-on-time") { () throws(TestFailure) in
+        let network = TCPTestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = try connect(network, a, b)
+        b[server].close()
+        network.run(for: .seconds(1)) { a[client].state == .closeWait }
+        a[client].close()
+        network.run(for: .seconds(1)) { a[client].state == .closed && b[server].state == .timeWait }
+        try expectEqual(b[server].state, .timeWait, "the server holds TIME-WAIT")
+        let entered = network.now
+        // Polls pass over the block from now on (parked until its timer).
+        network.run(for: .milliseconds(100))
+        guard let deadline = b.interface.nextPollTime(now: network.now, sockets: b.sockets) else {
+            throw TestFailure("a TIME-WAIT connection reports no deadline")
+        }
+        try expect(deadline > network.now && deadline <= entered + .seconds(2), "the deadline is the 2 MSL timer")
+        // The client's FIN again, as if our ACK of it was lost (RFC 9293 §3.10.7.4 TIME-WAIT: "acknowledge it").
+        guard let fin = network.link.captured.last(where: { frame in
+            frame.port == a.port && (tcpHeader(of: frame.bytes)?.flags.contains(.fin) ?? false)
+        }), let finHeader = tcpHeader(of: fin.bytes) else { throw TestFailure("no FIN from the client captured") }
+        let injected = network.now
+        network.link.inject(fin.bytes, into: b.port, at: injected)
+        // A stops: its closed stack would answer our ACK with a RST, which ends TIME-WAIT (RFC 9293; RFC 1337's
+        // hazard, which Linux also accepts by default).
+        network.hosts.removeAll { $0 === a }
+        network.run(for: .milliseconds(10))
+        let answered = network.link.captured.contains { frame in
+            guard frame.port == b.port, frame.time >= injected, let header = tcpHeader(of: frame.bytes) else {
+                return false
+            }
+            return header.flags.contains(.ack) && header.acknowledgmentNumber == finHeader.sequenceNumber &+ 1
+        }
+        try expect(answered, "the parked TIME-WAIT connection acknowledged the retransmitted FIN")
+        try expectEqual(b[server].state, .timeWait, "and stays in TIME-WAIT")
+        network.run(for: .seconds(3)) { b[server].state == .closed }
+        try expectEqual(b[server].state, .closed, "TIME-WAIT ends after 2 MSL though parked")
+    }
     suite.test("iface.closed-port-answers-with-rst") { () throws(TestFailure) in
         let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
