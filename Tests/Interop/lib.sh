@@ -27,7 +27,7 @@ interop_cleanup() {
   fi
   ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
   ip netns del "$NS" 2>/dev/null
-  rm -f "$APP_LOG"
+  [ -n "${INTEROP_KEEP_LOG:-}" ] && cp "$APP_LOG" "$INTEROP_KEEP_LOG"; rm -f "$APP_LOG"
 }
 trap interop_cleanup EXIT
 trap 'exit 130' INT TERM

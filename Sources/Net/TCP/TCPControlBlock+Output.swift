@@ -51,7 +51,7 @@ extension TCPControlBlock {
     /// earliest of the retransmission, probe, TIME-WAIT, delayed-ACK, keep-alive and FIN-WAIT-2 deadlines, else
     /// `nil`.
     public func pollAt(now: Instant) -> Instant? {
-        if self.resetPending || self.ackPending { return now }
+        if self.resetPending || self.ackPending || self.finWait2StartPending { return now }
         var deadline = self.timerDeadline
         switch self.state {
         case .closed, .listen:

@@ -121,6 +121,10 @@ extension TCPControlBlock {
 
     /// Fires the delayed-ACK and FIN-WAIT-2 timers that are due at `now` (called first by ``dispatch(now:)``).
     mutating func runTimers(now: Instant) {
+        if self.finWait2StartPending {
+            self.finWait2StartPending = false
+            self.finWait2Deadline = now + self.configuration.finWait2Timeout
+        }
         if let due = self.delayedAckDeadline, now >= due {
             self.delayedAckDeadline = nil
             self.counters.delayedAcks += 1

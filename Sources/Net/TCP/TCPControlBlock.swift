@@ -102,6 +102,9 @@ public struct TCPControlBlock {
     var keepAliveProbesSent = 0
     /// When a detached FIN-WAIT-2 ends (``TCPConfiguration/finWait2Timeout``).
     var finWait2Deadline: Instant?
+    /// Detached while already in FIN-WAIT-2: the timeout starts at the next dispatch, which has the time (the
+    /// connection may have been idle, and its `clock` old, since its last one).
+    var finWait2StartPending = false
     /// When data was last sent (RFC 5681 §4.1 restart after idle).
     var lastDataSent: Instant?
 
@@ -352,7 +355,7 @@ public struct TCPControlBlock {
     /// - With unread received data, the connection is aborted: a RST, not a FIN, tells the peer its data was
     ///   lost (RFC 2525 §2.17), and ``closeReason`` becomes ``TCPCloseReason/aborted``.
     /// - Otherwise it closes as ``close()`` does; FIN-WAIT-2 then lasts at most
-    ///   ``TCPConfiguration/finWait2Timeout`` (counted from entering FIN-WAIT-2, or from the last poll when
+    ///   ``TCPConfiguration/finWait2Timeout`` (counted from entering FIN-WAIT-2, or from the next dispatch when
     ///   already there), and data the peer sends after this is answered with a RST that ends the connection
     ///   (RFC 2525 §2.17; what Linux does for data arriving on a closed socket).
     public mutating func detach() {
@@ -363,7 +366,7 @@ public struct TCPControlBlock {
             return
         }
         self.close()
-        if self.state == .finWait2 { self.finWait2Deadline = self.clock + self.configuration.finWait2Timeout }
+        if self.state == .finWait2 { self.finWait2StartPending = true }
     }
 
     /// TSval at `now`: a 1 ms clock (RFC 7323 §5.4 allows 1 ms to 1 s per tick) plus the connection's offset.
@@ -404,6 +407,7 @@ public struct TCPControlBlock {
         self.ackPending = false
         self.delayedAckDeadline = nil
         self.finWait2Deadline = nil
+        self.finWait2StartPending = false
         self.retransmitPending = false
         self.outOfOrder = nil
         self.releaseBuffers()

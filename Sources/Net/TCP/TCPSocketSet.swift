@@ -75,11 +75,14 @@ public struct TCPSocketSet {
     /// Per slot, how many times its connection took a segment or ended in a dispatch (wrapping): a task waiting
     /// on a connection notes the count and is woken once it changes.
     private var touchCounts: [UInt32]
-    /// Per slot, for a TIME-WAIT connection with nothing to send before its timer: when that timer ends. Valid
-    /// while the slot's touch count still equals ``parkedTouch`` (any segment for it or any use by the
-    /// application touches it), so dispatch and pollAt pass over it without reading the control block: a server
-    /// that closes first keeps hundreds in TIME-WAIT, and reading each one per poll halved keep-alive HTTP
-    /// (perf: `pollAt` 28 % and control-block copies 11 % of the process, with 240 of 256 slots in TIME-WAIT).
+    /// Per slot, for a connection that had nothing to send at its last dispatch: when it next has work without
+    /// new input (its earliest timer; `nil` in ``parkedUntil`` with ``isParked`` set: none). Valid while the
+    /// slot's touch count still equals ``parkedTouch``: a segment for the connection, any use by the application
+    /// and every other change to it touches the slot, so dispatch and pollAt pass over an idle connection without
+    /// reading its control block. A server that closes first keeps hundreds of connections in TIME-WAIT; reading
+    /// each one per poll halved keep-alive HTTP (perf: `pollAt` 28 % and control-block copies 11 % of the process,
+    /// with 240 of 256 slots in TIME-WAIT).
+    private var isParked: [Bool]
     private var parkedUntil: [Instant?]
     private var parkedTouch: [UInt32]
     /// The slot of each live connection by its endpoints (segment demultiplexing without a scan).
@@ -115,6 +118,7 @@ public struct TCPSocketSet {
         self.cookies = cookies
         self.connections = [TCPControlBlock?](repeating: nil, count: capacity)
         self.touchCounts = [UInt32](repeating: 0, count: capacity)
+        self.isParked = [Bool](repeating: false, count: capacity)
         self.parkedUntil = [Instant?](repeating: nil, count: capacity)
         self.parkedTouch = [UInt32](repeating: 0, count: capacity)
         self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
@@ -189,7 +193,10 @@ public struct TCPSocketSet {
         guard self.isValid(handle) else { return }
         if handle.index >= self.connections.count {
             let slot = handle.index - self.connections.count
-            for queued in self.listeners[slot]!.queue { self.connections[queued.index]?.abort() }
+            for queued in self.listeners[slot]!.queue {
+                self.connections[queued.index]?.abort()
+                self.touch(queued.index)
+            }
             self.listeners[slot] = nil
         } else {
             self.retire(handle.index)
@@ -352,21 +359,25 @@ public struct TCPSocketSet {
         let count = self.occupied
         for offset in 0..<count {
             let index = (self.dispatchCursor + offset) % count
-            if let until = self.parkedDeadline(index), until > now { continue }
-            var parkUntil: Instant? = nil
+            if let until = self.parkedDeadline(index), until.map({ $0 > now }) ?? true { continue }
+            var park: Instant?? = nil
             let result = self.withConnection(index) { connection -> (TCPSegment?, Bool, TCPEndpoint, TCPEndpoint)? in
                 guard connection != nil else { return nil }
-                // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK: it is
-                // parked until then (or until a segment or the application touches it).
+                // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK.
                 if connection!.state == .timeWait, let at = connection!.pollAt(now: now), at > now {
-                    parkUntil = at
+                    park = .some(at)
                     return nil
                 }
                 let segment = connection!.dispatch(now: now)
+                if segment == nil && connection!.state != .closed {
+                    let next = connection!.pollAt(now: now)
+                    if next.map({ $0 > now }) ?? true { park = .some(next) }
+                }
                 return (segment, connection!.state == .closed, connection!.local, connection!.remote)
             }
-            if let parkUntil {
-                self.parkedUntil[index] = parkUntil
+            if let park {
+                self.isParked[index] = true
+                self.parkedUntil[index] = park
                 self.parkedTouch[index] = self.touchCounts[index]
             }
             guard let (segment, closed, local, remote) = result else { continue }
@@ -390,8 +401,9 @@ public struct TCPSocketSet {
         self.connections.withUnsafeBufferPointer { connections in
             var earliest: Instant? = nil
             for index in 0..<self.occupied {
-                let parked = self.parkedDeadline(index)
-                guard let at = parked ?? connections[index]?.pollAt(now: now) else { continue }
+                let at: Instant?
+                if let parked = self.parkedDeadline(index) { at = parked } else { at = connections[index]?.pollAt(now: now) }
+                guard let at else { continue }
                 if earliest == nil || at < earliest! { earliest = at }
             }
             return earliest
@@ -405,10 +417,11 @@ public struct TCPSocketSet {
         return handle.index - self.connections.count
     }
 
-    /// When parked slot `index`'s TIME-WAIT ends, if it is parked and untouched since (see ``parkedUntil``).
-    private func parkedDeadline(_ index: Int) -> Instant? {
-        guard let until = self.parkedUntil[index], self.parkedTouch[index] == self.touchCounts[index] else { return nil }
-        return until
+    /// For a parked slot untouched since: when it next has work (`.some(nil)`: not before it is touched); `nil`
+    /// when the slot is not parked (see ``isParked``).
+    private func parkedDeadline(_ index: Int) -> Instant?? {
+        guard self.isParked[index], self.parkedTouch[index] == self.touchCounts[index] else { return nil }
+        return .some(self.parkedUntil[index])
     }
 
     /// How many times connection slot `index` was touched so far (see `touchCounts`).
@@ -430,7 +443,7 @@ public struct TCPSocketSet {
     /// Puts a new connection in slot `index` (free): indexed by its endpoints, nothing parked.
     private mutating func install(_ connection: TCPControlBlock, at index: Int) {
         self.slotsByEndpoints[TCPEndpointPair(local: connection.local, remote: connection.remote)] = index
-        self.parkedUntil[index] = nil
+        self.isParked[index] = false
         self.connections[index] = connection
         self.occupied = Swift.max(self.occupied, index + 1)
     }
@@ -511,7 +524,7 @@ public struct TCPSocketSet {
             let key = TCPEndpointPair(local: connection.local, remote: connection.remote)
             if self.slotsByEndpoints[key] == index { self.slotsByEndpoints[key] = nil }
         }
-        self.parkedUntil[index] = nil
+        self.isParked[index] = false
         self.connections[index] = nil
         self.orphans[index] = false
         while self.occupied > 0 && self.connections[self.occupied - 1] == nil { self.occupied -= 1 }
@@ -540,6 +553,7 @@ public struct TCPSocketSet {
         if let free = found.free { return free }
         guard let victim = found.victim else { return nil }
         self.connections[victim]!.enterClosed(reason: nil)
+        self.touch(victim)
         self.freeIfUnowned(victim)
         self.counters.timeWaitRecycled += 1
         return self.connections[victim] == nil ? victim : nil

@@ -325,9 +325,14 @@ private func registerDetachTests(_ suite: inout TestSuite) {
         try expectEqual(c.state, .finWait2, "attached FIN-WAIT-2")
         try expect(c.pollAt(now: t0) == nil, "no bound")
         try expect(drain(&c, t0 + .seconds(3600)).isEmpty && c.state == .finWait2, "an hour later")
-        // Detached later, the bound counts from then (the last poll).
+        // Detached later, the bound counts from then: from the dispatch that follows (the detach has no clock,
+        // and the connection may have been idle since its last one), which is due at once.
         c.detach()
-        try expectEqual(try unwrap(c.pollAt(now: t0), "bound"), t0 + .seconds(3660), "from the detach")
+        let later = t0 + .seconds(7200)
+        try expectEqual(try unwrap(c.pollAt(now: later), "bound"), later, "a dispatch is due to start the bound")
+        try expect(drain(&c, later).isEmpty && c.state == .finWait2, "nothing to send, still waiting")
+        try expectEqual(try unwrap(c.pollAt(now: later), "bound"), later + .seconds(60), "60 s from that dispatch")
+        try expect(drain(&c, later + .seconds(60)).isEmpty && c.state == .closed, "then it closes")
     }
     suite.test("timers.data-after-detach-is-answered-with-a-rst") { () throws(TestFailure) in
         var (a, b) = try opened(timerConfiguration())
