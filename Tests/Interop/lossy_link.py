@@ -9,14 +9,21 @@ from an AF_PACKET socket on it, and frames for the app are sent on that socket. 
 program attaches to (TUNSETIFF) and the kernel's side of the test has its address on. In each direction each frame
 is lost with probability --loss; of the rest, --reorder go at once and the others wait --delay, so that the frames
 sent at once overtake them (netem's reordering). Decisions come from a seeded generator; ARP frames are carried
-untouched. Runs until SIGTERM/SIGINT; prints `link: app>peer N frames (L lost, R overtook held ones), peer>app ...` every
+untouched. Frames keep their offload metadata: the app's TAP carries checksum-partial and TSO frames (docs/DEVICES.md
+§6), so both ends speak the 10-byte virtio_net_hdr (PACKET_VNET_HDR on the packet socket, IFF_VNET_HDR on PEER_TAP)
+and each frame's header travels with it, as a kernel bridge keeps an skb's; a lost TSO frame is a burst of lost
+segments, as netem on a TSO path loses them. Runs until SIGTERM/SIGINT; prints `link: app>peer N frames (L lost, R overtook held ones), peer>app ...` every
 second and at the end.
 Run it inside the test's own network namespace.
 """
 import argparse, fcntl, heapq, os, random, select, signal, socket, struct, sys, time
 
 TUNSETIFF = 0x400454CA
-IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
+TUNSETVNETHDRSZ = 0x400454D8
+IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
+SOL_PACKET, PACKET_VNET_HDR = 263, 15
+VNET_HDR = 10  # struct virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset
+DATA_VALID = 0x02
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 
@@ -33,8 +40,10 @@ def main():
     rng = random.Random(args.seed)
 
     tap = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
-    fcntl.ioctl(tap, TUNSETIFF, struct.pack("16sH", args.peer_tap.encode(), IFF_TAP | IFF_NO_PI))
+    fcntl.ioctl(tap, TUNSETIFF, struct.pack("16sH", args.peer_tap.encode(), IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
+    fcntl.ioctl(tap, TUNSETVNETHDRSZ, struct.pack("i", VNET_HDR))
     packet = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    packet.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
     packet.bind((args.app_iface, 0))
     packet.setblocking(False)
 
@@ -50,6 +59,8 @@ def main():
     signal.signal(signal.SIGINT, stop)
 
     def deliver(direction, frame):
+        # The receiving end checks what it receives: "valid" is not passed on.
+        frame = bytes([frame[0] & ~DATA_VALID]) + frame[1:]
         try:
             if direction == "app>peer":
                 os.write(tap, frame)
@@ -61,7 +72,7 @@ def main():
     def offer(direction, frame):
         nonlocal order
         stats[direction]["frames"] += 1
-        if frame[12:14] == b"\x08\x06":  # ARP: untouched, so that the test measures TCP and not neighbour discovery
+        if frame[VNET_HDR + 12:VNET_HDR + 14] == b"\x08\x06":  # ARP: untouched, so that the test measures TCP and not neighbour discovery
             deliver(direction, frame)
             return
         if rng.random() < args.loss:
@@ -93,13 +104,13 @@ def main():
         if tap in readable:
             for _ in range(64):
                 try:
-                    offer("peer>app", os.read(tap, 65536))
+                    offer("peer>app", os.read(tap, VNET_HDR + 65550))
                 except BlockingIOError:
                     break
         if packet in readable:
             for _ in range(64):
                 try:
-                    frame, address = packet.recvfrom(65536)
+                    frame, address = packet.recvfrom(VNET_HDR + 65550)
                 except BlockingIOError:
                     break
                 if address[2] != PACKET_OUTGOING:  # not our own sends on APP_IFACE

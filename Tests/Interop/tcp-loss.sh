@@ -2,7 +2,8 @@
 # Interop: TCP over a lossy, reordering link. In a network namespace this script creates and always deletes,
 # lossy_link.py joins the app's TAP (swlt0: no address, ARP off) to a second TAP (swlp0: 10.0.0.1/24, the kernel's
 # side) and in both directions loses 5 % of the frames and delays three in four of the rest by 5 ms, so that the
-# others overtake them (`netem loss 5% delay 5ms reorder 25%`, in user space: this kernel has no sch_netem).
+# others overtake them (`netem loss 5% delay 5ms reorder 25%`, in user space: this kernel has no sch_netem). Each
+# frame's virtio_net_hdr travels with it (the app's TAP carries checksum-partial and TSO frames).
 # A Python client then echoes BYTES of random data through Samples/tcp-echo (tcp_client.py bulk): the echo must
 # come back intact (SHA-256) within the bound, and the app's counters must show retransmissions (retx > 0).
 # Needs root.
