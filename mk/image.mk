@@ -87,7 +87,7 @@ $(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o
 endif
 
 # --- Platform ----------------------------------------------------------------
-$(PF)/Platform.o: $(PLATFORM_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(PF)
+$(PF)/Platform.o: $(PLATFORM_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -c $(PLATFORM_SRC) -o $@
 
 $(PF)/%.o: $(PLATFORM_DIR)/C/%.c $(wildcard $(PLATFORM_DIR)/C/*.h) | $(PF)

@@ -44,7 +44,7 @@ final class NetPort {
     /// The SWIFTLET_NET_OFFLOAD_* bits the backend performs (TAP with the header; else 0).
     let offloads: UInt32
     /// Where the header of the frame being read or written is built (ten bytes, the port's for its lifetime).
-    private let headerScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: VirtioNetHeader.size)
+    private let headerScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Int(SWIFTLET_VIRTIO_NET_HDR_SIZE))
     var pcap: PcapWriter? = nil
     var acquired = false
     /// The stream's peer has gone: nothing more will arrive, frames sent are dropped.
@@ -122,7 +122,7 @@ final class NetPort {
     private func readTAP(
         _ buffer: UnsafeMutablePointer<UInt8>, _ size: Int, _ length: inout Int, _ meta: inout swiftlet_net_frame_meta
     ) -> swiftlet_result_t {
-        let headerSize = self.vnetHeader ? VirtioNetHeader.size : 0
+        let headerSize = self.vnetHeader ? Int(SWIFTLET_VIRTIO_NET_HDR_SIZE) : 0
         while true {
             var vectors = (
                 iovec(iov_base: UnsafeMutableRawPointer(self.headerScratch), iov_len: headerSize),
@@ -145,8 +145,8 @@ final class NetPort {
             if frame <= 0 { return SWIFTLET_R_AGAIN }
             if frame > size { continue }  // oversized: dropped whole
             if self.vnetHeader {
-                guard let parsed = VirtioNetHeader.metadata(self.headerScratch) else { continue }  // a GSO type not asked for
-                meta = parsed
+                // swiftlet_virtio_net_hdr.h; a GSO type not asked for is dropped.
+                guard swiftlet_virtio_net_hdr_decode(self.headerScratch, &meta) == 0 else { continue }
             }
             if meta.gso_size == 0 && frame > self.maximumFrame { continue }
             length = frame
@@ -157,8 +157,11 @@ final class NetPort {
     private func writeTAP(
         _ frame: UnsafePointer<UInt8>, _ size: Int, _ meta: swiftlet_net_frame_meta
     ) -> swiftlet_result_t {
-        let headerSize = self.vnetHeader ? VirtioNetHeader.size : 0
-        if self.vnetHeader { VirtioNetHeader.write(meta, frame: frame, length: size, into: self.headerScratch) }
+        let headerSize = self.vnetHeader ? Int(SWIFTLET_VIRTIO_NET_HDR_SIZE) : 0
+        if self.vnetHeader {
+            var meta = meta
+            swiftlet_virtio_net_hdr_encode(&meta, frame, size, self.headerScratch)
+        }
         var vectors = (
             iovec(iov_base: UnsafeMutableRawPointer(self.headerScratch), iov_len: headerSize),
             iovec(iov_base: UnsafeMutableRawPointer(mutating: frame), iov_len: size)
@@ -227,66 +230,3 @@ final class NetPort {
 /// (allocated by the tender when it opens the first TAP device).
 let tapOverflowSize = 64 * 1024
 var tapOverflow: UnsafeMutablePointer<UInt8>? = nil
-
-/// The 10-byte `struct virtio_net_hdr` before each frame of a TAP with `IFF_VNET_HDR` (virtio 1.2 §5.1.6; host
-/// byte order, little-endian here): flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16,
-/// csum_offset u16.
-enum VirtioNetHeader {
-    static let size = 10
-    static let needsChecksum: UInt8 = 1  // VIRTIO_NET_HDR_F_NEEDS_CSUM
-    static let dataValid: UInt8 = 2  // VIRTIO_NET_HDR_F_DATA_VALID
-    static let gsoNone: UInt8 = 0
-    static let gsoTCPv4: UInt8 = 1
-
-    /// Writes the header of a frame sent with `meta`. hdr_len (the kernel's hint for its linear part) is the
-    /// headers up to the end of the TCP header of a TSO frame, else the checksum field's end.
-    static func write(
-        _ meta: swiftlet_net_frame_meta, frame: UnsafePointer<UInt8>, length: Int, into header: UnsafeMutablePointer<UInt8>
-    ) {
-        let partial = meta.flags & UInt16(SWIFTLET_NET_F_CSUM_PARTIAL) != 0
-        var headers = 0
-        if partial {
-            let start = Int(meta.csum_start)
-            headers = start + Int(meta.csum_offset) + 2
-            if meta.gso_size > 0 && start + 13 <= length {
-                headers = Swift.max(headers, start + Int(frame[start + 12] >> 4) * 4)
-            }
-            headers = Swift.min(headers, length)
-        }
-        header[0] = partial ? Self.needsChecksum : 0
-        header[1] = meta.gso_size > 0 ? Self.gsoTCPv4 : Self.gsoNone
-        Self.store(UInt16(headers), at: header + 2)
-        Self.store(meta.gso_size, at: header + 4)
-        Self.store(meta.csum_start, at: header + 6)
-        Self.store(meta.csum_offset, at: header + 8)
-    }
-
-    /// The ABI metadata of a received frame, or nil for a GSO type other than TCPv4 (or TCPv4 without a size).
-    static func metadata(_ header: UnsafeMutablePointer<UInt8>) -> swiftlet_net_frame_meta? {
-        var meta = swiftlet_net_frame_meta()
-        if header[0] & Self.needsChecksum != 0 { meta.flags |= UInt16(SWIFTLET_NET_F_CSUM_PARTIAL) }
-        if header[0] & Self.dataValid != 0 { meta.flags |= UInt16(SWIFTLET_NET_F_CSUM_VALID) }
-        switch header[1] {
-        case Self.gsoNone:
-            break
-        case Self.gsoTCPv4:
-            let size = Self.load(header + 4)
-            guard size > 0 else { return nil }
-            meta.gso_size = size
-        default:
-            return nil
-        }
-        meta.csum_start = Self.load(header + 6)
-        meta.csum_offset = Self.load(header + 8)
-        return meta
-    }
-
-    private static func store(_ value: UInt16, at bytes: UnsafeMutablePointer<UInt8>) {
-        bytes[0] = UInt8(truncatingIfNeeded: value)
-        bytes[1] = UInt8(truncatingIfNeeded: value >> 8)
-    }
-
-    private static func load(_ bytes: UnsafeMutablePointer<UInt8>) -> UInt16 {
-        UInt16(bytes[0]) | UInt16(bytes[1]) << 8
-    }
-}

@@ -56,12 +56,6 @@ final class VirtioNet {
     static let receiveQueue: UInt16 = 0
     static let transmitQueue: UInt16 = 1
 
-    // struct virtio_net_hdr values (§5.1.6).
-    static let needsChecksum: UInt8 = 1  // VIRTIO_NET_HDR_F_NEEDS_CSUM
-    static let dataValid: UInt8 = 2  // VIRTIO_NET_HDR_F_DATA_VALID
-    static let gsoNone: UInt8 = 0  // VIRTIO_NET_HDR_GSO_NONE
-    static let gsoTCPv4: UInt8 = 1  // VIRTIO_NET_HDR_GSO_TCPV4
-
     /// The largest TSO frame either way: a 64 KiB IPv4 datagram and its Ethernet header.
     static let largeFrame = Int(SWIFTLET_NET_MAX_OFFLOAD_FRAME)
     /// Frame bytes of a receive buffer with GUEST_TSO4 and no MRG_RXBUF: "the maximum incoming
@@ -250,57 +244,25 @@ final class VirtioNet {
         return SWIFTLET_R_AGAIN
     }
 
-    /// The metadata of a received frame from its header, or nil to drop it (§5.1.6.4): with GUEST_CSUM,
-    /// NEEDS_CSUM → CSUM_PARTIAL with csum_start/csum_offset (which the driver "MUST NOT use" otherwise,
-    /// §5.1.6.4.2) and DATA_VALID → CSUM_VALID; other flag bits are ignored ("MUST ignore flag bits that
-    /// it does not recognize"). gso_type TCPV4 with GUEST_TSO4 gives gso_size (the MSS); any other type
-    /// (UDP, TCPV6, the ECN bit: never negotiated) or a zero gso_size is dropped. hdr_len is only a hint
-    /// and is not used.
+    /// The metadata of a received frame from its header, or nil to drop it (§5.1.6.4; the codec is
+    /// swiftlet_virtio_net_hdr.h, shared with the posix TAP): without GUEST_CSUM the device sends flags 0
+    /// and GSO_NONE, so nothing is read; a GSO frame without GUEST_TSO4 is dropped.
     func metadata(_ header: UnsafeMutableRawPointer) -> swiftlet_net_frame_meta? {
         var m = swiftlet_net_frame_meta()
-        guard receiveChecksum else { return m }  // without GUEST_CSUM the device sends flags 0, GSO_NONE
-        let flags = header.load(as: UInt8.self)
-        if flags & VirtioNet.needsChecksum != 0 {
-            m.flags |= UInt16(SWIFTLET_NET_F_CSUM_PARTIAL)
-            m.csum_start = header.load(fromByteOffset: 6, as: UInt16.self)
-            m.csum_offset = header.load(fromByteOffset: 8, as: UInt16.self)
-        }
-        if flags & VirtioNet.dataValid != 0 { m.flags |= UInt16(SWIFTLET_NET_F_CSUM_VALID) }
-        let gsoType = header.load(fromByteOffset: 1, as: UInt8.self)
-        if gsoType != VirtioNet.gsoNone {
-            let mss = header.load(fromByteOffset: 4, as: UInt16.self)
-            guard receiveTSO4, gsoType == VirtioNet.gsoTCPv4, mss > 0 else { return nil }
-            m.gso_size = mss
-        }
+        guard receiveChecksum else { return m }
+        guard swiftlet_virtio_net_hdr_decode(header.assumingMemoryBound(to: UInt8.self), &m) == 0,
+            m.gso_size == 0 || receiveTSO4
+        else { return nil }
         return m
     }
 
-    /// Writes the virtio_net_hdr for a frame sent with `meta` (§5.1.6.2, §5.1.6.2.1): a plain frame gets
-    /// all zeros (flags 0, GSO_NONE); CSUM_PARTIAL sets NEEDS_CSUM, csum_start and csum_offset; gso_size > 0
-    /// sets GSO_TCPV4 and gso_size (Runtime has checked both against the offloads). hdr_len "SHOULD" be
-    /// "not less than the length of the headers, including the transport header": up to the end of the
-    /// TCP header (csum_start + data offset × 4) for TCP (csum_offset 16) or any TSO frame, else up to
-    /// the end of the checksum field (the UDP header's end); 0 for a plain frame. num_buffers is 0.
+    /// Writes the virtio_net_hdr for a frame sent with `meta` (§5.1.6.2, swiftlet_virtio_net_hdr.h);
+    /// num_buffers, in the 12-byte header, is 0.
     func fillHeader(_ header: UnsafeMutableRawPointer, _ meta: swiftlet_net_frame_meta,
                     _ frame: UnsafePointer<UInt8>, _ size: Int)
     {
-        let partial = meta.flags & UInt16(SWIFTLET_NET_F_CSUM_PARTIAL) != 0
-        var headers = 0
-        if partial {
-            let start = Int(meta.csum_start)
-            headers = start + Int(meta.csum_offset) + 2
-            if (meta.gso_size > 0 || meta.csum_offset == 16) && start + 13 <= size {
-                headers = max(headers, start + Int(frame[start + 12] >> 4) * 4)
-            }
-            headers = min(headers, size)
-        }
-        header.storeBytes(of: partial ? VirtioNet.needsChecksum : 0, as: UInt8.self)
-        header.storeBytes(of: meta.gso_size > 0 ? VirtioNet.gsoTCPv4 : VirtioNet.gsoNone, toByteOffset: 1,
-                          as: UInt8.self)
-        header.storeBytes(of: UInt16(headers), toByteOffset: 2, as: UInt16.self)
-        header.storeBytes(of: meta.gso_size, toByteOffset: 4, as: UInt16.self)
-        header.storeBytes(of: partial ? meta.csum_start : 0, toByteOffset: 6, as: UInt16.self)
-        header.storeBytes(of: partial ? meta.csum_offset : 0, toByteOffset: 8, as: UInt16.self)
+        var meta = meta
+        swiftlet_virtio_net_hdr_encode(&meta, frame, size, header.assumingMemoryBound(to: UInt8.self))
         if headerLength == 12 { header.storeBytes(of: UInt16(0), toByteOffset: 10, as: UInt16.self) }
     }
 
