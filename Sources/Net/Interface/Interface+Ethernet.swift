@@ -6,8 +6,11 @@ extension Interface {
     /// The headroom a datagram buffer needs for the Ethernet, IPv4 and UDP (or ICMP) headers.
     static var transportHeadroom: Int { EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength + 8 }
 
-    /// Processes one received frame to the end.
-    func processFrame(_ bytes: UnsafeMutableRawBufferPointer, now: Instant, sockets: inout SocketSet) {
+    /// Processes one received frame to the end. `checksumTrusted`: the device vouched for its TCP/UDP checksum
+    /// (its metadata said checksum-partial or valid, ``NetOffloads/receiveChecksum``), which is then not summed.
+    func processFrame(
+        _ bytes: UnsafeMutableRawBufferPointer, checksumTrusted: Bool = false, now: Instant, sockets: inout SocketSet
+    ) {
         self.counters.ethernet.received += 1
         let frame: EthernetPacket
         do throws(WireError) {
@@ -26,7 +29,9 @@ extension Interface {
         case .arp:
             self.processARP(frame.payload, now: now)
         case .ipv4:
-            self.processIPv4(frame.payload, linkBroadcast: header.destination.isBroadcast, now: now, sockets: &sockets)
+            self.processIPv4(
+                frame.payload, linkBroadcast: header.destination.isBroadcast, checksumTrusted: checksumTrusted, now: now,
+                sockets: &sockets)
         default:
             self.counters.ethernet.unknownType += 1
         }
@@ -41,11 +46,7 @@ extension Interface {
         let metadata = packet.frameMetadata
         let result: NetworkDeviceError? = packet.withUnsafeReadableBytes { bytes in
             do throws(NetworkDeviceError) {
-                if metadata == .none {
-                    try self.device.transmit(bytes, now: now)
-                } else {
-                    try self.device.transmit(bytes, metadata: metadata, now: now)
-                }
+                try self.device.transmit(bytes, metadata: metadata, now: now)
                 return nil
             } catch {
                 return error

@@ -32,7 +32,8 @@ extension Interface {
 
     /// Processes one received datagram (an Ethernet payload, possibly padded).
     func processIPv4(
-        _ bytes: UnsafeMutableRawBufferPointer, linkBroadcast: Bool, now: Instant, sockets: inout SocketSet
+        _ bytes: UnsafeMutableRawBufferPointer, linkBroadcast: Bool, checksumTrusted: Bool = false, now: Instant,
+        sockets: inout SocketSet
     ) {
         let packet: IPv4Packet
         let header: IPv4Header
@@ -75,22 +76,24 @@ extension Interface {
             }
             return
         }
-        self.deliver(header, packet.payload, broadcast: broadcast, now: now, sockets: &sockets)
+        self.deliver(
+            header, packet.payload, broadcast: broadcast, checksumTrusted: checksumTrusted, now: now, sockets: &sockets)
     }
 
-    /// Hands a whole datagram's payload to its protocol.
+    /// Hands a whole datagram's payload to its protocol (`checksumTrusted`: see ``processFrame(_:checksumTrusted:now:sockets:)``).
     func deliver(
-        _ header: IPv4Header, _ payload: UnsafeMutableRawBufferPointer, broadcast: Bool, now: Instant,
-        sockets: inout SocketSet
+        _ header: IPv4Header, _ payload: UnsafeMutableRawBufferPointer, broadcast: Bool, checksumTrusted: Bool = false,
+        now: Instant, sockets: inout SocketSet
     ) {
         self.counters.ipv4.received += 1
         switch header.nextProtocol {
         case .icmp:
             self.processICMP(header, payload, broadcast: broadcast, now: now)
         case .udp:
-            self.processUDP(header, payload, broadcast: broadcast, now: now, sockets: &sockets)
+            self.processUDP(
+                header, payload, broadcast: broadcast, checksumTrusted: checksumTrusted, now: now, sockets: &sockets)
         case .tcp:
-            self.processTCP(header, payload, broadcast: broadcast, now: now)
+            self.processTCP(header, payload, broadcast: broadcast, checksumTrusted: checksumTrusted, now: now)
         default:
             // RFC 1122 §3.2.2.1: a host SHOULD generate Protocol Unreachable.
             self.counters.ipv4.unknownProtocol += 1

@@ -48,7 +48,10 @@ extension Interface {
 
     /// Processes one received TCP segment (a whole IP payload). Segments to broadcast addresses are dropped
     /// (RFC 1122 §4.2.3.10).
-    func processTCP(_ header: IPv4Header, _ bytes: UnsafeMutableRawBufferPointer, broadcast: Bool, now: Instant) {
+    func processTCP(
+        _ header: IPv4Header, _ bytes: UnsafeMutableRawBufferPointer, broadcast: Bool, checksumTrusted: Bool = false,
+        now: Instant
+    ) {
         guard !broadcast else {
             self.tcp.counters.malformed += 1
             return
@@ -61,7 +64,7 @@ extension Interface {
             return
         }
         // A checksum the device vouched for (NetOffloads.receiveChecksum) is not summed again.
-        guard self.receivedChecksumTrusted || packet.verifyChecksum(source: header.source, destination: header.destination)
+        guard checksumTrusted || packet.verifyChecksum(source: header.source, destination: header.destination)
         else {
             self.tcp.counters.checksumErrors += 1
             return

@@ -8,8 +8,8 @@ extension Interface {
 
     /// Processes one received UDP datagram (a whole IP payload).
     func processUDP(
-        _ header: IPv4Header, _ bytes: UnsafeMutableRawBufferPointer, broadcast: Bool, now: Instant,
-        sockets: inout SocketSet
+        _ header: IPv4Header, _ bytes: UnsafeMutableRawBufferPointer, broadcast: Bool, checksumTrusted: Bool = false,
+        now: Instant, sockets: inout SocketSet
     ) {
         let packet: UDPPacket
         do throws(WireError) {
@@ -19,7 +19,7 @@ extension Interface {
             return
         }
         // RFC 1122 §4.1.3.4: a datagram with a bad checksum MUST be silently discarded (zero means none).
-        guard self.receivedChecksumTrusted || packet.verifyChecksum(source: header.source, destination: header.destination)
+        guard checksumTrusted || packet.verifyChecksum(source: header.source, destination: header.destination)
         else {
             self.counters.udp.checksumErrors += 1
             return

@@ -123,9 +123,6 @@ public final class Interface<Device: NetworkDevice> {
     let receiveStorage: FrameStorage
     /// Datagrams sent to our own address, delivered by the next poll's ingress (`Interface+Loopback.swift`).
     var loopback: [[UInt8]] = []
-    /// Whether the device vouched for the TCP/UDP checksum of the frame being processed (its metadata said
-    /// checksum-partial or valid: ``NetOffloads/receiveChecksum``); false for loopback and for every plain frame.
-    var receivedChecksumTrusted = false
 
     /// The DHCP client while the address comes from DHCP (``startDHCP(random:)``), else `nil`.
     public internal(set) var dhcp: DHCPClient?
@@ -185,7 +182,6 @@ public final class Interface<Device: NetworkDevice> {
         let buffer = self.receiveStorage.bytes
         self.ingressBacklog = false
         var metadata = NetFrameMetadata.none
-        defer { self.receivedChecksumTrusted = false }
         while count < limit {
             let length: Int
             do throws(NetworkDeviceError) {
@@ -201,9 +197,10 @@ public final class Interface<Device: NetworkDevice> {
                 self.counters.ethernet.deviceErrors += 1
                 continue
             }
-            self.receivedChecksumTrusted = metadata.checksumTrusted
             if metadata.segmentSize > 0 { self.counters.ethernet.coalesced += 1 }
-            self.processFrame(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), now: now, sockets: &sockets)
+            self.processFrame(
+                UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length]), checksumTrusted: metadata.checksumTrusted,
+                now: now, sockets: &sockets)
         }
         self.ingressBacklog = true
         return count

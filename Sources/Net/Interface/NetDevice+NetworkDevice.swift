@@ -11,13 +11,8 @@ extension NetDevice: NetworkDevice {
 
     /// One non-blocking ABI read; `now` is unused (the platform has its own clock).
     public func receive(into buffer: UnsafeMutableRawBufferPointer, now: Instant) throws(NetworkDeviceError) -> Int {
-        do throws(ABIError) {
-            return try self.read(into: buffer)
-        } catch .again {
-            throw .again
-        } catch {
-            throw .failed
-        }
+        var metadata = NetFrameMetadata.none
+        return try self.receive(into: buffer, metadata: &metadata, now: now)
     }
 
     /// One non-blocking ABI read with the frame's offload metadata.
@@ -48,12 +43,6 @@ extension NetDevice: NetworkDevice {
 
     /// One non-blocking ABI write; a full transmit queue is ``NetworkDeviceError/again``.
     public func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError) {
-        do throws(ABIError) {
-            try self.write(frame)
-        } catch .again {
-            throw .again
-        } catch {
-            throw .failed
-        }
+        try self.transmit(frame, metadata: .none, now: now)
     }
 }

@@ -72,6 +72,22 @@ private func tcpHeader(of frame: [UInt8]) -> TCPHeader? {
     }
 }
 
+/// Hosts A (client) and B (server) whose connection B closed first: A's side CLOSED, B's in TIME-WAIT.
+private func serverInTimeWait() throws(TestFailure) -> (
+    TCPTestNetwork, TCPHost, TCPHost, client: SocketHandle, server: SocketHandle
+) {
+        let network = TCPTestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = try connect(network, a, b)
+        b[server].close()
+        network.run(for: .seconds(1)) { a[client].state == .closeWait }
+        a[client].close()
+        network.run(for: .seconds(1)) { a[client].state == .closed && b[server].state == .timeWait }
+        try expectEqual(b[server].state, .timeWait, "the server holds TIME-WAIT")
+        return (network, a, b, client, server)
+}
+
 func registerInterfaceTests(_ suite: inout TestSuite) {
     suite.test("iface.handshake-exchange-and-close-between-two-hosts") { () throws(TestFailure) in
         let network = TCPTestNetwork()
@@ -92,15 +108,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(b.interface.tcp.counters.malformed + b.interface.tcp.counters.checksumErrors, 0, "clean")
     }
     suite.test("iface.a-new-syn-reopens-a-tuple-in-time-wait") { () throws(TestFailure) in
-        let network = TCPTestNetwork()
-        let a = network.addHost("10.0.0.2/24", mac: 2)
-        let b = network.addHost("10.0.0.3/24", mac: 3)
-        let (client, server) = try connect(network, a, b)
-        b[server].close()
-        network.run(for: .seconds(1)) { a[client].state == .closeWait }
-        a[client].close()
-        network.run(for: .seconds(1)) { a[client].state == .closed && b[server].state == .timeWait }
-        try expectEqual(b[server].state, .timeWait, "the server holds TIME-WAIT")
+        let (network, a, b, client, server) = try serverInTimeWait()
         a.interface.tcp.remove(client)
         // A later millisecond: the new SYN's TSval is newer than the TIME-WAIT's TS.Recent.
         network.run(for: .milliseconds(10))
@@ -116,15 +124,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(a[again].counters.timeouts, 0, "at the first SYN")
     }
     suite.test("iface.a-parked-time-wait-answers-a-retransmitted-fin-and-ends-on-time") { () throws(TestFailure) in
-        let network = TCPTestNetwork()
-        let a = network.addHost("10.0.0.2/24", mac: 2)
-        let b = network.addHost("10.0.0.3/24", mac: 3)
-        let (client, server) = try connect(network, a, b)
-        b[server].close()
-        network.run(for: .seconds(1)) { a[client].state == .closeWait }
-        a[client].close()
-        network.run(for: .seconds(1)) { a[client].state == .closed && b[server].state == .timeWait }
-        try expectEqual(b[server].state, .timeWait, "the server holds TIME-WAIT")
+        let (network, a, b, _, server) = try serverInTimeWait()
         let entered = network.now
         // Polls pass over the block from now on (parked until its timer).
         network.run(for: .milliseconds(100))
