@@ -48,6 +48,33 @@ final class TCPTestNetwork {
         return host
     }
 
+    /// A connection from `a` to a listener on `b` (backlog 2), accepted, both ends ESTABLISHED; returns (client
+    /// handle, server handle).
+    func connect(
+        _ a: TCPHost, to b: TCPHost, port: UInt16 = 80, client clientConfiguration: TCPConfiguration,
+        server serverConfiguration: TCPConfiguration
+    ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
+        let listener: SocketHandle
+        do throws(TCPListenError) {
+            listener = try b.interface.listenTCP(port: port, backlog: 2, configuration: serverConfiguration)
+        } catch {
+            throw TestFailure("listen: \(error)")
+        }
+        let client: SocketHandle
+        do throws(TCPConnectError) {
+            client = try a.interface.connectTCP(to: b.address, port: port, now: self.now, configuration: clientConfiguration)
+        } catch {
+            throw TestFailure("connect: \(error)")
+        }
+        var server: SocketHandle? = nil
+        let opened = self.run(for: .seconds(30), until: {
+            if server == nil { server = b.interface.tcp.accept(listener) }
+            return server != nil && a[client].state == .established && b[server!].state == .established
+        })
+        try expect(opened, "handshake completes")
+        return (client, server!)
+    }
+
     /// Runs for up to `duration` of virtual time, calling `step` after each round of polls, until `condition`;
     /// returns whether it held.
     @discardableResult

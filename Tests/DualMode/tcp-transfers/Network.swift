@@ -20,32 +20,12 @@ func transferConfiguration(buffers: Int = 512 * 1024) -> TCPConfiguration {
     return configuration
 }
 
-/// A connection from `a` to a listener on `b`, accepted; returns (client handle, server handle).
+/// A connection from `a` to a listener on `b` with this suite's settings (``TCPTestNetwork/connect(_:to:port:client:server:)``).
 func connect(
     _ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost, port: UInt16 = 80,
-    client clientConfiguration: TCPConfiguration = transferConfiguration(),
-    server serverConfiguration: TCPConfiguration = transferConfiguration()
+    client: TCPConfiguration = transferConfiguration(), server: TCPConfiguration = transferConfiguration()
 ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
-    let listener: SocketHandle
-    do throws(TCPListenError) {
-        listener = try b.interface.listenTCP(port: port, backlog: 2, configuration: serverConfiguration)
-    } catch {
-        throw TestFailure("listen: \(error)")
-    }
-    let client: SocketHandle
-    do throws(TCPConnectError) {
-        client = try a.interface.connectTCP(
-            to: b.address, port: port, now: network.now, configuration: clientConfiguration)
-    } catch {
-        throw TestFailure("connect: \(error)")
-    }
-    var server: SocketHandle? = nil
-    let opened = network.run(for: .seconds(30), until: {
-        if server == nil { server = b.interface.tcp.accept(listener) }
-        return server != nil && a[client].state == .established && b[server!].state == .established
-    })
-    try expect(opened, "handshake completes")
-    return (client, server!)
+    try network.connect(a, to: b, port: port, client: client, server: server)
 }
 
 // MARK: - The stream

@@ -11,31 +11,12 @@ private func testConfiguration() -> TCPConfiguration {
     return configuration
 }
 
-/// A connection from `a` to a listener on `b`, accepted; returns (client handle, server handle).
+/// A connection from `a` to a listener on `b`, both ends with `configuration`.
 private func connect(
     _ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost, port: UInt16 = 80,
     configuration: TCPConfiguration = testConfiguration()
 ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
-    let listener: SocketHandle
-    do throws(TCPListenError) {
-        listener = try b.interface.listenTCP(port: port, backlog: 2, configuration: configuration)
-    } catch {
-        throw TestFailure("listen: \(error)")
-    }
-    let client: SocketHandle
-    do throws(TCPConnectError) {
-        client = try a.interface.connectTCP(
-            to: b.address, port: port, now: network.now, configuration: configuration)
-    } catch {
-        throw TestFailure("connect: \(error)")
-    }
-    var server: SocketHandle? = nil
-    let opened = network.run(for: .seconds(5)) {
-        if server == nil { server = b.interface.tcp.accept(listener) }
-        return server != nil && a[client].state == .established
-    }
-    try expect(opened, "handshake completes")
-    return (client, server!)
+    try network.connect(a, to: b, port: port, client: configuration, server: configuration)
 }
 
 /// Sends `data` from `from` to `to` while `to` reads; returns what arrived once all did (or time ran out).
