@@ -106,8 +106,7 @@ extension Interface {
     func sendTCP(_ segment: TCPSegment, from local: TCPEndpoint, to remote: TCPEndpoint, now: Instant) {
         let header = segment.header
         let headroom = EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength + header.headerLength
-        var packet = PacketBuffer(capacity: headroom + segment.payload.count, headroom: headroom)
-        segment.payload.withUnsafeBytes { bytes in packet.writeBytes(bytes) }
+        var packet = segment.payload.withUnsafeBytes { bytes in PacketBuffer(copying: bytes, headroom: headroom) }
         packet.prepend(header.headerLength) { _ in }
         let partial = self.device.offloads.contains(.transmitChecksum) && remote.address != local.address
         packet.withUnsafeMutableReadableBytes { bytes in

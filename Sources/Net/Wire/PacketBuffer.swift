@@ -22,9 +22,13 @@ public struct PacketBuffer {
     final class Storage {
         let bytes: UnsafeMutableRawBufferPointer
 
-        init(capacity: Int) {
+        /// Zeroed storage, except `skipping` (a range the caller overwrites at once).
+        init(capacity: Int, skipping: Range<Int> = 0..<0) {
             self.bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-            self.bytes.initializeMemory(as: UInt8.self, repeating: 0)
+            UnsafeMutableRawBufferPointer(rebasing: self.bytes[0..<skipping.lowerBound])
+                .initializeMemory(as: UInt8.self, repeating: 0)
+            UnsafeMutableRawBufferPointer(rebasing: self.bytes[skipping.upperBound..<capacity])
+                .initializeMemory(as: UInt8.self, repeating: 0)
         }
 
         deinit {
@@ -53,16 +57,22 @@ public struct PacketBuffer {
         self.writerIndex = headroom
     }
 
-    /// A buffer holding a copy of `bytes`, with `headroom` free bytes in front and `tailroom` after.
+    /// A buffer holding a copy of `bytes`, with `headroom` free (zeroed) bytes in front and `tailroom` after. The
+    /// copied bytes are not zeroed first (a TSO segment's 64 KiB payload is written once, not twice).
     public init(copying bytes: UnsafeRawBufferPointer, headroom: Int = 0, tailroom: Int = 0) {
-        self.init(capacity: headroom + bytes.count + tailroom, headroom: headroom)
-        self.writeBytes(bytes)
+        precondition(headroom >= 0 && tailroom >= 0, "headroom and tailroom must not be negative")
+        let payload = headroom..<(headroom + bytes.count)
+        self.storage = Storage(capacity: payload.upperBound + tailroom, skipping: payload)
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            self.storage.bytes.baseAddress!.advanced(by: headroom).copyMemory(from: base, byteCount: bytes.count)
+        }
+        self.readerIndex = headroom
+        self.writerIndex = payload.upperBound
     }
 
     /// A buffer holding a copy of `bytes` (convenient for tests and fixed frames).
     public init(_ bytes: [UInt8], headroom: Int = 0) {
-        self.init(capacity: headroom + bytes.count, headroom: headroom)
-        bytes.withUnsafeBytes { raw in self.writeBytes(raw) }
+        self = bytes.withUnsafeBytes { raw in PacketBuffer(copying: raw, headroom: headroom) }
     }
 
     /// The total size of the storage.
