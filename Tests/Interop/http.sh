@@ -20,12 +20,6 @@ command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y 
 command -v curl >/dev/null || fail "no curl (apt-get install curl)"
 
 start_app http
-status=0
-failed() {
-  echo "FAIL [$TARGET] interop http: $*"
-  last_counters | sed 's/^/    | /'
-  status=1
-}
 URL=http://$APP_IP
 WORK=$(mktemp -d /tmp/swiftlet-http.XXXXXX)
 trap 'rm -rf "$WORK"; interop_cleanup' EXIT

@@ -38,6 +38,13 @@ fail() {
   [ -s "$APP_LOG" ] && tail -5 "$APP_LOG" | sed 's/^/    | /'
   exit 1
 }
+# failed TEXT: one failed check, the script goes on (it exits with $status); shows the app's last counters line.
+status=0
+failed() {
+  echo "FAIL [$TARGET] interop $CHECK: $*"
+  last_counters | sed 's/^/    | /'
+  status=1
+}
 in_ns() { ip netns exec "$NS" "$@"; }
 
 case "$TARGET" in posix | virtio) ;; *) echo "usage: $0 posix|virtio" >&2; exit 2 ;; esac

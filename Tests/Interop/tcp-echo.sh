@@ -16,12 +16,6 @@ source "$(dirname "$0")/lib.sh"
 BYTES=${2:-$([ "$TARGET" = posix ] && echo 104857600 || echo 10485760)}
 
 start_app tcp-echo
-status=0
-failed() {
-  echo "FAIL [$TARGET] interop tcp-echo: $*"
-  last_counters | sed 's/^/    | /'
-  status=1
-}
 
 out=$(in_ns timeout 320 python3 "$INTEROP/tcp_client.py" --timeout 300 bulk "$APP_IP" 7 "$BYTES" 2>&1)
 if [ $? = 0 ]; then ok "${out#ok bulk: }"; else failed "${out#FAIL bulk: }"; fi

@@ -32,12 +32,6 @@ command -v hping3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -
 command -v hping3 >/dev/null || fail "no hping3 (apt-get install -y hping3)"
 
 start_app tcp-echo
-status=0
-failed() {
-  echo "FAIL [$TARGET] interop tcp-hostile: $*"
-  last_counters | sed 's/^/    | /'
-  status=1
-}
 
 out=$(in_ns timeout 60 "$PY" "$INTEROP/tcp_inject.py" "$TAP" "$APP_IP" 7 2>&1)
 [ $? = 0 ] || status=1

@@ -43,12 +43,6 @@ for _ in $(seq 1 50); do grep -q 'link: ready' "$LINK_LOG" && break; sleep 0.1; 
 grep -q 'link: ready' "$LINK_LOG" || fail "lossy_link.py did not start: $(cat "$LINK_LOG")"
 
 start_app tcp-echo
-status=0
-failed() {
-  echo "FAIL [$TARGET] interop tcp-loss: $*"
-  last_counters | sed 's/^/    | /'
-  status=1
-}
 out=$(in_ns timeout 200 python3 "$INTEROP/tcp_client.py" --timeout 180 bulk "$APP_IP" 7 "$BYTES" 2>&1)
 if [ $? = 0 ]; then ok "5% loss + reordering both ways: ${out#ok bulk: }"; else failed "${out#FAIL bulk: }"; fi
 
