@@ -5,7 +5,7 @@ import _Concurrency
 /// The ABI poll returns a ready set (bit *h* for handle *h*); the executor
 /// resumes every task waiting on a ready handle, which then retries its
 /// non-blocking read. Wakes may be spurious: a woken reader that gets
-/// `.again` simply waits again (smoltcp's one-shot waker, §4 of STYLE.md).
+/// `.again` simply waits again (smoltcp's one-shot waker; docs/ARCHITECTURE.md §4).
 struct ReadinessWaiters {
     private var waiters: [Int: [UInt64: UnsafeContinuation<Void, Never>]] = [:]
     private var nextID: UInt64 = 1

@@ -1,7 +1,7 @@
 /// The interface layer: one Ethernet port with one IPv4 address, driving ARP, IPv4, ICMPv4 and UDP (smoltcp
 /// `iface/interface/mod.rs`).
 ///
-/// The interface drives, sockets wait, and time is an argument (STYLE.md §1.4):
+/// The interface drives, sockets wait, and time is an argument (docs/ARCHITECTURE.md §4; smoltcp's `Interface::poll`):
 ///
 /// - ``Interface/poll(now:sockets:)`` reads at most ``InterfaceConfiguration/receiveBudget`` frames from the device
 ///   and processes each one to the end (ARP answered, echo replied, datagram queued on its socket), then emits what

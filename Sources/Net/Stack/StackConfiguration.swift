@@ -1,6 +1,6 @@
 /// How a ``NetworkStack`` gets its address: fixed, or by DHCP.
 ///
-/// From boot arguments (docs/DESIGN.md convention): `ip=10.0.0.2/24 gw=10.0.0.1 dns=10.0.0.1` is static
+/// From boot arguments (Swiftlet's convention, as Solo5/MirageOS name devices: docs/DEVICES.md §1): `ip=10.0.0.2/24 gw=10.0.0.1 dns=10.0.0.1` is static
 /// addressing, `gw` and `dns` optional (`dns` may list servers separated by commas); `ip=dhcp`, or no `ip` at
 /// all, asks for DHCP, which brings the gateway and DNS servers with the lease.
 import Runtime

@@ -1,7 +1,7 @@
 /// Syscall.swift — the one system-call wrapper of the Posix platform.
 ///
 /// Every system call the Swift side makes goes through `systemCall(_:_:)`,
-/// as every call in SwiftNIO goes through one helper (STYLE.md, NIO §6):
+/// as every call in SwiftNIO goes through one helper (SwiftNIO's `System.swift`; docs/ARCHITECTURE.md §7):
 /// - `EINTR` is retried (unless the caller asks to see it: a spurious wake is
 ///   fine for `ppoll`, see Yield.swift);
 /// - `EAGAIN`/`EWOULDBLOCK` becomes ``SyscallError/wouldBlock`` (the ABI's AGAIN);

