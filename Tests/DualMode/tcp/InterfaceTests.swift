@@ -255,7 +255,17 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         }
         try expectEqual(b.interface.tcp.counters.listenDropped, scans.count, "probes counted")
         try expectEqual(b.interface.tcp.counters.resetsSent, 0, "no RST for a probe")
-        // A RST is ignored (first check); a bare ACK is answered <SEQ=SEG.ACK><CTL=RST> (second check).
+        // A RST is ignored (first check); a bare ACK is answered <SEQ=SEG.ACK><CTL=RST> (second check). B must know
+        // the prober's MAC to answer: the prober asks for B's (RFC 826: B learns the asker's address).
+        var arp = [UInt8](repeating: 0, count: 28)
+        arp.withUnsafeMutableBytes { bytes in
+            ARPMessage(
+                operation: .request, senderHardwareAddress: testMAC(9), senderProtocolAddress: ip("10.0.0.9"),
+                targetHardwareAddress: MACAddress(rawValue: 0), targetProtocolAddress: b.address
+            ).emit(into: ARPPacket(unchecked: bytes))
+        }
+        network.link.inject(ethernetFrame(to: .broadcast, from: testMAC(9), type: .arp, arp), into: b.port, at: network.now)
+        network.run(for: .milliseconds(10))
         probe([.rst], sequence: 5000)
         try expectEqual(b.interface.tcp.counters.listenDropped, scans.count, "a RST is ignored, not counted as a probe")
         probe([.ack], sequence: 6000)
