@@ -23,7 +23,24 @@ extension Interface {
             if message.senderHardwareAddress != self.mac { self.counters.arp.conflicts += 1 }
             return
         }
-        // A probe (sender 0.0.0.0, RFC 5227 §2.1.1) or a nonsense sender teaches nothing.
+        // A probe for our address (sender 0.0.0.0, RFC 5227 §2.1.1) is a host asking whether the address is free:
+        // it is not, so answer (RFC 5227 §2.1.1 has the prober treat any reply as a conflict). The reply goes to the
+        // prober's MAC with target address 0.0.0.0, as Linux sends it; the probe itself teaches nothing.
+        if sender.isUnspecified {
+            if message.operation == .request, message.targetProtocolAddress == ours,
+                message.senderHardwareAddress.isUnicast, message.senderHardwareAddress != self.mac
+            {
+                let reply = ARPMessage(
+                    operation: .reply, senderHardwareAddress: self.mac, senderProtocolAddress: ours,
+                    targetHardwareAddress: message.senderHardwareAddress, targetProtocolAddress: .unspecified)
+                if self.sendARP(reply, to: message.senderHardwareAddress, now: now) {
+                    self.counters.arp.repliesSent += 1
+                    self.counters.arp.probesAnswered += 1
+                }
+            }
+            return
+        }
+        // A nonsense sender teaches nothing.
         guard message.senderHardwareAddress.isUnicast, sender.isUnicast, address.contains(sender),
             sender != address.broadcast
         else { return }

@@ -30,10 +30,11 @@ extension Interface {
         return nil
     }
 
-    /// Processes one received datagram (an Ethernet payload, possibly padded).
+    /// Processes one received datagram (an Ethernet payload, possibly padded); `fromLink` is false only for our own
+    /// datagrams looped back (`Interface+Loopback.swift`), the one way our address may arrive as a source.
     func processIPv4(
-        _ bytes: UnsafeMutableRawBufferPointer, linkBroadcast: Bool, checksumTrusted: Bool = false, now: Instant,
-        sockets: inout SocketSet
+        _ bytes: UnsafeMutableRawBufferPointer, linkBroadcast: Bool, checksumTrusted: Bool = false,
+        fromLink: Bool = true, now: Instant, sockets: inout SocketSet
     ) {
         let packet: IPv4Packet
         let header: IPv4Header
@@ -56,6 +57,12 @@ extension Interface {
         }
         // RFC 1122 §3.2.1.3: a source that is broadcast or multicast MUST be silently discarded.
         guard !header.source.isBroadcast, !header.source.isMulticast, !self.isSubnetBroadcast(header.source) else {
+            self.counters.ipv4.badSource += 1
+            return
+        }
+        // Our own address as the source of a datagram from the link is spoofed: no other host may use it (Linux
+        // drops such "martian" sources too); only loopback delivers it.
+        if fromLink, let address = self.configuration.address, header.source == address.address {
             self.counters.ipv4.badSource += 1
             return
         }

@@ -26,7 +26,7 @@ extension Interface {
         for var datagram in batch {
             self.counters.ipv4.loopback += 1
             datagram.withUnsafeMutableBytes { bytes in
-                self.processIPv4(bytes, linkBroadcast: false, now: now, sockets: &sockets)
+                self.processIPv4(bytes, linkBroadcast: false, fromLink: false, now: now, sockets: &sockets)
             }
         }
         return count

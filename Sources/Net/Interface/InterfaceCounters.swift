@@ -32,8 +32,10 @@ public struct ARPCounters: Equatable, Sendable {
     public var received = 0
     /// Requests sent (including gratuitous announcements).
     public var requestsSent = 0
-    /// Replies sent to requests for our address.
+    /// Replies sent to requests for our address (probes included).
     public var repliesSent = 0
+    /// Of those, replies to RFC 5227 probes (sender 0.0.0.0) for our address.
+    public var probesAnswered = 0
     /// Too short, wrong hardware/protocol type or address lengths.
     public var malformed = 0
     /// Packets that claimed our own address from another MAC (RFC 5227 §2.4 conflict).
@@ -60,7 +62,7 @@ public struct IPv4Counters: Equatable, Sendable {
     public var checksumErrors = 0
     /// Addressed to someone else.
     public var notForUs = 0
-    /// Source address that no host may use (broadcast, multicast).
+    /// Source address that no host may use (broadcast, multicast), or our own address arriving from the link.
     public var badSource = 0
     /// Fragments dropped because no reassembler is installed.
     public var fragmentsDropped = 0

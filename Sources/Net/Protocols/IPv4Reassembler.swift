@@ -26,8 +26,10 @@ import Runtime
 ///   that size is what ``IPv4Reassembler/bytesHeld`` counts.
 /// - When every slot is taken, a fragment of a new datagram evicts the oldest held datagram (the one nearest its
 ///   timeout), as Linux's LRU does: otherwise a burst of first fragments that never complete would block every
-///   new fragmented datagram for a whole timeout (found by Tests/Interop/malformed.sh). When
-///   the byte limit would be passed, the datagram that needed the bytes is dropped.
+///   new fragmented datagram for a whole timeout (found by Tests/Interop/malformed.sh). Bytes work the same way:
+///   when a fragment needs more bytes than are left, the oldest other datagrams are evicted until it fits, so one
+///   spoofed fragment at offset ~65000 (which sizes its buffer to 64 KiB) cannot squat the whole budget until its
+///   timeout; only a datagram that could not fit even alone is dropped itself.
 ///
 /// The timeout is 30 s by default. RFC 1122 §3.3.2 recommends a fixed value "between 60 seconds and 120
 /// seconds"; we follow Linux's `ipfrag_time` (30 s) instead, because with few slots a shorter hold frees them
@@ -70,7 +72,8 @@ public struct IPv4Reassembler {
         public var malformed = 0
         /// Datagrams dropped because they would exceed ``Limits/maximumDatagramLength``.
         public var tooLong = 0
-        /// Datagrams dropped because ``Limits/maximumBytes`` would be exceeded.
+        /// Datagrams dropped because ``Limits/maximumBytes`` would be exceeded: older datagrams evicted to make room
+        /// for a newer one's bytes, and datagrams that could not fit even alone.
         public var outOfMemory = 0
         /// Held datagrams evicted (oldest first) to make room for a new one when ``Limits/maximumDatagrams`` were held.
         public var outOfSlots = 0
@@ -232,8 +235,9 @@ public struct IPv4Reassembler {
     }
 
     private mutating func add(
-        header: IPv4Header, payload: UnsafeRawBufferPointer, start: Int, end: Int, at index: Int
+        header: IPv4Header, payload: UnsafeRawBufferPointer, start: Int, end: Int, at slot: Int
     ) -> ReassembledDatagram? {
+        var index = slot
         // The end: fixed by the last fragment; nothing may lie beyond it.
         var settledLength = false
         if !header.moreFragments {
@@ -269,10 +273,21 @@ public struct IPv4Reassembler {
         // Memory: grow the buffer to the fragment's end if the byte limit allows.
         let growth = Swift.max(0, end - self.pending[index].data.count)
         if growth > 0 {
-            guard self.bytesHeld + growth <= self.limits.maximumBytes else {
+            guard self.pending[index].data.count + growth <= self.limits.maximumBytes else {
                 self.statistics.outOfMemory += 1
                 self.remove(at: index)
                 return nil
+            }
+            // Make room by evicting the oldest other datagrams (nearest their timeout), as for slots.
+            while self.bytesHeld + growth > self.limits.maximumBytes {
+                var oldest: Int? = nil
+                for other in self.pending.indices where other != index {
+                    if oldest == nil || self.pending[other].deadline < self.pending[oldest!].deadline { oldest = other }
+                }
+                guard let victim = oldest else { break }
+                self.remove(at: victim)
+                if victim < index { index -= 1 }
+                self.statistics.outOfMemory += 1
             }
             self.pending[index].data.append(contentsOf: repeatElement(0, count: growth))
             self.bytesHeld += growth

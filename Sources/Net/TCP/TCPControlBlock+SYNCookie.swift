@@ -18,7 +18,7 @@ extension TCPControlBlock {
         self.rcvNxt = header.sequenceNumber
         self.receiveScale = 0
         self.sendScale = 0
-        self.sendMSS = Swift.max(1, Swift.min(Int(mss), Int(configuration.maximumSegmentSize)))
+        self.sendMSS = Self.clampedSendMSS(peer: Int(mss), ours: configuration.maximumSegmentSize)
         self.congestion = NewRenoCongestion(maximumSegmentSize: self.sendMSS)
         self.sndUna = header.acknowledgmentNumber
         self.sndNxt = header.acknowledgmentNumber

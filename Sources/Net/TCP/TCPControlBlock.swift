@@ -215,7 +215,7 @@ public struct TCPControlBlock {
     /// Takes the MSS option of the peer's SYN (RFC 9293 §3.7.1; RFC 1122 §4.2.2.6: 536 when absent).
     mutating func takeSYNOptions(_ syn: TCPHeader) {
         let peer = Int(syn.options.maximumSegmentSize ?? 536)
-        self.sendMSS = Swift.max(1, Swift.min(peer, Int(self.configuration.maximumSegmentSize)))
+        self.sendMSS = Self.clampedSendMSS(peer: peer, ours: self.configuration.maximumSegmentSize)
         // RFC 7323 §2.2: scaling applies in both directions only if both SYNs carried the option; a shift above
         // 14 is used as 14 (§2.3).
         if self.configuration.windowScaling, let shift = syn.options.windowScale {
@@ -374,8 +374,21 @@ public struct TCPControlBlock {
         UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ self.tsOffset
     }
 
-    /// The most data one segment carries: SMSS less the options every segment carries (RFC 9293 §3.7.1).
-    var segmentDataLimit: Int { Swift.max(1, self.sendMSS - (self.timestampsEnabled ? 12 : 0)) }
+    /// The most data one segment carries: SMSS less the options every segment carries (RFC 9293 §3.7.1), never
+    /// below ``minimumSendMSS``.
+    var segmentDataLimit: Int {
+        Swift.max(Self.minimumSendMSS, self.sendMSS - (self.timestampsEnabled ? 12 : 0))
+    }
+
+    /// The smallest segment data we send whatever MSS the peer announces (Linux's `tcp_min_snd_mss`, 48): a peer
+    /// advertising MSS 1 would otherwise get one-byte segments, some 50 packets per 1,460 bytes of a response
+    /// (CVE-2019-11479). A deliberate deviation from RFC 9293 §3.7.1, which would honour any MSS.
+    static let minimumSendMSS = 48
+
+    /// The send MSS for a peer's MSS option and ours: the smaller, floored at ``minimumSendMSS``.
+    static func clampedSendMSS(peer: Int, ours: UInt16) -> Int {
+        Swift.max(minimumSendMSS, Swift.min(peer, Int(ours)))
+    }
 
     /// The most new data one dispatched segment carries: ``segmentDataLimit``, or with TSO the most whole
     /// SMSS-sized pieces that fit ``TCPConfiguration/segmentationOffloadLimit`` (the device cuts them apart; the

@@ -56,6 +56,9 @@ public struct TCPCounters: Equatable, Sendable {
     public var timeWaitRecycled = 0
     /// Connections released by the application while still open, left to close in the background.
     public var orphaned = 0
+    /// Segments to a listening port with neither SYN, ACK nor RST (FIN, NULL, URG/PSH-only, XMAS probes): dropped
+    /// without an answer, as RFC 9293 §3.10.7.2 says, so a stealth scan learns nothing.
+    public var listenDropped = 0
 
     public init() {}
 }
@@ -324,10 +327,17 @@ public struct TCPSocketSet {
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
             return nil
         }
-        if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }),
-            let reply = self.acceptCookie(segment, listenerSlot: slot, local: local, remote: remote, now: now)
-        {
-            return reply
+        if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }) {
+            if let reply = self.acceptCookie(segment, listenerSlot: slot, local: local, remote: remote, now: now) {
+                return reply
+            }
+            // RFC 9293 §3.10.7.2 (LISTEN), fourth: "Any other control or text-bearing segment (not containing SYN)
+            // must have an ACK and thus would have been discarded by the ACK processing ... drop the segment and
+            // return." A RST is ignored (first); only an ACK is answered with a RST (second, below).
+            if !flags.contains(.ack) && !flags.contains(.syn) {
+                if !flags.contains(.rst) { self.counters.listenDropped += 1 }
+                return nil
+            }
         }
         self.counters.noSocket += 1
         return Self.resetForClosedPort(segment, local: local, remote: remote).map { reset in

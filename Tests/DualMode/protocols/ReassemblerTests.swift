@@ -220,23 +220,41 @@ func registerReassemblerTests(_ suite: inout TestSuite) {
         try expectElements(quoted, Array(data[0..<8]), "first 8 data bytes")
         try expectEqual(reassembler.datagramsHeld, 1, "the younger one is kept")
     }
-    suite.test("reassembly.byte-limit-drops-the-datagram-that-needs-more") { () throws(TestFailure) in
+    suite.test("reassembly.byte-pressure-evicts-the-oldest-datagram") { () throws(TestFailure) in
         var reassembler = IPv4Reassembler(limits: .init(maximumBytes: 4096))
         let data = pattern(3000)
         try expect(insert(&reassembler, data, 2960, 3000) == nil, "a: last fragment sizes the buffer")
         try expectEqual(reassembler.bytesHeld, 3000, "bytes held")
         try expect(insert(&reassembler, data, 0, 1480, id: 2, last: false) == nil, "b: first, 1480 bytes")
-        try expectEqual(reassembler.statistics.outOfMemory, 1, "out of memory")
-        try expectEqual(reassembler.datagramsHeld, 1, "b dropped, a kept")
-        try expectDatagram(insert(&reassembler, data, 0, 2960, last: false), data, "a still completes")
+        try expectEqual(reassembler.statistics.outOfMemory, 1, "a evicted for b's bytes")
+        try expectEqual(reassembler.datagramsHeld, 1, "b kept")
+        try expectDatagram(insert(&reassembler, data, 1480, 3000, id: 2), data, "b completes")
         try expectEqual(reassembler.bytesHeld, 0, "bytes held after")
+        // A datagram that cannot fit even alone is dropped itself, and evicts nothing.
+        try expect(insert(&reassembler, data, 0, 1480, id: 3, last: false) == nil, "c: first fragment")
+        try expect(insert(&reassembler, pattern(5000), 4000, 5000, id: 4) == nil, "d: would need 5000 bytes")
+        try expectEqual(reassembler.statistics.outOfMemory, 2, "d dropped")
+        try expectEqual(reassembler.datagramsHeld, 1, "c kept")
+    }
+    suite.test("reassembly.a-squatter-at-offset-65000-cannot-block-later-datagrams") { () throws(TestFailure) in
+        // One spoofed fragment at the top of the offset range sizes its buffer to ~64 KiB, the whole default
+        // budget; every later fragmented datagram must still get through (the squatter is evicted, not them).
+        var reassembler = IPv4Reassembler()
+        let squat = pattern(65488)
+        try expect(insert(&reassembler, squat, 65000, 65480, id: 666, last: false) == nil, "squatter")
+        try expectEqual(reassembler.bytesHeld, 65480, "the squatter holds the budget")
+        let data = pattern(3000, seed: 4)
+        for id: UInt16 in 1...5 {
+            try expect(insert(&reassembler, data, 1480, 3000, id: id) == nil, "datagram \(id): last")
+            try expectDatagram(insert(&reassembler, data, 0, 1480, id: id, last: false), data, "datagram \(id)")
+        }
+        try expectEqual(reassembler.statistics.reassembled, 5, "all five reassembled")
+        try expectEqual(reassembler.statistics.outOfMemory, 1, "the squatter evicted once")
         // The default limit holds one maximal datagram.
         var large = IPv4Reassembler()
         let big = pattern(65515)
         try expect(insert(&large, big, 65512, 65515) == nil, "last of a 65535-byte datagram")
         try expectEqual(large.bytesHeld, 65515, "bytes held")
-        try expect(insert(&large, pattern(64), 8, 64, id: 2) == nil, "56 more bytes")
-        try expectEqual(large.statistics.outOfMemory, 1, "out of memory (default limits)")
     }
     suite.test("reassembly.datagram-limit-evicts-the-oldest") { () throws(TestFailure) in
         var reassembler = IPv4Reassembler()

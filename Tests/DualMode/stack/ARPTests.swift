@@ -62,6 +62,27 @@ func registerARPTests(_ suite: inout TestSuite) {
         try expectEqual(a.interface.neighbor(rawIP, now: network.now) ?? .broadcast, rawMAC, "requester cached")
     }
 
+    suite.test("arp.answers-a-probe-for-our-address-rfc5227") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)
+        let raw = network.addRawPort(mac: 9)
+        // RFC 5227 §2.1.1: a probe has sender IP 0.0.0.0 and the address being checked as its target.
+        network.link.inject(arpRequest(from: (rawMAC, .unspecified), for: ip("10.0.0.2")), into: a.port, at: network.now)
+        network.run(for: .milliseconds(10))
+        let reply = Decoded(try unwrap(raw.receiveFrame(now: network.now), "a reply to the probe"))
+        try expectEqual(reply.ethernet?.destination ?? .broadcast, rawMAC, "unicast to the prober")
+        let expected = ARPMessage(
+            operation: .reply, senderHardwareAddress: testMAC(2), senderProtocolAddress: ip("10.0.0.2"),
+            targetHardwareAddress: rawMAC, targetProtocolAddress: .unspecified)
+        try expectEqual(try unwrap(reply.arp, "ARP"), expected, "reply")
+        try expectEqual(a.counters.arp.probesAnswered, 1, "probes answered")
+        // A probe for another address is not ours to answer.
+        network.link.inject(arpRequest(from: (rawMAC, .unspecified), for: ip("10.0.0.7")), into: a.port, at: network.now)
+        network.run(for: .milliseconds(10))
+        try expect(raw.receiveFrame(now: network.now) == nil, "no reply to a probe for another address")
+        try expectEqual(a.counters.arp.probesAnswered, 1, "still one probe answered")
+    }
+
     suite.test("arp.ignores-requests-for-other-addresses") { () throws(TestFailure) in
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)

@@ -288,4 +288,20 @@ func registerIPv4Tests(_ suite: inout TestSuite) {
         try expect(a.receive(socket) == nil, "nothing delivered")
         try expectEqual(a.counters.icmp.errorsSent, 0, "never answered")
     }
+
+    suite.test("ipv4.our-own-address-as-a-source-from-the-link-is-dropped") { () throws(TestFailure) in
+        let (network, a, socket, _) = try hostWithSocket()
+        // A spoofed datagram claiming to come from A itself, to A's bound port and to a closed one.
+        network.link.inject(udpFrame(from: (rawMAC, aIP, 4000), to: (aMAC, aIP, 7000), [1]), into: a.port, at: network.now)
+        network.link.inject(udpFrame(from: (rawMAC, aIP, 4000), to: (aMAC, aIP, 9999), [2]), into: a.port, at: network.now)
+        network.run(for: .milliseconds(1))
+        try expectEqual(a.counters.ipv4.badSource, 2, "spoofed own source")
+        try expect(a.receive(socket) == nil, "nothing delivered")
+        try expectEqual(a.counters.icmp.errorsSent, 0, "no port unreachable sent to ourselves")
+        // Our own datagrams looped back still arrive (RFC 1122 §3.3.5 local delivery).
+        let client = try a.bind(5000)
+        try a.send(client, [3], to: aIP, port: 7000)
+        try expect(network.run(for: .milliseconds(10)) { a.sockets[udp: socket].canReceive }, "loopback delivers")
+        try expectEqual(a.counters.ipv4.badSource, 2, "loopback is not a spoofed source")
+    }
 }

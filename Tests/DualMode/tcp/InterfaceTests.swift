@@ -222,6 +222,75 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let accepted = try unwrap(b.interface.tcp.accept(listener), "accepted")
         try expectEqual(b[accepted].remote, a[client].local, "the real client")
     }
+    suite.test("iface.a-listener-drops-fin-null-and-xmas-probes-and-resets-a-bare-ack") { () throws(TestFailure) in
+        let network = TCPTestNetwork()
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let raw = network.link.attach(mac: testMAC(9))
+        do throws(TCPListenError) {
+            _ = try b.interface.tcp.listen(port: 80, backlog: 4)
+        } catch {
+            throw TestFailure("listen: \(error)")
+        }
+        func probe(_ flags: TCPFlags, sequence: UInt32) {
+            let header = TCPHeader(
+                sourcePort: 40000, destinationPort: 80, sequenceNumber: sequence, acknowledgmentNumber: sequence &* 3,
+                flags: flags, window: 1000)
+            var segment = [UInt8](repeating: 0, count: header.headerLength)
+            segment.withUnsafeMutableBytes { bytes in
+                header.emit(into: TCPPacket(unchecked: bytes), source: ip("10.0.0.9"), destination: b.address)
+            }
+            network.link.inject(
+                ethernetFrame(
+                    to: testMAC(3), from: testMAC(9), type: .ipv4,
+                    ipv4Datagram(from: ip("10.0.0.9"), to: b.address, protocol: .tcp, segment)),
+                into: b.port, at: network.now)
+            network.run(for: .milliseconds(10))
+        }
+        // RFC 9293 §3.10.7.2: in LISTEN a segment without SYN, ACK or RST is dropped, not answered.
+        let scans: [(String, TCPFlags)] = [("FIN", [.fin]), ("NULL", []), ("XMAS", [.fin, .psh, .urg]), ("PSH", [.psh])]
+        for (index, scan) in scans.enumerated() {
+            probe(scan.1, sequence: UInt32(1000 + index))
+            let answers = network.link.captured.filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
+            try expectEqual(answers.count, 0, "\(scan.0) probe answered")
+        }
+        try expectEqual(b.interface.tcp.counters.listenDropped, scans.count, "probes counted")
+        try expectEqual(b.interface.tcp.counters.resetsSent, 0, "no RST for a probe")
+        // A RST is ignored (first check); a bare ACK is answered <SEQ=SEG.ACK><CTL=RST> (second check). B must know
+        // the prober's MAC to answer: the prober asks for B's (RFC 826: B learns the asker's address).
+        var arp = [UInt8](repeating: 0, count: 28)
+        arp.withUnsafeMutableBytes { bytes in
+            ARPMessage(
+                operation: .request, senderHardwareAddress: testMAC(9), senderProtocolAddress: ip("10.0.0.9"),
+                targetHardwareAddress: MACAddress(rawValue: 0), targetProtocolAddress: b.address
+            ).emit(into: ARPPacket(unchecked: bytes))
+        }
+        network.link.inject(ethernetFrame(to: .broadcast, from: testMAC(9), type: .arp, arp), into: b.port, at: network.now)
+        network.run(for: .milliseconds(10))
+        probe([.rst], sequence: 5000)
+        try expectEqual(b.interface.tcp.counters.listenDropped, scans.count, "a RST is ignored, not counted as a probe")
+        probe([.ack], sequence: 6000)
+        let answers = network.link.captured.filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
+        let reset = try unwrap(answers.first, "a RST for the bare ACK")
+        try expectEqual(reset.flags, [.rst], "<CTL=RST>")
+        try expectEqual(reset.sequenceNumber, UInt32(6000) &* 3, "<SEQ=SEG.ACK>")
+        _ = raw
+    }
+    suite.test("iface.a-peer-announcing-mss-1-gets-segments-of-at-least-48-bytes") { () throws(TestFailure) in
+        let network = TCPTestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        var tiny = testConfiguration()
+        tiny.maximumSegmentSize = 1
+        let (client, server) = try network.connect(a, to: b, client: tiny, server: testConfiguration())
+        let data = pattern(4800, seed: 5)
+        let received = transfer(network, data, from: (b, server), to: (a, client), within: .seconds(30))
+        try expectBytes(received, data, "4800 bytes to the MSS-1 peer")
+        let sizes = network.link.captured.filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
+            .map { $0.payloadLength }.filter { $0 > 0 }
+        try expect(!sizes.isEmpty, "data segments on the wire")
+        try expectEqual(sizes.min() ?? 0, 48, "the smallest data segment (Linux's tcp_min_snd_mss)")
+        try expect(sizes.count <= 4800 / 48 + 10, "\(sizes.count) data segments for 4800 bytes")
+    }
     suite.test("iface.mss-follows-a-small-mtu") { () throws(TestFailure) in
         let network = TCPTestNetwork()
         network.mtu = 576
