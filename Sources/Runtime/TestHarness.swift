@@ -45,7 +45,9 @@ public struct TestSuite {
 
     /// Runs the selection (`all` or one test's name) and returns the exit status.
     public func run(selection: String) async -> Int32 {
-        if selection != "all" { return await runOne(selection) }
+        // Names compare byte for byte (not by Unicode canonical equivalence, which would link the stdlib's
+        // normalization tables into every testable image; see BootArguments).
+        if !selection.utf8.elementsEqual("all".utf8) { return await runOne(selection) }
         print("swiftlet-test: \(cases.count) tests")
         var passed = 0
         var failed = 0
@@ -70,7 +72,7 @@ public struct TestSuite {
     }
 
     private func runOne(_ name: String) async -> Int32 {
-        guard let testCase = cases.first(where: { $0.name == name }) else {
+        guard let testCase = cases.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
             print("FAIL \(name): no such test")
             return 1
         }
