@@ -124,7 +124,7 @@ OBJS := $(AB)/app.o $(NET_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)
-	$(CLANG) -target x86_64-unknown-linux-gnu -fuse-ld=lld -Wl,--gc-sections -o $@ $(OBJS) \
+	$(CLANG) -target x86_64-unknown-linux-gnu -fuse-ld=lld -Wl,--gc-sections -Wl,--icf=safe -o $@ $(OBJS) \
 	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a -lseccomp -l:libstdc++.a -lm
 	@strip -o $(AB)/$(APPNAME).stripped $@
 else
