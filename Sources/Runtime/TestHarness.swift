@@ -120,6 +120,17 @@ public func expectEqual<T: Equatable & CustomStringConvertible>(
     if actual != expected { throw TestFailure("\(what()): expected \(expected), got \(actual)") }
 }
 
+/// Fails the current test unless `actual` and `expected` are the same bytes (UTF-8), showing both.
+///
+/// Stricter than `String ==` (canonical equivalence: "é" as one scalar or two is equal there, not here), and
+/// what transcripts compare anyway; it keeps the stdlib's normalization code and Unicode tables out of a test
+/// image that compares no Strings otherwise.
+public func expectEqual(
+    _ actual: String, _ expected: String, _ what: @autoclosure () -> String = "value"
+) throws(TestFailure) {
+    if !actual.utf8.elementsEqual(expected.utf8) { throw TestFailure("\(what()): expected \(expected), got \(actual)") }
+}
+
 /// An app with tests: `swiftlet test <app>` runs them in both modes with the same harness.
 ///
 /// With the boot argument `swiftlet.test=<all|name>` the image runs its tests
