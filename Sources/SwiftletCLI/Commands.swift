@@ -239,7 +239,10 @@ struct Test: StatusCommand {
         var suites: [SuiteRunner.Configuration]
         if let app {
             let resolved = try App.resolve(app, in: project)
-            if devices.isEmpty, resolved.directory != project.deviceSuite,
+            if devices.isEmpty, resolved.directory == project.runtimeSuite {
+                // The runtime suite on its own gets its host values and exit-status checks, as in the whole run.
+                suites = [try SuiteRunner.Configuration.runtimeSuite(in: project, targets: target.targets)]
+            } else if devices.isEmpty, resolved.directory != project.deviceSuite,
                project.dualModeSuites.contains(resolved.directory) {
                 // A dual-mode suite on its own gets the test backends it gets in the whole run.
                 suites = [try SuiteRunner.Configuration.plainSuite(resolved.directory, in: project,
