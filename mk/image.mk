@@ -36,15 +36,30 @@ SWIFTFLAGS := -target x86_64-unknown-linux-gnu \
 CFLAGS := -target x86_64-unknown-linux-gnu -O2 -Wall -Wextra -ffunction-sections -fdata-sections \
   -fno-stack-protector -mno-red-zone -I $(ROOT)/Sources/ABI/include -I $(TOOLCHAIN)/include
 
+# Swift is compiled to LLVM IR (optimized by swiftc) and then to an object by clang, with a section
+# per function *and per global*: swiftc's own object output puts a module's globals, async function
+# pointers and metadata in one .data/.rodata section each, so --gc-sections kept a whole module
+# alive through any one of them (hello linked all of Net). `swift-ir-object IR,OBJ` is that step.
+IRFLAGS := -target x86_64-unknown-linux-gnu -Os -Xclang -disable-llvm-passes \
+  -ffunction-sections -fdata-sections -Wno-override-module
+swift-ir-object = $(CLANG) $(IRFLAGS) -c $(1) -o $(2) && rm -f $(1)
+
+# `$(call imports,MODULE,FILES)`: the files among FILES that import MODULE (an app pays for a libOS
+# module only when it imports it: docs/BENCHMARKS.md, footprint).
+imports = $(if $(2),$(shell grep -lE '^[[:space:]]*import[[:space:]]+([a-z]+[[:space:]]+)?$(1)([^A-Za-z0-9_]|$$)' $(2) 2>/dev/null))
+
 RUNTIME_SRC := $(sort $(wildcard $(ROOT)/Sources/Runtime/*.swift))
 RUNTIME_C := $(sort $(wildcard $(ROOT)/Sources/Runtime/C/*.c))
 RUNTIME_COBJ := $(patsubst $(ROOT)/Sources/Runtime/C/%.c,$(RT)/%.o,$(RUNTIME_C))
-NET_SRC := $(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null))
 APP_SRC := $(sort $(shell find $(abspath $(APP)) -name '*.swift' -not -path '*/.build*' 2>/dev/null))
-# Dual-mode suites (Tests/DualMode/<suite>) share the helpers in Tests/DualMode/Support.
+APP_USES_NET := $(call imports,Net,$(APP_SRC))
+# Dual-mode suites (Tests/DualMode/<suite>) share the helpers in Tests/DualMode/Support
+# (those that import Net only when the suite does).
 ifneq ($(findstring /Tests/DualMode/,$(abspath $(APP))/),)
-APP_SRC += $(sort $(wildcard $(ROOT)/Tests/DualMode/Support/*.swift))
+SUPPORT_SRC := $(sort $(wildcard $(ROOT)/Tests/DualMode/Support/*.swift))
+APP_SRC += $(if $(APP_USES_NET),$(SUPPORT_SRC),$(filter-out $(call imports,Net,$(SUPPORT_SRC)),$(SUPPORT_SRC)))
 endif
+NET_SRC := $(if $(APP_USES_NET),$(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null)))
 
 ifeq ($(TARGET),posix)
 PLATFORM_DIR := $(ROOT)/Sources/Platform/Posix
@@ -73,7 +88,8 @@ $(RT) $(PF) $(AB):
 # --- Runtime (module `Runtime`) ---------------------------------------------
 $(RT)/Runtime.o: $(RUNTIME_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(RT)
 	$(SWIFTC) $(SWIFTFLAGS) -module-name Runtime -emit-module -emit-module-path $(RT)/Runtime.swiftmodule \
-	  -c $(RUNTIME_SRC) -o $@
+	  -emit-ir $(RUNTIME_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
 
 $(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c | $(RT)
 	$(CLANG) $(CFLAGS) -c $< -o $@
@@ -83,12 +99,15 @@ ifneq ($(NET_SRC),)
 NET_OBJ := $(RT)/Net.o
 $(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name Net -emit-module -emit-module-path $(RT)/Net.swiftmodule \
-	  -c $(NET_SRC) -o $@
+	  -emit-ir $(NET_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
 endif
 
 # --- Platform ----------------------------------------------------------------
 $(PF)/Platform.o: $(PLATFORM_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
-	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -c $(PLATFORM_SRC) -o $@
+	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -emit-ir $(PLATFORM_SRC) \
+	  -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
 
 $(PF)/%.o: $(PLATFORM_DIR)/C/%.c $(wildcard $(PLATFORM_DIR)/C/*.h) | $(PF)
 	$(CLANG) $(CFLAGS) -I $(PLATFORM_DIR)/C/include -c $< -o $@
@@ -98,13 +117,14 @@ $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S | $(PF)
 
 # --- App ---------------------------------------------------------------------
 $(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(NET_OBJ) | $(AB)
-	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -c $(APP_SRC) -o $@
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
 
 OBJS := $(AB)/app.o $(NET_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)
-	$(CLANG) -target x86_64-unknown-linux-gnu -fuse-ld=lld -Wl,--gc-sections -o $@ $(OBJS) \
+	$(CLANG) -target x86_64-unknown-linux-gnu -fuse-ld=lld -Wl,--gc-sections -Wl,--icf=safe -o $@ $(OBJS) \
 	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a -lseccomp -l:libstdc++.a -lm
 	@strip -o $(AB)/$(APPNAME).stripped $@
 else

@@ -53,7 +53,7 @@ struct Hello: TestableApplication {
         }
         suite.test("hello.tasks-wake-in-deadline-order") { () async throws(TestFailure) in
             let order = await wakeOrder([("c", 60), ("a", 20), ("b", 40)])
-            try expect(order == ["a", "b", "c"], "woke as \(order.joined(separator: ","))")
+            try expectEqual(order.joined(separator: ","), "a,b,c", "wake order")
         }
     }
 }

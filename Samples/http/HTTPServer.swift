@@ -31,7 +31,7 @@ struct HTTPServer: Application {
         }
         let idle = Duration.seconds(Int64(arguments.integer("idle") ?? 60))
         print("http: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
-        if arguments["verbose"] == "1" { stack.reportCounters(every: .seconds(5), label: "http") }
+        if arguments.integer("verbose") == 1 { stack.reportCounters(every: .seconds(5), label: "http") }
         do throws(TCPError) {
             let handled = try await listener.serve(count: arguments.integer("count")) { connection in
                 await serve(connection, idle: idle)

@@ -8,20 +8,37 @@ public struct BootArguments {
     public private(set) var pairs: [(key: String, value: String)] = []
 
     /// Parses a command line; returns the first malformed word on failure.
+    ///
+    /// Words are split on ASCII spaces and at their first `=` by bytes, and keys match byte for
+    /// byte: nothing here compares Strings by Unicode canonical equivalence, which keeps the stdlib's
+    /// normalization code and Unicode data tables out of an image that does not use them itself.
     public init(parsing line: String) throws(MalformedBootArgument) {
-        for word in line.split(separator: " ", omittingEmptySubsequences: true) {
-            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
-                throw MalformedBootArgument(word: String(word))
+        let bytes = Array(line.utf8)
+        var start = 0
+        while start < bytes.count {
+            if bytes[start] == 0x20 {
+                start += 1
+                continue
             }
-            let key = String(word[word.startIndex..<equals])
-            let value = String(word[word.index(after: equals)...])
+            var end = start
+            var equals = -1
+            while end < bytes.count && bytes[end] != 0x20 {
+                if equals < 0 && bytes[end] == 0x3D { equals = end }
+                end += 1
+            }
+            guard equals > start else {
+                throw MalformedBootArgument(word: String(decoding: bytes[start..<end], as: UTF8.self))
+            }
+            let key = String(decoding: bytes[start..<equals], as: UTF8.self)
+            let value = String(decoding: bytes[(equals + 1)..<end], as: UTF8.self)
             pairs.append((key: key, value: value))
+            start = end
         }
     }
 
-    /// The value of `key`, or nil. The last occurrence wins.
+    /// The value of `key` (compared byte for byte), or nil. The last occurrence wins.
     public subscript(_ key: String) -> String? {
-        for pair in pairs.reversed() where pair.key == key { return pair.value }
+        for pair in pairs.reversed() where pair.key.utf8.elementsEqual(key.utf8) { return pair.value }
         return nil
     }
 

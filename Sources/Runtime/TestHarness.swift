@@ -45,7 +45,9 @@ public struct TestSuite {
 
     /// Runs the selection (`all` or one test's name) and returns the exit status.
     public func run(selection: String) async -> Int32 {
-        if selection != "all" { return await runOne(selection) }
+        // Names compare byte for byte (not by Unicode canonical equivalence, which would link the stdlib's
+        // normalization tables into every testable image; see BootArguments).
+        if !selection.utf8.elementsEqual("all".utf8) { return await runOne(selection) }
         print("swiftlet-test: \(cases.count) tests")
         var passed = 0
         var failed = 0
@@ -70,7 +72,7 @@ public struct TestSuite {
     }
 
     private func runOne(_ name: String) async -> Int32 {
-        guard let testCase = cases.first(where: { $0.name == name }) else {
+        guard let testCase = cases.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
             print("FAIL \(name): no such test")
             return 1
         }
@@ -116,6 +118,17 @@ public func expectEqual<T: Equatable & CustomStringConvertible>(
     _ actual: T, _ expected: T, _ what: @autoclosure () -> String = "value"
 ) throws(TestFailure) {
     if actual != expected { throw TestFailure("\(what()): expected \(expected), got \(actual)") }
+}
+
+/// Fails the current test unless `actual` and `expected` are the same bytes (UTF-8), showing both.
+///
+/// Stricter than `String ==` (canonical equivalence: "é" as one scalar or two is equal there, not here), and
+/// what transcripts compare anyway; it keeps the stdlib's normalization code and Unicode tables out of a test
+/// image that compares no Strings otherwise.
+public func expectEqual(
+    _ actual: String, _ expected: String, _ what: @autoclosure () -> String = "value"
+) throws(TestFailure) {
+    if !actual.utf8.elementsEqual(expected.utf8) { throw TestFailure("\(what()): expected \(expected), got \(actual)") }
 }
 
 /// An app with tests: `swiftlet test <app>` runs them in both modes with the same harness.

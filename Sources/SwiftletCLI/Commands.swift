@@ -38,6 +38,20 @@ struct Swiftlet: ParsableCommand {
         subcommands: [Setup.self, Build.self, Run.self, Test.self])
 }
 
+/// `--memory SIZE` of `run` and `test`.
+struct MemoryOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Guest memory: QEMU's -m in prod (default 128M); in dev the process's data limit (RLIMIT_DATA; default none).",
+        valueName: "size"))
+    var memory: String?
+
+    /// The parsed size, nil when not given.
+    /// - Throws: ``SwiftletError`` (one line, status 2) for a malformed size.
+    func parsed() throws -> MemorySize? {
+        try memory.map { try MemorySize(parsing: $0) }
+    }
+}
+
 struct VerboseOption: ParsableArguments {
     @Flag(name: .long, help: "Print every command before running it.")
     var verbose = false
@@ -140,6 +154,8 @@ struct Run: StatusCommand {
     @OptionGroup(title: "Devices (docs/DEVICES.md §2)")
     var devices: DeviceOptionGroup
 
+    @OptionGroup var memory: MemoryOption
+
     @OptionGroup var options: VerboseOption
 
     @Argument(parsing: .postTerminator, help: "Boot arguments (key=value), after `--`.")
@@ -147,6 +163,7 @@ struct Run: StatusCommand {
 
     func execute() throws -> Int32 {
         try BootArgumentCheck.validate(bootArguments)
+        let memorySize = try memory.parsed()
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
         let resolved = try App.resolve(app, in: project)
@@ -167,6 +184,7 @@ struct Run: StatusCommand {
         request.devices = plan
         request.deviceHost = .local(project)
         request.modernVirtio = devices.modernVirtio
+        request.memory = memorySize
         let with = plan.isEmpty ? "" : " with " + plan.summary
         if target == .virtio {
             log.progress("running \(resolved.name) under QEMU (\(machine.rawValue), \(try Accelerator.resolve(accel, host: runner.host).rawValue))\(with)...")
@@ -210,15 +228,21 @@ struct Test: StatusCommand {
     @OptionGroup(title: "Devices (given to every run of the suite's image)")
     var devices: DeviceOptionGroup
 
+    @OptionGroup var memory: MemoryOption
+
     @OptionGroup var options: VerboseOption
 
     func execute() throws -> Int32 {
+        let memorySize = try memory.parsed()
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
         var suites: [SuiteRunner.Configuration]
         if let app {
             let resolved = try App.resolve(app, in: project)
-            if devices.isEmpty, resolved.directory != project.deviceSuite,
+            if devices.isEmpty, resolved.directory == project.runtimeSuite {
+                // The runtime suite on its own gets its host values and exit-status checks, as in the whole run.
+                suites = [try SuiteRunner.Configuration.runtimeSuite(in: project, targets: target.targets)]
+            } else if devices.isEmpty, resolved.directory != project.deviceSuite,
                project.dualModeSuites.contains(resolved.directory) {
                 // A dual-mode suite on its own gets the test backends it gets in the whole run.
                 suites = [try SuiteRunner.Configuration.plainSuite(resolved.directory, in: project,
@@ -251,6 +275,7 @@ struct Test: StatusCommand {
         for var suite in suites {
             suite.deviceHost = .local(project)
             suite.modernVirtio = devices.modernVirtio
+            suite.memory = memorySize
             suite.machine = machine
             suite.accel = accel
             if let timeout {

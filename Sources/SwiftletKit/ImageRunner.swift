@@ -23,6 +23,9 @@ public struct RunRequest: Sendable {
     public var deviceHost: DeviceHost?
     /// virtio-pci devices without the legacy interface (`disable-legacy=on`); virtio-mmio version 2 on microvm.
     public var modernVirtio = false
+    /// `--memory`: QEMU's `-m` in prod (default ``MemorySize/virtioDefault``), the tender's data limit in dev
+    /// (default none).
+    public var memory: MemorySize?
 
     public init(image: String, target: Target, bootArguments: [String]) {
         self.image = image
@@ -92,15 +95,18 @@ public struct ImageRunner {
 
     // MARK: dev
 
-    /// The dev command line (docs/DEVICES.md §3): `<image> [device options] -- key=value ...`.
-    public static func posixCommand(image: String, devices: [DeviceAttachment] = [], bootArguments: [String]) -> [String] {
-        [image] + DeviceArguments.tender(devices) + ["--"] + bootArguments
+    /// The dev command line (docs/DEVICES.md §3): `<image> [--memory BYTES] [device options] -- key=value ...`.
+    public static func posixCommand(image: String, devices: [DeviceAttachment] = [], bootArguments: [String],
+                                    memory: MemorySize? = nil) -> [String] {
+        [image] + (memory.map { ["--memory", String($0.bytes)] } ?? []) + DeviceArguments.tender(devices) + ["--"]
+            + bootArguments
     }
 
     func runPosix(_ request: RunRequest, session: DeviceSession?) throws -> RunOutcome {
         let environment = ["SWIFT_BACKTRACE": "enable=no"]
         var process = Subprocess(ImageRunner.posixCommand(image: request.image, devices: session?.attachments ?? [],
-                                                          bootArguments: request.bootArguments))
+                                                          bootArguments: request.bootArguments,
+                                                          memory: request.memory))
         process.inheritedFDs = session?.inheritedFDs ?? []
         process.environment = environment
         process.timeout = request.timeout
@@ -136,9 +142,10 @@ public struct ImageRunner {
     /// `@net.NAME=MAC` boot words follow the boot arguments.
     public static func qemuCommand(image: String, bootArguments: [String], machine: Machine,
                                    accelerator: Accelerator, exitFile: String,
-                                   devices: [DeviceAttachment] = [], modernVirtio: Bool = false) -> [String] {
+                                   devices: [DeviceAttachment] = [], modernVirtio: Bool = false,
+                                   memory: MemorySize = .virtioDefault) -> [String] {
         var command = ["qemu-system-x86_64", "-M", machine.rawValue, "-accel", accelerator.rawValue,
-                       "-cpu", accelerator.cpuModel, "-m", "128M", "-display", "none", "-serial", "stdio",
+                       "-cpu", accelerator.cpuModel, "-m", memory.qemuArgument, "-display", "none", "-serial", "stdio",
                        "-no-reboot", "-nodefaults", "-kernel", image]
         let words = bootArguments + DeviceArguments.bootWords(devices)
         if !words.isEmpty { command += ["-append", words.joined(separator: " ")] }
@@ -200,7 +207,8 @@ public struct ImageRunner {
         var process = Subprocess(ImageRunner.qemuCommand(
             image: request.image, bootArguments: request.bootArguments, machine: request.machine,
             accelerator: accelerator, exitFile: exitFile, devices: session?.attachments ?? [],
-            modernVirtio: request.modernVirtio || ImageRunner.modernFromEnvironment))
+            modernVirtio: request.modernVirtio || ImageRunner.modernFromEnvironment,
+            memory: request.memory ?? .virtioDefault))
         process.inheritedFDs = session?.inheritedFDs ?? []
         process.stderr = .capture
         process.timeout = request.timeout

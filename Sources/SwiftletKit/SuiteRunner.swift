@@ -29,6 +29,8 @@ public struct SuiteRunner {
         public var deviceHost: DeviceHost?
         /// Modern-only virtio devices in prod.
         public var modernVirtio = false
+        /// `--memory`: every run's memory (``RunRequest/memory``).
+        public var memory: MemorySize?
         /// Per-run limits in seconds.
         public var posixTimeout: Double = 60
         public var virtioTimeout: Double = 120
@@ -349,6 +351,7 @@ public struct SuiteRunner {
         }
         request.machine = configuration.machine
         request.accel = configuration.accel
+        request.memory = configuration.memory
         request.capture = true
         request.forwardSignals = true
         request.timeout = target == .posix ? configuration.posixTimeout : configuration.virtioTimeout

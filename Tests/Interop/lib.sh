@@ -7,6 +7,7 @@
 # No traffic leaves the namespace: it has no other interface and no route anywhere else.
 #
 # The caller sets TARGET and CHECK (a short name for the ok/FAIL lines) before sourcing.
+# INTEROP_MEMORY=SIZE (e.g. 8M) runs the app with `swiftlet run --memory SIZE`.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 INTEROP="$ROOT/Tests/Interop"
@@ -72,7 +73,8 @@ start_app() {
   shift
   "$ROOT/swiftlet" build "$APP" --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build of $APP failed"
   make_namespace
-  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP" -- \
+  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP" \
+    ${INTEROP_MEMORY:+--memory "$INTEROP_MEMORY"} -- \
     ip=$APP_IP/24 gw=$PEER_IP verbose=1 "$@" >"$APP_LOG" 2>&1 &
   APP_PID=$!
   APP_MAC=

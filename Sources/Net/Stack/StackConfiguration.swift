@@ -20,7 +20,8 @@ public enum StackConfiguration: Equatable, CustomStringConvertible {
     ///   prefix, or is given with DHCP; ``StackConfigurationError/invalidDNSServer(_:)`` when `dns` is not a
     ///   comma-separated list of unicast addresses, or is given with DHCP.
     public init(bootArguments arguments: BootArguments) throws(StackConfigurationError) {
-        guard let text = arguments["ip"], text != "dhcp" else {
+        // Bytes, not String equality (canonical equivalence would link the Unicode tables: docs/BENCHMARKS.md).
+        guard let text = arguments["ip"], !text.utf8.elementsEqual("dhcp".utf8) else {
             if let gateway = arguments["gw"] { throw .invalidGateway(gateway) }
             if let servers = arguments["dns"] { throw .invalidDNSServer(servers) }
             self = .dhcp
@@ -39,8 +40,8 @@ public enum StackConfiguration: Equatable, CustomStringConvertible {
         }
         var servers: [IPv4Address] = []
         if let serversText = arguments["dns"] {
-            for part in serversText.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let address = IPv4Address(String(part)), address.isUnicast else {
+            for part in serversText.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                guard let address = IPv4Address(String(decoding: part, as: UTF8.self)), address.isUnicast else {
                     throw .invalidDNSServer(serversText)
                 }
                 servers.append(address)

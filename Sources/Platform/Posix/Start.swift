@@ -11,7 +11,8 @@
 /// 4. open each declared device backend and register its seccomp module
 ///    (TenderDevices.swift); one that cannot be opened prints one line on
 ///    stderr and exits 2, before anything is locked;
-/// 5. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
+/// 5. with `--memory BYTES`, set RLIMIT_DATA to it (C/libc_prime.c);
+/// 6. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
 ///    process can only do what a unikernel can: see that file for the list.
 /// A platform that cannot lock itself down never runs the app: it aborts
 /// with the reason (status 255).
@@ -46,7 +47,11 @@ private func startOnce() -> UnsafePointer<CChar> {
     } catch {
         usageError(error)
     }
-    // 5. Lockdown.
+    // 5. The memory limit (after the devices: their buffers count too).
+    if let bytes = arguments.memoryLimit, let reason = swiftlet_posix_limit_memory(bytes) {
+        cannotStart(reason)
+    }
+    // 6. Lockdown.
     if let reason = swiftlet_posix_sandbox_lock() {
         cannotStart(reason)
     }

@@ -1,7 +1,10 @@
 /// TenderArguments.swift — the tender's command line: device options and boot arguments.
 ///
-///     app.elf [--net NAME=SPEC]... [--block NAME=FILE[,block-size=N]]... [--pcap NAME=FILE]...
+///     app.elf [--memory BYTES] [--net NAME=SPEC]... [--block NAME=FILE[,block-size=N]]... [--pcap NAME=FILE]...
 ///             [--] key=value ...
+///
+/// `--memory BYTES` (decimal, at least 1 MiB) becomes the process's RLIMIT_DATA before the lockdown
+/// (Start.swift): what `swiftlet run --memory SIZE` gives the guest in prod, enforced cheaply in dev.
 ///
 /// Boot arguments are joined with single spaces into the start info's
 /// `cmdline`, exactly what the unikernel receives from QEMU's `-append`. A
@@ -21,6 +24,8 @@ struct TenderArguments {
     let commandLine: UnsafePointer<CChar>
     /// The `--net`/`--block`/`--pcap` options, checked for grammar (not yet opened).
     let devices: DeviceOptions
+    /// `--memory BYTES`, or nil.
+    let memoryLimit: UInt64?
 
     /// Parses `argv[1..<argc]`.
     ///
@@ -30,6 +35,7 @@ struct TenderArguments {
     ) throws(TenderError) -> TenderArguments {
         var bootArguments: [UnsafePointer<CChar>] = []
         var devices = DeviceOptions()
+        var memoryLimit: UInt64? = nil
         var optionsEnded = false
         var index = 1
         while index < argc, let word = argv[index] {
@@ -38,6 +44,21 @@ struct TenderArguments {
             if !optionsEnded && text.first == UInt8(ascii: "-") {
                 if text.equals("--") {
                     optionsEnded = true
+                    continue
+                }
+                if let inline = text.memoryOption {
+                    var value = inline
+                    if value == nil {
+                        guard index < argc, let next = argv[index] else {
+                            throw TenderError("--memory needs a value: BYTES")
+                        }
+                        index += 1
+                        value = CWord(next).array
+                    }
+                    guard let bytes = memoryBytes(value!) else {
+                        throw TenderError("--memory '").bytes(value!).text("': expected bytes in decimal, at least 1048576")
+                    }
+                    memoryLimit = bytes
                     continue
                 }
                 guard let (kind, inlineValue) = text.deviceOption else {
@@ -60,7 +81,18 @@ struct TenderArguments {
             bootArguments.append(UnsafePointer(word))
         }
         try devices.checkPcaps()
-        return TenderArguments(commandLine: join(bootArguments), devices: devices)
+        return TenderArguments(commandLine: join(bootArguments), devices: devices, memoryLimit: memoryLimit)
+    }
+
+    /// A decimal byte count of at least 1 MiB and at most 2^48, or nil.
+    private static func memoryBytes(_ text: [UInt8]) -> UInt64? {
+        guard !text.isEmpty, text.count <= 15 else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        return value >= 1 << 20 && value <= 1 << 48 ? value : nil
     }
 
     private static func unknownOption(_ word: UnsafePointer<CChar>, program: UnsafePointer<CChar>?) -> TenderError {
@@ -70,7 +102,8 @@ struct TenderArguments {
         } else {
             error = error.text("swiftlet")
         }
-        return error.text(" [--net NAME=SPEC]... [--block NAME=FILE]... [--pcap NAME=FILE]... [--] key=value ...")
+        return error.text(
+            " [--memory BYTES] [--net NAME=SPEC]... [--block NAME=FILE]... [--pcap NAME=FILE]... [--] key=value ...")
     }
 
     private static func join(_ words: [UnsafePointer<CChar>]) -> UnsafePointer<CChar> {
@@ -131,6 +164,16 @@ private struct CWord {
             if self.hasPrefix(kind.flag) && self.count > length && self.bytes[length] == UInt8(ascii: "=") {
                 return (kind, Array(UnsafeBufferPointer(start: self.bytes + length + 1, count: self.count - length - 1)))
             }
+        }
+        return nil
+    }
+
+    /// `--memory` (the value nil: it is the next word) or `--memory=VALUE`; nil for any other word.
+    var memoryOption: [UInt8]?? {
+        if self.equals("--memory") { return .some(nil) }
+        let length = 8  // "--memory"
+        if self.hasPrefix("--memory=") {
+            return .some(Array(UnsafeBufferPointer(start: self.bytes + length + 1, count: self.count - length - 1)))
         }
         return nil
     }

@@ -18,6 +18,12 @@ struct NetName {
     /// The MAC's six bytes, first byte in bits 47:40.
     var mac: UInt64 = 0
 
+    /// Lends NAME's bytes and length to `body`.
+    func withName(_ body: (UnsafePointer<UInt8>, Int) -> Void) {
+        var copy = name
+        withUnsafeBytes(of: &copy) { raw in body(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), length) }
+    }
+
     func matches(_ other: UnsafePointer<UInt8>, _ otherLength: Int) -> Bool {
         guard otherLength == length else { return false }
         var copy = name
@@ -128,6 +134,12 @@ enum BootWords {
         case 0x61...0x66: return c - 0x61 + 10
         default: return nil
         }
+    }
+
+    /// The `@net.NAME=MAC` word that named `mac`, or nil.
+    static func netName(for mac: UInt64) -> NetName? {
+        for entry in netNames.reversed() where entry.mac == mac { return entry }
+        return nil
     }
 
     /// The MAC that `@net.NAME=` gave for `name`, or nil.

@@ -14,6 +14,16 @@ enum Report {
         Serial.write(bytes, count: count)
     }
 
+    /// A MAC (first byte in bits 47:40) as `02:53:57:56:df:de`.
+    static func mac(_ v: UInt64) {
+        for i in 0..<6 {
+            let byte = UInt8(truncatingIfNeeded: v >> UInt64(40 - 8 * i))
+            if i > 0 { Serial.write(UInt8(ascii: ":")) }
+            Serial.write(digit(byte >> 4))
+            Serial.write(digit(byte & 15))
+        }
+    }
+
     /// `0x` and exactly 16 lowercase hex digits.
     static func hex16(_ v: UInt64) {
         put("0x")

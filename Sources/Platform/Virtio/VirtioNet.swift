@@ -6,8 +6,9 @@
 /// only with GUEST_CSUM) (§5.1.3.1 "Feature bit requirements"). QEMU offers
 /// them only for a backend that carries a virtio_net_hdr (tap with vnet_hdr);
 /// with `-netdev user` or stream none are offered and every frame is a plain
-/// frame of at most mtu + 14 bytes. No VIRTIO_NET_F_MRG_RXBUF, no TSO6/UFO/ECN,
-/// no control queue. Legacy devices also get VIRTIO_F_ANY_LAYOUT (27) when
+/// frame of at most mtu + 14 bytes. VIRTIO_NET_F_MRG_RXBUF (15) when offered
+/// and every buffer can be one descriptor (modern, or legacy with ANY_LAYOUT).
+/// No TSO6/UFO/ECN, no control queue. Legacy devices also get VIRTIO_F_ANY_LAYOUT (27) when
 /// offered, so header and frame share one descriptor (§2.7.4.3); without it
 /// (and without VERSION_1) each buffer is a two-descriptor chain, header then
 /// frame. Configuration (§5.1.4): mac[6] at 0, status u16 at 6,
@@ -23,9 +24,14 @@
 /// it for every received one.
 ///
 /// Receive (§5.1.6.3): every receive buffer holds a header plus mtu + 14
-/// bytes, or with GUEST_TSO4 a whole 64 KiB frame (`bigReceiveBytes`), and sits
+/// bytes, or with GUEST_TSO4 a whole 64 KiB frame (`bigReceiveFrame`), and sits
 /// in the ring from acquire on; a read copies one used buffer out and makes it
-/// available again at once, so the ring stays full.
+/// available again at once, so the ring stays full. With MRG_RXBUF and
+/// GUEST_TSO4 the buffers are pages instead (`mergeableBufferBytes`): "a
+/// packet that does not fit in a single buffer can flow over to the next
+/// buffer", the first buffer's header says in num_buffers how many it took,
+/// and the others carry no header (§5.1.6.4); a read gathers them into one
+/// frame.
 /// Transmit (§5.1.6.2): a write copies the frame into a free transmit slot:
 /// mtu-sized slots for frames up to mtu + 14 bytes, and with HOST_TSO4 a few
 /// 64 KiB slots for larger TSO frames. Completed slots are reclaimed before
@@ -35,12 +41,15 @@
 ///
 /// Memory: one buffer per ring entry (per two entries with two-descriptor
 /// chains) of header + mtu + 14 bytes rounded to 64 (1,536 at mtu 1500) each
-/// way, as without offloads. With GUEST_TSO4 the receive side instead has at
-/// most `bigReceiveCount` (128) buffers of 65,664 bytes (8 MiB); with
-/// HOST_TSO4, `largeTransmitCount` (32) of the transmit entries get 64 KiB
-/// slots (65,600 bytes, 2 MiB). Both counts are halved while the heap cannot
-/// give them (to 16 receive buffers; below 4 transmit slots TX_TSO4 is not
-/// reported).
+/// way, as without offloads. With GUEST_TSO4 and MRG_RXBUF the receive side
+/// has one 4 KiB page per entry (1 MiB for 256 entries); with GUEST_TSO4 and
+/// no MRG_RXBUF at most `bigReceiveCount` (128) buffers of 65,664 bytes
+/// (8 MiB); with HOST_TSO4, `largeTransmitCount` (32) of the transmit entries
+/// get 64 KiB slots (65,600 bytes, 2 MiB). Receive and large transmit counts
+/// are halved while the heap cannot give them (receive: to 16 big buffers, or
+/// to 32 pages, which still hold two 64 KiB frames; below 4 large transmit
+/// slots TX_TSO4 is not reported). When even the least cannot be had, the
+/// device start prints one line naming the device and the bytes it needed.
 
 import SwiftletABI
 import VirtioHW
@@ -64,6 +73,11 @@ final class VirtioNet {
     static let bigReceiveFrame = 14 + 40 + 65535
     /// Receive buffers with GUEST_TSO4 (each takes 64 KiB whatever arrives in it).
     static let bigReceiveCount = 128
+    /// Bytes per receive buffer with MRG_RXBUF and GUEST_TSO4: a page, header included (§5.1.6.3.1: "each
+    /// buffer MUST be at least the size of the struct virtio_net_hdr").
+    static let mergeableBufferBytes = 4096
+    /// The fewest page-sized receive buffers: a 64 KiB frame takes 17, so the ring can always hold one.
+    static let mergeableMinimumCount = 32
     /// 64 KiB transmit slots with HOST_TSO4, used only for frames longer than mtu + 14.
     static let largeTransmitCount = 32
 
@@ -99,12 +113,19 @@ final class VirtioNet {
     /// GUEST_CSUM / GUEST_TSO4 negotiated: the receive header carries metadata.
     let receiveChecksum: Bool
     let receiveTSO4: Bool
+    /// MRG_RXBUF negotiated: a received frame may span several buffers (num_buffers, §5.1.6.4).
+    let mergeable: Bool
+    /// Used receive buffers still to recycle unread: the rest of a frame whose buffers were not all used yet.
+    var skipBuffers = 0
 
     /// Drops offloads whose prerequisite is missing (§5.1.3.1): HOST_TSO4 needs CSUM, GUEST_TSO4 GUEST_CSUM.
-    static func prune(_ features: UInt64) -> UInt64 {
+    /// MRG_RXBUF is dropped on a legacy transport without ANY_LAYOUT, where a buffer would be a
+    /// two-descriptor chain (header, frame) and the buffers after a frame's first carry no header.
+    static func prune(_ features: UInt64, legacy: Bool) -> UInt64 {
         var f = features
         if f & featureChecksum == 0 { f &= ~featureHostTSO4 }
         if f & featureGuestChecksum == 0 { f &= ~featureGuestTSO4 }
+        if legacy && f & Feature.anyLayout == 0 { f &= ~featureMergeableBuffers }
         return f
     }
 
@@ -121,9 +142,10 @@ final class VirtioNet {
         var t = t
         let offloadFeatures = VirtioNet.featureChecksum | VirtioNet.featureGuestChecksum
             | VirtioNet.featureHostTSO4 | VirtioNet.featureGuestTSO4
-        let wanted = VirtioNet.featureMTU | VirtioNet.featureMAC | offloadFeatures
-            | (t.kind == .pciLegacy || t.mmioVersion == 1 ? Feature.anyLayout : 0)
-        guard t.negotiate(wanted: wanted, prune: VirtioNet.prune),
+        let legacy = t.kind == .pciLegacy || t.mmioVersion == 1
+        let wanted = VirtioNet.featureMTU | VirtioNet.featureMAC | offloadFeatures | VirtioNet.featureMergeableBuffers
+            | (legacy ? Feature.anyLayout : 0)
+        guard t.negotiate(wanted: wanted, prune: { VirtioNet.prune($0, legacy: legacy) }),
             let rx = t.makeQueue(VirtioNet.receiveQueue, limit: 256),
             let tx = t.makeQueue(VirtioNet.transmitQueue, limit: 256)
         else {
@@ -131,7 +153,9 @@ final class VirtioNet {
             return nil
         }
         let f = t.features
-        headerLength = t.isModern || f & VirtioNet.featureMergeableBuffers != 0 ? 12 : 10
+        mergeable = f & VirtioNet.featureMergeableBuffers != 0
+        // num_buffers is in the header with VERSION_1 or MRG_RXBUF (§5.1.6.1).
+        headerLength = t.isModern || mergeable ? 12 : 10
         descriptorsPerBuffer = t.isModern || f & Feature.anyLayout != 0 ? 1 : 2
         var mtu = 1500
         if f & VirtioNet.featureMTU != 0 {
@@ -147,14 +171,20 @@ final class VirtioNet {
         receiveChecksum = f & VirtioNet.featureGuestChecksum != 0
         receiveTSO4 = f & VirtioNet.featureGuestTSO4 != 0
         bufferBytes = (headerLength + mtu + 14 + 63) & ~63
-        rxBufferBytes = receiveTSO4 ? (headerLength + VirtioNet.bigReceiveFrame + 63) & ~63 : bufferBytes
+        if receiveTSO4 {
+            rxBufferBytes = mergeable
+                ? max(VirtioNet.mergeableBufferBytes, bufferBytes) : (headerLength + VirtioNet.bigReceiveFrame + 63) & ~63
+        } else {
+            rxBufferBytes = bufferBytes
+        }
         largeBytes = (headerLength + VirtioNet.largeFrame + 63) & ~63
         var rxCount = rx.size / descriptorsPerBuffer
-        if receiveTSO4 { rxCount = min(rxCount, VirtioNet.bigReceiveCount) }
+        if receiveTSO4 && !mergeable { rxCount = min(rxCount, VirtioNet.bigReceiveCount) }
+        let rxMinimum = !receiveTSO4 ? rxCount : mergeable ? min(rxCount, VirtioNet.mergeableMinimumCount) : 16
         let txCount = tx.size / descriptorsPerBuffer
         var largeCount = f & VirtioNet.featureHostTSO4 != 0 ? min(VirtioNet.largeTransmitCount, txCount / 4) : 0
-        guard let rxMemory = VirtioNet.allocate(&rxCount, rxBufferBytes, minimum: receiveTSO4 ? 16 : rxCount)
-        else {
+        guard let rxMemory = VirtioNet.allocate(&rxCount, rxBufferBytes, minimum: rxMinimum) else {
+            VirtioNet.outOfMemory(mac: mac, needed: rxMinimum * rxBufferBytes, what: "receive buffers")
             t.status = DeviceStatus.failed
             return nil
         }
@@ -163,6 +193,9 @@ final class VirtioNet {
         if largeMemory == nil { largeCount = 0 }
         smallCount = txCount - largeCount
         guard let txMemory = Heap.allocate(smallCount * bufferBytes, alignment: 64) else {
+            VirtioNet.outOfMemory(mac: mac, needed: smallCount * bufferBytes, what: "transmit buffers")
+            Heap.free(rxMemory)
+            if let largeMemory { Heap.free(largeMemory) }
             t.status = DeviceStatus.failed
             return nil
         }
@@ -206,6 +239,26 @@ final class VirtioNet {
         t.start()
     }
 
+    /// Reports a device that cannot start for want of memory, in one line:
+    /// `swiftlet: virtio-net 'NAME' (MAC): out of memory: its receive buffers need N bytes, the heap has M free; ...`.
+    static func outOfMemory(mac: UInt64, needed: Int, what: StaticString) {
+        Report.put("swiftlet: virtio-net ")
+        if let entry = BootWords.netName(for: mac) {
+            Report.put("'")
+            entry.withName { Report.put($0, count: $1) }
+            Report.put("' ")
+        }
+        Report.put("(")
+        Report.mac(mac)
+        Report.put("): out of memory: its ")
+        Report.put(what)
+        Report.put(" need ")
+        Report.decimal(UInt64(needed))
+        Report.put(" bytes, the heap has ")
+        Report.decimal(UInt64(max(0, Int(Heap.size) - Heap.bytesInUse)))
+        Report.put(" free; give the guest more memory (swiftlet run --memory)\n")
+    }
+
     /// Fills the receive ring (at acquire: until then the device drops what arrives).
     func startReceiving() {
         for i in 0..<rxCount { rx.publish(UInt16(i * descriptorsPerBuffer)) }
@@ -215,31 +268,66 @@ final class VirtioNet {
     /// Whether a received frame is waiting.
     var readable: Bool { rx.hasUsed }
 
+    /// The receive buffer of used descriptor `id`.
+    func receiveBuffer(_ id: UInt16) -> UnsafeMutableRawPointer {
+        rxBuffers + (Int(id) / descriptorsPerBuffer) * rxBufferBytes
+    }
+
     /// One frame into `buffer` (≥ mtu + 14 bytes, or `largeFrame` with RX_TSO4, checked by Runtime), or AGAIN.
     /// Frames that do not fit, plain frames longer than mtu + 14, and GSO types we never negotiated are dropped.
+    /// With MRG_RXBUF a frame is gathered from the num_buffers used buffers it spans (§5.1.6.4); every buffer
+    /// goes straight back to the ring once copied, so the ring stays full.
     func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: UnsafeMutablePointer<Int>?,
               meta: UnsafeMutablePointer<swiftlet_net_frame_meta>) -> swiftlet_result_t
     {
         meta.pointee = swiftlet_net_frame_meta()
         while let used = rx.nextUsed() {
-            let slot = Int(used.id) / descriptorsPerBuffer
-            let frame = Int(used.length) - headerLength
-            let base = rxBuffers + slot * rxBufferBytes
-            var parsed: swiftlet_net_frame_meta? = nil
-            if frame > 0 && frame <= size && frame <= rxBufferBytes - headerLength {
-                parsed = metadata(base)
-                if let m = parsed, m.gso_size == 0 && frame > mtu + 14 { parsed = nil }
+            // Each buffer goes back (publish) only after it was copied: the device may fill it at once.
+            defer { rx.kick() }
+            if skipBuffers > 0 {
+                skipBuffers -= 1
+                rx.publish(used.id)
+                continue
             }
-            if parsed != nil {
-                buffer.update(from: (base + headerLength).assumingMemoryBound(to: UInt8.self), count: frame)
+            let base = receiveBuffer(used.id)
+            let first = Int(used.length) - headerLength
+            // num_buffers: "the number of descriptors the packet was spread over (including this one)" (§5.1.6.4).
+            let pieces = mergeable ? Int(base.load(fromByteOffset: 10, as: UInt16.self)) : 1
+            guard first >= 0 && Int(used.length) <= rxBufferBytes && pieces >= 1 && pieces <= rxCount else {
+                rx.publish(used.id)
+                continue
             }
-            rx.publish(used.id)  // refill: the same buffer goes straight back
-            rx.kick()
-            if let m = parsed {
-                meta.pointee = m
-                length?.pointee = frame
-                return SWIFTLET_R_OK
+            var parsed = metadata(base)
+            var frame = 0
+            if parsed != nil && first <= size {
+                buffer.update(from: (base + headerLength).assumingMemoryBound(to: UInt8.self), count: first)
+                frame = first
+            } else {
+                parsed = nil
             }
+            rx.publish(used.id)
+            // "The other buffers will not begin with a struct virtio_net_hdr" (§5.1.6.4).
+            for taken in 1..<pieces {
+                guard let next = rx.nextUsed() else {
+                    // The device has not returned the rest yet: drop this frame and its remaining buffers.
+                    skipBuffers = pieces - taken
+                    parsed = nil
+                    break
+                }
+                let piece = Int(next.length)
+                if parsed != nil && piece <= rxBufferBytes && frame + piece <= size {
+                    (buffer + frame).update(
+                        from: receiveBuffer(next.id).assumingMemoryBound(to: UInt8.self), count: piece)
+                    frame += piece
+                } else {
+                    parsed = nil
+                }
+                rx.publish(next.id)
+            }
+            guard let m = parsed, frame > 0, m.gso_size != 0 || frame <= mtu + 14 else { continue }
+            meta.pointee = m
+            length?.pointee = frame
+            return SWIFTLET_R_OK
         }
         return SWIFTLET_R_AGAIN
     }

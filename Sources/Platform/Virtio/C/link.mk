@@ -19,7 +19,7 @@ $(VIRTIO_TREE_O): | $(PF)
 	cd $(PF) && ar x $(LIBSTDCXX) tree.o
 
 $(IMAGE): $(OBJS) $(VIRTIO_TREE_O) $(VIRTIO_DIR)/link.ld | $(AB)
-	$(LD_LLD) -static -nostdlib --gc-sections -z norelro -z noexecstack -z max-page-size=4096 \
+	$(LD_LLD) -static -nostdlib --gc-sections --icf=safe -z norelro -z noexecstack -z max-page-size=4096 \
 	  -T $(VIRTIO_DIR)/link.ld -o $@ $(OBJS) $(VIRTIO_TREE_O) \
 	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a $(VIRTIO_BUILTINS)
 	strip -o $(AB)/$(APPNAME).stripped $@

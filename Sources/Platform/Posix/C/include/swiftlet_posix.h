@@ -50,6 +50,12 @@ const char *swiftlet_posix_install_handlers(void);
 void swiftlet_posix_prime_libc(void);
 
 /**
+ * Sets RLIMIT_DATA (soft and hard) to `bytes`: from then on brk and private writable mappings, so glibc's
+ * malloc, cannot grow the process's data past it (`--memory`). Returns NULL or a reason.
+ */
+const char *swiftlet_posix_limit_memory(uint64_t bytes);
+
+/**
  * Loads the default-deny seccomp filter: the core rules plus each device
  * module's rules. After it returns NULL the process can only make the calls
  * listed in sandbox_policy.c. Returns NULL or a reason (nothing was loaded).
