@@ -308,18 +308,18 @@ func registerBlockAsyncTests(_ suite: inout TestSuite) {
     }
 
     suite.test("block.async-transfer-keeps-timers-and-network-running") { () async throws(TestFailure) in
-        // Workers stream writes and reads over the 1 MiB disk (each its own stripe) until at least 64 MiB
+        // Workers stream writes and reads over the 1 MiB disk (each its own stripe) until at least 256 MiB
         // went through and a 2 ms ticker and an echo client each saw 20 events while some worker was inside
         // a block call (its request in flight). A platform or Runtime that stopped everything during a
-        // request would never let them, and the transfer would run into its cap (1 GiB or 60 s) and fail.
+        // request would never let them, and the transfer would run into its cap (4 GiB or 60 s) and fail.
         let disk = try Devices.block("storage")
         let nic = try Devices.net("service")
         let state = TransferState()
         let workers = 8
         let request = 64 * 1024
         let stripe = Int(disk.capacity) / workers
-        let minimumBytes: UInt64 = 64 * 1024 * 1024
-        let capBytes: UInt64 = 1024 * 1024 * 1024
+        let minimumBytes: UInt64 = 256 * 1024 * 1024
+        let capBytes: UInt64 = 4096 * 1024 * 1024
         let start = Instant.now
         func enough() -> Bool {
             state.bytes >= minimumBytes && state.ticksDuringIO >= 20 && state.echoesDuringIO >= 20
