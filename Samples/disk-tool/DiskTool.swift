@@ -37,7 +37,7 @@ struct DiskTool: Application {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: request, alignment: 4096)
         defer { buffer.deallocate() }
 
-        if mode == "bench" { return benchmark(disk, buffer: buffer, span: span) }
+        if mode == "bench" { return await benchmark(disk, buffer: buffer, span: span) }
         if mode != "verify" {
             var checksum = Checksum()
             let start = Instant.now
@@ -48,14 +48,14 @@ struct DiskTool: Application {
                 fillPattern(chunk, offset: offset, seed: seed)
                 checksum.add(UnsafeRawBufferPointer(chunk))
                 do throws(ABIError) {
-                    try disk.write(at: offset, from: UnsafeRawBufferPointer(chunk))
+                    try await disk.write(at: offset, from: UnsafeRawBufferPointer(chunk))
                 } catch {
                     print("disk-tool: write at \(offset) failed: \(error)")
                     return 1
                 }
                 offset += UInt64(length)
             }
-            do throws(ABIError) { try disk.flush() } catch {
+            do throws(ABIError) { try await disk.flush() } catch {
                 print("disk-tool: flush failed: \(error)")
                 return 1
             }
@@ -71,7 +71,7 @@ struct DiskTool: Application {
                 let length = Int(min(UInt64(request), span - offset))
                 let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
                 do throws(ABIError) {
-                    try disk.read(at: offset, into: chunk)
+                    try await disk.read(at: offset, into: chunk)
                 } catch {
                     print("disk-tool: read at \(offset) failed: \(error)")
                     return 1
@@ -91,19 +91,19 @@ struct DiskTool: Application {
     }
 
     /// Sequential write + flush, then sequential read, of `span` bytes in `buffer`-sized requests.
-    static func benchmark(_ disk: BlockDevice, buffer: UnsafeMutableRawBufferPointer, span: UInt64) -> Int32 {
+    static func benchmark(_ disk: BlockDevice, buffer: UnsafeMutableRawBufferPointer, span: UInt64) async -> Int32 {
         fillPattern(buffer, offset: 0, seed: 7)
         let request = UInt64(buffer.count)
         let writeStart = Instant.now
         var offset: UInt64 = 0
         while offset + request <= span {
-            do throws(ABIError) { try disk.write(at: offset, from: UnsafeRawBufferPointer(buffer)) } catch {
+            do throws(ABIError) { try await disk.write(at: offset, from: UnsafeRawBufferPointer(buffer)) } catch {
                 print("disk-tool: write at \(offset) failed: \(error)")
                 return 1
             }
             offset += request
         }
-        do throws(ABIError) { try disk.flush() } catch {
+        do throws(ABIError) { try await disk.flush() } catch {
             print("disk-tool: flush failed: \(error)")
             return 1
         }
@@ -112,7 +112,7 @@ struct DiskTool: Application {
         let readStart = Instant.now
         offset = 0
         while offset + request <= span {
-            do throws(ABIError) { try disk.read(at: offset, into: buffer) } catch {
+            do throws(ABIError) { try await disk.read(at: offset, into: buffer) } catch {
                 print("disk-tool: read at \(offset) failed: \(error)")
                 return 1
             }

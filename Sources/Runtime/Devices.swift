@@ -212,7 +212,13 @@ public struct NetDevice {
     }
 }
 
-/// A block device: whole-block reads and writes at block-aligned offsets, and flush.
+/// A block device: whole-block reads and writes at block-aligned offsets, and flush, asynchronous.
+///
+/// Up to ``queueDepth`` requests are in flight at once, from any number of tasks; more wait in Runtime
+/// until a slot frees. A request that overlaps an earlier, unfinished one with a write on either side waits
+/// for it, so each block sees the calls in program order; otherwise requests complete in any order. A
+/// task waiting for its request parks and other tasks run. The rules (ordering, flush, failure,
+/// cancellation) are docs/DEVICES.md §7; the in-flight state lives in BlockQueue.swift.
 public struct BlockDevice {
     /// The ABI handle (0...63).
     public let handle: Int
@@ -220,6 +226,8 @@ public struct BlockDevice {
     public let capacity: UInt64
     /// Block size in bytes: a power of two, at least 512.
     public let blockSize: Int
+    /// Requests the device takes in flight at once (at least 1); more wait in Runtime.
+    public let queueDepth: Int
 
     /// Acquires the block device declared as `name`.
     /// - Throws: ``ABIError/invalid`` when no such device exists or it was acquired already.
@@ -230,11 +238,21 @@ public struct BlockDevice {
         let result = name.withCString { swiftlet_platform_block_acquire($0, &handle, &info) }
         if let error = ABIError(result) { throw error }
         let size = info.block_size
-        guard handle < 64, size >= 512, size & (size - 1) == 0, info.capacity % size == 0 else {
+        guard handle < 64, size >= 512, size & (size - 1) == 0, info.capacity % size == 0, info.queue_depth >= 1
+        else {
             throw .unspecified
         }
-        return BlockDevice(handle: Int(handle), capacity: info.capacity, blockSize: Int(size))
+        let depth = Int(info.queue_depth)
+        BlockQueues.add(BlockQueue(handle: Int(handle), depth: depth))
+        Executor.shared.addWakeSource(handle: Int(handle))
+        return BlockDevice(handle: Int(handle), capacity: info.capacity, blockSize: Int(size), queueDepth: depth)
     }
+
+    /// Requests submitted to the device whose completion has not been taken yet (diagnostics and tests).
+    public var requestsInFlight: Int { BlockQueues.byHandle[handle]?.inFlight ?? 0 }
+
+    /// Requests waiting in Runtime: the device is full, or an earlier overlapping request has not completed.
+    public var requestsWaiting: Int { BlockQueues.byHandle[handle]?.waiting ?? 0 }
 
     /// Whether `[offset, offset + length)` is whole blocks inside the capacity (and non-empty).
     public func isValidRange(offset: UInt64, length: Int) -> Bool {
@@ -250,31 +268,82 @@ public struct BlockDevice {
         return !overflow && end <= capacity
     }
 
-    /// Reads whole blocks at `offset` into `buffer` (its length is the request size).
-    /// - Throws: ``ABIError/invalid`` for a misaligned offset or length, or a range past capacity.
+    /// The queue of this device, for a request that passed the checks.
+    private func queue() throws(ABIError) -> BlockQueue {
+        guard let queue = BlockQueues.byHandle[handle] else { throw .invalid }  // not acquired
+        return queue
+    }
+
+    /// Reads whole blocks at `offset` into `buffer` (its length is the request size), letting other tasks run
+    /// meanwhile. The buffer belongs to the device until the call returns; a cancelled task still waits.
+    /// - Throws: ``ABIError/invalid`` for an empty or misaligned request or a range past capacity (nothing is
+    ///   submitted); ``ABIError/unspecified`` when the device failed (the buffer's bytes are then undefined).
+    public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) async throws(ABIError) {
+        guard let base = buffer.baseAddress, isValidRange(offset: offset, length: buffer.count) else {
+            throw .invalid
+        }
+        let queue = try queue()
+        let request = queue.enqueue(.read, offset: offset, length: buffer.count, buffer: base)
+        await queue.wait(for: request)
+        if let error = request.result { throw error }
+    }
+
+    /// Writes whole blocks from `buffer` at `offset`, letting other tasks run meanwhile. The buffer belongs to
+    /// the device until the call returns; a cancelled task still waits.
+    /// - Throws: ``ABIError/invalid`` for an empty or misaligned request or a range past capacity (nothing is
+    ///   written); ``ABIError/unspecified`` when the device failed (the blocks hold old, new or torn data).
+    public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) async throws(ABIError) {
+        guard let base = buffer.baseAddress, isValidRange(offset: offset, length: buffer.count) else {
+            throw .invalid
+        }
+        let queue = try queue()
+        let request = queue.enqueue(
+            .write, offset: offset, length: buffer.count, buffer: UnsafeMutableRawPointer(mutating: base))
+        await queue.wait(for: request)
+        if let error = request.result { throw error }
+    }
+
+    /// Durability barrier: when it returns, every write whose call returned before this call was made is on
+    /// stable storage (writes still in flight are not covered).
+    /// - Throws: ``ABIError/unspecified`` when the device failed; the durability of earlier writes is then
+    ///   unknown (a later flush may succeed without having saved them: treat it as fatal for the session).
+    public func flush() async throws(ABIError) {
+        let queue = try queue()
+        let request = queue.enqueue(.flush, offset: 0, length: 0, buffer: nil)
+        await queue.wait(for: request)
+        if let error = request.result { throw error }
+    }
+
+    /// Synchronous form of ``read(at:into:)-(_,UnsafeMutableRawBufferPointer)``: submits, then polls the
+    /// devices until done. Other tasks do not run meanwhile (their requests and frames are still taken).
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(ABIError) {
         guard let base = buffer.baseAddress, isValidRange(offset: offset, length: buffer.count) else {
             throw .invalid
         }
-        let result = swiftlet_platform_block_read(
-            swiftlet_handle_t(handle), offset, base.assumingMemoryBound(to: UInt8.self), buffer.count)
-        if let error = ABIError(result) { throw error }
+        let queue = try queue()
+        let request = queue.enqueue(.read, offset: offset, length: buffer.count, buffer: base)
+        queue.waitSynchronously(for: request)
+        if let error = request.result { throw error }
     }
 
-    /// Writes whole blocks from `buffer` at `offset`. A rejected request writes nothing.
-    /// - Throws: ``ABIError/invalid`` for a misaligned offset or length, or a range past capacity.
+    /// Synchronous form of ``write(at:from:)-(_,UnsafeRawBufferPointer)``: submits, then polls until done.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(ABIError) {
         guard let base = buffer.baseAddress, isValidRange(offset: offset, length: buffer.count) else {
             throw .invalid
         }
-        let result = swiftlet_platform_block_write(
-            swiftlet_handle_t(handle), offset, base.assumingMemoryBound(to: UInt8.self), buffer.count)
-        if let error = ABIError(result) { throw error }
+        let queue = try queue()
+        let request = queue.enqueue(
+            .write, offset: offset, length: buffer.count, buffer: UnsafeMutableRawPointer(mutating: base))
+        queue.waitSynchronously(for: request)
+        if let error = request.result { throw error }
     }
 
-    /// Durability barrier: every write completed before it is on stable storage when it returns.
+    /// Synchronous form of ``flush()-()``: submits, then polls until done.
     public func flush() throws(ABIError) {
-        if let error = ABIError(swiftlet_platform_block_flush(swiftlet_handle_t(handle))) { throw error }
+        let queue = try queue()
+        let request = queue.enqueue(.flush, offset: 0, length: 0, buffer: nil)
+        queue.waitSynchronously(for: request)
+        if let error = request.result { throw error }
     }
 }
 

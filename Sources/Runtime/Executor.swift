@@ -11,7 +11,9 @@ import _Concurrency
 ///    enqueue wait for the next step, so timers and devices are looked at
 ///    between batches: a busy task cannot starve the network);
 /// 3. when nothing is ready, sleeps in the ABI poll until the next timer
-///    deadline or a device becomes ready.
+///    deadline or a device becomes ready. A ready block device's completions
+///    are taken at once (BlockQueue.swift), which resumes the tasks that
+///    made the requests.
 ///
 /// If nothing is ready, no timer is armed and no device can wake the loop,
 /// every task waits for something that cannot happen: the executor aborts
@@ -80,8 +82,15 @@ public final class Executor {
 
     private func pollDevices(until deadline: Instant) {
         polls &+= 1
-        let readySet = ABI.poll(until: deadline)
-        if readySet != 0 { readiness.wake(readySet) }
+        deviceReady(ABI.poll(until: deadline))
+    }
+
+    /// Hands a ready set from the ABI poll on: block devices' completions are taken (resuming their
+    /// owners, see BlockQueue.swift), then every task parked on a ready handle is resumed.
+    func deviceReady(_ readySet: UInt64) {
+        guard readySet != 0 else { return }
+        BlockQueues.reap(readySet)
+        readiness.wake(readySet)
     }
 
     /// Runs the loop forever (the app's root task ends the unikernel through `exit`).

@@ -85,7 +85,8 @@ swiftlet_time_t swiftlet_platform_clock_wall(void);
  * Sleeps until the monotonic clock reaches `deadline` or a device handle becomes
  * ready, whichever is first; a deadline in the past returns at once. On return
  * `*ready_set` has bit h set for each ready device handle h (0 when woken by the
- * deadline). May return early (spuriously) with an empty set.
+ * deadline): a net device with a frame to read, a block device with a
+ * completion to take. May return early (spuriously) with an empty set.
  */
 void swiftlet_platform_yield(swiftlet_time_t deadline, uint64_t *ready_set);
 
@@ -98,7 +99,7 @@ __attribute__((noreturn)) void swiftlet_platform_exit(int status);
 /** Prints `msg` (may be NULL/0) and ends with SWIFTLET_EXIT_ABORT. */
 __attribute__((noreturn)) void swiftlet_platform_abort(const char *msg, size_t len);
 
-/* ---- Devices (declared now; filled in by the devices issue) ---------------
+/* ---- Devices -------------------------------------------------------------
  * Handles are small integers 0..63 so that readiness fits one uint64_t set.
  */
 typedef uint64_t swiftlet_handle_t;
@@ -163,21 +164,93 @@ swiftlet_result_t swiftlet_platform_net_read(swiftlet_handle_t h, uint8_t *buf, 
 swiftlet_result_t swiftlet_platform_net_write(swiftlet_handle_t h, const uint8_t *buf, size_t size,
                                               const struct swiftlet_net_frame_meta *meta);
 
+/*
+ * Block devices: asynchronous whole-block I/O (docs/DEVICES.md §5, §7).
+ *
+ * A request is submitted without waiting and completes later; completions are
+ * taken one at a time with swiftlet_platform_block_complete. A device with a
+ * completion waiting to be taken sets its handle's bit in the ready set of
+ * swiftlet_platform_yield (and a yield whose deadline is in the future returns
+ * at once while one is waiting), so the libOS sleeps in yield like it does for
+ * frames. At most `queue_depth` requests are in flight at once: a request is
+ * in flight from a successful submit until its completion has been taken.
+ *
+ * Ordering: requests in flight may complete in any order (virtio 1.2 §5.2.6);
+ * two requests in flight to overlapping blocks, at least one of them a write,
+ * leave the blocks (or the bytes read) undefined, so Runtime never submits
+ * such a pair. A FLUSH completes OK once every WRITE that had completed (been
+ * taken) before the FLUSH was submitted is on stable storage; it says nothing
+ * of writes still in flight. Nothing is atomic beyond one 512-byte sector.
+ *
+ * Buffers: the request's buffer is lent to the platform from submit until its
+ * completion is taken; the caller must neither free nor touch it meanwhile
+ * (the device may read or write it at any time in between). No short reads
+ * or writes: a request completes OK having moved all `size` bytes, or fails.
+ */
+
 /** Block device facts returned by acquire. */
 struct swiftlet_block_info {
-    uint64_t capacity;   /* bytes */
-    uint64_t block_size; /* bytes, a power of two >= 512 */
+    uint64_t capacity;    /* bytes */
+    uint64_t block_size;  /* bytes, a power of two >= 512 */
+    uint32_t queue_depth; /* requests in flight the device accepts at once, >= 1 */
 };
 
+/** What a block request does (swiftlet_block_request.op). */
+typedef enum {
+    /** Reads `size` bytes at `offset` into `buffer`. */
+    SWIFTLET_BLOCK_OP_READ = 0,
+    /** Writes `size` bytes of `buffer` at `offset`. */
+    SWIFTLET_BLOCK_OP_WRITE = 1,
+    /** Durability barrier (see above); `offset`, `buffer` and `size` are 0/NULL. */
+    SWIFTLET_BLOCK_OP_FLUSH = 2,
+} swiftlet_block_op_t;
+
+/** One block request. The platform copies the struct at submit; the buffer it points to stays lent. */
+struct swiftlet_block_request {
+    uint32_t op;      /* swiftlet_block_op_t */
+    uint64_t tag;     /* the caller's, handed back unchanged by swiftlet_platform_block_complete */
+    uint64_t offset;  /* bytes, a multiple of block_size; offset + size <= capacity */
+    uint8_t *buffer;  /* size bytes; the device writes it for READ, reads it for WRITE */
+    size_t size;      /* bytes, a non-zero multiple of block_size (0 for FLUSH) */
+};
+
+/**
+ * Acquires the block device declared as `name` and fills `info`.
+ * Does not block. INVALID: no such device, a net device of that name, or acquired already.
+ */
 swiftlet_result_t swiftlet_platform_block_acquire(const char *name, swiftlet_handle_t *h,
                                                   struct swiftlet_block_info *info);
-/** Reads whole blocks at a block-aligned offset inside capacity (checked by Runtime). */
-swiftlet_result_t swiftlet_platform_block_read(swiftlet_handle_t h, uint64_t offset, uint8_t *buf,
-                                               size_t size);
-swiftlet_result_t swiftlet_platform_block_write(swiftlet_handle_t h, uint64_t offset,
-                                                const uint8_t *buf, size_t size);
-/** Durability barrier: every completed write before it is on stable storage when it returns OK. */
-swiftlet_result_t swiftlet_platform_block_flush(swiftlet_handle_t h);
+/**
+ * Submits one request and returns without waiting for it.
+ * Preconditions (checked by Runtime; the platform rejects what it can cheaply):
+ * `h` an acquired block device; `op` one of swiftlet_block_op_t; for READ and
+ * WRITE, `offset` and `size` multiples of the block size, `size` > 0, the
+ * whole range inside the capacity, `buffer` non-NULL.
+ *  - OK: the request is in flight; its completion will be taken, with `tag`,
+ *    from swiftlet_platform_block_complete. The platform may already have
+ *    performed it (dev does).
+ *  - AGAIN: queue_depth requests are in flight; nothing was submitted. Retry
+ *    after taking a completion.
+ *  - INVALID: a precondition failed; nothing was submitted or transferred.
+ *  - UNSPEC: the device is unusable (it broke earlier); nothing was submitted.
+ * A request that reaches the device and fails there is submitted OK and
+ * completes with UNSPEC.
+ */
+swiftlet_result_t swiftlet_platform_block_submit(swiftlet_handle_t h,
+                                                 const struct swiftlet_block_request *request);
+/**
+ * Non-blocking: takes one completed request of device `h` (in no particular
+ * order), writing its tag to `*tag` and its outcome to `*status`; the request
+ * is then no longer in flight and its buffer is the caller's again.
+ * `*status` is OK (all `size` bytes moved; for FLUSH, the durability promise
+ * above holds) or UNSPEC (the device or host failed: a READ's buffer holds
+ * undefined bytes, a WRITE's blocks hold old, new or torn data, and after a
+ * failed FLUSH the durability of every earlier write is unknown).
+ * Returns OK when a completion was taken, AGAIN when none is waiting, INVALID
+ * for a handle that is not an acquired block device.
+ */
+swiftlet_result_t swiftlet_platform_block_complete(swiftlet_handle_t h, uint64_t *tag,
+                                                   swiftlet_result_t *status);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,8 @@ enum DeviceSlot {
 var deviceTable: [DeviceSlot] = []
 /// The net devices in handle order: the yield's poll set.
 var netPorts: [NetPort] = []
+/// The block devices in handle order: ready in the yield while a completion waits.
+var blockDisks: [BlockDisk] = []
 
 @_cdecl("swiftlet_platform_net_acquire")
 public func swiftletPlatformNetAcquire(
@@ -76,31 +78,26 @@ public func swiftletPlatformBlockAcquire(
         return SWIFTLET_R_INVALID
     }
     disk.acquired = true
-    info.pointee = swiftlet_block_info(capacity: disk.capacity, block_size: disk.blockSize)
+    info.pointee = swiftlet_block_info(
+        capacity: disk.capacity, block_size: disk.blockSize, queue_depth: UInt32(BlockDisk.queueDepth))
     handle.pointee = UInt64(disk.handle)
     return SWIFTLET_R_OK
 }
 
-@_cdecl("swiftlet_platform_block_read")
-public func swiftletPlatformBlockRead(
-    _ handle: UInt64, _ offset: UInt64, _ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int
+@_cdecl("swiftlet_platform_block_submit")
+public func swiftletPlatformBlockSubmit(
+    _ handle: UInt64, _ request: UnsafePointer<swiftlet_block_request>?
 ) -> swiftlet_result_t {
-    guard let disk = acquiredBlock(handle), let buffer else { return SWIFTLET_R_INVALID }
-    return disk.read(at: offset, into: buffer, size: size)
+    guard let disk = acquiredBlock(handle), let request else { return SWIFTLET_R_INVALID }
+    return disk.submit(request.pointee)
 }
 
-@_cdecl("swiftlet_platform_block_write")
-public func swiftletPlatformBlockWrite(
-    _ handle: UInt64, _ offset: UInt64, _ buffer: UnsafePointer<UInt8>?, _ size: Int
+@_cdecl("swiftlet_platform_block_complete")
+public func swiftletPlatformBlockComplete(
+    _ handle: UInt64, _ tag: UnsafeMutablePointer<UInt64>?, _ status: UnsafeMutablePointer<swiftlet_result_t>?
 ) -> swiftlet_result_t {
-    guard let disk = acquiredBlock(handle), let buffer else { return SWIFTLET_R_INVALID }
-    return disk.write(at: offset, from: buffer, size: size)
-}
-
-@_cdecl("swiftlet_platform_block_flush")
-public func swiftletPlatformBlockFlush(_ handle: UInt64) -> swiftlet_result_t {
-    guard let disk = acquiredBlock(handle) else { return SWIFTLET_R_INVALID }
-    return disk.flush()
+    guard let disk = acquiredBlock(handle), let tag, let status else { return SWIFTLET_R_INVALID }
+    return disk.complete(tag: &tag.pointee, status: &status.pointee)
 }
 
 /// The device whose name is the C string `name`, if any.

@@ -47,9 +47,10 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
             guard swiftlet_posix_sandbox_block(fd, capacity) == 0 else {
                 throw TenderError("cannot add the sandbox rules of block device ").bytes(block.name)
             }
-            deviceTable.append(
-                .block(BlockDisk(name: block.name, handle: handle, fd: fd, capacity: capacity,
-                                 blockSize: UInt64(block.blockSize))))
+            let disk = BlockDisk(
+                name: block.name, handle: handle, fd: fd, capacity: capacity, blockSize: UInt64(block.blockSize))
+            deviceTable.append(.block(disk))
+            blockDisks.append(disk)
         }
     }
     for pcap in options.pcaps {

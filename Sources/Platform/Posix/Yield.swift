@@ -11,7 +11,9 @@
 /// frame also asks for POLLOUT, and the rest is written as soon as the socket
 /// takes it. A deadline at or before now polls without waiting. `EINTR`
 /// returns early, which the ABI allows (a spurious wake). Without net devices
-/// it is a plain sleep.
+/// it is a plain sleep. An acquired block device with a completion waiting to
+/// be taken (Block.swift: requests complete at submit) is ready too, and then
+/// the poll does not wait either.
 
 import SwiftletPosix
 
@@ -20,12 +22,15 @@ var pollSet: UnsafeMutablePointer<pollfd>? = nil
 
 @_cdecl("swiftlet_platform_yield")
 public func swiftletPlatformYield(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
+    var ready: UInt64 = 0
+    for disk in blockDisks where disk.acquired && disk.hasCompletion {
+        ready |= 1 << UInt64(disk.handle)
+    }
     guard let pollSet, !netPorts.isEmpty else {
-        readySet?.pointee = 0
-        sleepUntil(deadline)
+        if ready == 0 { sleepUntil(deadline) }
+        readySet?.pointee = ready
         return
     }
-    var ready: UInt64 = 0
     for (index, port) in netPorts.enumerated() {
         port.flushPendingOutput()
         let polled = port.isPolled

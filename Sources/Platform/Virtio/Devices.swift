@@ -105,8 +105,8 @@ enum Devices {
         for b in blocks { b.transport.acknowledge() }
     }
 
-    /// Sleeps in HLT until `done` returns true; `done` runs first, and after every wakeup.
-    /// A 10 ms timer backs the device interrupt up, so a lost one costs time, never a hang.
+    /// Sleeps in HLT until `done` returns true; `done` runs first, and after every wakeup (boot only:
+    /// a disk's GET_ID). A 10 ms timer backs the device interrupt up, so a lost one costs time, never a hang.
     static func wait(_ done: () -> Bool) {
         if done() { return }
         while true {
@@ -119,11 +119,19 @@ enum Devices {
         if LAPIC.available { LAPIC.disarm() }
     }
 
-    /// Bit h for each acquired NIC with a received frame waiting.
+    /// Bit h for each acquired NIC with a received frame waiting, and each acquired disk with a
+    /// completed request to take (reading its used ring).
     static func readySet() -> UInt64 {
         var set: UInt64 = 0
         for n in nets where n.handle >= 0 && n.readable { set |= 1 << UInt64(n.handle) }
+        for b in blocks where b.handle >= 0 && b.hasCompletion { set |= 1 << UInt64(b.handle) }
         return set
+    }
+
+    /// Whether some disk has requests in its ring: an interrupt is due, and yield backs it up with a timer.
+    static var blocksBusy: Bool {
+        for b in blocks where b.busy { return true }
+        return false
     }
 
     static func takeHandle() -> Int? {
@@ -204,28 +212,23 @@ public func swiftlet_platform_block_acquire(_ name: UnsafePointer<CChar>?,
             h.pointee = swiftlet_handle_t(handle)
             info.pointee.capacity = b.capacity
             info.pointee.block_size = b.blockSize
+            info.pointee.queue_depth = UInt32(b.depth)
             return SWIFTLET_R_OK
         }
         return SWIFTLET_R_INVALID
     }
 }
 
-@_cdecl("swiftlet_platform_block_read")
-public func swiftlet_platform_block_read(_ h: swiftlet_handle_t, _ offset: UInt64, _ buf: UnsafeMutablePointer<UInt8>?,
-                                         _ size: Int) -> swiftlet_result_t {
-    guard let b = Devices.block(h), let buf, size > 0 else { return SWIFTLET_R_INVALID }
-    return b.read(offset: offset, into: UnsafeMutableRawPointer(buf), count: size)
+@_cdecl("swiftlet_platform_block_submit")
+public func swiftlet_platform_block_submit(_ h: swiftlet_handle_t,
+                                           _ request: UnsafePointer<swiftlet_block_request>?) -> swiftlet_result_t {
+    guard let b = Devices.block(h), let request else { return SWIFTLET_R_INVALID }
+    return b.submit(request.pointee)
 }
 
-@_cdecl("swiftlet_platform_block_write")
-public func swiftlet_platform_block_write(_ h: swiftlet_handle_t, _ offset: UInt64, _ buf: UnsafePointer<UInt8>?,
-                                          _ size: Int) -> swiftlet_result_t {
-    guard let b = Devices.block(h), let buf, size > 0 else { return SWIFTLET_R_INVALID }
-    return b.write(offset: offset, from: UnsafeRawPointer(buf), count: size)
-}
-
-@_cdecl("swiftlet_platform_block_flush")
-public func swiftlet_platform_block_flush(_ h: swiftlet_handle_t) -> swiftlet_result_t {
-    guard let b = Devices.block(h) else { return SWIFTLET_R_INVALID }
-    return b.flush()
+@_cdecl("swiftlet_platform_block_complete")
+public func swiftlet_platform_block_complete(_ h: swiftlet_handle_t, _ tag: UnsafeMutablePointer<UInt64>?,
+                                             _ status: UnsafeMutablePointer<swiftlet_result_t>?) -> swiftlet_result_t {
+    guard let b = Devices.block(h), let tag, let status else { return SWIFTLET_R_INVALID }
+    return b.complete(tag: &tag.pointee, status: &status.pointee)
 }

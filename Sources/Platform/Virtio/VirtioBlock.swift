@@ -1,4 +1,4 @@
-/// VirtioBlock.swift — virtio-blk (virtio 1.2 §5.2), synchronous.
+/// VirtioBlock.swift — virtio-blk (virtio 1.2 §5.2), asynchronous.
 ///
 /// Feature bits (§5.2.3): VIRTIO_BLK_F_SIZE_MAX (1), VIRTIO_BLK_F_SEG_MAX (2),
 /// VIRTIO_BLK_F_BLK_SIZE (6), VIRTIO_BLK_F_FLUSH (9; legacy name WCE).
@@ -6,18 +6,43 @@
 /// 512-byte sectors, whatever the block size), size_max u32 at 8, seg_max
 /// u32 at 12, blk_size u32 at 20. One request queue (index 0, §5.2.2).
 ///
-/// A request (§5.2.6) is a chain: a 16-byte header the device reads
+/// A device request (§5.2.6) is a chain: a 16-byte header the device reads
 /// (type u32, reserved u32, sector u64), the data (device-writable for
 /// reads), and one status byte the device writes (0 OK, 1 IOERR, 2 UNSUPP).
 /// Types: IN 0, OUT 1, FLUSH 4, GET_ID 8 (20 bytes of serial, NUL-padded
 /// when shorter). Data goes straight between the device and the caller's
-/// buffer (identity map): a request is split into chains of at most seg_max
-/// segments of at most size_max bytes, all posted at once when the ring has
-/// room, and the call returns when every chain has completed, sleeping in
-/// HLT until the queue's interrupt (Devices.wait).
+/// buffer (identity map).
+///
+/// An ABI request takes one of `depth` slots from submit until its completion
+/// is taken, and is cut into chains of at most seg_max segments of at most
+/// size_max bytes each. Submit posts as many chains as the ring has room for
+/// and notifies, without waiting; chains that do not fit wait in `pending`
+/// (submit order) and are posted as the device returns descriptors. The
+/// used ring is read whenever the ABI asks (yield's ready set, complete):
+/// each used id must be the head of a chain in flight (`owner`), else the
+/// device is broken (`deviceError`). A request completes when all its chains
+/// have; its status is OK only when every chain's status byte is. Requests
+/// in flight complete in any order (§5.2.6 orders nothing), and a FLUSH
+/// commits the writes that completed before it was submitted.
 
 import SwiftletABI
 import VirtioHW
+
+/// One ABI request while it holds a slot.
+struct BlockSlot {
+    var inUse = false
+    var tag: UInt64 = 0
+    var type: UInt32 = 0
+    var sector: UInt64 = 0
+    var data: UnsafeMutableRawPointer? = nil
+    var count = 0
+    /// Bytes put into chains so far; a request without data has posted all once its one chain is.
+    var posted = 0
+    var postedAll = false
+    /// Chains in the ring.
+    var chains = 0
+    var failed = false
+}
 
 final class VirtioBlock {
     static let featureSizeMax: UInt64 = 1 << 1
@@ -33,6 +58,8 @@ final class VirtioBlock {
     static let serialLength = 20
     /// Largest segment when the device sets no size_max.
     static let defaultSegment = 256 * 1024
+    /// Most requests in flight (the ABI's queue_depth), when the ring has room for them.
+    static let maximumDepth = 64
 
     var transport: Transport
     let queue: Virtqueue
@@ -42,9 +69,20 @@ final class VirtioBlock {
     let canFlush: Bool
     let segmentBytes: Int
     let segmentsPerChain: Int
+    /// Requests in flight at once: every one can have a 3-descriptor chain in the ring.
+    let depth: Int
     /// Per head descriptor: a 16-byte request header and, at `statuses`, a status byte.
     let headers: UnsafeMutableRawPointer
     let statuses: UnsafeMutablePointer<UInt8>
+    /// Per descriptor: 1 + the slot whose chain it heads while that chain is in the ring, else 0.
+    let owner: UnsafeMutablePointer<UInt8>
+    var slots: [BlockSlot]
+    /// Slots with chains still to post, in submit order.
+    var pending: [Int] = []
+    /// Slots whose every chain completed, in completion order, until the ABI takes them.
+    var completed: [Int] = []
+    /// The device returned something that was not in flight; it was reset and is no longer used.
+    var broken = false
     /// The serial from GET_ID (NUL-padded) and its length up to the first NUL.
     var serial: (UInt64, UInt64, UInt64) = (0, 0, 0)
     var serialLength = 0
@@ -55,8 +93,8 @@ final class VirtioBlock {
         var t = t
         let wanted = VirtioBlock.featureSizeMax | VirtioBlock.featureSegMax | VirtioBlock.featureBlockSize
             | VirtioBlock.featureFlush
-        guard t.negotiate(wanted: wanted), let queue = t.makeQueue(0, limit: 256),
-            let dma = Heap.allocate(17 * queue.size, alignment: 16)
+        guard t.negotiate(wanted: wanted), let queue = t.makeQueue(0, limit: 256), queue.size >= 4,
+            let dma = Heap.allocate(18 * queue.size, alignment: 16)
         else {
             t.status = DeviceStatus.failed
             return nil
@@ -65,6 +103,10 @@ final class VirtioBlock {
         self.queue = queue
         headers = dma
         statuses = (dma + 16 * queue.size).assumingMemoryBound(to: UInt8.self)
+        owner = (dma + 17 * queue.size).assumingMemoryBound(to: UInt8.self)
+        owner.initialize(repeating: 0, count: queue.size)
+        depth = min(VirtioBlock.maximumDepth, max(1, queue.size / 3))
+        slots = [BlockSlot](repeating: BlockSlot(), count: depth)
         let f = t.features
         var size: UInt64 = 512
         if f & VirtioBlock.featureBlockSize != 0 {
@@ -91,14 +133,21 @@ final class VirtioBlock {
         readSerial()
     }
 
-    /// GET_ID (§5.2.6): the serial, which names the disk (docs/DEVICES.md §4).
+    /// GET_ID (§5.2.6): the serial, which names the disk (docs/DEVICES.md §4). Boot waits for it in HLT.
     func readSerial() {
         guard let buffer = Heap.allocate(32, alignment: 16) else { return }
         defer { Heap.free(buffer) }
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: 32)
-        guard submit(type: VirtioBlock.typeGetID, sector: 0, data: buffer, count: VirtioBlock.serialLength,
-                     deviceWrites: true) == SWIFTLET_R_OK
+        guard submit(type: VirtioBlock.typeGetID, tag: 0, sector: 0, data: buffer, count: VirtioBlock.serialLength)
+            == SWIFTLET_R_OK
         else { return }
+        var tag: UInt64 = 0
+        var status = SWIFTLET_R_UNSPEC
+        Devices.wait {
+            transport.acknowledge()  // before the scan: see IOAPIC.swift
+            return complete(tag: &tag, status: &status) == SWIFTLET_R_OK
+        }
+        guard status == SWIFTLET_R_OK else { return }
         let bytes = buffer.assumingMemoryBound(to: UInt8.self)
         var n = 0
         while n < VirtioBlock.serialLength && bytes[n] != 0 { n += 1 }
@@ -121,73 +170,155 @@ final class VirtioBlock {
         }
     }
 
-    func read(offset: UInt64, into buffer: UnsafeMutableRawPointer, count: Int) -> swiftlet_result_t {
-        submit(type: VirtioBlock.typeIn, sector: offset / 512, data: buffer, count: count, deviceWrites: true)
+    /// An ABI request (swiftlet_platform_block_submit): READ, WRITE or FLUSH. Without
+    /// VIRTIO_BLK_F_FLUSH the device writes through (§5.2.6, docs/DEVICES.md §5), so a FLUSH is a
+    /// request without a chain that completes OK at the next poll.
+    func submit(_ request: swiftlet_block_request) -> swiftlet_result_t {
+        switch request.op {
+        case UInt32(SWIFTLET_BLOCK_OP_READ.rawValue), UInt32(SWIFTLET_BLOCK_OP_WRITE.rawValue):
+            guard let buffer = request.buffer, request.size > 0, request.offset % blockSize == 0,
+                UInt64(request.size) % blockSize == 0, request.offset <= capacity,
+                UInt64(request.size) <= capacity - request.offset
+            else { return SWIFTLET_R_INVALID }
+            let type = request.op == UInt32(SWIFTLET_BLOCK_OP_READ.rawValue) ? VirtioBlock.typeIn : VirtioBlock.typeOut
+            return submit(type: type, tag: request.tag, sector: request.offset / 512,
+                          data: UnsafeMutableRawPointer(buffer), count: request.size)
+        case UInt32(SWIFTLET_BLOCK_OP_FLUSH.rawValue):
+            return submit(type: VirtioBlock.typeFlush, tag: request.tag, sector: 0, data: nil, count: 0)
+        default:
+            return SWIFTLET_R_INVALID
+        }
     }
 
-    func write(offset: UInt64, from buffer: UnsafeRawPointer, count: Int) -> swiftlet_result_t {
-        submit(type: VirtioBlock.typeOut, sector: offset / 512, data: UnsafeMutableRawPointer(mutating: buffer),
-               count: count, deviceWrites: false)
+    /// Takes a slot for a device request and posts what fits; AGAIN when every slot is taken.
+    func submit(type: UInt32, tag: UInt64, sector: UInt64, data: UnsafeMutableRawPointer?, count: Int)
+        -> swiftlet_result_t
+    {
+        guard !broken else { return SWIFTLET_R_UNSPEC }
+        guard let index = slots.firstIndex(where: { !$0.inUse }) else { return SWIFTLET_R_AGAIN }
+        slots[index] = BlockSlot(inUse: true, tag: tag, type: type, sector: sector, data: data, count: count)
+        if type == VirtioBlock.typeFlush && !canFlush {
+            slots[index].postedAll = true
+            completed.append(index)
+            return SWIFTLET_R_OK
+        }
+        pending.append(index)
+        post()
+        return SWIFTLET_R_OK
     }
 
-    /// VIRTIO_BLK_T_FLUSH; without VIRTIO_BLK_F_FLUSH the device writes through (§5.2.6, docs/DEVICES.md §5).
-    func flush() -> swiftlet_result_t {
-        guard canFlush else { return SWIFTLET_R_OK }
-        return submit(type: VirtioBlock.typeFlush, sector: 0, data: headers, count: 0, deviceWrites: false)
+    /// Posts the pending slots' chains, in submit order, while the ring holds a whole chain; one notify.
+    func post() {
+        var posted = false
+        while let index = pending.first {
+            while !slots[index].postedAll && postChain(index) { posted = true }
+            guard slots[index].postedAll else { break }  // the ring is full: the rest waits for used buffers
+            pending.removeFirst()
+        }
+        if posted { queue.kick() }
     }
 
-    /// Posts `count` bytes as chains of the request, then waits for them all.
-    /// OK only when every chain's status is OK; IOERR and UNSUPP become UNSPEC.
-    func submit(type: UInt32, sector: UInt64, data: UnsafeMutableRawPointer, count: Int,
-                deviceWrites: Bool) -> swiftlet_result_t {
-        var done = 0
-        var result = SWIFTLET_R_OK
-        repeat {
-            var posted = 0
-            // Post while the ring holds a whole chain (header + ≥1 segment + status).
-            while (done < count || (count == 0 && posted == 0)) && queue.freeCount >= 3 {
-                let remaining = count - done
-                let segments = count == 0
-                    ? 0 : min(segmentsPerChain, queue.freeCount - 2, (remaining + segmentBytes - 1) / segmentBytes)
-                guard let head = queue.allocate(segments + 2) else { break }
-                let bytes = min(remaining, segments * segmentBytes)
-                let header = headers + 16 * Int(head)
-                header.storeBytes(of: type, as: UInt32.self)
-                header.storeBytes(of: 0, toByteOffset: 4, as: UInt32.self)
-                header.storeBytes(of: sector + UInt64(done / 512), toByteOffset: 8, as: UInt64.self)
-                statuses[Int(head)] = 0xFF
-                queue.setDescriptor(head, address: address(header), length: 16, flags: Virtqueue.descriptorNext)
-                var d = queue.next(head)
-                var offset = 0
-                while offset < bytes {
-                    let n = min(segmentBytes, bytes - offset)
-                    let access = deviceWrites ? Virtqueue.descriptorWrite : 0
-                    queue.setDescriptor(d, address: address(data + done + offset), length: UInt32(n),
-                                        flags: Virtqueue.descriptorNext | access)
-                    d = queue.next(d)
-                    offset += n
-                }
-                queue.setDescriptor(d, address: address(UnsafeMutableRawPointer(statuses + Int(head))), length: 1,
-                                    flags: Virtqueue.descriptorWrite)
-                queue.publish(head)
-                done += bytes
-                posted += 1
+    /// Puts the next chain of slot `index` into the ring (header, ≥ 1 segment unless there is no data,
+    /// status); false when the ring lacks room for one.
+    func postChain(_ index: Int) -> Bool {
+        let slot = slots[index]
+        let remaining = slot.count - slot.posted
+        let segments = slot.count == 0
+            ? 0 : min(segmentsPerChain, queue.freeCount - 2, (remaining + segmentBytes - 1) / segmentBytes)
+        guard queue.freeCount >= 2 + (slot.count == 0 ? 0 : 1), let head = queue.allocate(segments + 2) else {
+            return false
+        }
+        let bytes = min(remaining, segments * segmentBytes)
+        let header = headers + 16 * Int(head)
+        header.storeBytes(of: slot.type, as: UInt32.self)
+        header.storeBytes(of: 0, toByteOffset: 4, as: UInt32.self)
+        header.storeBytes(of: slot.sector + UInt64(slot.posted / 512), toByteOffset: 8, as: UInt64.self)
+        statuses[Int(head)] = 0xFF
+        queue.setDescriptor(head, address: address(header), length: 16, flags: Virtqueue.descriptorNext)
+        var d = queue.next(head)
+        let access = slot.type == VirtioBlock.typeIn || slot.type == VirtioBlock.typeGetID
+            ? Virtqueue.descriptorWrite : 0
+        var offset = 0
+        while offset < bytes, let data = slot.data {
+            let n = min(segmentBytes, bytes - offset)
+            queue.setDescriptor(d, address: address(data + slot.posted + offset), length: UInt32(n),
+                                flags: Virtqueue.descriptorNext | access)
+            d = queue.next(d)
+            offset += n
+        }
+        queue.setDescriptor(d, address: address(UnsafeMutableRawPointer(statuses + Int(head))), length: 1,
+                            flags: Virtqueue.descriptorWrite)
+        owner[Int(head)] = UInt8(index + 1)
+        slots[index].posted += bytes
+        slots[index].postedAll = slots[index].posted >= slot.count
+        slots[index].chains += 1
+        queue.publish(head)
+        return true
+    }
+
+    /// Takes the used ring (§2.7.8, §2.7.14): every chain returned frees its descriptors; a request whose
+    /// last chain came back is completed. Then posts what waited for room.
+    func poll() {
+        guard !broken else { return }
+        var returned = false
+        while let used = queue.nextUsed() {
+            let id = Int(used.id)
+            guard id < queue.size, owner[id] != 0 else {
+                deviceError(used.id)
+                return
             }
-            guard posted > 0 else { return SWIFTLET_R_UNSPEC }  // ring too small for one chain
-            queue.kick()
-            var completed = 0
-            Devices.wait {
-                transport.acknowledge()  // before the scan: see IOAPIC.swift
-                while let used = queue.nextUsed() {
-                    if statuses[Int(used.id)] != VirtioBlock.statusOK { result = SWIFTLET_R_UNSPEC }
-                    queue.free(used.id)
-                    completed += 1
-                }
-                return completed >= posted
-            }
-        } while done < count
-        return result
+            let index = Int(owner[id]) - 1
+            owner[id] = 0
+            if statuses[id] != VirtioBlock.statusOK { slots[index].failed = true }
+            queue.free(used.id)
+            slots[index].chains -= 1
+            if slots[index].chains == 0 && slots[index].postedAll { completed.append(index) }
+            returned = true
+        }
+        if returned && !pending.isEmpty { post() }
     }
+
+    /// The device put an id in the used ring that heads no chain in flight (a device bug, or one that
+    /// rewrote the ring): nothing it says can be trusted. Report it, reset the device so it stops
+    /// touching memory (§2.4: after a reset the device uses no buffer the driver gave it), and fail every
+    /// request; the device answers UNSPEC from now on.
+    func deviceError(_ id: UInt16) {
+        Report.put("swiftlet: virtio-blk device '")
+        var copy = serial
+        withUnsafeBytes(of: &copy) { raw in
+            Report.put(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: serialLength)
+        }
+        Report.put("' returned descriptor id ")
+        Report.decimal(UInt64(id))
+        Report.put(", which heads no request in flight; device reset, its requests failed\n")
+        broken = true
+        transport.reset()
+        pending.removeAll()
+        for index in 0..<slots.count where slots[index].inUse && !completed.contains(index) {
+            slots[index].failed = true
+            completed.append(index)
+        }
+    }
+
+    /// Takes one completed request (swiftlet_platform_block_complete), or AGAIN.
+    func complete(tag: inout UInt64, status: inout swiftlet_result_t) -> swiftlet_result_t {
+        poll()
+        guard !completed.isEmpty else { return SWIFTLET_R_AGAIN }
+        let index = completed.removeFirst()
+        tag = slots[index].tag
+        status = slots[index].failed ? SWIFTLET_R_UNSPEC : SWIFTLET_R_OK
+        slots[index] = BlockSlot()
+        return SWIFTLET_R_OK
+    }
+
+    /// Whether a completion waits to be taken (the device is ready); reads the used ring first.
+    var hasCompletion: Bool {
+        poll()
+        return !completed.isEmpty
+    }
+
+    /// Whether the device holds chains of ours (so an interrupt is due).
+    var busy: Bool { !broken && queue.freeCount < queue.size }
 
     func address(_ p: UnsafeMutableRawPointer) -> UInt64 { UInt64(UInt(bitPattern: p)) }
 }

@@ -1,13 +1,16 @@
-/// Yield.swift — `swiftlet_platform_yield`: sleep in HLT until the deadline or a frame arrives.
+/// Yield.swift — `swiftlet_platform_yield`: sleep in HLT until the deadline, a frame, or a block completion.
 ///
 /// Interrupts are disabled everywhere except inside the `sti; hlt; cli`
 /// sequence here (see virtio_sti_hlt_cli: STI's interrupt shadow covers HLT,
 /// so an interrupt that arrives between the last ring check and HLT still
 /// wakes us). Any interrupt ends a HLT: the LAPIC timer, or a device
 /// (VIRTIO_DEVICE_VECTOR). After each wakeup the receive rings of the
-/// acquired NICs are checked (Devices.readySet); a non-empty set, or the
-/// deadline, ends the call. The check also runs first, so a deadline in the
-/// past still reports frames already waiting.
+/// acquired NICs and the used rings of the acquired disks are checked
+/// (Devices.readySet); a non-empty set, or the deadline, ends the call. The
+/// check also runs first, so a deadline in the past still reports frames and
+/// completions already waiting. While a disk has requests in its ring, HLT
+/// lasts at most 10 ms: a timer backs its interrupt up, so a lost interrupt
+/// costs time, never a hang.
 
 import VirtioHW
 
@@ -24,7 +27,7 @@ public func swiftlet_platform_yield(_ deadline: UInt64, _ readySet: UnsafeMutabl
     if ready == 0 {
         guard LAPIC.available else { Exit.abort("no local APIC timer to sleep on") }
         while ready == 0 && now < deadline {
-            LAPIC.arm(deadline: deadline, now: now)
+            LAPIC.arm(deadline: Devices.blocksBusy ? min(deadline, now + 10_000_000) : deadline, now: now)
             virtio_sti_hlt_cli()
             Devices.acknowledgeAll()
             ready = Devices.readySet()

@@ -21,6 +21,7 @@ struct DeviceSuite: TestableApplication {
     static func tests(_ suite: inout TestSuite) {
         registerNetTests(&suite)
         registerBlockTests(&suite)
+        registerBlockAsyncTests(&suite)
     }
 }
 
