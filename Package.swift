@@ -18,8 +18,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // TEMPORARY: a stand-in for the store engine (branch `store`) until it is merged.
+        .target(
+            name: "Store",
+            path: "Tests/StoreStub"
+        ),
         .target(
             name: "SwiftletKit",
+            dependencies: ["Store"],
             path: "Sources/SwiftletKit"
         ),
         .executableTarget(
@@ -32,8 +38,20 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftletTests",
-            dependencies: ["SwiftletKit"],
+            dependencies: ["SwiftletKit", "Store"],
             path: "Tests/SwiftletTests"
+        ),
+        // The store's crash-test support (fault-injecting device, model, workload, sweeps). The same sources are
+        // compiled into the dual-mode suite Tests/DualMode/store-crash (Embedded Swift).
+        .target(
+            name: "StoreCrash",
+            dependencies: ["Store"],
+            path: "Tests/StoreCrash"
+        ),
+        .testTarget(
+            name: "StoreCrashTests",
+            dependencies: ["StoreCrash", "Store"],
+            path: "Tests/StoreCrashTests"
         ),
     ]
 )
