@@ -21,7 +21,8 @@ let package = Package(
         // TEMPORARY: a stand-in for the store engine (branch `store`) until it is merged.
         .target(
             name: "Store",
-            path: "Tests/StoreStub"
+            path: "Tests/StoreStub",
+            swiftSettings: [.unsafeFlags(["-O"])]
         ),
         .target(
             name: "SwiftletKit",
@@ -46,7 +47,9 @@ let package = Package(
         .target(
             name: "StoreCrash",
             dependencies: ["Store"],
-            path: "Tests/StoreCrash"
+            path: "Tests/StoreCrash",
+            // Optimised even in debug builds: the sweep reopens the store thousands of times.
+            swiftSettings: [.unsafeFlags(["-O"])]
         ),
         .testTarget(
             name: "StoreCrashTests",

@@ -37,12 +37,12 @@ public struct CrashRecording {
     /// Transactions refused as conflicts (compare-and-set with a wrong version).
     public var conflicts = 0
 
-    /// The model after the first `count` acknowledged transactions.
+    /// The model after the first `count` acknowledged transactions (its ``StoreModel/digest`` is not kept).
     public func model(after count: Int) -> StoreModel {
         var model = StoreModel()
         var index = 1
         while index < count && index < acknowledged.count {
-            for change in acknowledged[index].changes { model.apply(change) }
+            for change in acknowledged[index].changes { model.apply(change, updatingDigest: false) }
             index += 1
         }
         return model

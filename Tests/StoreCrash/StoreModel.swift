@@ -41,17 +41,21 @@ public struct StoreModel {
         return found ? entries[index] : nil
     }
 
-    /// Applies one change.
-    public mutating func apply(_ change: ModelChange) {
+    /// Applies one change; without `updatingDigest`, ``digest`` goes stale (faster, for rebuilding a model).
+    public mutating func apply(_ change: ModelChange, updatingDigest: Bool = true) {
         let (index, found) = search(change.key)
         if found {
-            digest &-= Self.hash(entries[index])
-            entries.remove(at: index)
-        }
-        if let value = change.value {
+            if updatingDigest { digest &-= Self.hash(entries[index]) }
+            if let value = change.value {
+                entries[index] = StoreEntry(key: change.key, value: value, version: change.version)
+                if updatingDigest { digest &+= Self.hash(entries[index]) }
+            } else {
+                entries.remove(at: index)
+            }
+        } else if let value = change.value {
             let entry = StoreEntry(key: change.key, value: value, version: change.version)
             entries.insert(entry, at: index)
-            digest &+= Self.hash(entry)
+            if updatingDigest { digest &+= Self.hash(entry) }
         }
     }
 

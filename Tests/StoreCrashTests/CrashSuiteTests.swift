@@ -12,7 +12,7 @@ final class CrashSuiteTests: XCTestCase {
         var configuration = CrashCampaignConfiguration(
             workload: CrashWorkloadConfiguration(seed: seed, transactions: transactions))
         configuration.blockSize = blockSize
-        configuration.blockCount = UInt64(1024 * 1024 / blockSize)
+        configuration.blockCount = UInt64(256 * 1024 / blockSize)
         return configuration
     }
 
@@ -31,11 +31,11 @@ final class CrashSuiteTests: XCTestCase {
         var kept = 0
         var events = 0
         let start = Date()
-        for index in 0..<(2 * scale) {
+        for index in 0..<(3 * scale) {
             for blockSize in [4096, 512] {
                 let seed = UInt64(1000 + index * 2 + (blockSize == 512 ? 1 : 0))
-                var configuration = configuration(seed: seed, transactions: 60 + 20 * scale, blockSize: blockSize)
-                configuration.randomRepeats = 1 + scale / 2
+                var configuration = configuration(seed: seed, transactions: 100 + 20 * scale, blockSize: blockSize)
+                configuration.randomRepeats = 2
                 guard let recording = await run({ () async throws(CrashFailure) in try await crashRecord(configuration) }),
                       let report = await run({ () async throws(CrashFailure) in try await crashSweep(recording) })
                 else { return }
@@ -48,7 +48,7 @@ final class CrashSuiteTests: XCTestCase {
         }
         print("store-crash: \(cuts) cut points (\(events) writes and flushes), \(images) post-crash images checked, " +
               "\(kept) kept an in-flight transaction, in \(Int(Date().timeIntervalSince(start))) s")
-        XCTAssertGreaterThan(cuts, 1000)
+        XCTAssertGreaterThan(cuts, 2000)
     }
 
     func testBitFlipsSurfaceAsCorruptNeverAsWrongBytes() async {
