@@ -53,7 +53,7 @@ extension KeyValueStore {
             let key = [UInt8](UnsafeRawBufferPointer(start: pointer, count: length))
             if let previous {
                 let order = compareArrays(previous, key)
-                guard order < 0 || (order == 0 && index == 0 && level > 0) else { throw .corrupt(block: block) }
+                guard order < 0 || (order == 0 && index == 0) else { throw .corrupt(block: block) }
             }
             if let upper, compareArrays(key, upper) >= 0 { throw .corrupt(block: block) }
             previous = key
