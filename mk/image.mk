@@ -40,6 +40,8 @@ RUNTIME_SRC := $(sort $(wildcard $(ROOT)/Sources/Runtime/*.swift))
 RUNTIME_C := $(sort $(wildcard $(ROOT)/Sources/Runtime/C/*.c))
 RUNTIME_COBJ := $(patsubst $(ROOT)/Sources/Runtime/C/%.c,$(RT)/%.o,$(RUNTIME_C))
 NET_SRC := $(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null))
+# The store engine: its core plus the Runtime adapter (Sources/Store/Runtime), one module `Store`.
+STORE_SRC := $(sort $(shell find $(ROOT)/Sources/Store -name '*.swift' 2>/dev/null))
 APP_SRC := $(sort $(shell find $(abspath $(APP)) -name '*.swift' -not -path '*/.build*' 2>/dev/null))
 # Dual-mode suites (Tests/DualMode/<suite>) share the helpers in Tests/DualMode/Support.
 ifneq ($(findstring /Tests/DualMode/,$(abspath $(APP))/),)
@@ -86,6 +88,14 @@ $(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o
 	  -c $(NET_SRC) -o $@
 endif
 
+# --- Store (module `Store`), only when it has sources ----------------------
+ifneq ($(STORE_SRC),)
+STORE_OBJ := $(RT)/Store.o
+$(RT)/Store.o: $(STORE_SRC) $(RT)/Runtime.o
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name Store -emit-module -emit-module-path $(RT)/Store.swiftmodule \
+	  -c $(STORE_SRC) -o $@
+endif
+
 # --- Platform ----------------------------------------------------------------
 $(PF)/Platform.o: $(PLATFORM_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -c $(PLATFORM_SRC) -o $@
@@ -97,10 +107,10 @@ $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(NET_OBJ) | $(AB)
+$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(NET_OBJ) $(STORE_OBJ) | $(AB)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -c $(APP_SRC) -o $@
 
-OBJS := $(AB)/app.o $(NET_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)
