@@ -21,12 +21,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // TEMPORARY: a stand-in for the store engine (branch `store`) until it is merged.
-        .target(
-            name: "Store",
-            path: "Tests/StoreStub",
-            swiftSettings: [.unsafeFlags(["-O"])]
-        ),
         .target(
             name: "SwiftletKit",
             dependencies: ["Store"],
