@@ -47,6 +47,10 @@ APP_SRC := $(sort $(shell find $(abspath $(APP)) -name '*.swift' -not -path '*/.
 ifneq ($(findstring /Tests/DualMode/,$(abspath $(APP))/),)
 APP_SRC += $(sort $(wildcard $(ROOT)/Tests/DualMode/Support/*.swift))
 endif
+# An app may list folders of shared sources (repository-relative, one per line) in `shared-sources`:
+# Tests/DualMode/store-crash compiles in Tests/StoreCrash, which the host tests build as a SwiftPM target.
+SHARED_DIRS := $(if $(wildcard $(abspath $(APP))/shared-sources),$(shell cat $(abspath $(APP))/shared-sources))
+APP_SRC += $(sort $(foreach dir,$(SHARED_DIRS),$(wildcard $(ROOT)/$(dir)/*.swift)))
 
 ifeq ($(TARGET),posix)
 PLATFORM_DIR := $(ROOT)/Sources/Platform/Posix
