@@ -59,7 +59,15 @@ ifneq ($(findstring /Tests/DualMode/,$(abspath $(APP))/),)
 SUPPORT_SRC := $(sort $(wildcard $(ROOT)/Tests/DualMode/Support/*.swift))
 APP_SRC += $(if $(APP_USES_NET),$(SUPPORT_SRC),$(filter-out $(call imports,Net,$(SUPPORT_SRC)),$(SUPPORT_SRC)))
 endif
+# An app may list folders of shared sources (repository-relative, one per line) in `shared-sources`:
+# Tests/DualMode/store-crash compiles in Tests/StoreCrash, which the host tests build as a SwiftPM target.
+SHARED_DIRS := $(if $(wildcard $(abspath $(APP))/shared-sources),$(shell cat $(abspath $(APP))/shared-sources))
+APP_SRC += $(sort $(foreach dir,$(SHARED_DIRS),$(wildcard $(ROOT)/$(dir)/*.swift)))
 NET_SRC := $(if $(APP_USES_NET),$(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null)))
+# The store engine (its core plus the Runtime adapter, Sources/Store/Runtime): one module `Store`, only for an
+# app that imports it.
+APP_USES_STORE := $(call imports,Store,$(APP_SRC))
+STORE_SRC := $(if $(APP_USES_STORE),$(sort $(shell find $(ROOT)/Sources/Store -name '*.swift' 2>/dev/null)))
 
 ifeq ($(TARGET),posix)
 PLATFORM_DIR := $(ROOT)/Sources/Platform/Posix
@@ -103,6 +111,15 @@ $(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 endif
 
+# --- Store (module `Store`), only when it has sources ----------------------
+ifneq ($(STORE_SRC),)
+STORE_OBJ := $(RT)/Store.o
+$(RT)/Store.o: $(STORE_SRC) $(RT)/Runtime.o
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name Store -emit-module -emit-module-path $(RT)/Store.swiftmodule \
+	  -emit-ir $(STORE_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
+endif
+
 # --- Platform ----------------------------------------------------------------
 $(PF)/Platform.o: $(PLATFORM_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -emit-ir $(PLATFORM_SRC) \
@@ -116,11 +133,11 @@ $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(NET_OBJ) | $(AB)
+$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(NET_OBJ) $(STORE_OBJ) | $(AB)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-OBJS := $(AB)/app.o $(NET_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)

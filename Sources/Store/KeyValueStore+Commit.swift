@@ -1,0 +1,213 @@
+/// Group commit and the commit protocol: requests queue; one task at a time (the leader) takes every
+/// queued request into one transaction, writes it and flushes twice, then acknowledges them all.
+import _Concurrency
+
+/// One queued write request and, once done, its outcome.
+final class WriteRequest {
+    let batch: StoreBatch
+    var outcome: Outcome?
+    /// Resumed with `true` when this request's task is to lead the next group, `false` when it is done.
+    var continuation: UnsafeContinuation<Bool, Never>?
+
+    enum Outcome {
+        case success(transaction: UInt64, removed: Bool)
+        case failure(StoreError)
+    }
+
+    init(_ batch: StoreBatch) { self.batch = batch }
+}
+
+extension KeyValueStore {
+    /// Queues `batch`, waits until a transaction holding it is durable (leading one when no one else does).
+    func perform(_ batch: StoreBatch) async throws(StoreError) -> (transaction: UInt64, removed: Bool) {
+        if closed { throw .closed }
+        if failed { throw .io }
+        for operation in batch.operations {
+            try checkKey(operation.key)
+            if case .set(_, let value, _) = operation, value.count > StoreLimits.maximumValueLength {
+                throw .valueTooLarge
+            }
+        }
+        let request = WriteRequest(batch)
+        queue.append(request)
+        if leading {
+            let lead = await withUnsafeContinuation { request.continuation = $0 }
+            if !lead { return try result(of: request) }
+        }
+        leading = true
+        while request.outcome == nil {
+            let count = min(queue.count, options.maximumGroupSize)
+            let group = Array(queue[0..<count])
+            queue.removeFirst(count)
+            await runGroup(group)
+            for member in group where member !== request {
+                member.continuation?.resume(returning: false)
+            }
+        }
+        if let next = queue.first {
+            next.continuation?.resume(returning: true)
+        } else {
+            leading = false
+        }
+        return try result(of: request)
+    }
+
+    private func result(of request: WriteRequest) throws(StoreError) -> (transaction: UInt64, removed: Bool) {
+        switch request.outcome {
+        case .success(let transaction, let removed)?: return (transaction, removed)
+        case .failure(let error)?: throw error
+        case nil: throw .io
+        }
+    }
+
+    /// Runs `group` as one transaction. When it fails for a reason other than the device (no space, a
+    /// damaged page on some request's path), each request is retried alone so one cannot fail the others.
+    func runGroup(_ group: [WriteRequest]) async {
+        if failed {
+            for request in group { request.outcome = .failure(.io) }
+            return
+        }
+        if closed {
+            for request in group { request.outcome = .failure(.closed) }
+            return
+        }
+        beginTransaction()
+        var applied: [(WriteRequest, Bool)] = []
+        do throws(StoreError) {
+            for request in group {
+                if try await conditionsHold(request.batch) {
+                    let removed = try await apply(request.batch)
+                    applied.append((request, removed))
+                } else {
+                    request.outcome = .failure(.conflict)
+                }
+            }
+        } catch {
+            abortTransaction()
+            if group.count > 1 && error != .io {
+                for request in group {
+                    request.outcome = nil
+                    await runGroup([request])
+                }
+            } else {
+                for request in group { request.outcome = .failure(error) }
+            }
+            return
+        }
+        if applied.isEmpty || (dirty.isEmpty && freed.isEmpty) {
+            abortTransaction()
+            for (request, removed) in applied {
+                request.outcome = .success(transaction: committed.transaction, removed: removed)
+            }
+            return
+        }
+        do throws(StoreError) {
+            try await writeTransaction()
+        } catch {
+            failed = true
+            abortTransaction()
+            for (request, _) in applied { request.outcome = .failure(error) }
+            return
+        }
+        stats.requests += UInt64(applied.count)
+        for (request, removed) in applied {
+            request.outcome = .success(transaction: committed.transaction, removed: removed)
+        }
+    }
+
+    func beginTransaction() {
+        txn = committed
+        txn.transaction = committed.transaction + 1
+        freed.removeAll(keepingCapacity: true)
+    }
+
+    /// Forgets the transaction: its pages go back to the free map (nothing on disk reaches them).
+    func abortTransaction() {
+        for (first, run) in dirty {
+            for page in first..<(first + UInt64(run.pages)) { space.release(page) }
+            releaseBuffer(run)
+        }
+        dirty.removeAll(keepingCapacity: true)
+        freed.removeAll(keepingCapacity: true)
+        txn = committed
+        refreshSpaceStatistics()
+    }
+
+    func releaseBuffer(_ run: DirtyRun) {
+        if run.pages == 1 { pool.give(run.buffer) } else { run.buffer.deallocate() }
+    }
+
+    /// Whether every condition of `batch` holds against the transaction so far (the store before the batch).
+    func conditionsHold(_ batch: StoreBatch) async throws(StoreError) -> Bool {
+        for operation in batch.operations {
+            guard let condition = operation.condition else { continue }
+            let current = try await find(operation.key, in: txn, writer: true, wantValue: false)?.version ?? 0
+            if current != condition { return false }
+        }
+        return true
+    }
+
+    /// Applies `batch` to the transaction; returns whether its last removal removed a key.
+    func apply(_ batch: StoreBatch) async throws(StoreError) -> Bool {
+        var removed = false
+        for operation in batch.operations {
+            switch operation {
+            case .set(let key, let value, _):
+                try await put(key, value)
+            case .remove(let key, _):
+                removed = try await delete(key)
+            }
+        }
+        return removed
+    }
+
+    /// Writes the transaction: its pages, flush, the meta page into slot `id % 2`, flush. Then it is the
+    /// committed state, and the pages it freed wait in ``pendingFree``.
+    func writeTransaction() async throws(StoreError) {
+        let id = txn.transaction
+        let numbers = dirty.keys.sorted()
+        var index = 0
+        let staging = pool.take()
+        defer { pool.give(staging) }
+        while index < numbers.count {
+            let first = numbers[index]
+            guard let run = dirty[first] else { break }
+            if run.pages == 1 { Page(base: run.buffer, size: pageSize).seal() }
+            try await writeRaw(first, from: run.buffer, pages: run.pages)
+            index += 1
+        }
+        try await flushDevice()
+        txn.write(into: Page(base: staging, size: pageSize), slot: id % 2)
+        try await writeRaw(id % 2, from: staging, pages: 1)
+        try await flushDevice()
+        // Committed: the written tree pages stay warm in the cache.
+        for (number, run) in dirty {
+            if run.pages == 1 { cache.insert(number, from: run.buffer) }
+            releaseBuffer(run)
+        }
+        dirty.removeAll(keepingCapacity: true)
+        committed = txn
+        if !freed.isEmpty {
+            pendingFree.append((id, freed))
+            freed = []
+        }
+        stats.commits += 1
+        releaseFreed()
+        refreshSpaceStatistics()
+    }
+
+    func writeRaw(_ number: UInt64, from buffer: UnsafeMutableRawPointer, pages: Int) async throws(StoreError) {
+        stats.deviceWrites += 1
+        do throws(StoreDeviceError) {
+            try await device.write(
+                block: deviceBlock(number), from: UnsafeRawBufferPointer(start: buffer, count: pages * pageSize))
+        } catch {
+            throw .io
+        }
+    }
+
+    func flushDevice() async throws(StoreError) {
+        stats.flushes += 1
+        do throws(StoreDeviceError) { try await device.flush() } catch { throw .io }
+    }
+}

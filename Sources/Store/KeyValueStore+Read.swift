@@ -1,0 +1,214 @@
+/// Reading pages and searching the tree: page loads through the cache with every check, lookups, range
+/// scans and overflow values.
+import _Concurrency
+
+/// What a lookup found for one key.
+struct FoundEntry {
+    var version: UInt64
+    var valueLength: Int
+    /// The inline value (when asked for and stored inline).
+    var value: [UInt8]?
+    var overflowPage: UInt64
+    var overflowTransaction: UInt64
+}
+
+extension KeyValueStore {
+    /// The committed tree page `number`, which its parent says transaction `transaction` wrote at `level`,
+    /// from the cache or the device. Checks the checksum, the page's own number, type, level and transaction
+    /// id, and its structure (``PageValidator``).
+    /// - Throws: ``StoreError/corrupt(block:)`` naming the page's first device block; ``StoreError/io``.
+    func loadPage(_ number: UInt64, transaction: UInt64, level: Int) async throws(StoreError) -> Page {
+        guard number >= 2, number < pageCount else { throw .corrupt(block: deviceBlock(number)) }
+        if let page = cache.lookup(number), page.transaction == transaction, page.level == level {
+            stats.cacheHits += 1
+            return page
+        }
+        stats.cacheMisses += 1
+        let buffer = pool.take()
+        defer { pool.give(buffer) }
+        try await readRaw(number, into: buffer, pages: 1)
+        let page = Page(base: buffer, size: pageSize)
+        let expectedType = level == 0 ? PageType.leaf.rawValue : PageType.branch.rawValue
+        guard page.checksumMatches, page.number == number, page.transaction == transaction,
+            page.type == expectedType, page.level == level,
+            PageValidator.isValidTreePage(page, pageCount: pageCount)
+        else { throw .corrupt(block: deviceBlock(number)) }
+        return cache.insert(number, from: buffer)
+    }
+
+    /// Reads `pages` pages at `number` from the device (no checks).
+    func readRaw(_ number: UInt64, into buffer: UnsafeMutableRawPointer, pages: Int) async throws(StoreError) {
+        stats.deviceReads += 1
+        do throws(StoreDeviceError) {
+            try await device.read(
+                block: deviceBlock(number), into: UnsafeMutableRawBufferPointer(start: buffer, count: pages * pageSize))
+        } catch {
+            throw .io
+        }
+    }
+
+    /// A tree page for the writer: the transaction's own copy when it has one, else the committed page.
+    func writerPage(_ number: UInt64, transaction: UInt64, level: Int) async throws(StoreError) -> Page {
+        if let run = dirty[number] { return Page(base: run.buffer, size: pageSize) }
+        return try await loadPage(number, transaction: transaction, level: level)
+    }
+
+    /// Looks `key` up in the tree of `meta` (the writer also sees its uncommitted pages).
+    func find(_ key: [UInt8], in meta: MetaRecord, writer: Bool, wantValue: Bool) async throws(StoreError)
+        -> FoundEntry?
+    {
+        guard meta.root != 0 else { return nil }
+        var number = meta.root
+        var transaction = meta.rootTransaction
+        var level = meta.rootLevel
+        while true {
+            let page = writer
+                ? try await writerPage(number, transaction: transaction, level: level)
+                : try await loadPage(number, transaction: transaction, level: level)
+            if level == 0 {
+                let (index, found) = key.withUnsafeBytes { page.leafSearch($0.baseAddress!, $0.count) }
+                guard found else { return nil }
+                let cell = page.slot(index)
+                var entry = FoundEntry(
+                    version: page.leafVersion(cell), valueLength: page.leafValueLength(cell), value: nil,
+                    overflowPage: 0, overflowTransaction: 0)
+                if page.leafIsOverflow(cell) {
+                    let extent = overflowExtent(page, cell)
+                    entry.overflowPage = extent.first
+                    entry.overflowTransaction = extent.transaction
+                } else if wantValue {
+                    let start = page.base + cell + Layout.leafCellHeader + page.leafKeyLength(cell)
+                    entry.value = [UInt8](UnsafeRawBufferPointer(start: start, count: entry.valueLength))
+                }
+                return entry
+            }
+            let index = key.withUnsafeBytes { page.branchSearch($0.baseAddress!, $0.count) }
+            let child = page.child(index)
+            number = child.page
+            transaction = child.transaction
+            level -= 1
+        }
+    }
+
+    /// Reads and checks an overflow extent and returns the value it holds.
+    func readOverflow(first: UInt64, transaction: UInt64, length: Int) async throws(StoreError) -> [UInt8] {
+        let pages = PageValidator.overflowPages(valueLength: length, pageSize: pageSize)
+        guard first >= 2, first < pageCount, UInt64(pages) <= pageCount - first else {
+            throw .corrupt(block: deviceBlock(first))
+        }
+        var value = [UInt8](repeating: 0, count: length)
+        let chunkPages = min(pages, 32)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkPages * pageSize, alignment: 64)
+        defer { buffer.deallocate() }
+        let payload = pageSize - Layout.header
+        var done = 0
+        while done < pages {
+            let count = min(chunkPages, pages - done)
+            try await readRaw(first + UInt64(done), into: buffer, pages: count)
+            for index in 0..<count {
+                let number = first + UInt64(done + index)
+                let page = Page(base: buffer + index * pageSize, size: pageSize)
+                guard page.checksumMatches, page.number == number, page.transaction == transaction,
+                    page.type == PageType.overflow.rawValue
+                else { throw .corrupt(block: deviceBlock(number)) }
+                let offset = (done + index) * payload
+                let bytes = min(payload, length - offset)
+                value.withUnsafeMutableBytes { raw in
+                    (raw.baseAddress! + offset).copyMemory(from: page.base + Layout.header, byteCount: bytes)
+                }
+            }
+            done += count
+        }
+        return value
+    }
+
+    /// The range scan behind ``list(prefix:after:limit:)``: one descent per leaf, each remembering the
+    /// smallest separator to the right of the path (where the next leaf starts). No sibling pointers are
+    /// needed, so copy-on-write touches only the path to a changed leaf.
+    func scan(prefix: [UInt8], after: [UInt8]?, limit: Int, in meta: MetaRecord) async throws(StoreError)
+        -> [StoreEntry]
+    {
+        var results: [StoreEntry] = []
+        guard meta.root != 0 else { return results }
+        var bound = prefix
+        var exclusive = false
+        if let after, compareArrays(after, prefix) >= 0 {
+            bound = after
+            exclusive = true
+        }
+        var overflow: [(index: Int, first: UInt64, transaction: UInt64, length: Int)] = []
+        while true {
+            var number = meta.root
+            var transaction = meta.rootTransaction
+            var level = meta.rootLevel
+            var next: [UInt8]? = nil
+            var page = try await loadPage(number, transaction: transaction, level: level)
+            while level > 0 {
+                let index = bound.isEmpty ? -1 : bound.withUnsafeBytes { page.branchSearch($0.baseAddress!, $0.count) }
+                if index + 1 < page.count {
+                    let cell = page.slot(index + 1)
+                    next = [UInt8](UnsafeRawBufferPointer(start: page.branchKey(cell), count: page.branchKeyLength(cell)))
+                }
+                let child = page.child(index)
+                number = child.page
+                transaction = child.transaction
+                level -= 1
+                page = try await loadPage(number, transaction: transaction, level: level)
+            }
+            var (index, found) = bound.isEmpty
+                ? (0, false) : bound.withUnsafeBytes { page.leafSearch($0.baseAddress!, $0.count) }
+            if found && exclusive { index += 1 }
+            var done = false
+            overflow.removeAll(keepingCapacity: true)
+            while index < page.count {
+                let cell = page.slot(index)
+                let keyLength = page.leafKeyLength(cell)
+                let key = UnsafeRawBufferPointer(start: page.leafKey(cell), count: keyLength)
+                guard hasPrefix(key, prefix) else {
+                    done = true
+                    break
+                }
+                let length = page.leafValueLength(cell)
+                if page.leafIsOverflow(cell) {
+                    let extent = overflowExtent(page, cell)
+                    overflow.append((results.count, extent.first, extent.transaction, length))
+                    results.append(StoreEntry(key: [UInt8](key), value: [], version: page.leafVersion(cell)))
+                } else {
+                    let value = UnsafeRawBufferPointer(
+                        start: page.base + cell + Layout.leafCellHeader + keyLength, count: length)
+                    results.append(StoreEntry(key: [UInt8](key), value: [UInt8](value), version: page.leafVersion(cell)))
+                }
+                if results.count == limit {
+                    done = true
+                    break
+                }
+                index += 1
+            }
+            for item in overflow {
+                let value = try await readOverflow(first: item.first, transaction: item.transaction, length: item.length)
+                let old = results[item.index]
+                results[item.index] = StoreEntry(key: old.key, value: value, version: old.version)
+            }
+            guard !done, let next else { return results }
+            bound = next
+            exclusive = false
+        }
+    }
+}
+
+/// Bytewise order of two arrays.
+func compareArrays(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    a.withUnsafeBytes { x in
+        b.withUnsafeBytes { y in
+            compareKeys(x.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, x.count,
+                        y.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, y.count)
+        }
+    }
+}
+
+/// Whether `key` starts with `prefix`.
+func hasPrefix(_ key: UnsafeRawBufferPointer, _ prefix: [UInt8]) -> Bool {
+    guard key.count >= prefix.count else { return false }
+    for index in 0..<prefix.count where key[index] != prefix[index] { return false }
+    return true
+}

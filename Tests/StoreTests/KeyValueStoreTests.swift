@@ -1,0 +1,409 @@
+import XCTest
+@testable import Store
+
+/// Bytes of a string.
+func b(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// A device whose flush yields a few times, so concurrent writers pile up behind a commit in flight.
+final class SlowFlushDevice: StoreDevice {
+    let inner: MemoryStoreDevice
+    var blockSize: Int { inner.blockSize }
+    var blockCount: UInt64 { inner.blockCount }
+    init(_ inner: MemoryStoreDevice) { self.inner = inner }
+    func read(block: UInt64, into buffer: UnsafeMutableRawBufferPointer) async throws(StoreDeviceError) {
+        try await inner.read(block: block, into: buffer)
+    }
+    func write(block: UInt64, from buffer: UnsafeRawBufferPointer) async throws(StoreDeviceError) {
+        try await inner.write(block: block, from: buffer)
+    }
+    func flush() async throws(StoreDeviceError) {
+        for _ in 0..<20 { await Task.yield() }
+        try await inner.flush()
+    }
+}
+
+func expectError<T>(_ expected: StoreError, _ body: () async throws(StoreError) -> T,
+                    file: StaticString = #filePath, line: UInt = #line) async {
+    do {
+        _ = try await body()
+        XCTFail("expected \(expected), got success", file: file, line: line)
+    } catch {
+        XCTAssertEqual(error, expected, file: file, line: line)
+    }
+}
+
+final class KeyValueStoreTests: XCTestCase {
+    func makeStore(blocks: UInt64 = 8192, blockSize: Int = 512, cache: Int = 64)
+        async throws -> (MemoryStoreDevice, KeyValueStore<MemoryStoreDevice>)
+    {
+        let device = MemoryStoreDevice(blockSize: blockSize, blockCount: blocks)
+        let store = try await KeyValueStore.format(device, options: StoreOptions(cacheBlocks: cache))
+        return (device, store)
+    }
+
+    func testCRC32CMatchesTheKnownCheckValue() {
+        XCTAssertEqual(CRC32C.checksum(b("123456789")), 0xE306_9283)
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
+    }
+
+    func testSetGetRemoveAndVersions() async throws {
+        let (_, store) = try await makeStore()
+        let empty = try await store.get(b("a"))
+        XCTAssertNil(empty)
+        let v1 = try await store.set(b("a"), b("one"))
+        let got = try await store.get(b("a"))
+        XCTAssertEqual(got, b("one"))
+        let version = try await store.version(of: b("a"))
+        XCTAssertEqual(version, v1)
+        let v2 = try await store.set(b("a"), b("two"))
+        XCTAssertGreaterThan(v2, v1)
+        let exists = try await store.exists(b("a"))
+        XCTAssertTrue(exists)
+        let removed = try await store.remove(b("a"))
+        XCTAssertTrue(removed)
+        let again = try await store.remove(b("a"))
+        XCTAssertFalse(again)
+        let gone = try await store.get(b("a"))
+        XCTAssertNil(gone)
+        let emptyValue = try await store.set(b("e"), [])
+        XCTAssertGreaterThan(emptyValue, 0)
+        let e = try await store.get(b("e"))
+        XCTAssertEqual(e, [])
+    }
+
+    func testKeyAndValueLimitsAreEnforced() async throws {
+        let (_, store) = try await makeStore()
+        await expectError(.invalidKey) { () async throws(StoreError) in try await store.set([], b("x")) }
+        await expectError(.invalidKey) { () async throws(StoreError) in
+            try await store.set([UInt8](repeating: 1, count: 256), b("x"))
+        }
+        await expectError(.valueTooLarge) { () async throws(StoreError) in
+            try await store.set(b("k"), [UInt8](repeating: 1, count: StoreLimits.maximumValueLength + 1))
+        }
+        let longKey = [UInt8](repeating: 7, count: 255)
+        try await store.set(longKey, b("ok"))
+        let got = try await store.get(longKey)
+        XCTAssertEqual(got, b("ok"))
+    }
+
+    func testLargeValuesRoundTripThroughOverflowExtents() async throws {
+        let (device, store) = try await makeStore(blocks: 16384)
+        var big = [UInt8](repeating: 0, count: 1 << 20)
+        for i in 0..<big.count { big[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
+        try await store.set(b("big"), big)
+        let medium = [UInt8](repeating: 0x5A, count: 5000)
+        try await store.set(b("medium"), medium)
+        let got = try await store.get(b("big"))
+        XCTAssertEqual(got, big)
+        let reopened = try await KeyValueStore.open(device, options: StoreOptions())
+        let again = try await reopened.get(b("big"))
+        XCTAssertEqual(again, big)
+        let m = try await reopened.get(b("medium"))
+        XCTAssertEqual(m, medium)
+        let freeBefore = await reopened.statistics.pagesFree
+        try await reopened.remove(b("big"))
+        try await reopened.set(b("x"), b("y"))
+        try await reopened.set(b("y"), b("z"))
+        let freeAfter = await reopened.statistics.pagesFree
+        XCTAssertGreaterThan(freeAfter, freeBefore + 200, "the 1 MiB extent was not reclaimed")
+        let report = try await reopened.check()
+        XCTAssertEqual(report.keys, 3)
+        XCTAssertEqual(report.leakedPages, 0)
+    }
+
+    func testListIsOrderedAndPaginates() async throws {
+        let (_, store) = try await makeStore(blocks: 16384)
+        var batch = StoreBatch()
+        var expected: [[UInt8]] = []
+        for i in 0..<3000 {
+            let key = b("user/\(String(i * 7919 % 3000, radix: 10))")
+            batch.set(key, b("v\(i)"))
+            expected.append(key)
+        }
+        batch.set(b("other"), b("x"))
+        batch.set(b("user"), b("no"))
+        batch.set(b("usez"), b("no"))
+        try await store.commit(batch)
+        expected.sort { $0.lexicographicallyPrecedes($1) }
+        var seen: [[UInt8]] = []
+        var after: [UInt8]? = nil
+        while true {
+            let page = try await store.list(prefix: b("user/"), after: after, limit: 97)
+            if page.isEmpty { break }
+            seen += page.map(\.key)
+            after = page.last?.key
+        }
+        XCTAssertEqual(seen, expected)
+        let all = try await store.list(prefix: [], after: nil, limit: 10_000)
+        XCTAssertEqual(all.count, 3003)
+        XCTAssertEqual(all.first?.key, b("other"))
+        let afterAll = try await store.list(prefix: [], after: b("z"), limit: 10)
+        XCTAssertEqual(afterAll, [])
+        let report = try await store.check()
+        XCTAssertEqual(report.keys, 3003)
+    }
+
+    func testBatchesAreAllOrNothing() async throws {
+        let (_, store) = try await makeStore()
+        let v = try await store.set(b("a"), b("1"))
+        var batch = StoreBatch()
+        batch.set(b("b"), b("2"))
+        batch.set(b("a"), b("changed"), ifVersion: v + 100)
+        await expectError(.conflict) { () async throws(StoreError) in try await store.commit(batch) }
+        let bValue = try await store.get(b("b"))
+        XCTAssertNil(bValue, "a failed batch applied part of itself")
+        var good = StoreBatch()
+        good.set(b("b"), b("2"))
+        good.set(b("a"), b("changed"), ifVersion: v)
+        good.remove(b("zzz"))
+        let id = try await good.isEmpty ? 0 : store.commit(good)
+        let a = try await store.get(b("a"))
+        XCTAssertEqual(a, b("changed"))
+        let av = try await store.version(of: b("a"))
+        XCTAssertEqual(av, id)
+        let bv = try await store.version(of: b("b"))
+        XCTAssertEqual(bv, id)
+    }
+
+    func testCompareAndSetConflicts() async throws {
+        let (_, store) = try await makeStore()
+        let v1 = try await store.set(b("k"), b("1"), ifVersion: 0)
+        await expectError(.conflict) { () async throws(StoreError) in try await store.set(b("k"), b("2"), ifVersion: 0) }
+        await expectError(.conflict) { () async throws(StoreError) in
+            try await store.set(b("k"), b("2"), ifVersion: v1 + 1)
+        }
+        let v2 = try await store.set(b("k"), b("2"), ifVersion: v1)
+        await expectError(.conflict) { () async throws(StoreError) in try await store.remove(b("k"), ifVersion: v1) }
+        let removed = try await store.remove(b("k"), ifVersion: v2)
+        XCTAssertTrue(removed)
+        let absent = try await store.remove(b("k"), ifVersion: 0)
+        XCTAssertFalse(absent)
+    }
+
+    func testConcurrentWritersShareFlushes() async throws {
+        let device = SlowFlushDevice(MemoryStoreDevice(blockCount: 8192))
+        let store = try await KeyValueStore.format(device, options: StoreOptions())
+        let before = await store.statistics
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<100 {
+                group.addTask { try await store.set(b("key\(i)"), b("value\(i)")) }
+            }
+            try await group.waitForAll()
+        }
+        let after = await store.statistics
+        let flushes = after.flushes - before.flushes
+        XCTAssertEqual(after.requests - before.requests, 100)
+        XCTAssertLessThan(flushes, 40, "100 concurrent writers cost \(flushes) flushes")
+        print("group commit: 100 concurrent writers, \(flushes) flushes, \(after.commits - before.commits) commits")
+        for i in 0..<100 {
+            let value = try await store.get(b("key\(i)"))
+            XCTAssertEqual(value, b("value\(i)"))
+        }
+    }
+
+    func testReopenSeesEveryCommittedChange() async throws {
+        let (device, store) = try await makeStore()
+        for i in 0..<500 { try await store.set(b("k\(i)"), b("v\(i)")) }
+        for i in stride(from: 0, to: 500, by: 3) { try await store.remove(b("k\(i)")) }
+        let reopened = try await KeyValueStore.open(device, options: StoreOptions())
+        for i in 0..<500 {
+            let value = try await reopened.get(b("k\(i)"))
+            XCTAssertEqual(value, i % 3 == 0 ? nil : b("v\(i)"))
+        }
+        let report = try await reopened.check()
+        XCTAssertEqual(report.leakedPages, 0)
+        let stats = await reopened.statistics
+        XCTAssertEqual(stats.keys, UInt64(500 - 167))
+    }
+
+    func testOpenRejectsABlankDevice() async {
+        let device = MemoryStoreDevice(blockCount: 64)
+        await expectError(.notFormatted) { () async throws(StoreError) in
+            try await KeyValueStore.open(device, options: StoreOptions())
+        }
+        let tiny = MemoryStoreDevice(blockCount: 16)
+        await expectError(.deviceTooSmall) { () async throws(StoreError) in
+            try await KeyValueStore.format(tiny, options: StoreOptions())
+        }
+    }
+
+    func testAFullDiskIsFullAndLosesNothing() async throws {
+        let (device, store) = try await makeStore(blocks: 256)   // 32 pages of 4 KiB
+        var stored: [Int] = []
+        var i = 0
+        while true {
+            do {
+                try await store.set(b("key\(i)"), [UInt8](repeating: UInt8(i & 255), count: 900))
+                stored.append(i)
+                i += 1
+            } catch {
+                XCTAssertEqual(error, .full)
+                break
+            }
+        }
+        XCTAssertGreaterThan(stored.count, 20)
+        await expectError(.full) { () async throws(StoreError) in
+            try await store.set(b("huge"), [UInt8](repeating: 1, count: 200_000))
+        }
+        for i in stored {
+            let value = try await store.get(b("key\(i)"))
+            XCTAssertEqual(value, [UInt8](repeating: UInt8(i & 255), count: 900))
+        }
+        // Space comes back: removing keys makes room again.
+        for i in stored.prefix(stored.count / 2) { try await store.remove(b("key\(i)")) }
+        try await store.set(b("after"), [UInt8](repeating: 9, count: 900))
+        let reopened = try await KeyValueStore.open(device, options: StoreOptions())
+        let after = try await reopened.get(b("after"))
+        XCTAssertEqual(after, [UInt8](repeating: 9, count: 900))
+        _ = try await reopened.check()
+    }
+
+    func testAFailedFlushRefusesWritesUntilReopened() async throws {
+        let (device, store) = try await makeStore()
+        try await store.set(b("safe"), b("1"))
+        device.failFlushes = true
+        await expectError(.io) { () async throws(StoreError) in try await store.set(b("lost"), b("2")) }
+        device.failFlushes = false
+        await expectError(.io) { () async throws(StoreError) in try await store.set(b("later"), b("3")) }
+        let safe = try await store.get(b("safe"))
+        XCTAssertEqual(safe, b("1"))
+        let reopened = try await KeyValueStore.open(device, options: StoreOptions())
+        let value = try await reopened.get(b("safe"))
+        XCTAssertEqual(value, b("1"))
+        try await reopened.set(b("later"), b("3"))
+    }
+
+    func testAFlippedByteIsReportedAsCorruptNeverAsWrongBytes() async throws {
+        let (device, store) = try await makeStore()
+        for i in 0..<2000 { try await store.set(b("key\(i)"), b("value\(i)")) }
+        let big = [UInt8](repeating: 0xC3, count: 20000)
+        try await store.set(b("big"), big)
+        // Flip one byte in every page but the meta pages, one page at a time, and read through a fresh open.
+        let pageBlocks = 4096 / 512
+        let image = device.bytes
+        var corruptSeen = 0
+        for page in 2..<(Int(device.blockCount) / pageBlocks) where image[page * 4096 + 4] != 0 {
+            var bytes = image
+            let offset = page * 4096 + 100 + (page * 37) % 3900
+            bytes[offset] ^= 0x40
+            let copy = MemoryStoreDevice(blockSize: 512, copying: bytes)
+            let reopened = try await KeyValueStore.open(copy, options: StoreOptions())
+            for i in stride(from: 0, to: 2000, by: 97) {
+                do {
+                    let value = try await reopened.get(b("key\(i)"))
+                    XCTAssertEqual(value, b("value\(i)"))
+                } catch {
+                    guard case .corrupt = error else { return XCTFail("unexpected \(error)") }
+                    corruptSeen += 1
+                }
+            }
+            do {
+                let value = try await reopened.get(b("big"))
+                XCTAssertEqual(value, big)
+            } catch {
+                guard case .corrupt = error else { return XCTFail("unexpected \(error)") }
+                corruptSeen += 1
+            }
+            let reachable: Bool
+            do { _ = try await reopened.check(); reachable = false } catch {
+                guard case .corrupt(let block) = error else { return XCTFail("unexpected \(error)") }
+                XCTAssertEqual(block % UInt64(pageBlocks), 0)
+                reachable = true
+            }
+            _ = reachable
+        }
+        XCTAssertGreaterThan(corruptSeen, 0)
+        // A torn meta page: the other one is used.
+        var torn = device.bytes
+        let newestSlot = Int((await store.statistics.transaction) % 2)
+        for i in 512..<1024 { torn[newestSlot * 4096 + i] = 0xAA }  // one sector of the page left from another write
+        let previous = MemoryStoreDevice(blockSize: 512, copying: torn)
+        let fallback = try await KeyValueStore.open(previous, options: StoreOptions())
+        let transaction = await fallback.statistics.transaction
+        let newest = await store.statistics.transaction
+        XCTAssertEqual(transaction, newest - 1)
+    }
+
+    func testRandomOperationsMatchAModel() async throws {
+        let (device, store) = try await makeStore(blocks: 32768, cache: 16)
+        var model: [[UInt8]: [UInt8]] = [:]
+        var rng = SystemRandomNumberGenerator()
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            return Int(truncatingIfNeeded: seed & 0x7FFF_FFFF)
+        }
+        _ = rng
+        for round in 0..<60 {
+            var batch = StoreBatch()
+            for _ in 0..<(1 + next() % 200) {
+                let key = b("k\(next() % 3000)") + [UInt8](repeating: UInt8(next() % 256), count: next() % 40)
+                if next() % 3 == 0 {
+                    batch.remove(key)
+                    model[key] = nil
+                } else {
+                    let length = next() % 9 == 0 ? next() % 20000 : next() % 300
+                    let value = [UInt8](repeating: UInt8(truncatingIfNeeded: round), count: length)
+                    batch.set(key, value)
+                    model[key] = value
+                }
+            }
+            try await store.commit(batch)
+            if round % 10 == 9 {
+                let all = try await store.list(prefix: [], after: nil, limit: 1_000_000)
+                let expected = model.keys.sorted { $0.lexicographicallyPrecedes($1) }
+                XCTAssertEqual(all.map(\.key), expected)
+                for entry in all { XCTAssertEqual(entry.value, model[entry.key]) }
+                let report = try await store.check()
+                XCTAssertEqual(report.keys, UInt64(model.count))
+            }
+        }
+        // Remove everything: the tree empties and every page but the meta pages comes back.
+        var batch = StoreBatch()
+        for key in model.keys { batch.remove(key) }
+        try await store.commit(batch)
+        try await store.set(b("x"), b("y"))
+        try await store.set(b("y"), b("z"))
+        let stats = await store.statistics
+        XCTAssertEqual(stats.keys, 2)
+        XCTAssertLessThan(stats.pagesUsed, 10)
+        let reopened = try await KeyValueStore.open(device, options: StoreOptions())
+        let report = try await reopened.check()
+        XCTAssertEqual(report.keys, 2)
+        XCTAssertEqual(report.leakedPages, 0)
+    }
+
+    func testOneMillionKeys() async throws {
+        // 1M keys of 16 bytes with 16-byte values in 1 GiB of 4 KiB blocks, a 1 MiB cache.
+        let device = MemoryStoreDevice(blockSize: 4096, blockCount: 65536)
+        let store = try await KeyValueStore.format(device, options: StoreOptions(cacheBlocks: 256))
+        func key(_ i: Int) -> [UInt8] {
+            var k = b("key-")
+            var v = UInt64(i)
+            var digits = [UInt8](repeating: 0, count: 12)
+            for d in stride(from: 11, through: 0, by: -1) { digits[d] = UInt8(48 + v % 10); v /= 10 }
+            k += digits
+            return k
+        }
+        let total = 1_000_000
+        var i = 0
+        while i < total {
+            var batch = StoreBatch()
+            for j in i..<min(total, i + 10_000) { batch.set(key(j), key(j &* 31)) }
+            try await store.commit(batch)
+            i += 10_000
+        }
+        let stats = await store.statistics
+        XCTAssertEqual(stats.keys, UInt64(total))
+        for j in stride(from: 0, to: total, by: 9973) {
+            let value = try await store.get(key(j))
+            XCTAssertEqual(value, key(j &* 31))
+        }
+        let reopened = try await KeyValueStore.open(device, options: StoreOptions(cacheBlocks: 256))
+        let report = try await reopened.check()
+        XCTAssertEqual(report.keys, UInt64(total))
+        XCTAssertEqual(report.leakedPages, 0)
+        let page = try await reopened.list(prefix: b("key-0000005"), after: nil, limit: 3)
+        XCTAssertEqual(page.map(\.key), [key(500_000), key(500_001), key(500_002)])
+    }
+}
