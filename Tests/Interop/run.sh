@@ -20,6 +20,8 @@
 #   tcp-hostile.sh RFC 5961 blind RST/SYN injection (scapy: challenge ACKs, out-of-window ignored, exact RST
 #                 resets); a 3 s hping3 SYN flood that an established connection and new ones survive; a spoofed-
 #                 source flood after which a new connection still gets in
+#   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
+#                 served by the other mode, and SIGKILL power cuts under 4 writers (every acknowledged write survives)
 #
 # Needs root. usage: Tests/Interop/run.sh [posix|virtio|both]
 set -u
@@ -43,6 +45,7 @@ for target in $TARGETS; do
   check bash "$HERE/http-get.sh" "$target"
   check bash "$HERE/tcp-loss.sh" "$target"
   check bash "$HERE/tcp-hostile.sh" "$target"
+  check bash "$HERE/kv.sh" "$target"
 done
 echo "interop: $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"
