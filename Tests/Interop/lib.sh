@@ -20,6 +20,8 @@ APP_LOG=$(mktemp /tmp/swiftlet-${CHECK}.XXXXXX)
 APP_MAC=
 APP=udp-echo
 NS_MADE=
+# Extra `swiftlet run` options for start_app (e.g. `--block storage=FILE`).
+APP_RUN_OPTIONS=()
 
 interop_cleanup() {
   if [ -n "$APP_PID" ]; then
@@ -73,7 +75,7 @@ start_app() {
   shift
   "$ROOT/swiftlet" build "$APP" --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build of $APP failed"
   make_namespace
-  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP" \
+  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP" "${APP_RUN_OPTIONS[@]}" \
     ${INTEROP_MEMORY:+--memory "$INTEROP_MEMORY"} -- \
     ip=$APP_IP/24 gw=$PEER_IP verbose=1 "$@" >"$APP_LOG" 2>&1 &
   APP_PID=$!
@@ -91,6 +93,15 @@ start_app() {
 stop_app() {
   [ -n "$APP_PID" ] || return 0
   kill "$APP_PID" 2>/dev/null
+  wait "$APP_PID" 2>/dev/null
+  APP_PID=
+}
+
+# Kills the app started last as a power cut would: SIGKILL to the image process (dev) or QEMU (prod), the children of
+# `swiftlet run`, so nothing is flushed or closed; then waits for `swiftlet run` to notice and return.
+kill_app_hard() {
+  [ -n "$APP_PID" ] || return 0
+  pkill -9 -P "$APP_PID" 2>/dev/null
   wait "$APP_PID" 2>/dev/null
   APP_PID=
 }

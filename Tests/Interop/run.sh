@@ -22,6 +22,8 @@
 #                 source flood after which a new connection still gets in
 #   conformance.sh an RFC 5227 ARP probe for our address is answered; FIN/NULL/XMAS/PSH scans of a listening port
 #                 draw nothing (RFC 9293 §3.10.7.2); a spoofed-fragment squatter does not stop fragmented pings
+#   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
+#                 served by the other mode, and SIGKILL power cuts under 4 writers (every acknowledged write survives)
 #
 # Needs root. usage: Tests/Interop/run.sh [posix|virtio|both]
 set -u
@@ -46,6 +48,7 @@ for target in $TARGETS; do
   check bash "$HERE/tcp-loss.sh" "$target"
   check bash "$HERE/tcp-hostile.sh" "$target"
   check bash "$HERE/conformance.sh" "$target"
+  check bash "$HERE/kv.sh" "$target"
 done
 echo "interop: $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"
