@@ -100,7 +100,7 @@ struct KV: TestableApplication {
             var refusal: HTTPRequestError? = nil
             if !input.isEmpty {
                 do throws(HTTPRequestError) {
-                    let step = try input.withUnsafeBytes { bytes throws(HTTPRequestError) in try parser.parse(bytes) }
+                    let step = try parser.parse(input[...])
                     input.removeFirst(step.consumed)
                     request = step.request
                 } catch {

@@ -25,6 +25,17 @@ enum KVRoute: Equatable {
     /// 400: a malformed percent escape, an empty or over-long key, or a bad `limit`.
     case badKey
 
+    static func == (a: KVRoute, b: KVRoute) -> Bool {
+        switch (a, b) {
+        case (.get(let x), .get(let y)), (.put(let x), .put(let y)), (.delete(let x), .delete(let y)): x == y
+        case (.list(let p1, let a1, let l1), .list(let p2, let a2, let l2)): p1 == p2 && a1 == a2 && l1 == l2
+        case (.statistics, .statistics), (.notFound, .notFound), (.badKey, .badKey): true
+        case (.methodNotAllowed(let x), .methodNotAllowed(let y)):
+            x.withUTF8Buffer { left in y.withUTF8Buffer { right in left.elementsEqual(right) } }
+        default: false
+        }
+    }
+
     /// Keys per listing page when the request names no `limit`, and the most it may ask for.
     static let defaultListLimit = 100
     static let maximumListLimit = 1000

@@ -76,7 +76,7 @@ struct StoreBench: Application {
                 return 2
             }
             let statistics = await store.statistics
-            let bytes = workload == "overwrite" ? statistics.blocksInUse * UInt64(device.blockSize) : 0
+            let bytes = workload == "overwrite" ? statistics.pagesUsed * UInt64(statistics.pageSize) : 0
             print("\(workload) swiftlet ops=\(ops) ns=\(nanoseconds) bytes=\(bytes)")
             print("store-bench: \(statistics)")
             return 0

@@ -58,12 +58,12 @@ fi
 d1=$(in_ns curl -s -m 30 -o /dev/null -w '%{http_code}' -X DELETE "$URL/other")
 d2=$(in_ns curl -s -m 30 -o /dev/null -w '%{http_code}' -X DELETE "$URL/other")
 g=$(in_ns curl -s -m 30 -o /dev/null -w '%{http_code}' "$URL/other")
-head -c 1048577 /dev/zero >"$WORK/big"
+head -c 4194305 /dev/zero >"$WORK/big"
 big=$(in_ns curl -s -m 60 -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$WORK/big" "$URL/big")
 bad=$(in_ns curl -s -m 30 -o /dev/null -w '%{http_code}' "$URL/%zz")
 post=$(in_ns curl -s -m 30 -o /dev/null -w '%{http_code}' -X POST --data-binary x "$URL/photo")
 if [ "$d1" = 204 ] && [ "$d2" = 404 ] && [ "$g" = 404 ] && [ "$big" = 413 ] && [ "$bad" = 400 ] && [ "$post" = 405 ]; then
-  ok "DELETE 204 then 404, GET 404; 1 MiB + 1 byte 413; bad escape 400; POST 405"
+  ok "DELETE 204 then 404, GET 404; 4 MiB + 1 byte 413; bad escape 400; POST 405"
 else
   failed "DELETE $d1/$d2 (204/404), GET $g (404), oversize $big (413), bad escape $bad (400), POST $post (405)"
 fi

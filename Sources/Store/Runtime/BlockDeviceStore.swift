@@ -37,19 +37,18 @@ public final class BlockDeviceStore: StoreDevice {
 
     private static func map(_ error: ABIError) -> StoreDeviceError { error == .invalid ? .invalid : .io }
 
-    // The synchronous ABI calls; they become `try await device.read(at:into:)` and friends once
-    // BlockDevice's asynchronous forms exist.
+    // Runtime's asynchronous block I/O: other tasks (the network) run while a request is in flight.
     public func read(block: UInt64, into buffer: UnsafeMutableRawBufferPointer) async throws(StoreDeviceError) {
         let at = try offset(block)
-        do throws(ABIError) { try device.read(at: at, into: buffer) } catch { throw Self.map(error) }
+        do throws(ABIError) { try await device.read(at: at, into: buffer) } catch { throw Self.map(error) }
     }
 
     public func write(block: UInt64, from buffer: UnsafeRawBufferPointer) async throws(StoreDeviceError) {
         let at = try offset(block)
-        do throws(ABIError) { try device.write(at: at, from: buffer) } catch { throw Self.map(error) }
+        do throws(ABIError) { try await device.write(at: at, from: buffer) } catch { throw Self.map(error) }
     }
 
     public func flush() async throws(StoreDeviceError) {
-        do throws(ABIError) { try device.flush() } catch { throw Self.map(error) }
+        do throws(ABIError) { try await device.flush() } catch { throw Self.map(error) }
     }
 }
