@@ -101,9 +101,22 @@ stop_app() {
 # `swiftlet run`, so nothing is flushed or closed; then waits for `swiftlet run` to notice and return.
 kill_app_hard() {
   [ -n "$APP_PID" ] || return 0
-  pkill -9 -P "$APP_PID" 2>/dev/null
+  local pid exe
+  for pid in $(descendants "$APP_PID"); do
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null)
+    case "$exe" in *.elf | *qemu-system-*) kill -9 "$pid" 2>/dev/null ;; esac
+  done
   wait "$APP_PID" 2>/dev/null
   APP_PID=
+}
+
+# descendants PID: every process below PID, parents before children.
+descendants() {
+  local child
+  for child in $(pgrep -P "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
 }
 
 # Builds udp-echo and starts it with extra boot arguments "$@" (see start_app).
