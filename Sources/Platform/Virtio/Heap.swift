@@ -313,6 +313,20 @@ public func virtio_heap_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutable
     Heap.allocate(size, alignment: alignment)
 }
 
+/// malloc.c's answer to a request the heap cannot serve: one line with the request and the heap's state, then
+/// exit 255 (abort).
+@_cdecl("virtio_heap_exhausted")
+public func virtio_heap_exhausted(_ size: Int) -> Never {
+    Report.put("swiftlet: abort: out of memory: an allocation of ")
+    Report.decimal(UInt64(size))
+    Report.put(" bytes failed with ")
+    Report.decimal(UInt64(max(0, Int(Heap.size) - Heap.bytesInUse)))
+    Report.put(" of the heap's ")
+    Report.decimal(UInt64(Heap.size))
+    Report.put(" bytes free; give the guest more memory (swiftlet run --memory)\n")
+    Exit.exit(255)
+}
+
 @_cdecl("virtio_heap_usable_size")
 public func virtio_heap_usable_size(_ p: UnsafeMutableRawPointer) -> Int {
     Heap.chunkSize(Heap.chunk(of: p)) - Heap.headerSize

@@ -80,6 +80,8 @@ final class VirtioNet {
     static let mergeableMinimumCount = 32
     /// 64 KiB transmit slots with HOST_TSO4, used only for frames longer than mtu + 14.
     static let largeTransmitCount = 32
+    /// The fewest 64 KiB transmit slots worth having; with fewer, TX_TSO4 is not reported.
+    static let minimumLargeCount = 4
 
     var transport: Transport
     let rx: Virtqueue
@@ -183,22 +185,27 @@ final class VirtioNet {
         let rxMinimum = !receiveTSO4 ? rxCount : mergeable ? min(rxCount, VirtioNet.mergeableMinimumCount) : 16
         let txCount = tx.size / descriptorsPerBuffer
         var largeCount = f & VirtioNet.featureHostTSO4 != 0 ? min(VirtioNet.largeTransmitCount, txCount / 4) : 0
+        // What the device cannot work without first (small transmit slots, then the fewest receive buffers),
+        // then the rest: more receive buffers, and 64 KiB transmit slots, both halved until they fit.
+        // With HOST_TSO4 the small block leaves out the least number of large slots; when even those cannot
+        // be had, the entries they would have used stay idle.
+        let smallSlots = txCount - min(largeCount, VirtioNet.minimumLargeCount)
+        guard let txMemory = Heap.allocate(smallSlots * bufferBytes, alignment: 64) else {
+            VirtioNet.outOfMemory(mac: mac, needed: smallSlots * bufferBytes, what: "transmit buffers")
+            t.status = DeviceStatus.failed
+            return nil
+        }
         guard let rxMemory = VirtioNet.allocate(&rxCount, rxBufferBytes, minimum: rxMinimum) else {
             VirtioNet.outOfMemory(mac: mac, needed: rxMinimum * rxBufferBytes, what: "receive buffers")
+            Heap.free(txMemory)
             t.status = DeviceStatus.failed
             return nil
         }
         // Without its 64 KiB slots HOST_TSO4 stays negotiated but unused (gso_type is a MAY, §5.1.6.2.1).
-        let largeMemory = largeCount > 0 ? VirtioNet.allocate(&largeCount, largeBytes, minimum: 4) : nil
+        let largeMemory = largeCount > 0
+            ? VirtioNet.allocate(&largeCount, largeBytes, minimum: VirtioNet.minimumLargeCount) : nil
         if largeMemory == nil { largeCount = 0 }
-        smallCount = txCount - largeCount
-        guard let txMemory = Heap.allocate(smallCount * bufferBytes, alignment: 64) else {
-            VirtioNet.outOfMemory(mac: mac, needed: smallCount * bufferBytes, what: "transmit buffers")
-            Heap.free(rxMemory)
-            if let largeMemory { Heap.free(largeMemory) }
-            t.status = DeviceStatus.failed
-            return nil
-        }
+        smallCount = min(smallSlots, txCount - largeCount)
         self.rxCount = rxCount
         self.largeCount = largeCount
         var offloads: UInt32 = 0
@@ -218,7 +225,7 @@ final class VirtioNet {
         txBuffers = txMemory
         txLarge = largeMemory
         for slot in (0..<smallCount).reversed() { txFree.append(UInt16(slot)) }
-        for slot in (smallCount..<txCount).reversed() { txFreeLarge.append(UInt16(slot)) }
+        for slot in (smallCount..<(smallCount + largeCount)).reversed() { txFreeLarge.append(UInt16(slot)) }
         tx.interruptsSuppressed = true
         // Fixed descriptors per buffer i: i×k (and i×k + 1 for the frame when k = 2).
         for i in 0..<rxCount {

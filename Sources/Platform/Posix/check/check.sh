@@ -66,8 +66,9 @@ B='swiftlet: blocked system call'
 F='swiftlet: memory fault:'
 expect boot-args 0 'cmdline=\[a=1 b=two c=x=y\]' a=1 -- b=two c=x=y
 expect no-args 0 'cmdline=\[\]'
-expect_usage unknown-option "swiftlet: unknown option '--frob'; usage: .*probe.elf \[--net NAME=SPEC\]\.\.\. \[--block NAME=FILE\]\.\.\. \[--pcap NAME=FILE\]\.\.\. \[--\] key=value \.\.\." --frob
+expect_usage unknown-option "swiftlet: unknown option '--frob'; usage: .*probe.elf \[--memory BYTES\] \[--net NAME=SPEC\]\.\.\. \[--block NAME=FILE\]\.\.\. \[--pcap NAME=FILE\]\.\.\. \[--\] key=value \.\.\." --frob
 expect_usage no-equals "swiftlet: malformed boot argument 'foo': expected key=value" foo
+expect_usage memory-too-small "swiftlet: --memory '4096': expected bytes in decimal, at least 1048576" --memory 4096
 expect_usage empty-key "swiftlet: malformed boot argument '=v': expected key=value" =v
 expect exit-0 0 'cmdline=.*'
 expect exit-42 42 'cmdline=.*' probe=exit42
