@@ -35,6 +35,10 @@ extension KeyValueStore {
             if !lead { return try result(of: request) }
         }
         leading = true
+        // Let writers that are ready to run queue up first: with a device whose calls never suspend (the
+        // synchronous ABI), nothing else could join the group while it commits. The yield happens off the
+        // actor, so tasks waiting on the global queue get to run (and to enter the actor) before we return.
+        await yieldOffActor()
         while request.outcome == nil {
             let count = min(queue.count, options.maximumGroupSize)
             let group = Array(queue[0..<count])
@@ -50,6 +54,11 @@ extension KeyValueStore {
             leading = false
         }
         return try result(of: request)
+    }
+
+    /// Gives every task already runnable its turn, away from the actor.
+    nonisolated func yieldOffActor() async {
+        await Task.yield()
     }
 
     private func result(of request: WriteRequest) throws(StoreError) -> (transaction: UInt64, removed: Bool) {
