@@ -373,6 +373,30 @@ final class KeyValueStoreTests: XCTestCase {
         XCTAssertEqual(report.leakedPages, 0)
     }
 
+    func testALostWriteIsDetectedByTheParentsTransactionId() async throws {
+        let (device, store) = try await makeStore()
+        for i in 0..<300 { try await store.set(b("k\(i)"), b("first")) }
+        let before = device.bytes
+        try await store.set(b("k7"), b("second"))
+        // Put back the old copy of every page the last commit changed but the meta pages: as if the device
+        // had acknowledged those writes and lost them. The old copies have valid checksums.
+        var image = device.bytes
+        var restored = 0
+        for page in 2..<(image.count / 4096) where image[page * 4096..<(page + 1) * 4096] != before[page * 4096..<(page + 1) * 4096] {
+            image.replaceSubrange(page * 4096..<(page + 1) * 4096, with: before[page * 4096..<(page + 1) * 4096])
+            restored += 1
+        }
+        XCTAssertGreaterThan(restored, 0)
+        let copy = MemoryStoreDevice(blockSize: 512, copying: image)
+        let reopened = try await KeyValueStore.open(copy, options: StoreOptions())
+        do throws(StoreError) {
+            let value = try await reopened.get(b("k7"))
+            XCTFail("a lost write went unnoticed: got \(String(describing: value))")
+        } catch {
+            guard case .corrupt = error else { return XCTFail("expected corrupt, got \(error)") }
+        }
+    }
+
     func testOneMillionKeys() async throws {
         // 1M keys of 16 bytes with 16-byte values in 1 GiB of 4 KiB blocks, a 1 MiB cache.
         let device = MemoryStoreDevice(blockSize: 4096, blockCount: 65536)
@@ -403,6 +427,7 @@ final class KeyValueStoreTests: XCTestCase {
         let report = try await reopened.check()
         XCTAssertEqual(report.keys, UInt64(total))
         XCTAssertEqual(report.leakedPages, 0)
+        print("1M keys: \(report.leafPages) leaves, \(report.branchPages) branches, height \(report.height)")
         let page = try await reopened.list(prefix: b("key-0000005"), after: nil, limit: 3)
         XCTAssertEqual(page.map(\.key), [key(500_000), key(500_001), key(500_002)])
     }
