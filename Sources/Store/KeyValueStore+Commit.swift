@@ -56,6 +56,9 @@ extension KeyValueStore {
         return try result(of: request)
     }
 
+    /// Most adjacent dirty pages written in one device request.
+    static var coalescePages: Int { 32 }
+
     /// Gives every task already runnable its turn, away from the actor.
     nonisolated func yieldOffActor() async {
         await Task.yield()
@@ -175,15 +178,35 @@ extension KeyValueStore {
     func writeTransaction() async throws(StoreError) {
         let id = txn.transaction
         let numbers = dirty.keys.sorted()
-        var index = 0
         let staging = pool.take()
         defer { pool.give(staging) }
+        // Adjacent single pages go out as one request of up to `coalescePages` pages (through `batch`).
+        var index = 0
         while index < numbers.count {
             let first = numbers[index]
             guard let run = dirty[first] else { break }
             if run.pages == 1 { Page(base: run.buffer, size: pageSize).seal() }
-            try await writeRaw(first, from: run.buffer, pages: run.pages)
-            index += 1
+            var end = index + 1
+            if run.pages == 1 {
+                while end < numbers.count, end - index < Self.coalescePages,
+                    numbers[end] == first + UInt64(end - index), let next = dirty[numbers[end]], next.pages == 1
+                {
+                    Page(base: next.buffer, size: pageSize).seal()
+                    end += 1
+                }
+            }
+            if end - index > 1 {
+                let batch = UnsafeMutableRawPointer.allocate(byteCount: (end - index) * pageSize, alignment: 64)
+                defer { batch.deallocate() }
+                for k in index..<end {
+                    guard let part = dirty[numbers[k]] else { continue }
+                    (batch + (k - index) * pageSize).copyMemory(from: part.buffer, byteCount: pageSize)
+                }
+                try await writeRaw(first, from: batch, pages: end - index)
+            } else {
+                try await writeRaw(first, from: run.buffer, pages: run.pages)
+            }
+            index = end
         }
         try await flushDevice()
         txn.write(into: Page(base: staging, size: pageSize), slot: id % 2)
