@@ -88,6 +88,10 @@ extension KeyValueStore {
         do throws(StoreError) {
             for request in group {
                 if try await conditionsHold(request.batch) {
+                    removing = request.batch.operations.allSatisfy {
+                        if case .remove = $0 { return true } else { return false }
+                    }
+                    defer { removing = false }
                     let removed = try await apply(request.batch)
                     applied.append((request, removed))
                 } else {
