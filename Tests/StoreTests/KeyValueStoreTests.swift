@@ -201,6 +201,52 @@ final class KeyValueStoreTests: XCTestCase {
         }
     }
 
+    func testReadersSeeCommittedValuesWhileWritersCommit() async throws {
+        let device = SlowFlushDevice(MemoryStoreDevice(blockCount: 16384))
+        let store = try await KeyValueStore.format(device, options: StoreOptions(cacheBlocks: 16))
+        var batch = StoreBatch()
+        for i in 0..<400 { batch.set(b("k\(i)"), [UInt8](repeating: 0, count: 60)) }
+        try await store.commit(batch)
+        let bad = try await withThrowingTaskGroup(of: Int.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for round in 1...15 {
+                        var batch = StoreBatch()
+                        for i in stride(from: writer, to: 400, by: 4) {
+                            batch.set(b("k\(i)"), [UInt8](repeating: UInt8(round), count: 60 + round * 40))
+                        }
+                        if round % 5 == 0 { for i in stride(from: writer, to: 400, by: 8) { batch.remove(b("k\(i)")) } }
+                        try await store.commit(batch)
+                    }
+                    return 0
+                }
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    var bad = 0
+                    for _ in 0..<10 {
+                        for i in stride(from: 0, to: 400, by: 7) {
+                            guard let value = try await store.get(b("k\(i)")) else { continue }
+                            let round = Int(value.first ?? 0)
+                            if value.count != (round == 0 ? 60 : 60 + round * 40) || value.contains(where: { Int($0) != round }) {
+                                bad += 1
+                            }
+                        }
+                        let all = try await store.list(prefix: b("k"), after: nil, limit: 1000)
+                        if all.count > 400 { bad += 1 }
+                    }
+                    return bad
+                }
+            }
+            var total = 0
+            for try await count in group { total += count }
+            return total
+        }
+        XCTAssertEqual(bad, 0)
+        let report = try await store.check()
+        XCTAssertEqual(report.leakedPages, 0)
+    }
+
     func testReopenSeesEveryCommittedChange() async throws {
         let (device, store) = try await makeStore()
         for i in 0..<500 { try await store.set(b("k\(i)"), b("v\(i)")) }
