@@ -310,7 +310,8 @@ public actor KeyValueStore<Device: StoreDevice> {
             readers[transaction] = count - 1
         } else {
             readers[transaction] = nil
-            releaseFreed()
+            // Only a reader older than the last commit's predecessor can have held pages back.
+            if transaction &+ 1 < committed.transaction { releaseFreed() }
         }
     }
 
