@@ -226,6 +226,13 @@ struct Page {
 func compareKeys(_ a: UnsafeRawPointer, _ aLength: Int, _ b: UnsafeRawPointer, _ bLength: Int) -> Int {
     let n = min(aLength, bLength)
     var index = 0
+    // Eight bytes at a time: read big-endian, an integer comparison is the bytewise one.
+    while n - index >= 8 {
+        let x = UInt64(bigEndian: a.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        let y = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        if x != y { return x < y ? -1 : 1 }
+        index += 8
+    }
     while index < n {
         let x = a.load(fromByteOffset: index, as: UInt8.self)
         let y = b.load(fromByteOffset: index, as: UInt8.self)
