@@ -298,7 +298,9 @@ struct MetaRecord: Equatable {
             transaction: page.transaction, pageCount: page.u64(pageCountOffset), root: page.u64(rootOffset),
             rootTransaction: page.u64(rootTransactionOffset), rootLevel: Int(page.u32(rootLevelOffset)),
             keys: page.u64(keysOffset))
-        guard record.pageCount >= StoreLimits.minimumPages, record.rootLevel <= Layout.maximumLevel,
+        // Counters far below their limits, so adding to them can never overflow.
+        guard record.transaction < UInt64.max >> 1, record.keys < UInt64.max >> 1,
+            record.pageCount >= StoreLimits.minimumPages, record.rootLevel <= Layout.maximumLevel,
             record.root == 0 || (record.root >= 2 && record.root < record.pageCount
                 && record.rootTransaction <= record.transaction)
         else { return .invalid }
