@@ -226,6 +226,13 @@ struct Page {
 func compareKeys(_ a: UnsafeRawPointer, _ aLength: Int, _ b: UnsafeRawPointer, _ bLength: Int) -> Int {
     let n = min(aLength, bLength)
     var index = 0
+    // Eight bytes at a time: read big-endian, an integer comparison is the bytewise one.
+    while n - index >= 8 {
+        let x = UInt64(bigEndian: a.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        let y = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        if x != y { return x < y ? -1 : 1 }
+        index += 8
+    }
     while index < n {
         let x = a.load(fromByteOffset: index, as: UInt8.self)
         let y = b.load(fromByteOffset: index, as: UInt8.self)
@@ -291,7 +298,9 @@ struct MetaRecord: Equatable {
             transaction: page.transaction, pageCount: page.u64(pageCountOffset), root: page.u64(rootOffset),
             rootTransaction: page.u64(rootTransactionOffset), rootLevel: Int(page.u32(rootLevelOffset)),
             keys: page.u64(keysOffset))
-        guard record.pageCount >= StoreLimits.minimumPages, record.rootLevel <= Layout.maximumLevel,
+        // Counters far below their limits, so adding to them can never overflow.
+        guard record.transaction < UInt64.max >> 1, record.keys < UInt64.max >> 1,
+            record.pageCount >= StoreLimits.minimumPages, record.rootLevel <= Layout.maximumLevel,
             record.root == 0 || (record.root >= 2 && record.root < record.pageCount
                 && record.rootTransaction <= record.transaction)
         else { return .invalid }
@@ -317,8 +326,10 @@ enum PageValidator {
             let left = page.leftChild
             guard left.page >= 2, left.page < pageCount, left.transaction <= page.transaction else { return false }
         }
+        var total = 2 * count
         for index in 0..<count {
             let cell = page.slot(index)
+            defer { total += page.cellSize(cell) }
             if isLeaf {
                 guard cell >= cellStart, cell <= size - Layout.leafCellHeader else { return false }
                 let keyLength = page.leafKeyLength(cell)
@@ -345,7 +356,8 @@ enum PageValidator {
                 }
             }
         }
-        return true
+        // Cells cannot overlap: together they fit the cell area (splits and compaction rely on it).
+        return total <= size - Layout.slots
     }
 
     /// Pages an overflow value of `valueLength` bytes takes.

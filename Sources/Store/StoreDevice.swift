@@ -2,7 +2,7 @@
 ///
 /// The store's only view of storage: whole blocks read and written at block
 /// numbers, and a flush that makes every completed write durable (virtio 1.2
-/// §5.2.6.1 `VIRTIO_BLK_T_FLUSH`; `fdatasync` on a host file). Nothing else is
+/// §5.2 `VIRTIO_BLK_T_FLUSH`; `fdatasync` on a host file). Nothing else is
 /// assumed: writes may complete in any order, and a block may be torn at any
 /// 512-byte sector boundary by a crash (the store detects it by checksum).
 import _Concurrency

@@ -38,16 +38,19 @@ public final class BlockDeviceStore: StoreDevice {
     private static func map(_ error: ABIError) -> StoreDeviceError { error == .invalid ? .invalid : .io }
 
     // Runtime's asynchronous block I/O: other tasks (the network) run while a request is in flight.
+    /// Reads whole blocks at `block × blockSize`.
     public func read(block: UInt64, into buffer: UnsafeMutableRawBufferPointer) async throws(StoreDeviceError) {
         let at = try offset(block)
         do throws(ABIError) { try await device.read(at: at, into: buffer) } catch { throw Self.map(error) }
     }
 
+    /// Writes whole blocks at `block × blockSize`.
     public func write(block: UInt64, from buffer: UnsafeRawBufferPointer) async throws(StoreDeviceError) {
         let at = try offset(block)
         do throws(ABIError) { try await device.write(at: at, from: buffer) } catch { throw Self.map(error) }
     }
 
+    /// The device's durability barrier.
     public func flush() async throws(StoreDeviceError) {
         do throws(ABIError) { try await device.flush() } catch { throw Self.map(error) }
     }
