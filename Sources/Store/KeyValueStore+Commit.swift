@@ -35,6 +35,10 @@ extension KeyValueStore {
             if !lead { return try result(of: request) }
         }
         leading = true
+        // Let writers that are ready to run queue up first: with a device whose calls never suspend (the
+        // synchronous ABI), nothing else could join the group while it commits. The yield happens off the
+        // actor, so tasks waiting on the global queue get to run (and to enter the actor) before we return.
+        await yieldOffActor()
         while request.outcome == nil {
             let count = min(queue.count, options.maximumGroupSize)
             let group = Array(queue[0..<count])
@@ -50,6 +54,14 @@ extension KeyValueStore {
             leading = false
         }
         return try result(of: request)
+    }
+
+    /// Most adjacent dirty pages written in one device request.
+    static var coalescePages: Int { 32 }
+
+    /// Gives every task already runnable its turn, away from the actor.
+    nonisolated func yieldOffActor() async {
+        await Task.yield()
     }
 
     private func result(of request: WriteRequest) throws(StoreError) -> (transaction: UInt64, removed: Bool) {
@@ -76,6 +88,10 @@ extension KeyValueStore {
         do throws(StoreError) {
             for request in group {
                 if try await conditionsHold(request.batch) {
+                    removing = request.batch.operations.allSatisfy {
+                        if case .remove = $0 { return true } else { return false }
+                    }
+                    defer { removing = false }
                     let removed = try await apply(request.batch)
                     applied.append((request, removed))
                 } else {
@@ -166,15 +182,35 @@ extension KeyValueStore {
     func writeTransaction() async throws(StoreError) {
         let id = txn.transaction
         let numbers = dirty.keys.sorted()
-        var index = 0
         let staging = pool.take()
         defer { pool.give(staging) }
+        // Adjacent single pages go out as one request of up to `coalescePages` pages (through `batch`).
+        var index = 0
         while index < numbers.count {
             let first = numbers[index]
             guard let run = dirty[first] else { break }
             if run.pages == 1 { Page(base: run.buffer, size: pageSize).seal() }
-            try await writeRaw(first, from: run.buffer, pages: run.pages)
-            index += 1
+            var end = index + 1
+            if run.pages == 1 {
+                while end < numbers.count, end - index < Self.coalescePages,
+                    numbers[end] == first + UInt64(end - index), let next = dirty[numbers[end]], next.pages == 1
+                {
+                    Page(base: next.buffer, size: pageSize).seal()
+                    end += 1
+                }
+            }
+            if end - index > 1 {
+                let batch = UnsafeMutableRawPointer.allocate(byteCount: (end - index) * pageSize, alignment: 64)
+                defer { batch.deallocate() }
+                for k in index..<end {
+                    guard let part = dirty[numbers[k]] else { continue }
+                    (batch + (k - index) * pageSize).copyMemory(from: part.buffer, byteCount: pageSize)
+                }
+                try await writeRaw(first, from: batch, pages: end - index)
+            } else {
+                try await writeRaw(first, from: run.buffer, pages: run.pages)
+            }
+            index = end
         }
         try await flushDevice()
         txn.write(into: Page(base: staging, size: pageSize), slot: id % 2)

@@ -9,11 +9,19 @@ extension KeyValueStore {
     /// A free page for this transaction (its cached copy, of an older use, is dropped).
     /// - Throws: ``StoreError/full``.
     func allocatePage() throws(StoreError) -> (number: UInt64, page: Page) {
-        guard let number = space.allocate() else { throw .full }
+        guard canAllocate(1), let number = space.allocate() else { throw .full }
         cache.invalidate(number)
         let buffer = pool.take()
         dirty[number] = DirtyRun(buffer: buffer, pages: 1)
         return (number, Page(base: buffer, size: pageSize))
+    }
+
+    /// Whether `pages` more pages may be taken: requests that only remove may use the last few pages
+    /// (a reserve of two paths' worth), so a full store can always be emptied.
+    func canAllocate(_ pages: Int) -> Bool {
+        if removing { return true }
+        let reserve = UInt64(2 * (txn.rootLevel + 2))
+        return space.free >= reserve + UInt64(pages)
     }
 
     /// Frees page `number` (and the `pages - 1` after it): at once when this transaction allocated it,
@@ -126,7 +134,7 @@ extension KeyValueStore {
     /// Writes `value` into a new overflow extent of this transaction; returns its first page.
     func writeOverflow(_ value: [UInt8]) throws(StoreError) -> UInt64 {
         let pages = PageValidator.overflowPages(valueLength: value.count, pageSize: pageSize)
-        guard let first = space.allocateRun(pages) else { throw .full }
+        guard canAllocate(pages), let first = space.allocateRun(pages) else { throw .full }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: pages * pageSize, alignment: 64)
         let payload = pageSize - Layout.header
         value.withUnsafeBytes { raw in
@@ -272,9 +280,52 @@ extension KeyValueStore {
         }
         leaf.removeSlot(index)
         if txn.keys > 0 { txn.keys -= 1 }
-        if leaf.count == 0 { try removeEmptyLeaf(leafNumber) }
+        if leaf.count == 0 {
+            try removeEmptyLeaf(leafNumber)
+        } else if leaf.usedSpace < pageSize / 4, let parent = path.last {
+            try await mergeLeaf(leafNumber, parent: parent.page, index: parent.index)
+        }
         try collapseRoot()
         return true
+    }
+
+    /// Merges an underfull leaf (child `index` of dirty branch `parent`) with a sibling when both fit in one
+    /// page: the right one's cells move into the left one, and the right one leaves the parent.
+    private func mergeLeaf(_ leaf: UInt64, parent parentNumber: UInt64, index: Int) async throws(StoreError) {
+        let parentCount = try dirtyPage(parentNumber).count
+        let leftIndex: Int
+        if index + 1 < parentCount {
+            leftIndex = index
+        } else if index >= 0 {
+            leftIndex = index - 1
+        } else {
+            return
+        }
+        let siblingIndex = leftIndex == index ? index + 1 : leftIndex
+        let sibling = try dirtyPage(parentNumber).child(siblingIndex)
+        let siblingUsed = try await writerPage(sibling.page, transaction: sibling.transaction, level: 0).usedSpace
+        guard try dirtyPage(leaf).usedSpace + siblingUsed <= pageSize - Layout.slots else { return }
+        let copy: UInt64
+        do throws(StoreError) {
+            copy = try await makeWritable(sibling.page, transaction: sibling.transaction, level: 0)
+        } catch .full {
+            return  // merging is an optimisation; without a free page the leaf stays as it is
+        }
+        let parent = try dirtyPage(parentNumber)
+        parent.setChild(siblingIndex, page: copy, transaction: txn.transaction)
+        let leftNumber = leftIndex == index ? leaf : copy
+        let rightNumber = leftIndex == index ? copy : leaf
+        let left = try dirtyPage(leftNumber)
+        let right = try dirtyPage(rightNumber)
+        left.compact(scratch: scratch)
+        for k in 0..<right.count {
+            let cell = right.slot(k)
+            let length = right.leafCellSize(cell)
+            guard left.freeSpace >= length + 2 else { throw .corrupt(block: deviceBlock(leftNumber)) }
+            left.insertCell(at: left.count, UnsafeRawPointer(right.base + cell), length: length)
+        }
+        parent.removeSlot(leftIndex + 1)
+        freePages(rightNumber)
     }
 
     /// Unlinks an empty leaf (and branches left without children) from the path.

@@ -44,6 +44,8 @@ public actor KeyValueStore<Device: StoreDevice> {
     var dirty: [UInt64: DirtyRun] = [:]
     var freed: [UInt64] = []
     var path: [(page: UInt64, index: Int)] = []
+    /// Whether the request being applied only removes keys (it may use the reserve, see `canAllocate`).
+    var removing = false
 
     // Group commit.
     var queue: [WriteRequest] = []

@@ -201,6 +201,52 @@ final class KeyValueStoreTests: XCTestCase {
         }
     }
 
+    func testReadersSeeCommittedValuesWhileWritersCommit() async throws {
+        let device = SlowFlushDevice(MemoryStoreDevice(blockCount: 16384))
+        let store = try await KeyValueStore.format(device, options: StoreOptions(cacheBlocks: 16))
+        var batch = StoreBatch()
+        for i in 0..<400 { batch.set(b("k\(i)"), [UInt8](repeating: 0, count: 60)) }
+        try await store.commit(batch)
+        let bad = try await withThrowingTaskGroup(of: Int.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for round in 1...15 {
+                        var batch = StoreBatch()
+                        for i in stride(from: writer, to: 400, by: 4) {
+                            batch.set(b("k\(i)"), [UInt8](repeating: UInt8(round), count: 60 + round * 40))
+                        }
+                        if round % 5 == 0 { for i in stride(from: writer, to: 400, by: 8) { batch.remove(b("k\(i)")) } }
+                        try await store.commit(batch)
+                    }
+                    return 0
+                }
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    var bad = 0
+                    for _ in 0..<10 {
+                        for i in stride(from: 0, to: 400, by: 7) {
+                            guard let value = try await store.get(b("k\(i)")) else { continue }
+                            let round = Int(value.first ?? 0)
+                            if value.count != (round == 0 ? 60 : 60 + round * 40) || value.contains(where: { Int($0) != round }) {
+                                bad += 1
+                            }
+                        }
+                        let all = try await store.list(prefix: b("k"), after: nil, limit: 1000)
+                        if all.count > 400 { bad += 1 }
+                    }
+                    return bad
+                }
+            }
+            var total = 0
+            for try await count in group { total += count }
+            return total
+        }
+        XCTAssertEqual(bad, 0)
+        let report = try await store.check()
+        XCTAssertEqual(report.leakedPages, 0)
+    }
+
     func testReopenSeesEveryCommittedChange() async throws {
         let (device, store) = try await makeStore()
         for i in 0..<500 { try await store.set(b("k\(i)"), b("v\(i)")) }
@@ -373,6 +419,30 @@ final class KeyValueStoreTests: XCTestCase {
         XCTAssertEqual(report.leakedPages, 0)
     }
 
+    func testALostWriteIsDetectedByTheParentsTransactionId() async throws {
+        let (device, store) = try await makeStore()
+        for i in 0..<300 { try await store.set(b("k\(i)"), b("first")) }
+        let before = device.bytes
+        try await store.set(b("k7"), b("second"))
+        // Put back the old copy of every page the last commit changed but the meta pages: as if the device
+        // had acknowledged those writes and lost them. The old copies have valid checksums.
+        var image = device.bytes
+        var restored = 0
+        for page in 2..<(image.count / 4096) where image[page * 4096..<(page + 1) * 4096] != before[page * 4096..<(page + 1) * 4096] {
+            image.replaceSubrange(page * 4096..<(page + 1) * 4096, with: before[page * 4096..<(page + 1) * 4096])
+            restored += 1
+        }
+        XCTAssertGreaterThan(restored, 0)
+        let copy = MemoryStoreDevice(blockSize: 512, copying: image)
+        let reopened = try await KeyValueStore.open(copy, options: StoreOptions())
+        do throws(StoreError) {
+            let value = try await reopened.get(b("k7"))
+            XCTFail("a lost write went unnoticed: got \(String(describing: value))")
+        } catch {
+            guard case .corrupt = error else { return XCTFail("expected corrupt, got \(error)") }
+        }
+    }
+
     func testOneMillionKeys() async throws {
         // 1M keys of 16 bytes with 16-byte values in 1 GiB of 4 KiB blocks, a 1 MiB cache.
         let device = MemoryStoreDevice(blockSize: 4096, blockCount: 65536)
@@ -403,6 +473,7 @@ final class KeyValueStoreTests: XCTestCase {
         let report = try await reopened.check()
         XCTAssertEqual(report.keys, UInt64(total))
         XCTAssertEqual(report.leakedPages, 0)
+        print("1M keys: \(report.leafPages) leaves, \(report.branchPages) branches, height \(report.height)")
         let page = try await reopened.list(prefix: b("key-0000005"), after: nil, limit: 3)
         XCTAssertEqual(page.map(\.key), [key(500_000), key(500_001), key(500_002)])
     }
