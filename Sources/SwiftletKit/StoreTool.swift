@@ -160,11 +160,13 @@ public enum StoreTool {
             var after: [UInt8]?
             let wanted = limit ?? Int.max
             while lines.count < wanted {
-                let page = try await store.list(prefix: prefixBytes, after: after, limit: min(256, wanted - lines.count))
+                let asked = min(256, wanted - lines.count)
+                let page = try await store.list(prefix: prefixBytes, after: after, limit: asked)
                 for entry in page {
                     lines.append("\(printable(entry.key))\t\(entry.value.count)\t\(entry.version)")
                 }
-                guard page.count == min(256, wanted - lines.count + page.count), let last = page.last else { break }
+                // A short page is the last one.
+                guard page.count == asked, let last = page.last else { break }
                 after = last.key
             }
             return lines
