@@ -145,3 +145,48 @@ final class StoreToolTests: XCTestCase {
         for status in statuses { XCTAssertTrue(StoreTool.statusHelp.contains("\(status) "), "status \(status) documented") }
     }
 }
+
+/// The same commands through the `swiftlet` executable (argument parsing, stdin, raw stdout, exit statuses).
+/// Builds the tool like `./swiftlet` does on first use (in .build-cli); SWIFTLET_SKIP_CLI=1 skips it.
+final class StoreCommandLineTests: XCTestCase {
+    func swiftlet(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        var command = [testProject.root + "/swiftlet"] + arguments
+        if let input {
+            let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            command = ["sh", "-c", "printf '%s' '\(input)' | \(quoted)"]
+        }
+        var child = Subprocess(command)
+        child.stdout = .capture
+        child.stderr = .capture
+        let result = try child.run()
+        return (result.termination.shellStatus, result.stdoutText, result.stderrText)
+    }
+
+    func testStoreSubcommandsEndToEnd() throws {
+        if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_CLI"] == "1" { throw XCTSkip("SWIFTLET_SKIP_CLI=1") }
+        let directory = NSTemporaryDirectory() + "store-cli-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/s.img"
+        XCTAssertEqual(try swiftlet(["store", "create", file, "--size", "1M", "--block-size", "512"]).status, 0)
+        XCTAssertEqual(try swiftlet(["store", "put", file, "greeting", "hello"]).status, 0)
+        XCTAssertEqual(try swiftlet(["store", "put", file, "piped", "-"], input: "from stdin").status, 0)
+        XCTAssertEqual(try swiftlet(["store", "get", file, "piped"]).out, "from stdin")
+        XCTAssertEqual(try swiftlet(["store", "ls", file]).out, "greeting\t5\t2\npiped\t10\t3\n")
+        XCTAssertEqual(try swiftlet(["store", "ls", file, "pi", "--limit", "1"]).out, "piped\t10\t3\n")
+        XCTAssertEqual(try swiftlet(["store", "rm", file, "greeting"]).status, 0)
+        let missing = try swiftlet(["store", "get", file, "greeting"])
+        XCTAssertEqual(missing.status, StoreTool.Status.notFound)
+        XCTAssertEqual(missing.err, "swiftlet: error: no key 'greeting' in \(file); list the keys with swiftlet store ls \(file)\n")
+        let check = try swiftlet(["store", "check", file])
+        XCTAssertEqual(check.status, 0, check.err)
+        XCTAssertTrue(check.out.contains("1 keys"), check.out)
+        let noSize = try swiftlet(["store", "create", directory + "/t.img"])
+        XCTAssertEqual(noSize.status, 64)
+        XCTAssertTrue(noSize.err.hasPrefix("swiftlet: error: missing expected argument '--size"), noSize.err)
+        XCTAssertEqual(try swiftlet(["store", "put", file, String(repeating: "x", count: 300), "v"]).status,
+                       StoreTool.Status.invalidKey)
+        let help = try swiftlet(["store", "check", "--help"]).out
+        XCTAssertTrue(help.contains("9 corrupt block"), help)
+    }
+}
