@@ -317,8 +317,10 @@ enum PageValidator {
             let left = page.leftChild
             guard left.page >= 2, left.page < pageCount, left.transaction <= page.transaction else { return false }
         }
+        var total = 2 * count
         for index in 0..<count {
             let cell = page.slot(index)
+            defer { total += page.cellSize(cell) }
             if isLeaf {
                 guard cell >= cellStart, cell <= size - Layout.leafCellHeader else { return false }
                 let keyLength = page.leafKeyLength(cell)
@@ -345,7 +347,8 @@ enum PageValidator {
                 }
             }
         }
-        return true
+        // Cells cannot overlap: together they fit the cell area (splits and compaction rely on it).
+        return total <= size - Layout.slots
     }
 
     /// Pages an overflow value of `valueLength` bytes takes.

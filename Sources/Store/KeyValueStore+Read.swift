@@ -190,6 +190,8 @@ extension KeyValueStore {
                 results[item.index] = StoreEntry(key: old.key, value: value, version: old.version)
             }
             guard !done, let next else { return results }
+            // Separators only grow along a scan; anything else is a damaged tree (and would loop).
+            guard compareArrays(next, bound) > 0 else { throw .corrupt(block: deviceBlock(number)) }
             bound = next
             exclusive = false
         }

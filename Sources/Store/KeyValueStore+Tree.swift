@@ -229,6 +229,13 @@ extension KeyValueStore {
             }
             leftCount = max(1, leftCount)
         }
+        var leftBytes = 0
+        for j in 0..<leftCount { leftBytes += cell(j).1 + 2 }
+        var rightBytes = 0
+        for j in leftCount..<total { rightBytes += cell(j).1 + 2 }
+        guard leftBytes <= pageSize - Layout.slots, rightBytes <= pageSize - Layout.slots else {
+            throw .corrupt(block: deviceBlock(old.number))
+        }
         let right = try allocatePage()
         right.page.initialize(type: isLeaf ? .leaf : .branch, level: old.level, number: right.number,
                               transaction: txn.transaction)

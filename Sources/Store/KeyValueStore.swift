@@ -78,7 +78,8 @@ public actor KeyValueStore<Device: StoreDevice> {
     /// The page size for `device`: ``StoreLimits/pageSize``, or the block size when larger.
     static func pageSize(for device: Device) throws(StoreError) -> Int {
         let blockSize = device.blockSize
-        guard blockSize >= 512, blockSize & (blockSize - 1) == 0 else { throw .deviceTooSmall }
+        // Cell offsets are u16: pages of up to 32 KiB.
+        guard blockSize >= 512, blockSize <= 32768, blockSize & (blockSize - 1) == 0 else { throw .deviceTooSmall }
         return max(StoreLimits.pageSize, blockSize)
     }
 
@@ -310,7 +311,8 @@ public actor KeyValueStore<Device: StoreDevice> {
             readers[transaction] = count - 1
         } else {
             readers[transaction] = nil
-            releaseFreed()
+            // Only a reader older than the last commit's predecessor can have held pages back.
+            if transaction &+ 1 < committed.transaction { releaseFreed() }
         }
     }
 

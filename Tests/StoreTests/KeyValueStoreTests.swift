@@ -443,6 +443,40 @@ final class KeyValueStoreTests: XCTestCase {
         }
     }
 
+    func testDamagedPagesWithValidChecksumsNeverTrap() async throws {
+        // Pages re-sealed after random damage pass the checksum: only the structure checks stand between
+        // them and a trap. Any answer but a crash is acceptable here.
+        let (device, store) = try await makeStore(blocks: 4096)
+        for i in 0..<1500 { try await store.set(b("key\(i)"), [UInt8](repeating: UInt8(i & 255), count: i % 50)) }
+        try await store.set(b("big"), [UInt8](repeating: 3, count: 30000))
+        let image = device.bytes
+        let used = (2..<(image.count / 4096)).filter { image[$0 * 4096 + 4] != 0 }
+        var seed: UInt64 = 12345
+        func next() -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) }
+        for round in 0..<300 {
+            var bytes = image
+            let page = round % 7 == 0 ? round % 2 : used[next() % used.count]
+            for _ in 0..<(1 + next() % 4) {
+                let offset = next() % 3 == 0 ? 4 + next() % 60 : next() % 4096
+                bytes[page * 4096 + offset] = UInt8(truncatingIfNeeded: next())
+            }
+            let crc = bytes[(page * 4096 + 4)..<((page + 1) * 4096)].withContiguousStorageIfAvailable {
+                CRC32C.checksum($0.baseAddress!, count: $0.count)
+            } ?? 0
+            withUnsafeBytes(of: crc.littleEndian) { for k in 0..<4 { bytes[page * 4096 + k] = $0[k] } }
+            let copy = MemoryStoreDevice(blockSize: 512, copying: bytes)
+            guard let reopened = try? await KeyValueStore.open(copy, options: StoreOptions(cacheBlocks: 16)) else {
+                continue
+            }
+            _ = try? await reopened.list(prefix: [], after: nil, limit: 5000)
+            for i in stride(from: 0, to: 1500, by: 61) { _ = try? await reopened.get(b("key\(i)")) }
+            _ = try? await reopened.get(b("big"))
+            _ = try? await reopened.check()
+            _ = try? await reopened.set(b("new"), b("value"))
+            _ = try? await reopened.remove(b("key10"))
+        }
+    }
+
     func testOneMillionKeys() async throws {
         // 1M keys of 16 bytes with 16-byte values in 1 GiB of 4 KiB blocks, a 1 MiB cache.
         let device = MemoryStoreDevice(blockSize: 4096, blockCount: 65536)
