@@ -226,6 +226,13 @@ struct Page {
 func compareKeys(_ a: UnsafeRawPointer, _ aLength: Int, _ b: UnsafeRawPointer, _ bLength: Int) -> Int {
     let n = min(aLength, bLength)
     var index = 0
+    // Eight bytes at a time: read big-endian, an integer comparison is the bytewise one.
+    while n - index >= 8 {
+        let x = UInt64(bigEndian: a.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        let y = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        if x != y { return x < y ? -1 : 1 }
+        index += 8
+    }
     while index < n {
         let x = a.load(fromByteOffset: index, as: UInt8.self)
         let y = b.load(fromByteOffset: index, as: UInt8.self)
@@ -291,7 +298,9 @@ struct MetaRecord: Equatable {
             transaction: page.transaction, pageCount: page.u64(pageCountOffset), root: page.u64(rootOffset),
             rootTransaction: page.u64(rootTransactionOffset), rootLevel: Int(page.u32(rootLevelOffset)),
             keys: page.u64(keysOffset))
-        guard record.pageCount >= StoreLimits.minimumPages, record.rootLevel <= Layout.maximumLevel,
+        // Counters far below their limits, so adding to them can never overflow.
+        guard record.transaction < UInt64.max >> 1, record.keys < UInt64.max >> 1,
+            record.pageCount >= StoreLimits.minimumPages, record.rootLevel <= Layout.maximumLevel,
             record.root == 0 || (record.root >= 2 && record.root < record.pageCount
                 && record.rootTransaction <= record.transaction)
         else { return .invalid }

@@ -59,8 +59,9 @@ extension KeyValueStore {
     /// Most adjacent dirty pages written in one device request.
     static var coalescePages: Int { 32 }
 
-    /// Gives every task already runnable its turn, away from the actor.
-    nonisolated func yieldOffActor() async {
+    /// Gives every task already runnable its turn, away from the actor (`@concurrent`: on the global
+    /// executor whatever the default isolation of nonisolated async functions).
+    @concurrent nonisolated func yieldOffActor() async {
         await Task.yield()
     }
 

@@ -12,9 +12,11 @@ public final class MemoryStoreDevice: StoreDevice {
     public let blockCount: UInt64
     /// The device contents.
     public private(set) var bytes: [UInt8]
-    /// Completed reads, writes and flushes.
+    /// Completed read requests.
     public private(set) var reads = 0
+    /// Completed write requests.
     public private(set) var writes = 0
+    /// Completed flushes.
     public private(set) var flushes = 0
     /// When set, every write fails with ``StoreDeviceError/io`` (and changes nothing).
     public var failWrites = false
@@ -48,12 +50,14 @@ public final class MemoryStoreDevice: StoreDevice {
         return start..<(start + count)
     }
 
+    /// Copies whole blocks out of ``bytes``.
     public func read(block: UInt64, into buffer: UnsafeMutableRawBufferPointer) async throws(StoreDeviceError) {
         let range = try range(block, buffer.count)
         bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
         reads += 1
     }
 
+    /// Copies whole blocks into ``bytes`` (nothing when ``failWrites`` is set).
     public func write(block: UInt64, from buffer: UnsafeRawBufferPointer) async throws(StoreDeviceError) {
         let range = try range(block, buffer.count)
         if failWrites { throw .io }
@@ -61,6 +65,7 @@ public final class MemoryStoreDevice: StoreDevice {
         writes += 1
     }
 
+    /// Counts the flush, or fails when ``failFlushes`` is set.
     public func flush() async throws(StoreDeviceError) {
         if failFlushes { throw .io }
         flushes += 1

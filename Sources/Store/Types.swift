@@ -85,6 +85,7 @@ public struct StoreEntry: Equatable {
     /// The transaction id of the commit that last set the key.
     public let version: UInt64
 
+    /// An entry of `key`, `value` and `version`.
     public init(key: [UInt8], value: [UInt8], version: UInt64) {
         self.key = key
         self.value = value
@@ -100,27 +101,32 @@ public struct StoreStatistics {
     public var requests: UInt64 = 0
     /// Device flushes issued (two per commit).
     public var flushes: UInt64 = 0
-    /// Page lookups served from the cache, and those that read the device.
+    /// Page lookups served from the cache.
     public var cacheHits: UInt64 = 0
+    /// Page lookups that read the device.
     public var cacheMisses: UInt64 = 0
-    /// Device read and write requests.
+    /// Device read requests.
     public var deviceReads: UInt64 = 0
+    /// Device write requests (adjacent pages of a commit share one).
     public var deviceWrites: UInt64 = 0
     /// The last committed transaction id.
     public var transaction: UInt64 = 0
     /// Keys in the store.
     public var keys: UInt64 = 0
-    /// Bytes per page, and pages on the device.
+    /// Bytes per page.
     public var pageSize: Int = 0
+    /// Pages in the store.
     public var pages: UInt64 = 0
-    /// Pages in use (meta, tree, overflow, and pages freed but not yet reusable) and pages free.
+    /// Pages in use: meta, tree, overflow, and pages freed but not yet reusable.
     public var pagesUsed: UInt64 = 0
+    /// Pages free for the next transaction.
     public var pagesFree: UInt64 = 0
     /// Tree height (0 = empty, 1 = one leaf).
     public var height: Int = 0
     /// Whether writes are refused after a device failure.
     public var failed: Bool = false
 
+    /// All zero.
     public init() {}
 }
 
@@ -130,14 +136,17 @@ public struct StoreCheckReport: Equatable {
     public var transaction: UInt64 = 0
     /// Keys found (equal to the count the meta page records).
     public var keys: UInt64 = 0
-    /// Branch, leaf and overflow pages read and verified.
+    /// Branch pages read and verified.
     public var branchPages: UInt64 = 0
+    /// Leaf pages read and verified.
     public var leafPages: UInt64 = 0
+    /// Overflow pages read and verified.
     public var overflowPages: UInt64 = 0
     /// Tree height.
     public var height: Int = 0
     /// Pages neither reachable nor waiting to be reused but still marked used (0 unless space leaks).
     public var leakedPages: UInt64 = 0
 
+    /// All zero.
     public init() {}
 }

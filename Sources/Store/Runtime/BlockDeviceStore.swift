@@ -10,7 +10,9 @@ import _Concurrency
 public final class BlockDeviceStore: StoreDevice {
     /// The device underneath.
     public let device: BlockDevice
+    /// The device's block size.
     public var blockSize: Int { device.blockSize }
+    /// Capacity in blocks.
     public let blockCount: UInt64
 
     /// Wraps an acquired block device.
@@ -39,16 +41,19 @@ public final class BlockDeviceStore: StoreDevice {
 
     // The synchronous ABI calls; they become `try await device.read(at:into:)` and friends once
     // BlockDevice's asynchronous forms exist.
+    /// Reads whole blocks at `block × blockSize`.
     public func read(block: UInt64, into buffer: UnsafeMutableRawBufferPointer) async throws(StoreDeviceError) {
         let at = try offset(block)
         do throws(ABIError) { try device.read(at: at, into: buffer) } catch { throw Self.map(error) }
     }
 
+    /// Writes whole blocks at `block × blockSize`.
     public func write(block: UInt64, from buffer: UnsafeRawBufferPointer) async throws(StoreDeviceError) {
         let at = try offset(block)
         do throws(ABIError) { try device.write(at: at, from: buffer) } catch { throw Self.map(error) }
     }
 
+    /// The device's durability barrier.
     public func flush() async throws(StoreDeviceError) {
         do throws(ABIError) { try device.flush() } catch { throw Self.map(error) }
     }

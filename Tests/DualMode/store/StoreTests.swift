@@ -190,7 +190,8 @@ func registerStoreTests(_ suite: inout TestSuite) {
         let after = await store.statistics
         try expectEqual(after.requests - before.requests, 64, "acknowledged requests")
         let flushes = after.flushes - before.flushes
-        try expect(flushes < 64, "64 concurrent writers cost \(flushes) flushes")
+        // Without group commit this would be 128 (two per write); grouped, a handful.
+        try expect(flushes <= 16, "64 concurrent writers cost \(flushes) flushes")
         for i in 0..<64 {
             let value = try await must("get") { () async throws(StoreError) in try await store.get(bytes("w\(i)")) }
             try expectBytes(try unwrap(value, "w\(i)"), bytes("v\(i)"), "w\(i)")
