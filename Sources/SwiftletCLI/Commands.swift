@@ -35,7 +35,7 @@ struct Swiftlet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Build, run and test Swiftlet unikernels in dev (posix) and prod (virtio) mode.",
-        subcommands: [Setup.self, Build.self, Run.self, Test.self])
+        subcommands: [Setup.self, Build.self, Run.self, Test.self, StoreCommand.self])
 }
 
 /// `--memory SIZE` of `run` and `test`.
