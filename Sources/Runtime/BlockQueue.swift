@@ -106,6 +106,7 @@ final class BlockQueue {
         let request = BlockRequest(operation, offset: offset, length: length, buffer: buffer, tag: nextTag)
         nextTag &+= 1
         requests.append(request)
+        BlockQueues.outstanding += 1
         dispatch()
         return request
     }
@@ -168,6 +169,7 @@ final class BlockQueue {
     private func finish(_ request: BlockRequest, _ result: ABIError?) {
         request.state = .done
         request.result = result
+        BlockQueues.outstanding -= 1
         if let index = requests.firstIndex(where: { $0 === request }) { requests.remove(at: index) }
         if let continuation = request.continuation {
             request.continuation = nil
@@ -199,6 +201,8 @@ enum BlockQueues {
     nonisolated(unsafe) static var byHandle: [Int: BlockQueue] = [:]
     /// Bit h for each block device handle h.
     nonisolated(unsafe) static var handles: UInt64 = 0
+    /// Requests of every device not yet completed: while there are any, a completion can wake the executor.
+    nonisolated(unsafe) static var outstanding = 0
 
     static func add(_ queue: BlockQueue) {
         byHandle[queue.handle] = queue

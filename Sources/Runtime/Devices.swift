@@ -243,8 +243,7 @@ public struct BlockDevice {
             throw .unspecified
         }
         let depth = Int(info.queue_depth)
-        BlockQueues.add(BlockQueue(handle: Int(handle), depth: depth))
-        Executor.shared.addWakeSource(handle: Int(handle))
+        BlockQueues.add(BlockQueue(handle: Int(handle), depth: depth))  // wakes the executor while busy
         return BlockDevice(handle: Int(handle), capacity: info.capacity, blockSize: Int(size), queueDepth: depth)
     }
 
