@@ -1,6 +1,3 @@
-import SwiftletABI
-import _Concurrency
-
 /// Runtime's side of asynchronous block I/O: per device, every request from
 /// the call until its completion is taken (docs/DEVICES.md §7).
 ///
@@ -24,6 +21,9 @@ import _Concurrency
 /// them resumes their owners and submits whatever can go next. A request is
 /// not cancellable: its buffer is lent to the device, so its task waits for
 /// the completion even when cancelled (mirage-block's rule too).
+
+import SwiftletABI
+import _Concurrency
 
 /// One request, from the call until its completion is taken.
 final class BlockRequest {
