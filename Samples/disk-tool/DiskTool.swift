@@ -6,10 +6,12 @@
 ///   the pattern for `seed` and flushes; `verify` reads it back and checks it — so
 ///   a `write` run followed by a `verify` run proves data survives a restart;
 ///   `bench` times plain sequential writes (then a flush) and reads of one
-///   buffer, with no pattern or checksum work, and prints MB/s for each;
+///   buffer per request in flight, with no pattern or checksum work, and prints MB/s;
 /// - `seed=N` (default 1) picks the pattern;
 /// - `request=N` bytes per request (default 65536; rounded to whole blocks);
-/// - `limit=N` bytes of the disk to cover (default: all of it).
+/// - `limit=N` bytes of the disk to cover (default: all of it);
+/// - `inflight=N` (bench only; default 1): N tasks each keep one request in flight
+///   (task k takes requests k, k+N, ...), up to the device's queue depth.
 /// Prints the FNV-1a-64 checksum of the data; exits 0 on success, 1 on a mismatch.
 import Runtime
 
@@ -37,7 +39,10 @@ struct DiskTool: Application {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: request, alignment: 4096)
         defer { buffer.deallocate() }
 
-        if mode == "bench" { return await benchmark(disk, buffer: buffer, span: span) }
+        if mode == "bench" {
+            let inflight = min(max(1, arguments.integer("inflight") ?? 1), disk.queueDepth)
+            return await benchmark(disk, request: request, span: span, inflight: inflight)
+        }
         if mode != "verify" {
             var checksum = Checksum()
             let start = Instant.now
@@ -90,36 +95,60 @@ struct DiskTool: Application {
         return 0
     }
 
-    /// Sequential write + flush, then sequential read, of `span` bytes in `buffer`-sized requests.
-    static func benchmark(_ disk: BlockDevice, buffer: UnsafeMutableRawBufferPointer, span: UInt64) async -> Int32 {
-        fillPattern(buffer, offset: 0, seed: 7)
-        let request = UInt64(buffer.count)
+    /// Sequential write + flush, then sequential read, of `span` bytes in `request`-byte requests, with
+    /// `inflight` tasks each keeping one request in flight (no pattern or checksum work).
+    static func benchmark(_ disk: BlockDevice, request: Int, span: UInt64, inflight: Int) async -> Int32 {
+        let count = Int(span / UInt64(request))
         let writeStart = Instant.now
-        var offset: UInt64 = 0
-        while offset + request <= span {
-            do throws(ABIError) { try await disk.write(at: offset, from: UnsafeRawBufferPointer(buffer)) } catch {
-                print("disk-tool: write at \(offset) failed: \(error)")
-                return 1
-            }
-            offset += request
+        if let failure = await run(disk, request: request, count: count, inflight: inflight, writing: true) {
+            print("disk-tool: \(failure)")
+            return 1
         }
         do throws(ABIError) { try await disk.flush() } catch {
             print("disk-tool: flush failed: \(error)")
             return 1
         }
-        let written = offset
+        let written = UInt64(count * request)
         let writeRate = rate(written, writeStart)
         let readStart = Instant.now
-        offset = 0
-        while offset + request <= span {
-            do throws(ABIError) { try await disk.read(at: offset, into: buffer) } catch {
-                print("disk-tool: read at \(offset) failed: \(error)")
-                return 1
-            }
-            offset += request
+        if let failure = await run(disk, request: request, count: count, inflight: inflight, writing: false) {
+            print("disk-tool: \(failure)")
+            return 1
         }
-        print("disk-tool: bench request \(request) bytes: write \(written) bytes [\(writeRate)], read \(offset) bytes [\(rate(offset, readStart))]")
+        let suffix = inflight > 1 ? ", \(inflight) in flight" : ""
+        print("disk-tool: bench request \(request) bytes: write \(written) bytes [\(writeRate)], read \(written) bytes [\(rate(written, readStart))]\(suffix)")
         return 0
+    }
+
+    /// Requests 0..<count of `request` bytes, task k of `inflight` doing k, k + inflight, ...; the first failure.
+    static func run(_ disk: BlockDevice, request: Int, count: Int, inflight: Int, writing: Bool) async -> String? {
+        await withTaskGroup(of: String?.self) { group in
+            for task in 0..<inflight {
+                group.addTask {
+                    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: request, alignment: 4096)
+                    defer { buffer.deallocate() }
+                    fillPattern(buffer, offset: 0, seed: 7)
+                    var index = task
+                    while index < count {
+                        let offset = UInt64(index * request)
+                        do throws(ABIError) {
+                            if writing {
+                                try await disk.write(at: offset, from: UnsafeRawBufferPointer(buffer))
+                            } else {
+                                try await disk.read(at: offset, into: buffer)
+                            }
+                        } catch {
+                            return "\(writing ? "write" : "read") at \(offset) failed: \(error)"
+                        }
+                        index += inflight
+                    }
+                    return nil
+                }
+            }
+            var failure: String? = nil
+            for await result in group where failure == nil { failure = result }
+            return failure
+        }
     }
 
     /// Fills `chunk` (which sits at byte `offset` of the disk) with the pattern for `seed`:

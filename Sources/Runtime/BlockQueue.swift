@@ -1,6 +1,3 @@
-import SwiftletABI
-import _Concurrency
-
 /// Runtime's side of asynchronous block I/O: per device, every request from
 /// the call until its completion is taken (docs/DEVICES.md §7).
 ///
@@ -24,6 +21,9 @@ import _Concurrency
 /// them resumes their owners and submits whatever can go next. A request is
 /// not cancellable: its buffer is lent to the device, so its task waits for
 /// the completion even when cancelled (mirage-block's rule too).
+
+import SwiftletABI
+import _Concurrency
 
 /// One request, from the call until its completion is taken.
 final class BlockRequest {
@@ -106,6 +106,7 @@ final class BlockQueue {
         let request = BlockRequest(operation, offset: offset, length: length, buffer: buffer, tag: nextTag)
         nextTag &+= 1
         requests.append(request)
+        BlockQueues.outstanding += 1
         dispatch()
         return request
     }
@@ -168,6 +169,7 @@ final class BlockQueue {
     private func finish(_ request: BlockRequest, _ result: ABIError?) {
         request.state = .done
         request.result = result
+        BlockQueues.outstanding -= 1
         if let index = requests.firstIndex(where: { $0 === request }) { requests.remove(at: index) }
         if let continuation = request.continuation {
             request.continuation = nil
@@ -199,6 +201,8 @@ enum BlockQueues {
     nonisolated(unsafe) static var byHandle: [Int: BlockQueue] = [:]
     /// Bit h for each block device handle h.
     nonisolated(unsafe) static var handles: UInt64 = 0
+    /// Requests of every device not yet completed: while there are any, a completion can wake the executor.
+    nonisolated(unsafe) static var outstanding = 0
 
     static func add(_ queue: BlockQueue) {
         byHandle[queue.handle] = queue

@@ -243,8 +243,7 @@ public struct BlockDevice {
             throw .unspecified
         }
         let depth = Int(info.queue_depth)
-        BlockQueues.add(BlockQueue(handle: Int(handle), depth: depth))
-        Executor.shared.addWakeSource(handle: Int(handle))
+        BlockQueues.add(BlockQueue(handle: Int(handle), depth: depth))  // wakes the executor while busy
         return BlockDevice(handle: Int(handle), capacity: info.capacity, blockSize: Int(size), queueDepth: depth)
     }
 
@@ -314,8 +313,8 @@ public struct BlockDevice {
         if let error = request.result { throw error }
     }
 
-    /// Synchronous form of ``read(at:into:)-(_,UnsafeMutableRawBufferPointer)``: submits, then polls the
-    /// devices until done. Other tasks do not run meanwhile (their requests and frames are still taken).
+    /// The synchronous form of the async `read(at:into:)`: submits, then polls the devices until done. Other
+    /// tasks do not run meanwhile (completions of their requests are still taken, and they resume later).
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(ABIError) {
         guard let base = buffer.baseAddress, isValidRange(offset: offset, length: buffer.count) else {
             throw .invalid
@@ -326,7 +325,7 @@ public struct BlockDevice {
         if let error = request.result { throw error }
     }
 
-    /// Synchronous form of ``write(at:from:)-(_,UnsafeRawBufferPointer)``: submits, then polls until done.
+    /// The synchronous form of the async `write(at:from:)`: submits, then polls the devices until done.
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(ABIError) {
         guard let base = buffer.baseAddress, isValidRange(offset: offset, length: buffer.count) else {
             throw .invalid
@@ -338,7 +337,7 @@ public struct BlockDevice {
         if let error = request.result { throw error }
     }
 
-    /// Synchronous form of ``flush()-()``: submits, then polls until done.
+    /// The synchronous form of the async `flush()`: submits, then polls the devices until done.
     public func flush() throws(ABIError) {
         let queue = try queue()
         let request = queue.enqueue(.flush, offset: 0, length: 0, buffer: nil)

@@ -48,6 +48,9 @@ public final class Executor {
         return continuation
     }
 
+    /// Whether a device can wake the loop: a net device was acquired, or a block request has not completed.
+    private var canWake: Bool { wakeSources != 0 || BlockQueues.outstanding > 0 }
+
     /// Registers a device handle as a source of wakeups.
     public func addWakeSource(handle: Int) { wakeSources |= 1 << UInt64(handle) }
 
@@ -70,11 +73,11 @@ public final class Executor {
                 batch -= 1
             }
             // Let devices report between batches without sleeping.
-            if wakeSources != 0 { pollDevices(until: Instant(nanoseconds: 0)) }
+            if canWake { pollDevices(until: Instant(nanoseconds: 0)) }
             return
         }
         let deadline = timers.nextDeadline()
-        if deadline == nil && wakeSources == 0 {
+        if deadline == nil && !canWake {
             ABI.abort("deadlock: every task is waiting, and no timer or device can wake one")
         }
         pollDevices(until: deadline ?? .distantFuture)

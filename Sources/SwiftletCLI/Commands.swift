@@ -239,14 +239,18 @@ struct Test: StatusCommand {
         var suites: [SuiteRunner.Configuration]
         if let app {
             let resolved = try App.resolve(app, in: project)
-            if devices.isEmpty, resolved.directory == project.runtimeSuite {
-                // The runtime suite on its own gets its host values and exit-status checks, as in the whole run.
-                suites = [try SuiteRunner.Configuration.runtimeSuite(in: project, targets: target.targets)]
-            } else if devices.isEmpty, resolved.directory != project.deviceSuite,
-               project.dualModeSuites.contains(resolved.directory) {
-                // A dual-mode suite on its own gets the test backends it gets in the whole run.
-                suites = [try SuiteRunner.Configuration.plainSuite(resolved.directory, in: project,
-                                                                   targets: target.targets)]
+            if devices.isEmpty, project.dualModeSuites.contains(resolved.directory) {
+                // A dual-mode suite on its own gets what it gets in the whole run: the runtime suite its boot
+                // arguments and host checks, the device suite its echo peers, disks and persistence checks,
+                // any other its manifest's test backends.
+                if resolved.directory == project.runtimeSuite {
+                    suites = [try SuiteRunner.Configuration.runtimeSuite(in: project, targets: target.targets)]
+                } else if resolved.directory == project.deviceSuite {
+                    suites = [try SuiteRunner.Configuration.deviceSuite(in: project, targets: target.targets)]
+                } else {
+                    suites = [try SuiteRunner.Configuration.plainSuite(resolved.directory, in: project,
+                                                                       targets: target.targets)]
+                }
             } else {
                 var suite = SuiteRunner.Configuration(app: resolved, targets: target.targets)
                 suite.devices = try devices.plan(for: suite.app, project: project, testBackends: true)

@@ -279,9 +279,9 @@ final class VirtioBlock {
     }
 
     /// The device put an id in the used ring that heads no chain in flight (a device bug, or one that
-    /// rewrote the ring): nothing it says can be trusted. Report it, reset the device so it stops
-    /// touching memory (§2.4: after a reset the device uses no buffer the driver gave it), and fail every
-    /// request; the device answers UNSPEC from now on.
+    /// rewrote the ring): nothing it says can be trusted. Report it, reset the device so that it drops its
+    /// queue and stops touching our buffers (§2.4 "Device Reset"; §2.1: status 0 is the reset state), and
+    /// fail every request; the device answers UNSPEC from now on. The buffers go back to their owners.
     func deviceError(_ id: UInt16) {
         Report.put("swiftlet: virtio-blk device '")
         var copy = serial

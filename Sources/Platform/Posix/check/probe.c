@@ -147,6 +147,27 @@ static size_t frame_for(uint64_t seq, uint8_t *buf, size_t max)
     return len;
 }
 
+/** Submits one block request and waits (in yield) for its completion: the request's status, or the submit's
+ *  own result when it was not accepted. */
+static swiftlet_result_t block_io(swiftlet_handle_t h, uint32_t op, uint64_t offset, void *buf, size_t size)
+{
+    static uint64_t next_tag = 1;
+    struct swiftlet_block_request r = {.op = op, .tag = next_tag++, .offset = offset, .buffer = buf, .size = size};
+    swiftlet_result_t submitted = swiftlet_platform_block_submit(h, &r);
+    if (submitted != OK)
+        return submitted;
+    for (;;) {
+        uint64_t tag, ready;
+        swiftlet_result_t status;
+        if (swiftlet_platform_block_complete(h, &tag, &status) == OK)
+            return tag == r.tag ? status : SWIFTLET_R_UNSPEC;
+        swiftlet_platform_yield(swiftlet_platform_clock_monotonic() + 10000000, &ready);
+    }
+}
+#define block_read(h, o, b, n) block_io(h, SWIFTLET_BLOCK_OP_READ, o, b, n)
+#define block_write(h, o, b, n) block_io(h, SWIFTLET_BLOCK_OP_WRITE, o, b, n)
+#define block_flush(h) block_io(h, SWIFTLET_BLOCK_OP_FLUSH, 0, NULL, 0)
+
 static int probe_block(void)
 {
     swiftlet_handle_t h, other;
@@ -162,15 +183,34 @@ static int probe_block(void)
     for (size_t i = 0; i < n * bs; i++)
         out[i] = (uint8_t)(i * 13 + i / bs + number("seed=", 1));
     uint64_t at = cap - n * bs; /* the last n blocks: reaches the capacity exactly */
-    CHECK(swiftlet_platform_block_write(h, at, out, n * bs) == OK, "write");
-    CHECK(swiftlet_platform_block_flush(h) == OK, "flush");
+    CHECK(block_write(h, at, out, n * bs) == OK, "write");
+    CHECK(block_flush(h) == OK, "flush");
     memset(in, 0, n * bs);
-    CHECK(swiftlet_platform_block_read(h, at, in, n * bs) == OK, "read");
+    CHECK(block_read(h, at, in, n * bs) == OK, "read");
     CHECK(memcmp(in, out, n * bs) == 0, "read back what was written");
-    CHECK(swiftlet_platform_block_read(h, cap, in, bs) == SWIFTLET_R_INVALID, "read at capacity");
-    CHECK(swiftlet_platform_block_write(h, at + 1, out, bs) == SWIFTLET_R_INVALID, "misaligned offset");
-    CHECK(swiftlet_platform_block_write(h, 0, out, bs - 1) == SWIFTLET_R_INVALID, "partial block");
-    CHECK(swiftlet_platform_block_read(h + 1, 0, in, bs) == SWIFTLET_R_INVALID, "no such handle");
+    CHECK(block_read(h, cap, in, bs) == SWIFTLET_R_INVALID, "read at capacity");
+    CHECK(block_write(h, at + 1, out, bs) == SWIFTLET_R_INVALID, "misaligned offset");
+    CHECK(block_write(h, 0, out, bs - 1) == SWIFTLET_R_INVALID, "partial block");
+    CHECK(block_read(h + 1, 0, in, bs) == SWIFTLET_R_INVALID, "no such handle");
+    /* A full queue: queue_depth requests are accepted, the next is AGAIN; the yield reports the disk ready
+     * and every completion comes back once, with its tag. */
+    CHECK(bi.queue_depth >= 32 && bi.queue_depth <= 64, "queue depth");
+    struct swiftlet_block_request r = {.op = SWIFTLET_BLOCK_OP_READ, .offset = at, .buffer = in, .size = bs};
+    for (uint32_t i = 0; i < bi.queue_depth; i++) {
+        r.tag = 1000 + i;
+        CHECK(swiftlet_platform_block_submit(h, &r) == OK, "submit up to the queue depth");
+    }
+    CHECK(swiftlet_platform_block_submit(h, &r) == SWIFTLET_R_AGAIN, "submit past the queue depth");
+    uint64_t ready = 0, seen = 0, tag;
+    swiftlet_platform_yield(swiftlet_platform_clock_monotonic() + 1000000000ull, &ready);
+    CHECK(ready == (1ull << h), "a disk with completions is ready");
+    swiftlet_result_t status;
+    for (uint32_t i = 0; i < bi.queue_depth; i++) {
+        CHECK(swiftlet_platform_block_complete(h, &tag, &status) == OK && status == OK, "completion");
+        CHECK(tag >= 1000 && tag < 1000 + bi.queue_depth && !(seen & (1ull << (tag - 1000))), "completion tag");
+        seen |= 1ull << (tag - 1000);
+    }
+    CHECK(swiftlet_platform_block_complete(h, &tag, &status) == SWIFTLET_R_AGAIN, "no completion left");
     char line[160];
     snprintf(line, sizeof line, "block ok handle=%llu capacity=%llu block-size=%llu blocks=%zu\n",
              (unsigned long long)h, (unsigned long long)cap, (unsigned long long)bs, n);
@@ -187,11 +227,11 @@ static int probe_stamp(char mode)
     uint8_t *b = calloc(1, bi.block_size);
     if (mode == 'w') {
         snprintf((char *)b, 64, "stamp-%llu", number("seed=", 0));
-        CHECK(swiftlet_platform_block_write(h, 0, b, bi.block_size) == OK, "write stamp");
-        CHECK(swiftlet_platform_block_flush(h) == OK, "flush");
+        CHECK(block_write(h, 0, b, bi.block_size) == OK, "write stamp");
+        CHECK(block_flush(h) == OK, "flush");
         say("stamped\n");
     } else {
-        CHECK(swiftlet_platform_block_read(h, 0, b, bi.block_size) == OK, "read stamp");
+        CHECK(block_read(h, 0, b, bi.block_size) == OK, "read stamp");
         char line[100];
         snprintf(line, sizeof line, "block 0 holds %.63s\n", (char *)b);
         say(line);
