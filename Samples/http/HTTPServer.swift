@@ -7,7 +7,7 @@
 ///
 /// Boot arguments: `ip=a.b.c.d/n` and optional `gw=a.b.c.d` (no `ip`, or `ip=dhcp`: DHCP, as passt offers);
 /// `port=P` instead of 80; `idle=S` seconds a kept-alive connection may wait for its next request (default 60);
-/// `header-timeout=S` seconds a request's header section may take once it started (default 10; then 408 and close,
+/// `connections=N` TCP connections at most (512); `header-timeout=S` seconds a request's header section may take once it started (default 10; then 408 and close,
 /// so clients that dribble header bytes cannot hold connections); `write-timeout=S` seconds a reply may wait for a
 /// client that does not read (default 30; then the connection is reset);
 /// `verbose=1` prints the stack's counters every 5 seconds; `count=N` exits 0 once N connections have ended.
@@ -19,7 +19,10 @@ struct HTTPServer: Application {
     static func run(_ arguments: BootArguments) async -> Int32 {
         let stack: NetworkStack
         do throws(NetworkStackError) {
-            stack = try await NetworkStack.up(device: "service", bootArguments: arguments)
+            // TCP rings take memory as data arrives, so a table larger than the old 256 costs little while its
+            // connections are idle or slow (a slowloris no longer fills it).
+            stack = try await NetworkStack.up(
+                device: "service", bootArguments: arguments, tcpCapacity: arguments.integer("connections") ?? 512)
         } catch {
             print("http: cannot bring up 'service': \(error)")
             return error.exitStatus
