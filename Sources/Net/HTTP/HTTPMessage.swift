@@ -81,6 +81,7 @@ public struct HTTPStatus: Equatable, CustomStringConvertible {
     public static let badRequest = HTTPStatus(code: 400, reason: "Bad Request")
     public static let notFound = HTTPStatus(code: 404, reason: "Not Found")
     public static let methodNotAllowed = HTTPStatus(code: 405, reason: "Method Not Allowed")
+    public static let requestTimeout = HTTPStatus(code: 408, reason: "Request Timeout")
     /// 413 (RFC 9110 §15.5.14).
     public static let contentTooLarge = HTTPStatus(code: 413, reason: "Content Too Large")
     public static let uriTooLong = HTTPStatus(code: 414, reason: "URI Too Long")
@@ -123,6 +124,8 @@ public struct HTTPRequest: CustomStringConvertible {
     public var body: [UInt8]
     /// Whether the connection stays open after the response (RFC 9112 §9.3).
     public var keepAlive: Bool
+    /// Body bytes read and dropped by a parser that does not keep bodies (``HTTPRequestParser/keepsBodies``).
+    public var discardedBodyLength = 0
 
     public init(
         method: HTTPMethod, target: [UInt8], version: HTTPVersion, fields: [HTTPField] = [], body: [UInt8] = [],
@@ -180,6 +183,9 @@ public enum HTTPRequestError: Error, Equatable, CustomStringConvertible {
     case notImplemented
     /// 505: a major version other than 1.
     case versionNotSupported
+    /// 408: the header section did not arrive within the server's deadline (RFC 9110 §15.5.9); raised by the
+    /// transport's timer (``HTTPServerConnection/timeOut(date:)``), never by the parser.
+    case requestTimeout
 
     /// The status to answer with.
     public var status: HTTPStatus {
@@ -190,6 +196,7 @@ public enum HTTPRequestError: Error, Equatable, CustomStringConvertible {
         case .headerFieldsTooLarge: .requestHeaderFieldsTooLarge
         case .notImplemented: .notImplemented
         case .versionNotSupported: .httpVersionNotSupported
+        case .requestTimeout: .requestTimeout
         }
     }
 

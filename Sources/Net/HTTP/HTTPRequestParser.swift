@@ -52,6 +52,11 @@ public struct HTTPRequestParser {
 
     /// The bounds in force.
     public let limits: HTTPLimits
+    /// Whether bodies are kept in ``HTTPRequest/body``, or read and dropped (``HTTPRequest/discardedBodyLength``
+    /// says how many bytes): a server that never uses bodies (a static site) then holds no body memory, however
+    /// many clients send large ones at once.
+    public let keepsBodies: Bool
+    var discarded = 0
 
     var state: State = .requestLine
     /// The line being collected, without its LF.
@@ -69,8 +74,9 @@ public struct HTTPRequestParser {
     /// Empty lines tolerated before a request line.
     static let maximumEmptyLines = 8
 
-    public init(limits: HTTPLimits = HTTPLimits()) {
+    public init(limits: HTTPLimits = HTTPLimits(), keepsBodies: Bool = true) {
         self.limits = limits
+        self.keepsBodies = keepsBodies
     }
 
     /// Whether no request is partly received: nothing buffered since the last complete request (so a peer's FIN
@@ -78,6 +84,16 @@ public struct HTTPRequestParser {
     public var isIdle: Bool {
         if case .requestLine = state { return line.isEmpty }
         return false
+    }
+
+    /// Whether part of a request line or header section has arrived and its end has not: the time a server lets
+    /// this last is its header deadline (slow clients that dribble header bytes hold a connection otherwise).
+    public var isInHeaderSection: Bool {
+        switch state {
+        case .requestLine: return !line.isEmpty || emptyLinesSkipped > 0
+        case .fields: return true
+        case .body, .failed: return false
+        }
     }
 
     /// The error that stopped the parser, if any.
@@ -98,7 +114,11 @@ public struct HTTPRequestParser {
                 throw error
             case .body:
                 let take = min(bodyRemaining, bytes.count - index)
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
+                if keepsBodies {
+                    body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
+                } else {
+                    discarded += take
+                }
                 bodyRemaining -= take
                 index += take
                 if bodyRemaining == 0 { return Step(consumed: index, request: finish()) }
@@ -265,7 +285,7 @@ public struct HTTPRequestParser {
         line.removeAll(keepingCapacity: true)
         if length == 0 { return finish() }
         bodyRemaining = Int(length)
-        body.reserveCapacity(min(bodyRemaining, 64 * 1024))
+        if keepsBodies { body.reserveCapacity(min(bodyRemaining, 64 * 1024)) }
         // An HTTP/1.0 expectation is ignored (RFC 9110 §10.1.1).
         expectsContinue = continueExpected && version == .http11
         state = .body
@@ -284,8 +304,10 @@ public struct HTTPRequestParser {
 
     /// The request collected so far; resets for the next one.
     private mutating func finish() -> HTTPRequest {
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: method, target: target, version: version, fields: fields, body: body, keepAlive: keepAlive)
+        request.discardedBodyLength = discarded
+        discarded = 0
         state = .requestLine
         line.removeAll(keepingCapacity: true)
         emptyLinesSkipped = 0

@@ -37,7 +37,9 @@ public struct HTTPServerConnection {
 
     public init(site: StaticSite = StaticSite(), limits: HTTPLimits = HTTPLimits()) {
         self.site = site
-        self.parser = HTTPRequestParser(limits: limits)
+        // The site answers from the method and target alone: bodies are read and dropped, never held (a client
+        // sending a large POST costs no memory beyond the TCP rings).
+        self.parser = HTTPRequestParser(limits: limits, keepsBodies: false)
     }
 
     /// Whether a reply is being written: ``receive(_:date:)`` takes nothing until it is done.
@@ -70,6 +72,17 @@ public struct HTTPServerConnection {
             start(site.respond(to: error, date: date))
             return bytes.count
         }
+    }
+
+    /// Whether a request's header section is partly received (the transport runs its header deadline meanwhile).
+    public var isReceivingHeaders: Bool { !inputEnded && !hasOutput && parser.isInHeaderSection }
+
+    /// The header deadline passed: answers 408 Request Timeout with `Connection: close` and takes no more input
+    /// (RFC 9110 §15.5.9); the transport closes once it is written. Does nothing while a reply is being written.
+    public mutating func timeOut(date: WallClock? = nil) {
+        if inputEnded || hasOutput { return }
+        start(site.respond(to: HTTPRequestError.requestTimeout, date: date))
+        inputEnded = true
     }
 
     /// The peer sent FIN: no more requests. A partly received request is dropped (RFC 9112 §9.6 lets a server close

@@ -65,6 +65,7 @@ public struct StaticSite {
         case .headerFieldsTooLarge: text = "Request Header Fields Too Large\n"
         case .notImplemented: text = "Not Implemented\n"
         case .versionNotSupported: text = "HTTP Version Not Supported\n"
+        case .requestTimeout: text = "Request Timeout\n"
         }
         return Self.plain(error.status, text, false, .http11, date, isHead: false)
     }

@@ -8,37 +8,63 @@
 /// Bytes are appended at the tail and consumed at the head; `get(at:)` reads any buffered byte without consuming it
 /// (the send side reads unacknowledged data again to retransmit it). Every copy in or out is at most two `memcpy`s,
 /// one on each side of the wrap.
+///
+/// Memory is taken as data arrives, not up front: ``capacity`` is the bound (what windows are computed from), and
+/// the storage starts empty and doubles, from ``initialStorage`` bytes, only when a write needs more. A connection
+/// that never receives much (a slow or idle client) holds a few KiB, not the whole bound.
 public struct TCPByteRing {
-    private var storage: [UInt8]
+    private var storage: [UInt8] = []
     private var head = 0
     /// Bytes buffered.
     public private(set) var count = 0
+    /// The ring's size: at most this many bytes are ever buffered.
+    public let capacity: Int
 
-    /// An empty ring of `capacity` bytes.
+    /// The first allocation, and the smallest step of growth.
+    public static let initialStorage = 4096
+
+    /// An empty ring of at most `capacity` bytes; nothing is allocated until the first write.
     ///
     /// - Precondition: `capacity ≥ 1`.
     public init(capacity: Int) {
         precondition(capacity >= 1, "ring capacity must be positive")
-        // Not zero-filled: the ring only ever hands out bytes written into it (`get` stops at `count`), and
-        // zeroing two 64 KiB rings per connection was 9% of dev-mode CPU serving `Connection: close` requests.
-        self.storage = [UInt8](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+        self.capacity = capacity
     }
 
-    /// The ring's size.
-    public var capacity: Int { self.storage.count }
+    /// Bytes of memory the ring holds now (at most ``capacity``).
+    public var allocated: Int { self.storage.count }
     /// Bytes that can still be appended.
     public var free: Int { self.capacity - self.count }
     /// Whether nothing is buffered.
     public var isEmpty: Bool { self.count == 0 }
+
+    /// Makes the storage hold at least `needed` bytes (≤ ``capacity``): doubles it, moving the buffered bytes to
+    /// its start. Not zero-filled: the ring only ever hands out bytes written into it (`get` stops at `count`), and
+    /// zeroing two 64 KiB rings per connection was 9% of dev-mode CPU serving `Connection: close` requests.
+    private mutating func grow(toHold needed: Int) {
+        var size = Swift.max(self.storage.count, Self.initialStorage)
+        while size < needed { size *= 2 }
+        size = Swift.min(size, self.capacity)
+        let count = self.count
+        let moved = [UInt8](unsafeUninitializedCapacity: size) { target, initialized in
+            _ = self.get(at: 0, into: UnsafeMutableRawBufferPointer(target))
+            initialized = size
+        }
+        self.storage = moved
+        self.head = 0
+        self.count = count
+    }
 
     /// Appends as many bytes of `bytes` as fit; returns how many.
     @discardableResult
     public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
         let taken = Swift.min(bytes.count, self.free)
         guard taken > 0 else { return 0 }
-        let tail = (self.head + self.count) % self.capacity
+        if self.count + taken > self.storage.count { self.grow(toHold: self.count + taken) }
+        let size = self.storage.count
+        let tail = (self.head + self.count) % size
         // At most two copies: up to the end of the storage, then from its start.
-        let first = Swift.min(taken, self.capacity - tail)
+        let first = Swift.min(taken, size - tail)
         self.storage.withUnsafeMutableBytes { storage in
             storage.baseAddress!.advanced(by: tail).copyMemory(from: bytes.baseAddress!, byteCount: first)
             if taken > first {
@@ -55,9 +81,10 @@ public struct TCPByteRing {
         guard offset >= 0, offset < self.count else { return 0 }
         let length = Swift.min(target.count, self.count - offset)
         guard length > 0 else { return 0 }
-        let start = (self.head + offset) % self.capacity
+        let size = self.storage.count
+        let start = (self.head + offset) % size
         // At most two copies: up to the end of the storage, then from its start.
-        let first = Swift.min(length, self.capacity - start)
+        let first = Swift.min(length, size - start)
         self.storage.withUnsafeBytes { storage in
             target.baseAddress!.copyMemory(from: storage.baseAddress!.advanced(by: start), byteCount: first)
             if length > first {
@@ -79,7 +106,8 @@ public struct TCPByteRing {
     /// Drops `length` bytes at the head (clamped to what is buffered).
     public mutating func consume(_ length: Int) {
         let length = Swift.max(0, Swift.min(length, self.count))
-        self.head = (self.head + length) % self.capacity
+        guard length > 0 else { return }
+        self.head = (self.head + length) % self.storage.count
         self.count -= length
         if self.count == 0 { self.head = 0 }
     }

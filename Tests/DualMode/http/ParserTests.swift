@@ -238,6 +238,29 @@ func registerParserTests(_ suite: inout TestSuite) {
         _ = try feed(&empty, noBody[0...], "no body")
         try expect(!empty.expectsContinue, "nothing to continue")
     }
+    suite.test("parser.a-parser-that-keeps-no-bodies-drops-them-and-goes-on") { () throws(TestFailure) in
+        var parser = HTTPRequestParser(keepsBodies: false)
+        var input = bytes("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\n")
+        input += [UInt8](repeating: 0x41, count: 1_048_576)
+        input += bytes(simpleGet)
+        var offset = 0
+        var requests: [HTTPRequest] = []
+        while offset < input.count {
+            // 1460-byte pieces, as TCP segments would bring them.
+            let end = min(offset + 1460, input.count)
+            let step = try feed(&parser, input[offset..<end], "piece at \(offset)")
+            offset += step.consumed
+            if let request = step.request { requests.append(request) }
+        }
+        try expectEqual(requests.count, 2, "the POST and the GET after it")
+        try expectEqual(requests[0].body.count, 0, "no body kept")
+        try expectEqual(requests[0].discardedBodyLength, 1_048_576, "body bytes counted")
+        try expect(requests[1].method == .get && requests[1].discardedBodyLength == 0, "the next request is intact")
+        // A keeping parser (the default) still keeps them.
+        var keeping = HTTPRequestParser()
+        let post = bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc")
+        try expectBytes(try feed(&keeping, post[0...], "post").request?.body ?? [], bytes("abc"), "kept body")
+    }
     suite.test("parser.an-error-is-sticky") { () throws(TestFailure) in
         var parser = HTTPRequestParser()
         let bad = bytes("BAD\r\n")
