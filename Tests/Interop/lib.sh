@@ -119,6 +119,18 @@ descendants() {
   done
 }
 
+# need_scapy: sets PY to a python3 that has scapy (installing python3-scapy with apt-get when none has), or fails.
+need_scapy() {
+  local python
+  for attempt in 1 2; do
+    for python in python3 /usr/bin/python3; do
+      "$python" -c 'import scapy.all' >/dev/null 2>&1 && { PY=$(command -v "$python"); return 0; }
+    done
+    [ $attempt = 1 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-scapy >/dev/null 2>&1
+  done
+  fail "no python3 with scapy (apt-get install -y python3-scapy)"
+}
+
 # Builds udp-echo and starts it with extra boot arguments "$@" (see start_app).
 start_udp_echo() { start_app udp-echo "$@"; }
 

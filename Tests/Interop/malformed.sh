@@ -22,18 +22,7 @@ SEED=${3:-1}
 # Frames are paced (a gap each) so the TAP queue never overflows: every frame reaches the stack.
 GAP=$([ "$TARGET" = posix ] && echo 0.0005 || echo 0.002)
 
-scapy_python() {
-  local python
-  for python in python3 /usr/bin/python3; do
-    "$python" -c 'import scapy.all' 2>/dev/null && { echo "$python"; return; }
-  done
-}
-PY=$(scapy_python)
-if [ -z "$PY" ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-scapy >/dev/null 2>&1
-  PY=$(scapy_python)
-fi
-[ -n "$PY" ] || fail "no python3 with scapy (apt-get install -y python3-scapy)"
+need_scapy
 
 start_udp_echo
 status=0

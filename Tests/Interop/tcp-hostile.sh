@@ -20,14 +20,7 @@ TARGET=${1:-}
 CHECK=tcp-hostile
 source "$(dirname "$0")/lib.sh"
 
-scapy_python() {
-  for python in python3 /usr/bin/python3; do
-    "$python" -c 'import scapy.all' >/dev/null 2>&1 && { command -v "$python"; return; }
-  done
-}
-PY=$(scapy_python)
-[ -n "$PY" ] || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-scapy >/dev/null 2>&1; PY=$(scapy_python); }
-[ -n "$PY" ] || fail "no python3 with scapy (apt-get install -y python3-scapy)"
+need_scapy
 command -v hping3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hping3 >/dev/null 2>&1
 command -v hping3 >/dev/null || fail "no hping3 (apt-get install -y hping3)"
 
