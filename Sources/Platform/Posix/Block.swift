@@ -95,8 +95,11 @@ final class BlockDisk {
         var done = 0
         while done < size {
             do throws(SyscallError) {
+                // Pieces of exactly 2^j bytes: the seccomp rules bound offset + count per power of two
+                // (sandbox_block.c), and every such piece inside the disk fits one of them.
+                let piece = Self.largestPowerOfTwo(atMost: size - done)
                 let count = try systemCall("pread64") {
-                    pread(self.fd, buffer + done, size - done, Int(offset) + done)
+                    pread(self.fd, buffer + done, piece, Int(offset) + done)
                 }
                 if count == 0 { return SWIFTLET_R_UNSPEC }  // the file shrank under us
                 done += count
@@ -112,8 +115,11 @@ final class BlockDisk {
         var done = 0
         while done < size {
             do throws(SyscallError) {
+                // Pieces of exactly 2^j bytes: the seccomp rules bound offset + count per power of two
+                // (sandbox_block.c), and every such piece inside the disk fits one of them.
+                let piece = Self.largestPowerOfTwo(atMost: size - done)
                 let count = try systemCall("pwrite64") {
-                    pwrite(self.fd, buffer + done, size - done, Int(offset) + done)
+                    pwrite(self.fd, buffer + done, piece, Int(offset) + done)
                 }
                 if count == 0 { return SWIFTLET_R_UNSPEC }
                 done += count
@@ -123,6 +129,9 @@ final class BlockDisk {
         }
         return SWIFTLET_R_OK
     }
+
+    /// The largest power of two not above `n` (n ≥ 1).
+    static func largestPowerOfTwo(atMost n: Int) -> Int { 1 << (Int.bitWidth - 1 - n.leadingZeroBitCount) }
 
     func flush() -> swiftlet_result_t {
         do throws(SyscallError) {

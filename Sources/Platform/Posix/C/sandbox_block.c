@@ -3,13 +3,19 @@
  * (Solo5 tenders/spt/spt_module_block.c).
  *
  *   pread64(fd, buf, count, offset), pwrite64(fd, buf, count, offset)
- *       with count (arg 2) <= capacity and offset (arg 3) < capacity, compared
- *       as unsigned 64-bit values (a negative offset is huge, so it is refused);
+ *       bounded so that offset + count <= capacity. BPF cannot add two 64-bit
+ *       arguments, so the bound is bucketed by powers of two: for every 2^j up
+ *       to the capacity one rule allows count == 2^j with offset <= capacity -
+ *       2^j (unsigned 64-bit compares: a negative offset is huge and refused).
+ *       Any allowed call then ends inside the disk, and Block.swift issues each
+ *       transfer as pieces of exactly 2^j bytes. A write straddling the end can
+ *       no longer grow the image file. (count <= 2^j would read better, but
+ *       libseccomp 2.5.4 merges several such range rules on the same arguments
+ *       wrongly: a straddling write passed; exact counts merge correctly.)
  *   fdatasync(fd)  the flush barrier.
  * Runtime's checks (whole blocks inside the capacity) come first; these rules
  * are the backstop that keeps a stray pread/pwrite off every other fd and
- * outside the disk. count + offset is not checked by the filter (BPF has no
- * 64-bit add); Block.swift never issues such a request.
+ * outside the disk.
  */
 #include "posix_internal.h" /* first: it defines _GNU_SOURCE */
 
@@ -26,14 +32,18 @@ static unsigned block_count;
 static int rules_block(scmp_filter_ctx ctx, void *arg)
 {
     const struct block_rule *r = arg;
-    struct scmp_arg_cmp io[3] = {
-        ARG(0, SCMP_CMP_EQ, (unsigned)r->fd),
-        ARG(2, SCMP_CMP_LE, r->capacity),
-        ARG(3, SCMP_CMP_LT, r->capacity),
-    };
-    TRY(sandbox_allow(ctx, SCMP_SYS(pread64), 3, io));
-    TRY(sandbox_allow(ctx, SCMP_SYS(pwrite64), 3, io));
-    TRY(sandbox_allow(ctx, SCMP_SYS(fdatasync), 1, io));
+    for (unsigned j = 0; j < 63 && (1ull << j) <= r->capacity; j++) {
+        uint64_t piece = 1ull << j;
+        struct scmp_arg_cmp io[3] = {
+            ARG(0, SCMP_CMP_EQ, (unsigned)r->fd),
+            ARG(2, SCMP_CMP_EQ, piece),
+            ARG(3, SCMP_CMP_LE, r->capacity - piece),
+        };
+        TRY(sandbox_allow(ctx, SCMP_SYS(pread64), 3, io));
+        TRY(sandbox_allow(ctx, SCMP_SYS(pwrite64), 3, io));
+    }
+    struct scmp_arg_cmp fd = ARG(0, SCMP_CMP_EQ, (unsigned)r->fd);
+    TRY(sandbox_allow(ctx, SCMP_SYS(fdatasync), 1, &fd));
     return 0;
 }
 

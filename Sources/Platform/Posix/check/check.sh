@@ -189,6 +189,8 @@ run_check block-4096 0 'block ok handle=0 capacity=1048576 block-size=4096 block
 run_check block-comma-in-path 0 'block ok handle=0 .*' probe --block "disk=$D/a,,b.img" probe=block
 run_check block-stamp 0 'stamped' probe --block disk=$D/d512.img probe=stamp seed=77
 run_check block-persists 0 'block 0 holds stamp-77' probe --block disk=$D/d512.img probe=read-stamp
+run_check raw-block-write-inside 0 'raw block write done' probe --block disk=$D/d512.img probe=raw-block-write-inside fd=3 cap=1048576
+run_check raw-block-write-straddle 253 "$B pwrite64 \(18\): .*" probe --block disk=$D/d512.img probe=raw-block-write-straddle fd=3 cap=1048576
 run_check handles-in-option-order 0 'handles a=2 n=1 b=0 mac=02:53:57:eb:0c:34 mtu=1500' spawned --block b=$D/d512.img --net n=fd:@FD --block a=$D/d4096.img probe=handles
 run_check mac-and-mtu 0 'handles a=2 n=1 b=0 mac=02:00:00:00:00:2a mtu=9000' spawned --block b=$D/d512.img --net n=fd:@FD,mac=02:00:00:00:00:2A,mtu=9000 --block a=$D/d4096.img probe=handles
 run_check raw-pwrite-inside-the-disk 0 'raw pwrite inside the disk ok' probe --block disk=$D/d512.img probe=pwrite-raw

@@ -74,6 +74,17 @@ int main(void)
         void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         return mprotect(m, 4096, PROT_READ | PROT_EXEC);
     }
+    /* Raw pwrite64 on the block fd (fd=N, the tender's first device fd) of a disk of cap=BYTES: inside the disk it
+     * is allowed; straddling its end it must be stopped by the filter (offset + count bound, sandbox_block.c). */
+    if (IS("raw-block-write-inside") || IS("raw-block-write-straddle")) {
+        static char buf[1024];
+        int fd = (int)number("fd=", 3);
+        unsigned long long cap = number("cap=", 1048576);
+        int straddle = IS("raw-block-write-straddle");
+        long n = syscall(SYS_pwrite64, fd, buf, straddle ? 1024 : 512, (long)(cap - 512));
+        say(n == (straddle ? 1024 : 512) ? "raw block write done\n" : "raw block write failed\n");
+        return n > 0 ? 0 : 1;
+    }
     if (IS("block-sigsys")) { sigset_t s; sigemptyset(&s); sigaddset(&s, SIGSYS); return sigprocmask(SIG_BLOCK, &s, 0); }
     if (IS("page-zero")) return *(volatile int *)0;
     if (IS("write-text")) { *(volatile char *)(void *)helper = 0; return 1; }
