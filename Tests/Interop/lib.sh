@@ -92,7 +92,18 @@ start_app() {
 # Stops the app started last (SIGTERM, forwarded by swiftlet to the process or QEMU) and waits for it.
 stop_app() {
   [ -n "$APP_PID" ] || return 0
-  kill "$APP_PID" 2>/dev/null
+  # APP_PID is the backgrounded `ip netns exec`; `swiftlet run` and the image (or QEMU) run below it. Stop them all
+  # and wait until they are gone (at most 30 s, then SIGKILL), so the TAP is free for the next start_app.
+  local pids pid alive
+  pids="$APP_PID $(descendants "$APP_PID")"
+  kill $pids 2>/dev/null
+  for _ in $(seq 1 300); do
+    alive=
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.1
+  done
+  kill -9 $pids 2>/dev/null
   wait "$APP_PID" 2>/dev/null
   APP_PID=
 }
