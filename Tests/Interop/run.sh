@@ -22,6 +22,9 @@
 #                 source flood after which a new connection still gets in
 #   conformance.sh an RFC 5227 ARP probe for our address is answered; FIN/NULL/XMAS/PSH scans of a listening port
 #                 draw nothing (RFC 9293 §3.10.7.2); a spoofed-fragment squatter does not stop fragmented pings
+#   http-attack.sh 200 concurrent 1 MiB POSTs to Samples/http (bodies dropped as they arrive), then a slowloris of
+#                 300 (posix) / 100 (virtio) header-dribbling clients (408 at the 10 s header deadline), while a probe
+#                 keeps getting the page within 1 s
 #   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
 #                 served by the other mode, and SIGKILL power cuts under 4 writers (every acknowledged write survives)
 #
@@ -48,6 +51,7 @@ for target in $TARGETS; do
   check bash "$HERE/tcp-loss.sh" "$target"
   check bash "$HERE/tcp-hostile.sh" "$target"
   check bash "$HERE/conformance.sh" "$target"
+  check bash "$HERE/http-attack.sh" "$target"
   check bash "$HERE/kv.sh" "$target"
 done
 echo "interop: $(( $(date +%s) - start )) s"
