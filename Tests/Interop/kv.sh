@@ -23,7 +23,7 @@ command -v curl >/dev/null || fail "no curl (apt-get install curl)"
 WORK=$(mktemp -d /tmp/swiftlet-kv.XXXXXX)
 trap 'rm -rf "$WORK"; interop_cleanup' EXIT
 DISK=$WORK/kv.img
-"$ROOT/swiftlet" store create "$DISK" --size 64M >"$WORK/create.log" 2>&1 || fail "swiftlet store create: $(tail -1 "$WORK/create.log")"
+"$ROOT/swiftlet" store create "$DISK" --size 256M >"$WORK/create.log" 2>&1 || fail "swiftlet store create: $(tail -1 "$WORK/create.log")"
 APP_RUN_OPTIONS=(--block "storage=$DISK")
 start_app kv
 URL=http://$APP_IP/kv
@@ -108,7 +108,7 @@ for round in $(seq 1 "$ROUNDS"); do
   wait "$client"
   start_app kv
   out=$(in_ns timeout 120 python3 "$INTEROP/kv_client.py" verify "$APP_IP" "$LOG" 2>&1)
-  if [ $? = 0 ]; then
+  if [ $? = 0 ] && ! grep -q unexpected "$WORK/load.out"; then
     cuts_ok=$((cuts_ok + 1))
     echo "    round $round: killed after $delay s, $(cat "$WORK/load.out"); $out"
   else

@@ -2,7 +2,7 @@
 """A client of Samples/kv for Tests/Interop/kv.sh: writes that it logs as acknowledged, and their verification.
 
   kv_client.py load HOST ROUND LOG [--threads N] [--seconds S]
-      N threads PUT fresh keys r<ROUND>-<thread>-<n> (values 1 byte ... 64 KiB, derived from the key) until S seconds
+      N threads PUT fresh keys r<ROUND>-<thread>-<n> (values 1 byte ... 16 KiB, derived from the key) until S seconds
       pass or the server goes away (the test kills it). Before each PUT the key goes to LOG as `try KEY`, after its
       2xx answer as `ack KEY` (flushed at once, so a line is never lost with the client alive). Prints `acked N`.
   kv_client.py verify HOST LOG
@@ -19,7 +19,7 @@ import time
 
 def value_for(key: str) -> bytes:
     digest = hashlib.sha256(key.encode()).digest()
-    size = 1 + int.from_bytes(digest[:4], "big") % 65536
+    size = 1 + int.from_bytes(digest[:4], "big") % 16384
     return (digest * (size // 32 + 1))[:size]
 
 
