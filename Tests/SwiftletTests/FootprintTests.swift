@@ -7,9 +7,11 @@ import XCTest
 /// printed. Builds both images for virtio through the same ``Builder`` as `swiftlet build` (about a minute
 /// cold). SWIFTLET_SKIP_FOOTPRINT=1 skips it.
 final class FootprintTests: XCTestCase {
-    /// Stripped virtio image budgets in bytes. `http` meets the network-core target (320 KiB); `hello`'s target
-    /// is 64 KiB, and this is where it stands (docs/BENCHMARKS.md says what is left to cut).
-    static let budgets: [(app: String, bytes: Int)] = [("hello", 160 * 1024), ("http", 320 * 1024)]
+    /// Stripped virtio image budgets in bytes: where the images stand, so that growth fails here. The network-core
+    /// targets are 64 KiB for `hello` and 320 KiB for `http`; `http` met it (324,304 bytes) until the hardening
+    /// work (header deadline, write timeout, rings that grow as data arrives, body discard, conformance fixes)
+    /// brought it to 332,688, and neither target is met now (docs/BENCHMARKS.md says what is left to cut).
+    static let budgets: [(app: String, bytes: Int)] = [("hello", 160 * 1024), ("http", 328 * 1024)]
 
     func testHelloAndHTTPUnikernelsStayWithinTheirSizeBudgets() throws {
         if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_FOOTPRINT"] == "1" {
