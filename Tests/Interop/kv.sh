@@ -23,7 +23,7 @@ command -v curl >/dev/null || fail "no curl (apt-get install curl)"
 WORK=$(mktemp -d /tmp/swiftlet-kv.XXXXXX)
 trap 'rm -rf "$WORK"; interop_cleanup' EXIT
 DISK=$WORK/kv.img
-"$ROOT/swiftlet" store create "$DISK" --size 256M >"$WORK/create.log" 2>&1 || fail "swiftlet store create: $(tail -1 "$WORK/create.log")"
+"$ROOT/swiftlet" store create "$DISK" --size 1G >"$WORK/create.log" 2>&1 || fail "swiftlet store create: $(tail -1 "$WORK/create.log")"
 APP_RUN_OPTIONS=(--block "storage=$DISK")
 start_app kv
 URL=http://$APP_IP/kv

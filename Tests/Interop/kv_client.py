@@ -2,7 +2,8 @@
 """A client of Samples/kv for Tests/Interop/kv.sh: writes that it logs as acknowledged, and their verification.
 
   kv_client.py load HOST ROUND LOG [--threads N] [--seconds S]
-      N threads PUT fresh keys r<ROUND>-<thread>-<n> (values 1 byte ... 16 KiB, derived from the key) until S seconds
+      N threads PUT fresh keys r<ROUND>-<thread>-<n> (values 1 byte ... 4 KiB, derived from the key; at most
+      3,000 per thread, so eight rounds stay well inside the test's disk) until S seconds
       pass or the server goes away (the test kills it). Before each PUT the key goes to LOG as `try KEY`, after its
       2xx answer as `ack KEY` (flushed at once, so a line is never lost with the client alive). Prints `acked N`.
   kv_client.py verify HOST LOG
@@ -19,7 +20,7 @@ import time
 
 def value_for(key: str) -> bytes:
     digest = hashlib.sha256(key.encode()).digest()
-    size = 1 + int.from_bytes(digest[:4], "big") % 16384
+    size = 1 + int.from_bytes(digest[:4], "big") % 4096
     return (digest * (size // 32 + 1))[:size]
 
 
@@ -32,7 +33,7 @@ def load(host: str, round_id: str, log_path: str, threads: int, seconds: float) 
     def writer(index: int) -> None:
         connection = None
         n = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and n < 3000:
             key = f"r{round_id}-{index}-{n}"
             n += 1
             with lock:
