@@ -1,6 +1,23 @@
 /// One-line descriptions of the store's errors and statistics (written by hand: Embedded Swift has no reflection).
 
 extension StoreError: CustomStringConvertible {
+    /// The case's name, e.g. `full` or `corrupt(block: 7)`: what tests and logs print.
+    public var name: String {
+        switch self {
+        case .invalidKey: "invalidKey"
+        case .valueTooLarge: "valueTooLarge"
+        case .full: "full"
+        case .notFormatted: "notFormatted"
+        case .unsupportedVersion(let version): "unsupportedVersion(\(version))"
+        case .deviceTooSmall: "deviceTooSmall"
+        case .corrupt(let block): "corrupt(block: \(block))"
+        case .conflict: "conflict"
+        case .io: "io"
+        case .closed: "closed"
+        }
+    }
+
+    /// One line for people: what went wrong and the limit involved.
     public var description: String {
         switch self {
         case .invalidKey: "invalid key (keys are 1-\(StoreLimits.maximumKeyLength) bytes)"

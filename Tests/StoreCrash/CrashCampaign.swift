@@ -61,21 +61,6 @@ public struct CrashSweepReport {
     public var inFlightKept = 0
 }
 
-/// `error` as text (Embedded Swift has no reflection).
-public func crashDescribe(_ error: StoreError) -> String {
-    switch error {
-    case .invalidKey: return "invalidKey"
-    case .valueTooLarge: return "valueTooLarge"
-    case .full: return "full"
-    case .notFormatted: return "notFormatted"
-    case .unsupportedVersion(let version): return "unsupportedVersion(\(version))"
-    case .deviceTooSmall: return "deviceTooSmall"
-    case .corrupt(let block): return "corrupt(block: \(block))"
-    case .conflict: return "conflict"
-    case .io: return "io"
-    case .closed: return "closed"
-    }
-}
 
 /// Runs the workload once on a recording ``CrashDevice``, checking each step against the model.
 public func crashRecord(_ configuration: CrashCampaignConfiguration) async throws(CrashFailure) -> CrashRecording {
@@ -85,7 +70,7 @@ public func crashRecord(_ configuration: CrashCampaignConfiguration) async throw
     do throws(StoreError) {
         store = try await KeyValueStore.format(device, options: configuration.options)
     } catch {
-        throw CrashFailure("format failed: \(crashDescribe(error))")
+        throw CrashFailure("format failed: \(error.name)")
     }
     var recording = CrashRecording(
         configuration: configuration, events: [],
@@ -103,7 +88,7 @@ public func crashRecord(_ configuration: CrashCampaignConfiguration) async throw
         } catch {
             switch error {
             case .store(let error):
-                throw CrashFailure("seed \(configuration.workload.seed) transaction \(number): \(crashDescribe(error))")
+                throw CrashFailure("seed \(configuration.workload.seed) transaction \(number): \(error.name)")
             case .failure(let failure):
                 throw CrashFailure("seed \(configuration.workload.seed) transaction \(number): \(failure.message)")
             }
@@ -175,7 +160,7 @@ public func crashVerify(
         store = try await KeyValueStore.open(device, options: configuration.options)
     } catch {
         if lower == 0 && error == .notFormatted { return 0 }
-        throw CrashFailure("\(context): open failed with \(crashDescribe(error)) (\(lower) transactions acknowledged)")
+        throw CrashFailure("\(context): open failed with \(error.name) (\(lower) transactions acknowledged)")
     }
     do throws(CrashStepError) {
         let entries = try await crashListAll(store, prefix: [], page: random.within(1...9))
@@ -237,7 +222,7 @@ public func crashVerify(
     } catch {
         switch error {
         case .store(let error):
-            throw CrashFailure("\(context): \(crashDescribe(error)) after recovery")
+            throw CrashFailure("\(context): \(error.name) after recovery")
         case .failure(let failure):
             throw failure
         }
@@ -328,7 +313,7 @@ public func crashBitFlips(_ recording: CrashRecording, _ flips: Int) async throw
             store = try await KeyValueStore.open(device, options: configuration.options)
         } catch {
             guard case .corrupt(let named) = error else {
-                throw CrashFailure("\(context): open failed with \(crashDescribe(error)), expected corrupt or success")
+                throw CrashFailure("\(context): open failed with \(error.name), expected corrupt or success")
             }
             if named >= configuration.blockCount {
                 throw CrashFailure("\(context): corrupt names block \(named), beyond the device")
@@ -359,7 +344,7 @@ public func crashBitFlips(_ recording: CrashRecording, _ flips: Int) async throw
             switch error {
             case .store(let error):
                 guard case .corrupt = error else {
-                    throw CrashFailure("\(context): list failed with \(crashDescribe(error)), expected corrupt")
+                    throw CrashFailure("\(context): list failed with \(error.name), expected corrupt")
                 }
                 damaged = true
             case .failure(let failure):
@@ -372,7 +357,7 @@ public func crashBitFlips(_ recording: CrashRecording, _ flips: Int) async throw
                 value = try await store.get(key)
             } catch {
                 guard case .corrupt = error else {
-                    throw CrashFailure("\(context): get(\(crashDescribe(key))) failed with \(crashDescribe(error)), expected corrupt")
+                    throw CrashFailure("\(context): get(\(crashDescribe(key))) failed with \(error.name), expected corrupt")
                 }
                 damaged = true
                 continue
@@ -387,7 +372,7 @@ public func crashBitFlips(_ recording: CrashRecording, _ flips: Int) async throw
             _ = try await store.check()
         } catch {
             guard case .corrupt = error else {
-                throw CrashFailure("\(context): check() failed with \(crashDescribe(error)), expected corrupt")
+                throw CrashFailure("\(context): check() failed with \(error.name), expected corrupt")
             }
             checked = false
         }
@@ -440,7 +425,7 @@ public func crashFailedDevice(
             opened = try await KeyValueStore.format(device, options: configuration.options)
             acknowledged = 1
         } catch {
-            guard error == .io else { throw CrashFailure("\(context): format threw \(crashDescribe(error)), expected io") }
+            guard error == .io else { throw CrashFailure("\(context): format threw \(error.name), expected io") }
             faulted = true
         }
         if let store = opened {
@@ -457,7 +442,7 @@ public func crashFailedDevice(
                     switch error {
                     case .store(let error):
                         guard error == .io else {
-                            throw CrashFailure("\(context): transaction \(number) threw \(crashDescribe(error)), expected io")
+                            throw CrashFailure("\(context): transaction \(number) threw \(error.name), expected io")
                         }
                         faulted = true
                     case .failure(let failure):
@@ -478,7 +463,7 @@ public func crashFailedDevice(
                     accepted = true
                 } catch {
                     guard error == .io || error == .closed else {
-                        throw CrashFailure("\(context): a write after a failed flush threw \(crashDescribe(error)), expected io or closed")
+                        throw CrashFailure("\(context): a write after a failed flush threw \(error.name), expected io or closed")
                     }
                 }
                 if accepted { throw CrashFailure("\(context): the store accepted a write after a failed flush") }

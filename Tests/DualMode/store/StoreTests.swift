@@ -150,7 +150,7 @@ func registerStoreTests(_ suite: inout TestSuite) {
             do throws(StoreError) {
                 try await store.set(bytes("key\(i)"), [UInt8](repeating: UInt8(i & 255), count: 900))
             } catch {
-                try expect(error == .full, "filling the disk ended with \(describe(error)), not full")
+                try expect(error == .full, "filling the disk ended with \(error.name), not full")
                 break
             }
             stored += 1

@@ -48,28 +48,13 @@ enum Disk {
     }
 }
 
-/// `error` in words (Embedded Swift has no reflection to print enums).
-func describe(_ error: StoreError) -> String {
-    switch error {
-    case .invalidKey: return "invalidKey"
-    case .valueTooLarge: return "valueTooLarge"
-    case .full: return "full"
-    case .notFormatted: return "notFormatted"
-    case .unsupportedVersion(let version): return "unsupportedVersion(\(version))"
-    case .deviceTooSmall: return "deviceTooSmall"
-    case .corrupt(let block): return "corrupt(block: \(block))"
-    case .conflict: return "conflict"
-    case .io: return "io"
-    case .closed: return "closed"
-    }
-}
 
 /// The result of `body`, or a test failure naming `what` and the store error.
 func must<T>(_ what: String, _ body: () async throws(StoreError) -> T) async throws(TestFailure) -> T {
     do throws(StoreError) {
         return try await body()
     } catch {
-        throw TestFailure("\(what): \(describe(error))")
+        throw TestFailure("\(what): \(error.name)")
     }
 }
 
@@ -81,9 +66,9 @@ func mustFail<T>(_ what: String, _ expected: StoreError, _ body: () async throws
         _ = try await body()
     } catch {
         if error == expected { return }
-        throw TestFailure("\(what): expected \(describe(expected)), got \(describe(error))")
+        throw TestFailure("\(what): expected \(expected.name), got \(error.name)")
     }
-    throw TestFailure("\(what): expected \(describe(expected)), got success")
+    throw TestFailure("\(what): expected \(expected.name), got success")
 }
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
