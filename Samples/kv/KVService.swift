@@ -69,7 +69,7 @@ final class KVService<Device: StoreDevice> {
         do throws(StoreError) {
             switch KVRoute(method: request.method, target: request.target, path: request.path) {
             case .get(let key):
-                guard let entry = try await store.entry(for: key) else { return KVReply(status: .notFound, text: "no such key") }
+                guard let entry = try await store.entry(key) else { return KVReply(status: .notFound, text: "no such key") }
                 var reply = KVReply(status: .ok)
                 reply.body = entry.value
                 reply.contentType = "application/octet-stream"
@@ -149,14 +149,5 @@ final class KVService<Device: StoreDevice> {
         }
         out += Array("}\n".utf8)
         return out
-    }
-}
-
-extension KeyValueStore {
-    /// The value and version of `key`, or nil.
-    func entry(for key: [UInt8]) async throws(StoreError) -> StoreEntry? {
-        let page = try await list(prefix: key, after: nil, limit: 1)
-        guard let first = page.first, first.key == key else { return nil }
-        return first
     }
 }

@@ -216,14 +216,21 @@ public actor KeyValueStore<Device: StoreDevice> {
     /// - Throws: ``StoreError/invalidKey``; ``StoreError/corrupt(block:)`` when a page on the way fails its
     ///   check (never wrong bytes); ``StoreError/io``; ``StoreError/closed``.
     public func get(_ key: [UInt8]) async throws(StoreError) -> [UInt8]? {
+        try await entry(key)?.value
+    }
+
+    /// The value of `key` and its version, from one lookup (an HTTP `GET` answering with an `ETag`), or nil when
+    /// absent.
+    public func entry(_ key: [UInt8]) async throws(StoreError) -> StoreEntry? {
         try checkKey(key)
         let snapshot = committed
         beginRead(snapshot.transaction)
         defer { endRead(snapshot.transaction) }
         guard let found = try await find(key, in: snapshot, writer: false, wantValue: true) else { return nil }
-        if let value = found.value { return value }
-        return try await readOverflow(first: found.overflowPage, transaction: found.overflowTransaction,
-                                      length: found.valueLength)
+        if let value = found.value { return StoreEntry(key: key, value: value, version: found.version) }
+        let value = try await readOverflow(
+            first: found.overflowPage, transaction: found.overflowTransaction, length: found.valueLength)
+        return StoreEntry(key: key, value: value, version: found.version)
     }
 
     /// Whether `key` is present.
