@@ -74,7 +74,7 @@ row "measure" "Swiftlet (median min max, ms)" "peer (median min max, ms) ; ratio
 row "---" "---" "---"
 row "hello unikernel image, stripped (bytes)" "$(size "$virtio_stripped")" "budget 163840 (target 65536)"
 row "hello dev ELF, stripped (bytes)" "$(size "$posix_stripped")" ""
-row "http unikernel image, stripped (bytes)" "$(size "${http_virtio%.elf}.stripped")" "budget 327680"
+row "http unikernel image, stripped (bytes)" "$(size "${http_virtio%.elf}.stripped")" "budget 335872 (target 327680)"
 row "http dev ELF, stripped (bytes)" "$(size "${http_posix%.elf}.stripped")" ""
 if [ "$(id -u)" = 0 ] && command -v curl >/dev/null; then
   row "http unikernel: smallest -m serving / (MiB)" "$(smallest_memory || echo 'none up to 32')" "microvm, TAP, TCG"
