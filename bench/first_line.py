@@ -5,23 +5,30 @@ first line when MARKER is empty); prints the median, min and max in ms.
 usage: first_line.py RUNS MARKER -- COMMAND...
 Each run is bounded (60 s); the process group is killed after the line is seen.
 """
-import os, signal, statistics, subprocess, sys, time
+import os, signal, statistics, subprocess, sys, threading, time
 
 def once(cmd, marker):
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     elapsed = None
-    deadline = start + 60
+    # The bound must hold even when the command prints nothing at all: a timer kills the
+    # group, which ends the read loop below.
+    def expire():
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    watchdog = threading.Timer(60, expire)
+    watchdog.start()
     try:
         for raw in proc.stdout:
             line = raw.decode(errors="replace")
             if not marker or marker in line:
                 elapsed = (time.monotonic() - start) * 1000
                 break
-            if time.monotonic() > deadline:
-                break
     finally:
+        watchdog.cancel()
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
