@@ -56,24 +56,29 @@ public struct SymbolizedCrash: Sendable {
         return lines
     }
 
-    /// The functions of the app and the libOS (source files inside `root`, not under Sources/Platform) from the
-    /// innermost such frame outwards, until the first frame that is not one: what is the same in both modes for
-    /// the same crash (the platform's own frames and the C library's differ by mode).
+    /// The functions of the app and the libOS (source files of this checkout, not under Sources/Platform) from
+    /// the innermost frame that has one outwards, until a frame whose own function is not one: what is the same in
+    /// both modes for the same crash (the platform's frames and the C library's differ by mode). Inlined helpers
+    /// without a name of their own (`??`) or from the standard library are left out without ending the walk.
     public func portableFunctions(root: String) -> [String] {
         var names: [String] = []
-        for location in locations {
-            // Files inside the checkout: absolute, or relative to it (how mk/image.mk names the libOS sources).
-            let portable = location.file.map { file in
-                let path = file.hasPrefix("/") ? file : root + "/" + file
-                return path.hasPrefix(root + "/") && !path.hasPrefix(root + "/Sources/Platform/")
-            } ?? false
-            if portable {
+        for frame in frames {
+            let locations = frame.locations.filter { !$0.function.hasPrefix(Symbolizer.runtimeFailurePrefix) }
+            for location in locations where location.function != "??" && SymbolizedCrash.isPortable(location, root: root) {
                 names.append(location.function)
-            } else if !names.isEmpty {
-                break
             }
+            if let owner = locations.last, !SymbolizedCrash.isPortable(owner, root: root), !names.isEmpty { break }
         }
         return names
+    }
+
+    /// A source file of this checkout (absolute, or relative to it as mk/image.mk names the libOS sources) outside
+    /// Sources/Platform.
+    static func isPortable(_ location: Symbolizer.Location, root: String) -> Bool {
+        guard let file = location.file else { return false }
+        let path = file.hasPrefix("/") ? file : root + "/" + file
+        guard path.hasPrefix(root + "/"), !path.hasPrefix(root + "/Sources/Platform/") else { return false }
+        return file.hasPrefix("/") || FileManager.default.fileExists(atPath: path)
     }
 
     static func relative(_ path: String, to root: String) -> String {
