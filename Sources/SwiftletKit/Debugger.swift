@@ -107,7 +107,7 @@ public struct Debugger {
 
         var qemu: BackgroundProcess?
         defer { qemu?.stop(grace: 1) }
-        var gdbArguments = ["gdb", "-nx", "-q"]
+        var gdbArguments = ["gdb", "-nx", "-q", "-iex", "set complaints 0"]
         var connect: [String] = []
         switch request.target {
         case .posix:
@@ -126,7 +126,8 @@ public struct Debugger {
                 modernVirtio: request.modernVirtio, memory: request.memory ?? .virtioDefault)
             // Stopped before the first instruction, waiting for gdb on a loopback port of its own.
             command += ["-gdb", "tcp:127.0.0.1:\(port)", "-S"]
-            var process = Subprocess(command)
+            // Its own session: Ctrl-C at gdb's prompt interrupts the guest through gdb, and never reaches QEMU.
+            var process = Subprocess(Subprocess.which("setsid") != nil ? ["setsid"] + command : command)
             process.inheritedFDs = session?.inheritedFDs ?? []
             process.backgroundKeepsOutput = true
             if request.capture {
@@ -161,6 +162,9 @@ public struct Debugger {
             gdb.stderr = .toStdout
         }
         log.command(gdb.arguments)
+        // Interactive: Ctrl-C is gdb's (it stops the app); we wait for gdb instead of dying with it.
+        let previous = request.isInteractive ? signal(SIGINT, SIG_IGN) : nil
+        defer { if let previous { signal(SIGINT, previous) } }
         let result = try gdb.run()
         var output = result.stdoutText
         if let qemu, request.capture {
