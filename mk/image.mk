@@ -1,7 +1,7 @@
 # mk/image.mk — the one build recipe for Swiftlet images.
 #
 # Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
-#   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet]
+#   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet] [PROFILE=debug]
 # Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
 #
 # Both targets compile the libOS and the app as Embedded Swift for the
@@ -14,6 +14,9 @@ TARGET ?= posix
 APP ?= Samples/hello
 APPNAME ?= $(notdir $(abspath $(APP)))
 OUT ?= .build-swiftlet
+# release (default): -Osize; debug (`swiftlet build|run|test|debug --debug`, its own OUT, .build-swiftlet-debug):
+# -Onone with full debug information, for a debugger (docs/DEBUGGING.md).
+PROFILE ?= release
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 
 SWIFTC ?= swiftc
@@ -26,21 +29,38 @@ RT := $(B)/runtime
 PF := $(B)/platform
 AB := $(B)/apps/$(APPNAME)
 
+# Both profiles keep frame pointers (every fault, trap and abort report walks them for its backtrace; passing any
+# -Xcc flag makes swiftc drop its default "frame-pointer"="all", hence -Xcc -fno-omit-frame-pointer) and line
+# tables (the host symbolizes a backtrace to function, file and line, and names a Swift runtime trap from the
+# "Swift runtime failure: ..." frame the compiler records at each trap). Debug information never reaches the
+# stripped image. docs/DEBUGGING.md.
+ifeq ($(PROFILE),release)
+SWIFT_OPT := -Osize -gline-tables-only
+C_OPT := -O2 -gline-tables-only
+IR_OPT := -Os
+else ifeq ($(PROFILE),debug)
+SWIFT_OPT := -Onone -g
+C_OPT := -Og -g
+IR_OPT := -O0
+else
+$(error unknown PROFILE '$(PROFILE)': use release or debug)
+endif
+
 # Identical language flags in both modes: a feature that cannot ship cannot pass in dev.
 SWIFTFLAGS := -target x86_64-unknown-linux-gnu \
   -enable-experimental-feature Embedded -enable-experimental-feature Extern \
-  -wmo -parse-as-library -Osize -swift-version 5 \
+  -wmo -parse-as-library $(SWIFT_OPT) -swift-version 5 \
   -Xfrontend -function-sections -Xfrontend -disable-stack-protector \
-  -Xcc -mno-red-zone -Xcc -fno-stack-protector \
+  -Xcc -mno-red-zone -Xcc -fno-stack-protector -Xcc -fno-omit-frame-pointer \
   -I $(ROOT)/Sources/ABI/include
-CFLAGS := -target x86_64-unknown-linux-gnu -O2 -Wall -Wextra -ffunction-sections -fdata-sections \
-  -fno-stack-protector -mno-red-zone -I $(ROOT)/Sources/ABI/include -I $(TOOLCHAIN)/include
+CFLAGS := -target x86_64-unknown-linux-gnu $(C_OPT) -fno-omit-frame-pointer -Wall -Wextra -ffunction-sections \
+  -fdata-sections -fno-stack-protector -mno-red-zone -I $(ROOT)/Sources/ABI/include -I $(TOOLCHAIN)/include
 
 # Swift is compiled to LLVM IR (optimized by swiftc) and then to an object by clang, with a section
 # per function *and per global*: swiftc's own object output puts a module's globals, async function
 # pointers and metadata in one .data/.rodata section each, so --gc-sections kept a whole module
 # alive through any one of them (hello linked all of Net). `swift-ir-object IR,OBJ` is that step.
-IRFLAGS := -target x86_64-unknown-linux-gnu -Os -Xclang -disable-llvm-passes \
+IRFLAGS := -target x86_64-unknown-linux-gnu $(IR_OPT) -Xclang -disable-llvm-passes \
   -ffunction-sections -fdata-sections -Wno-override-module
 swift-ir-object = $(CLANG) $(IRFLAGS) -c $(1) -o $(2) && rm -f $(1)
 
@@ -84,6 +104,8 @@ PLATFORM_COBJ := $(patsubst $(PLATFORM_DIR)/C/%.c,$(PF)/%.o,$(PLATFORM_C)) \
 PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PLATFORM_COBJ)
 
 IMAGE := $(AB)/$(APPNAME).elf
+# Every object depends on this recipe, so a change of flags rebuilds.
+RECIPE := $(ROOT)/mk/image.mk
 
 .PHONY: image print-image
 image: $(IMAGE)
@@ -94,18 +116,18 @@ $(RT) $(PF) $(AB):
 	@mkdir -p $@
 
 # --- Runtime (module `Runtime`) ---------------------------------------------
-$(RT)/Runtime.o: $(RUNTIME_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(RT)
+$(RT)/Runtime.o: $(RUNTIME_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(RT)
 	$(SWIFTC) $(SWIFTFLAGS) -module-name Runtime -emit-module -emit-module-path $(RT)/Runtime.swiftmodule \
 	  -emit-ir $(RUNTIME_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-$(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c | $(RT)
+$(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c $(RECIPE) | $(RT)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
 # --- Net (module `Net`), only when it has sources --------------------------
 ifneq ($(NET_SRC),)
 NET_OBJ := $(RT)/Net.o
-$(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o
+$(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o $(RECIPE)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name Net -emit-module -emit-module-path $(RT)/Net.swiftmodule \
 	  -emit-ir $(NET_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
@@ -114,26 +136,26 @@ endif
 # --- Store (module `Store`), only when it has sources ----------------------
 ifneq ($(STORE_SRC),)
 STORE_OBJ := $(RT)/Store.o
-$(RT)/Store.o: $(STORE_SRC) $(RT)/Runtime.o
+$(RT)/Store.o: $(STORE_SRC) $(RT)/Runtime.o $(RECIPE)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name Store -emit-module -emit-module-path $(RT)/Store.swiftmodule \
 	  -emit-ir $(STORE_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 endif
 
 # --- Platform ----------------------------------------------------------------
-$(PF)/Platform.o: $(PLATFORM_SRC) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
+$(PF)/Platform.o: $(PLATFORM_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -emit-ir $(PLATFORM_SRC) \
 	  -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-$(PF)/%.o: $(PLATFORM_DIR)/C/%.c $(wildcard $(PLATFORM_DIR)/C/*.h) | $(PF)
+$(PF)/%.o: $(PLATFORM_DIR)/C/%.c $(wildcard $(PLATFORM_DIR)/C/*.h) $(wildcard $(ROOT)/Sources/ABI/include/*.h) $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -I $(PLATFORM_DIR)/C/include -c $< -o $@
 
-$(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S | $(PF)
+$(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(NET_OBJ) $(STORE_OBJ) | $(AB)
+$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 

@@ -35,7 +35,7 @@ struct Swiftlet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Build, run and test Swiftlet unikernels in dev (posix) and prod (virtio) mode.",
-        subcommands: [Setup.self, Build.self, Run.self, Test.self, StoreCommand.self])
+        subcommands: [Setup.self, Build.self, Run.self, Test.self, Debug.self, StoreCommand.self])
 }
 
 /// `--memory SIZE` of `run` and `test`.
@@ -50,6 +50,15 @@ struct MemoryOption: ParsableArguments {
     func parsed() throws -> MemorySize? {
         try memory.map { try MemorySize(parsing: $0) }
     }
+}
+
+/// `--debug` of `build`, `run` and `test`.
+struct ProfileOption: ParsableArguments {
+    @Flag(name: .long, help: ArgumentHelp(
+        "Build with the debug profile (-Onone, full debug information, frame pointers) into .build-swiftlet-debug."))
+    var debug = false
+
+    var profile: BuildProfile { debug ? .debug : .release }
 }
 
 struct VerboseOption: ParsableArguments {
@@ -123,12 +132,15 @@ struct Build: StatusCommand {
     @Option(name: .long, help: "posix (dev: a Linux process) or virtio (prod: boots under QEMU).")
     var target: Target
 
+    @OptionGroup var profile: ProfileOption
+
     @OptionGroup var options: VerboseOption
 
     func execute() throws -> Int32 {
         let project = try Project.locate()
         let resolved = try App.resolve(app, in: project)
-        let image = try Builder(project: project, log: Log(verbose: options.verbose)).build(resolved, target: target)
+        let image = try Builder(project: project, log: Log(verbose: options.verbose), profile: profile.profile)
+            .build(resolved, target: target)
         Log.standardOutput(image)
         return 0
     }
@@ -156,6 +168,8 @@ struct Run: StatusCommand {
 
     @OptionGroup var memory: MemoryOption
 
+    @OptionGroup var profile: ProfileOption
+
     @OptionGroup var options: VerboseOption
 
     @Argument(parsing: .postTerminator, help: "Boot arguments (key=value), after `--`.")
@@ -176,8 +190,9 @@ struct Run: StatusCommand {
             }
             _ = try Accelerator.resolve(accel, host: runner.host)
         }
-        let image = try Builder(project: project, log: log).build(resolved, target: target)
+        let image = try Builder(project: project, log: log, profile: profile.profile).build(resolved, target: target)
         var request = RunRequest(image: image, target: target, bootArguments: bootArguments)
+        request.watchConsole = true
         request.machine = machine
         request.accel = accel
         request.forwardSignals = true
@@ -194,6 +209,15 @@ struct Run: StatusCommand {
         let outcome = try runner.run(request)
         if let failure = outcome.failure {
             Log.standardError(failure.description)
+        }
+        // A crash report's backtrace, symbolized from the image (docs/DEBUGGING.md §3).
+        let lines = Transcript.lines(of: outcome.console)
+        do {
+            if let crash = try SymbolizedCrash.from(console: lines, image: image) {
+                crash.lines(image: image, root: project.root).forEach(Log.standardError)
+            }
+        } catch {
+            Log.standardError("swiftlet: the backtrace could not be symbolized: \(error)")
         }
         return outcome.status
     }
@@ -229,6 +253,8 @@ struct Test: StatusCommand {
     var devices: DeviceOptionGroup
 
     @OptionGroup var memory: MemoryOption
+
+    @OptionGroup var profile: ProfileOption
 
     @OptionGroup var options: VerboseOption
 
@@ -280,6 +306,7 @@ struct Test: StatusCommand {
             suite.deviceHost = .local(project)
             suite.modernVirtio = devices.modernVirtio
             suite.memory = memorySize
+            suite.profile = profile.profile
             suite.machine = machine
             suite.accel = accel
             if let timeout {
@@ -295,5 +322,86 @@ struct Test: StatusCommand {
         }
         if suites.count > 1 { log.result("\(passed) passed, \(failed) failed") }
         return failed == 0 ? 0 : 1
+    }
+}
+
+struct Debug: StatusCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build an app with debug information and start it under gdb, stopped at its entry.",
+        discussion: """
+            dev (posix): the process runs under gdb with its seccomp sandbox on. prod (virtio): QEMU waits on a \
+            loopback gdbstub port and gdb attaches with the image's symbols. Swift names work: --break Ledger.add, \
+            and at the gdb prompt swift-break Type.method. Non-interactive: --break NAME --print-backtrace runs to \
+            the first hit, prints the backtrace, arguments and locals, ends the app and exits 0 (3 when it is never \
+            hit). docs/DEBUGGING.md.
+            """)
+
+    @Argument(help: "A sample name (a folder under Samples/) or a path to a folder of Swift sources.")
+    var app: String
+
+    @Option(name: .long, help: "posix (dev: a Linux process) or virtio (prod: boots under QEMU).")
+    var target: Target
+
+    @Option(name: .customLong("break"), help: ArgumentHelp(
+        "Stop at this Swift function (Type.method, Module.Type.method, or a symbol) instead of the app's entry.",
+        valueName: "name"))
+    var breakpoints: [String] = []
+
+    @Flag(name: .customLong("print-backtrace"), help: "At the first stop print the backtrace, arguments and locals, end the app, exit 0 (3 if never hit).")
+    var printBacktrace = false
+
+    @Option(name: .customLong("commands"), help: ArgumentHelp(
+        "A gdb command file to run once the app is stopped (then the app is ended).", valueName: "file"))
+    var commands: String?
+
+    @Flag(name: .long, help: "Debug the release image (line tables, no variables) instead of a --debug build.")
+    var release = false
+
+    @Option(name: .long, help: "Seconds a non-interactive session may take (default 300).")
+    var timeout: Double = 300
+
+    @Option(name: .long, help: "QEMU machine for virtio.")
+    var machine: Machine = .microvm
+
+    @Option(name: .long, help: "QEMU accelerator for virtio.")
+    var accel: AccelChoice = .auto
+
+    @OptionGroup(title: "Devices (docs/DEVICES.md §2)")
+    var devices: DeviceOptionGroup
+
+    @OptionGroup var memory: MemoryOption
+
+    @OptionGroup var options: VerboseOption
+
+    @Argument(parsing: .postTerminator, help: "Boot arguments (key=value), after `--`.")
+    var bootArguments: [String] = []
+
+    func execute() throws -> Int32 {
+        try BootArgumentCheck.validate(bootArguments)
+        if printBacktrace && breakpoints.isEmpty {
+            throw SwiftletError("--print-backtrace needs --break NAME", remedy: "e.g. --break Hello.run --print-backtrace",
+                                status: 2)
+        }
+        guard timeout > 0 else { throw SwiftletError("--timeout must be more than 0 seconds", status: 2) }
+        let memorySize = try memory.parsed()
+        let project = try Project.locate()
+        let log = Log(verbose: options.verbose)
+        let resolved = try App.resolve(app, in: project)
+        let plan = try devices.plan(for: resolved, project: project, testBackends: false)
+        let image = try Builder(project: project, log: log, profile: release ? .release : .debug)
+            .build(resolved, target: target)
+        var request = DebugRequest(app: resolved, image: image, target: target, bootArguments: bootArguments)
+        request.machine = machine
+        request.accel = accel
+        request.memory = memorySize
+        request.devices = plan
+        request.deviceHost = .local(project)
+        request.modernVirtio = devices.modernVirtio
+        request.breakpoints = breakpoints
+        request.printBacktrace = printBacktrace
+        request.commandsFile = commands.map { ($0 as NSString).expandingTildeInPath }
+        request.timeout = timeout
+        log.progress("debugging \(resolved.name) (\(target.rawValue)) under gdb...")
+        return try Debugger(project: project, log: log).run(request).status
     }
 }

@@ -3,14 +3,30 @@ import Foundation
 import Glibc
 #endif
 
+/// How images are compiled (mk/image.mk's `PROFILE`).
+public enum BuildProfile: String, Sendable, CaseIterable {
+    /// `-Osize`, frame pointers and line tables (for symbolized crash reports): what ships.
+    case release
+    /// `--debug`: `-Onone -g`, for a debugger (docs/DEBUGGING.md); built in its own folder.
+    case debug
+}
+
 /// Builds images with `make -f mk/image.mk` (the one build recipe; see its header).
 public struct Builder {
     public var project: Project
     public var log: Log
+    public var profile: BuildProfile
 
-    public init(project: Project, log: Log) {
+    public init(project: Project, log: Log, profile: BuildProfile = .release) {
         self.project = project
         self.log = log
+        self.profile = profile
+    }
+
+    /// Where this profile's images go: release in ``Project/buildDirectory``, debug beside it, so a debug build
+    /// never replaces a release image.
+    public var outputDirectory: String {
+        profile == .release ? project.buildDirectory : project.debugBuildDirectory
     }
 
     /// The `make` command line for `app` and `target`, before any goal.
@@ -18,7 +34,8 @@ public struct Builder {
         var command = ["make"]
         if !log.verbose { command.append("-s") }
         command += ["-f", project.makefile, "TARGET=\(target.rawValue)", "APP=\(app.directory)",
-                    "APPNAME=\(app.name)", "OUT=\(project.buildDirectory)"]
+                    "APPNAME=\(app.name)", "OUT=\(outputDirectory)"]
+        if profile != .release { command.append("PROFILE=\(profile.rawValue)") }
         return command
     }
 
@@ -33,9 +50,10 @@ public struct Builder {
             throw SwiftletError("make not found", remedy: "run ./swiftlet setup", status: 127)
         }
         try Manifest.load(appDirectory: app.directory).check(target: target, appName: app.name)
-        if !quiet { log.progress("building \(app.name) for \(target.rawValue)...") }
+        let kind = profile == .release ? "" : " (\(profile.rawValue))"
+        if !quiet { log.progress("building \(app.name) for \(target.rawValue)\(kind)...") }
         // Several builds may share OUT (a `swift test` and a `./swiftlet run`): one at a time per target.
-        let lock = try BuildLock(path: "\(project.buildDirectory)/\(target.rawValue).lock") {
+        let lock = try BuildLock(path: "\(outputDirectory)/\(target.rawValue).lock") {
             log.progress("waiting for another build for \(target.rawValue) to finish...")
         }
         defer { lock.release() }

@@ -13,6 +13,9 @@ public struct RunRequest: Sendable {
     public var accel: AccelChoice = .auto
     /// Collect the console instead of letting it reach our stdout.
     public var capture = false
+    /// Let the console reach our stdout as it comes and also keep its tail in ``RunOutcome/console`` (for the
+    /// crash report's backtrace, docs/DEBUGGING.md §3). Ignored with ``capture``.
+    public var watchConsole = false
     /// Seconds before the run is killed; nil for none.
     public var timeout: Double?
     /// Forward SIGINT/SIGTERM to the child (interactive `swiftlet run`).
@@ -115,6 +118,8 @@ public struct ImageRunner {
             process.stdout = .capture
             process.stderr = .toStdout
             process.nullStdin = true
+        } else if request.watchConsole {
+            ImageRunner.watch(&process)
         }
         log.command(process.arguments, environment: environment)
         let result = try process.run()
@@ -127,6 +132,21 @@ public struct ImageRunner {
             Log.standardError("swiftlet: the process was killed by signal \(signal) (exit status \(128 + signal))")
         }
         return outcome
+    }
+
+    /// The console passes through to our stdout as it arrives; its last 256 KiB are kept.
+    static func watch(_ process: inout Subprocess) {
+        process.stdout = .capture
+        process.stdoutTailLimit = 256 * 1024
+        process.onStdout = { chunk in
+            chunk.withUnsafeBytes { bytes in
+                var done = 0
+                while done < bytes.count {
+                    let n = write(1, bytes.baseAddress! + done, bytes.count - done)
+                    if n > 0 { done += n } else if errno != EINTR { break }
+                }
+            }
+        }
     }
 
     // MARK: prod
@@ -216,6 +236,8 @@ public struct ImageRunner {
         if request.capture {
             process.stdout = .capture
             process.nullStdin = true
+        } else if request.watchConsole {
+            ImageRunner.watch(&process)
         }
         log.command(process.arguments)
         let result = try process.run()

@@ -38,6 +38,8 @@ public struct Project: Sendable {
     public var makefile: String { root + "/mk/image.mk" }
     /// Where images are built (`OUT=` of image.mk).
     public var buildDirectory: String { root + "/.build-swiftlet" }
+    /// Where `--debug` images are built (mk/image.mk `PROFILE=debug`).
+    public var debugBuildDirectory: String { root + "/.build-swiftlet-debug" }
     /// `Samples/`.
     public var samplesDirectory: String { root + "/Samples" }
     /// The dual-mode runtime suite app.

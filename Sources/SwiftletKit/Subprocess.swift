@@ -71,6 +71,10 @@ public struct Subprocess {
     public var forwardSignals = false
     /// Called with each chunk of captured stdout as it arrives.
     public var onStdout: ((ArraySlice<UInt8>) -> Void)?
+    /// ``start()`` leaves ``stdout`` and ``stderr`` as they are (QEMU under `swiftlet debug` prints the console).
+    public var backgroundKeepsOutput = false
+    /// Keep only about the last this many bytes of captured stdout (a long run that is watched, not collected).
+    public var stdoutTailLimit: Int?
     /// Our fds the child gets, as fds 3, 4, ... in this order (everything else above 2 is closed in the child).
     public var inheritedFDs: [Int32] = []
     /// File for ``Stream/discard``-like redirection of stdout and stderr to one log file (background helpers).
@@ -108,8 +112,10 @@ public struct Subprocess {
     /// - Throws: ``SwiftletError`` when the program cannot be started.
     public func start() throws -> BackgroundProcess {
         var helper = self
-        helper.stdout = .discard
-        helper.stderr = .discard
+        if !backgroundKeepsOutput {
+            helper.stdout = .discard
+            helper.stderr = .discard
+        }
         helper.nullStdin = true
         let (pid, _, _) = try helper.spawn()
         return BackgroundProcess(pid: pid, name: (arguments[0] as NSString).lastPathComponent, logFile: logFile)
@@ -251,6 +257,9 @@ public struct Subprocess {
             if count > 0 {
                 bytes.append(contentsOf: buffer[0..<count])
                 if isStdout, let onStdout { onStdout(buffer[0..<count]) }
+                if isStdout, let limit = stdoutTailLimit, bytes.count > 2 * limit {
+                    bytes.removeFirst(bytes.count - limit)
+                }
             } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
                 close(fd)
                 fd = -1

@@ -39,6 +39,8 @@ public struct SuiteRunner {
         /// Whether ``SuiteRunner/run()`` ends with its own `N passed, M failed` line
         /// (off when several suites share one total).
         public var printsSummary = true
+        /// `--debug`: images built with the debug profile.
+        public var profile: BuildProfile = .release
 
         public init(app: App, targets: [Target]) {
             self.app = app
@@ -182,7 +184,7 @@ public struct SuiteRunner {
         log.progress("building \(configuration.app.name) for \(target.rawValue)...")
         let image: String
         do {
-            image = try Builder(project: project, log: log).build(configuration.app, target: target, quiet: true)
+            image = try Builder(project: project, log: log, profile: configuration.profile).build(configuration.app, target: target, quiet: true)
         } catch let error as SwiftletError {
             if Subprocess.interruption != nil { return }
             record(&report, ok: false, "\(mode) build: \(error.problem)")
@@ -230,8 +232,9 @@ public struct SuiteRunner {
         // 2. Each fault test alone.
         for test in faultTests {
             if Subprocess.interruption != nil { return }
-            let (ok, why, kind) = runFaultTest(image, target, test.name, expecting: test.status)
-            transcript.append("fault \(test.name): \(kind.map { Transcript.normalise("swiftlet: " + $0) } ?? "none")")
+            let (ok, why, kind, symbols) = runFaultTest(image, target, test.name, expecting: test.status)
+            transcript.append("fault \(test.name): \(kind.map { Transcript.normalise("swiftlet: " + $0) } ?? "none")"
+                              + (symbols.map { " " + $0 } ?? ""))
             record(&report, ok: ok, "\(mode) \(test.name)" + (ok ? " (\(why))" : ": \(why)"))
         }
 
@@ -273,23 +276,41 @@ public struct SuiteRunner {
         return nil
     }
 
-    /// Runs one fault test; returns (passed, detail, fault kind).
+    /// Runs one fault test; returns (passed, detail, fault kind, symbolized backtrace for the transcript).
+    ///
+    /// The report's backtrace must symbolize (docs/DEBUGGING.md §3): the transcript gets the Swift runtime
+    /// failure it names, if any, and the app's and libOS's functions on it (``SymbolizedCrash/portableFunctions``),
+    /// which must be the same in both modes.
     func runFaultTest(_ image: String, _ target: Target, _ name: String, expecting status: Int32)
-        -> (Bool, String, String?) {
+        -> (Bool, String, String?, String?) {
         let outcome = runImage(image, target, ["swiftlet.test=\(name)"] + configuration.extraArguments, devices: true)
         let lines = Transcript.lines(of: outcome.console)
         showConsole(lines)
         let last = lines.last ?? ""
         let kind = Transcript.faultKind(last)
-        if let failure = outcome.failure { return (false, failure.problem + lastLineHint(lines), kind) }
+        if let failure = outcome.failure { return (false, failure.problem + lastLineHint(lines), kind, nil) }
         if outcome.status != status {
-            return (false, "expected exit status \(status), got \(outcome.status)" + lastLineHint(lines), kind)
+            return (false, "expected exit status \(status), got \(outcome.status)" + lastLineHint(lines), kind, nil)
         }
         guard let kind else {
             return (false, "exit status \(status) but the last console line is not a 'swiftlet: ' report"
-                + lastLineHint(lines), nil)
+                + lastLineHint(lines), nil, nil)
         }
-        return (true, "\(kind), exit \(status)", kind)
+        let crash: SymbolizedCrash?
+        do {
+            crash = try SymbolizedCrash.from(console: lines, image: image)
+        } catch {
+            return (false, "the backtrace could not be symbolized: \(error)", kind, nil)
+        }
+        guard let crash else { return (false, "the report has no backtrace" + lastLineHint(lines), kind, nil) }
+        let functions = crash.portableFunctions(root: project.root)
+        guard !functions.isEmpty else {
+            return (false, "no app or libOS function on the backtrace: "
+                + crash.lines(image: image, root: project.root).joined(separator: " | "), kind, nil)
+        }
+        var symbols = crash.runtimeFailure.map { "(Swift runtime failure: \($0)) " } ?? ""
+        symbols += "in " + functions.joined(separator: " < ")
+        return (true, "\(kind), exit \(status), \(symbols)", kind, symbols)
     }
 
     func exitStatusChecks(_ target: Target, into report: inout Report) {
@@ -329,7 +350,7 @@ public struct SuiteRunner {
     func buildSample(_ name: String, _ target: Target, label: String, into report: inout Report) -> String? {
         do {
             let app = try App.resolve(name, in: project)
-            return try Builder(project: project, log: log).build(app, target: target, quiet: true)
+            return try Builder(project: project, log: log, profile: configuration.profile).build(app, target: target, quiet: true)
         } catch let error as SwiftletError {
             record(&report, ok: false, "\(label): \(error.problem)")
         } catch {

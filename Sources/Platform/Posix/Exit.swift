@@ -22,6 +22,7 @@ public func swiftletPlatformAbort(_ message: UnsafePointer<CChar>?, _ length: In
 
 /// Prints the abort line for `message` (possibly empty) and exits 255.
 func abortWithMessage(_ message: UnsafeRawBufferPointer) -> Never {
+    swiftlet_posix_report_backtrace_here()  // the frames first: the report line stays last
     var line = Line()
     line.append("swiftlet: abort")
     if let base = message.baseAddress, message.count > 0 {

@@ -40,6 +40,7 @@ enum Exit {
 
     /// `swiftlet: abort: <msg>` and SWIFTLET_EXIT_ABORT.
     static func abort(_ message: StaticString) -> Never {
+        Report.backtraceHere()
         Report.put("swiftlet: abort: ")
         Report.put(message)
         Report.put("\n")
@@ -54,6 +55,7 @@ public func swiftlet_platform_exit(_ status: Int32) -> Never {
 
 @_cdecl("swiftlet_platform_abort")
 public func swiftlet_platform_abort(_ msg: UnsafePointer<CChar>?, _ len: Int) -> Never {
+    Report.backtraceHere()
     Report.put("swiftlet: abort: ")
     if let msg, len > 0 {
         msg.withMemoryRebound(to: UInt8.self, capacity: len) { Report.put($0, count: len) }

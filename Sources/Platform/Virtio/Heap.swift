@@ -317,6 +317,7 @@ public func virtio_heap_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutable
 /// exit 255 (abort).
 @_cdecl("virtio_heap_exhausted")
 public func virtio_heap_exhausted(_ size: Int) -> Never {
+    Report.backtraceHere()
     Report.put("swiftlet: abort: out of memory: an allocation of ")
     Report.decimal(UInt64(size))
     Report.put(" bytes failed with ")

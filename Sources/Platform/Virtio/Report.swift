@@ -61,6 +61,28 @@ enum Report {
         }
     }
 
+    /// The backtrace lines that precede a fault, trap or abort report (docs/DEBUGGING.md §3), in the dev
+    /// platform's format: `swiftlet: image base 0x...` (always 0: the image runs where it was linked), then
+    /// `swiftlet: frame #<n> 0x<return address>` for each of the `count` frames virtio_backtrace stored.
+    static func frames(_ count: Int) {
+        put("swiftlet: image base ")
+        hex16(0)
+        put("\n")
+        let frames = virtio_backtrace_frames()!
+        for i in 0..<count {
+            put("swiftlet: frame #")
+            decimal(UInt64(i))
+            put(" ")
+            hex16(frames[i])
+            put("\n")
+        }
+    }
+
+    /// The backtrace of the caller (aborts).
+    static func backtraceHere() {
+        frames(virtio_backtrace_here())
+    }
+
     private static func digit(_ d: UInt8) -> UInt8 {
         d < 10 ? 48 + d : 87 + d
     }

@@ -12,6 +12,7 @@
 /// says why (Intel SDM Vol. 3A §4.7, Figure 4-12): bit 0 P (protection
 /// violation, else not present), bit 1 W/R (write), bit 4 I/D (instruction
 /// fetch). A fault inside the stack guard page is reported as a stack overflow.
+/// The report is preceded by the interrupted code's backtrace (Report.frames, docs/DEBUGGING.md §3).
 
 import VirtioHW
 
@@ -57,6 +58,7 @@ enum Traps {
         let vector = frame.pointee.vector
         if reporting { Exit.exit(vector == 12 || vector == 13 || vector == 14 ? memoryFaultStatus : cpuTrapStatus) }
         reporting = true
+        Report.frames(virtio_backtrace(frame.pointee.rbp, frame.pointee.rsp))  // the frames first: the report stays last
         let rip = frame.pointee.rip
         let error = frame.pointee.error
         switch vector {

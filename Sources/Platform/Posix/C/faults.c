@@ -11,6 +11,10 @@
  *   swiftlet: cpu trap: <name> (rip 0x<rip>, vector <n>)
  *   swiftlet: abort: abort() called
  *
+ * Each report is preceded by its backtrace (report.c, report_backtrace): the
+ * image base and the return addresses of the interrupted context's frames;
+ * the report line stays last, so tools that read the last line still work.
+ *
  * Memory faults (#PF, #GP, #SS: SIGSEGV, SIGBUS) exit SWIFTLET_EXIT_MEMORY_FAULT
  * (254); other CPU traps (SIGILL: ud2, which is every Swift trap; SIGFPE;
  * SIGTRAP; SIGBUS from #AC) exit SWIFTLET_EXIT_CPU_TRAP (252); glibc's abort() (SIGABRT) exits
@@ -77,11 +81,12 @@ static const char *vector_name(uint64_t vector)
     }
 }
 
-static void memory_fault(siginfo_t *info, const greg_t *g)
+static void memory_fault(siginfo_t *info, const void *uctx, const greg_t *g)
 {
     uint64_t vector = (uint64_t)g[REG_TRAPNO];
     uint64_t err = (uint64_t)g[REG_ERR];
     uint64_t addr = (uint64_t)(uintptr_t)info->si_addr;
+    report_backtrace(uctx);
     struct report_line l = {.len = 0};
     report_str(&l, "swiftlet: memory fault: ");
     if (vector != 12 && vector != 13)
@@ -112,7 +117,7 @@ static void memory_fault(siginfo_t *info, const greg_t *g)
     report_exit(SWIFTLET_EXIT_MEMORY_FAULT);
 }
 
-static void cpu_trap(int sig, const greg_t *g)
+static void cpu_trap(int sig, const void *uctx, const greg_t *g)
 {
     uint64_t vector = (uint64_t)g[REG_TRAPNO];
     const char *name = vector_name(vector);
@@ -120,6 +125,7 @@ static void cpu_trap(int sig, const greg_t *g)
         vector = sig == SIGILL ? 6 : sig == SIGFPE ? 0 : sig == SIGBUS ? 17 : 3;
         name = vector_name(vector);
     }
+    report_backtrace(uctx);
     struct report_line l = {.len = 0};
     report_str(&l, "swiftlet: cpu trap: ");
     report_str(&l, name);
@@ -144,14 +150,15 @@ void fault_report(int sig, siginfo_t *info, void *uctx)
     uint64_t vector = (uint64_t)g[REG_TRAPNO];
     int memory = vector == 12 || vector == 13 || vector == 14;
     if (memory || ((sig == SIGSEGV || sig == SIGBUS) && vector_name(vector) == NULL))
-        memory_fault(info, g);
+        memory_fault(info, uctx, g);
     else
-        cpu_trap(sig, g);
+        cpu_trap(sig, uctx, g);
 }
 
 void abort_report(int sig, siginfo_t *info, void *uctx)
 {
-    (void)sig, (void)info, (void)uctx;
+    (void)sig, (void)info;
+    report_backtrace(uctx);
     struct report_line l = {.len = 0};
     report_str(&l, "swiftlet: abort: abort() called");
     report_emit(&l);

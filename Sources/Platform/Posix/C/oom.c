@@ -18,6 +18,7 @@ extern void *__libc_memalign(size_t alignment, size_t size);
 
 __attribute__((noreturn)) static void exhausted(size_t size)
 {
+    swiftlet_posix_report_backtrace_here();
     struct report_line line = { .len = 0 };
     report_str(&line, "swiftlet: abort: out of memory: an allocation of ");
     report_dec(&line, size);

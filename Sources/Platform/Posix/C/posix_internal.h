@@ -40,6 +40,12 @@ void report_hex(struct report_line *l, uint64_t v);
 void report_dec(struct report_line *l, uint64_t v);
 /** Appends '\n' and writes the whole line to fd 1 with raw write(2), retrying EINTR and partial writes. */
 void report_emit(struct report_line *l);
+/**
+ * Prints the backtrace lines of a report (`swiftlet: image base ...`, `swiftlet: frame #n ...`) for the
+ * interrupted context `uctx` (a ucontext_t from a signal handler): a frame-pointer walk from its %rbp over the
+ * main stack (swiftlet_backtrace.h).
+ */
+void report_backtrace(const void *uctx);
 /** exit_group(2) by raw system call; never returns. */
 __attribute__((noreturn)) void report_exit(int status);
 

@@ -14,6 +14,9 @@
 
 #include <errno.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
+
+#include "swiftlet_backtrace.h"
 
 static void put(struct report_line *l, char c)
 {
@@ -86,3 +89,46 @@ void report_exit(int status)
 }
 
 void swiftlet_posix_exit_group(int status) { report_exit(status); }
+
+/*
+ * The backtrace lines that precede a report (docs/DEBUGGING.md §3):
+ *
+ *   swiftlet: image base 0x<where the PIE was loaded>
+ *   swiftlet: frame #<n> 0x<return address>          (one per frame, innermost first)
+ *
+ * The host subtracts the base before looking addresses up in the ELF. The
+ * frames must lie on the main stack, between `low` (the faulting %rsp, or the
+ * reporter's own frame) and the top recorded by main_stack.c.
+ */
+extern const char __ehdr_start[]; /* the ELF header: the load base of a PIE (defined by the linker) */
+
+static void report_frames(uint64_t fp, uint64_t low)
+{
+    struct report_line l = {.len = 0};
+    report_str(&l, "swiftlet: image base ");
+    report_hex16(&l, (uint64_t)(uintptr_t)__ehdr_start);
+    report_emit(&l);
+    uint64_t frames[SWIFTLET_BACKTRACE_MAX];
+    uint64_t high = swiftlet_posix_stack_top;
+    size_t n = swiftlet_backtrace_walk(fp, low, high, frames, SWIFTLET_BACKTRACE_MAX);
+    for (size_t i = 0; i < n; i++) {
+        l.len = 0;
+        report_str(&l, "swiftlet: frame #");
+        report_dec(&l, i);
+        report_str(&l, " ");
+        report_hex16(&l, frames[i]);
+        report_emit(&l);
+    }
+}
+
+void report_backtrace(const void *uctx)
+{
+    const greg_t *g = ((const ucontext_t *)uctx)->uc_mcontext.gregs;
+    report_frames((uint64_t)g[REG_RBP], (uint64_t)g[REG_RSP]);
+}
+
+__attribute__((noinline)) void swiftlet_posix_report_backtrace_here(void)
+{
+    uint64_t fp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+    report_frames(fp, fp);
+}

@@ -97,6 +97,7 @@ void sigsys_explain(int sig, siginfo_t *info, void *uctx)
                         swiftlet_posix_syscall_names[nr])
                            ? swiftlet_posix_syscall_names[nr]
                            : "unknown";
+    report_backtrace(uctx);
     struct report_line l = {.len = 0};
     report_str(&l, "swiftlet: blocked system call ");
     report_str(&l, name);

@@ -120,6 +120,9 @@ pvh_start32:
     ljmp $SEL_CODE64, $long_mode
 
     .code64
+/* The first 64-bit instruction: where `swiftlet debug` switches gdb to i386:x86-64 (docs/DEBUGGING.md §1). */
+    .globl pvh_start64
+pvh_start64:
 long_mode:
     movl $SEL_DATA, %eax
     movl %eax, %ds

@@ -93,6 +93,13 @@ int swiftlet_posix_sandbox_pcap(int fd);
 
 /* ---- exit ------------------------------------------------------------------ */
 
+/**
+ * Prints the backtrace lines that precede an abort report (`swiftlet: image base ...`, then
+ * `swiftlet: frame #n 0x...` per caller), walking the frame pointers from its caller (report.c).
+ * Async-signal-safe.
+ */
+void swiftlet_posix_report_backtrace_here(void);
+
 /** exit_group(2) without running atexit handlers or flushing stdio (as a unikernel halts). */
 __attribute__((noreturn)) void swiftlet_posix_exit_group(int status);
 

@@ -133,6 +133,17 @@ uintptr_t virtio_image_end(void);
 uintptr_t virtio_stack_guard(void);
 uintptr_t virtio_stack_top(void);
 
+/**
+ * Walks the frames from frame pointer `fp` (an interrupted context whose %rsp was `sp`) and returns how many
+ * return addresses it stored in virtio_backtrace_frames(), innermost first; only frames inside the boot stack
+ * are read (backtrace.c).
+ */
+size_t virtio_backtrace(uint64_t fp, uint64_t sp);
+/** The same from the caller of this function (abort reports). */
+size_t virtio_backtrace_here(void);
+/** The return addresses the last walk stored. */
+const uint64_t *virtio_backtrace_frames(void);
+
 /** Installs the GDT with a TSS (IST stacks) and the IDT; traps.c. */
 void virtio_traps_install(void);
 /** Vector the LAPIC timer interrupt uses; its handler only acknowledges it. */
