@@ -17,6 +17,10 @@
 
 import SwiftletPosix
 
+/// Every fd the tender opened or adopted for a device or a pcap: the only fds that survive lockdown
+/// (Start.swift closes the rest).
+var tenderFDs: [Int32] = []
+
 /// Opens every backend in `options`, fills ``deviceTable`` and ``netPorts`` and registers
 /// each fd's seccomp rules.
 ///
@@ -28,6 +32,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
         case .net(let net):
             let (fd, vnetHeader, offloads) = try openNet(net, usedFDs: usedFDs)
             usedFDs.append(fd)
+            tenderFDs.append(fd)
             var isStream = true
             if case .tap = net.backend { isStream = false }
             if !isStream && tapOverflow == nil {
@@ -44,6 +49,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
         case .block(let block):
             let (fd, capacity) = try openBlock(block)
             usedFDs.append(fd)
+            tenderFDs.append(fd)
             guard swiftlet_posix_sandbox_block(fd, capacity) == 0 else {
                 throw TenderError("cannot add the sandbox rules of block device ").bytes(block.name)
             }
@@ -55,6 +61,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
     }
     for pcap in options.pcaps {
         let fd = try openPcap(pcap)
+        tenderFDs.append(fd)
         guard swiftlet_posix_sandbox_pcap(fd) == 0 else {
             throw TenderError("cannot add the sandbox rules of the pcap of ").bytes(pcap.name)
         }

@@ -82,6 +82,9 @@ expect boottime 253 "$B clock_gettime \(228\): only the monotonic and wall clock
 expect monotonic-syscall 0 'cmdline=.*' probe=monotonic-syscall
 expect mmap-exec 253 "$B mmap \(9\): a unikernel cannot map executable memory" probe=mmap-exec
 expect mprotect-exec 253 "$B mprotect \(10\): a unikernel cannot map executable memory" probe=mprotect-exec
+expect mprotect-read 253 "$B mprotect \(10\): a unikernel's memory protections are fixed at boot" probe=mprotect-read
+expect mmap-anonymous 0 'anonymous mapping ok' probe=mmap-anonymous
+expect ppoll-sigmask 253 "$B ppoll \(271\): a unikernel has no signals, so the sleep takes no signal mask; use Runtime's sleep\(for:\)" probe=ppoll-sigmask
 expect block-sigsys 253 "$B rt_sigprocmask \(14\): a unikernel has no signals; use async tasks and Runtime's timers" probe=block-sigsys
 expect page-zero 254 "$F read of unmapped page at 0x0000000000000000 \(rip $H, vector 14, error 0x0\)" probe=page-zero
 expect write-text 254 "$F write of protected page at $H \(rip $H, vector 14, error 0x3\)" probe=write-text
@@ -194,6 +197,7 @@ run_check raw-block-write-straddle 253 "$B pwrite64 \(18\): .*" probe --block di
 run_check handles-in-option-order 0 'handles a=2 n=1 b=0 mac=02:53:57:eb:0c:34 mtu=1500' spawned --block b=$D/d512.img --net n=fd:@FD --block a=$D/d4096.img probe=handles
 run_check mac-and-mtu 0 'handles a=2 n=1 b=0 mac=02:00:00:00:00:2a mtu=9000' spawned --block b=$D/d512.img --net n=fd:@FD,mac=02:00:00:00:00:2A,mtu=9000 --block a=$D/d4096.img probe=handles
 run_check raw-pwrite-inside-the-disk 0 'raw pwrite inside the disk ok' probe --block disk=$D/d512.img probe=pwrite-raw
+run_check mmap-block-file 253 "$B mmap \(9\): a unikernel has no files to map; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=mmap-file fd=3
 run_check pwrite-past-capacity 253 "$B pwrite64 \(18\): a unikernel has no file system; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=pwrite-past
 run_check pread-count-over-capacity 253 "$B pread64 \(17\): .*" probe --block disk=$D/d512.img probe=pread-huge
 run_check pread-on-stdout 253 "$B pread64 \(17\): a unikernel has no file system; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=pread-stdout
@@ -245,6 +249,32 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
 else
     echo "skip tap-arp, tap-permission (needs root and ip)"
 fi
+
+# Inherited fds are closed before lockdown: only 0-2 and the devices' fds (here the block file, 3) are left.
+# fds_of PID: the open fds of PID, space-separated, in order.
+fds_of() { ls /proc/"$1"/fd 2>/dev/null | sort -n | tr '\n' ' '; }
+sh -c 'exec 5</dev/null 7</dev/null 9>/dev/null; exec "$0" --block disk="$1" probe=sleep' "$P" "$D/d512.img" >/dev/null &
+pid=$!
+sleep 0.4
+fds=$(fds_of $pid)
+status_lines=$(grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/$pid/status 2>/dev/null | tr -s '\t' ' ' | tr '\n' ';')
+wait $pid
+if [ "$fds" = "0 1 2 3 " ]; then
+    passed=$((passed + 1)); echo "ok inherited-fds-closed"
+else
+    failed=$((failed + 1)); echo "FAIL inherited-fds-closed: open fds after lockdown: $fds (want 0 1 2 3)"
+fi
+# Capabilities: none left after lockdown (as root the tender starts with all of them), no new privileges, filtered.
+want='CapInh: 0000000000000000;CapPrm: 0000000000000000;CapEff: 0000000000000000;'
+if [ "$(id -u)" = 0 ]; then
+    want="${want}CapBnd: 0000000000000000;"
+fi
+case "$status_lines" in
+*"$want"*"CapAmb: 0000000000000000;NoNewPrivs: 1;Seccomp: 2;"*)
+    passed=$((passed + 1)); echo "ok capabilities-dropped (uid $(id -u))" ;;
+*)
+    failed=$((failed + 1)); echo "FAIL capabilities-dropped: $status_lines" ;;
+esac
 
 # A forbidden call inside the SIGSYS handler is killed by the kernel (SIGSYS, 159), not re-trapped.
 out=$(sh -c '"$0"; exit $?' "$OUT/reenter.elf" 2>/dev/null)

@@ -74,6 +74,30 @@ int main(void)
         void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         return mprotect(m, 4096, PROT_READ | PROT_EXEC);
     }
+    if (IS("mprotect-read")) {
+        void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return mprotect(m, 4096, PROT_READ);
+    }
+    /* mmap of the block file (fd=N): past the pread/pwrite bounds, so only anonymous mappings are allowed. */
+    if (IS("mmap-file")) {
+        void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)number("fd=", 3), 0);
+        say(m == MAP_FAILED ? "mmap failed\n" : "mmap of the block file succeeded\n");
+        return 0;
+    }
+    if (IS("mmap-anonymous")) {
+        char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return 1;
+        m[12345] = 1;
+        say("anonymous mapping ok\n");
+        return munmap(m, 1 << 20);
+    }
+    /* ppoll with a signal mask (raw: glibc passes the pointer through): the mask is pinned to NULL. */
+    if (IS("ppoll-sigmask")) {
+        sigset_t none;
+        sigemptyset(&none);
+        struct timespec ts = {0, 1000};
+        return (int)syscall(SYS_ppoll, NULL, 0, &ts, &none, 8);
+    }
     /* Raw pwrite64 on the block fd (fd=N, the tender's first device fd) of a disk of cap=BYTES: inside the disk it
      * is allowed; straddling its end it must be stopped by the filter (offset + count bound, sandbox_block.c). */
     if (IS("raw-block-write-inside") || IS("raw-block-write-straddle")) {

@@ -62,6 +62,18 @@ const char *swiftlet_posix_limit_memory(uint64_t bytes);
  */
 const char *swiftlet_posix_sandbox_lock(void);
 
+/**
+ * Closes every fd but 0-2 and the `count` fds in `keep` (the devices' fds) with close_range(2)
+ * (C/close_fds.c). Returns NULL or a reason.
+ */
+const char *swiftlet_posix_close_inherited_fds(const int32_t *keep, unsigned count);
+
+/**
+ * Empties the capability bounding (when allowed), ambient, effective, permitted and inheritable
+ * sets, then reads them back (C/capabilities.c). Returns NULL, or a reason when any is left.
+ */
+const char *swiftlet_posix_drop_capabilities(void);
+
 /* ---- device backends: opening (host_open.c, before lockdown only) --------- */
 
 /** Opens a raw disk image read-write. Returns the fd or -errno; fills its size and whether it is a regular file. */
