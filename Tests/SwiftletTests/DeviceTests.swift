@@ -454,7 +454,7 @@ final class DeviceSessionTests: XCTestCase {
         ])
         let session = try DeviceSession.start(plan, target: .posix, runTimeout: 10, log: Log(output: { _ in }),
                                               host: .local(testProject))
-        guard case .net(_, .socket(let path), _, _, _) = session.attachments[0],
+        guard case .net(_, .socket(let path), _, _, _, _) = session.attachments[0],
               case .block(_, let disk, 512) = session.attachments[1] else {
             return XCTFail("\(session.attachments)")
         }

@@ -3,7 +3,8 @@
 /// In option order (the order is the handle order):
 /// - `tap:IFACE`: the interface must exist; `/dev/net/tun` + `TUNSETIFF`
 ///   (`IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`, with checksum and TSO offloads both
-///   ways; plain `IFF_TAP | IFF_NO_PI` if the kernel refuses), non-blocking
+///   ways; plain `IFF_TAP | IFF_NO_PI` with `offload=off` or if the kernel
+///   refuses), non-blocking
 ///   (C/host_open.c);
 /// - `socket:PATH`: connect a UNIX stream socket, non-blocking;
 /// - `fd:FD`: an inherited, connected stream socket (passt `--fd`), made non-blocking;
@@ -81,7 +82,9 @@ private func openNet(_ net: NetOption, usedFDs: [Int32]) throws(TenderError) -> 
         var stage: Int32 = 0
         var vnetHeader: Int32 = 0
         var offloads: UInt32 = 0
-        let fd = withCString(interface) { swiftlet_posix_open_tap($0, &stage, &vnetHeader, &offloads) }
+        let fd = withCString(interface) {
+            swiftlet_posix_open_tap($0, net.offload ? 1 : 0, &stage, &vnetHeader, &offloads)
+        }
         guard fd < 0 else { return (fd, vnetHeader != 0, offloads) }
         let code = -fd
         let failed = TenderError("cannot open TAP interface ").bytes(interface).text(" for net device ")

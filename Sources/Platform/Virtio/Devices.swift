@@ -105,18 +105,26 @@ enum Devices {
         for b in blocks { b.transport.acknowledge() }
     }
 
-    /// Sleeps in HLT until `done` returns true; `done` runs first, and after every wakeup (boot only:
-    /// a disk's GET_ID). A 10 ms timer backs the device interrupt up, so a lost one costs time, never a hang.
-    static func wait(_ done: () -> Bool) {
-        if done() { return }
-        while true {
-            let now = Clock.now()
-            if LAPIC.available { LAPIC.arm(deadline: now + 10_000_000, now: now) }
-            virtio_sti_hlt_cli()
+    /// Sleeps in HLT until `done` returns true or `limit` ns have passed; `done` runs first, and after every
+    /// wakeup (boot only: a disk's GET_ID). A 10 ms timer backs the device interrupt up, so a lost one costs
+    /// time, never a hang; without a LAPIC timer it polls instead of sleeping. Returns whether `done` said so.
+    static func wait(limit: UInt64, _ done: () -> Bool) -> Bool {
+        if done() { return true }
+        let deadline = Clock.now() &+ limit
+        var finished = false
+        while !finished && Clock.now() < deadline {
+            if LAPIC.available {
+                let now = Clock.now()
+                LAPIC.arm(deadline: now + 10_000_000, now: now)
+                virtio_sti_hlt_cli()
+            } else {
+                virtio_pause()
+            }
             acknowledgeAll()
-            if done() { break }
+            finished = done()
         }
         if LAPIC.available { LAPIC.disarm() }
+        return finished
     }
 
     /// Bit h for each acquired NIC with a received frame waiting, and each acquired disk with a

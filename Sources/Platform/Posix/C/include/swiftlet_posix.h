@@ -81,12 +81,13 @@ int swiftlet_posix_open_block_file(const char *path, uint64_t *size, int *regula
 /** Creates or truncates a pcap file for writing. Returns the fd or -errno. */
 int swiftlet_posix_open_pcap_file(const char *path);
 /**
- * Attaches to TAP interface `iface` (/dev/net/tun, TUNSETIFF IFF_TAP|IFF_NO_PI[|IFF_VNET_HDR], O_NONBLOCK).
+ * Attaches to TAP interface `iface` (/dev/net/tun, TUNSETIFF IFF_TAP|IFF_NO_PI[|IFF_VNET_HDR], O_NONBLOCK);
+ * IFF_VNET_HDR and its offloads only when `offload` is non-zero (`offload=off` asks for a plain TAP).
  * Returns the fd or -errno; `*stage` is 0 if opening /dev/net/tun failed, 1 if TUNSETIFF did, 2 if there is no
  * such interface. `*vnet_header` is 1 when each frame carries a 10-byte virtio_net_hdr; `*offloads` has the
  * SWIFTLET_NET_OFFLOAD_* bits the interface performs.
  */
-int swiftlet_posix_open_tap(const char *iface, int *stage, int *vnet_header, uint32_t *offloads);
+int swiftlet_posix_open_tap(const char *iface, int offload, int *stage, int *vnet_header, uint32_t *offloads);
 /** Connects a non-blocking UNIX stream socket to `path`. Returns the fd or -errno. */
 int swiftlet_posix_connect_unix(const char *path);
 /** Adopts an inherited connected stream socket (non-blocking from now). Returns 0 or -errno. */
@@ -107,5 +108,8 @@ int swiftlet_posix_sandbox_pcap(int fd);
 
 /** exit_group(2) without running atexit handlers or flushing stdio (as a unikernel halts). */
 __attribute__((noreturn)) void swiftlet_posix_exit_group(int status);
+
+/** A test image's injected device fault for `site` (C/test_faults.c; SWIFTLET_TEST_* in swiftlet_platform.h). */
+int32_t swiftlet_posix_test_fault(uint32_t site);
 
 #endif
