@@ -105,8 +105,8 @@ final class BlockDisk {
                 }
                 let injected = injectedFault(SWIFTLET_TEST_SITE_BLOCK) != SWIFTLET_TEST_FAULT_NONE
                 if count == 0 || injected {
-                    deviceError("block", self.name, "block file", "read ended at byte ", offset + UInt64(done),
-                                " of a disk of ", self.capacity)
+                    deviceError("block", self.name, "block file", "end of file reading byte ", offset + UInt64(done),
+                                " of a disk of ", self.capacity, " bytes: the file shrank")
                 }
                 done += count
             } catch {
@@ -128,8 +128,8 @@ final class BlockDisk {
                     pwrite(self.fd, buffer + done, piece, Int(offset) + done)
                 }
                 if count == 0 {
-                    deviceError("block", self.name, "block file", "write stopped at byte ", offset + UInt64(done),
-                                " of a disk of ", self.capacity)
+                    deviceError("block", self.name, "block file", "nothing written at byte ", offset + UInt64(done),
+                                " of a disk of ", self.capacity, " bytes")
                 }
                 done += count
             } catch {

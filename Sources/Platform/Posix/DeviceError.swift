@@ -3,7 +3,7 @@
 /// The dev twin of Platform/Virtio/DeviceError.swift, with the same line and
 /// status (SWIFTLET_EXIT_DEVICE, 251):
 ///
-///     swiftlet: device error: block device 'storage': block file: read ended at byte 524288 ...
+///     swiftlet: device error: block device 'storage': block file: end of file reading byte 524288 of a disk of ...
 ///
 /// Dev backends have no rings, so the faults differ from prod's: a block file
 /// that ends before the disk's capacity (it shrank under the app: a read
@@ -16,9 +16,9 @@
 import SwiftletABI
 import SwiftletPosix
 
-/// `swiftlet: device error: <kind> device '<name>': <role>: <problem><value><rest>[<limit>]` and exit 251.
+/// `swiftlet: device error: <kind> device '<name>': <role>: <problem><value><rest>[<limit><end>]` and exit 251.
 func deviceError(_ kind: StaticString, _ name: [UInt8], _ role: StaticString, _ problem: StaticString,
-                 _ value: UInt64, _ rest: StaticString, _ limit: UInt64? = nil) -> Never {
+                 _ value: UInt64, _ rest: StaticString, _ limit: UInt64? = nil, _ end: StaticString = "") -> Never {
     var line = Line()
     line.append("swiftlet: device error: ")
     line.append(kind)
@@ -31,6 +31,7 @@ func deviceError(_ kind: StaticString, _ name: [UInt8], _ role: StaticString, _ 
     line.append(decimal: value)
     line.append(rest)
     if let limit { line.append(decimal: limit) }
+    line.append(end)
     line.append(byte: 10)
     line.withBytes { writeFully(consoleFD, $0) }
     swiftlet_posix_exit_group(SWIFTLET_EXIT_DEVICE)

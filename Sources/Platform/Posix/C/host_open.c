@@ -99,6 +99,9 @@ int swiftlet_posix_open_tap(const char *iface, int offload, int *stage, int *vne
         *stage = 1;
         return -e;
     }
+    /* The offloads of a persistent TAP outlive the fd that set them: after a run with offloads the kernel
+     * would still hand this reader checksum-partial frames. Turn them off, as QEMU's tap backend does. */
+    (void)ioctl(fd, TUNSETOFFLOAD, 0ul);
     return fd;
 }
 

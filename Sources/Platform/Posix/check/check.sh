@@ -168,7 +168,8 @@ run_usage unknown-backend "$U net device service: unknown backend 'udp:1'; use t
 run_usage bad-mac "$U net device service: bad mac '02:00'; use six hex bytes like 02:53:57:00:00:01" "$P" --net service=socket:/x,mac=02:00
 run_usage multicast-mac "$U net device service: mac 01:00:5e:00:00:01 is a multicast address; the first byte must be even \(e.g. 02\)" "$P" --net service=socket:/x,mac=01:00:5e:00:00:01
 run_usage bad-mtu "$U net device service: bad mtu '67'; use a number from 68 to 65535" "$P" --net service=socket:/x,mtu=67
-run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M and mtu=N at most once each" "$P" --net service=socket:/x,speed=10
+run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M, mtu=N and offload=on\|off at most once each" "$P" --net service=socket:/x,speed=10
+run_usage bad-offload "$U net device service: bad offload 'maybe'; use offload=on or offload=off" "$P" --net service=socket:/x,offload=maybe
 run_usage tap-missing "$U cannot open TAP interface swlnosuch0 for net device service: no such interface; create it first \(ip tuntap add dev swlnosuch0 mode tap\)" "$P" --net service=tap:swlnosuch0
 run_usage socket-missing "$U cannot connect net device service to socket $D/none.sock: no such file or directory; start a server listening on $D/none.sock first" "$P" --net service=socket:$D/none.sock
 run_usage fd-low "$U net device service: bad fd '1'; use the number of an inherited connected stream socket, 3 or more" "$P" --net service=fd:1
@@ -194,6 +195,12 @@ run_check block-stamp 0 'stamped' probe --block disk=$D/d512.img probe=stamp see
 run_check block-persists 0 'block 0 holds stamp-77' probe --block disk=$D/d512.img probe=read-stamp
 run_check raw-block-write-inside 0 'raw block write done' probe --block disk=$D/d512.img probe=raw-block-write-inside fd=3 cap=1048576
 run_check raw-block-write-straddle 253 "$B pwrite64 \(18\): .*" probe --block disk=$D/d512.img probe=raw-block-write-straddle fd=3 cap=1048576
+# A block file that shrinks under the app: the read meets end of file inside the capacity, a device error (251).
+truncate -s 1M "$D/shrink.img"
+(sleep 0.2; truncate -s 512K "$D/shrink.img") &
+run_check block-file-shrank 251 "swiftlet: device error: block device 'disk': block file: end of file reading byte 1048064 of a disk of 1048576 bytes: the file shrank" \
+    probe --block disk=$D/shrink.img probe=block-shrunk
+wait
 run_check handles-in-option-order 0 'handles a=2 n=1 b=0 mac=02:53:57:eb:0c:34 mtu=1500' spawned --block b=$D/d512.img --net n=fd:@FD --block a=$D/d4096.img probe=handles
 run_check mac-and-mtu 0 'handles a=2 n=1 b=0 mac=02:00:00:00:00:2a mtu=9000' spawned --block b=$D/d512.img --net n=fd:@FD,mac=02:00:00:00:00:2A,mtu=9000 --block a=$D/d4096.img probe=handles
 run_check raw-pwrite-inside-the-disk 0 'raw pwrite inside the disk ok' probe --block disk=$D/d512.img probe=pwrite-raw
@@ -232,8 +239,11 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
     trap 'exit 130' INT TERM
     ip netns add "$NS" && ip netns exec "$NS" sh -c 'ip link set lo up && ip tuntap add dev swl0 mode tap &&
         ip tuntap add dev swl1 mode tap user 0 && ip tuntap add dev swltun mode tun && ip addr add 10.211.0.1/24 dev swl0 && ip link set swl0 up'
-    run_check tap-arp 0 'tap arp ok: 10\.211\.0\.1 is at .*' \
+    run_check tap-arp 0 'tap arp ok: 10\.211\.0\.1 is at .*, offloads 0xf' \
         sh -c 'ip netns exec "$0" "$1" --net net=tap:swl0 probe=tap-arp; echo $? >"$2"' "$NS" "$P" "$OUT/status"
+    # offload=off: a plain TAP (no virtio_net_hdr), so no offloads either way.
+    run_check tap-offload-off 0 'tap arp ok: 10\.211\.0\.1 is at .*, offloads 0x0' \
+        sh -c 'ip netns exec "$0" "$1" --net net=tap:swl0,offload=off probe=tap-arp; echo $? >"$2"' "$NS" "$P" "$OUT/status"
     # A persistent tap with no owner is open to anyone who can open /dev/net/tun; swl1 belongs to root.
     command -v setpriv >/dev/null 2>&1 || echo "skip tap-permission (no setpriv)"
     command -v setpriv >/dev/null 2>&1 && run_usage tap-permission "$U cannot open TAP interface swl1 for net device net: permission denied; run as root or create a persistent tap owned by you \(ip tuntap add \.\.\. user \\\$USER\)" \
