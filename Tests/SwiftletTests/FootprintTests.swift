@@ -10,8 +10,11 @@ final class FootprintTests: XCTestCase {
     /// Stripped virtio image budgets in bytes: where the images stand, so that growth fails here. The network-core
     /// targets are 64 KiB for `hello` and 320 KiB for `http`; `http` met it (324,304 bytes) until the hardening
     /// work (header deadline, write timeout, rings that grow as data arrives, body discard, conformance fixes)
-    /// brought it to 332,688, and neither target is met now (docs/BENCHMARKS.md says what is left to cut).
-    static let budgets: [(app: String, bytes: Int)] = [("hello", 160 * 1024), ("http", 328 * 1024)]
+    /// brought it to 332,688, and neither target is met now (docs/BENCHMARKS.md says what is left to cut). The
+    /// device checks (every used-ring id and length, PCI capabilities against their BARs: docs/DEVICES.md §8) add
+    /// 2.1 KiB of text and 0.4 KiB of read-only data, which pushes both segments over a page boundary: 340,880
+    /// bytes, so the http budget is 336 KiB.
+    static let budgets: [(app: String, bytes: Int)] = [("hello", 160 * 1024), ("http", 336 * 1024)]
 
     func testHelloAndHTTPUnikernelsStayWithinTheirSizeBudgets() throws {
         if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_FOOTPRINT"] == "1" {

@@ -15,26 +15,41 @@
 
 import SwiftletABI
 
-enum DeviceError {
-    /// Names a NIC: `net device 'NAME'` by the name `@net.NAME=MAC` gave its MAC, else `net device MAC`.
-    static func putNet(mac: UInt64) {
-        Report.put("net device ")
-        if let entry = BootWords.netName(for: mac) {
-            Report.put("'")
-            entry.withName { Report.put($0, count: $1) }
-            Report.put("'")
-        } else {
-            Report.mac(mac)
-        }
-    }
+/// Which device a device error names.
+enum DeviceName {
+    /// A NIC: `net device 'NAME'` by the name `@net.NAME=MAC` gave its MAC, else `net device MAC`.
+    case net(mac: UInt64)
+    /// A disk: `block device 'SERIAL'` (its name; empty quotes before GET_ID answered).
+    case block(VirtioBlock)
+    /// A PCI function before it has a name: `PCI device N`, N = device × 8 + function on bus 0 (its devfn).
+    case pci(PCIAddress)
+}
 
-    /// `swiftlet: device error: <device>: <queue>: <problem><value><rest>[<limit>]` and exit 251.
-    static func fail(_ device: () -> Void, _ queue: StaticString, _ problem: StaticString, _ value: UInt64,
+enum DeviceError {
+    /// `swiftlet: device error: <device>: <part>: <problem><value><rest>[<limit>]` and exit 251.
+    /// Never inlined: it is cold, and each call site then costs only its arguments (the image-size budgets).
+    @inline(never)
+    static func fail(_ device: DeviceName, _ part: StaticString, _ problem: StaticString, _ value: UInt64,
                      _ rest: StaticString, _ limit: UInt64? = nil) -> Never {
         Report.put("swiftlet: device error: ")
-        device()
+        switch device {
+        case .net(let mac):
+            Report.put("net device ")
+            if let entry = BootWords.netName(for: mac) {
+                Report.put("'")
+                entry.withName { Report.put($0, count: $1) }
+                Report.put("'")
+            } else {
+                Report.mac(mac)
+            }
+        case .block(let disk):
+            disk.putName()
+        case .pci(let address):
+            Report.put("PCI device ")
+            Report.decimal(UInt64(address.device) << 3 | UInt64(address.function))
+        }
         Report.put(": ")
-        Report.put(queue)
+        Report.put(part)
         Report.put(": ")
         Report.put(problem)
         Report.decimal(value)

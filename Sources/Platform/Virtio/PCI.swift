@@ -99,36 +99,6 @@ struct PCIAddress {
         return mask == 0 ? 0 : ~mask &+ 1
     }
 
-    /// Names the function in a device error: `PCI device 00:03.0`.
-    func putLabel() {
-        Report.put("PCI device 00:")
-        Report.put(hexDigits(device >> 4))
-        Report.put(hexDigits(device & 15))
-        Report.put(".")
-        Report.put(hexDigits(function))
-    }
-
-    private func hexDigits(_ v: UInt8) -> StaticString {
-        switch v & 15 {
-        case 0: return "0"
-        case 1: return "1"
-        case 2: return "2"
-        case 3: return "3"
-        case 4: return "4"
-        case 5: return "5"
-        case 6: return "6"
-        case 7: return "7"
-        case 8: return "8"
-        case 9: return "9"
-        case 10: return "a"
-        case 11: return "b"
-        case 12: return "c"
-        case 13: return "d"
-        case 14: return "e"
-        default: return "f"
-        }
-    }
-
     /// Turns on I/O and memory decoding and bus mastering (PCI 3.0 §6.2.2: command bits 0, 1, 2).
     func enable() {
         write16(0x04, read16(0x04) | 0x7)
@@ -182,8 +152,7 @@ enum PCI {
         guard let b = a.bar(bar), !b.io else { return nil }
         let size = a.barSize(bar)
         if UInt64(offset) + UInt64(length) > size {
-            DeviceError.fail({ a.putLabel() }, what, "ends at byte ", UInt64(offset) + UInt64(length),
-                             " of its BAR, which has ", size)
+            DeviceError.fail(.pci(a), what, "ends at byte ", UInt64(offset) + UInt64(length), " of a BAR of ", size)
         }
         let start = b.base &+ UInt64(offset)
         Paging.mapDevice(start: start, end: start &+ UInt64(max(length, 1)))

@@ -68,8 +68,8 @@ enum ModernPCI {
             // 0x38, a notify register is 2 bytes, the ISR status 1 (§4.1.4.3–§4.1.4.6).
             let least: UInt32 = cfgType == capCommon ? 0x38 : cfgType == capNotify ? 2 : 1
             if length < least {
-                DeviceError.fail({ a.putLabel() }, "virtio capability", "type ", UInt64(cfgType),
-                                 " is shorter than the structure it describes: ", UInt64(length))
+                DeviceError.fail(.pci(a), "virtio capability", "type ", UInt64(cfgType), " is too short: ",
+                                 UInt64(length))
             }
             guard let address = PCI.memory(a, bar: bar, offset: offset, length: length,
                                            what: "virtio capability") else { return }
@@ -126,9 +126,8 @@ extension Transport {
         let notifyAt = notifyOff * UInt64(notifyMultiplier)
         // The queue's notify register must lie in the notify structure (§4.1.4.4.1).
         if notifyAt + 2 > UInt64(notifyLength) {
-            let device = pci
-            DeviceError.fail({ device.putLabel() }, "notify capability", "queue notify offset ", notifyAt,
-                             " is past the structure's length ", UInt64(notifyLength))
+            DeviceError.fail(.pci(pci), "virtio capability", "notify offset ", notifyAt, " is past its length ",
+                             UInt64(notifyLength))
         }
         q.notifier = .memory16(notifyBase + UInt(notifyAt))
         virtio_mmio_write16(common + ModernPCI.queueEnable, 1)

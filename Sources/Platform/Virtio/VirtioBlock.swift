@@ -137,7 +137,7 @@ final class VirtioBlock {
         segmentsPerChain = max(1, segments)
         t.routeInterrupt()
         t.start()
-        queue.label = { self.putLabel() }  // a cycle, but devices live as long as the OS
+        queue.owner = .block(self)  // a cycle, but devices live as long as the OS
         readSerial()
     }
 
@@ -151,13 +151,11 @@ final class VirtioBlock {
         else { return }
         var tag: UInt64 = 0
         var status = SWIFTLET_R_UNSPEC
-        let answered = Devices.wait(limit: VirtioBlock.stallLimit) {
+        // Boot waits in HLT; a disk that never answers is caught by poll's stall limit (complete polls).
+        while true {
             transport.acknowledge()  // before the scan: see IOAPIC.swift
-            return complete(tag: &tag, status: &status) == SWIFTLET_R_OK
-        }
-        guard answered else {
-            DeviceError.fail(queue.label, queue.role, "GET_ID not answered in ", VirtioBlock.stallLimit / 1_000_000_000,
-                             " s")
+            if complete(tag: &tag, status: &status) == SWIFTLET_R_OK { break }
+            Devices.pause()
         }
         guard status == SWIFTLET_R_OK else { return }
         let bytes = buffer.assumingMemoryBound(to: UInt8.self)
@@ -279,7 +277,7 @@ final class VirtioBlock {
             let id = Int(used.id)
             // The queue checked that the id heads a chain in flight; every such chain is a request's.
             guard id < queue.size, owner[id] != 0 else {
-                DeviceError.fail(queue.label, queue.role, "used id ", UInt64(used.id), " heads no request in flight")
+                DeviceError.fail(queue.owner, queue.role, "used id ", UInt64(used.id), " heads no request in flight")
             }
             let index = Int(owner[id]) - 1
             owner[id] = 0
@@ -293,14 +291,14 @@ final class VirtioBlock {
         if returned || !busy {
             lastProgress = now
         } else if now &- lastProgress > VirtioBlock.stallLimit {
-            DeviceError.fail(queue.label, queue.role, "no request completed in ", VirtioBlock.stallLimit / 1_000_000_000,
-                             " s although the device holds some")
+            DeviceError.fail(queue.owner, queue.role, "no request completed in ", VirtioBlock.stallLimit / 1_000_000_000,
+                             " s")
         }
         if returned && !pending.isEmpty { post() }
     }
 
     /// Names this disk in a device error: `block device 'SERIAL'` (empty quotes before GET_ID answered).
-    func putLabel() {
+    func putName() {
         Report.put("block device '")
         var copy = serial
         withUnsafeBytes(of: &copy) { raw in

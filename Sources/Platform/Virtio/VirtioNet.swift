@@ -221,10 +221,10 @@ final class VirtioNet {
         transport = t
         self.rx = rx
         self.tx = tx
-        rx.label = { DeviceError.putNet(mac: mac) }
+        rx.owner = .net(mac: mac)
         rx.role = "receive queue"
         rx.testSite = UInt32(SWIFTLET_TEST_SITE_NET_RECEIVE)
-        tx.label = rx.label
+        tx.owner = rx.owner
         tx.role = "transmit queue"
         tx.testSite = UInt32(SWIFTLET_TEST_SITE_NET_TRANSMIT)
         rxBuffers = rxMemory
@@ -309,11 +309,11 @@ final class VirtioNet {
             // The queue checked that the length fits the buffer; the header must be there, and the buffers a
             // frame spans must exist.
             guard first >= 0 else {
-                DeviceError.fail(rx.label, rx.role, "used length ", UInt64(used.length),
+                DeviceError.fail(rx.owner, rx.role, "used length ", UInt64(used.length),
                                  " is shorter than the frame header's ", UInt64(headerLength))
             }
             guard pieces >= 1 && pieces <= rxCount else {
-                DeviceError.fail(rx.label, rx.role, "num_buffers ", UInt64(pieces), " is not 1 to the ring's ",
+                DeviceError.fail(rx.owner, rx.role, "num_buffers ", UInt64(pieces), " is not 1 to the ring's ",
                                  UInt64(rxCount))
             }
             var parsed = metadata(base)

@@ -62,8 +62,8 @@ final class Virtqueue {
     var freeCount: Int
     /// Per descriptor: 1 while it heads a chain the device holds (published, not yet taken back).
     let inFlight: UnsafeMutablePointer<UInt8>
-    /// Prints the owning device's name, for device errors (set by the driver).
-    var label: () -> Void = { Report.put("virtio device") }
+    /// The owning device, for device errors (set by the driver).
+    var owner: DeviceName = .net(mac: 0)
     /// The queue's role in device errors (`receive queue`, ...).
     var role: StaticString = "queue"
     /// The fault-injection site of this queue (SWIFTLET_TEST_SITE_*), 0 for none.
@@ -78,13 +78,10 @@ final class Virtqueue {
     /// A queue of `size` entries (a power of two, ≤ 32768; §2.7), or nil when out of memory.
     init?(index: UInt16, size: Int) {
         let layout = Virtqueue.layoutBytes(size)
-        guard let memory = Heap.allocate(layout.total, alignment: 4096) else { return nil }
-        guard let marks = Heap.allocate(size, alignment: 8) else {
-            Heap.free(memory)
-            return nil
-        }
-        memory.initializeMemory(as: UInt8.self, repeating: 0, count: layout.total)
-        inFlight = marks.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        // The in-flight marks follow the rings in the same allocation (the device never looks there).
+        guard let memory = Heap.allocate(layout.total + size, alignment: 4096) else { return nil }
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: layout.total + size)
+        inFlight = (memory + layout.total).assumingMemoryBound(to: UInt8.self)
         self.index = index
         self.size = size
         self.memory = memory
@@ -184,8 +181,7 @@ final class Virtqueue {
         guard published != lastUsed else { return nil }
         let ahead = Int(published &- lastUsed)
         if ahead > size {
-            DeviceError.fail(label, role, "used index ran ", UInt64(ahead), " entries ahead of a ring of ",
-                             UInt64(size))
+            DeviceError.fail(owner, role, "used index ", UInt64(ahead), " ahead of a ring of ", UInt64(size))
         }
         virtio_compiler_barrier()  // read barrier: idx before the entry (§2.7.14)
         let entry = used + 4 + 8 * (Int(lastUsed) & (size - 1))
@@ -199,11 +195,11 @@ final class Virtqueue {
             }
         }
         guard id < UInt32(size), inFlight[Int(id)] != 0 else {
-            DeviceError.fail(label, role, "used id ", UInt64(id), " is not a buffer in flight")
+            DeviceError.fail(owner, role, "used id ", UInt64(id), " is not a buffer in flight")
         }
         let room = writableBytes(UInt16(id))
         guard UInt64(length) <= room else {
-            DeviceError.fail(label, role, "used length ", UInt64(length), " is more than the buffer's ", room)
+            DeviceError.fail(owner, role, "used length ", UInt64(length), " is more than the buffer's ", room)
         }
         inFlight[Int(id)] = 0
         lastUsed &+= 1
