@@ -47,6 +47,9 @@ public enum ExitStatus {
     public static let sandbox: Int32 = 253
     /// A CPU trap other than a memory fault (Swift runtime traps are `ud2`: invalid opcode).
     public static let cpuTrap: Int32 = 252
+    /// A device broke its contract (a used-ring id or length that cannot be, no answer in time, a block file
+    /// that shrank): `swiftlet: device error: ...`.
+    public static let deviceError: Int32 = 251
     /// The boot arguments were malformed.
     public static let usage: Int32 = 2
 }

@@ -69,7 +69,7 @@ struct VerboseOption: ParsableArguments {
 /// The device options of `run` and `test` (docs/DEVICES.md §2).
 struct DeviceOptionGroup: ParsableArguments {
     @Option(name: .customLong("net"), help: ArgumentHelp(
-        "A net device's backend: NAME=tap:IFACE | NAME=passt[:tcp=H:G,...,udp=H:G,...] | NAME=socket:PATH, each with optional ,mac=M.",
+        "A net device's backend: NAME=tap:IFACE | NAME=passt[:tcp=H:G,...,udp=H:G,...] | NAME=socket:PATH, each with optional ,mac=M and ,offload=off (a TAP without virtio_net_hdr: full checksums, no frame above the MTU).",
         valueName: "name=spec"))
     var net: [String] = []
 

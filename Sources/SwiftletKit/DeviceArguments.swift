@@ -10,7 +10,8 @@ public enum NetEndpoint: Equatable, Sendable {
 
 /// A device as the image's command line names it.
 public enum DeviceAttachment: Equatable, Sendable {
-    case net(name: String, endpoint: NetEndpoint, mac: MACAddress, mtu: Int, pcap: String?)
+    /// `offload: false` (`,offload=off`): a TAP without virtio_net_hdr, so without checksum or TSO offloads.
+    case net(name: String, endpoint: NetEndpoint, mac: MACAddress, mtu: Int, pcap: String?, offload: Bool = true)
     case block(name: String, path: String, blockSize: Int)
 }
 
@@ -23,7 +24,7 @@ public enum DeviceArguments {
 
     /// §3: the tender's options, in manifest order (handles are assigned in this order), then the pcaps.
     ///
-    ///     --net NAME=tap:IFACE,mac=M,mtu=N | --net NAME=socket:PATH,mac=M,mtu=N | --net NAME=fd:FD,mac=M,mtu=N
+    ///     --net NAME=tap:IFACE,mac=M,mtu=N[,offload=off] | --net NAME=socket:PATH,mac=M,mtu=N | --net NAME=fd:FD,mac=M,mtu=N
     ///     --block NAME=FILE,block-size=N
     ///     --pcap NAME=FILE
     public static func tender(_ devices: [DeviceAttachment]) -> [String] {
@@ -31,14 +32,14 @@ public enum DeviceArguments {
         var pcaps: [String] = []
         for device in devices {
             switch device {
-            case .net(let name, let endpoint, let mac, let mtu, let pcap):
+            case .net(let name, let endpoint, let mac, let mtu, let pcap, let offload):
                 let backend: String
                 switch endpoint {
                 case .tap(let interface): backend = "tap:\(escape(interface))"
                 case .socket(let path): backend = "socket:\(escape(path))"
                 case .inheritedFD(let fd): backend = "fd:\(fd)"
                 }
-                arguments += ["--net", "\(name)=\(backend),mac=\(mac),mtu=\(mtu)"]
+                arguments += ["--net", "\(name)=\(backend),mac=\(mac),mtu=\(mtu)" + (offload ? "" : ",offload=off")]
                 if let pcap { pcaps += ["--pcap", "\(name)=\(escape(pcap))"] }
             case .block(let name, let path, let blockSize):
                 arguments += ["--block", "\(name)=\(escape(path)),block-size=\(blockSize)"]
@@ -60,11 +61,13 @@ public enum DeviceArguments {
         if modern && !pci && !devices.isEmpty { arguments += ["-global", "virtio-mmio.force-legacy=false"] }
         for device in devices {
             switch device {
-            case .net(let name, let endpoint, let mac, let mtu, let pcap):
+            case .net(let name, let endpoint, let mac, let mtu, let pcap, let offload):
                 let id = "net-\(name)"
                 switch endpoint {
                 case .tap(let interface):
-                    arguments += ["-netdev", "tap,id=\(id),ifname=\(escape(interface)),script=no,downscript=no"]
+                    // vnet_hdr=off: no virtio_net_hdr on the TAP, so QEMU offers no CSUM/TSO features.
+                    arguments += ["-netdev", "tap,id=\(id),ifname=\(escape(interface)),script=no,downscript=no"
+                                      + (offload ? "" : ",vnet_hdr=off")]
                 case .socket(let path):
                     arguments += ["-netdev", "stream,id=\(id),server=off,addr.type=unix,addr.path=\(escape(path))"]
                 case .inheritedFD(let fd):
@@ -87,7 +90,7 @@ public enum DeviceArguments {
     /// §4: the boot words that name the net devices for the unikernel: `@net.NAME=MAC`.
     public static func bootWords(_ devices: [DeviceAttachment]) -> [String] {
         devices.compactMap {
-            if case .net(let name, _, let mac, _, _) = $0 { return "@net.\(name)=\(mac)" }
+            if case .net(let name, _, let mac, _, _, _) = $0 { return "@net.\(name)=\(mac)" }
             return nil
         }
     }

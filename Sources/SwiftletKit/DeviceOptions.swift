@@ -96,6 +96,9 @@ public struct NetOption: Equatable, Sendable {
     public var backend: NetBackendSpec
     /// `,mac=M`; nil for the default.
     public var mac: MACAddress?
+    /// `,offload=on|off` (default on): whether a TAP carries a virtio_net_hdr with checksum and TSO offloads.
+    /// Other backends never offload (docs/DEVICES.md §6).
+    public var offload = true
     /// The option as typed (`--net service=passt`), for messages.
     public var text: String
 }
@@ -230,6 +233,7 @@ public struct DeviceOptions: Equatable, Sendable {
         let first = fields.removeFirst()
         var backend: NetBackendSpec
         var mac: MACAddress?
+        var offload: Bool?
         var tcp: [PortForward] = [], udp: [PortForward] = []
         if first.hasPrefix("tap:") {
             let interface = String(first.dropFirst(4))
@@ -275,6 +279,13 @@ public struct DeviceOptions: Equatable, Sendable {
                     throw problem("MAC 00:00:00:00:00:00 is not a usable address", "pick another, e.g. 02:00:00:00:00:01")
                 }
                 mac = parsed
+            } else if field.hasPrefix("offload=") {
+                guard offload == nil else { throw problem("offload= given twice", "give it once") }
+                switch field.dropFirst(8) {
+                case "on": offload = true
+                case "off": offload = false
+                default: throw problem("malformed '\(field)'", "write offload=on or offload=off")
+                }
             } else if case .passt = backend, field.hasPrefix("tcp=") || field.hasPrefix("udp=") {
                 let spec = String(field.dropFirst(4))
                 guard let forward = PortForward(parsing: spec) else {
@@ -282,12 +293,12 @@ public struct DeviceOptions: Equatable, Sendable {
                 }
                 if field.hasPrefix("tcp=") { tcp.append(forward) } else { udp.append(forward) }
             } else {
-                let allowed = backend.kindName == "passt" ? "mac=, tcp=, udp=" : "mac="
+                let allowed = backend.kindName == "passt" ? "mac=, offload=, tcp=, udp=" : "mac=, offload="
                 throw problem("unknown setting '\(field)'", "\(backend.kindName) takes \(allowed)")
             }
         }
         if case .passt = backend { backend = .passt(tcp: tcp, udp: udp) }
-        return NetOption(name: name, backend: backend, mac: mac, text: text)
+        return NetOption(name: name, backend: backend, mac: mac, offload: offload ?? true, text: text)
     }
 
     static func parseBlock(_ value: String, testBackends: Bool) throws(SwiftletError) -> BlockOption {

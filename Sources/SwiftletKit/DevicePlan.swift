@@ -54,6 +54,8 @@ public struct PlannedNet: Equatable, Sendable {
     public var mtu: Int
     /// `--pcap NAME=FILE`.
     public var pcap: String?
+    /// `,offload=off` turns a TAP's virtio_net_hdr and offloads off (docs/DEVICES.md §6).
+    public var offload = true
 }
 
 /// A block device with its backing decided.
@@ -226,7 +228,7 @@ public struct DevicePlan: Equatable, Sendable {
                 }
                 planned.append(.net(PlannedNet(name: device.name, backend: option.backend,
                                                mac: option.mac ?? MACAddress.derived(from: device.name), mtu: mtu,
-                                               pcap: pcaps[device.name]?.path)))
+                                               pcap: pcaps[device.name]?.path, offload: option.offload)))
             case .block:
                 guard let option = blocks[device.name] else {
                     if nets[device.name] == nil {

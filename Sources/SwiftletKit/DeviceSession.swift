@@ -69,7 +69,8 @@ public final class DeviceSession {
                 case .echo:
                     endpoint = .socket(path: try startEchoPeer(net, runTimeout: runTimeout, host: host))
                 }
-                attachments.append(.net(name: net.name, endpoint: endpoint, mac: net.mac, mtu: net.mtu, pcap: net.pcap))
+                attachments.append(.net(name: net.name, endpoint: endpoint, mac: net.mac, mtu: net.mtu, pcap: net.pcap,
+                                        offload: net.offload))
             case .block(let block):
                 switch block.source {
                 case .file(let path):

@@ -83,9 +83,14 @@ public enum Transcript {
 
     /// The kind of a one-line fault report (`swiftlet: memory fault: ... at 0x...`):
     /// the text after `swiftlet: ` and before ` at 0x` or ` (rip`; nil for other lines.
+    /// A device error's kind ends with the device's name (`device error: block device 'storage'`):
+    /// what broke differs by mode (prod: a used ring; dev: a block file that ended early).
     public static func faultKind(_ line: String) -> String? {
         guard line.hasPrefix("swiftlet: ") else { return nil }
         var text = String(line.dropFirst("swiftlet: ".count))
+        if text.hasPrefix("device error: "), let end = text.range(of: "': ") {
+            return String(text[..<text.index(after: end.lowerBound)])
+        }
         for marker in [" at 0x", " (rip"] {
             if let range = text.range(of: marker) { text = String(text[..<range.lowerBound]) }
         }

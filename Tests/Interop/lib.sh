@@ -22,6 +22,8 @@ APP=udp-echo
 NS_MADE=
 # Extra `swiftlet run` options for start_app (e.g. `--block storage=FILE`).
 APP_RUN_OPTIONS=()
+# Extra settings of the TAP net device for start_app (e.g. `,offload=off`).
+NET_SETTINGS=
 
 interop_cleanup() {
   if [ -n "$APP_PID" ]; then
@@ -75,7 +77,7 @@ start_app() {
   shift
   "$ROOT/swiftlet" build "$APP" --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build of $APP failed"
   make_namespace
-  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP" "${APP_RUN_OPTIONS[@]}" \
+  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP$NET_SETTINGS" "${APP_RUN_OPTIONS[@]}" \
     ${INTEROP_MEMORY:+--memory "$INTEROP_MEMORY"} -- \
     ip=$APP_IP/24 gw=$PEER_IP verbose=1 "$@" >"$APP_LOG" 2>&1 &
   APP_PID=$!

@@ -103,6 +103,17 @@ final class DeviceOptionTests: XCTestCase {
         XCTAssertEqual(options.net[0].text, "--net service=tap:tap0")
     }
 
+    /// docs/DEVICES.md §6: `offload=on|off` (default on), once.
+    func testOffloadOption() throws {
+        let options = try parse(net: ["service=tap:tap0,offload=off", "a=tap:tap1,offload=on,mac=02:00:00:00:00:01",
+                                      "b=tap:tap2", "c=passt,offload=off"])
+        XCTAssertEqual(options.net.map(\.offload), [false, true, true, false])
+        XCTAssertEqual(problems(net: ["s=tap:t0,offload=maybe"]),
+                       ["swiftlet: error: --net s=tap:t0,offload=maybe: malformed 'offload=maybe'; write offload=on or offload=off"])
+        XCTAssertEqual(problems(net: ["s=tap:t0,offload=off,offload=off"]),
+                       ["swiftlet: error: --net s=tap:t0,offload=off,offload=off: offload= given twice; give it once"])
+    }
+
     func testBlockAndPcap() throws {
         let options = try parse(block: ["storage=disk.img", "big=/d/x.img,block-size=4096", "odd=a,,b.img"],
                                 pcap: ["service=/tmp/s.pcap"])
@@ -372,6 +383,19 @@ final class DeviceArgumentTests: XCTestCase {
         XCTAssertEqual(ImageRunner.posixCommand(image: "/a.elf", bootArguments: []), ["/a.elf", "--"])
     }
 
+    /// `offload=off`: the tender gets `,offload=off` (a plain TAP), QEMU a tap netdev with `vnet_hdr=off`.
+    func testOffloadOffArguments() {
+        let plain: [DeviceAttachment] = [
+            .net(name: "service", endpoint: .tap(interface: "tap0"), mac: MACAddress.derived(from: "service"), mtu: 1500,
+                 pcap: nil, offload: false),
+        ]
+        XCTAssertEqual(DeviceArguments.tender(plain), ["--net", "service=tap:tap0,mac=02:53:57:56:df:de,mtu=1500,offload=off"])
+        XCTAssertEqual(DeviceArguments.qemu(plain, machine: .microvm), [
+            "-netdev", "tap,id=net-service,ifname=tap0,script=no,downscript=no,vnet_hdr=off",
+            "-device", "virtio-net-device,netdev=net-service,mac=02:53:57:56:df:de,host_mtu=1500",
+        ])
+    }
+
     func testQEMUArgumentsOnPCAndQ35() {
         let expected = [
             "-netdev", "tap,id=net-service,ifname=tap0,script=no,downscript=no",
@@ -454,7 +478,7 @@ final class DeviceSessionTests: XCTestCase {
         ])
         let session = try DeviceSession.start(plan, target: .posix, runTimeout: 10, log: Log(output: { _ in }),
                                               host: .local(testProject))
-        guard case .net(_, .socket(let path), _, _, _) = session.attachments[0],
+        guard case .net(_, .socket(let path), _, _, _, _) = session.attachments[0],
               case .block(_, let disk, 512) = session.attachments[1] else {
             return XCTFail("\(session.attachments)")
         }

@@ -31,6 +31,11 @@ final class TranscriptTests: XCTestCase {
                        "memory fault: write of protected page")
         XCTAssertEqual(Transcript.faultKind("swiftlet: cpu trap: invalid opcode (rip 0x401000)"), "cpu trap: invalid opcode")
         XCTAssertEqual(Transcript.faultKind("swiftlet: abort: requested by the test"), "abort: requested by the test")
+        // A device error's kind stops at the device's name: the broken part is mode-specific.
+        XCTAssertEqual(Transcript.faultKind("swiftlet: device error: block device 'storage': request queue: used id 71 is not a buffer in flight"),
+                       "device error: block device 'storage'")
+        XCTAssertEqual(Transcript.faultKind("swiftlet: device error: block device 'storage': block file: read ended at byte 0 of a disk of 1048576"),
+                       "device error: block device 'storage'")
         XCTAssertNil(Transcript.faultKind("ok a"))
     }
 

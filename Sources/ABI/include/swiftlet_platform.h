@@ -54,6 +54,25 @@ typedef enum {
 #define SWIFTLET_EXIT_SANDBOX 253
 /** CPU trap other than a memory fault: #UD/#DE/... in prod, SIGILL/SIGFPE in dev (Swift traps are ud2). */
 #define SWIFTLET_EXIT_CPU_TRAP 252
+/**
+ * A device broke its contract: prod, a virtqueue's used ring returned an id that is not a buffer in
+ * flight or a length larger than the buffer, or a device did not answer in time; dev, a block file
+ * shrank under the app. One line `swiftlet: device error: <kind> device '<name>': <what>`.
+ */
+#define SWIFTLET_EXIT_DEVICE 251
+
+/*
+ * Fault injection for tests (not an ABI call: nothing in the libOS calls it). A test image may
+ * define `int32_t swiftlet_test_device_fault(uint32_t site)`; the platforms reference it weakly and
+ * ask it, at each place a device hands something back, whether to corrupt it as a broken device
+ * would. A production image does not define it, and then nothing is ever corrupted. Sites and answers:
+ */
+#define SWIFTLET_TEST_SITE_NET_RECEIVE 1  /* a received frame (prod: the receive queue's used ring) */
+#define SWIFTLET_TEST_SITE_NET_TRANSMIT 2 /* a transmitted frame returned (prod: the transmit used ring) */
+#define SWIFTLET_TEST_SITE_BLOCK 3        /* a block request done (prod: the request queue's used ring) */
+#define SWIFTLET_TEST_FAULT_NONE 0
+#define SWIFTLET_TEST_FAULT_BAD_ID 1     /* prod: an id that is no buffer in flight */
+#define SWIFTLET_TEST_FAULT_BAD_LENGTH 2 /* prod: more bytes than the buffer holds; dev block: a short read */
 
 /** Start information handed to Runtime once, by swiftlet_platform_start(). */
 struct swiftlet_start_info {

@@ -10,7 +10,9 @@
 /// on virtio-blk. A waiting completion makes the device ready in
 /// `swiftlet_platform_yield` (Yield.swift). `pread(2)`/`pwrite(2)` loop until
 /// the whole range is done (a regular file may transfer less than asked, e.g.
-/// above 2 GiB per call); end of file or an error is UNSPEC. Flush is
+/// above 2 GiB per call); an error is UNSPEC. End of file inside the capacity
+/// (or a write that transfers nothing) means the file shrank under the app:
+/// a device error that names the disk (DeviceError.swift, exit 251). Flush is
 /// `fdatasync(2)`: the data and the metadata needed to read it back (the
 /// file's size does not change) are on stable storage when it returns; it
 /// covers every write before it, which is more than the ABI promises. The
@@ -101,7 +103,11 @@ final class BlockDisk {
                 let count = try systemCall("pread64") {
                     pread(self.fd, buffer + done, piece, Int(offset) + done)
                 }
-                if count == 0 { return SWIFTLET_R_UNSPEC }  // the file shrank under us
+                let injected = injectedFault(SWIFTLET_TEST_SITE_BLOCK) != SWIFTLET_TEST_FAULT_NONE
+                if count == 0 || injected {
+                    deviceError("block", self.name, "block file", "end of file reading byte ", offset + UInt64(done),
+                                " of a disk of ", self.capacity, " bytes: the file shrank")
+                }
                 done += count
             } catch {
                 return SWIFTLET_R_UNSPEC
@@ -121,7 +127,10 @@ final class BlockDisk {
                 let count = try systemCall("pwrite64") {
                     pwrite(self.fd, buffer + done, piece, Int(offset) + done)
                 }
-                if count == 0 { return SWIFTLET_R_UNSPEC }
+                if count == 0 {
+                    deviceError("block", self.name, "block file", "nothing written at byte ", offset + UInt64(done),
+                                " of a disk of ", self.capacity, " bytes")
+                }
                 done += count
             } catch {
                 return SWIFTLET_R_UNSPEC

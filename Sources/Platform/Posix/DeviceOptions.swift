@@ -1,6 +1,7 @@
 /// DeviceOptions.swift — the tender's device options (docs/DEVICES.md §3): grammar and checks, no host calls.
 ///
-///     --net NAME=tap:IFACE[,mac=M][,mtu=N]      an existing TAP interface
+///     --net NAME=tap:IFACE[,mac=M][,mtu=N][,offload=on|off]
+///                                               an existing TAP interface (offload=off: no virtio_net_hdr)
 ///     --net NAME=socket:PATH[,mac=M][,mtu=N]    a listening UNIX stream socket (QEMU stream framing)
 ///     --net NAME=fd:FD[,mac=M][,mtu=N]          an inherited, connected stream socket (passt --fd)
 ///     --block NAME=FILE[,block-size=N]          a raw disk image, N a power of two in 512...65536 (512)
@@ -73,6 +74,9 @@ struct NetOption {
     /// Six bytes.
     let mac: [UInt8]
     let mtu: Int
+    /// `offload=off`: a TAP without IFF_VNET_HDR, so no checksum or TSO offloads either way (stream backends
+    /// never have them).
+    let offload: Bool
 }
 
 /// One `--block`.
@@ -272,10 +276,11 @@ struct DeviceOptions {
         }
         var mac: [UInt8]? = nil
         var mtu: Int? = nil
+        var offload: Bool? = nil
         for field in fields.dropFirst() {
             guard let (key, value) = setting(field) else {
                 throw TenderError("net device ").bytes(name).text(": bad setting '").bytes(field)
-                    .text("'; use mac=M or mtu=N (write ,, for a comma in a path)")
+                    .text("'; use mac=M, mtu=N or offload=on|off (write ,, for a comma in a path)")
             }
             if equal(key, "mac") && mac == nil {
                 guard let parsed = parseMAC(value) else {
@@ -293,12 +298,22 @@ struct DeviceOptions {
                         .text("'; use a number from 68 to 65535")
                 }
                 mtu = parsed
+            } else if equal(key, "offload") && offload == nil {
+                if equal(value, "on") {
+                    offload = true
+                } else if equal(value, "off") {
+                    offload = false
+                } else {
+                    throw TenderError("net device ").bytes(name).text(": bad offload '").bytes(value)
+                        .text("'; use offload=on or offload=off")
+                }
             } else {
                 throw TenderError("net device ").bytes(name).text(": unknown or repeated setting '").bytes(field)
-                    .text("'; use mac=M and mtu=N at most once each")
+                    .text("'; use mac=M, mtu=N and offload=on|off at most once each")
             }
         }
-        return NetOption(name: name, backend: backend, mac: mac ?? defaultMAC(for: name), mtu: mtu ?? defaultMTU)
+        return NetOption(name: name, backend: backend, mac: mac ?? defaultMAC(for: name), mtu: mtu ?? defaultMTU,
+                         offload: offload ?? true)
     }
 
     private static func parseBlock(_ name: [UInt8], _ fields: [[UInt8]]) throws(TenderError) -> BlockOption {

@@ -79,6 +79,10 @@ final class NetPort {
         meta = swiftlet_net_frame_meta()
         let result = self.stream != nil
             ? self.readStream(buffer, size, &length) : self.readTAP(buffer, size, &length, &meta)
+        if result == SWIFTLET_R_OK && injectedFault(SWIFTLET_TEST_SITE_NET_RECEIVE) != SWIFTLET_TEST_FAULT_NONE {
+            deviceError("net", self.name, "receive", "a test injected a fault into a frame of ", UInt64(length),
+                        " bytes (dev backends have no used ring to corrupt)")
+        }
         if result == SWIFTLET_R_OK, let pcap = self.pcap {
             pcap.record(buffer, length: length)
         }
@@ -88,6 +92,10 @@ final class NetPort {
     /// Queues one frame (`1...maximumWrite(meta)` bytes; `meta` checked by Runtime against ``offloads``).
     func write(_ frame: UnsafePointer<UInt8>, size: Int, meta: swiftlet_net_frame_meta) -> swiftlet_result_t {
         let result = self.stream != nil ? self.writeStream(frame, size) : self.writeTAP(frame, size, meta)
+        if result == SWIFTLET_R_OK && injectedFault(SWIFTLET_TEST_SITE_NET_TRANSMIT) != SWIFTLET_TEST_FAULT_NONE {
+            deviceError("net", self.name, "transmit", "a test injected a fault into a frame of ", UInt64(size),
+                        " bytes (dev backends have no used ring to corrupt)")
+        }
         if result == SWIFTLET_R_OK, let pcap = self.pcap {
             pcap.record(frame, length: size)
         }
@@ -143,6 +151,11 @@ final class NetPort {
             }
             let frame = count - headerSize
             if frame <= 0 { return SWIFTLET_R_AGAIN }
+            if count == headerSize + size + tapOverflowSize {
+                // No frame is that long (64 KiB is the most a TAP hands out): it may have been cut.
+                deviceError("net", self.name, "TAP", "read filled all ", UInt64(count),
+                            " bytes of its buffers; no frame can be that long")
+            }
             if frame > size { continue }  // oversized: dropped whole
             if self.vnetHeader {
                 // swiftlet_virtio_net_hdr.h; a GSO type not asked for is dropped.

@@ -12,7 +12,9 @@
 ///    (TenderDevices.swift); one that cannot be opened prints one line on
 ///    stderr and exits 2, before anything is locked;
 /// 5. with `--memory BYTES`, set RLIMIT_DATA to it (C/libc_prime.c);
-/// 6. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
+/// 6. close every inherited fd but 0-2 and the devices' (C/close_fds.c), and
+///    drop every capability, checking that none is left (C/capabilities.c);
+/// 7. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
 ///    process can only do what a unikernel can: see that file for the list.
 /// A platform that cannot lock itself down never runs the app: it aborts
 /// with the reason (status 255).
@@ -51,7 +53,17 @@ private func startOnce() -> UnsafePointer<CChar> {
     if let bytes = arguments.memoryLimit, let reason = swiftlet_posix_limit_memory(bytes) {
         cannotStart(reason)
     }
-    // 6. Lockdown.
+    // 6. Nothing inherited survives: fds beyond the devices', and capabilities.
+    let closed = tenderFDs.withUnsafeBufferPointer {
+        swiftlet_posix_close_inherited_fds($0.baseAddress, UInt32($0.count))
+    }
+    if let reason = closed {
+        cannotStart(reason)
+    }
+    if let reason = swiftlet_posix_drop_capabilities() {
+        cannotStart(reason)
+    }
+    // 7. Lockdown.
     if let reason = swiftlet_posix_sandbox_lock() {
         cannotStart(reason)
     }

@@ -3,7 +3,8 @@
 /// In option order (the order is the handle order):
 /// - `tap:IFACE`: the interface must exist; `/dev/net/tun` + `TUNSETIFF`
 ///   (`IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`, with checksum and TSO offloads both
-///   ways; plain `IFF_TAP | IFF_NO_PI` if the kernel refuses), non-blocking
+///   ways; plain `IFF_TAP | IFF_NO_PI` with `offload=off` or if the kernel
+///   refuses), non-blocking
 ///   (C/host_open.c);
 /// - `socket:PATH`: connect a UNIX stream socket, non-blocking;
 /// - `fd:FD`: an inherited, connected stream socket (passt `--fd`), made non-blocking;
@@ -17,6 +18,10 @@
 
 import SwiftletPosix
 
+/// Every fd the tender opened or adopted for a device or a pcap: the only fds that survive lockdown
+/// (Start.swift closes the rest).
+var tenderFDs: [Int32] = []
+
 /// Opens every backend in `options`, fills ``deviceTable`` and ``netPorts`` and registers
 /// each fd's seccomp rules.
 ///
@@ -28,6 +33,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
         case .net(let net):
             let (fd, vnetHeader, offloads) = try openNet(net, usedFDs: usedFDs)
             usedFDs.append(fd)
+            tenderFDs.append(fd)
             var isStream = true
             if case .tap = net.backend { isStream = false }
             if !isStream && tapOverflow == nil {
@@ -44,6 +50,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
         case .block(let block):
             let (fd, capacity) = try openBlock(block)
             usedFDs.append(fd)
+            tenderFDs.append(fd)
             guard swiftlet_posix_sandbox_block(fd, capacity) == 0 else {
                 throw TenderError("cannot add the sandbox rules of block device ").bytes(block.name)
             }
@@ -55,6 +62,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
     }
     for pcap in options.pcaps {
         let fd = try openPcap(pcap)
+        tenderFDs.append(fd)
         guard swiftlet_posix_sandbox_pcap(fd) == 0 else {
             throw TenderError("cannot add the sandbox rules of the pcap of ").bytes(pcap.name)
         }
@@ -74,7 +82,9 @@ private func openNet(_ net: NetOption, usedFDs: [Int32]) throws(TenderError) -> 
         var stage: Int32 = 0
         var vnetHeader: Int32 = 0
         var offloads: UInt32 = 0
-        let fd = withCString(interface) { swiftlet_posix_open_tap($0, &stage, &vnetHeader, &offloads) }
+        let fd = withCString(interface) {
+            swiftlet_posix_open_tap($0, net.offload ? 1 : 0, &stage, &vnetHeader, &offloads)
+        }
         guard fd < 0 else { return (fd, vnetHeader != 0, offloads) }
         let code = -fd
         let failed = TenderError("cannot open TAP interface ").bytes(interface).text(" for net device ")

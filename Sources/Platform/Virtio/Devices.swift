@@ -105,18 +105,19 @@ enum Devices {
         for b in blocks { b.transport.acknowledge() }
     }
 
-    /// Sleeps in HLT until `done` returns true; `done` runs first, and after every wakeup (boot only:
-    /// a disk's GET_ID). A 10 ms timer backs the device interrupt up, so a lost one costs time, never a hang.
-    static func wait(_ done: () -> Bool) {
-        if done() { return }
-        while true {
+    /// Sleeps in HLT until an interrupt or 10 ms at most (boot only: a disk's GET_ID), then acknowledges every
+    /// device on a line. The timer backs the device interrupt up, so a lost one costs time, never a hang; without
+    /// a LAPIC timer it only pauses. The caller bounds its own wait.
+    static func pause() {
+        if LAPIC.available {
             let now = Clock.now()
-            if LAPIC.available { LAPIC.arm(deadline: now + 10_000_000, now: now) }
+            LAPIC.arm(deadline: now + 10_000_000, now: now)
             virtio_sti_hlt_cli()
-            acknowledgeAll()
-            if done() { break }
+            LAPIC.disarm()
+        } else {
+            virtio_pause()
         }
-        if LAPIC.available { LAPIC.disarm() }
+        acknowledgeAll()
     }
 
     /// Bit h for each acquired NIC with a received frame waiting, and each acquired disk with a

@@ -12,6 +12,10 @@
 /// 0x3C and pin 0x3D. A BAR (§6.2.5.1) is I/O when bit 0 is set (address
 /// bits 31:2), else memory with type bits 2:1 (2 = 64-bit: the next BAR holds
 /// the high half). Firmware (SeaBIOS) has assigned every BAR before we boot.
+/// A BAR's size is found the standard way (§6.2.5.1 "Address Maps"): with
+/// decoding off, write all ones, read back the writable bits, restore; every
+/// structure a capability places in a BAR must lie inside that size, or the
+/// device is broken (a device error naming it, DeviceError.swift).
 ///
 /// MSI-X (PCI 3.0 §6.8.2): capability ID 0x11; message control at +2 (table
 /// size − 1 in bits 10:0, function mask bit 14, enable bit 15); table BIR and
@@ -70,6 +74,31 @@ struct PCIAddress {
         return base == 0 ? nil : (false, base)
     }
 
+    /// The size in bytes of memory BAR `index` (0 for an I/O or unimplemented BAR), found with decoding
+    /// turned off for the moment (PCI 3.0 §6.2.5.1).
+    func barSize(_ index: Int) -> UInt64 {
+        guard index >= 0 && index < 6 else { return 0 }
+        let register = UInt8(0x10 + 4 * index)
+        let low = read32(register)
+        guard low & 1 == 0 else { return 0 }
+        let wide = (low >> 1) & 3 == 2 && index < 5
+        let high = wide ? read32(register + 4) : 0
+        let command = read16(0x04)
+        write16(0x04, command & ~0x3)
+        write32(register, 0xFFFF_FFFF)
+        var mask = UInt64(read32(register) & 0xFFFF_FFF0)
+        write32(register, low)
+        if wide {
+            write32(register + 4, 0xFFFF_FFFF)
+            mask |= UInt64(read32(register + 4)) << 32
+            write32(register + 4, high)
+        } else {
+            mask |= 0xFFFF_FFFF_0000_0000
+        }
+        write16(0x04, command)
+        return mask == 0 ? 0 : ~mask &+ 1
+    }
+
     /// Turns on I/O and memory decoding and bus mastering (PCI 3.0 §6.2.2: command bits 0, 1, 2).
     func enable() {
         write16(0x04, read16(0x04) | 0x7)
@@ -116,9 +145,15 @@ enum PCI {
         }
     }
 
-    /// Where `bar` + `offset` lives as memory (mapped when above 4 GiB), or nil.
-    static func memory(_ a: PCIAddress, bar: Int, offset: UInt32, length: UInt32) -> UInt? {
+    /// Where `bar` + `offset` lives as memory (mapped when above 4 GiB), or nil. A structure that does not
+    /// lie inside the BAR's size (`what`) is a device error naming the function.
+    static func memory(_ a: PCIAddress, bar: Int, offset: UInt32, length: UInt32,
+                       what: StaticString = "structure") -> UInt? {
         guard let b = a.bar(bar), !b.io else { return nil }
+        let size = a.barSize(bar)
+        if UInt64(offset) + UInt64(length) > size {
+            DeviceError.fail(.pci(a), what, "ends at byte ", UInt64(offset) + UInt64(length), " of a BAR of ", size)
+        }
         let start = b.base &+ UInt64(offset)
         Paging.mapDevice(start: start, end: start &+ UInt64(max(length, 1)))
         return UInt(start)
@@ -135,7 +170,7 @@ enum PCI {
         let tableSize = Int(control & 0x7FF) + 1
         let tableInfo = a.read32(capability + 4)
         guard let table = memory(a, bar: Int(tableInfo & 7), offset: tableInfo & ~7,
-                                 length: UInt32(tableSize * 16)) else { return false }
+                                 length: UInt32(tableSize * 16), what: "MSI-X table") else { return false }
         // Enable with the function masked while the entries are written (PCI 3.0 §6.8.2.3).
         a.write16(capability + 2, control | 0xC000)
         let destination = UInt32(LAPIC.id() & 0xFF)

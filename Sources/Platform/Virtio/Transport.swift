@@ -50,6 +50,8 @@ struct Transport {
     var common: UInt = 0
     var notifyBase: UInt = 0
     var notifyMultiplier: UInt32 = 0
+    /// Bytes of the notify structure (its capability's length).
+    var notifyLength: UInt32 = 0
     var isr: UInt = 0
     var config: UInt = 0
     /// Legacy PCI: I/O BAR 0.

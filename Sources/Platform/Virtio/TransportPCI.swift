@@ -64,11 +64,20 @@ enum ModernPCI {
             let bar = Int(a.read8(cap + 4))
             let offset = a.read32(cap + 8)
             let length = a.read32(cap + 12)
-            guard let address = PCI.memory(a, bar: bar, offset: offset, length: length) else { return }
+            // Each structure must hold what we access in it: the common configuration's last field ends at
+            // 0x38, a notify register is 2 bytes, the ISR status 1 (§4.1.4.3–§4.1.4.6).
+            let least: UInt32 = cfgType == capCommon ? 0x38 : cfgType == capNotify ? 2 : 1
+            if length < least {
+                DeviceError.fail(.pci(a), "virtio capability", "type ", UInt64(cfgType), " is too short: ",
+                                 UInt64(length))
+            }
+            guard let address = PCI.memory(a, bar: bar, offset: offset, length: length,
+                                           what: "virtio capability") else { return }
             switch cfgType {
             case capCommon: t.common = address
             case capNotify:
                 t.notifyBase = address
+                t.notifyLength = length
                 t.notifyMultiplier = a.read32(cap + 16)
             case capISR: t.isr = address
             default: t.config = address
@@ -113,8 +122,14 @@ extension Transport {
         write64(ModernPCI.queueDesc, q.descriptorAddress)
         write64(ModernPCI.queueDriver, q.availAddress)
         write64(ModernPCI.queueDevice, q.usedAddress)
-        let notifyOff = UInt(virtio_mmio_read16(common + ModernPCI.queueNotifyOff))
-        q.notifier = .memory16(notifyBase + notifyOff * UInt(notifyMultiplier))
+        let notifyOff = UInt64(virtio_mmio_read16(common + ModernPCI.queueNotifyOff))
+        let notifyAt = notifyOff * UInt64(notifyMultiplier)
+        // The queue's notify register must lie in the notify structure (§4.1.4.4.1).
+        if notifyAt + 2 > UInt64(notifyLength) {
+            DeviceError.fail(.pci(pci), "virtio capability", "notify offset ", notifyAt, " is past its length ",
+                             UInt64(notifyLength))
+        }
+        q.notifier = .memory16(notifyBase + UInt(notifyAt))
         virtio_mmio_write16(common + ModernPCI.queueEnable, 1)
         return true
     }

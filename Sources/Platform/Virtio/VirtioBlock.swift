@@ -19,8 +19,11 @@
 /// and notifies, without waiting; chains that do not fit wait in `pending`
 /// (submit order) and are posted as the device returns descriptors. The
 /// used ring is read whenever the ABI asks (yield's ready set, complete):
-/// each used id must be the head of a chain in flight (`owner`), else the
-/// device is broken (`deviceError`). A request completes when all its chains
+/// each used id must be the head of a chain in flight (`owner`, and the
+/// queue's own checks), else the device is broken and the OS stops with a
+/// device error naming the disk (DeviceError.swift, exit 251); so does a disk
+/// that holds requests and returns none of them for `stallLimit` (30 s).
+/// A request completes when all its chains
 /// have; its status is OK only when every chain's status byte is. Requests
 /// in flight complete in any order (§5.2.6 orders nothing), and a FLUSH
 /// commits the writes that completed before it was submitted.
@@ -81,8 +84,10 @@ final class VirtioBlock {
     var pending: [Int] = []
     /// Slots whose every chain completed, in completion order, until the ABI takes them.
     var completed: [Int] = []
-    /// The device returned something that was not in flight; it was reset and is no longer used.
-    var broken = false
+    /// A disk holding requests that returns none of them for this long is broken (ns).
+    static let stallLimit: UInt64 = 30_000_000_000
+    /// When the device last returned a chain, or took one while it held none (ns, monotonic).
+    var lastProgress: UInt64 = 0
     /// The serial from GET_ID (NUL-padded) and its length up to the first NUL.
     var serial: (UInt64, UInt64, UInt64) = (0, 0, 0)
     var serialLength = 0
@@ -101,6 +106,8 @@ final class VirtioBlock {
         }
         transport = t
         self.queue = queue
+        queue.role = "request queue"
+        queue.testSite = UInt32(SWIFTLET_TEST_SITE_BLOCK)
         headers = dma
         statuses = (dma + 16 * queue.size).assumingMemoryBound(to: UInt8.self)
         owner = (dma + 17 * queue.size).assumingMemoryBound(to: UInt8.self)
@@ -130,6 +137,7 @@ final class VirtioBlock {
         segmentsPerChain = max(1, segments)
         t.routeInterrupt()
         t.start()
+        queue.owner = .block(self)  // a cycle, but devices live as long as the OS
         readSerial()
     }
 
@@ -143,9 +151,11 @@ final class VirtioBlock {
         else { return }
         var tag: UInt64 = 0
         var status = SWIFTLET_R_UNSPEC
-        Devices.wait {
+        // Boot waits in HLT; a disk that never answers is caught by poll's stall limit (complete polls).
+        while true {
             transport.acknowledge()  // before the scan: see IOAPIC.swift
-            return complete(tag: &tag, status: &status) == SWIFTLET_R_OK
+            if complete(tag: &tag, status: &status) == SWIFTLET_R_OK { break }
+            Devices.pause()
         }
         guard status == SWIFTLET_R_OK else { return }
         let bytes = buffer.assumingMemoryBound(to: UInt8.self)
@@ -194,7 +204,6 @@ final class VirtioBlock {
     func submit(type: UInt32, tag: UInt64, sector: UInt64, data: UnsafeMutableRawPointer?, count: Int)
         -> swiftlet_result_t
     {
-        guard !broken else { return SWIFTLET_R_UNSPEC }
         guard let index = slots.firstIndex(where: { !$0.inUse }) else { return SWIFTLET_R_AGAIN }
         slots[index] = BlockSlot(inUse: true, tag: tag, type: type, sector: sector, data: data, count: count)
         if type == VirtioBlock.typeFlush && !canFlush {
@@ -209,13 +218,17 @@ final class VirtioBlock {
 
     /// Posts the pending slots' chains, in submit order, while the ring holds a whole chain; one notify.
     func post() {
+        let wasIdle = !busy
         var posted = false
         while let index = pending.first {
             while !slots[index].postedAll && postChain(index) { posted = true }
             guard slots[index].postedAll else { break }  // the ring is full: the rest waits for used buffers
             pending.removeFirst()
         }
-        if posted { queue.kick() }
+        if posted {
+            if wasIdle { lastProgress = Clock.now() }
+            queue.kick()
+        }
     }
 
     /// Puts the next chain of slot `index` into the ring (header, ≥ 1 segment unless there is no data,
@@ -259,13 +272,12 @@ final class VirtioBlock {
     /// Takes the used ring (§2.7.8, §2.7.14): every chain returned frees its descriptors; a request whose
     /// last chain came back is completed. Then posts what waited for room.
     func poll() {
-        guard !broken else { return }
         var returned = false
         while let used = queue.nextUsed() {
             let id = Int(used.id)
+            // The queue checked that the id heads a chain in flight; every such chain is a request's.
             guard id < queue.size, owner[id] != 0 else {
-                deviceError(used.id)
-                return
+                DeviceError.fail(queue.owner, queue.role, "used id ", UInt64(used.id), " heads no request in flight")
             }
             let index = Int(owner[id]) - 1
             owner[id] = 0
@@ -275,29 +287,24 @@ final class VirtioBlock {
             if slots[index].chains == 0 && slots[index].postedAll { completed.append(index) }
             returned = true
         }
+        let now = Clock.now()
+        if returned || !busy {
+            lastProgress = now
+        } else if now &- lastProgress > VirtioBlock.stallLimit {
+            DeviceError.fail(queue.owner, queue.role, "no request completed in ", VirtioBlock.stallLimit / 1_000_000_000,
+                             " s")
+        }
         if returned && !pending.isEmpty { post() }
     }
 
-    /// The device put an id in the used ring that heads no chain in flight (a device bug, or one that
-    /// rewrote the ring): nothing it says can be trusted. Report it, reset the device so that it drops its
-    /// queue and stops touching our buffers (§2.4 "Device Reset"; §2.1: status 0 is the reset state), and
-    /// fail every request; the device answers UNSPEC from now on. The buffers go back to their owners.
-    func deviceError(_ id: UInt16) {
-        Report.put("swiftlet: virtio-blk device '")
+    /// Names this disk in a device error: `block device 'SERIAL'` (empty quotes before GET_ID answered).
+    func putName() {
+        Report.put("block device '")
         var copy = serial
         withUnsafeBytes(of: &copy) { raw in
             Report.put(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: serialLength)
         }
-        Report.put("' returned descriptor id ")
-        Report.decimal(UInt64(id))
-        Report.put(", which heads no request in flight; device reset, its requests failed\n")
-        broken = true
-        transport.reset()
-        pending.removeAll()
-        for index in 0..<slots.count where slots[index].inUse && !completed.contains(index) {
-            slots[index].failed = true
-            completed.append(index)
-        }
+        Report.put("'")
     }
 
     /// Takes one completed request (swiftlet_platform_block_complete), or AGAIN.
@@ -318,7 +325,7 @@ final class VirtioBlock {
     }
 
     /// Whether the device holds chains of ours (so an interrupt is due).
-    var busy: Bool { !broken && queue.freeCount < queue.size }
+    var busy: Bool { queue.freeCount < queue.size }
 
     func address(_ p: UnsafeMutableRawPointer) -> UInt64 { UInt64(UInt(bitPattern: p)) }
 }

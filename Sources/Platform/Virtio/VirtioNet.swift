@@ -221,6 +221,12 @@ final class VirtioNet {
         transport = t
         self.rx = rx
         self.tx = tx
+        rx.owner = .net(mac: mac)
+        rx.role = "receive queue"
+        rx.testSite = UInt32(SWIFTLET_TEST_SITE_NET_RECEIVE)
+        tx.owner = rx.owner
+        tx.role = "transmit queue"
+        tx.testSite = UInt32(SWIFTLET_TEST_SITE_NET_TRANSMIT)
         rxBuffers = rxMemory
         txBuffers = txMemory
         txLarge = largeMemory
@@ -300,9 +306,15 @@ final class VirtioNet {
             let first = Int(used.length) - headerLength
             // num_buffers: "the number of descriptors the packet was spread over (including this one)" (§5.1.6.4).
             let pieces = mergeable ? Int(base.load(fromByteOffset: 10, as: UInt16.self)) : 1
-            guard first >= 0 && Int(used.length) <= rxBufferBytes && pieces >= 1 && pieces <= rxCount else {
-                rx.publish(used.id)
-                continue
+            // The queue checked that the length fits the buffer; the header must be there, and the buffers a
+            // frame spans must exist.
+            guard first >= 0 else {
+                DeviceError.fail(rx.owner, rx.role, "used length ", UInt64(used.length),
+                                 " is shorter than the frame header's ", UInt64(headerLength))
+            }
+            guard pieces >= 1 && pieces <= rxCount else {
+                DeviceError.fail(rx.owner, rx.role, "num_buffers ", UInt64(pieces), " is not 1 to the ring's ",
+                                 UInt64(rxCount))
             }
             var parsed = metadata(base)
             var frame = 0

@@ -20,7 +20,15 @@
 /// on the used side a read barrier after `used.idx` and before
 /// the ring entries (§2.7.14). virtio_hw.h says why the x86 barriers are what
 /// they are.
+///
+/// Nothing the device writes into the used ring is trusted (§2.7.8): every
+/// used element must name a chain head we made available and have not taken
+/// back (`inFlight`), say no more bytes than the chain's device-writable
+/// descriptors hold, and `used.idx` may run at most `size` entries ahead of
+/// what we took. Anything else is a broken device: DeviceError.swift ends the
+/// OS with one line naming the device and the queue (exit 251).
 
+import SwiftletABI
 import VirtioHW
 
 /// How the driver tells the device a queue has new buffers.
@@ -52,6 +60,14 @@ final class Virtqueue {
     var lastUsed: UInt16 = 0
     var freeHead: UInt16 = 0
     var freeCount: Int
+    /// Per descriptor: 1 while it heads a chain the device holds (published, not yet taken back).
+    let inFlight: UnsafeMutablePointer<UInt8>
+    /// The owning device, for device errors (set by the driver).
+    var owner: DeviceName = .net(mac: 0)
+    /// The queue's role in device errors (`receive queue`, ...).
+    var role: StaticString = "queue"
+    /// The fault-injection site of this queue (SWIFTLET_TEST_SITE_*), 0 for none.
+    var testSite: UInt32 = 0
 
     /// Bytes the three parts take for `size` entries (legacy layout, 4096-byte alignment).
     static func layoutBytes(_ size: Int) -> (usedOffset: Int, total: Int) {
@@ -62,8 +78,10 @@ final class Virtqueue {
     /// A queue of `size` entries (a power of two, ≤ 32768; §2.7), or nil when out of memory.
     init?(index: UInt16, size: Int) {
         let layout = Virtqueue.layoutBytes(size)
-        guard let memory = Heap.allocate(layout.total, alignment: 4096) else { return nil }
-        memory.initializeMemory(as: UInt8.self, repeating: 0, count: layout.total)
+        // The in-flight marks follow the rings in the same allocation (the device never looks there).
+        guard let memory = Heap.allocate(layout.total + size, alignment: 4096) else { return nil }
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: layout.total + size)
+        inFlight = (memory + layout.total).assumingMemoryBound(to: UInt8.self)
         self.index = index
         self.size = size
         self.memory = memory
@@ -127,6 +145,7 @@ final class Virtqueue {
 
     /// Makes the chain at `head` available (§2.7.13.2, §2.7.13.3); call `kick` after a batch.
     func publish(_ head: UInt16) {
+        inFlight[Int(head)] = 1
         (avail + 4 + 2 * (Int(availIndex) & (size - 1))).storeBytes(of: head, as: UInt16.self)
         availIndex &+= 1
         virtio_compiler_barrier()  // write barrier: ring entry before idx (§2.7.13.3.1)
@@ -155,14 +174,52 @@ final class Virtqueue {
     /// Whether the device has returned buffers we have not taken yet.
     var hasUsed: Bool { virtio_ring_load16(used + 2) != lastUsed }
 
-    /// The next used element (head id, bytes written), or nil (§2.7.8, §2.7.14).
+    /// The next used element (head id, bytes written), or nil (§2.7.8, §2.7.14). The id heads a chain
+    /// in flight and the length fits its device-writable descriptors; anything else ends the OS.
     func nextUsed() -> (id: UInt16, length: UInt32)? {
-        guard virtio_ring_load16(used + 2) != lastUsed else { return nil }
+        let published = virtio_ring_load16(used + 2)
+        guard published != lastUsed else { return nil }
+        let ahead = Int(published &- lastUsed)
+        if ahead > size {
+            DeviceError.fail(owner, role, "used index ", UInt64(ahead), " ahead of a ring of ", UInt64(size))
+        }
         virtio_compiler_barrier()  // read barrier: idx before the entry (§2.7.14)
         let entry = used + 4 + 8 * (Int(lastUsed) & (size - 1))
-        let id = entry.load(as: UInt32.self)
-        let length = entry.load(fromByteOffset: 4, as: UInt32.self)
+        var id = entry.load(as: UInt32.self)
+        var length = entry.load(fromByteOffset: 4, as: UInt32.self)
+        if testSite != 0 {
+            switch virtio_test_fault(testSite) {
+            case SWIFTLET_TEST_FAULT_BAD_ID: id = UInt32(size) + 7
+            case SWIFTLET_TEST_FAULT_BAD_LENGTH: length = UInt32(writableBytes(UInt16(truncatingIfNeeded: id))) + 4096
+            default: break
+            }
+        }
+        guard id < UInt32(size), inFlight[Int(id)] != 0 else {
+            DeviceError.fail(owner, role, "used id ", UInt64(id), " is not a buffer in flight")
+        }
+        let room = writableBytes(UInt16(id))
+        guard UInt64(length) <= room else {
+            DeviceError.fail(owner, role, "used length ", UInt64(length), " is more than the buffer's ", room)
+        }
+        inFlight[Int(id)] = 0
         lastUsed &+= 1
-        return (UInt16(truncatingIfNeeded: id), length)
+        return (UInt16(id), length)
+    }
+
+    /// The bytes the device may write into the chain at `head`: its VIRTQ_DESC_F_WRITE descriptors (§2.7.5).
+    func writableBytes(_ head: UInt16) -> UInt64 {
+        guard Int(head) < size else { return 0 }
+        var d = head
+        var total: UInt64 = 0
+        for _ in 0..<size {
+            let f = flags(d)
+            if f & Virtqueue.descriptorWrite != 0 {
+                total += UInt64((memory + 16 * Int(d) + 8).load(as: UInt32.self))
+            }
+            guard f & Virtqueue.descriptorNext != 0 else { break }
+            d = next(d)
+            guard Int(d) < size else { break }
+        }
+        return total
     }
 }

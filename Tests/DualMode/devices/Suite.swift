@@ -22,6 +22,7 @@ struct DeviceSuite: TestableApplication {
         registerNetTests(&suite)
         registerBlockTests(&suite)
         registerBlockAsyncTests(&suite)
+        registerFaultTests(&suite)
     }
 }
 

@@ -55,9 +55,12 @@ int swiftlet_posix_open_pcap_file(const char *path)
  * TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4) lets it hand us checksum-partial and
  * coalesced TCP/IPv4 frames of up to 64 KiB. `*offloads` gets the
  * SWIFTLET_NET_OFFLOAD_* bits that hold, `*vnet_header` whether the header is on
- * (a kernel without IFF_VNET_HDR gets the plain interface).
+ * (a kernel without IFF_VNET_HDR gets the plain interface). With `offload` 0
+ * (`offload=off`) the header is not asked for at all: every frame either way is
+ * a complete frame of at most mtu + 14 bytes with its checksums filled in, as
+ * anyone capturing or relaying the TAP in user space expects.
  */
-int swiftlet_posix_open_tap(const char *iface, int *stage, int *vnet_header, uint32_t *offloads)
+int swiftlet_posix_open_tap(const char *iface, int offload, int *stage, int *vnet_header, uint32_t *offloads)
 {
     *stage = 0;
     *vnet_header = 0;
@@ -75,7 +78,7 @@ int swiftlet_posix_open_tap(const char *iface, int *stage, int *vnet_header, uin
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
     memcpy(ifr.ifr_name, iface, strlen(iface));
-    if (ioctl(fd, TUNSETIFF, &ifr) == 0) {
+    if (offload && ioctl(fd, TUNSETIFF, &ifr) == 0) {
         int size = 10; /* struct virtio_net_hdr, without num_buffers */
         if (ioctl(fd, TUNSETVNETHDRSZ, &size) == 0) {
             *vnet_header = 1;
@@ -96,6 +99,9 @@ int swiftlet_posix_open_tap(const char *iface, int *stage, int *vnet_header, uin
         *stage = 1;
         return -e;
     }
+    /* The offloads of a persistent TAP outlive the fd that set them: after a run with offloads the kernel
+     * would still hand this reader checksum-partial frames. Turn them off, as QEMU's tap backend does. */
+    (void)ioctl(fd, TUNSETOFFLOAD, 0ul);
     return fd;
 }
 

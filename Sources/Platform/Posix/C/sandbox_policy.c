@@ -20,16 +20,17 @@
  * and the runtime dual-mode suite, whose tasks test runs 10,000 tasks; see
  * README.md beside this folder for what was observed):
  *   write(fd == 1 | fd == 2)   console (Runtime's console, the reports); stderr for glibc/tender text
- *   ppoll(nfds <= device fds)  swiftlet_platform_yield: the only sleep; fds only once devices exist
+ *   ppoll(nfds <= device fds, sigmask == NULL)
+ *                              swiftlet_platform_yield: the only sleep; fds only once devices exist
  *   clock_gettime(MONOTONIC | REALTIME)
  *                              the two ABI clocks; normally served by the vDSO without a syscall,
  *                              the syscall is the fallback (e.g. when the clocksource is not vDSO-capable)
  *   getrandom                  swiftlet_platform_random (Runtime's arc4random_buf, hash seeds)
  *   exit_group                 swiftlet_platform_exit and every report's exit
- *   rt_sigreturn               returning from a signal handler (glibc's restorer)
  *   brk                        glibc malloc's main arena
- *   mmap(prot & PROT_EXEC == 0), mprotect(prot & PROT_EXEC == 0)
- *                              malloc's large chunks and arena growth; W^X: no new executable memory
+ *   mmap(flags & MAP_ANONYMOUS, prot & PROT_EXEC == 0)
+ *                              malloc's large chunks: never a file (the block file stays behind its
+ *                              pread/pwrite bounds), never executable (W^X)
  *   munmap, mremap             free / realloc of mmap'd chunks
  *   rt_sigprocmask(SIG_UNBLOCK), getpid, gettid, tgkill(own pid, own tid, SIGABRT)
  *                              glibc's abort() (raise → pthread_kill), so that abort() from C, the
@@ -37,6 +38,13 @@
  *                              reporter ("swiftlet: abort: abort() called", 255) instead of being
  *                              misreported as a blocked call. Signals can only go to this process.
  *   writev(fd == 2)            glibc's fatal messages (malloc corruption, assert) before its abort()
+ * Not allowed although glibc has uses for them: rt_sigreturn (every handler of
+ * ours ends the process, none returns), mprotect (only other threads' malloc
+ * arenas need it), madvise (the main arena trims with brk).
+ *
+ * Before the filter is loaded the tender closes every inherited fd but the
+ * devices' (close_fds.c) and drops every capability (capabilities.c), so
+ * what the allowed calls can reach is only what the tender opened.
  */
 #include "posix_internal.h" /* first: it defines _GNU_SOURCE */
 
@@ -87,10 +95,13 @@ static int rules_core(scmp_filter_ctx ctx, void *arg)
     a = ARG(0, SCMP_CMP_EQ, 2);
     TRY(allow(ctx, SCMP_SYS(write), 1, &a));
 
-    /* ppoll(fds, nfds, timeout, sigmask): the fds live in memory and cannot be
-     * filtered, so the count is pinned to the number of device fds. */
-    a = ARG(1, SCMP_CMP_LE, poll_fd_count);
-    TRY(allow(ctx, SCMP_SYS(ppoll), 1, &a));
+    /* ppoll(fds, nfds, timeout, sigmask, sigsetsize): the fds and the timeout live in memory and
+     * cannot be filtered (a BPF filter sees only the argument registers, never what a pointer points
+     * to), so the count is pinned to the number of device fds and the signal mask to NULL: Yield.swift
+     * never passes one (glibc's ppoll hands the pointer through unchanged), and with a mask a sleep
+     * could unblock signals for its duration. */
+    struct scmp_arg_cmp poll[2] = {ARG(1, SCMP_CMP_LE, poll_fd_count), ARG(3, SCMP_CMP_EQ, 0)};
+    TRY(allow(ctx, SCMP_SYS(ppoll), 2, poll));
 
     a = ARG(0, SCMP_CMP_EQ, CLOCK_MONOTONIC);
     TRY(allow(ctx, SCMP_SYS(clock_gettime), 1, &a));
@@ -99,12 +110,14 @@ static int rules_core(scmp_filter_ctx ctx, void *arg)
 
     TRY(allow(ctx, SCMP_SYS(getrandom), 0, NULL));
     TRY(allow(ctx, SCMP_SYS(exit_group), 0, NULL));
-    TRY(allow(ctx, SCMP_SYS(rt_sigreturn), 0, NULL));
 
+    /* glibc malloc: brk for the main arena, anonymous private or shared mappings for large chunks
+     * (never a file: a mapped block file would bypass the pread/pwrite bounds of sandbox_block.c),
+     * never executable (W^X). mprotect is not needed: glibc only uses it for the arenas of other
+     * threads, and there are none. */
+    struct scmp_arg_cmp map[2] = {ARG_MASKED(2, PROT_EXEC, 0), ARG_MASKED(3, MAP_ANONYMOUS, MAP_ANONYMOUS)};
     TRY(allow(ctx, SCMP_SYS(brk), 0, NULL));
-    a = ARG_MASKED(2, PROT_EXEC, 0);
-    TRY(allow(ctx, SCMP_SYS(mmap), 1, &a));
-    TRY(allow(ctx, SCMP_SYS(mprotect), 1, &a));
+    TRY(allow(ctx, SCMP_SYS(mmap), 2, map));
     TRY(allow(ctx, SCMP_SYS(munmap), 0, NULL));
     TRY(allow(ctx, SCMP_SYS(mremap), 0, NULL));
     return 0;

@@ -30,6 +30,11 @@ static const char ADVICE_SLEEP[] = "use Runtime's sleep(for:)";
 static const char ADVICE_WAIT[] =
     "a unikernel has one event loop; await in async tasks (Runtime's executor waits for you)";
 static const char ADVICE_EXEC[] = "a unikernel cannot map executable memory";
+static const char ADVICE_MAP_FILE[] =
+    "a unikernel has no files to map; declare a block device and use Runtime's block API";
+static const char ADVICE_PROTECT[] = "a unikernel's memory protections are fixed at boot";
+static const char ADVICE_POLL_MASK[] =
+    "a unikernel has no signals, so the sleep takes no signal mask; use Runtime's sleep(for:)";
 static const char ADVICE_SIGNALS[] = "a unikernel has no signals; use async tasks and Runtime's timers";
 static const char ADVICE_CONSOLE[] =
     "only the console (fd 1 and 2) can be written; use Runtime's console (print)";
@@ -68,13 +73,20 @@ static const char *advice_for(long nr, const greg_t *g)
     case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_pause: case SYS_alarm:
     case SYS_setitimer: case SYS_timer_create: case SYS_timerfd_create:
         return ADVICE_SLEEP;
-    case SYS_poll: case SYS_select: case SYS_pselect6: case SYS_ppoll: case SYS_epoll_create:
+    case SYS_ppoll:
+        /* allowed only with nfds <= the device fds and a NULL sigmask (arg 3, in r10) */
+        return g[REG_R10] != 0 ? ADVICE_POLL_MASK : ADVICE_WAIT;
+    case SYS_poll: case SYS_select: case SYS_pselect6: case SYS_epoll_create:
     case SYS_epoll_create1: case SYS_epoll_ctl: case SYS_epoll_wait: case SYS_epoll_pwait:
     case SYS_epoll_pwait2: case SYS_eventfd: case SYS_eventfd2: case SYS_io_uring_setup:
         return ADVICE_WAIT;
-    case SYS_mmap: case SYS_mprotect: case SYS_pkey_mprotect:
-        /* the filter only refuses these with PROT_EXEC (arg 2, in rdx) */
-        return (g[REG_RDX] & PROT_EXEC) ? ADVICE_EXEC : ADVICE_DEFAULT;
+    case SYS_mmap:
+        /* allowed only without PROT_EXEC (arg 2, in rdx) and with MAP_ANONYMOUS (arg 3, in r10) */
+        if (g[REG_RDX] & PROT_EXEC)
+            return ADVICE_EXEC;
+        return (g[REG_R10] & MAP_ANONYMOUS) ? ADVICE_DEFAULT : ADVICE_MAP_FILE;
+    case SYS_mprotect: case SYS_pkey_mprotect:
+        return (g[REG_RDX] & PROT_EXEC) ? ADVICE_EXEC : ADVICE_PROTECT;
     case SYS_rt_sigaction: case SYS_rt_sigprocmask: case SYS_sigaltstack: case SYS_kill: case SYS_tkill:
     case SYS_tgkill: case SYS_rt_sigqueueinfo: case SYS_signalfd: case SYS_signalfd4:
         return ADVICE_SIGNALS;

@@ -82,6 +82,9 @@ expect boottime 253 "$B clock_gettime \(228\): only the monotonic and wall clock
 expect monotonic-syscall 0 'cmdline=.*' probe=monotonic-syscall
 expect mmap-exec 253 "$B mmap \(9\): a unikernel cannot map executable memory" probe=mmap-exec
 expect mprotect-exec 253 "$B mprotect \(10\): a unikernel cannot map executable memory" probe=mprotect-exec
+expect mprotect-read 253 "$B mprotect \(10\): a unikernel's memory protections are fixed at boot" probe=mprotect-read
+expect mmap-anonymous 0 'anonymous mapping ok' probe=mmap-anonymous
+expect ppoll-sigmask 253 "$B ppoll \(271\): a unikernel has no signals, so the sleep takes no signal mask; use Runtime's sleep\(for:\)" probe=ppoll-sigmask
 expect block-sigsys 253 "$B rt_sigprocmask \(14\): a unikernel has no signals; use async tasks and Runtime's timers" probe=block-sigsys
 expect page-zero 254 "$F read of unmapped page at 0x0000000000000000 \(rip $H, vector 14, error 0x0\)" probe=page-zero
 expect write-text 254 "$F write of protected page at $H \(rip $H, vector 14, error 0x3\)" probe=write-text
@@ -165,7 +168,8 @@ run_usage unknown-backend "$U net device service: unknown backend 'udp:1'; use t
 run_usage bad-mac "$U net device service: bad mac '02:00'; use six hex bytes like 02:53:57:00:00:01" "$P" --net service=socket:/x,mac=02:00
 run_usage multicast-mac "$U net device service: mac 01:00:5e:00:00:01 is a multicast address; the first byte must be even \(e.g. 02\)" "$P" --net service=socket:/x,mac=01:00:5e:00:00:01
 run_usage bad-mtu "$U net device service: bad mtu '67'; use a number from 68 to 65535" "$P" --net service=socket:/x,mtu=67
-run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M and mtu=N at most once each" "$P" --net service=socket:/x,speed=10
+run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M, mtu=N and offload=on\|off at most once each" "$P" --net service=socket:/x,speed=10
+run_usage bad-offload "$U net device service: bad offload 'maybe'; use offload=on or offload=off" "$P" --net service=socket:/x,offload=maybe
 run_usage tap-missing "$U cannot open TAP interface swlnosuch0 for net device service: no such interface; create it first \(ip tuntap add dev swlnosuch0 mode tap\)" "$P" --net service=tap:swlnosuch0
 run_usage socket-missing "$U cannot connect net device service to socket $D/none.sock: no such file or directory; start a server listening on $D/none.sock first" "$P" --net service=socket:$D/none.sock
 run_usage fd-low "$U net device service: bad fd '1'; use the number of an inherited connected stream socket, 3 or more" "$P" --net service=fd:1
@@ -191,9 +195,16 @@ run_check block-stamp 0 'stamped' probe --block disk=$D/d512.img probe=stamp see
 run_check block-persists 0 'block 0 holds stamp-77' probe --block disk=$D/d512.img probe=read-stamp
 run_check raw-block-write-inside 0 'raw block write done' probe --block disk=$D/d512.img probe=raw-block-write-inside fd=3 cap=1048576
 run_check raw-block-write-straddle 253 "$B pwrite64 \(18\): .*" probe --block disk=$D/d512.img probe=raw-block-write-straddle fd=3 cap=1048576
+# A block file that shrinks under the app: the read meets end of file inside the capacity, a device error (251).
+truncate -s 1M "$D/shrink.img"
+(sleep 0.2; truncate -s 512K "$D/shrink.img") &
+run_check block-file-shrank 251 "swiftlet: device error: block device 'disk': block file: end of file reading byte 1048064 of a disk of 1048576 bytes: the file shrank" \
+    probe --block disk=$D/shrink.img probe=block-shrunk
+wait
 run_check handles-in-option-order 0 'handles a=2 n=1 b=0 mac=02:53:57:eb:0c:34 mtu=1500' spawned --block b=$D/d512.img --net n=fd:@FD --block a=$D/d4096.img probe=handles
 run_check mac-and-mtu 0 'handles a=2 n=1 b=0 mac=02:00:00:00:00:2a mtu=9000' spawned --block b=$D/d512.img --net n=fd:@FD,mac=02:00:00:00:00:2A,mtu=9000 --block a=$D/d4096.img probe=handles
 run_check raw-pwrite-inside-the-disk 0 'raw pwrite inside the disk ok' probe --block disk=$D/d512.img probe=pwrite-raw
+run_check mmap-block-file 253 "$B mmap \(9\): a unikernel has no files to map; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=mmap-file fd=3
 run_check pwrite-past-capacity 253 "$B pwrite64 \(18\): a unikernel has no file system; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=pwrite-past
 run_check pread-count-over-capacity 253 "$B pread64 \(17\): .*" probe --block disk=$D/d512.img probe=pread-huge
 run_check pread-on-stdout 253 "$B pread64 \(17\): a unikernel has no file system; declare a block device and use Runtime's block API" probe --block disk=$D/d512.img probe=pread-stdout
@@ -228,8 +239,11 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
     trap 'exit 130' INT TERM
     ip netns add "$NS" && ip netns exec "$NS" sh -c 'ip link set lo up && ip tuntap add dev swl0 mode tap &&
         ip tuntap add dev swl1 mode tap user 0 && ip tuntap add dev swltun mode tun && ip addr add 10.211.0.1/24 dev swl0 && ip link set swl0 up'
-    run_check tap-arp 0 'tap arp ok: 10\.211\.0\.1 is at .*' \
+    run_check tap-arp 0 'tap arp ok: 10\.211\.0\.1 is at .*, offloads 0xf' \
         sh -c 'ip netns exec "$0" "$1" --net net=tap:swl0 probe=tap-arp; echo $? >"$2"' "$NS" "$P" "$OUT/status"
+    # offload=off: a plain TAP (no virtio_net_hdr), so no offloads either way.
+    run_check tap-offload-off 0 'tap arp ok: 10\.211\.0\.1 is at .*, offloads 0x0' \
+        sh -c 'ip netns exec "$0" "$1" --net net=tap:swl0,offload=off probe=tap-arp; echo $? >"$2"' "$NS" "$P" "$OUT/status"
     # A persistent tap with no owner is open to anyone who can open /dev/net/tun; swl1 belongs to root.
     command -v setpriv >/dev/null 2>&1 || echo "skip tap-permission (no setpriv)"
     command -v setpriv >/dev/null 2>&1 && run_usage tap-permission "$U cannot open TAP interface swl1 for net device net: permission denied; run as root or create a persistent tap owned by you \(ip tuntap add \.\.\. user \\\$USER\)" \
@@ -245,6 +259,32 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
 else
     echo "skip tap-arp, tap-permission (needs root and ip)"
 fi
+
+# Inherited fds are closed before lockdown: only 0-2 and the devices' fds (here the block file, 3) are left.
+# fds_of PID: the open fds of PID, space-separated, in order.
+fds_of() { ls /proc/"$1"/fd 2>/dev/null | sort -n | tr '\n' ' '; }
+sh -c 'exec 5</dev/null 7</dev/null 9>/dev/null; exec "$0" --block disk="$1" probe=sleep' "$P" "$D/d512.img" >/dev/null &
+pid=$!
+sleep 0.4
+fds=$(fds_of $pid)
+status_lines=$(grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/$pid/status 2>/dev/null | tr -s '\t' ' ' | tr '\n' ';')
+wait $pid
+if [ "$fds" = "0 1 2 3 " ]; then
+    passed=$((passed + 1)); echo "ok inherited-fds-closed"
+else
+    failed=$((failed + 1)); echo "FAIL inherited-fds-closed: open fds after lockdown: $fds (want 0 1 2 3)"
+fi
+# Capabilities: none left after lockdown (as root the tender starts with all of them), no new privileges, filtered.
+want='CapInh: 0000000000000000;CapPrm: 0000000000000000;CapEff: 0000000000000000;'
+if [ "$(id -u)" = 0 ]; then
+    want="${want}CapBnd: 0000000000000000;"
+fi
+case "$status_lines" in
+*"$want"*"CapAmb: 0000000000000000;NoNewPrivs: 1;Seccomp: 2;"*)
+    passed=$((passed + 1)); echo "ok capabilities-dropped (uid $(id -u))" ;;
+*)
+    failed=$((failed + 1)); echo "FAIL capabilities-dropped: $status_lines" ;;
+esac
 
 # A forbidden call inside the SIGSYS handler is killed by the kernel (SIGSYS, 159), not re-trapped.
 out=$(sh -c '"$0"; exit $?' "$OUT/reenter.elf" 2>/dev/null)

@@ -74,6 +74,30 @@ int main(void)
         void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         return mprotect(m, 4096, PROT_READ | PROT_EXEC);
     }
+    if (IS("mprotect-read")) {
+        void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return mprotect(m, 4096, PROT_READ);
+    }
+    /* mmap of the block file (fd=N): past the pread/pwrite bounds, so only anonymous mappings are allowed. */
+    if (IS("mmap-file")) {
+        void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)number("fd=", 3), 0);
+        say(m == MAP_FAILED ? "mmap failed\n" : "mmap of the block file succeeded\n");
+        return 0;
+    }
+    if (IS("mmap-anonymous")) {
+        char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) return 1;
+        m[12345] = 1;
+        say("anonymous mapping ok\n");
+        return munmap(m, 1 << 20);
+    }
+    /* ppoll with a signal mask (raw: glibc passes the pointer through): the mask is pinned to NULL. */
+    if (IS("ppoll-sigmask")) {
+        sigset_t none;
+        sigemptyset(&none);
+        struct timespec ts = {0, 1000};
+        return (int)syscall(SYS_ppoll, NULL, 0, &ts, &none, 8);
+    }
     /* Raw pwrite64 on the block fd (fd=N, the tender's first device fd) of a disk of cap=BYTES: inside the disk it
      * is allowed; straddling its end it must be stopped by the filter (offset + count bound, sandbox_block.c). */
     if (IS("raw-block-write-inside") || IS("raw-block-write-straddle")) {
@@ -390,9 +414,9 @@ static int probe_tap_arp(void)
                     memcmp(in + 28, (uint8_t[]){10, 211, 0, 1}, 4) == 0) {
                     char line[160];
                     snprintf(line, sizeof line,
-                             "tap arp ok: 10.211.0.1 is at %02x:%02x:%02x:%02x:%02x:%02x after %llu ms\n",
+                             "tap arp ok: 10.211.0.1 is at %02x:%02x:%02x:%02x:%02x:%02x after %llu ms, offloads 0x%x\n",
                              in[22], in[23], in[24], in[25], in[26], in[27],
-                             (unsigned long long)((now_ns() - t0) / 1000000));
+                             (unsigned long long)((now_ns() - t0) / 1000000), (unsigned)ni.offloads);
                     say(line);
                     return 0;
                 }
@@ -402,8 +426,24 @@ static int probe_tap_arp(void)
     CHECK(0, "no ARP reply from 10.211.0.1");
 }
 
+/** Reads the disk's last block after a pause in which check.sh shrinks the file: a device error (251). */
+static int probe_block_shrunk(void)
+{
+    swiftlet_handle_t h;
+    struct swiftlet_block_info bi;
+    CHECK(swiftlet_platform_block_acquire("disk", &h, &bi) == OK, "acquire disk");
+    uint64_t ready, until = now_ns() + 600000000ull;
+    while (now_ns() < until)
+        swiftlet_platform_yield(until, &ready);
+    static uint8_t block[65536];
+    swiftlet_result_t status = block_read(h, bi.capacity - bi.block_size, block, bi.block_size);
+    say(status == OK ? "read the last block\n" : "read failed\n");
+    return 1;
+}
+
 static int devices(const char *name)
 {
+    if (strcmp(name, "block-shrunk") == 0) return probe_block_shrunk();
     if (strcmp(name, "block") == 0) return probe_block();
     if (strcmp(name, "stamp") == 0) return probe_stamp('w');
     if (strcmp(name, "read-stamp") == 0) return probe_stamp('r');

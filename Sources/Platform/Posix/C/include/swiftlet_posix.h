@@ -62,6 +62,18 @@ const char *swiftlet_posix_limit_memory(uint64_t bytes);
  */
 const char *swiftlet_posix_sandbox_lock(void);
 
+/**
+ * Closes every fd but 0-2 and the `count` fds in `keep` (the devices' fds) with close_range(2)
+ * (C/close_fds.c). Returns NULL or a reason.
+ */
+const char *swiftlet_posix_close_inherited_fds(const int32_t *keep, unsigned count);
+
+/**
+ * Empties the capability bounding (when allowed), ambient, effective, permitted and inheritable
+ * sets, then reads them back (C/capabilities.c). Returns NULL, or a reason when any is left.
+ */
+const char *swiftlet_posix_drop_capabilities(void);
+
 /* ---- device backends: opening (host_open.c, before lockdown only) --------- */
 
 /** Opens a raw disk image read-write. Returns the fd or -errno; fills its size and whether it is a regular file. */
@@ -69,12 +81,13 @@ int swiftlet_posix_open_block_file(const char *path, uint64_t *size, int *regula
 /** Creates or truncates a pcap file for writing. Returns the fd or -errno. */
 int swiftlet_posix_open_pcap_file(const char *path);
 /**
- * Attaches to TAP interface `iface` (/dev/net/tun, TUNSETIFF IFF_TAP|IFF_NO_PI[|IFF_VNET_HDR], O_NONBLOCK).
+ * Attaches to TAP interface `iface` (/dev/net/tun, TUNSETIFF IFF_TAP|IFF_NO_PI[|IFF_VNET_HDR], O_NONBLOCK);
+ * IFF_VNET_HDR and its offloads only when `offload` is non-zero (`offload=off` asks for a plain TAP).
  * Returns the fd or -errno; `*stage` is 0 if opening /dev/net/tun failed, 1 if TUNSETIFF did, 2 if there is no
  * such interface. `*vnet_header` is 1 when each frame carries a 10-byte virtio_net_hdr; `*offloads` has the
  * SWIFTLET_NET_OFFLOAD_* bits the interface performs.
  */
-int swiftlet_posix_open_tap(const char *iface, int *stage, int *vnet_header, uint32_t *offloads);
+int swiftlet_posix_open_tap(const char *iface, int offload, int *stage, int *vnet_header, uint32_t *offloads);
 /** Connects a non-blocking UNIX stream socket to `path`. Returns the fd or -errno. */
 int swiftlet_posix_connect_unix(const char *path);
 /** Adopts an inherited connected stream socket (non-blocking from now). Returns 0 or -errno. */
@@ -102,5 +115,8 @@ void swiftlet_posix_report_backtrace_here(void);
 
 /** exit_group(2) without running atexit handlers or flushing stdio (as a unikernel halts). */
 __attribute__((noreturn)) void swiftlet_posix_exit_group(int status);
+
+/** A test image's injected device fault for `site` (C/test_faults.c; SWIFTLET_TEST_* in swiftlet_platform.h). */
+int32_t swiftlet_posix_test_fault(uint32_t site);
 
 #endif

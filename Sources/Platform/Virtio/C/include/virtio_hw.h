@@ -190,4 +190,7 @@ struct virtio_memmap_entry *virtio_memmap_buffer(void);
 #define VIRTIO_PT_POOL_PAGES 32
 uintptr_t virtio_pt_pool(void);
 
+/** A test image's injected device fault for `site` (test_faults.c; SWIFTLET_TEST_* in swiftlet_platform.h). */
+int32_t virtio_test_fault(uint32_t site);
+
 #endif
