@@ -1,5 +1,5 @@
 /// Group commit and the commit protocol: requests queue; one task at a time (the leader) takes every
-/// queued request into one transaction, writes it and flushes twice, then acknowledges them all.
+/// queued request into one transaction, writes it and flushes once, then acknowledges them all.
 import _Concurrency
 
 /// One queued write request and, once done, its outcome.
@@ -178,25 +178,35 @@ extension KeyValueStore {
         return removed
     }
 
-    /// Writes the transaction: its pages, flush, the meta page into slot `id % 2`, flush. Then it is the
-    /// committed state, and the pages it freed wait in ``pendingFree``.
+    /// Writes the transaction: its pages and the meta page into slot `id % 2` (recording the commit digest of
+    /// the pages), then one flush. Then it is the committed state, and the pages it freed wait in
+    /// ``pendingFree``. No flush between pages and meta page: `open` takes a meta page only when its
+    /// transaction's pages match its digest, so a meta page that reached the disk before its pages is set
+    /// aside (docs/STORE.md §3).
     func writeTransaction() async throws(StoreError) {
         let id = txn.transaction
         let numbers = dirty.keys.sorted()
         let staging = pool.take()
         defer { pool.give(staging) }
+        var digest: UInt64 = 0
+        for first in numbers {
+            guard let run = dirty[first] else { continue }
+            if run.pages == 1 { Page(base: run.buffer, size: pageSize).seal() }
+            for index in 0..<run.pages {
+                let checksum = Page(base: run.buffer + index * pageSize, size: pageSize).u32(Layout.checksum)
+                digest &+= CommitDigest.term(page: first + UInt64(index), checksum: checksum)
+            }
+        }
         // Adjacent single pages go out as one request of up to `coalescePages` pages (through `batch`).
         var index = 0
         while index < numbers.count {
             let first = numbers[index]
             guard let run = dirty[first] else { break }
-            if run.pages == 1 { Page(base: run.buffer, size: pageSize).seal() }
             var end = index + 1
             if run.pages == 1 {
                 while end < numbers.count, end - index < Self.coalescePages,
                     numbers[end] == first + UInt64(end - index), let next = dirty[numbers[end]], next.pages == 1
                 {
-                    Page(base: next.buffer, size: pageSize).seal()
                     end += 1
                 }
             }
@@ -213,7 +223,7 @@ extension KeyValueStore {
             }
             index = end
         }
-        try await flushDevice()
+        txn.digest = digest
         txn.write(into: Page(base: staging, size: pageSize), slot: id % 2)
         try await writeRaw(id % 2, from: staging, pages: 1)
         try await flushDevice()

@@ -327,13 +327,28 @@ final class KeyValueStoreTests: XCTestCase {
         // Flip one byte in every page but the meta pages, one page at a time, and read through a fresh open.
         let pageBlocks = 4096 / 512
         let image = device.bytes
+        let newestBefore = await store.statistics.transaction
         var corruptSeen = 0
+        var rolledBack = 0
         for page in 2..<(Int(device.blockCount) / pageBlocks) where image[page * 4096 + 4] != 0 {
             var bytes = image
             let offset = page * 4096 + 100 + (page * 37) % 3900
             bytes[offset] ^= 0x40
             let copy = MemoryStoreDevice(blockSize: 512, copying: bytes)
             let reopened = try await KeyValueStore.open(copy, options: StoreOptions())
+            if await reopened.statistics.rolledBack {
+                // A page of the newest commit (the one that set "big") fails its commit digest: the store cannot
+                // tell it from a commit cut short by a crash and opens at the commit before, saying so.
+                let pageTransaction = image[(page * 4096 + 16)..<(page * 4096 + 24)].reversed()
+                    .reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                XCTAssertEqual(pageTransaction, newestBefore, "rolled back for a page of an older commit")
+                let value = try await reopened.get(b("big"))
+                XCTAssertNil(value)
+                let kept = try await reopened.get(b("key1999"))
+                XCTAssertEqual(kept, b("value1999"))
+                rolledBack += 1
+                continue
+            }
             for i in stride(from: 0, to: 2000, by: 97) {
                 do {
                     let value = try await reopened.get(b("key\(i)"))
@@ -357,6 +372,7 @@ final class KeyValueStoreTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(corruptSeen, 0)
+        XCTAssertGreaterThan(rolledBack, 0)
         // A torn meta page: the other one is used.
         var torn = device.bytes
         let newestSlot = Int((await store.statistics.transaction) % 2)
@@ -420,23 +436,45 @@ final class KeyValueStoreTests: XCTestCase {
         for i in 0..<300 { try await store.set(b("k\(i)"), b("first")) }
         let before = device.bytes
         try await store.set(b("k7"), b("second"))
-        // Put back the old copy of every page the last commit changed but the meta pages: as if the device
-        // had acknowledged those writes and lost them. The old copies have valid checksums.
-        var image = device.bytes
-        var restored = 0
-        for page in 2..<(image.count / 4096) where image[page * 4096..<(page + 1) * 4096] != before[page * 4096..<(page + 1) * 4096] {
-            image.replaceSubrange(page * 4096..<(page + 1) * 4096, with: before[page * 4096..<(page + 1) * 4096])
-            restored += 1
+        let afterLost = device.bytes
+        try await store.set(b("k0"), b("third"))  // the leftmost leaf: k7's leaf is not rewritten
+        // Put back the old copy of every page the commit of "second" changed but the meta pages: as if the
+        // device had acknowledged those writes and lost them. The old copies have valid checksums.
+        func losingWrites(of changed: [UInt8], on image: [UInt8]) -> (image: [UInt8], restored: Int) {
+            var image = image
+            var restored = 0
+            for page in 2..<(image.count / 4096)
+            where changed[page * 4096..<(page + 1) * 4096] != before[page * 4096..<(page + 1) * 4096]
+                && image[page * 4096..<(page + 1) * 4096] == changed[page * 4096..<(page + 1) * 4096]
+            {
+                image.replaceSubrange(page * 4096..<(page + 1) * 4096, with: before[page * 4096..<(page + 1) * 4096])
+                restored += 1
+            }
+            return (image, restored)
         }
-        XCTAssertGreaterThan(restored, 0)
-        let copy = MemoryStoreDevice(blockSize: 512, copying: image)
+        // An older commit's lost pages: the parent's transaction id does not match, a read says corrupt.
+        let older = losingWrites(of: afterLost, on: device.bytes)
+        XCTAssertGreaterThan(older.restored, 0)
+        let copy = MemoryStoreDevice(blockSize: 512, copying: older.image)
         let reopened = try await KeyValueStore.open(copy, options: StoreOptions())
+        let rolledBackOlder = await reopened.statistics.rolledBack
+        XCTAssertFalse(rolledBackOlder)
         do throws(StoreError) {
             let value = try await reopened.get(b("k7"))
             XCTFail("a lost write went unnoticed: got \(String(describing: value))")
         } catch {
             guard case .corrupt = error else { return XCTFail("expected corrupt, got \(error)") }
         }
+        // The newest commit's lost pages: its commit digest fails, and open stands on the commit before it
+        // (what a crash before the commit's flush leaves), saying so; never a mix of the two.
+        let newest = losingWrites(of: afterLost, on: afterLost)
+        let atNewest = MemoryStoreDevice(blockSize: 512, copying: newest.image)
+        let fallback = try await KeyValueStore.open(atNewest, options: StoreOptions())
+        let rolledBack = await fallback.statistics.rolledBack
+        XCTAssertTrue(rolledBack)
+        let value = try await fallback.get(b("k7"))
+        XCTAssertEqual(value, b("first"))
+        _ = try await fallback.check()
     }
 
     func testDamagedPagesWithValidChecksumsNeverTrap() async throws {
