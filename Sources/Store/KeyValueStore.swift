@@ -324,6 +324,20 @@ public actor KeyValueStore<Device: StoreDevice> {
         return try await perform(batch).transaction
     }
 
+    /// Sets `key` to `value`, durably, and tells whether the key was created (one lookup: what an HTTP `PUT`
+    /// needs to answer 201 or 204, without a separate ``exists(_:)`` that another writer could overtake).
+    /// - Parameter ifVersion: as for ``set(_:_:ifVersion:)``.
+    /// - Returns: the new version, and `true` when the key was absent before this set.
+    /// - Throws: the errors of ``set(_:_:ifVersion:)``.
+    public func upsert(_ key: [UInt8], _ value: [UInt8], ifVersion: UInt64? = nil) async throws(StoreError)
+        -> (version: UInt64, created: Bool)
+    {
+        var batch = StoreBatch()
+        batch.set(key, value, ifVersion: ifVersion)
+        let outcome = try await perform(batch)
+        return (outcome.transaction, !outcome.existed)
+    }
+
     /// Removes `key`, durably.
     /// - Parameter ifVersion: as for ``set(_:_:ifVersion:)`` (0: succeeds, removing nothing, only when absent).
     /// - Returns: whether the key was present.
@@ -331,7 +345,7 @@ public actor KeyValueStore<Device: StoreDevice> {
     public func remove(_ key: [UInt8], ifVersion: UInt64? = nil) async throws(StoreError) -> Bool {
         var batch = StoreBatch()
         batch.remove(key, ifVersion: ifVersion)
-        return try await perform(batch).removed
+        return try await perform(batch).existed
     }
 
     /// Applies `batch` all or nothing, durably.
