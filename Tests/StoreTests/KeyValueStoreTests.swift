@@ -143,6 +143,87 @@ final class KeyValueStoreTests: XCTestCase {
         XCTAssertEqual(report.keys, 3003)
     }
 
+    func testListingPacksTheSameEntriesAsList() async throws {
+        let (_, store) = try await makeStore(blocks: 16384)
+        var batch = StoreBatch()
+        for i in 0..<800 { batch.set(b("p/\(i * 7 % 800)"), [UInt8](repeating: UInt8(i % 251), count: i % 50)) }
+        batch.set(b("big"), [UInt8](repeating: 7, count: 9000))  // an overflow value inside a listing
+        batch.set(b("p/z-big"), [UInt8](repeating: 9, count: 12000))
+        try await store.commit(batch)
+        for prefix in [b("p/"), b(""), b("p/7"), b("q")] {
+            var after: [UInt8]? = nil
+            while true {
+                let listing = try await store.listing(prefix: prefix, after: after, limit: 61)
+                let list = try await store.list(prefix: prefix, after: after, limit: 61)
+                XCTAssertEqual(listing.count, list.count)
+                for index in 0..<listing.count {
+                    XCTAssertEqual(listing.entry(at: index), list[index])
+                    XCTAssertEqual(Array(listing.key(at: index)), list[index].key)
+                    XCTAssertEqual(Array(listing.value(at: index)), list[index].value)
+                    XCTAssertEqual(listing.version(at: index), list[index].version)
+                }
+                guard listing.count == 61, let last = listing.lastKey else { break }
+                XCTAssertEqual(last, list.last?.key)
+                after = last
+            }
+        }
+    }
+
+    func testUpsertSaysWhetherItCreatedTheKey() async throws {
+        let (_, store) = try await makeStore()
+        let first = try await store.upsert(b("k"), b("1"))
+        XCTAssertTrue(first.created)
+        let second = try await store.upsert(b("k"), b("2"), ifVersion: first.version)
+        XCTAssertFalse(second.created)
+        XCTAssertGreaterThan(second.version, first.version)
+        await expectError(.conflict) { () async throws(StoreError) in _ = try await store.upsert(b("k"), b("3"), ifVersion: 0) }
+        _ = try await store.remove(b("k"))
+        let again = try await store.upsert(b("k"), b("4"))
+        XCTAssertTrue(again.created)
+        let value = try await store.get(b("k"))
+        XCTAssertEqual(value, b("4"))
+    }
+
+    func testPageCacheIndexMatchesAModelThroughEvictionsAndInvalidations() {
+        let cache = PageCache(pageSize: 64, capacity: 37)
+        var model: [UInt64: UInt8] = [:]   // what a hit must return (the page's first byte)
+        var seed: UInt64 = 12345
+        func next() -> UInt64 {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            return seed
+        }
+        var page = [UInt8](repeating: 0, count: 64)
+        for step in 0..<20000 {
+            let number = next() % 300 + 2
+            switch next() % 3 {
+            case 0:
+                page[0] = UInt8(truncatingIfNeeded: step)
+                page.withUnsafeBytes { _ = cache.insert(number, from: $0.baseAddress!) }
+                model[number] = page[0]
+            case 1:
+                cache.invalidate(number)
+                model[number] = nil
+            default:
+                if let hit = cache.lookup(number) {
+                    XCTAssertEqual(hit.u8(0), model[number], "page \(number) at step \(step)")
+                }
+            }
+            if step % 997 == 0 {
+                // Evicted pages leave the model's side too: every page the cache holds must be right, and it
+                // holds at most its capacity.
+                var held = 0
+                for candidate: UInt64 in 2..<302 {
+                    guard let hit = cache.lookup(candidate) else { continue }
+                    held += 1
+                    XCTAssertEqual(hit.u8(0), model[candidate], "page \(candidate) at step \(step)")
+                }
+                XCTAssertLessThanOrEqual(held, 37)
+            }
+        }
+        cache.removeAll()
+        XCTAssertNil(cache.lookup(2))
+    }
+
     func testBatchesAreAllOrNothing() async throws {
         let (_, store) = try await makeStore()
         let v = try await store.set(b("a"), b("1"))
