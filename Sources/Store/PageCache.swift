@@ -12,15 +12,20 @@ final class PageCache {
     let pageSize: Int
     let capacity: Int
     private let frames: UnsafeMutableRawPointer
-    /// Index slots: a page number (``empty`` when free) and its frame.
-    private let slotPage: UnsafeMutablePointer<UInt64>
-    private let slotFrame: UnsafeMutablePointer<Int32>
+    /// Index slots: a page number (``empty`` when free) and its frame side by side, so a probe touches one
+    /// cache line.
+    private let slots: UnsafeMutablePointer<Slot>
     private let slotMask: Int
     private let shift: UInt64
     private let framePage: UnsafeMutablePointer<UInt64>
     private let referenced: UnsafeMutablePointer<Bool>
     private var hand = 0
     static let empty = UInt64.max
+
+    struct Slot {
+        var page: UInt64
+        var frame: Int
+    }
 
     init(pageSize: Int, capacity: Int) {
         self.pageSize = pageSize
@@ -34,10 +39,8 @@ final class PageCache {
         }
         slotMask = slots - 1
         shift = 64 - bits
-        slotPage = UnsafeMutablePointer<UInt64>.allocate(capacity: slots)
-        slotPage.initialize(repeating: Self.empty, count: slots)
-        slotFrame = UnsafeMutablePointer<Int32>.allocate(capacity: slots)
-        slotFrame.initialize(repeating: 0, count: slots)
+        self.slots = UnsafeMutablePointer<Slot>.allocate(capacity: slots)
+        self.slots.initialize(repeating: Slot(page: Self.empty, frame: 0), count: slots)
         framePage = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
         framePage.initialize(repeating: Self.empty, count: capacity)
         referenced = UnsafeMutablePointer<Bool>.allocate(capacity: capacity)
@@ -46,8 +49,7 @@ final class PageCache {
 
     deinit {
         frames.deallocate()
-        slotPage.deallocate()
-        slotFrame.deallocate()
+        slots.deallocate()
         framePage.deallocate()
         referenced.deallocate()
     }
@@ -61,7 +63,7 @@ final class PageCache {
     private func slot(of page: UInt64) -> Int? {
         var slot = home(page)
         while true {
-            let held = slotPage[slot]
+            let held = slots[slot].page
             if held == page { return slot }
             if held == Self.empty { return nil }
             slot = (slot + 1) & slotMask
@@ -72,7 +74,7 @@ final class PageCache {
     @inline(__always)
     func lookup(_ page: UInt64) -> Page? {
         guard let slot = slot(of: page) else { return nil }
-        let frame = Int(slotFrame[slot])
+        let frame = slots[slot].frame
         referenced[frame] = true
         return Page(base: frames + frame * pageSize, size: pageSize)
     }
@@ -82,7 +84,7 @@ final class PageCache {
     func insert(_ page: UInt64, from source: UnsafeRawPointer) -> Page {
         let frame: Int
         if let existing = slot(of: page) {
-            frame = Int(slotFrame[existing])
+            frame = slots[existing].frame
         } else {
             while referenced[hand] {
                 referenced[hand] = false
@@ -94,9 +96,8 @@ final class PageCache {
             if old != Self.empty { removeIndex(old) }
             framePage[frame] = page
             var slot = home(page)
-            while slotPage[slot] != Self.empty { slot = (slot + 1) & slotMask }
-            slotPage[slot] = page
-            slotFrame[slot] = Int32(truncatingIfNeeded: frame)
+            while slots[slot].page != Self.empty { slot = (slot + 1) & slotMask }
+            slots[slot] = Slot(page: page, frame: frame)
         }
         referenced[frame] = true
         let base = frames + frame * pageSize
@@ -109,21 +110,20 @@ final class PageCache {
     @discardableResult
     private func removeIndex(_ page: UInt64) -> Int? {
         guard var hole = slot(of: page) else { return nil }
-        let frame = Int(slotFrame[hole])
+        let frame = slots[hole].frame
         var next = (hole + 1) & slotMask
-        while slotPage[next] != Self.empty {
-            let want = home(slotPage[next])
+        while slots[next].page != Self.empty {
+            let want = home(slots[next].page)
             // The entry at `next` may fill the hole when its home is not in the cyclic range (hole, next].
             let distanceToHole = (hole - want) & slotMask
             let distanceToNext = (next - want) & slotMask
             if distanceToHole < distanceToNext {
-                slotPage[hole] = slotPage[next]
-                slotFrame[hole] = slotFrame[next]
+                slots[hole] = slots[next]
                 hole = next
             }
             next = (next + 1) & slotMask
         }
-        slotPage[hole] = Self.empty
+        slots[hole].page = Self.empty
         return frame
     }
 
@@ -136,7 +136,7 @@ final class PageCache {
 
     /// Forgets everything.
     func removeAll() {
-        slotPage.update(repeating: Self.empty, count: slotMask + 1)
+        slots.update(repeating: Slot(page: Self.empty, frame: 0), count: slotMask + 1)
         framePage.update(repeating: Self.empty, count: capacity)
         referenced.update(repeating: false, count: capacity)
     }
