@@ -78,9 +78,8 @@ final class KVService<Device: StoreDevice> {
             case .put(let key):
                 let condition = KVService.condition(request)
                 if case .invalid = condition { return KVReply(status: .badRequest, text: "bad If-Match") }
-                let existed = try await store.exists(key)
-                let version = try await store.set(key, request.body, ifVersion: condition.version)
-                var reply = KVReply(status: existed ? KVReply.noContent : KVReply.created)
+                let (version, created) = try await store.upsert(key, request.body, ifVersion: condition.version)
+                var reply = KVReply(status: created ? KVReply.created : KVReply.noContent)
                 reply.version = version
                 return reply
             case .delete(let key):

@@ -10,7 +10,7 @@
 /// | put16 | N durable single-key puts from 16 tasks at once (group commit shares their flushes) |
 /// | load | N keys in batches of 1,000 |
 /// | get | N random gets after loading N keys (untimed) |
-/// | scan | a prefix scan of N keys after loading them (untimed), 1,000 per page |
+/// | scan | a prefix scan of N keys after loading them (untimed), 1,000 per page (`listing`: packed pages) |
 /// | overwrite | N random overwrites in batches of 1,000 after loading N keys; `bytes` = blocks in use |
 import Runtime
 import Store
@@ -128,10 +128,10 @@ struct StoreBench: Application {
             } else {
                 var after: [UInt8]? = nil
                 while true {
-                    let page = try await store.list(prefix: [UInt8(ascii: "k")], after: after, limit: batchSize)
+                    let page = try await store.listing(prefix: [UInt8(ascii: "k")], after: after, limit: batchSize)
                     found += UInt64(page.count)
-                    guard page.count == batchSize, let last = page.last else { break }
-                    after = last.key
+                    guard page.count == batchSize, let last = page.lastKey else { break }
+                    after = last
                 }
             }
             guard found == count else {

@@ -246,7 +246,10 @@ func compareKeys(_ a: UnsafeRawPointer, _ aLength: Int, _ b: UnsafeRawPointer, _
 ///
 ///     32 u64 signature "SWLTSTOR"   40 u32 format version   44 u32 page size   48 u64 page count
 ///     56 u64 root page (0 = empty)  64 u64 root transaction id  72 u32 root level  76 u32 0
-///     80 u64 key count
+///     80 u64 key count              88 u64 commit digest of the pages the transaction wrote
+///
+/// The commit digest (``CommitDigest``) lets a commit write its pages and its meta page with one flush: a
+/// meta page whose transaction's pages are not all on disk as written fails it (docs/STORE.md §3).
 struct MetaRecord: Equatable {
     var transaction: UInt64
     var pageCount: UInt64
@@ -254,6 +257,7 @@ struct MetaRecord: Equatable {
     var rootTransaction: UInt64
     var rootLevel: Int
     var keys: UInt64
+    var digest: UInt64 = 0
 
     static let signatureOffset = 32
     static let versionOffset = 40
@@ -263,6 +267,7 @@ struct MetaRecord: Equatable {
     static let rootTransactionOffset = 64
     static let rootLevelOffset = 72
     static let keysOffset = 80
+    static let digestOffset = 88
 
     func write(into page: Page, slot: UInt64) {
         page.initialize(type: .meta, level: 0, number: slot, transaction: transaction)
@@ -274,6 +279,7 @@ struct MetaRecord: Equatable {
         page.setU64(Self.rootTransactionOffset, rootTransaction)
         page.setU32(Self.rootLevelOffset, UInt32(truncatingIfNeeded: rootLevel))
         page.setU64(Self.keysOffset, keys)
+        page.setU64(Self.digestOffset, digest)
         page.seal()
     }
 
@@ -297,7 +303,7 @@ struct MetaRecord: Equatable {
         let record = MetaRecord(
             transaction: page.transaction, pageCount: page.u64(pageCountOffset), root: page.u64(rootOffset),
             rootTransaction: page.u64(rootTransactionOffset), rootLevel: Int(page.u32(rootLevelOffset)),
-            keys: page.u64(keysOffset))
+            keys: page.u64(keysOffset), digest: page.u64(digestOffset))
         // Counters far below their limits, so adding to them can never overflow.
         guard record.transaction < UInt64.max >> 1, record.keys < UInt64.max >> 1,
             record.pageCount >= StoreLimits.minimumPages, record.rootLevel <= Layout.maximumLevel,
@@ -305,6 +311,21 @@ struct MetaRecord: Equatable {
                 && record.rootTransaction <= record.transaction)
         else { return .invalid }
         return .valid(record)
+    }
+}
+
+/// The commit digest: the wrapping sum, over every page a transaction wrote (tree pages and overflow pages),
+/// of a 64-bit mix of the page's number and its CRC-32C. A sum, so the order pages are met in does not
+/// matter; the mix (SplitMix64's finaliser) spreads each pair over all 64 bits. A page that holds anything
+/// but what the transaction wrote (a lost or torn write, an older write of the same page) changes the
+/// digest unless its CRC-32C collides as well.
+enum CommitDigest {
+    @inline(__always)
+    static func term(page: UInt64, checksum: UInt32) -> UInt64 {
+        var z = page &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(checksum)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 

@@ -1,5 +1,5 @@
 /// Group commit and the commit protocol: requests queue; one task at a time (the leader) takes every
-/// queued request into one transaction, writes it and flushes twice, then acknowledges them all.
+/// queued request into one transaction, writes it and flushes once, then acknowledges them all.
 import _Concurrency
 
 /// One queued write request and, once done, its outcome.
@@ -10,7 +10,7 @@ final class WriteRequest {
     var continuation: UnsafeContinuation<Bool, Never>?
 
     enum Outcome {
-        case success(transaction: UInt64, removed: Bool)
+        case success(transaction: UInt64, existed: Bool)
         case failure(StoreError)
     }
 
@@ -19,7 +19,7 @@ final class WriteRequest {
 
 extension KeyValueStore {
     /// Queues `batch`, waits until a transaction holding it is durable (leading one when no one else does).
-    func perform(_ batch: StoreBatch) async throws(StoreError) -> (transaction: UInt64, removed: Bool) {
+    func perform(_ batch: StoreBatch) async throws(StoreError) -> (transaction: UInt64, existed: Bool) {
         if closed { throw .closed }
         if failed { throw .io }
         for operation in batch.operations {
@@ -65,9 +65,9 @@ extension KeyValueStore {
         await Task.yield()
     }
 
-    private func result(of request: WriteRequest) throws(StoreError) -> (transaction: UInt64, removed: Bool) {
+    private func result(of request: WriteRequest) throws(StoreError) -> (transaction: UInt64, existed: Bool) {
         switch request.outcome {
-        case .success(let transaction, let removed)?: return (transaction, removed)
+        case .success(let transaction, let existed)?: return (transaction, existed)
         case .failure(let error)?: throw error
         case nil: throw .io
         }
@@ -93,8 +93,8 @@ extension KeyValueStore {
                         if case .remove = $0 { return true } else { return false }
                     }
                     defer { removing = false }
-                    let removed = try await apply(request.batch)
-                    applied.append((request, removed))
+                    let existed = try await apply(request.batch)
+                    applied.append((request, existed))
                 } else {
                     request.outcome = .failure(.conflict)
                 }
@@ -113,8 +113,8 @@ extension KeyValueStore {
         }
         if applied.isEmpty || (dirty.isEmpty && freed.isEmpty) {
             abortTransaction()
-            for (request, removed) in applied {
-                request.outcome = .success(transaction: committed.transaction, removed: removed)
+            for (request, existed) in applied {
+                request.outcome = .success(transaction: committed.transaction, existed: existed)
             }
             return
         }
@@ -127,8 +127,8 @@ extension KeyValueStore {
             return
         }
         stats.requests += UInt64(applied.count)
-        for (request, removed) in applied {
-            request.outcome = .success(transaction: committed.transaction, removed: removed)
+        for (request, existed) in applied {
+            request.outcome = .success(transaction: committed.transaction, existed: existed)
         }
     }
 
@@ -164,39 +164,50 @@ extension KeyValueStore {
         return true
     }
 
-    /// Applies `batch` to the transaction; returns whether its last removal removed a key.
+    /// Applies `batch` to the transaction; returns whether the key of its last operation was there before it
+    /// (a removal removed a key; a set replaced a value rather than creating the key).
     func apply(_ batch: StoreBatch) async throws(StoreError) -> Bool {
-        var removed = false
+        var existed = false
         for operation in batch.operations {
             switch operation {
             case .set(let key, let value, _):
-                try await put(key, value)
+                existed = try await put(key, value)
             case .remove(let key, _):
-                removed = try await delete(key)
+                existed = try await delete(key)
             }
         }
-        return removed
+        return existed
     }
 
-    /// Writes the transaction: its pages, flush, the meta page into slot `id % 2`, flush. Then it is the
-    /// committed state, and the pages it freed wait in ``pendingFree``.
+    /// Writes the transaction: its pages and the meta page into slot `id % 2` (recording the commit digest of
+    /// the pages), then one flush. Then it is the committed state, and the pages it freed wait in
+    /// ``pendingFree``. No flush between pages and meta page: `open` takes a meta page only when its
+    /// transaction's pages match its digest, so a meta page that reached the disk before its pages is set
+    /// aside (docs/STORE.md §3).
     func writeTransaction() async throws(StoreError) {
         let id = txn.transaction
         let numbers = dirty.keys.sorted()
         let staging = pool.take()
         defer { pool.give(staging) }
+        var digest: UInt64 = 0
+        for first in numbers {
+            guard let run = dirty[first] else { continue }
+            if run.pages == 1 { Page(base: run.buffer, size: pageSize).seal() }
+            for index in 0..<run.pages {
+                let checksum = Page(base: run.buffer + index * pageSize, size: pageSize).u32(Layout.checksum)
+                digest &+= CommitDigest.term(page: first + UInt64(index), checksum: checksum)
+            }
+        }
         // Adjacent single pages go out as one request of up to `coalescePages` pages (through `batch`).
         var index = 0
         while index < numbers.count {
             let first = numbers[index]
             guard let run = dirty[first] else { break }
-            if run.pages == 1 { Page(base: run.buffer, size: pageSize).seal() }
             var end = index + 1
             if run.pages == 1 {
                 while end < numbers.count, end - index < Self.coalescePages,
                     numbers[end] == first + UInt64(end - index), let next = dirty[numbers[end]], next.pages == 1
                 {
-                    Page(base: next.buffer, size: pageSize).seal()
                     end += 1
                 }
             }
@@ -213,7 +224,7 @@ extension KeyValueStore {
             }
             index = end
         }
-        try await flushDevice()
+        txn.digest = digest
         txn.write(into: Page(base: staging, size: pageSize), slot: id % 2)
         try await writeRaw(id % 2, from: staging, pages: 1)
         try await flushDevice()

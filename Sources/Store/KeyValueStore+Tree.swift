@@ -85,8 +85,9 @@ extension KeyValueStore {
 
     // MARK: Set
 
-    /// Sets `key` to `value` in the transaction.
-    func put(_ key: [UInt8], _ value: [UInt8]) async throws(StoreError) {
+    /// Sets `key` to `value` in the transaction; returns whether the key was there before.
+    @discardableResult
+    func put(_ key: [UInt8], _ value: [UInt8]) async throws(StoreError) -> Bool {
         let id = txn.transaction
         var cellLength = Layout.leafCellHeader + key.count + value.count
         var extent: UInt64 = 0
@@ -129,6 +130,7 @@ extension KeyValueStore {
             value.withUnsafeBytes { (cellBuffer + tail).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
         try insert(into: leafNumber, at: index, length: cellLength, level: 0)
+        return found
     }
 
     /// Writes `value` into a new overflow extent of this transaction; returns its first page.

@@ -40,5 +40,6 @@ extension StoreStatistics: CustomStringConvertible {
         "store tx=\(transaction) keys=\(keys) commits=\(commits) requests=\(requests) flushes=\(flushes)"
             + " cache hit=\(cacheHits) miss=\(cacheMisses) reads=\(deviceReads) writes=\(deviceWrites)"
             + " pages used=\(pagesUsed) free=\(pagesFree) of \(pages) height=\(height)" + (failed ? " FAILED" : "")
+            + (rolledBack ? " (opened at the commit before an incomplete newest one)" : "")
     }
 }

@@ -13,7 +13,8 @@ public enum StoreLimits {
     /// Smallest device, in pages: two meta pages and room for a small tree.
     public static let minimumPages: UInt64 = 8
     /// The on-disk format version written by this code.
-    public static let formatVersion: UInt32 = 1
+    /// Version 2: the meta page carries a commit digest, and a commit flushes once (docs/STORE.md §3).
+    public static let formatVersion: UInt32 = 2
 }
 
 /// Settings fixed when a store is opened or formatted.
@@ -99,7 +100,7 @@ public struct StoreStatistics {
     public var commits: UInt64 = 0
     /// Write requests acknowledged (sets, removes, batches): `requests / commits` is the group-commit factor.
     public var requests: UInt64 = 0
-    /// Device flushes issued (two per commit).
+    /// Device flushes issued (one per commit).
     public var flushes: UInt64 = 0
     /// Page lookups served from the cache.
     public var cacheHits: UInt64 = 0
@@ -125,6 +126,10 @@ public struct StoreStatistics {
     public var height: Int = 0
     /// Whether writes are refused after a device failure.
     public var failed: Bool = false
+    /// Whether `open` set aside the newest meta page because its transaction's pages were not all on disk as
+    /// written (a commit cut short by a crash, or a damaged page of the newest commit): the store opened at
+    /// the commit before it.
+    public var rolledBack: Bool = false
 
     /// All zero.
     public init() {}

@@ -224,7 +224,7 @@ public enum StoreTool {
         try withStore(path, writable: false) { (store) async throws(StoreError) -> [String] in
             let report = try await store.check()
             let statistics = await store.statistics
-            return [
+            var lines = [
                 "\(path): store format \(StoreLimits.formatVersion), \(statistics.pages) pages of \(statistics.pageSize) bytes",
                 "transaction \(report.transaction): \(report.keys) keys, tree height \(report.height)",
                 "pages: \(report.branchPages) branch, \(report.leafPages) leaf, \(report.overflowPages) overflow, " +
@@ -232,6 +232,11 @@ public enum StoreTool {
                 report.leakedPages == 0 ? "clean: every checksum and tree invariant verified"
                     : "clean but \(report.leakedPages) pages leaked (space only; no data is affected)",
             ]
+            if statistics.rolledBack {
+                lines.append("note: the newest commit (transaction \(report.transaction + 1)) did not match its commit " +
+                    "digest (cut short by a crash, or damaged); the store stands on transaction \(report.transaction)")
+            }
+            return lines
         }
     }
 }

@@ -279,8 +279,8 @@ public struct CrashBitFlipReport {
     public var detectedAtOpen = 0
     /// Flips a read (`get`, `list`) or `check()` reported as `.corrupt`.
     public var detectedAtRead = 0
-    /// Flips that opened to the state before the last commit (the newest meta page damaged: the store cannot tell
-    /// it from a meta write torn by a crash, so it falls back to the previous one).
+    /// Flips that opened to the state before the last commit (the newest meta page, or a page the newest commit
+    /// wrote, damaged: the store cannot tell it from a commit cut short by a crash, so it falls back one commit).
     public var rolledBack = 0
     /// Flips that changed nothing visible (an unreachable block).
     public var harmless = 0
@@ -329,9 +329,10 @@ public func crashBitFlips(_ recording: CrashRecording, _ flips: Int) async throw
             let entries = try await crashListAll(store, prefix: [], page: 5)
             if entries != expected.entries {
                 let digest = StoreModel.digest(of: entries)
-                // Only one way to see an older state is allowed: the newest meta page damaged, so the store opens
-                // the one before it — exactly the previous commit, as after a torn meta write at a crash (which a
-                // store cannot tell from a flipped bit). Any other state is wrong bytes.
+                // Only one way to see an older state is allowed: the newest commit damaged (its meta page, or a page
+                // that fails its commit digest), so the store opens the one before it — exactly the previous
+                // commit, as after a commit cut short by a crash (which a store cannot tell from a flipped bit).
+                // Any other state is wrong bytes.
                 let previous = recording.acknowledged.count - 1
                 if previous < 1 || recording.digests[previous] != digest || recording.model(after: previous).entries != entries {
                     throw CrashStepError.failure(CrashFailure(

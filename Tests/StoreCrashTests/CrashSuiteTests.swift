@@ -71,7 +71,7 @@ final class CrashSuiteTests: XCTestCase {
               let report = await run({ () async throws(CrashFailure) in try await crashBitFlips(recording, 150 * scale) })
         else { return }
         print("store-crash: \(report.flips) bit flips: \(report.detectedAtOpen) at open, \(report.detectedAtRead) at a read or check, " +
-              "\(report.rolledBack) fell back one commit (newest meta page), \(report.harmless) harmless")
+              "\(report.rolledBack) fell back one commit (newest commit damaged), \(report.harmless) harmless")
         XCTAssertEqual(report.flips, 150 * scale)
         XCTAssertGreaterThan(report.detectedAtOpen + report.detectedAtRead + report.rolledBack, 0)
     }

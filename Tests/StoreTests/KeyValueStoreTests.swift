@@ -143,6 +143,87 @@ final class KeyValueStoreTests: XCTestCase {
         XCTAssertEqual(report.keys, 3003)
     }
 
+    func testListingPacksTheSameEntriesAsList() async throws {
+        let (_, store) = try await makeStore(blocks: 16384)
+        var batch = StoreBatch()
+        for i in 0..<800 { batch.set(b("p/\(i * 7 % 800)"), [UInt8](repeating: UInt8(i % 251), count: i % 50)) }
+        batch.set(b("big"), [UInt8](repeating: 7, count: 9000))  // an overflow value inside a listing
+        batch.set(b("p/z-big"), [UInt8](repeating: 9, count: 12000))
+        try await store.commit(batch)
+        for prefix in [b("p/"), b(""), b("p/7"), b("q")] {
+            var after: [UInt8]? = nil
+            while true {
+                let listing = try await store.listing(prefix: prefix, after: after, limit: 61)
+                let list = try await store.list(prefix: prefix, after: after, limit: 61)
+                XCTAssertEqual(listing.count, list.count)
+                for index in 0..<listing.count {
+                    XCTAssertEqual(listing.entry(at: index), list[index])
+                    XCTAssertEqual(Array(listing.key(at: index)), list[index].key)
+                    XCTAssertEqual(Array(listing.value(at: index)), list[index].value)
+                    XCTAssertEqual(listing.version(at: index), list[index].version)
+                }
+                guard listing.count == 61, let last = listing.lastKey else { break }
+                XCTAssertEqual(last, list.last?.key)
+                after = last
+            }
+        }
+    }
+
+    func testUpsertSaysWhetherItCreatedTheKey() async throws {
+        let (_, store) = try await makeStore()
+        let first = try await store.upsert(b("k"), b("1"))
+        XCTAssertTrue(first.created)
+        let second = try await store.upsert(b("k"), b("2"), ifVersion: first.version)
+        XCTAssertFalse(second.created)
+        XCTAssertGreaterThan(second.version, first.version)
+        await expectError(.conflict) { () async throws(StoreError) in _ = try await store.upsert(b("k"), b("3"), ifVersion: 0) }
+        _ = try await store.remove(b("k"))
+        let again = try await store.upsert(b("k"), b("4"))
+        XCTAssertTrue(again.created)
+        let value = try await store.get(b("k"))
+        XCTAssertEqual(value, b("4"))
+    }
+
+    func testPageCacheIndexMatchesAModelThroughEvictionsAndInvalidations() {
+        let cache = PageCache(pageSize: 64, capacity: 37)
+        var model: [UInt64: UInt8] = [:]   // what a hit must return (the page's first byte)
+        var seed: UInt64 = 12345
+        func next() -> UInt64 {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            return seed
+        }
+        var page = [UInt8](repeating: 0, count: 64)
+        for step in 0..<20000 {
+            let number = next() % 300 + 2
+            switch next() % 3 {
+            case 0:
+                page[0] = UInt8(truncatingIfNeeded: step)
+                page.withUnsafeBytes { _ = cache.insert(number, from: $0.baseAddress!) }
+                model[number] = page[0]
+            case 1:
+                cache.invalidate(number)
+                model[number] = nil
+            default:
+                if let hit = cache.lookup(number) {
+                    XCTAssertEqual(hit.u8(0), model[number], "page \(number) at step \(step)")
+                }
+            }
+            if step % 997 == 0 {
+                // Evicted pages leave the model's side too: every page the cache holds must be right, and it
+                // holds at most its capacity.
+                var held = 0
+                for candidate: UInt64 in 2..<302 {
+                    guard let hit = cache.lookup(candidate) else { continue }
+                    held += 1
+                    XCTAssertEqual(hit.u8(0), model[candidate], "page \(candidate) at step \(step)")
+                }
+                XCTAssertLessThanOrEqual(held, 37)
+            }
+        }
+        cache.removeAll()
+        XCTAssertNil(cache.lookup(2))
+    }
+
     func testBatchesAreAllOrNothing() async throws {
         let (_, store) = try await makeStore()
         let v = try await store.set(b("a"), b("1"))
@@ -327,13 +408,28 @@ final class KeyValueStoreTests: XCTestCase {
         // Flip one byte in every page but the meta pages, one page at a time, and read through a fresh open.
         let pageBlocks = 4096 / 512
         let image = device.bytes
+        let newestBefore = await store.statistics.transaction
         var corruptSeen = 0
+        var rolledBack = 0
         for page in 2..<(Int(device.blockCount) / pageBlocks) where image[page * 4096 + 4] != 0 {
             var bytes = image
             let offset = page * 4096 + 100 + (page * 37) % 3900
             bytes[offset] ^= 0x40
             let copy = MemoryStoreDevice(blockSize: 512, copying: bytes)
             let reopened = try await KeyValueStore.open(copy, options: StoreOptions())
+            if await reopened.statistics.rolledBack {
+                // A page of the newest commit (the one that set "big") fails its commit digest: the store cannot
+                // tell it from a commit cut short by a crash and opens at the commit before, saying so.
+                let pageTransaction = image[(page * 4096 + 16)..<(page * 4096 + 24)].reversed()
+                    .reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                XCTAssertEqual(pageTransaction, newestBefore, "rolled back for a page of an older commit")
+                let value = try await reopened.get(b("big"))
+                XCTAssertNil(value)
+                let kept = try await reopened.get(b("key1999"))
+                XCTAssertEqual(kept, b("value1999"))
+                rolledBack += 1
+                continue
+            }
             for i in stride(from: 0, to: 2000, by: 97) {
                 do {
                     let value = try await reopened.get(b("key\(i)"))
@@ -357,6 +453,7 @@ final class KeyValueStoreTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(corruptSeen, 0)
+        XCTAssertGreaterThan(rolledBack, 0)
         // A torn meta page: the other one is used.
         var torn = device.bytes
         let newestSlot = Int((await store.statistics.transaction) % 2)
@@ -420,23 +517,45 @@ final class KeyValueStoreTests: XCTestCase {
         for i in 0..<300 { try await store.set(b("k\(i)"), b("first")) }
         let before = device.bytes
         try await store.set(b("k7"), b("second"))
-        // Put back the old copy of every page the last commit changed but the meta pages: as if the device
-        // had acknowledged those writes and lost them. The old copies have valid checksums.
-        var image = device.bytes
-        var restored = 0
-        for page in 2..<(image.count / 4096) where image[page * 4096..<(page + 1) * 4096] != before[page * 4096..<(page + 1) * 4096] {
-            image.replaceSubrange(page * 4096..<(page + 1) * 4096, with: before[page * 4096..<(page + 1) * 4096])
-            restored += 1
+        let afterLost = device.bytes
+        try await store.set(b("k0"), b("third"))  // the leftmost leaf: k7's leaf is not rewritten
+        // Put back the old copy of every page the commit of "second" changed but the meta pages: as if the
+        // device had acknowledged those writes and lost them. The old copies have valid checksums.
+        func losingWrites(of changed: [UInt8], on image: [UInt8]) -> (image: [UInt8], restored: Int) {
+            var image = image
+            var restored = 0
+            for page in 2..<(image.count / 4096)
+            where changed[page * 4096..<(page + 1) * 4096] != before[page * 4096..<(page + 1) * 4096]
+                && image[page * 4096..<(page + 1) * 4096] == changed[page * 4096..<(page + 1) * 4096]
+            {
+                image.replaceSubrange(page * 4096..<(page + 1) * 4096, with: before[page * 4096..<(page + 1) * 4096])
+                restored += 1
+            }
+            return (image, restored)
         }
-        XCTAssertGreaterThan(restored, 0)
-        let copy = MemoryStoreDevice(blockSize: 512, copying: image)
+        // An older commit's lost pages: the parent's transaction id does not match, a read says corrupt.
+        let older = losingWrites(of: afterLost, on: device.bytes)
+        XCTAssertGreaterThan(older.restored, 0)
+        let copy = MemoryStoreDevice(blockSize: 512, copying: older.image)
         let reopened = try await KeyValueStore.open(copy, options: StoreOptions())
+        let rolledBackOlder = await reopened.statistics.rolledBack
+        XCTAssertFalse(rolledBackOlder)
         do throws(StoreError) {
             let value = try await reopened.get(b("k7"))
             XCTFail("a lost write went unnoticed: got \(String(describing: value))")
         } catch {
             guard case .corrupt = error else { return XCTFail("expected corrupt, got \(error)") }
         }
+        // The newest commit's lost pages: its commit digest fails, and open stands on the commit before it
+        // (what a crash before the commit's flush leaves), saying so; never a mix of the two.
+        let newest = losingWrites(of: afterLost, on: afterLost)
+        let atNewest = MemoryStoreDevice(blockSize: 512, copying: newest.image)
+        let fallback = try await KeyValueStore.open(atNewest, options: StoreOptions())
+        let rolledBack = await fallback.statistics.rolledBack
+        XCTAssertTrue(rolledBack)
+        let value = try await fallback.get(b("k7"))
+        XCTAssertEqual(value, b("first"))
+        _ = try await fallback.check()
     }
 
     func testDamagedPagesWithValidChecksumsNeverTrap() async throws {

@@ -109,6 +109,36 @@ func registerStoreTests(_ suite: inout TestSuite) {
         try expectEqual(count, 600, "keys listed")
     }
 
+    suite.test("store.listing-and-upsert") { () async throws(TestFailure) in
+        let store = try await Disk.freshStore()
+        var batch = StoreBatch()
+        for i in 0..<300 { batch.set(bytes("p/\(i * 7 % 300 + 1000)"), bytes("v\(i)")) }
+        _ = try await must("batch") { () async throws(StoreError) in try await store.commit(batch) }
+        var after: [UInt8]? = nil
+        var count = 0
+        while true {
+            let cursor = after
+            let listing = try await must("listing") { () async throws(StoreError) in
+                try await store.listing(prefix: bytes("p/"), after: cursor, limit: 70)
+            }
+            let list = try await must("list") { () async throws(StoreError) in
+                try await store.list(prefix: bytes("p/"), after: cursor, limit: 70)
+            }
+            try expectEqual(listing.count, list.count, "listing and list page sizes")
+            for index in 0..<listing.count {
+                try expect(listing.entry(at: index) == list[index], "listing entry \(count + index) differs from list")
+            }
+            count += listing.count
+            guard listing.count == 70, let last = listing.lastKey else { break }
+            after = last
+        }
+        try expectEqual(count, 300, "keys listed")
+        let created = try await must("upsert") { () async throws(StoreError) in try await store.upsert(bytes("u"), bytes("1")) }
+        try expect(created.created, "upsert of a new key did not report it created")
+        let replaced = try await must("upsert") { () async throws(StoreError) in try await store.upsert(bytes("u"), bytes("2")) }
+        try expect(!replaced.created, "upsert of an existing key reported it created")
+    }
+
     suite.test("store.large-value") { () async throws(TestFailure) in
         let store = try await Disk.freshStore()
         var value = [UInt8](repeating: 0, count: 300_000)
