@@ -47,6 +47,11 @@ struct KV: TestableApplication {
                 return 3
             }
         }
+        if await store.statistics.rolledBack {
+            // Normal after a power cut during a commit (that commit was never acknowledged); also what damage to
+            // the newest commit's pages looks like (docs/STORE.md §3), so say it rather than stay silent.
+            print("kv: the store opened at the commit before an incomplete newest one (cut short before it was acknowledged, or its pages are damaged: `swiftlet store check` tells)")
+        }
         let stack: NetworkStack
         do throws(NetworkStackError) {
             stack = try await NetworkStack.up(device: "service", bootArguments: arguments)
