@@ -31,6 +31,8 @@ final class HTTPConnectionLoop {
     var output: [UInt8] = []
     var chunkedBody = false
     var remainingBodyLength: UInt64? = nil
+    /// Whether part of the current response has been written (a failure can no longer be answered).
+    var flushedResponse = false
 
     /// Output is written once it reaches this size (and at the end of each response).
     static let flushSize = 16384
@@ -61,7 +63,9 @@ final class HTTPConnectionLoop {
             case .refused(let error):
                 // The parser is stopped; the refusal closes the connection.
                 let refusal = HTTPRequest(method: .get, target: [], version: .http11, keepAlive: false)
-                if await write(.plain(error.status), for: refusal, keepAlive: false) { connection.close() } else {
+                if await write(.plain(error.status), for: refusal, keepAlive: false) {
+                    await HTTPConnectionLoop.lingeringClose(connection)
+                } else {
                     connection.abort()
                 }
                 return
@@ -106,6 +110,7 @@ final class HTTPConnectionLoop {
                 connection.abort()
                 return
             }
+            if bodyFailure != nil { keepAlive = false }
             if keepAlive && !decoder.isComplete { keepAlive = await discardBody() }
             if !keepAlive {
                 connection.close()
@@ -180,6 +185,27 @@ final class HTTPConnectionLoop {
             input = []
             inputStart = 0
         }
+    }
+
+    /// Closes after a refusal the way RFC 9112 §9.6 recommends: FIN first, then read and drop what the client
+    /// still sends (at most 64 KiB, 2 s), so that unread input does not turn the close into a reset that destroys
+    /// the answer before the client reads it.
+    static func lingeringClose(_ connection: TCPConnection) async {
+        connection.closeWrite()
+        let deadline = Instant.now + .seconds(2)
+        var dropped = 0
+        while dropped < 65536 {
+            let left = deadline - Instant.now
+            guard left > .zero else { break }
+            do throws(TCPError) {
+                let bytes = try await connection.read(maximum: 16384, timeout: left)
+                if bytes.isEmpty { break }
+                dropped += bytes.count
+            } catch {
+                break
+            }
+        }
+        connection.close()
     }
 
     // MARK: - Request bodies
@@ -272,8 +298,8 @@ final class HTTPConnectionLoop {
             head.delimitedByClose = true
         }
         head.fields = response.headers
-        server.counters.count(response.status.code)
         output.removeAll(keepingCapacity: true)
+        flushedResponse = false
         head.write(into: &output)
         if sendsBody {
             switch response.body {
@@ -288,8 +314,17 @@ final class HTTPConnectionLoop {
                     if chunkedBody { output.write("0\r\n\r\n") }
                     if let left = remainingBodyLength, left > 0 { throw HTTPError.status(.internalServerError) }
                 } catch {
-                    if case .transport = error {} else { server.counters.handlerFailures += 1 }
-                    return false
+                    if case .transport = error { return false }
+                    guard !flushedResponse, let status = error.responseStatus else {
+                        server.counters.handlerFailures += 1
+                        return false
+                    }
+                    // Nothing sent yet: answer the failure instead (a truncated or malformed request body, 400/408/
+                    // 413; a handler's status), and close.
+                    if status.code == 500 { server.counters.handlerFailures += 1 }
+                    if bodyFailure == nil { bodyFailure = error }
+                    output.removeAll(keepingCapacity: true)
+                    return await write(.plain(status), for: request, keepAlive: false)
                 }
             }
         }
@@ -299,6 +334,7 @@ final class HTTPConnectionLoop {
             return false
         }
         if output.capacity > 4 * Self.flushSize { output = [] }
+        server.counters.count(response.status.code)
         return true
     }
 
@@ -334,5 +370,6 @@ final class HTTPConnectionLoop {
             throw .transport(error)
         }
         output.removeAll(keepingCapacity: true)
+        flushedResponse = true
     }
 }

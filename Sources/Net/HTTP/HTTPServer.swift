@@ -51,7 +51,7 @@ public final class HTTPServer {
             ).bytes
             bytes.write("Service Unavailable\n")
             try? await connection.write(bytes, timeout: .seconds(1))
-            connection.close()
+            await HTTPConnectionLoop.lingeringClose(connection)
             return
         }
         activeConnections += 1
