@@ -36,8 +36,9 @@ final class HTTPConnectionLoop {
 
     /// Output is written once it reaches this size (and at the end of each response).
     static let flushSize = 16384
-    /// Bytes asked of the socket per read.
+    /// Bytes asked of the socket per read: a request head, then a body.
     static let readSize = 16384
+    static let bodyReadSize = 65536
 
     init(server: HTTPServer, connection: TCPConnection) {
         self.server = server
@@ -164,8 +165,8 @@ final class HTTPConnectionLoop {
     }
 
     /// Reads more input; false at the end of the stream.
-    func receive(timeout: Duration) async throws(TCPError) -> Bool {
-        let bytes = try await connection.read(maximum: Self.readSize, timeout: timeout)
+    func receive(timeout: Duration, maximum: Int = readSize) async throws(TCPError) -> Bool {
+        let bytes = try await connection.read(maximum: maximum, timeout: timeout)
         if bytes.isEmpty { return false }
         if inputStart == input.count {
             input = bytes
@@ -248,7 +249,7 @@ final class HTTPConnectionLoop {
             }
             let more: Bool
             do throws(TCPError) {
-                more = try await receive(timeout: limits.idleDeadline)
+                more = try await receive(timeout: limits.idleDeadline, maximum: Self.bodyReadSize)
             } catch .timedOut {
                 throw failBody(.request(.requestTimeout))
             } catch {
