@@ -114,7 +114,9 @@ final class HTTPConnectionLoop {
             if bodyFailure != nil { keepAlive = false }
             if keepAlive && !decoder.isComplete { keepAlive = await discardBody() }
             if !keepAlive {
-                connection.close()
+                // A body still coming (refused, or never asked for with 100-continue): linger so that the answer
+                // is not lost to the reset an unread input causes.
+                if decoder.isComplete { connection.close() } else { await Self.lingeringClose(connection) }
                 return
             }
         }
