@@ -25,7 +25,7 @@
 #   http-server.sh the HTTP library through Samples/http: curl (keep-alive across methods, a chunked upload, HEAD,
 #                 100-continue), raw-socket malformed requests (400/413/431/501/505, bad chunks, short bodies; still
 #                 serving after each), ab -k, wrk, GET /stats, and the 503 connection budget
-#   http-attack.sh 200 concurrent 1 MiB POSTs to Samples/http (bodies dropped as they arrive), then a slowloris of
+#   http-attack.sh 200 concurrent 1 MiB POSTs to Samples/http (404, bodies dropped as they arrive), then a slowloris of
 #                 300 (posix) / 100 (virtio) header-dribbling clients (408 at the 10 s header deadline), while a probe
 #                 keeps getting the page within 1 s
 #   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
