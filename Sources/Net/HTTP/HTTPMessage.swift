@@ -1,7 +1,7 @@
 /// HTTP/1.1 message values: methods, versions, status codes, header fields, requests and the request errors.
 ///
-/// The HTTP layer is transport-free: ``HTTPRequestParser`` is fed bytes as they come off a TCP stream,
-/// ``HTTPResponse`` writes a response head into a caller's sink, and ``StaticSite`` is the `http` sample's logic.
+/// The message layer is transport-free: ``HTTPRequestParser`` is fed bytes as they come off a TCP stream,
+/// ``HTTPResponse`` writes a response head into a caller's sink; ``HTTPServer`` runs them on TCP connections.
 /// Read first: RFC 9112 (HTTP/1.1 message syntax, framing, persistence) and RFC 9110 (semantics, status codes).
 /// Everything here works on bytes (ASCII per RFC 9112 §2.2); `String` appears only in descriptions.
 
