@@ -14,6 +14,9 @@
 #                          goes), timed from connect to the last byte
 #   HTTP req/s             wrk -t1 -c16 -dDURATIONs http://HOST/ (the 612-byte page), keep-alive, then with
 #                          -H 'Connection: close' (a connection per request; the server closes first)
+#   HTTP POST /echo        wrk -t1 -c16 POST of a 64 KiB body to /echo, keep-alive: ours echoes it (Samples/http);
+#                          nginx reads and drops the body and answers a 64 KiB file (nginx-light has no echo; its
+#                          `error_page 405 =200` serves the static file to a POST), so both move 64 KiB each way
 #   iperf3 (reference)     kernel to kernel over the veth pair, each way (-R): the kernel's TCP at its best here
 #
 # Each figure is the median of RUNS runs.
@@ -90,17 +93,19 @@ measure_bulk() {
   R[$name.send]=$(median "${send[@]}")
   R[$name.recv]=$(median "${recv[@]}")
 }
-# measure_http NAME HOST: R[NAME.keepalive], R[NAME.close]
+# measure_http NAME HOST: R[NAME.keepalive], R[NAME.close], R[NAME.echo]
 measure_http() {
   local name=$1 host=$2 run
-  local -a keepalive close
+  local -a keepalive close echo
   in_a curl -sf -o /dev/null --max-time 10 "http://$host/"  # warm: ARP
   for run in $(seq 1 "$RUNS"); do
     keepalive+=("$(wrk_rate "http://$host/")")
     close+=("$(wrk_rate -H 'Connection: close' "http://$host/")")
+    echo+=("$(wrk_rate -s "$WORK/post64k.lua" "http://$host/echo")")
   done
   R[$name.keepalive]=$(median "${keepalive[@]}" | sed 's/\.0$//')
   R[$name.close]=$(median "${close[@]}" | sed 's/\.0$//')
+  R[$name.echo]=$(median "${echo[@]}" | sed 's/\.0$//')
 }
 # start_app APP TARGET READY_TEXT: runs APP on the TAP in namespace A and waits for its banner
 start_app() {
@@ -121,6 +126,13 @@ stop_app() {
 }
 
 mkdir -p "$WORK/www"
+# wrk's POST of a 64 KiB body; nginx's answer to it is a 64 KiB file.
+cat >"$WORK/post64k.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = string.rep("x", 65536)
+wrk.headers["Content-Type"] = "application/octet-stream"
+EOF
+head -c 65536 /dev/zero | tr '\0' 'x' >"$WORK/www/echo"
 for target in $TARGETS; do
   bytes=$BYTES; [ $target = virtio ] && bytes=$((BYTES / 20))
   start_app tcp-discard $target 'discarding TCP port'
@@ -155,7 +167,10 @@ http {
   fastcgi_temp_path $WORK/nginx-fastcgi;
   uwsgi_temp_path $WORK/nginx-uwsgi;
   scgi_temp_path $WORK/nginx-scgi;
-  server { listen 10.0.1.2:80; root $WORK/www; index index.html; }
+  server {
+    listen 10.0.1.2:80; root $WORK/www; index index.html;
+    location = /echo { default_type application/octet-stream; error_page 405 =200 \$uri; }
+  }
 }
 EOF
 in_b nginx -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 &
@@ -199,4 +214,5 @@ line "TCP bulk client -> server (MB/s)" send
 line "TCP bulk server -> client (MB/s)" recv
 line "HTTP keep-alive, 612 B page (req/s)" keepalive
 line "HTTP Connection: close, 612 B page (req/s)" close
+line "HTTP POST /echo, 64 KiB each way (req/s)" echo
 row "iperf3 kernel -> kernel, veth (MB/s)" "" "" "${R[iperf.send]} / -R ${R[iperf.recv]}" "reference"

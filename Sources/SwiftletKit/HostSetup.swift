@@ -7,11 +7,11 @@ import Glibc
 public struct HostSetup {
     /// Build, run and test dependencies (Swift itself is assumed: it runs this; binutils gives `strip`;
     /// python3 runs the frame echo peer of `swiftlet test --net NAME=echo`; tcpdump, python3-scapy, dnsmasq-base,
-    /// curl and hping3 are the interop tests' peers and tools: `swift test` runs those as root; gdb is
-    /// `swiftlet debug`'s debugger, docs/DEBUGGING.md).
+    /// curl, hping3, apache2-utils (ab) and wrk are the interop tests' peers and tools: `swift test` runs those as
+    /// root; gdb is `swiftlet debug`'s debugger, docs/DEBUGGING.md).
     public static let packages = ["make", "binutils", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping",
                                   "python3", "tcpdump", "python3-scapy", "dnsmasq-base", "curl",
-                                  "hping3", "gdb"]
+                                  "hping3", "apache2-utils", "wrk", "gdb"]
 
     public var log: Log
     /// The packages to check (``packages`` unless a test says otherwise).

@@ -2,8 +2,8 @@
 # Interop: Samples/http under hostile clients, from a network namespace this script creates and always deletes (TAP).
 # Needs root. The app must keep serving; each check reports what the normal client got meanwhile.
 #
-#   large posts  200 clients at once POST 1 MiB bodies (the site answers 405 and drops bodies as they arrive:
-#                nothing is buffered); a probe fetches the page every 0.25 s throughout
+#   large posts  200 clients at once POST 1 MiB bodies to /upload (no route: the HTTP library answers 404 and drops
+#                the bodies as they arrive, nothing is buffered); a probe fetches the page every 0.25 s throughout
 #   slowloris    N slow clients (300 posix, 100 virtio: TCG) send one header byte every 2 s; each gets 408 and is
 #                closed at its 10 s header deadline; the probe must keep getting the page within 1 s
 #

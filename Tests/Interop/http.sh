@@ -2,7 +2,7 @@
 # Interop: curl (the Linux kernel's TCP) against Samples/http over a TAP interface in a network namespace this
 # script creates and always deletes. Needs root.
 #
-#   index       GET / is 200 with exactly the 612-byte page of Sources/Net/HTTP/StaticSite.swift (indexPage)
+#   index       GET / is 200 with exactly the 612-byte page of Samples/http/StaticSite.swift (indexPage)
 #   keep-alive  three URLs in one curl run share one connection (num_connects 1, 0, 0), each answered right
 #   bytes       GET /bytes/SIZE (10 MiB) arrives whole: its SHA-256 equals the pattern's
 #               (HTTPByteGenerator: the 64-byte line "0-9a-zA-Z+\n" repeated), computed here in Python
@@ -26,7 +26,7 @@ trap 'rm -rf "$WORK"; interop_cleanup' EXIT
 
 # The page as the source spells it: the multi-line literal, its 8-space indentation and the line break before the
 # closing delimiter removed (Swift's multi-line string rules).
-python3 - "$ROOT/Sources/Net/HTTP/StaticSite.swift" >"$WORK/golden" <<'EOF'
+python3 - "$ROOT/Samples/http/StaticSite.swift" >"$WORK/golden" <<'EOF'
 import sys
 text = open(sys.argv[1]).read()
 body = text.split('indexPage: StaticString = """\n', 1)[1].split('        """', 1)[0]

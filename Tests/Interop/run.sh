@@ -24,7 +24,10 @@
 #                 source flood after which a new connection still gets in
 #   conformance.sh an RFC 5227 ARP probe for our address is answered; FIN/NULL/XMAS/PSH scans of a listening port
 #                 draw nothing (RFC 9293 §3.10.7.2); a spoofed-fragment squatter does not stop fragmented pings
-#   http-attack.sh 200 concurrent 1 MiB POSTs to Samples/http (bodies dropped as they arrive), then a slowloris of
+#   http-server.sh the HTTP library through Samples/http: curl (keep-alive across methods, a chunked upload, HEAD,
+#                 100-continue), raw-socket malformed requests (400/413/431/501/505, bad chunks, short bodies; still
+#                 serving after each), ab -k, wrk, GET /stats, and the 503 connection budget
+#   http-attack.sh 200 concurrent 1 MiB POSTs to Samples/http (404, bodies dropped as they arrive), then a slowloris of
 #                 300 (posix) / 100 (virtio) header-dribbling clients (408 at the 10 s header deadline), while a probe
 #                 keeps getting the page within 1 s
 #   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
@@ -48,6 +51,7 @@ for target in $TARGETS; do
   check bash "$HERE/malformed.sh" "$target"
   check bash "$HERE/dhcp-dns.sh" "$target"
   check bash "$HERE/http.sh" "$target"
+  check bash "$HERE/http-server.sh" "$target"
   check bash "$HERE/tcp-echo.sh" "$target"
   check bash "$HERE/offload.sh" "$target"
   check bash "$HERE/http-get.sh" "$target"

@@ -14,8 +14,9 @@ final class FootprintTests: XCTestCase {
     /// pointers, kept for the backtrace of every crash report (docs/DEBUGGING.md §3), added 4,096 bytes to `hello`
     /// and 12,288 to `http`; the device checks (every used-ring id and length, PCI capabilities against their BARs:
     /// docs/DEVICES.md §8) add 2.1 KiB of text and 0.4 KiB of read-only data. With both: `hello` 166,800,
-    /// `http` 349,072 bytes, hence the budgets below.
-    static let budgets: [(app: String, bytes: Int)] = [("hello", 164 * 1024), ("http", 344 * 1024)]
+    /// `http` 349,072 bytes. The HTTP library (docs/HTTP.md; its bytes are itemised in docs/BENCHMARKS.md) brought
+    /// `http` to 378,256, hence the budgets below.
+    static let budgets: [(app: String, bytes: Int)] = [("hello", 164 * 1024), ("http", 372 * 1024)]
 
     func testHelloAndHTTPUnikernelsStayWithinTheirSizeBudgets() throws {
         if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_FOOTPRINT"] == "1" {

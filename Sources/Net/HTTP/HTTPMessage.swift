@@ -1,7 +1,7 @@
 /// HTTP/1.1 message values: methods, versions, status codes, header fields, requests and the request errors.
 ///
-/// The HTTP layer is transport-free: ``HTTPRequestParser`` is fed bytes as they come off a TCP stream,
-/// ``HTTPResponse`` writes a response head into a caller's sink, and ``StaticSite`` is the `http` sample's logic.
+/// The message layer is transport-free: ``HTTPRequestParser`` is fed bytes as they come off a TCP stream,
+/// ``HTTPResponse`` writes a response head into a caller's sink; ``HTTPServer`` runs them on TCP connections.
 /// Read first: RFC 9112 (HTTP/1.1 message syntax, framing, persistence) and RFC 9110 (semantics, status codes).
 /// Everything here works on bytes (ASCII per RFC 9112 §2.2); `String` appears only in descriptions.
 
@@ -87,6 +87,11 @@ public struct HTTPStatus: Equatable, CustomStringConvertible {
     public static let uriTooLong = HTTPStatus(code: 414, reason: "URI Too Long")
     /// 431 (RFC 6585 §5).
     public static let requestHeaderFieldsTooLarge = HTTPStatus(code: 431, reason: "Request Header Fields Too Large")
+    public static let created = HTTPStatus(code: 201, reason: "Created")
+    public static let noContent = HTTPStatus(code: 204, reason: "No Content")
+    public static let `continue` = HTTPStatus(code: 100, reason: "Continue")
+    public static let internalServerError = HTTPStatus(code: 500, reason: "Internal Server Error")
+    public static let serviceUnavailable = HTTPStatus(code: 503, reason: "Service Unavailable")
     public static let notImplemented = HTTPStatus(code: 501, reason: "Not Implemented")
     public static let httpVersionNotSupported = HTTPStatus(code: 505, reason: "HTTP Version Not Supported")
 
@@ -126,6 +131,11 @@ public struct HTTPRequest: CustomStringConvertible {
     public var keepAlive: Bool
     /// Body bytes read and dropped by a parser that does not keep bodies (``HTTPRequestParser/keepsBodies``).
     public var discardedBodyLength = 0
+    /// How the body is delimited (for a streaming parser, ``HTTPBodyHandling/stream``, where it has not been read).
+    public var framing = HTTPBodyFraming.none
+    /// Whether the client waits for `100 Continue` before sending the body (RFC 9110 §10.1.1); for a streaming
+    /// parser, whose caller sends it when the body is first read.
+    public var expectsContinue = false
 
     public init(
         method: HTTPMethod, target: [UInt8], version: HTTPVersion, fields: [HTTPField] = [], body: [UInt8] = [],
@@ -154,6 +164,12 @@ public struct HTTPRequest: CustomStringConvertible {
         return target[start..<end]
     }
 
+    /// The target's query, the bytes after the first `?` (RFC 3986 §3.4); empty when there is none.
+    public var query: ArraySlice<UInt8> {
+        guard let mark = target.firstIndex(of: UInt8(ascii: "?")) else { return target[target.endIndex...] }
+        return target[(mark + 1)...]
+    }
+
     /// The value of the first field named `name` (ASCII case-insensitive), or nil.
     public func value(of name: StaticString) -> [UInt8]? {
         for field in fields where field.hasName(name) { return field.value }
@@ -172,19 +188,19 @@ public struct HTTPRequest: CustomStringConvertible {
 public enum HTTPRequestError: Error, Equatable, CustomStringConvertible {
     /// 400: malformed request line, field line or framing.
     case badRequest
-    /// 413: the `Content-Length` exceeds ``HTTPLimits/maximumBodyLength``.
+    /// 413: the `Content-Length` (or a chunked body) exceeds ``HTTPLimits/maximumBodyLength``.
     case contentTooLarge
     /// 414: the request line exceeds ``HTTPLimits/maximumRequestLineLength``.
     case uriTooLong
     /// 431: the header section exceeds ``HTTPLimits/maximumHeaderSectionLength`` or
     /// ``HTTPLimits/maximumFieldCount``.
     case headerFieldsTooLarge
-    /// 501: a `Transfer-Encoding` this server does not implement (RFC 9112 §6.1), i.e. any.
+    /// 501: a `Transfer-Encoding` this server does not implement (RFC 9112 §6.1): any but `chunked`.
     case notImplemented
     /// 505: a major version other than 1.
     case versionNotSupported
     /// 408: the header section did not arrive within the server's deadline (RFC 9110 §15.5.9); raised by the
-    /// transport's timer (``HTTPServerConnection/timeOut(date:)``), never by the parser.
+    /// transport's timer (``HTTPServer``), never by the parser.
     case requestTimeout
 
     /// The status to answer with.

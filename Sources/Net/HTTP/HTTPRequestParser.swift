@@ -25,12 +25,16 @@
 /// - HTTP/1.1 needs exactly one `Host` (§3.2); HTTP/1.0 at most one. Its value may be empty or hold only the
 ///   characters of `uri-host [":" port]` (RFC 3986 §3.2.2: unreserved, pct-encoded, sub-delims, `:`, `[`, `]`).
 /// - Framing (§6): `Transfer-Encoding` with `Content-Length` is 400 (§6.3 item 3); in HTTP/1.0 it is 400 (§6.1);
-///   otherwise any transfer coding is 501 (chunked is not implemented). `Content-Length` values (several fields or a
+///   `Transfer-Encoding: chunked` is decoded by ``HTTPBodyDecoder`` (§7.1); a coding list that does not end in
+///   `chunked` is 400 (§6.3 item 4), any other coding before it 501. `Content-Length` values (several fields or a
 ///   comma list) must be digits and all equal, else 400 (§6.3 item 5); above the body limit is 413.
 /// - `Expect: 100-continue` on an HTTP/1.1 request with content sets ``expectsContinue`` once the header section is
 ///   in (RFC 9110 §10.1.1); the caller sends `HTTP/1.1 100 Continue` and calls ``acknowledgeContinue()``.
 /// - Persistence (§9.3): HTTP/1.1 stays open unless `Connection` lists `close`; HTTP/1.0 closes unless it lists
 ///   `keep-alive` (and not `close`).
+///
+/// Bodies are kept, dropped, or left to the caller (``HTTPBodyHandling``); the last is how ``HTTPServer`` streams
+/// them to handlers.
 ///
 /// Any error stops the parser: every later call throws the same error, and the caller answers with
 /// ``HTTPRequestError/status`` and closes.
@@ -52,11 +56,12 @@ public struct HTTPRequestParser {
 
     /// The bounds in force.
     public let limits: HTTPLimits
-    /// Whether bodies are kept in ``HTTPRequest/body``, or read and dropped (``HTTPRequest/discardedBodyLength``
-    /// says how many bytes): a server that never uses bodies (a static site) then holds no body memory, however
-    /// many clients send large ones at once.
-    public let keepsBodies: Bool
+    /// What happens to bodies.
+    public let bodies: HTTPBodyHandling
+    /// Whether bodies are kept in ``HTTPRequest/body`` (``HTTPBodyHandling/keep``).
+    public var keepsBodies: Bool { bodies == .keep }
     var discarded = 0
+    var decoder = HTTPBodyDecoder(framing: .none, maximumLength: 0)
 
     var state: State = .requestLine
     /// The line being collected, without its LF.
@@ -69,14 +74,20 @@ public struct HTTPRequestParser {
     var version: HTTPVersion = .http11
     var fields: [HTTPField] = []
     var body: [UInt8] = []
-    var bodyRemaining = 0
+    var framing = HTTPBodyFraming.none
 
     /// Empty lines tolerated before a request line.
     static let maximumEmptyLines = 8
 
-    public init(limits: HTTPLimits = HTTPLimits(), keepsBodies: Bool = true) {
+    public init(limits: HTTPLimits = HTTPLimits(), bodies: HTTPBodyHandling) {
         self.limits = limits
-        self.keepsBodies = keepsBodies
+        self.bodies = bodies
+    }
+
+    /// A parser that keeps bodies, or reads and drops them (``HTTPRequest/discardedBodyLength`` says how many bytes):
+    /// a server that never uses bodies then holds no body memory, however many clients send large ones at once.
+    public init(limits: HTTPLimits = HTTPLimits(), keepsBodies: Bool = true) {
+        self.init(limits: limits, bodies: keepsBodies ? .keep : .discard)
     }
 
     /// Whether no request is partly received: nothing buffered since the last complete request (so a peer's FIN
@@ -113,15 +124,28 @@ public struct HTTPRequestParser {
             case .failed(let error):
                 throw error
             case .body:
-                let take = min(bodyRemaining, bytes.count - index)
-                if keepsBodies {
-                    body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
-                } else {
-                    discarded += take
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[index...])
+                // Locals, not `self`'s properties, in the closure: the decoder is itself part of `self`.
+                var kept = body
+                body = []
+                var dropped = 0
+                let keep = keepsBodies
+                let outcome: Result<Int, HTTPRequestError>
+                do throws(HTTPRequestError) {
+                    outcome = .success(
+                        try decoder.decode(rest) { run in
+                            if keep { kept.append(contentsOf: run) } else { dropped += run.count }
+                        })
+                } catch {
+                    outcome = .failure(error)
                 }
-                bodyRemaining -= take
-                index += take
-                if bodyRemaining == 0 { return Step(consumed: index, request: finish()) }
+                body = kept
+                discarded += dropped
+                switch outcome {
+                case .success(let taken): index += taken
+                case .failure(let error): throw fail(error)
+                }
+                if decoder.isComplete { return Step(consumed: index, request: finish()) }
             case .requestLine, .fields:
                 let byte = bytes[index]
                 index += 1
@@ -248,6 +272,8 @@ public struct HTTPRequestParser {
     private mutating func headerSectionCompleted() throws(HTTPRequestError) -> HTTPRequest? {
         var hosts = 0
         var transferEncoding = false
+        var chunked = false
+        var otherCoding = false
         var contentLength: UInt64? = nil
         var close = false
         var keepAliveToken = false
@@ -258,6 +284,18 @@ public struct HTTPRequestParser {
                 guard field.value.allSatisfy(isHostCharacter) else { throw fail(.badRequest) }
             } else if field.hasName("Transfer-Encoding") {
                 transferEncoding = true
+                // The codings in order (RFC 9112 §6.1); `chunked` must be the last one and appear once.
+                for element in field.value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                    let coding = trimmingWhitespace(element)
+                    if chunked { throw fail(.badRequest) }
+                    if asciiEqualIgnoringCase(coding, "chunked") {
+                        chunked = true
+                    } else if isToken(coding) {
+                        otherCoding = true
+                    } else {
+                        throw fail(.badRequest)
+                    }
+                }
             } else if field.hasName("Content-Length") {
                 for element in field.value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
                     guard let length = decimalValue(trimmingWhitespace(element)) else { throw fail(.badRequest) }
@@ -276,18 +314,22 @@ public struct HTTPRequestParser {
         }
         if hosts > 1 || (version == .http11 && hosts == 0) { throw fail(.badRequest) }
         if transferEncoding {
-            if contentLength != nil || version == .http10 { throw fail(.badRequest) }
-            throw fail(.notImplemented)
+            if contentLength != nil || version == .http10 || !chunked { throw fail(.badRequest) }
+            if otherCoding { throw fail(.notImplemented) }
+            framing = .chunked
+        } else {
+            let length = contentLength ?? 0
+            if length > UInt64(limits.maximumBodyLength) { throw fail(.contentTooLarge) }
+            framing = length == 0 ? .none : .length(length)
         }
-        let length = contentLength ?? 0
-        if length > UInt64(limits.maximumBodyLength) { throw fail(.contentTooLarge) }
         keepAlive = version == .http11 ? !close : keepAliveToken && !close
         line.removeAll(keepingCapacity: true)
-        if length == 0 { return finish() }
-        bodyRemaining = Int(length)
-        if keepsBodies { body.reserveCapacity(min(bodyRemaining, 64 * 1024)) }
+        if framing == .none { return finish() }
         // An HTTP/1.0 expectation is ignored (RFC 9110 §10.1.1).
         expectsContinue = continueExpected && version == .http11
+        if bodies == .stream { return finish() }
+        decoder = HTTPBodyDecoder(framing: framing, maximumLength: limits.maximumBodyLength)
+        if keepsBodies, case .length(let length) = framing { body.reserveCapacity(Int(min(length, 64 * 1024))) }
         state = .body
         return nil
     }
@@ -307,17 +349,30 @@ public struct HTTPRequestParser {
         var request = HTTPRequest(
             method: method, target: target, version: version, fields: fields, body: body, keepAlive: keepAlive)
         request.discardedBodyLength = discarded
+        request.framing = framing
+        request.expectsContinue = expectsContinue
         discarded = 0
+        framing = .none
         state = .requestLine
         line.removeAll(keepingCapacity: true)
         emptyLinesSkipped = 0
         target = []
         fields = []
         body = []
-        bodyRemaining = 0
         expectsContinue = false
         return request
     }
+}
+
+/// What a parser does with request bodies.
+public enum HTTPBodyHandling: Equatable {
+    /// Collects each body into ``HTTPRequest/body``.
+    case keep
+    /// Reads each body and drops it, counting its bytes (``HTTPRequest/discardedBodyLength``).
+    case discard
+    /// Returns each request as soon as its header section is complete, with its ``HTTPRequest/framing``; the caller
+    /// takes the body off the stream (``HTTPBodyDecoder``) before parsing the next request.
+    case stream
 }
 
 /// Where the authority starts in an absolute-form target (`http://` or `https://`, any case, then at least one

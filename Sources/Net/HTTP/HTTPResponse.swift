@@ -33,6 +33,22 @@ extension HTTPByteSink {
         }
     }
 
+    /// Appends `value` in lowercase hexadecimal, without leading zeros (a chunk size, RFC 9112 §7.1).
+    public mutating func writeHexadecimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            var rest = value
+            repeat {
+                start -= 1
+                let digit = UInt8(rest & 15)
+                buffer[start] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+                rest >>= 4
+            } while rest > 0
+            self.write(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
     /// Appends `value` (0...99) as two digits.
     mutating func writeTwoDigits(_ value: Int) {
         var pair: (UInt8, UInt8) = (UInt8(ascii: "0") + UInt8(value / 10 % 10), UInt8(ascii: "0") + UInt8(value % 10))
@@ -43,14 +59,21 @@ extension HTTPByteSink {
 /// A response head (RFC 9112 §4 status line, then fields), written by ``write(into:)``.
 ///
 /// Fields, in order: `Server: swiftlet`, `Date` when ``date`` is set (RFC 9110 §6.6.1, IMF-fixdate),
-/// `Content-Type` when set, `Content-Length` (always, so the client can find the end on a persistent connection;
-/// for HEAD it is the length a GET would send, RFC 9110 §8.6), `Allow` when set (405), then `Connection: close` when
+/// `Content-Type` when set, ``fields``, `Content-Length` (so the client can find the end on a persistent connection;
+/// for HEAD it is the length a GET would send, RFC 9110 §8.6) or, without a length, `Transfer-Encoding: chunked`
+/// (RFC 9112 §7.1) — neither for 1xx, 204 and 304, which have no content (RFC 9110 §6.4.1, §8.6) —, `Allow` when
+/// set (405), then `Connection: close` when
 /// the connection will close, or `Connection: keep-alive` when it stays open for an HTTP/1.0 client (which would
 /// otherwise assume a close, RFC 9112 §9.3). The status line always says `HTTP/1.1` (RFC 9110 §6.2).
 public struct HTTPResponse {
     public var status: HTTPStatus
-    /// The body's length in bytes.
-    public var contentLength: UInt64
+    /// The body's length in bytes; nil for a chunked body.
+    public var contentLength: UInt64?
+    /// More fields, written after `Content-Type`.
+    public var fields: [HTTPField] = []
+    /// Whether the body ends when the connection closes (an HTTP/1.0 client and a body of unknown length,
+    /// RFC 9112 §6.3 item 8): no framing field is written.
+    public var delimitedByClose = false
     /// The media type, e.g. `text/html`.
     public var contentType: StaticString?
     /// The methods for `Allow` (405, RFC 9110 §10.2.1), e.g. `GET, HEAD`.
@@ -63,7 +86,7 @@ public struct HTTPResponse {
     public var date: WallClock?
 
     public init(
-        status: HTTPStatus, contentLength: UInt64, contentType: StaticString? = nil, allow: StaticString? = nil,
+        status: HTTPStatus, contentLength: UInt64?, contentType: StaticString? = nil, allow: StaticString? = nil,
         keepAlive: Bool = true, requestVersion: HTTPVersion = .http11, date: WallClock? = nil
     ) {
         self.status = status
@@ -92,9 +115,21 @@ public struct HTTPResponse {
             sink.write(contentType)
             sink.write("\r\n")
         }
-        sink.write("Content-Length: ")
-        sink.writeDecimal(contentLength)
-        sink.write("\r\n")
+        for field in fields {
+            field.name.withUnsafeBytes { sink.write($0) }
+            sink.write(": ")
+            field.value.withUnsafeBytes { sink.write($0) }
+            sink.write("\r\n")
+        }
+        if !hasNoContent && !delimitedByClose {
+            if let contentLength {
+                sink.write("Content-Length: ")
+                sink.writeDecimal(contentLength)
+                sink.write("\r\n")
+            } else {
+                sink.write("Transfer-Encoding: chunked\r\n")
+            }
+        }
         if let allow {
             sink.write("Allow: ")
             sink.write(allow)
@@ -107,6 +142,9 @@ public struct HTTPResponse {
         }
         sink.write("\r\n")
     }
+
+    /// Whether the status forbids content and framing fields: 1xx, 204, 304 (RFC 9110 §6.4.1).
+    public var hasNoContent: Bool { status.code < 200 || status.code == 204 || status.code == 304 }
 
     /// The head as a new array.
     public var bytes: [UInt8] {

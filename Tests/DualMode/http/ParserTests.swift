@@ -209,8 +209,14 @@ func registerParserTests(_ suite: inout TestSuite) {
             "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", .badRequest)
     }
     suite.test("parser.transfer-encoding-rules") { () throws(TestFailure) in
-        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .notImplemented)
+        let chunked = try parseOne(
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n", piece: 1)
+        try expectHTTPBytes(chunked.body, bytes("abcd"), "chunked body decoded")
+        try expect(chunked.framing == .chunked, "framing")
         try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .notImplemented)
+        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", .badRequest)
+        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", .badRequest)
+        try expectRefused("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .badRequest)
         try expectRefused(
             "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", .badRequest)
         try expectRefused(

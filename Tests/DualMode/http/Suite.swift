@@ -1,5 +1,7 @@
-/// The dual-mode HTTP suite: the transport-free HTTP/1.1 layer of `Sources/Net/HTTP` (the request parser, the
-/// response head, the static site of the `http` sample), in dev (posix) and prod (virtio).
+/// The dual-mode HTTP suite: `Sources/Net/HTTP` in dev (posix) and prod (virtio): the transport-free layer (the
+/// request parser, the body decoder, the response head, the router), then the server library (``HTTPServer``) on a
+/// real ``NetworkStack`` (net device `service`), its clients in this image talking to it through the stack's
+/// loopback. Run: `./swiftlet test Tests/DualMode/http --target both`.
 import Net
 import Runtime
 
@@ -14,9 +16,10 @@ struct HTTPSuite: TestableApplication {
         registerParserTests(&suite)
         registerLimitTests(&suite)
         registerResponseTests(&suite)
-        registerStaticSiteTests(&suite)
-        registerConnectionTests(&suite)
+        registerDecoderTests(&suite)
+        registerRouterTests(&suite)
         registerFuzzTests(&suite)
+        registerServerTests(&suite)
     }
 }
 
@@ -111,18 +114,6 @@ func expectRefused(_ input: [UInt8], _ expected: HTTPRequestError, limits: HTTPL
 func expectHTTPBytes(_ actual: [UInt8], _ expected: [UInt8], _ what: String) throws(TestFailure) {
     if actual == expected { return }
     throw TestFailure("\(what):\n got      \(visible(actual))\n expected \(visible(expected))")
-}
-
-/// A response's full bytes: head, then the whole body (generated bodies included).
-func serialize(_ reply: HTTPReply) -> [UInt8] {
-    var out = reply.head.bytes
-    switch reply.body {
-    case .empty: break
-    case .page(let text): out.write(text)
-    case .generated(var generator):
-        while generator.write(into: &out, maximum: 4096) > 0 {}
-    }
-    return out
 }
 
 /// One ``HTTPRequestParser/parse(_:)`` call; a refusal fails the test.

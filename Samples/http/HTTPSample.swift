@@ -1,0 +1,96 @@
+/// http: an HTTP/1.1 server on the `Net` HTTP library (`HTTPServer`, `HTTPRouter`) over the stack's TCP:
+///
+/// - `GET`/`HEAD` `/`, `/index.html`: the 612-byte index page; `/bytes/N`: N streamed bytes (see ``StaticSite``)
+/// - `POST /echo`: the request body back, as it arrives (`Content-Length` or chunked in, the same framing out)
+/// - `GET /stats`: the stack's and the server's counters as JSON
+/// - anything else: 404, or 405 with `Allow`; malformed requests 400 (the library's answers).
+///
+///     swiftlet run http --target posix --net service=passt:tcp=8080:80     # then: curl localhost:8080
+///     swiftlet run http --target virtio --net service=passt:tcp=8080:80
+///
+/// Boot arguments: `ip=a.b.c.d/n` and optional `gw=a.b.c.d` (no `ip`, or `ip=dhcp`: DHCP, as passt offers);
+/// `port=P` instead of 80; the server's limits (``HTTPServerLimits/apply(_:)``): `idle=S` seconds a kept-alive
+/// connection may wait for its next request (60), `header-timeout=S` seconds a request's header section may take
+/// once it started (10; then 408 and close), `write-timeout=S` seconds a reply may wait for a client that does not
+/// read (30; then reset), `connections=N` connections served at once (512; the stack gets 16 more TCP slots, so that
+/// the next ones are answered 503), `max-body=BYTES` (1 MiB), `max-header=BYTES` (16 KiB);
+/// `verbose=1` prints the stack's counters every 5 seconds; `count=N` exits 0 once N connections have ended.
+import Net
+import Runtime
+
+@main
+struct HTTPSample: Application {
+    static func run(_ arguments: BootArguments) async -> Int32 {
+        var limits = HTTPServerLimits()
+        limits.apply(arguments)
+        let stack: NetworkStack
+        do throws(NetworkStackError) {
+            // TCP rings take memory as data arrives, so a large table costs little while its connections are idle.
+            stack = try await NetworkStack.up(
+                device: "service", bootArguments: arguments, tcpCapacity: limits.maximumConnections + 16)
+        } catch {
+            print("http: cannot bring up 'service': \(error)")
+            return error.exitStatus
+        }
+        let port = UInt16(arguments.integer("port") ?? 80)
+        let listener: TCPListener
+        do throws(TCPError) {
+            listener = try TCPListener.listen(port: port, backlog: 128, on: stack)
+        } catch {
+            print("http: cannot listen on port \(port): \(error)")
+            return 1
+        }
+        let server = HTTPServer(limits: limits)
+        addRoutes(to: server, stack: stack)
+        print("http: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
+        if arguments.integer("verbose") == 1 { stack.reportCounters(every: .seconds(5), label: "http") }
+        do throws(TCPError) {
+            let handled = try await server.serve(on: listener, count: arguments.integer("count"))
+            print("http: \(handled) connections; \(stack.counters)")
+            print("http: \(server.counters)")
+            return 0
+        } catch {
+            print("http: accept: \(error)")
+            return 1
+        }
+    }
+
+    /// The sample's routes on `server` (`/stats` reads the server's and the stack's counters).
+    static func addRoutes(to server: HTTPServer, stack: NetworkStack) {
+        server.router.get("/") { _ throws(HTTPError) in index() }
+        server.router.get("/index.html") { _ throws(HTTPError) in index() }
+        server.router.get("/bytes/:count") { request throws(HTTPError) in
+            guard let count = StaticSite.generatedLength(request.parameter("count") ?? []) else {
+                throw .status(.notFound)
+            }
+            return HTTPServerResponse(
+                contentType: "application/octet-stream", body: .stream(length: count) { writer throws(HTTPError) in
+                    var generator = HTTPByteGenerator(count: count)
+                    var chunk = [UInt8](repeating: 0, count: 16384)
+                    while generator.remaining > 0 {
+                        let made = chunk.withUnsafeMutableBytes { generator.fill($0) }
+                        try await writer.write(UnsafeRawBufferPointer(rebasing: chunk.withUnsafeBytes { $0 }[0..<made]))
+                    }
+                })
+        }
+        server.router.post("/echo") { request throws(HTTPError) in
+            let body = request.body
+            return HTTPServerResponse(
+                contentType: "application/octet-stream", body: .stream(length: body.length) { writer throws(HTTPError) in
+                    while true {
+                        let run = try await body.read()
+                        if run.isEmpty { return }
+                        try await writer.write(run)
+                    }
+                })
+        }
+        server.router.get("/stats") { _ throws(HTTPError) in
+            HTTPServerResponse(
+                contentType: "application/json", body: .bytes(StatsJSON.render(stack.counters, server.counters)))
+        }
+    }
+
+    static func index() -> HTTPServerResponse {
+        HTTPServerResponse(contentType: "text/html", body: .text(StaticSite.indexPage))
+    }
+}
