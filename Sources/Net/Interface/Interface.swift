@@ -12,6 +12,9 @@
 ///   work is left over, the next ARP retry or announcement, or `nil` for "only when the device has a frame".
 /// - The interface owns its device but not the sockets: the ``SocketSet`` is lent to each poll.
 /// - It never reads a clock; every instant comes in as `now`.
+/// - A full device transmit queue is back-pressure (``deviceQueueFull``): egress stops until the next poll, and a
+///   TCP segment the device refused is not committed by its connection but built again later
+///   (`Interface+TCP.swift`, docs/ARCHITECTURE.md §5).
 ///
 /// One file per protocol holds the rest: `Interface+Ethernet.swift`, `Interface+ARP.swift`,
 /// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`, `Interface+DHCP.swift` (an address by
