@@ -69,10 +69,11 @@ extension Interface {
     }
 
     /// Sends `packet` (an IPv4 datagram with Ethernet headroom) to on-link `nextHop`: at once when its MAC is
-    /// cached, else queued with a request sent now if it is the first for that address.
-    func sendResolving(_ packet: inout PacketBuffer, nextHop: IPv4Address, now: Instant) {
+    /// cached, else queued with a request sent now if it is the first for that address (a queued datagram that
+    /// later finds the device full is dropped, whatever `refusable` says: its sender has moved on).
+    func sendResolving(_ packet: inout PacketBuffer, nextHop: IPv4Address, refusable: Bool = false, now: Instant) {
         if let mac = self.arpCache.lookup(nextHop, now: now) {
-            self.sendFrame(&packet, to: mac, type: .ipv4, now: now)
+            self.sendFrame(&packet, to: mac, type: .ipv4, refusable: refusable, now: now)
             return
         }
         let isNew = self.arpPending.index(of: nextHop) == nil

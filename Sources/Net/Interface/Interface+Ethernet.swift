@@ -39,8 +39,16 @@ extension Interface {
 
     /// Prepends an Ethernet header to `packet` (which needs 14 bytes of headroom) and hands the frame to the
     /// device. Returns false when the device did not take it (counted).
+    ///
+    /// A full transmit queue sets ``deviceQueueFull`` until the next poll, so egress stops (back-pressure). The
+    /// frame is then counted as dropped (``EthernetCounters/transmitQueueFull``), unless `refusable`: a TCP segment,
+    /// whose connection commits nothing and builds it again once the device has room
+    /// (``EthernetCounters/transmitDeferred``).
     @discardableResult
-    func sendFrame(_ packet: inout PacketBuffer, to destination: MACAddress, type: EtherType, now: Instant) -> Bool {
+    func sendFrame(
+        _ packet: inout PacketBuffer, to destination: MACAddress, type: EtherType, refusable: Bool = false,
+        now: Instant
+    ) -> Bool {
         let header = EthernetHeader(destination: destination, source: self.mac, etherType: type)
         packet.prepend(EthernetPacket.headerLength) { bytes in header.emit(into: EthernetPacket(unchecked: bytes)) }
         let metadata = packet.frameMetadata
@@ -57,7 +65,12 @@ extension Interface {
             self.counters.ethernet.sent += 1
             return true
         case .again?:
-            self.counters.ethernet.transmitQueueFull += 1
+            self.deviceQueueFull = true
+            if refusable {
+                self.counters.ethernet.transmitDeferred += 1
+            } else {
+                self.counters.ethernet.transmitQueueFull += 1
+            }
             return false
         case .failed?:
             self.counters.ethernet.deviceErrors += 1

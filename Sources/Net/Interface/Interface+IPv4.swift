@@ -112,10 +112,12 @@ extension Interface {
     /// Sends `packet`, whose readable bytes are a transport message with at least 34 bytes of headroom, to
     /// `destination` in an IPv4 datagram from our address. A datagram longer than the MTU (an echo reply to a
     /// reassembled request) goes out in fragments (``IPv4Fragmenter``, DF clear). Returns false when there is no
-    /// route (counted); a datagram that waits for ARP counts as sent.
+    /// route (counted); a datagram that waits for ARP counts as sent. `refusable`: see
+    /// ``sendFrame(_:to:type:refusable:now:)``.
     @discardableResult
     func sendIPv4(
-        _ packet: inout PacketBuffer, to destination: IPv4Address, protocol ipProtocol: IPProtocol, now: Instant
+        _ packet: inout PacketBuffer, to destination: IPv4Address, protocol ipProtocol: IPProtocol,
+        refusable: Bool = false, now: Instant
     ) -> Bool {
         guard let address = self.configuration.address, let nextHop = self.route(to: destination) else {
             self.counters.ipv4.noRoute += 1
@@ -156,20 +158,23 @@ extension Interface {
         }
         packet.prepend(header.headerLength) { bytes in header.emit(into: IPv4Packet(unchecked: bytes)) }
         self.counters.ipv4.sent += 1
-        self.transmitIPv4(&packet, to: destination, nextHop: nextHop, now: now)
+        self.transmitIPv4(&packet, to: destination, nextHop: nextHop, refusable: refusable, now: now)
         return true
     }
 
     /// Hands a finished datagram to the link: broadcast and multicast MACs directly, unicast through ARP.
-    func transmitIPv4(_ packet: inout PacketBuffer, to destination: IPv4Address, nextHop: IPv4Address, now: Instant) {
+    func transmitIPv4(
+        _ packet: inout PacketBuffer, to destination: IPv4Address, nextHop: IPv4Address, refusable: Bool = false,
+        now: Instant
+    ) {
         if destination.isBroadcast || self.isSubnetBroadcast(destination) {
-            self.sendFrame(&packet, to: .broadcast, type: .ipv4, now: now)
+            self.sendFrame(&packet, to: .broadcast, type: .ipv4, refusable: refusable, now: now)
         } else if destination.isMulticast {
             // RFC 1112 §6.4: 01:00:5e and the low 23 bits of the group.
             let mac = MACAddress(rawValue: 0x01_00_5E_00_00_00 | UInt64(destination.rawValue & 0x7F_FFFF))
-            self.sendFrame(&packet, to: mac, type: .ipv4, now: now)
+            self.sendFrame(&packet, to: mac, type: .ipv4, refusable: refusable, now: now)
         } else {
-            self.sendResolving(&packet, nextHop: nextHop, now: now)
+            self.sendResolving(&packet, nextHop: nextHop, refusable: refusable, now: now)
         }
     }
 }

@@ -47,7 +47,8 @@ extension Interface {
     }
 
     /// Processes one received TCP segment (a whole IP payload). Segments to broadcast addresses are dropped
-    /// (RFC 1122 §4.2.3.10).
+    /// (RFC 1122 §4.2.3.10). The payload is lent to the connection where it lies in the received frame; replies
+    /// go out through ``emitTCP(_:now:)``.
     func processTCP(
         _ header: IPv4Header, _ bytes: UnsafeMutableRawBufferPointer, broadcast: Bool, checksumTrusted: Bool = false,
         now: Instant
@@ -77,39 +78,54 @@ extension Interface {
             self.tcp.counters.malformed += 1
             return
         }
-        let segment = TCPSegment(header: tcp, payload: Array(UnsafeRawBufferPointer(packet.payload)))
+        let segment = TCPIncomingSegment(header: tcp, payload: UnsafeRawBufferPointer(packet.payload))
         let local = TCPEndpoint(header.destination, tcp.destinationPort)
         let remote = TCPEndpoint(header.source, tcp.sourcePort)
-        if let reply = self.tcp.process(segment, local: local, remote: remote, now: now) {
-            self.sendTCP(reply, from: local, to: remote, now: now)
-        }
+        self.tcp.process(segment, local: local, remote: remote, now: now) { reply in self.emitTCP(reply, now: now) }
     }
 
-    /// Sends up to `limit` segments the connections have due; returns how many.
+    /// Emits up to `limit` segments the connections have due; returns how many the device took. Stops early when
+    /// the device's transmit queue is full (back-pressure: the connection whose segment was refused committed
+    /// nothing and goes first next time).
     func dispatchTCP(now: Instant, limit: Int) -> Int {
         var sent = 0
-        while sent < limit, let (segment, local, remote) = self.tcp.dispatch(now: now) {
-            self.sendTCP(segment, from: local, to: remote, now: now)
-            sent += 1
+        while sent < limit, !self.deviceQueueFull {
+            switch self.tcp.dispatch(now: now, emit: { segment in self.emitTCP(segment, now: now) }) {
+            case .idle, .refused:
+                return sent
+            case .sent:
+                sent += 1
+            }
         }
         return sent
     }
 
-    /// Wraps `segment` in IPv4 and sends it.
+    /// The emit callback of the TCP seam: builds `segment`'s frame, copying its data once from the send ring into
+    /// the buffer, wraps it in IPv4 and hands it to the device. Returns false, with nothing sent, when the device's
+    /// transmit queue is full (or the loopback queue, for our own address): the connection then commits nothing.
+    /// A frame lost for any other reason (no route, a device error, an ARP queue overflow) counts as sent, as a
+    /// loss on the wire would: TCP recovers it.
     ///
     /// When the device completes checksums (``NetOffloads/transmitChecksum``) the checksum field gets only the
     /// pseudo-header sum and the frame is marked checksum-partial (virtio 1.2 §5.1.6.2; Linux's
     /// CHECKSUM_PARTIAL): the device sums the TCP header and data. A segment longer than one SMSS
-    /// (``TCPSegment/segmentationSize``) goes to the device whole, to be cut into segments of that size; its
+    /// (``TCPOutgoingSegment/segmentationSize``) goes to the device whole, to be cut into segments of that size; its
     /// pseudo-header sum counts the whole length, as Linux's does, and the device adjusts it per segment.
     /// Datagrams to our own address never reach a device and always carry a full checksum.
-    func sendTCP(_ segment: TCPSegment, from local: TCPEndpoint, to remote: TCPEndpoint, now: Instant) {
+    func emitTCP(_ segment: TCPOutgoingSegment, now: Instant) -> Bool {
+        guard !self.deviceQueueFull else { return false }
+        let local = segment.local
+        let remote = segment.remote
+        let loopback = remote.address == self.configuration.address?.address
+        if loopback && self.loopback.count >= self.configuration.loopbackCapacity { return false }
         let header = segment.header
-        let headroom = EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength + header.headerLength
-        var packet = segment.payload.withUnsafeBytes { bytes in PacketBuffer(copying: bytes, headroom: headroom) }
-        packet.prepend(header.headerLength) { _ in }
-        let partial = self.device.offloads.contains(.transmitChecksum) && remote.address != local.address
-        packet.withUnsafeMutableReadableBytes { bytes in
+        let headerLength = header.headerLength
+        let partial = self.device.offloads.contains(.transmitChecksum) && !loopback
+        var packet = PacketBuffer(
+            headroom: EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength,
+            writing: headerLength + segment.payloadCount
+        ) { bytes in
+            segment.copyPayload(into: UnsafeMutableRawBufferPointer(rebasing: bytes[headerLength...]))
             let tcp = TCPPacket(unchecked: bytes)
             header.emit(into: tcp, source: local.address, destination: remote.address, fillingChecksum: !partial)
             if partial {
@@ -124,6 +140,7 @@ extension Interface {
                 checksumStart: EthernetPacket.headerLength + IPv4Packet.minimumHeaderLength,
                 checksumOffset: TCPPacket.Field.checksum)
         }
-        self.sendIPv4(&packet, to: remote.address, protocol: .tcp, now: now)
+        self.sendIPv4(&packet, to: remote.address, protocol: .tcp, refusable: true, now: now)
+        return !self.deviceQueueFull
     }
 }

@@ -53,10 +53,13 @@ extension Interface {
         }
     }
 
-    /// Sends up to `limit` queued datagrams from the sockets, round-robin; returns how many were taken.
+    /// Sends up to `limit` queued datagrams from the sockets, round-robin; returns how many were taken. Stops once
+    /// the device's transmit queue is full (the datagram it refused is dropped and counted; the rest wait).
     func dispatchUDP(now: Instant, sockets: inout SocketSet, limit: Int) -> Int {
         var taken = 0
-        while taken < limit, let (datagram, sourcePort) = sockets.dispatchUDP(startingAt: &self.dispatchCursor) {
+        while taken < limit, !self.deviceQueueFull,
+            let (datagram, sourcePort) = sockets.dispatchUDP(startingAt: &self.dispatchCursor)
+        {
             taken += 1
             guard datagram.payload.count <= self.maximumUDPPayload else {
                 self.counters.udp.tooLarge += 1

@@ -12,6 +12,9 @@
 ///   work is left over, the next ARP retry or announcement, or `nil` for "only when the device has a frame".
 /// - The interface owns its device but not the sockets: the ``SocketSet`` is lent to each poll.
 /// - It never reads a clock; every instant comes in as `now`.
+/// - A full device transmit queue is back-pressure (``deviceQueueFull``): egress stops until the next poll, and a
+///   TCP segment the device refused is not committed by its connection but built again later
+///   (`Interface+TCP.swift`, docs/ARCHITECTURE.md §5).
 ///
 /// One file per protocol holds the rest: `Interface+Ethernet.swift`, `Interface+ARP.swift`,
 /// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`, `Interface+DHCP.swift` (an address by
@@ -118,6 +121,9 @@ public final class Interface<Device: NetworkDevice> {
     var announcementsLeft = 0
     var nextAnnouncementAt: Instant? = nil
     var ingressBacklog = false
+    /// The device refused a frame because its transmit queue was full, since the current half of the poll began:
+    /// egress stops (TCP segments are not even built) until the next one looks again (back-pressure).
+    var deviceQueueFull = false
     var dispatchCursor = 0
     var echoReplies: [ICMPEchoReply] = []
     let receiveStorage: FrameStorage
@@ -181,6 +187,7 @@ public final class Interface<Device: NetworkDevice> {
         var count = self.deliverLoopback(now: now, sockets: &sockets, limit: limit)
         let buffer = self.receiveStorage.bytes
         self.ingressBacklog = false
+        self.deviceQueueFull = false
         var metadata = NetFrameMetadata.none
         while count < limit {
             let length: Int
@@ -208,9 +215,11 @@ public final class Interface<Device: NetworkDevice> {
 
     /// Emits what is due: ARP announcements and retries (and give-ups), reassembly expiry, then up to
     /// ``InterfaceConfiguration/sendBudget`` datagrams from the sockets. Returns the number of datagrams taken from
-    /// sockets plus ARP packets sent.
+    /// sockets plus ARP packets sent. Once the device's transmit queue is found full, no more datagrams are taken:
+    /// what TCP has due waits in its connections, with nothing committed, until a later poll finds room.
     @discardableResult
     public func pollEgress(now: Instant, sockets: inout SocketSet) -> Int {
+        self.deviceQueueFull = false
         var work = self.pollARP(now: now)
         work += self.pollDHCP(now: now)
         self.reassembler?.expire(now)
@@ -221,14 +230,18 @@ public final class Interface<Device: NetworkDevice> {
 
     /// When the interface must be polled next even if no frame arrives: `now` when work was left for lack of
     /// budget, a loopback datagram waits, or a socket has a datagram to send, else the next ARP retry,
-    /// announcement, reassembly expiry, DHCP
-    /// (re)transmission, T1, T2, lease expiry or address probe step, else `nil`.
+    /// announcement, reassembly expiry, DHCP (re)transmission, T1, T2, lease expiry, address probe step or TCP
+    /// deadline, else `nil`. While the device's transmit queue is full, TCP output that is due waits for
+    /// ``NetworkDevice/transmitReadyTime(now:)`` when the device can tell (a simulated link), else for the next
+    /// poll.
     public func nextPollTime(now: Instant, sockets: SocketSet) -> Instant? {
         if self.ingressBacklog || !self.loopback.isEmpty || sockets.hasPendingSend { return now }
+        var tcp = self.tcp.pollAt(now: now)
+        if self.deviceQueueFull, let due = tcp, due <= now, let ready = self.device.transmitReadyTime(now: now) {
+            tcp = ready
+        }
         var earliest: Instant? = self.nextAnnouncementAt
-        for candidate in [
-            self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime, self.tcp.pollAt(now: now),
-        ] {
+        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime, tcp] {
             if let candidate, earliest == nil || candidate < earliest! { earliest = candidate }
         }
         if let value = earliest, value < now { return now }

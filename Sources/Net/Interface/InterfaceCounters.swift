@@ -16,8 +16,11 @@ public struct EthernetCounters: Equatable, Sendable {
     public var notForUs = 0
     /// Frames of an EtherType the stack does not handle (IPv6, VLAN, ...).
     public var unknownType = 0
-    /// Frames not sent because the device's transmit queue was full.
+    /// Frames dropped because the device's transmit queue was full (UDP, ICMP, ARP; TCP segments are deferred).
     public var transmitQueueFull = 0
+    /// TCP segments the device refused because its transmit queue was full: not lost, the connection committed
+    /// nothing and sent them again once the device had room (back-pressure).
+    public var transmitDeferred = 0
     /// Failed device calls (receive or transmit).
     public var deviceErrors = 0
     /// Frames received that carry several TCP segments' data, coalesced by the device (``NetOffloads/receiveSegmentation``).
@@ -182,6 +185,7 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
         Self.field(&text, "eth rx=", e.received)
         Self.field(&text, " tx=", e.sent)
         Self.field(&text, " drop=", ethernetDrops)
+        if e.transmitDeferred > 0 { Self.field(&text, " deferred=", e.transmitDeferred) }
         if e.coalesced + e.segmentationOffloads > 0 {
             Self.field(&text, " gro=", e.coalesced)
             Self.field(&text, " tso=", e.segmentationOffloads)

@@ -33,10 +33,16 @@ public protocol NetworkDevice {
 
     /// Queues one frame of 14...`mtu + 14` bytes for sending.
     ///
-    /// Never blocks. The device copies the bytes before it returns.
+    /// Never blocks. The device copies the bytes before it returns. A full queue is back-pressure, not a loss: the
+    /// interface stops its egress and TCP commits nothing for the refused segment.
     /// - Throws: ``NetworkDeviceError/again`` when the queue is full (nothing queued); ``NetworkDeviceError/failed``
     ///   for an oversize frame or a failed device.
     mutating func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError)
+
+    /// When a transmit queue found full at `now` will have room again, for a device that can tell (a simulated
+    /// link that models its queue); `nil` when it cannot, and the interface looks again at the next poll.
+    /// Default: `nil`.
+    func transmitReadyTime(now: Instant) -> Instant?
 
     /// What the device does for the stack (checksums, TCP segmentation; the ABI's offloads). Default: nothing.
     var offloads: NetOffloads { get }
@@ -66,6 +72,8 @@ extension NetworkDevice {
     }
 
     public var offloads: NetOffloads { [] }
+
+    public func transmitReadyTime(now: Instant) -> Instant? { nil }
 
     public mutating func receive(
         into buffer: UnsafeMutableRawBufferPointer, metadata: inout NetFrameMetadata, now: Instant

@@ -27,6 +27,27 @@ public struct CapturedFrame {
     public var bytes: [UInt8]
 }
 
+/// A port's transmit queue, for tests of back-pressure: at most ``frames`` frames wait to go on the wire, which
+/// takes them at ``bytesPerSecond``; a frame sent while the queue is full is refused with
+/// ``NetworkDeviceError/again`` (nothing queued), as a NIC whose transmit ring is full refuses one.
+public struct VirtualTransmitQueue: Equatable {
+    /// Frames that may wait at once.
+    public var frames: Int
+    /// How fast the wire takes them (serialization delay per frame: its length over this).
+    public var bytesPerSecond: Int
+
+    public init(frames: Int, bytesPerSecond: Int) {
+        precondition(frames >= 1 && bytesPerSecond >= 1, "a transmit queue needs room and a rate")
+        self.frames = frames
+        self.bytesPerSecond = bytesPerSecond
+    }
+
+    /// How long the wire takes to carry `length` bytes.
+    func serialization(of length: Int) -> Duration {
+        .nanoseconds(Int64(length) * 1_000_000_000 / Int64(self.bytesPerSecond))
+    }
+}
+
 /// The shared medium the ports of a test network are attached to.
 public final class VirtualLink {
     struct InFlight {
@@ -41,6 +62,10 @@ public final class VirtualLink {
         var mtu: Int
         var offloads: NetOffloads = []
         var inbox: [InFlight] = []
+        /// The modelled transmit queue, if any (else frames leave at once).
+        var transmitQueue: VirtualTransmitQueue?
+        /// When each frame in the transmit queue is done going on the wire, in order.
+        var departures: [Instant] = []
     }
 
     var ports: [Port] = []
@@ -56,6 +81,8 @@ public final class VirtualLink {
     public var captured: [CapturedFrame] = []
     /// Frames that were too long for the sending port and refused.
     public private(set) var oversizeFrames = 0
+    /// Frames refused because the sending port's transmit queue was full (``VirtualTransmitQueue``).
+    public private(set) var transmitQueueRefusals = 0
 
     /// A link with this one-way latency and these faults.
     public init(latency: Duration = .microseconds(100), faults: FaultConfiguration = .none, seed: UInt64 = 1) {
@@ -63,10 +90,14 @@ public final class VirtualLink {
         self.faults = FaultInjector(faults, seed: seed)
     }
 
-    /// Adds a port with this MAC, MTU and offloads and returns the device for it.
-    public func attach(mac: MACAddress, mtu: Int = 1500, offloads: NetOffloads = []) -> VirtualLinkDevice {
+    /// Adds a port with this MAC, MTU and offloads and returns the device for it. With a `transmitQueue`, frames
+    /// leave the port one after the other at its rate, and a full queue refuses frames (back-pressure); without
+    /// one, every frame leaves at once.
+    public func attach(
+        mac: MACAddress, mtu: Int = 1500, offloads: NetOffloads = [], transmitQueue: VirtualTransmitQueue? = nil
+    ) -> VirtualLinkDevice {
         let offloads = offloads.normalized
-        self.ports.append(Port(mac: mac, mtu: mtu, offloads: offloads))
+        self.ports.append(Port(mac: mac, mtu: mtu, offloads: offloads, transmitQueue: transmitQueue))
         return VirtualLinkDevice(link: self, port: self.ports.count - 1, mac: mac, mtu: mtu, offloads: offloads)
     }
 
@@ -99,6 +130,14 @@ public final class VirtualLink {
     /// Frames waiting in `port`'s inbox, deliverable or not yet.
     public func pendingFrames(at port: Int) -> Int { self.ports[port].inbox.count }
 
+    /// When `port`'s transmit queue, full at `now`, has room again: when its oldest frame is on the wire; `now`
+    /// when it has room, `nil` when the port has no modelled queue.
+    public func transmitReadyTime(port: Int, now: Instant) -> Instant? {
+        guard let queue = self.ports[port].transmitQueue else { return nil }
+        let waiting = self.ports[port].departures.filter { $0 > now }
+        return waiting.count >= queue.frames ? waiting.first : now
+    }
+
     /// Drops everything in flight.
     public func flush() {
         for index in self.ports.indices { self.ports[index].inbox.removeAll() }
@@ -113,6 +152,17 @@ public final class VirtualLink {
         else {
             self.oversizeFrames += 1
             throw .failed
+        }
+        // The frame leaves the port once the frames queued before it and itself are on the wire.
+        var departure = now
+        if let queue = sender.transmitQueue {
+            self.ports[port].departures.removeAll { $0 <= now }
+            guard self.ports[port].departures.count < queue.frames else {
+                self.transmitQueueRefusals += 1
+                throw .again
+            }
+            departure = Swift.max(now, self.ports[port].departures.last ?? now) + queue.serialization(of: frame.count)
+            self.ports[port].departures.append(departure)
         }
         let bytes = Array(frame)
         if self.isCapturing { self.captured.append(CapturedFrame(port: port, time: now, bytes: bytes)) }
@@ -148,7 +198,7 @@ public final class VirtualLink {
         for piece in wire {
             for (copy, delay) in self.faults.apply(to: piece, at: now) {
                 for index in receivers {
-                    self.enqueue(copy, metadata: delivered, into: index, at: now + self.latency + delay)
+                    self.enqueue(copy, metadata: delivered, into: index, at: departure + self.latency + delay)
                 }
             }
         }
@@ -203,6 +253,11 @@ public struct VirtualLinkDevice: NetworkDevice {
 
     public func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError) {
         try self.link.send(frame, from: self.port, now: now)
+    }
+
+    /// When the port's full transmit queue has room again (``VirtualLink/transmitReadyTime(port:now:)``).
+    public func transmitReadyTime(now: Instant) -> Instant? {
+        self.link.transmitReadyTime(port: self.port, now: now)
     }
 
     public func transmit(

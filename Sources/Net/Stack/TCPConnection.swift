@@ -118,20 +118,13 @@ public final class TCPConnection {
     /// Waits for received bytes and returns up to `maximum` of them; empty once the peer closed its side and
     /// everything was read (end of stream). Errors as ``read(into:timeout:)``.
     public func read(maximum: Int = 65536, timeout: Duration? = nil) async throws(TCPError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Swift.max(1, maximum))
-        // Each attempt copies straight into the array, within one synchronous step (no suspension holds its buffer).
-        let count = try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
-            var result: Result<Int, TCPReceiveError> = .success(0)
-            bytes.withUnsafeMutableBytes { raw in
-                do throws(TCPReceiveError) {
-                    result = .success(try self.stack.interface.tcp[connection: handle].receive(into: raw))
-                } catch {
-                    result = .failure(error)
-                }
-            }
-            return try result.get()
+        // Each attempt makes an array of just the bytes there are and copies them straight in, within one synchronous
+        // step: nothing is zero-filled, and nothing is allocated while waiting.
+        var bytes: [UInt8] = []
+        _ = try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
+            bytes = try self.stack.interface.tcp[connection: handle].receive(maximum: Swift.max(1, maximum))
+            return bytes.count
         }
-        bytes.removeLast(bytes.count - count)
         return bytes
     }
 

@@ -94,6 +94,49 @@ public struct TCPByteRing {
         return length
     }
 
+    /// Lends `length` buffered bytes from `offset` (clamped to what is buffered) to `body` without copying them: as
+    /// two pieces, the second empty unless the bytes wrap around the end of the storage. The pointers are valid only
+    /// during the call (the send side hands them to the interface, which copies them once, into the frame).
+    public func withBytes<Result>(
+        at offset: Int, length: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        let length = Swift.max(0, Swift.min(length, self.count - Swift.max(0, offset)))
+        guard offset >= 0, length > 0 else { return body(empty, empty) }
+        let size = self.storage.count
+        let start = (self.head + offset) % size
+        let first = Swift.min(length, size - start)
+        return self.storage.withUnsafeBytes { storage in
+            body(
+                UnsafeRawBufferPointer(rebasing: storage[start..<(start + first)]),
+                length > first ? UnsafeRawBufferPointer(rebasing: storage[0..<(length - first)]) : empty)
+        }
+    }
+
+    /// Appends bytes that `fill` writes straight into the ring's free space, with no staging copy: `fill` gets a
+    /// contiguous free region (at most `limit` bytes; called again for the part past the wrap) and returns how many
+    /// bytes it wrote there, at most the region's size. Returns how many bytes were appended in all.
+    @discardableResult
+    public mutating func append(upTo limit: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        var total = 0
+        var wanted = Swift.min(limit, self.free)
+        while wanted > 0 {
+            if self.count + wanted > self.storage.count { self.grow(toHold: self.count + wanted) }
+            let size = self.storage.count
+            let tail = (self.head + self.count) % size
+            let region = Swift.min(wanted, size - tail)
+            let written = self.storage.withUnsafeMutableBytes { storage in
+                fill(UnsafeMutableRawBufferPointer(rebasing: storage[tail..<(tail + region)]))
+            }
+            let taken = Swift.max(0, Swift.min(written, region))
+            self.count += taken
+            total += taken
+            wanted -= taken
+            if taken < region { break }
+        }
+        return total
+    }
+
     /// `length` bytes from `offset` as an array (clamped to what is buffered).
     public func bytes(at offset: Int, length: Int) -> [UInt8] {
         let length = Swift.max(0, Swift.min(length, self.count - offset))

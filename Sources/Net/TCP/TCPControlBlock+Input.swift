@@ -2,11 +2,23 @@
 import Runtime
 
 extension TCPControlBlock {
-    /// Processes one segment addressed to this connection; returns a segment to send at once (a RST, a challenge
-    /// ACK, the ACK owed for an unacceptable segment, or a RST for data sent to a detached connection), else
-    /// `nil`. ACKs for accepted data are left to ``dispatch(now:)``, at once or after the delayed-ACK timeout
-    /// (`TCPControlBlock+Timers.swift`), so that one ACK covers every segment of a poll.
-    public mutating func process(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
+    /// Processes one segment addressed to this connection, whose payload is borrowed for the call, and emits the
+    /// reply it calls for at once, if any (a RST, a challenge ACK, the ACK owed for an unacceptable segment, or a
+    /// RST for data sent to a detached connection). ACKs for accepted data are left to ``dispatch(now:emit:)``, at
+    /// once or after the delayed-ACK timeout (`TCPControlBlock+Timers.swift`), so that one ACK covers every segment
+    /// of a poll.
+    ///
+    /// A reply the device refuses is not lost where it matters: an ACK becomes owed (``hasOutputDue``) and goes out
+    /// at the next dispatch; a RST is dropped, as the wire may drop it (the peer's next segment draws another).
+    public mutating func process(_ segment: TCPIncomingSegment, now: Instant, emit: Emit) {
+        guard let reply = self.processSegment(segment, now: now) else { return }
+        if !self.emitSegment(reply, emit) && !reply.flags.contains(.rst) && self.state != .closed {
+            self.ackPending = true
+        }
+    }
+
+    /// The segment's effect on the connection; returns the reply to send at once (not yet committed).
+    mutating func processSegment(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         self.counters.segmentsReceived += 1
         self.clock = now
         switch self.state {
@@ -21,7 +33,7 @@ extension TCPControlBlock {
     }
 
     /// RFC 9293 §3.10.7.3 "If the state is SYN-SENT".
-    private mutating func processInSYNSent(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
+    private mutating func processInSYNSent(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         let header = segment.header
         var ackAcceptable = false
         // First, check the ACK bit: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is
@@ -31,7 +43,7 @@ extension TCPControlBlock {
             guard tcpBefore(self.iss, ack), tcpBeforeOrEqual(ack, self.sndMax) else {
                 self.counters.dropped += 1
                 if header.flags.contains(.rst) { return nil }
-                return self.resetSegment(sequence: ack)
+                return self.resetHeader(sequence: ack)
             }
             ackAcceptable = true
         }
@@ -74,7 +86,7 @@ extension TCPControlBlock {
     }
 
     /// RFC 9293 §3.10.7.4 "Otherwise": SYN-RECEIVED and the synchronized states.
-    private mutating func processSynchronized(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
+    private mutating func processSynchronized(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         let header = segment.header
         let window = self.currentWindow
         let length = UInt32(header.sequenceLength)
@@ -161,14 +173,14 @@ extension TCPControlBlock {
         // still count.
         guard tcpBeforeOrEqual(self.sndUna &- self.maxSndWnd, ack), tcpBeforeOrEqual(ack, self.sndMax) else {
             self.counters.dropped += 1
-            return self.ackSegment()
+            return self.ackHeader()
         }
         if self.state == .synReceived {
             // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state ... If the segment acknowledgment is not
             // acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>".
             guard tcpBefore(self.sndUna, ack) else {
                 self.counters.dropped += 1
-                return self.resetSegment(sequence: ack)
+                return self.resetHeader(sequence: ack)
             }
             self.state = self.finQueued ? .finWait1 : .established
             if self.synRetransmitted { self.timer.resetAfterHandshakeTimeout() }
@@ -180,7 +192,7 @@ extension TCPControlBlock {
         self.processACK(header, now: now, dataLength: segment.payload.count)
         if self.state == .closed { return nil }
         if self.isDataAfterDetach(segment) {
-            let reset = self.resetSegment(sequence: ack)
+            let reset = self.resetHeader(sequence: ack)
             self.enterClosed(reason: .aborted)
             return reset
         }
@@ -201,9 +213,8 @@ extension TCPControlBlock {
                 // RFC 5681 §4.2: data that fills (part of) a gap is acknowledged at once; so is a segment partly
                 // duplicate or one the receive ring could not take whole.
                 let fillsGap = self.outOfOrder != nil
-                let taken = segment.payload.withUnsafeBytes { raw in
-                    self.receiveRing.write(UnsafeRawBufferPointer(rebasing: raw[skip...]))
-                }
+                // The one copy of received data inside the stack: from the frame into the receive ring.
+                let taken = self.receiveRing.write(UnsafeRawBufferPointer(rebasing: segment.payload[skip...]))
                 self.rcvNxt &+= UInt32(taken)
                 self.measureReceivedSegment(length: segment.payload.count)
                 let truncated = skip + taken < segment.payload.count
@@ -371,7 +382,7 @@ extension TCPControlBlock {
 
     /// Stores a segment that starts beyond RCV.NXT in the reassembly queue (its part inside the window), and
     /// remembers a FIN it carries.
-    private mutating func holdOutOfOrder(_ segment: TCPSegment, sequence: UInt32, window: UInt32) {
+    private mutating func holdOutOfOrder(_ segment: TCPIncomingSegment, sequence: UInt32, window: UInt32) {
         let offset = Int(sequence &- self.rcvNxt)
         let room = Swift.max(0, Int(window) - offset)
         let length = Swift.min(segment.payload.count, room)
@@ -380,9 +391,8 @@ extension TCPControlBlock {
                 receiveNext: SequenceNumber(self.rcvNxt), capacity: self.receiveRing.capacity)
         }
         self.outOfOrder!.advance(to: SequenceNumber(self.rcvNxt))
-        let stored = segment.payload.withUnsafeBytes { raw in
-            self.outOfOrder!.insert(UnsafeRawBufferPointer(rebasing: raw[0..<length]), at: SequenceNumber(sequence))
-        }
+        let stored = self.outOfOrder!.insert(
+            UnsafeRawBufferPointer(rebasing: segment.payload[0..<length]), at: SequenceNumber(sequence))
         if stored == 0 { self.counters.dropped += 1 }
         if segment.header.flags.contains(.fin) && length == segment.payload.count {
             self.outOfOrderFIN = sequence &+ UInt32(length)
@@ -394,16 +404,11 @@ extension TCPControlBlock {
     private mutating func drainOutOfOrder() -> Bool {
         guard self.outOfOrder != nil else { return false }
         self.outOfOrder!.advance(to: SequenceNumber(self.rcvNxt))
-        while self.outOfOrder!.contiguousBytes > 0 && self.receiveRing.free > 0 {
-            let size = Swift.min(self.outOfOrder!.contiguousBytes, self.receiveRing.free)
-            var chunk = [UInt8](repeating: 0, count: size)
-            let count = chunk.withUnsafeMutableBytes { raw in self.outOfOrder!.read(into: raw) }
-            chunk.withUnsafeBytes { raw in
-                _ = self.receiveRing.write(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
-            }
-            self.rcvNxt &+= UInt32(count)
-        }
-        if self.outOfOrder!.isEmpty { self.outOfOrder = nil }
+        // Straight from the queue into the ring's free space, with no staging buffer.
+        var held = self.outOfOrder.take()!
+        let count = self.receiveRing.append(upTo: held.contiguousBytes) { target in held.read(into: target) }
+        self.rcvNxt &+= UInt32(count)
+        self.outOfOrder = held.isEmpty ? nil : held
         if let fin = self.outOfOrderFIN, fin == self.rcvNxt {
             self.outOfOrderFIN = nil
             return true
@@ -416,7 +421,7 @@ extension TCPControlBlock {
     /// each find the other's ACKs unacceptable would otherwise answer ACK with ACK for ever (an "ACK storm"; Linux's
     /// `tcp_invalid_ratelimit`, RFC 5961 §10). Segments with data always get their ACK: it may be what the sender
     /// needs to recover.
-    private mutating func replyToUnacceptable(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
+    private mutating func replyToUnacceptable(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         let flags = segment.header.flags
         if segment.payload.isEmpty && !flags.contains(.syn) && !flags.contains(.fin) {
             if let last = self.lastUnacceptableAck, now - last < self.configuration.unacceptableAckInterval {
@@ -425,12 +430,12 @@ extension TCPControlBlock {
             }
             self.lastUnacceptableAck = now
         }
-        return self.ackSegment()
+        return self.ackHeader()
     }
 
     /// A challenge ACK, unless ``TCPConfiguration/challengeAckLimit`` were already sent in the last second
     /// (RFC 5961 §7: "implementations SHOULD include an ACK throttling mechanism").
-    private mutating func challengeAck(now: Instant) -> TCPSegment? {
+    private mutating func challengeAck(now: Instant) -> TCPHeader? {
         if self.challengeWindowStart == nil || now - self.challengeWindowStart! >= .seconds(1) {
             self.challengeWindowStart = now
             self.challengeCount = 0
@@ -441,7 +446,7 @@ extension TCPControlBlock {
         }
         self.challengeCount += 1
         self.counters.challengeAcks += 1
-        return self.ackSegment()
+        return self.ackHeader()
     }
 
     /// Remembers `length` duplicate bytes at `sequence` for the next ACK's D-SACK block (RFC 2883), once SACK

@@ -5,24 +5,31 @@
 import Runtime
 
 extension TCPControlBlock {
-    /// The next segment to send at `now`, or `nil` when nothing is due. Call until it returns `nil`.
-    public mutating func dispatch(now: Instant) -> TCPSegment? {
+    /// The emit callback of ``dispatch(now:emit:)`` and ``process(_:now:emit:)``: builds the frame for one segment
+    /// (copying its data once, ``TCPOutgoingSegment/copyPayload(into:)``) and returns whether the device took it.
+    public typealias Emit = (TCPOutgoingSegment) -> Bool
+
+    /// Runs the timers due at `now` and emits the next segment to send, if one is due. Call until it returns
+    /// ``TCPDispatchResult/idle``; stop at ``TCPDispatchResult/refused`` (the device is full: nothing was
+    /// committed, and the same segment is built again at the next dispatch).
+    public mutating func dispatch(now: Instant, emit: Emit) -> TCPDispatchResult {
         self.clock = now
         self.runTimers(now: now)
         if self.resetPending {
+            guard self.emitSegment(self.resetHeader(sequence: self.sndNxt), emit) else { return .refused }
             self.resetPending = false
-            return self.resetSegment(sequence: self.sndNxt)
+            return .sent
         }
         if self.state == .timeWait, let until = self.timeWaitUntil, now >= until {
             self.enterClosed(reason: nil)
-            return nil
+            return .idle
         }
         if self.timer.expired(now: now) { self.retransmissionTimeout(now: now) }
         switch self.state {
         case .closed, .listen:
-            return nil
+            return .idle
         case .synSent, .synReceived:
-            guard self.sndNxt == self.iss else { return self.pendingAck() }
+            guard self.sndNxt == self.iss else { return self.pendingAck(emit) }
             var header = self.header(flags: self.state == .synSent ? [.syn] : [.syn, .ack], sequence: self.iss)
             header.options.maximumSegmentSize = self.configuration.maximumSegmentSize
             // RFC 7323 §2.2, RFC 2018 §2: offer in a SYN; answer in a SYN-ACK only what the SYN offered.
@@ -35,19 +42,39 @@ extension TCPControlBlock {
             if self.configuration.timestamps && self.state == .synSent {
                 header.options.timestamps = TCPTimestamps(value: self.timestampValue(now), echoReply: 0)
             }
+            guard self.emitSegment(header, emit) else { return .refused }
             self.sndNxt = self.iss &+ 1
             self.startTimerIfIdle(now: now, sequenceEnd: self.sndNxt)
             self.ackPending = false
-            return self.sent(TCPSegment(header: header))
+            return .sent
         default:
             break
         }
-        if let segment = self.keepAliveSegment(now: now) { return segment }
-        if let segment = self.dataSegment(now: now) { return segment }
-        return self.pendingAck()
+        if let result = self.keepAliveSegment(now: now, emit) { return result }
+        if let result = self.dataSegment(now: now, emit) { return result }
+        return self.pendingAck(emit)
     }
 
-    /// When ``dispatch(now:)`` next has work without new input: `now` when a segment is ready, else the
+    /// Hands one segment (`length` bytes of the send ring from `offset` as its data) to `emit`; when the device
+    /// took it, commits what every sent segment commits (``committed(_:dataLength:)``) and returns true. The
+    /// caller commits its own part (SND.NXT, the timer) only after a true.
+    mutating func emitSegment(
+        _ header: TCPHeader, payloadAt offset: Int = 0, length: Int = 0, segmentationSize: Int = 0, _ emit: Emit
+    ) -> Bool {
+        let local = self.local
+        let remote = self.remote
+        let accepted = self.sendRing.withBytes(at: offset, length: length) { head, tail in
+            emit(
+                TCPOutgoingSegment(
+                    header: header, local: local, remote: remote, head: head, tail: tail,
+                    segmentationSize: segmentationSize))
+        }
+        guard accepted else { return false }
+        self.committed(header, dataLength: length)
+        return true
+    }
+
+    /// When ``dispatch(now:emit:)`` next has work without new input: `now` when a segment is ready, else the
     /// earliest of the retransmission, probe, TIME-WAIT, delayed-ACK, keep-alive and FIN-WAIT-2 deadlines, else
     /// `nil`.
     public func pollAt(now: Instant) -> Instant? {
@@ -95,11 +122,14 @@ extension TCPControlBlock {
             && (Int(Int32(bitPattern: self.sndNxt &- self.sendBase)) < self.sendRing.count)
     }
 
-    private mutating func dataSegment(now: Instant) -> TCPSegment? {
-        if self.retransmitPending, let segment = self.retransmitFirst(now: now) { return segment }
+    /// New data (and FIN) the windows allow, or a retransmission that is due; `nil` when there is none.
+    private mutating func dataSegment(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
+        if self.retransmitPending, let result = self.retransmitFirst(now: now, emit) { return result }
         if self.sackRetransmitBudget > 0 {
+            let result = self.retransmitLost(now: now, emit)
+            if result == .refused { return .refused }  // the budget is kept for the next dispatch
             self.sackRetransmitBudget -= 1
-            if let segment = self.retransmitLost(now: now) { return segment }
+            if let result { return result }
         }
         if !self.congestion.inRecovery { self.sackRetransmitBudget = 0 }
         self.skipSACKed()
@@ -110,18 +140,18 @@ extension TCPControlBlock {
             return nil
         }
         let offset = Int(self.sndNxt &- self.sendBase)
-        let payload = self.sendRing.bytes(at: offset, length: length)
         var flags: TCPFlags = [.ack]
         if fin { flags.insert(.fin) }
         if length > 0 && offset + length == self.sendRing.count { flags.insert(.psh) }
         let header = self.header(flags: flags, sequence: self.sndNxt)
+        let segmentationSize = length > self.segmentDataLimit ? self.segmentDataLimit : 0
+        guard self.emitSegment(header, payloadAt: offset, length: length, segmentationSize: segmentationSize, emit)
+        else { return .refused }
         self.sndNxt &+= UInt32(length + (fin ? 1 : 0))
         self.probe = false
         self.startTimerIfIdle(now: now, sequenceEnd: self.sndNxt)
         self.ackPending = false
-        var segment = TCPSegment(header: header, payload: payload)
-        if length > self.segmentDataLimit { segment.segmentationSize = self.segmentDataLimit }
-        return self.sent(segment)
+        return .sent
     }
 
     /// RFC 6298 (5.1): start the timer when a segment with data (or SYN, FIN) goes out and it is not running;
@@ -135,42 +165,51 @@ extension TCPControlBlock {
     }
 
     /// One segment at SND.UNA, SND.NXT unchanged (fast retransmit, NewReno partial ACK): the oldest data, or the
-    /// FIN when only it is outstanding.
-    private mutating func retransmitFirst(now: Instant) -> TCPSegment? {
-        self.retransmitPending = false
-        guard self.state.isSynchronized, self.sndUna != self.sndMax else { return nil }
+    /// FIN when only it is outstanding; `nil` when nothing is outstanding (the request lapses).
+    private mutating func retransmitFirst(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
+        guard self.state.isSynchronized, self.sndUna != self.sndMax else {
+            self.retransmitPending = false
+            return nil
+        }
         let offset = Swift.max(0, Int(Int32(bitPattern: self.sndUna &- self.sendBase)))
         let outstanding = Int(self.sndMax &- self.sndUna)
         let length = Swift.max(0, Swift.min(self.segmentDataLimit, self.sendRing.count - offset, outstanding))
         let finSequence = self.sendBase &+ UInt32(self.sendRing.count)
         let fin = self.finQueued && self.sndUna &+ UInt32(length) == finSequence && tcpBefore(finSequence, self.sndMax)
-        guard length > 0 || fin else { return nil }
+        guard length > 0 || fin else {
+            self.retransmitPending = false
+            return nil
+        }
         var flags: TCPFlags = [.ack]
         if fin { flags.insert(.fin) }
         let header = self.header(flags: flags, sequence: self.sndUna)
+        guard self.emitSegment(header, payloadAt: offset, length: length, emit) else { return .refused }
+        self.retransmitPending = false
         if length > 0 {
             self.scoreboard?.markRetransmitted(SACKBlock(start: SequenceNumber(self.sndUna), length: length))
         }
         self.counters.retransmits += 1
         self.timer.armIfStopped(now: now)
         self.ackPending = false
-        return self.sent(TCPSegment(header: header, payload: self.sendRing.bytes(at: offset, length: length)))
+        return .sent
     }
 
-    /// RFC 6675 §4 NextSeg() rule 1: the next lost hole below the highest SACKed byte, at most one SMSS.
-    private mutating func retransmitLost(now: Instant) -> TCPSegment? {
+    /// RFC 6675 §4 NextSeg() rule 1: the next lost hole below the highest SACKed byte, at most one SMSS; `nil`
+    /// when there is none.
+    private mutating func retransmitLost(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
         guard self.state.isSynchronized, let scoreboard = self.scoreboard,
             let hole = scoreboard.nextSegment(sendNext: SequenceNumber(self.sndMax))
         else { return nil }
         let offset = Int(Int32(bitPattern: hole.start.rawValue &- self.sendBase))
         let length = Swift.min(hole.length, self.sendRing.count - offset, self.segmentDataLimit)
         guard offset >= 0, length > 0 else { return nil }
-        self.scoreboard!.markRetransmitted(SACKBlock(start: hole.start, length: length))
         let header = self.header(flags: [.ack], sequence: hole.start.rawValue)
+        guard self.emitSegment(header, payloadAt: offset, length: length, emit) else { return .refused }
+        self.scoreboard!.markRetransmitted(SACKBlock(start: hole.start, length: length))
         self.counters.retransmits += 1
         self.timer.armIfStopped(now: now)
         self.ackPending = false
-        return self.sent(TCPSegment(header: header, payload: self.sendRing.bytes(at: offset, length: length)))
+        return .sent
     }
 
     /// After a go-back, SND.NXT skips what the peer already SACKed (it stays queued until cumulatively
@@ -215,10 +254,12 @@ extension TCPControlBlock {
         }
     }
 
-    private mutating func pendingAck() -> TCPSegment? {
-        guard self.ackPending else { return nil }
+    /// The ACK owed, if one is.
+    private mutating func pendingAck(_ emit: Emit) -> TCPDispatchResult {
+        guard self.ackPending else { return .idle }
+        guard self.emitSegment(self.ackHeader(), emit) else { return .refused }
         self.ackPending = false
-        return self.sent(TCPSegment(header: self.ackHeader()))
+        return .sent
     }
 
     /// A bare ACK's header, with SACK blocks for held out-of-order data once SACK was agreed (RFC 2018 §4: the
@@ -250,18 +291,21 @@ extension TCPControlBlock {
         return tcpBefore(sequence, self.sndNxt) ? self.sndNxt : sequence
     }
 
-    mutating func sent(_ segment: TCPSegment) -> TCPSegment {
+    /// What sending any segment commits, once the device took it: the counts, the time of the last data sent, and
+    /// for a segment with ACK the acknowledgment and window it told the peer (which cancel a delayed ACK, RFC 1122
+    /// §4.2.3.2 piggybacking, and spend a D-SACK report).
+    mutating func committed(_ header: TCPHeader, dataLength: Int) {
         self.counters.segmentsSent += 1
-        if !segment.payload.isEmpty { self.lastDataSent = self.clock }
-        if segment.header.flags.contains(.ack) {
+        if header.flags.contains(.rst) { self.counters.resetsSent += 1 }
+        if dataLength > 0 { self.lastDataSent = self.clock }
+        if header.flags.contains(.ack) {
             // Any ACK carries RCV.NXT, so it also sends the delayed one (RFC 1122 §4.2.3.2 piggybacking).
             self.delayedAckDeadline = nil
-            self.lastAckSent = segment.header.acknowledgmentNumber
-            if !segment.header.options.sackBlocks.isEmpty { self.duplicateBlock = nil }
-            let shift = segment.header.flags.contains(.syn) ? 0 : UInt32(self.receiveScale)
-            self.advertisedWindow = UInt32(segment.header.window) << shift
+            self.lastAckSent = header.acknowledgmentNumber
+            if !header.options.sackBlocks.isEmpty { self.duplicateBlock = nil }
+            let shift = header.flags.contains(.syn) ? 0 : UInt32(self.receiveScale)
+            self.advertisedWindow = UInt32(header.window) << shift
         }
-        return segment
     }
 
     /// A header from our endpoint with RCV.NXT and the current window.
@@ -280,16 +324,10 @@ extension TCPControlBlock {
         return header
     }
 
-    /// A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>, sent at once (unacceptable segments, challenge ACKs).
-    mutating func ackSegment() -> TCPSegment {
-        self.sent(TCPSegment(header: self.ackHeader()))
-    }
-
     /// <SEQ=sequence><CTL=RST>.
-    mutating func resetSegment(sequence: UInt32) -> TCPSegment {
-        self.counters.resetsSent += 1
+    func resetHeader(sequence: UInt32) -> TCPHeader {
         var header = self.header(flags: [.rst], sequence: sequence)
         header.window = 0
-        return self.sent(TCPSegment(header: header))
+        return header
     }
 }

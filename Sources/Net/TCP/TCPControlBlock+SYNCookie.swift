@@ -6,7 +6,7 @@ extension TCPControlBlock {
     /// ESTABLISHED from the ACK `header` that returned a valid cookie: ISS = SEG.ACK − 1, IRS = SEG.SEQ − 1, the
     /// peer's MSS as the cookie carried it, the window from this ACK (unscaled). Window scaling, SACK and
     /// timestamps are off: the cookie's SYN-ACK offered none (RFC 7323 §2.2, RFC 2018 §2). Hand the same segment
-    /// to ``process(_:now:)`` next, for any data it carries.
+    /// to ``process(_:now:emit:)`` next, for any data it carries.
     init(
         cookieACK header: TCPHeader, at local: TCPEndpoint, from remote: TCPEndpoint, mss: UInt16,
         configuration: TCPConfiguration
@@ -35,12 +35,12 @@ extension TCPControlBlock {
     static func cookieSYNACK(
         answering syn: TCPHeader, at local: TCPEndpoint, from remote: TCPEndpoint, cookie: UInt32,
         configuration: TCPConfiguration
-    ) -> TCPSegment {
+    ) -> TCPHeader {
         var header = TCPHeader(
             sourcePort: local.port, destinationPort: remote.port, sequenceNumber: cookie,
             acknowledgmentNumber: syn.sequenceNumber &+ 1, flags: [.syn, .ack],
             window: UInt16(Swift.min(configuration.receiveBufferSize, 65535)))
         header.options.maximumSegmentSize = configuration.maximumSegmentSize
-        return TCPSegment(header: header)
+        return header
     }
 }

@@ -1,7 +1,7 @@
 /// The connection's timers besides retransmission, and the send-side rules that wait on time: delayed ACKs
 /// (RFC 1122 §4.2.3.2, RFC 5681 §4.2), Nagle's algorithm (RFC 1122 §4.2.3.4, RFC 896), restart after idle
 /// (RFC 5681 §4.1), keep-alives (RFC 1122 §4.2.3.6) and the bound on a detached FIN-WAIT-2 (Linux's
-/// `tcp_fin_timeout`). `dispatch(now:)` runs them; `pollAt(now:)` reports ``timerDeadline``.
+/// `tcp_fin_timeout`). `dispatch(now:emit:)` runs them; `pollAt(now:)` reports ``timerDeadline``.
 import Runtime
 
 extension TCPControlBlock {
@@ -83,19 +83,21 @@ extension TCPControlBlock {
 
     /// A keep-alive probe when one is due: <SEQ=SND.NXT-1><ACK=RCV.NXT> without data, which the peer must answer
     /// with an ACK as for any unacceptable segment (RFC 1122 §4.2.3.6, RFC 9293 §3.10.7.4). After
-    /// ``TCPKeepAlive/probes`` unanswered ones, a RST, and the connection closes as timed out.
-    mutating func keepAliveSegment(now: Instant) -> TCPSegment? {
+    /// ``TCPKeepAlive/probes`` unanswered ones, a RST, and the connection closes as timed out. `nil` when none is
+    /// due.
+    mutating func keepAliveSegment(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
         guard let keepAlive = self.configuration.keepAlive, let due = self.keepAliveDeadline, now >= due else {
             return nil
         }
         if self.keepAliveProbesSent >= keepAlive.probes {
-            let reset = self.resetSegment(sequence: self.sndNxt)
+            guard self.emitSegment(self.resetHeader(sequence: self.sndNxt), emit) else { return .refused }
             self.enterClosed(reason: .timedOut)
-            return reset
+            return .sent
         }
+        guard self.emitSegment(self.header(flags: [.ack], sequence: self.sndNxt &- 1), emit) else { return .refused }
         self.keepAliveProbesSent += 1
         self.counters.keepAliveProbes += 1
-        return self.sent(TCPSegment(header: self.header(flags: [.ack], sequence: self.sndNxt &- 1)))
+        return .sent
     }
 
     // MARK: - FIN-WAIT-2 and detach (RFC 2525 §2.17)
@@ -108,7 +110,7 @@ extension TCPControlBlock {
 
     /// Whether `segment` brings data beyond RCV.NXT to a detached connection, which then answers with
     /// <SEQ=SEG.ACK><CTL=RST> and closes (RFC 2525 §2.17; Linux's `TCPAbortOnData`): nobody will read it.
-    func isDataAfterDetach(_ segment: TCPSegment) -> Bool {
+    func isDataAfterDetach(_ segment: TCPIncomingSegment) -> Bool {
         guard self.isDetached, !segment.payload.isEmpty else { return false }
         switch self.state {
         case .established, .finWait1, .finWait2: break
@@ -119,7 +121,7 @@ extension TCPControlBlock {
 
     // MARK: - Running them
 
-    /// Fires the delayed-ACK and FIN-WAIT-2 timers that are due at `now` (called first by ``dispatch(now:)``).
+    /// Fires the delayed-ACK and FIN-WAIT-2 timers that are due at `now` (called first by ``dispatch(now:emit:)``).
     mutating func runTimers(now: Instant) {
         if self.finWait2StartPending {
             self.finWait2StartPending = false

@@ -8,8 +8,8 @@ import Runtime
 ///
 /// Public calls never block: ``send(_:)`` copies into the send ring, ``receive(into:)`` copies out of the receive
 /// ring, ``close()`` queues a FIN after the data, ``abort()`` queues a RST. The interface (or a test wiring two
-/// machines together) calls ``process(_:now:)`` for each segment received and ``dispatch(now:)`` until it returns
-/// `nil`, then polls again at ``pollAt(now:)``.
+/// machines together) calls ``process(_:now:emit:)`` for each segment received and ``dispatch(now:emit:)`` until it
+/// returns ``TCPDispatchResult/idle`` (or the device refuses a segment), then polls again at ``pollAt(now:)``.
 public struct TCPControlBlock {
     /// Our address and port.
     public let local: TCPEndpoint
@@ -180,7 +180,7 @@ public struct TCPControlBlock {
         self.congestion = NewRenoCongestion(maximumSegmentSize: 536)
     }
 
-    /// An active open (RFC 9293 §3.10.1): SYN-SENT; the first ``dispatch(now:)`` sends the SYN.
+    /// An active open (RFC 9293 §3.10.1): SYN-SENT; the first ``dispatch(now:emit:)`` sends the SYN.
     ///
     /// - Parameter timestampOffset: added to every TSval (RFC 7323 §7.1); ``TCPSocketSet`` passes a keyed hash of
     ///   the 4-tuple. `nil` uses an unkeyed one.
@@ -194,7 +194,7 @@ public struct TCPControlBlock {
     }
 
     /// A passive open after a SYN arrived at a listener (RFC 9293 §3.10.7.2 "If the state is LISTEN", third
-    /// check): SYN-RECEIVED; the first ``dispatch(now:)`` sends the SYN-ACK.
+    /// check): SYN-RECEIVED; the first ``dispatch(now:emit:)`` sends the SYN-ACK.
     ///
     /// - Parameter timestampOffset: as for ``init(connectingFrom:to:iss:configuration:timestampOffset:)``.
     public init(
@@ -311,17 +311,19 @@ public struct TCPControlBlock {
 
     /// Takes up to `maximum` received bytes as an array (empty when none has arrived yet).
     public mutating func receive(maximum: Int) throws(TCPReceiveError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Swift.max(0, Swift.min(maximum, self.receiveRing.count)))
-        var result: Result<Int, TCPReceiveError> = .success(0)
-        bytes.withUnsafeMutableBytes { raw in
+        // Sized to what is buffered and filled by the ring's copy: no zero-filling first, no second array.
+        let size = Swift.max(0, Swift.min(maximum, self.receiveRing.count))
+        var failure: TCPReceiveError? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             do throws(TCPReceiveError) {
-                result = .success(try self.receive(into: raw))
+                initialized = try self.receive(into: UnsafeMutableRawBufferPointer(buffer))
             } catch {
-                result = .failure(error)
+                failure = error
+                initialized = 0
             }
         }
-        let count = try result.get()
-        return Array(bytes[0..<count])
+        if let failure { throw failure }
+        return bytes
     }
 
     /// Closes our side (RFC 9293 §3.10.4 CLOSE): a FIN follows the queued data. From SYN-SENT (or before any data

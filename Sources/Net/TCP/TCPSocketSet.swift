@@ -269,26 +269,29 @@ public struct TCPSocketSet {
 
     // MARK: - For the interface
 
-    /// Hands a segment from `remote` to `local` to its connection, else to a listener (a SYN), else answers it
-    /// as a closed port does (RFC 9293 §3.10.7.1). Returns what to send at once, from `local` to `remote`.
+    /// Hands a segment from `remote` to `local` (its payload borrowed for the call) to its connection, else to a
+    /// listener (a SYN), else answers it as a closed port does (RFC 9293 §3.10.7.1). What must go out at once, from
+    /// `local` to `remote`, goes to `emit`; the stateless answers (a RST for a closed port, a cookie's SYN-ACK) are
+    /// lost when the device refuses them, as on the wire, and the peer's retransmission draws them again.
     mutating func process(
-        _ segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint, now: Instant
-    ) -> TCPSegment? {
+        _ segment: TCPIncomingSegment, local: TCPEndpoint, remote: TCPEndpoint, now: Instant,
+        emit: TCPControlBlock.Emit
+    ) {
         if let index = self.connectionIndex(local: local, remote: remote) {
-            let handled = self.withConnection(index) { connection -> (reply: TCPSegment?, closed: Bool)? in
+            let closed = self.withConnection(index) { connection -> Bool? in
                 if connection!.acceptsNewSYN(segment.header) {
                     // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
                     connection!.enterClosed(reason: nil)
                     return nil
                 }
-                let reply = connection!.process(segment, now: now)
-                return (reply, connection!.state == .closed)
+                connection!.process(segment, now: now, emit: emit)
+                return connection!.state == .closed
             }
             self.touch(index)
-            guard let handled else { return self.process(segment, local: local, remote: remote, now: now) }
+            guard let closed else { return self.process(segment, local: local, remote: remote, now: now, emit: emit) }
             self.counters.received += 1
-            if handled.closed { self.freeIfUnowned(index) }
-            return handled.reply
+            if closed { self.freeIfUnowned(index) }
+            return
         }
         let flags = segment.header.flags
         if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }),
@@ -305,17 +308,20 @@ public struct TCPSocketSet {
                         local: local, remote: remote, peerISN: segment.header.sequenceNumber,
                         mss: segment.header.options.maximumSegmentSize ?? 536, now: now)
                     self.listeners[slot]!.lastCookieAt = now
-                    self.counters.synCookiesSent += 1
-                    return TCPControlBlock.cookieSYNACK(
+                    let synAck = TCPControlBlock.cookieSYNACK(
                         answering: segment.header, at: local, from: remote, cookie: cookie,
                         configuration: listener.configuration)
+                    if emit(TCPOutgoingSegment(header: synAck, local: local, remote: remote)) {
+                        self.counters.synCookiesSent += 1
+                    }
+                    return
                 }
                 self.recycleOldestHalfOpen(slot)
             }
             guard self.listeners[slot]!.queue.count < listener.backlog, let free = self.freeConnectionSlot() else {
                 self.listeners[slot]!.overflows += 1
                 self.counters.synDropped += 1
-                return nil
+                return
             }
             let iss = self.initialSequenceNumber(local: local, remote: remote, now: now)
             self.install(
@@ -325,83 +331,89 @@ public struct TCPSocketSet {
                     timestampOffset: self.isn.timestampOffset(local: local, remote: remote)),
                 at: free)
             self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
-            return nil
+            return
         }
         if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }) {
-            if let reply = self.acceptCookie(segment, listenerSlot: slot, local: local, remote: remote, now: now) {
-                return reply
+            if self.acceptCookie(segment, listenerSlot: slot, local: local, remote: remote, now: now, emit: emit) {
+                return
             }
             // RFC 9293 §3.10.7.2 (LISTEN), fourth: "Any other control or text-bearing segment (not containing SYN)
             // must have an ACK and thus would have been discarded by the ACK processing ... drop the segment and
             // return." A RST is ignored (first); only an ACK is answered with a RST (second, below).
             if !flags.contains(.ack) && !flags.contains(.syn) {
                 if !flags.contains(.rst) { self.counters.listenDropped += 1 }
-                return nil
+                return
             }
         }
         self.counters.noSocket += 1
-        return Self.resetForClosedPort(segment, local: local, remote: remote).map { reset in
+        if let reset = Self.resetForClosedPort(segment.header, local: local, remote: remote),
+            emit(TCPOutgoingSegment(header: reset, local: local, remote: remote))
+        {
             self.counters.resetsSent += 1
-            return reset
         }
     }
 
     /// RFC 9293 §3.10.7.1 (CLOSED): "If the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; if the ACK
     /// bit is on, <SEQ=SEG.ACK><CTL=RST>"; an incoming RST is discarded.
-    static func resetForClosedPort(_ segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint) -> TCPSegment? {
-        let header = segment.header
+    static func resetForClosedPort(_ header: TCPHeader, local: TCPEndpoint, remote: TCPEndpoint) -> TCPHeader? {
         if header.flags.contains(.rst) { return nil }
         if header.flags.contains(.ack) {
-            return TCPSegment(
-                header: TCPHeader(
-                    sourcePort: local.port, destinationPort: remote.port, sequenceNumber: header.acknowledgmentNumber,
-                    flags: [.rst], window: 0))
+            return TCPHeader(
+                sourcePort: local.port, destinationPort: remote.port, sequenceNumber: header.acknowledgmentNumber,
+                flags: [.rst], window: 0)
         }
-        return TCPSegment(
-            header: TCPHeader(
-                sourcePort: local.port, destinationPort: remote.port, sequenceNumber: 0,
-                acknowledgmentNumber: header.sequenceNumber &+ UInt32(header.sequenceLength), flags: [.rst, .ack],
-                window: 0))
+        return TCPHeader(
+            sourcePort: local.port, destinationPort: remote.port, sequenceNumber: 0,
+            acknowledgmentNumber: header.sequenceNumber &+ UInt32(header.sequenceLength), flags: [.rst, .ack],
+            window: 0)
     }
 
-    /// The next segment any connection has to send at `now`, round-robin; with its endpoints.
-    mutating func dispatch(now: Instant) -> (segment: TCPSegment, local: TCPEndpoint, remote: TCPEndpoint)? {
+    /// Emits the next segment any connection has to send at `now`, round-robin. Returns
+    /// ``TCPDispatchResult/refused`` as soon as `emit` refuses one (the device is full): that connection committed
+    /// nothing and is first in line at the next dispatch.
+    mutating func dispatch(now: Instant, emit: TCPControlBlock.Emit) -> TCPDispatchResult {
         let count = self.occupied
         for offset in 0..<count {
             let index = (self.dispatchCursor + offset) % count
             if let until = self.parkedDeadline(index), until.map({ $0 > now }) ?? true { continue }
             var park: Instant?? = nil
-            let result = self.withConnection(index) { connection -> (TCPSegment?, Bool, TCPEndpoint, TCPEndpoint)? in
+            let outcome = self.withConnection(index) { connection -> (result: TCPDispatchResult, closed: Bool)? in
                 guard connection != nil else { return nil }
                 // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK.
                 if connection!.state == .timeWait, let at = connection!.pollAt(now: now), at > now {
                     park = .some(at)
                     return nil
                 }
-                let segment = connection!.dispatch(now: now)
-                if segment == nil && connection!.state != .closed {
+                let result = connection!.dispatch(now: now, emit: emit)
+                if result == .idle && connection!.state != .closed {
                     let next = connection!.pollAt(now: now)
                     if next.map({ $0 > now }) ?? true { park = .some(next) }
                 }
-                return (segment, connection!.state == .closed, connection!.local, connection!.remote)
+                return (result, connection!.state == .closed)
             }
             if let park {
                 self.isParked[index] = true
                 self.parkedUntil[index] = park
                 self.parkedTouch[index] = self.touchCounts[index]
             }
-            guard let (segment, closed, local, remote) = result else { continue }
-            if closed {
+            guard let outcome else { continue }
+            if outcome.closed {
                 self.touch(index)
                 self.freeIfUnowned(index)
             }
-            if let segment {
+            switch outcome.result {
+            case .idle:
+                continue
+            case .sent:
                 self.dispatchCursor = (index + 1) % count
                 self.counters.sent += 1
-                return (segment, local, remote)
+                return .sent
+            case .refused:
+                self.dispatchCursor = index
+                return .refused
             }
         }
-        return nil
+        return .idle
     }
 
     /// The earliest time any connection needs a dispatch, or `nil`.
@@ -478,18 +490,19 @@ public struct TCPSocketSet {
 
     /// An ACK to a listening port without a connection: when it returns a valid SYN cookie (and cookies went out
     /// in the last 128 s), the connection is made ESTABLISHED and queued for accept, making room by recycling a
-    /// half-open entry if need be. Returns `.some(reply)` when the segment was taken (`reply` is what to send at
-    /// once, usually `nil`), `nil` when it is not a cookie's ACK.
+    /// half-open entry if need be. Returns true when the segment was taken (any reply went to `emit`), false when
+    /// it is not a cookie's ACK.
     private mutating func acceptCookie(
-        _ segment: TCPSegment, listenerSlot slot: Int, local: TCPEndpoint, remote: TCPEndpoint, now: Instant
-    ) -> TCPSegment?? {
+        _ segment: TCPIncomingSegment, listenerSlot slot: Int, local: TCPEndpoint, remote: TCPEndpoint, now: Instant,
+        emit: TCPControlBlock.Emit
+    ) -> Bool {
         let header = segment.header
         guard header.flags.contains(.ack), !header.flags.contains(.syn), !header.flags.contains(.rst),
             let sent = self.listeners[slot]!.lastCookieAt, now - sent < .seconds(128),
             let mss = self.cookies.check(
                 local: local, remote: remote, sequence: header.sequenceNumber,
                 acknowledgment: header.acknowledgmentNumber, now: now)
-        else { return nil }
+        else { return false }
         self.counters.received += 1
         self.pruneQueue(slot)
         if self.listeners[slot]!.queue.count >= self.listeners[slot]!.backlog { self.recycleOldestHalfOpen(slot) }
@@ -497,7 +510,7 @@ public struct TCPSocketSet {
             let free = self.freeConnectionSlot()
         else {
             self.counters.synCookiesDropped += 1
-            return .some(nil)
+            return true
         }
         let configuration = self.listeners[slot]!.configuration
         self.install(
@@ -506,7 +519,8 @@ public struct TCPSocketSet {
         self.touch(free)
         self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
         self.counters.synCookiesAccepted += 1
-        return .some(self.connections[free]!.process(segment, now: now))
+        self.withConnection(free) { connection in connection!.process(segment, now: now, emit: emit) }
+        return true
     }
 
     /// RFC 4987 §3.4 "Recycling the Oldest Half-Open TCB": with the listener's queue full, its oldest connection

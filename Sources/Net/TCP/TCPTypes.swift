@@ -27,13 +27,19 @@
 ///
 /// ## Design
 ///
-/// - ``TCPControlBlock`` is one connection as a synchronous state machine: `process(_:now:)` takes one received
-///   segment and may return an immediate reply (a RST or a challenge ACK); `dispatch(now:)` returns the next segment
-///   to send or `nil`, after running the timers that are due; `pollAt` says when `dispatch` has something to do
-///   without new input (a segment ready, or the earliest retransmission, persist, delayed-ACK, keep-alive,
-///   FIN-WAIT-2 or TIME-WAIT deadline). Time is an argument; nothing here reads a clock or touches a device.
-///   Segments are plain ``TCPSegment`` values (header and payload), so the machine is tested by wiring two of them
-///   together, with no interface.
+/// - ``TCPControlBlock`` is one connection as a synchronous state machine: `process(_:now:emit:)` takes one
+///   received segment (a ``TCPIncomingSegment``: a header and a payload borrowed from the frame) and may emit an
+///   immediate reply (a RST or a challenge ACK); `dispatch(now:emit:)` runs the timers that are due and emits the
+///   next segment to send, if any (a ``TCPOutgoingSegment``: a header and a payload borrowed from the send ring);
+///   `pollAt` says when `dispatch` has something to do without new input (a segment ready, or the earliest
+///   retransmission, persist, delayed-ACK, keep-alive, FIN-WAIT-2 or TIME-WAIT deadline). Time is an argument;
+///   nothing here reads a clock or touches a device.
+/// - The seam to the interface copies no payload byte: the interface's emit callback copies the data once, from the
+///   send ring into the frame, and says whether the device took it; the connection commits the send (SND.NXT,
+///   timers, the ACK it carried) only then, so a full transmit queue stops dispatch without losing anything
+///   (smoltcp's `dispatch` with its emit closure and `TxToken`). `TCPControlBlock+Segments.swift` wraps both
+///   directions in owned ``TCPSegment`` values, so the machine is also tested by wiring two of them together, with
+///   no interface.
 /// - The application side never blocks: ``TCPControlBlock/send(_:)`` copies into a bounded send ring,
 ///   ``TCPControlBlock/receive(into:)`` copies out of a bounded receive ring; the receive ring's free space is the
 ///   advertised window.
@@ -93,23 +99,93 @@ public enum TCPState: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A segment as the state machine sees it: a header and its data.
-public struct TCPSegment: Equatable, CustomStringConvertible {
-    /// The header (its `payloadLength` equals `payload.count`).
+/// A received segment as the state machine takes it (``TCPControlBlock/process(_:now:emit:)``): the parsed header
+/// and its data, borrowed from the frame the interface received (smoltcp's `TcpRepr` with a borrowed payload). The
+/// payload is valid only during the call; the connection copies what it accepts once, into its receive ring (or
+/// its out-of-order queue), and keeps no pointer.
+public struct TCPIncomingSegment {
+    /// The header; its `payloadLength` equals `payload.count`.
     public var header: TCPHeader
-    /// The data.
-    public var payload: [UInt8]
-    /// For a segment longer than one SMSS, handed to a device that segments TCP itself (TSO): the data each
-    /// segment on the wire carries (the SMSS less the options every segment carries); 0 otherwise.
-    public var segmentationSize = 0
+    /// The data, borrowed.
+    public let payload: UnsafeRawBufferPointer
 
-    public init(header: TCPHeader, payload: [UInt8] = []) {
+    public init(header: TCPHeader, payload: UnsafeRawBufferPointer) {
         self.header = header
         self.header.payloadLength = payload.count
         self.payload = payload
     }
+}
 
-    public var description: String { self.header.description }
+/// A segment on its way out, as a connection hands it to the emit callback of ``TCPControlBlock/dispatch(now:emit:)``
+/// (smoltcp's `TcpRepr` handed to a `TxToken`): the header, both endpoints, and the data borrowed from the send ring
+/// (two pieces where the ring wraps), valid only during the callback.
+///
+/// The callback builds the frame, copying the data once with ``copyPayload(into:)``, and returns whether the device
+/// took it. Only then does the connection commit what sending it means (SND.NXT, the retransmission timer, the ACK
+/// and window it carries); a refused segment leaves the connection as it was, to be built again at a later dispatch.
+public struct TCPOutgoingSegment {
+    /// The header; its `payloadLength` equals ``payloadCount``.
+    public let header: TCPHeader
+    /// Our address and port: the source.
+    public let local: TCPEndpoint
+    /// The peer's: the destination.
+    public let remote: TCPEndpoint
+    /// For a segment longer than one SMSS, handed to a device that segments TCP itself (TSO): the data each
+    /// segment on the wire carries (the SMSS less the options every segment carries); 0 otherwise.
+    public let segmentationSize: Int
+    let head: UnsafeRawBufferPointer
+    let tail: UnsafeRawBufferPointer
+
+    /// A segment whose data is `head` followed by `tail` (borrowed for the callback).
+    public init(
+        header: TCPHeader, local: TCPEndpoint, remote: TCPEndpoint,
+        head: UnsafeRawBufferPointer = .init(start: nil, count: 0),
+        tail: UnsafeRawBufferPointer = .init(start: nil, count: 0), segmentationSize: Int = 0
+    ) {
+        var header = header
+        header.payloadLength = head.count + tail.count
+        self.header = header
+        self.local = local
+        self.remote = remote
+        self.head = head
+        self.tail = tail
+        self.segmentationSize = segmentationSize
+    }
+
+    /// Bytes of data.
+    public var payloadCount: Int { self.head.count + self.tail.count }
+
+    /// Copies the data into the first ``payloadCount`` bytes of `target`.
+    ///
+    /// - Precondition: `target.count >= payloadCount`.
+    public func copyPayload(into target: UnsafeMutableRawBufferPointer) {
+        precondition(target.count >= self.payloadCount, "payload does not fit")
+        if let base = self.head.baseAddress, !self.head.isEmpty {
+            target.baseAddress!.copyMemory(from: base, byteCount: self.head.count)
+        }
+        if let base = self.tail.baseAddress, !self.tail.isEmpty {
+            target.baseAddress!.advanced(by: self.head.count).copyMemory(from: base, byteCount: self.tail.count)
+        }
+    }
+}
+
+/// What one ``TCPControlBlock/dispatch(now:emit:)`` (or ``TCPSocketSet``'s) did.
+public enum TCPDispatchResult: Equatable, Sendable, CustomStringConvertible {
+    /// Nothing was due.
+    case idle
+    /// One segment was emitted and the device took it.
+    case sent
+    /// A segment was due but the emit callback refused it (the device's transmit queue is full): nothing changed;
+    /// dispatch again once the device has room.
+    case refused
+
+    public var description: String {
+        switch self {
+        case .idle: "idle"
+        case .sent: "sent"
+        case .refused: "refused"
+        }
+    }
 }
 
 /// A TCP endpoint: address and port.

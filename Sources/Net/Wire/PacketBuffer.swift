@@ -70,6 +70,18 @@ public struct PacketBuffer {
         self.writerIndex = payload.upperBound
     }
 
+    /// A buffer of `count` readable bytes that `body` writes (each of them: they are not zeroed first), with
+    /// `headroom` free (zeroed) bytes in front for the headers still to come. The send path of TCP builds its
+    /// segments this way: header and data written once, straight into the frame.
+    public init(headroom: Int, writing count: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        precondition(headroom >= 0 && count >= 0, "headroom and count must not be negative")
+        let readable = headroom..<(headroom + count)
+        self.storage = Storage(capacity: readable.upperBound, skipping: readable)
+        self.readerIndex = headroom
+        self.writerIndex = readable.upperBound
+        body(self.storage.bytes.clampedSlice(headroom, readable.upperBound))
+    }
+
     /// A buffer holding a copy of `bytes` (convenient for tests and fixed frames).
     public init(_ bytes: [UInt8], headroom: Int = 0) {
         self = bytes.withUnsafeBytes { raw in PacketBuffer(copying: raw, headroom: headroom) }

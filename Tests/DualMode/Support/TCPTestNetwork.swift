@@ -29,6 +29,8 @@ final class TCPTestNetwork {
     var mtu = 1500
     /// The offloads of the ports of hosts added from now on (none: plain frames).
     var offloads: NetOffloads = []
+    /// The transmit queue of the ports of hosts added from now on (none: every frame leaves at once).
+    var transmitQueue: VirtualTransmitQueue? = nil
 
     /// A link with this one-way latency and these seeded faults; `capturing` starts ``VirtualLink/captured``.
     init(faults: FaultConfiguration = .none, seed: UInt64 = 1, latency: Duration = .microseconds(100),
@@ -40,7 +42,9 @@ final class TCPTestNetwork {
 
     /// A host with address `cidr` and MAC 02:00:00:00:00:`mac`; it sends no gratuitous ARP.
     func addHost(_ cidr: String, mac: UInt8) -> TCPHost {
-        let device = self.link.attach(mac: MACAddress(0x02, 0, 0, 0, 0, mac), mtu: self.mtu, offloads: self.offloads)
+        let device = self.link.attach(
+            mac: MACAddress(0x02, 0, 0, 0, 0, mac), mtu: self.mtu, offloads: self.offloads,
+            transmitQueue: self.transmitQueue)
         var configuration = InterfaceConfiguration(address: IPv4CIDR(cidr)!)
         configuration.arp.announcements = 0
         let host = TCPHost(Interface(device: device, configuration: configuration))

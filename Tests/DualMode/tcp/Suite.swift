@@ -20,6 +20,7 @@ struct TCPSuite: TestableApplication {
         registerTransitionTests(&suite)
         registerSYNCookieTests(&suite)
         registerFuzzTests(&suite)
+        registerSeamTests(&suite)
     }
 }
 
