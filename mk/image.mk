@@ -96,11 +96,16 @@ PLATFORM_DIR := $(ROOT)/Sources/Platform/Virtio
 else
 $(error unknown TARGET '$(TARGET)': use posix or virtio)
 endif
-PLATFORM_SRC := $(sort $(wildcard $(PLATFORM_DIR)/*.swift))
+# Sources/Platform/Heap, the one heap allocator (malloc over a fixed region), is compiled into both platforms:
+# prod gives it RAM above the image, dev an arena the tender maps (its README).
+HEAP_DIR := $(ROOT)/Sources/Platform/Heap
+PLATFORM_SRC := $(sort $(wildcard $(PLATFORM_DIR)/*.swift)) $(sort $(wildcard $(HEAP_DIR)/*.swift))
 PLATFORM_C := $(sort $(wildcard $(PLATFORM_DIR)/C/*.c))
 PLATFORM_S := $(sort $(wildcard $(PLATFORM_DIR)/C/*.S))
+HEAP_C := $(sort $(wildcard $(HEAP_DIR)/C/*.c))
 PLATFORM_COBJ := $(patsubst $(PLATFORM_DIR)/C/%.c,$(PF)/%.o,$(PLATFORM_C)) \
-                 $(patsubst $(PLATFORM_DIR)/C/%.S,$(PF)/%.S.o,$(PLATFORM_S))
+                 $(patsubst $(PLATFORM_DIR)/C/%.S,$(PF)/%.S.o,$(PLATFORM_S)) \
+                 $(patsubst $(HEAP_DIR)/C/%.c,$(PF)/heap_%.o,$(HEAP_C))
 PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PLATFORM_COBJ)
 
 IMAGE := $(AB)/$(APPNAME).elf
@@ -150,6 +155,9 @@ $(PF)/Platform.o: $(PLATFORM_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet
 
 $(PF)/%.o: $(PLATFORM_DIR)/C/%.c $(wildcard $(PLATFORM_DIR)/C/*.h) $(wildcard $(ROOT)/Sources/ABI/include/*.h) $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -I $(PLATFORM_DIR)/C/include -c $< -o $@
+
+$(PF)/heap_%.o: $(HEAP_DIR)/C/%.c $(wildcard $(ROOT)/Sources/ABI/include/*.h) $(RECIPE) | $(PF)
+	$(CLANG) $(CFLAGS) -c $< -o $@
 
 $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
