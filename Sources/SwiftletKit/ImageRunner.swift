@@ -26,8 +26,7 @@ public struct RunRequest: Sendable {
     public var deviceHost: DeviceHost?
     /// virtio-pci devices without the legacy interface (`disable-legacy=on`); virtio-mmio version 2 on microvm.
     public var modernVirtio = false
-    /// `--memory`: QEMU's `-m` in prod (default ``MemorySize/virtioDefault``), the tender's data limit in dev
-    /// (default none).
+    /// `--memory`: QEMU's `-m` in prod, the tender's heap arena in dev (both default ``MemorySize/virtioDefault``).
     public var memory: MemorySize?
 
     public init(image: String, target: Target, bootArguments: [String]) {
