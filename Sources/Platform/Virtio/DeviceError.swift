@@ -31,6 +31,7 @@ enum DeviceError {
     @inline(never)
     static func fail(_ device: DeviceName, _ part: StaticString, _ problem: StaticString, _ value: UInt64,
                      _ rest: StaticString, _ limit: UInt64? = nil) -> Never {
+        Report.backtraceHere()  // as every report: the frames first, the line last (docs/DEBUGGING.md §3)
         Report.put("swiftlet: device error: ")
         switch device {
         case .net(let mac):
