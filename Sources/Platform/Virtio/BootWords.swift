@@ -1,7 +1,8 @@
 /// BootWords.swift — the command-line words meant for the platform, not the app.
 ///
 /// docs/DEVICES.md §4: `swiftlet run` appends `@net.NAME=MAC` for each net
-/// device (the unikernel matches a NIC to NAME by its MAC), and QEMU's
+/// device (the unikernel matches a NIC to NAME by its MAC), `@exit=i8042`
+/// for VMMs without isa-debug-exit (Exit.swift), and QEMU's
 /// microvm appends `virtio_mmio.device=SIZE@0xBASE:GSI` for each virtio-mmio
 /// transport with a device (hw/i386/microvm.c, when ACPI is off). Both are
 /// recorded here and removed, with every other `@...` word, from the line
@@ -38,6 +39,9 @@ enum BootWords {
     static var netNames: [NetName] = []
     /// (base, GSI) of each `virtio_mmio.device=` word.
     static var mmioDevices: [(base: UInt, gsi: Int)] = []
+    /// `@exit=i8042`: end through the console and the i8042 reset (Exit.swift), for VMMs without
+    /// isa-debug-exit (Firecracker).
+    static var exitThroughI8042 = false
 
     /// Records and strips the platform's words from `StartInfo.cmdline`.
     static func extract() {
@@ -52,7 +56,11 @@ enum BootWords {
             var keep = true
             if word[0] == UInt8(ascii: "@") {
                 keep = false
-                recordNetName(word, count)
+                if count == 11 && hasPrefix(word, count, "@exit=i8042") {
+                    exitThroughI8042 = true
+                } else {
+                    recordNetName(word, count)
+                }
             } else if hasPrefix(word, count, "virtio_mmio.device=") {
                 keep = false
                 recordMMIO(word + 19, count - 19)
