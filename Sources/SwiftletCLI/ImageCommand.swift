@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import SwiftletKit
+
+/// What `swiftlet image --emit` writes instead of a disk image (docs/DEPLOY.md).
+enum EmitKind: String, CaseIterable, ExpressibleByArgument {
+    case libvirt, kubevirt, nomad, firecracker
+}
+
+struct ImageCommand: StatusCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Make a bootable disk image of an app (or, with --emit, a deployment file) and print its path last.",
+        discussion: """
+            The disk boots through GRUB on BIOS and/or UEFI with no -kernel (docs/DEPLOY.md §1). Boot arguments after \
+            `--` are baked into its grub.cfg, with `@net.NAME=MAC` for each net device of the manifest (the default \
+            MAC); at boot the last SMBIOS OEM string starting `swiftlet:` is appended (its keys win), e.g. \
+            qemu-system-x86_64 -smbios type=11,value=swiftlet:name=other.
+            """)
+
+    @Argument(help: "A sample name (a folder under Samples/) or a path to a folder of Swift sources.")
+    var app: String
+
+    @Option(name: .long, help: "raw or qcow2.")
+    var format: DiskFormat = .raw
+
+    @Option(name: .long, help: "The firmware the disk boots on: bios, uefi or both.")
+    var boot: BootFirmware = .both
+
+    @Option(name: .long, help: "Write a deployment file instead: libvirt, kubevirt, nomad or firecracker.")
+    var emit: EmitKind?
+
+    @Option(name: [.short, .long], help: "Where to write (default: under .build-swiftlet/images or .build-swiftlet/deploy).")
+    var output: String?
+
+    @OptionGroup var memory: MemoryOption
+
+    @OptionGroup var options: VerboseOption
+
+    @Argument(parsing: .postTerminator, help: "Boot arguments (key=value), after `--`.")
+    var bootArguments: [String] = []
+
+    /// The stripped image beside `elf` when the build made one (what a loader needs: no debug sections).
+    static func kernel(for elf: String) -> String {
+        let stripped = (elf as NSString).deletingPathExtension + ".stripped"
+        return FileManager.default.fileExists(atPath: stripped) ? stripped : elf
+    }
+
+    func execute() throws -> Int32 {
+        try BootArgumentCheck.validate(bootArguments)
+        let memorySize = try memory.parsed() ?? .virtioDefault
+        let project = try Project.locate()
+        let log = Log(verbose: options.verbose)
+        let resolved = try App.resolve(app, in: project)
+        let manifest = try Manifest.load(appDirectory: resolved.directory)
+        if let emit {
+            guard emit == .firecracker else {
+                throw SwiftletError("--emit \(emit.rawValue) is not implemented yet",
+                                    remedy: "see docs/DEPLOY.md (next steps); --emit firecracker and disk images work",
+                                    status: 2)
+            }
+            let blocks = manifest.devices.filter { $0.kind == .block }.map(\.name)
+            guard blocks.isEmpty else {
+                throw SwiftletError("\(resolved.name) declares block devices (\(blocks.joined(separator: ", "))), "
+                                    + "which Firecracker cannot name", remedy: "see docs/DEPLOY.md §3", status: 2)
+            }
+        }
+        let elf = try Builder(project: project, log: log).build(resolved, target: .virtio)
+        let kernel = ImageCommand.kernel(for: elf)
+        let nets = manifest.devices.filter { $0.kind == .net }.map(\.name)
+        if emit == .firecracker {
+            let config = FirecrackerConfig(
+                kernel: kernel, bootArguments: bootArguments, memoryMiB: max(1, Int(memorySize.bytes >> 20)),
+                interfaces: nets.map { .init(name: $0, tap: FirecrackerConfig.defaultTap(for: $0),
+                                             mac: MACAddress.derived(from: $0)) })
+            let path = output ?? project.buildDirectory + "/deploy/\(resolved.name).firecracker.json"
+            try write(config.json(), to: path)
+            log.progress("Firecracker config for \(resolved.name): run with firecracker --no-api --config-file \(path)"
+                         + (nets.isEmpty ? "" : " (TAP \(nets.map(FirecrackerConfig.defaultTap).joined(separator: ", ")))"))
+            Log.standardOutput(absolute(path))
+            return 0
+        }
+        let words = bootArguments + nets.map { "@net.\($0)=\(MACAddress.derived(from: $0))" }
+        let path = output ?? project.buildDirectory + "/images/\(resolved.name)-\(boot.rawValue).\(format.rawValue)"
+        log.progress("making a \(format.rawValue) disk image of \(resolved.name) (GRUB, \(boot.rawValue))...")
+        try DiskImageBuilder(log: log).build(kernel: kernel, appName: resolved.name, words: words, firmware: boot,
+                                             format: format, output: path)
+        Log.standardOutput(absolute(path))
+        return 0
+    }
+
+    func write(_ text: String, to path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw SwiftletError("cannot write \(path): \(error.localizedDescription)", remedy: "check the folder")
+        }
+    }
+
+    func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path
+            : ((FileManager.default.currentDirectoryPath + "/" + path) as NSString).standardizingPath
+    }
+}
