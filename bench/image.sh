@@ -24,7 +24,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-MAC=02:53:57:56:df:de   # the default MAC of `service` (docs/DEVICES.md §2), which `swiftlet image` bakes in
+MAC=02:53:57:56:df:de   # any MAC: the image names its NIC by position (@net.service=#0); -kernel rows pass this one
 ARGS="ip=10.0.0.2/24 gw=10.0.0.1"
 
 kernel=$(./swiftlet build http --target virtio | tail -1)
@@ -39,16 +39,17 @@ ip netns exec "$NS" ip link set swlb0 up
 
 # once KIND: one boot, prints ms from QEMU's start to the first 200 (or "fail").
 once() {
-  local kind=$1 machine=q35 boot=() dev=virtio-net-pci
+  # romfile= : no iPXE option ROM on the NIC, so neither firmware tries a network boot first.
+  local kind=$1 machine=q35 boot=() dev=virtio-net-pci,romfile=
   case "$kind" in
     kernel-microvm) machine=microvm; dev=virtio-net-device; boot=(-kernel "$kernel" -append "$ARGS @net.service=$MAC") ;;
     kernel-q35) boot=(-kernel "$kernel" -append "$ARGS @net.service=$MAC") ;;
-    image-bios) boot=(-drive "file=$disk,format=raw,if=ide,media=disk,snapshot=on") ;;
+    image-bios) boot=(-drive "file=$disk,format=raw,if=none,id=disk,snapshot=on" -device ide-hd,drive=disk,bootindex=0) ;;
     image-uefi)
       cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
       boot=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
             -drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd"
-            -drive "file=$disk,format=raw,if=ide,media=disk,snapshot=on") ;;
+            -drive "file=$disk,format=raw,if=none,id=disk,snapshot=on" -device ide-hd,drive=disk,bootindex=0) ;;
   esac
   local start end code
   start=$(date +%s%N)

@@ -13,8 +13,8 @@ struct ImageCommand: StatusCommand {
         abstract: "Make a bootable disk image of an app (or, with --emit, a deployment file) and print its path last.",
         discussion: """
             The disk boots through GRUB on BIOS and/or UEFI with no -kernel (docs/DEPLOY.md §1). Boot arguments after \
-            `--` are baked into its grub.cfg, with `@net.NAME=MAC` for each net device of the manifest (the default \
-            MAC); at boot the last SMBIOS OEM string starting `swiftlet:` is appended (its keys win), e.g. \
+            `--` are baked into its grub.cfg, with `@net.NAME=#N` for the manifest's Nth net device (the Nth NIC found \
+            at boot, whatever its MAC); at boot the last SMBIOS OEM string starting `swiftlet:` is appended (its keys win), e.g. \
             qemu-system-x86_64 -smbios type=11,value=swiftlet:name=other.
             """)
 
@@ -80,7 +80,8 @@ struct ImageCommand: StatusCommand {
             Log.standardOutput(absolute(path))
             return 0
         }
-        let words = bootArguments + nets.map { "@net.\($0)=\(MACAddress.derived(from: $0))" }
+        // NICs by position (the cloud picks the MAC): the manifest's order is QEMU's -device order and PCI's.
+        let words = bootArguments + nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" }
         let path = output ?? project.buildDirectory + "/images/\(resolved.name)-\(boot.rawValue).\(format.rawValue)"
         log.progress("making a \(format.rawValue) disk image of \(resolved.name) (GRUB, \(boot.rawValue))...")
         try DiskImageBuilder(log: log).build(kernel: kernel, appName: resolved.name, words: words, firmware: boot,

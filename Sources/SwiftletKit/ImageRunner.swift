@@ -182,8 +182,8 @@ public struct ImageRunner {
                 command += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(DiskBoot.uefiCode)",
                             "-drive", "if=pflash,format=raw,unit=1,file=\(DeviceArguments.escape(uefiVariables ?? ""))"]
             }
-            command += ["-drive", "file=\(DeviceArguments.escape(disk.path)),format=\(disk.format.rawValue),if=ide,"
-                            + "media=disk,snapshot=on"]
+            command += ["-drive", "file=\(DeviceArguments.escape(disk.path)),format=\(disk.format.rawValue),if=none,"
+                            + "id=swiftlet-disk,snapshot=on", "-device", "ide-hd,drive=swiftlet-disk,bootindex=0"]
             if !words.isEmpty {
                 command += ["-smbios", "type=11,value=" + DeviceArguments.escape(DiskImageBuilder.oemPrefix
                                                                                  + words.joined(separator: " "))]
@@ -199,7 +199,12 @@ public struct ImageRunner {
                         "-device", "isa-debugcon,iobase=0x402,chardev=swiftlet-exit",
                         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         }
-        command += DeviceArguments.qemu(devices, machine: machine, modern: modernVirtio || machine == .firecracker)
+        var deviceArguments = DeviceArguments.qemu(devices, machine: machine, modern: modernVirtio || machine == .firecracker)
+        if disk != nil {
+            // No iPXE option ROM on the NICs: the firmware would try a network boot before the disk (OVMF: ~15 s).
+            deviceArguments = deviceArguments.map { $0.hasPrefix("virtio-net-pci,") ? $0 + ",romfile=" : $0 }
+        }
+        command += deviceArguments
         return command
     }
 
