@@ -74,7 +74,7 @@ public struct FirecrackerConfig: Equatable, Sendable {
 
     /// The status the image reported through the console: the number on the last `swiftlet-exit: N` line.
     public static func consoleStatus(_ console: String) -> Int32? {
-        for line in console.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).reversed() {
+        for line in console.split(whereSeparator: \.isNewline).reversed() {
             if line.hasPrefix("swiftlet-exit: "), let value = Int32(line.dropFirst(15)), (0...255).contains(value) {
                 return value
             }
