@@ -33,6 +33,16 @@ struct ImageCommand: StatusCommand {
     @Option(name: [.short, .long], help: "Where to write (default: under .build-swiftlet/images or .build-swiftlet/deploy).")
     var output: String?
 
+    @Option(name: .long, help: "libvirt: the domain's name (default swiftlet-APP).")
+    var name: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "libvirt: the network of each net device, in manifest order (default: default).", valueName: "network"))
+    var network: [String] = []
+
+    @Option(name: .long, help: "libvirt: write the serial console to this file (default: a pty for virsh console).")
+    var consoleLog: String?
+
     @OptionGroup var memory: MemoryOption
 
     @OptionGroup var options: VerboseOption
@@ -54,13 +64,13 @@ struct ImageCommand: StatusCommand {
         let resolved = try App.resolve(app, in: project)
         let manifest = try Manifest.load(appDirectory: resolved.directory)
         if let emit {
-            guard emit == .firecracker else {
+            guard emit == .firecracker || emit == .libvirt else {
                 throw SwiftletError("--emit \(emit.rawValue) is not implemented yet",
                                     remedy: "see docs/DEPLOY.md (next steps); --emit firecracker and disk images work",
                                     status: 2)
             }
             let blocks = manifest.devices.filter { $0.kind == .block }.map(\.name)
-            guard blocks.isEmpty else {
+            guard blocks.isEmpty || emit != .firecracker else {
                 throw SwiftletError("\(resolved.name) declares block devices (\(blocks.joined(separator: ", "))), "
                                     + "which Firecracker cannot name", remedy: "see docs/DEPLOY.md §3", status: 2)
             }
@@ -81,11 +91,48 @@ struct ImageCommand: StatusCommand {
             return 0
         }
         // NICs by position (the cloud picks the MAC): the manifest's order is QEMU's -device order and PCI's.
+        if emit == .libvirt {
+            return try emitLibvirt(resolved, project: project, log: log, kernel: kernel, nets: nets, memory: memorySize,
+                                   blocks: manifest.devices.filter { $0.kind == .block }.map(\.name))
+        }
         let words = bootArguments + nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" }
         let path = output ?? project.buildDirectory + "/images/\(resolved.name)-\(boot.rawValue).\(format.rawValue)"
         log.progress("making a \(format.rawValue) disk image of \(resolved.name) (GRUB, \(boot.rawValue))...")
         try DiskImageBuilder(log: log).build(kernel: kernel, appName: resolved.name, words: words, firmware: boot,
                                              format: format, output: path)
+        Log.standardOutput(absolute(path))
+        return 0
+    }
+
+    /// A disk image (baked words: the NICs by position) beside a domain XML whose OEM string carries the boot
+    /// arguments, so one image serves every instance.
+    func emitLibvirt(_ app: App, project: Project, log: Log, kernel: String, nets: [String], memory: MemorySize,
+                     blocks: [String]) throws -> Int32 {
+        guard blocks.isEmpty else {
+            throw SwiftletError("\(app.name) declares block devices (\(blocks.joined(separator: ", "))); --emit libvirt "
+                                + "makes only the boot disk", remedy: "add a <disk> with <serial>NAME</serial> by hand "
+                                + "(docs/DEPLOY.md §4)", status: 2)
+        }
+        guard network.isEmpty || network.count == nets.count else {
+            throw SwiftletError("--network given \(network.count) times for \(nets.count) net devices",
+                                remedy: "give one per net device, in manifest order", status: 2)
+        }
+        let firmware: BootFirmware = boot == .uefi ? .uefi : .bios
+        let path = output ?? project.buildDirectory + "/deploy/\(app.name).libvirt.xml"
+        let disk = (absolute(path) as NSString).deletingPathExtension + ".\(boot.rawValue).qcow2"
+        log.progress("making a qcow2 disk image of \(app.name) for libvirt (GRUB, \(boot.rawValue))...")
+        try DiskImageBuilder(log: log).build(kernel: kernel, appName: app.name,
+                                             words: nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" },
+                                             firmware: boot, format: .qcow2, output: disk)
+        let kvm = (try? Accelerator.resolve(.auto, host: .probe())) == .kvm
+        let domain = LibvirtDomain(
+            name: name ?? "swiftlet-\(app.name)", disk: disk, diskFormat: .qcow2, firmware: firmware,
+            words: bootArguments, memoryMiB: max(2, Int(memory.bytes >> 20)),
+            networks: network.isEmpty ? nets.map { _ in "default" } : network, kvm: kvm,
+            consoleLog: consoleLog.map(absolute))
+        try write(domain.xml(), to: path)
+        log.progress("libvirt domain \(domain.name) (\(kvm ? "kvm" : "qemu: TCG")): virsh define \(absolute(path)) && "
+                     + "virsh start \(domain.name)")
         Log.standardOutput(absolute(path))
         return 0
     }

@@ -9,11 +9,12 @@ public struct HostSetup {
     /// python3 runs the frame echo peer of `swiftlet test --net NAME=echo`; tcpdump, python3-scapy, dnsmasq-base,
     /// curl and hping3 are the interop tests' peers and tools: `swift test` runs those as root; `swiftlet image` needs
     /// GRUB for both firmwares, xorriso, mtools and qemu-utils, OVMF boots UEFI images, python3-jsonschema and
-    /// python3-yaml validate generated deployment files: docs/DEPLOY.md).
+    /// python3-yaml validate generated deployment files, libvirt runs the fleet test: docs/DEPLOY.md).
     public static let packages = ["make", "binutils", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping",
                                   "python3", "tcpdump", "python3-scapy", "dnsmasq-base", "curl",
                                   "hping3", "grub-pc-bin", "grub-efi-amd64-bin", "xorriso", "mtools", "qemu-utils",
-                                  "ovmf", "python3-jsonschema", "python3-yaml"]
+                                  "ovmf", "python3-jsonschema", "python3-yaml",
+                                  "libvirt-daemon-system", "libvirt-clients"]
 
     public var log: Log
     /// The packages to check (``packages`` unless a test says otherwise).
