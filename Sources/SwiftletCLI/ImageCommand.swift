@@ -43,6 +43,9 @@ struct ImageCommand: StatusCommand {
     @Option(name: .long, help: "libvirt: write the serial console to this file (default: a pty for virsh console).")
     var consoleLog: String?
 
+    @Option(name: .long, help: "kubevirt: the containerDisk image reference (default localhost/swiftlet-APP:latest).")
+    var containerImage: String?
+
     @OptionGroup var memory: MemoryOption
 
     @OptionGroup var options: VerboseOption
@@ -64,9 +67,9 @@ struct ImageCommand: StatusCommand {
         let resolved = try App.resolve(app, in: project)
         let manifest = try Manifest.load(appDirectory: resolved.directory)
         if let emit {
-            guard emit == .firecracker || emit == .libvirt else {
-                throw SwiftletError("--emit \(emit.rawValue) is not implemented yet",
-                                    remedy: "see docs/DEPLOY.md (next steps); --emit firecracker and disk images work",
+            guard emit != .nomad else {
+                throw SwiftletError("--emit nomad is not implemented",
+                                    remedy: "see docs/DEPLOY.md §4; --emit libvirt, kubevirt and firecracker work",
                                     status: 2)
             }
             let blocks = manifest.devices.filter { $0.kind == .block }.map(\.name)
@@ -91,6 +94,10 @@ struct ImageCommand: StatusCommand {
             return 0
         }
         // NICs by position (the cloud picks the MAC): the manifest's order is QEMU's -device order and PCI's.
+        if emit == .kubevirt {
+            return try emitKubeVirt(resolved, project: project, log: log, kernel: kernel, nets: nets, memory: memorySize,
+                                    blocks: manifest.devices.filter { $0.kind == .block }.map(\.name))
+        }
         if emit == .libvirt {
             return try emitLibvirt(resolved, project: project, log: log, kernel: kernel, nets: nets, memory: memorySize,
                                    blocks: manifest.devices.filter { $0.kind == .block }.map(\.name))
@@ -133,6 +140,34 @@ struct ImageCommand: StatusCommand {
         try write(domain.xml(), to: path)
         log.progress("libvirt domain \(domain.name) (\(kvm ? "kvm" : "qemu: TCG")): virsh define \(absolute(path)) && "
                      + "virsh start \(domain.name)")
+        Log.standardOutput(absolute(path))
+        return 0
+    }
+
+    /// A qcow2 with the boot words baked in (KubeVirt has no OEM strings), its Containerfile and the manifest.
+    func emitKubeVirt(_ app: App, project: Project, log: Log, kernel: String, nets: [String], memory: MemorySize,
+                      blocks: [String]) throws -> Int32 {
+        guard blocks.isEmpty else {
+            throw SwiftletError("\(app.name) declares block devices (\(blocks.joined(separator: ", "))); --emit kubevirt "
+                                + "makes only the boot disk", remedy: "add a volume and a disk with serial NAME by hand "
+                                + "(docs/DEPLOY.md §4)", status: 2)
+        }
+        let path = output ?? project.buildDirectory + "/deploy/\(app.name).kubevirt.yaml"
+        let folder = (absolute(path) as NSString).deletingLastPathComponent
+        let diskName = "\(app.name).\(boot.rawValue).qcow2"
+        log.progress("making a qcow2 disk image of \(app.name) for a KubeVirt containerDisk (GRUB, \(boot.rawValue))...")
+        try DiskImageBuilder(log: log).build(
+            kernel: kernel, appName: app.name,
+            words: bootArguments + nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" },
+            firmware: boot, format: .qcow2, output: folder + "/" + diskName)
+        try write(KubeVirtManifest.containerfile(disk: diskName), to: folder + "/Containerfile")
+        let vmName = name ?? "swiftlet-\(app.name)"
+        let manifest = KubeVirtManifest(name: vmName, image: containerImage ?? "localhost/\(vmName):latest",
+                                        firmware: boot == .uefi ? .uefi : .bios,
+                                        memoryMiB: max(2, Int(memory.bytes >> 20)), nets: nets)
+        try write(manifest.yaml(), to: path)
+        log.progress("KubeVirt VirtualMachine \(vmName): build \(folder)/Containerfile as \(manifest.image), push it, "
+                     + "then kubectl apply -f \(absolute(path))")
         Log.standardOutput(absolute(path))
         return 0
     }

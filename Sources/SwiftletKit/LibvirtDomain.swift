@@ -2,8 +2,8 @@ import Foundation
 
 /// A libvirt domain (`virsh define FILE`) that boots a disk image of ``DiskImageBuilder`` (docs/DEPLOY.md §4).
 ///
-/// Machine `pc` (i440fx: every device on PCI bus 0, the only bus the kernel scans; libvirt's q35 puts them
-/// behind PCIe root ports), the image on virtio-scsi (which firmware boots from and the kernel ignores) as a
+/// Machine q35 (libvirt puts each device behind a PCIe root port; the kernel follows the bridges), the image
+/// on virtio-scsi (which firmware boots from and the kernel ignores) as a
 /// transient disk whose backing file instances share (`<transient shareBacking='yes'/>`, libvirt ≥ 7.4, not on
 /// SATA: each domain writes to its own overlay, deleted when it stops, so ten domains boot one image), per-instance boot words in an SMBIOS OEM string (`<sysinfo>`, which the
 /// image's grub.cfg appends), one virtio NIC per net device on a libvirt network (manifest order: the image
@@ -74,7 +74,7 @@ public struct LibvirtDomain: Equatable, Sendable {
               <memory unit='MiB'>\(memoryMiB)</memory>
               <vcpu>1</vcpu>\(sysinfo)
               \(os)
-                <type arch='x86_64' machine='pc'>hvm</type>
+                <type arch='x86_64' machine='q35'>hvm</type>
                 <smbios mode='sysinfo'/>
                 <boot dev='hd'/>
               </os>

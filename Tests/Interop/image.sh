@@ -12,6 +12,8 @@
 #               back through the console and the i8042 reset; http served over virtio-mmio net
 #   fc-config   `swiftlet image http --emit firecracker` validates against Firecracker's published schema
 #               (Tests/Deploy/validate_firecracker.py); a config with an unknown field is refused by the same check
+#   kubevirt    `swiftlet image http --emit kubevirt` (BIOS and UEFI) validates against KubeVirt's published
+#               v1.VirtualMachine schema (Tests/Deploy/validate_kubevirt.py); a misspelt field is refused
 #
 # Not run here (no KVM with hardware virtualisation): Firecracker itself. usage: Tests/Interop/image.sh virtio
 set -uo pipefail
@@ -107,5 +109,21 @@ if out=$(python3 "$ROOT/Tests/Deploy/validate_firecracker.py" "$WORK/bad.json" 2
   failed "fc-config: a config with an unknown field passed the check"
 else
   ok "fc-config: an unknown field is refused (${out##*: })"
+fi
+
+for firmware in bios uefi; do
+  manifest=$("$ROOT/swiftlet" image http --emit kubevirt --boot $firmware -o "$WORK/kv-$firmware/http.yaml" 2>&1 | tail -1)
+  if [ -s "$WORK/kv-$firmware/Containerfile" ] && [ -s "$WORK/kv-$firmware/http.$firmware.qcow2" ] &&
+    out=$(python3 "$ROOT/Tests/Deploy/validate_kubevirt.py" "$manifest" 2>&1); then
+    ok "kubevirt ($firmware): ${out#ok }, with its Containerfile and qcow2"
+  else
+    failed "kubevirt ($firmware): ${out:-no manifest} ($(ls "$WORK/kv-$firmware" 2>/dev/null | tr '\n' ' '))"
+  fi
+done
+sed 's/bootOrder:/bootorder:/' "$WORK/kv-bios/http.yaml" >"$WORK/kv-bad.yaml"
+if out=$(python3 "$ROOT/Tests/Deploy/validate_kubevirt.py" "$WORK/kv-bad.yaml" 2>&1); then
+  failed "kubevirt: a manifest with a misspelt field passed the check"
+else
+  ok "kubevirt: a misspelt field is refused (${out##*: })"
 fi
 exit $status

@@ -95,3 +95,37 @@ final class DeployTests: XCTestCase {
         XCTAssertTrue(problems[1].contains("--block storage"), problems[1])
     }
 }
+
+/// The libvirt domain and the KubeVirt manifest (their schema checks run in Tests/Interop/image.sh and libvirt.sh).
+final class FleetFileTests: XCTestCase {
+    func testLibvirtDomainCarriesWordsInAnOEMStringAndSharesTheDisk() {
+        let domain = LibvirtDomain(name: "web<1>", disk: "/d/http.qcow2", diskFormat: .qcow2, firmware: .uefi,
+                                   words: ["ip=10.0.1.11/24", "motto=a&b"], memoryMiB: 64, networks: ["fleet"],
+                                   kvm: false, consoleLog: "/tmp/c.log")
+        let xml = domain.xml()
+        XCTAssertTrue(xml.contains("<name>web&lt;1&gt;</name>"), xml)
+        XCTAssertTrue(xml.contains("<entry>swiftlet:ip=10.0.1.11/24 motto=a&amp;b</entry>"), xml)
+        XCTAssertTrue(xml.contains("<smbios mode='sysinfo'/>"))
+        XCTAssertTrue(xml.contains("<os firmware='efi'>"))
+        XCTAssertTrue(xml.contains("<transient shareBacking='yes'/>"))
+        XCTAssertTrue(xml.contains("<source network='fleet'/>"))
+        XCTAssertTrue(xml.contains("<domain type='qemu'>") && xml.contains("<cpu mode='maximum' check='none'/>"))
+        XCTAssertFalse(xml.contains("--"), "an XML comment may not contain --")
+        let kvm = LibvirtDomain(name: "a", disk: "/d", diskFormat: .raw, firmware: .bios, words: [], memoryMiB: 8,
+                                networks: [], kvm: true)
+        XCTAssertTrue(kvm.xml().contains("<domain type='kvm'>") && !kvm.xml().contains("<sysinfo"))
+        XCTAssertTrue(kvm.xml().contains("<serial type='pty'>"))
+    }
+
+    func testKubeVirtManifestQuotesAndPicksTheFirmware() {
+        let manifest = KubeVirtManifest(name: "swiftlet-http", image: "registry.example/a:1", firmware: .uefi,
+                                        memoryMiB: 64, nets: ["service"])
+        let yaml = manifest.yaml()
+        XCTAssertTrue(yaml.contains("            efi:\n              secureBoot: false\n"), yaml)
+        XCTAssertTrue(yaml.contains("image: \"registry.example/a:1\""), yaml)
+        XCTAssertTrue(yaml.contains("          interfaces:\n            - name: \"service\"\n"), yaml)
+        XCTAssertTrue(yaml.contains("      networks:\n        - name: \"service\"\n          pod: {}\n"), yaml)
+        XCTAssertEqual(KubeVirtManifest.quote("a\"b"), "\"a\\\"b\"")
+        XCTAssertTrue(KubeVirtManifest.containerfile(disk: "http.bios.qcow2").contains("ADD --chown=107:107 http.bios.qcow2 /disk/"))
+    }
+}
