@@ -291,11 +291,15 @@ public struct ImageRunner {
         log.command(process.arguments)
         let result = try process.run()
         var exitBytes = (FileManager.default.contents(atPath: exitFile)).map { [UInt8]($0) } ?? []
-        if request.machine.exitsThroughConsole, let status = FirecrackerConfig.consoleStatus(result.stdoutText) {
+        var console = result.stdoutText
+        if request.machine.exitsThroughConsole, let status = FirecrackerConfig.consoleStatus(console) {
             exitBytes = Array("\nswiftlet-exit:".utf8) + [UInt8(status)]
+            // The report is the platform's, not the app's: keep it out of transcripts.
+            let report = "\nswiftlet-exit: \(status)\n"
+            if console.hasSuffix(report) { console.removeLast(report.count) }
         }
         let stderrText = result.stderrText
-        var outcome = RunOutcome(status: 255, console: request.capture ? result.stdoutText : "",
+        var outcome = RunOutcome(status: 255, console: request.capture ? console : "",
                                  timedOut: result.timedOut, interrupted: result.interruptedBy != nil)
         if result.timedOut {
             outcome.failure = SwiftletError("timed out after \(Int(request.timeout ?? 0)) s (QEMU killed)")
