@@ -41,7 +41,7 @@ extension ImageRunner {
                                 status: 2)
         }
         var interfaces: [FirecrackerConfig.Interface] = []
-        for case .net(let name, .tap(let interface), let mac, let mtu, _) in attachments {
+        for case .net(let name, .tap(let interface), let mac, let mtu, _, _) in attachments {
             interfaces.append(.init(name: name, tap: interface, mac: mac, mtu: mtu))
         }
         let memory = request.memory ?? .virtioDefault
