@@ -50,7 +50,9 @@ public struct NewPackage {
     }
 
     /// The executable target's (and the app module's) name: `name` in UpperCamelCase (`my-service` → `MyService`).
-    public var targetName: String {
+    public var targetName: String { Self.targetName(for: name) }
+
+    static func targetName(for name: String) -> String {
         name.split(whereSeparator: { $0 == "-" || $0 == "_" })
             .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
@@ -61,13 +63,24 @@ public struct NewPackage {
     /// Longest package name.
     public static let maximumNameLength = 64
 
-    /// Throws unless `name` can name a package folder and, in UpperCamelCase, a Swift module.
+    /// Module names an app's target cannot take: the libOS's, the platforms', the standard library's.
+    public static let reservedModuleNames: Set<String> = [
+        "Runtime", "Net", "Store", "SwiftletABI", "SwiftletPosix", "VirtioHW", "Platformposix", "Platformvirtio",
+        "Swift", "_Concurrency",
+    ]
+
+    /// Throws unless `name` can name a package folder and, in UpperCamelCase, a Swift module of its own.
     /// - Throws: ``SwiftletError`` (status 2) saying what a name may hold.
     public static func validate(name: String) throws {
         let allowed = name.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" }
         guard let first = name.first, first.isASCII, first.isLetter, allowed, name.count <= maximumNameLength else {
             throw SwiftletError("'\(name)' cannot name an app package",
                 remedy: "start with a letter and use letters, digits, - and _ (at most \(maximumNameLength))", status: 2)
+        }
+        let target = NewPackage.targetName(for: name)
+        if reservedModuleNames.contains(target) {
+            throw SwiftletError("'\(name)' would name the app's module \(target), which is a Swiftlet or Swift module",
+                                remedy: "choose another name (e.g. my-\(name))", status: 2)
         }
     }
 
