@@ -140,7 +140,9 @@ extension PackageApp {
         throws -> String
     {
         guard isPackage(currentDirectory, project: project) else {
-            throw SwiftletError("no app given, and \(currentDirectory) is not an app package (no Package.swift)",
+            let why = (currentDirectory as NSString).standardizingPath == project.root ? "the Swiftlet checkout"
+                : "no Package.swift"
+            throw SwiftletError("no app given, and \(currentDirectory) is not an app package (\(why))",
                                 remedy: "name a sample (hello) or a path, or run it in a package made by swiftlet new",
                                 status: 64)
         }
