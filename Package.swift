@@ -3,9 +3,9 @@
 // modules an app imports (`Runtime`, `Net`, `Store`: Embedded Swift), so that an app can be a package of its own
 // that depends on this one (docs/PACKAGES.md).
 //
-// What SwiftPM does with the libOS: it compiles Runtime and Net (and Store with the `Embedded` trait) as Embedded
-// Swift for the host triple, which type-checks them and an app against them and gives SourceKit-LSP their
-// interfaces. It never links an image: `swiftlet build` does, through mk/image.mk, the one recipe that compiles
+// What SwiftPM does with the libOS: it compiles Runtime and Net (and Store with the `Embedded` trait, and the
+// platforms' Swift halves) as Embedded Swift for the host triple, which type-checks them and an app against them
+// and gives SourceKit-LSP their interfaces. It never links an image: `swiftlet build` does, through mk/image.mk, the one recipe that compiles
 // images (LLVM IR with a section per global, the platform module, the per-target link). Every target names its
 // `path:` explicitly.
 //
@@ -84,6 +84,25 @@ let package = Package(
             dependencies: ["Runtime"],
             path: "Sources/Net",
             exclude: ["README.md", "HTTP/README.md", "TCP/Congestion/README.md"],
+            swiftSettings: embedded
+        ),
+        // The platforms' Swift halves, type-checked only (module names as mk/image.mk gives them). Their C and
+        // assembly, built with per-target flags (freestanding, no red zone, our own libc for virtio), and every
+        // link are mk/image.mk's alone; no app imports a platform, so no product exports one.
+        .systemLibrary(name: "SwiftletPosix", path: "Sources/Platform/Posix/C/include"),
+        .target(
+            name: "Platformposix",
+            dependencies: ["SwiftletABI", "SwiftletPosix"],
+            path: "Sources/Platform/Posix",
+            exclude: ["C", "check", "README.md"],
+            swiftSettings: embedded
+        ),
+        .systemLibrary(name: "VirtioHW", path: "Sources/Platform/Virtio/C/include"),
+        .target(
+            name: "Platformvirtio",
+            dependencies: ["SwiftletABI", "VirtioHW"],
+            path: "Sources/Platform/Virtio",
+            exclude: ["C", "README.md"],
             swiftSettings: embedded
         ),
         .testTarget(
