@@ -38,7 +38,8 @@ struct Swiftlet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Build, run and test Swiftlet unikernels in dev (posix) and prod (virtio) mode.",
-        subcommands: [Setup.self, Build.self, Run.self, Test.self, Debug.self, ImageCommand.self, StoreCommand.self])
+        subcommands: [Setup.self, New.self, Build.self, Run.self, Test.self, Debug.self, ImageCommand.self,
+                      StoreCommand.self])
 }
 
 /// `--memory SIZE` of `run` and `test`.
@@ -129,8 +130,8 @@ struct Build: StatusCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build an app's image and print its path.")
 
-    @Argument(help: "A sample name (a folder under Samples/) or a path to a folder of Swift sources.")
-    var app: String
+    @Argument(help: "A sample name (a folder under Samples/), a path to an app package or to a folder of Swift sources; default: the package in the current directory.")
+    var app: String?
 
     @Option(name: .long, help: "posix (dev: a Linux process) or virtio (prod: boots under QEMU).")
     var target: Target
@@ -141,7 +142,7 @@ struct Build: StatusCommand {
 
     func execute() throws -> Int32 {
         let project = try Project.locate()
-        let resolved = try App.resolve(app, in: project)
+        let resolved = try App.resolve(app ?? PackageApp.currentDirectorySpec(project: project), in: project)
         let image = try Builder(project: project, log: Log(verbose: options.verbose), profile: profile.profile)
             .build(resolved, target: target)
         Log.standardOutput(image)
@@ -154,8 +155,8 @@ struct Run: StatusCommand {
         abstract: "Build an app, run it, and exit with its exit status.",
         discussion: "Boot arguments come after `--`, each key=value: swiftlet run hello --target posix -- a=1 b=2")
 
-    @Argument(help: "A sample name (a folder under Samples/) or a path to a folder of Swift sources.")
-    var app: String
+    @Argument(help: "A sample name (a folder under Samples/), a path to an app package or to a folder of Swift sources; default: the package in the current directory.")
+    var app: String?
 
     @Option(name: .long, help: "posix (dev: a Linux process) or virtio (prod: boots under QEMU).")
     var target: Target
@@ -217,7 +218,7 @@ struct Run: StatusCommand {
         let memorySize = try memory.parsed()
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
-        let resolved = try App.resolve(app, in: project)
+        let resolved = try App.resolve(app ?? PackageApp.currentDirectorySpec(project: project), in: project)
         let plan = try devices.plan(for: resolved, project: project, testBackends: false)
         let runner = ImageRunner(log: log)
         if target == .virtio && vmm == .firecracker {
@@ -284,7 +285,7 @@ struct Test: StatusCommand {
             --net second=echo --block storage=temp:1M --block other=temp:1M,block-size=4096
             """)
 
-    @Argument(help: "An app with tests; default: every suite in Tests/DualMode (runtime, devices, net, ...).")
+    @Argument(help: "An app with tests; default: the app package in the current directory, else every suite in Tests/DualMode (runtime, devices, net, ...).")
     var app: String?
 
     @Option(name: .long, help: "posix, virtio or both (default).")
@@ -313,6 +314,8 @@ struct Test: StatusCommand {
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
         var suites: [SuiteRunner.Configuration]
+        // In an app package (not the checkout) the default is the package's own tests.
+        let app = self.app ?? (PackageApp.isPackage(FileManager.default.currentDirectoryPath, project: project) ? "." : nil)
         if let app {
             let resolved = try App.resolve(app, in: project)
             if devices.isEmpty, project.dualModeSuites.contains(resolved.directory) {
