@@ -2,6 +2,7 @@
 #
 # Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
 #   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet] [PROFILE=debug]
+#     [APPOUT=DIR]
 # Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
 #
 # Both targets compile the libOS and the app as Embedded Swift for the
@@ -27,7 +28,11 @@ EMB := $(TOOLCHAIN)/lib/swift/embedded/x86_64-unknown-linux-gnu
 B := $(OUT)/$(TARGET)
 RT := $(B)/runtime
 PF := $(B)/platform
-AB := $(B)/apps/$(APPNAME)
+# The app's own objects and image; the libOS's (RT, PF) are shared by every app built into OUT. An app that is a
+# Swift package keeps its own in the package (`swiftlet build` passes APPOUT=<package>/.build-swiftlet/$(TARGET)/<name>,
+# docs/PACKAGES.md), so two packages with a target of the same name never share objects.
+APPOUT ?= $(B)/apps/$(APPNAME)
+AB := $(APPOUT)
 
 # Both profiles keep frame pointers (every fault, trap and abort report walks them for its backtrace; passing any
 # -Xcc flag makes swiftc drop its default "frame-pointer"="all", hence -Xcc -fno-omit-frame-pointer) and line
