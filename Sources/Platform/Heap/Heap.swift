@@ -3,8 +3,9 @@
 /// Prod (virtio) gives it the largest RAM range above the image from the PVH
 /// memory map; dev (posix) gives it one anonymous mapping of the guest's size
 /// that the tender makes before the lockdown (Platform/Posix/C/arena.c). The
-/// same code, compiled into each platform module (mk/image.mk), so an app
-/// runs out of memory at the same point and with the same line in both modes.
+/// same code, module `PlatformHeap`, which both platforms import (mk/image.mk
+/// builds it per target), so an app runs out of memory at the same point and
+/// with the same line in both modes.
 ///
 /// A boundary-tag allocator with segregated free lists (in the manner of
 /// dlmalloc, D. Lea, "A Memory Allocator", 1996). Every chunk starts with a
@@ -31,7 +32,8 @@
 
 import SwiftletABI
 
-enum Heap {
+/// The heap: one region, set up once by the platform (``setup(regionStart:regionEnd:)``).
+public enum Heap {
     static let inUse: UInt64 = 1
     static let prevInUse: UInt64 = 2
     static let flagMask: UInt64 = 15
@@ -39,14 +41,16 @@ enum Heap {
     static let minChunk = 32
     static let binCount = 128
 
-    static var start: UInt = 0
-    static var size: UInt = 0
+    /// The region's first byte and its size (0 and 0 before ``setup(regionStart:regionEnd:)``).
+    public private(set) static var start: UInt = 0
+    public private(set) static var size: UInt = 0
     /// `binCount` list heads, stored at the start of the heap region.
     static var bins: UnsafeMutablePointer<UnsafeMutableRawPointer?>? = nil
     static var binMap: (UInt64, UInt64) = (0, 0)
-    static var bytesInUse = 0
+    /// Bytes of the chunks in use (headers included).
+    public private(set) static var bytesInUse = 0
     /// The most `bytesInUse` has ever been.
-    static var highWater = 0
+    public private(set) static var highWater = 0
 
     // MARK: chunk fields
 
@@ -122,8 +126,9 @@ enum Heap {
 
     // MARK: setup
 
-    /// Takes [regionStart, regionEnd) for the heap.
-    static func setup(regionStart: UInt, regionEnd: UInt) {
+    /// Takes [regionStart, regionEnd) for the heap. Once, before the first allocation it must serve; a region
+    /// too small for the bins and a few chunks ends the unikernel (`swiftlet: abort: heap region too small; ...`).
+    public static func setup(regionStart: UInt, regionEnd: UInt) {
         let binBytes = UInt(binCount * MemoryLayout<UnsafeMutableRawPointer?>.stride)
         let base = (regionStart + 15) & ~15
         let end = regionEnd & ~15
@@ -158,7 +163,7 @@ enum Heap {
     }
 
     /// Bytes not in use (free chunks, headers included; not necessarily one piece).
-    static var bytesFree: Int { max(0, Int(size) - Heap.bytesInUse) }
+    public static var bytesFree: Int { max(0, Int(size) - Heap.bytesInUse) }
 
     // MARK: allocation
 
@@ -186,7 +191,9 @@ enum Heap {
         }
     }
 
-    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    /// A block of `bytes` bytes, 16-byte aligned, or nil when the heap cannot serve it (callers that can make do
+    /// with less, the virtio drivers, call this; malloc ends the unikernel instead).
+    public static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
         guard bins != nil, let need = request(bytes) else { return nil }
         var i = binIndex(need)
         // Large bins and the catch-all hold a range of sizes: search the first one.
@@ -249,12 +256,14 @@ enum Heap {
         return c
     }
 
-    static func free(_ payload: UnsafeMutableRawPointer?) {
+    /// Frees a block from ``allocate(_:)``; nil does nothing, anything else aborts (misuse).
+    public static func free(_ payload: UnsafeMutableRawPointer?) {
         guard let payload else { return }
         release(chunk(of: payload))
     }
 
-    static func allocate(_ bytes: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    /// A block of `bytes` bytes aligned to `alignment` (a power of two), or nil.
+    public static func allocate(_ bytes: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if alignment <= 16 { return allocate(bytes) }
         guard let need = request(bytes), let raw = allocate(need + alignment + minChunk) else { return nil }
         var c = raw - headerSize
@@ -321,12 +330,6 @@ enum Heap {
 
 // MARK: entry points for malloc.c
 // (The C names themselves are defined in C: Swift reserves `malloc` and `free`.)
-
-/// Takes [start, end) for the heap; malloc.c calls it once, from the platform's setup.
-@_cdecl("swiftlet_heap_setup")
-public func swiftlet_heap_setup(_ start: UInt, _ end: UInt) {
-    Heap.setup(regionStart: start, regionEnd: end)
-}
 
 @_cdecl("swiftlet_heap_malloc")
 public func swiftlet_heap_malloc(_ size: Int) -> UnsafeMutableRawPointer? {

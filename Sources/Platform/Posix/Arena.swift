@@ -16,6 +16,7 @@
 /// larger, so what fits in dev fits in prod; HeapArenaTests checks the runtime suite's within 64 KiB.
 /// Memory too small to leave a heap ends the start with `swiftlet: abort: heap region too small; ...` (255),
 /// as in prod.
+import PlatformHeap
 import SwiftletPosix
 
 enum Arena {

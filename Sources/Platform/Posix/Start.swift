@@ -20,6 +20,7 @@
 /// A platform that cannot lock itself down never runs the app: it aborts
 /// with the reason (status 255).
 
+import PlatformHeap
 import SwiftletABI
 import SwiftletPosix
 

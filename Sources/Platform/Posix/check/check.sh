@@ -22,15 +22,18 @@ CFLAGS="-target x86_64-unknown-linux-gnu -O2 -Wall -Wextra -ffunction-sections -
   -mno-red-zone -I $ROOT/Sources/ABI/include -I $TOOLCHAIN/include -I $POSIX/C/include"
 
 set -e
-# The platform includes the shared heap (Sources/Platform/Heap), as mk/image.mk builds it.
+# The platform imports the shared heap (Sources/Platform/Heap, module PlatformHeap), as mk/image.mk builds it.
 HEAP="$ROOT/Sources/Platform/Heap"
-swiftc $SWIFTFLAGS -module-name Platformposix -c "$POSIX"/*.swift "$HEAP"/*.swift -o "$OUT/Platform.o"
+swiftc $SWIFTFLAGS -module-name PlatformHeap -emit-module -emit-module-path "$OUT/PlatformHeap.swiftmodule" \
+  -c "$HEAP"/*.swift -o "$OUT/PlatformHeap.o"
+swiftc $SWIFTFLAGS -I "$OUT" -module-name Platformposix -c "$POSIX"/*.swift -o "$OUT/Platform.o"
 for c in "$POSIX"/C/*.c; do clang $CFLAGS -c "$c" -o "$OUT/$(basename "$c" .c).o"; done
 for c in "$HEAP"/C/*.c; do clang $CFLAGS -c "$c" -o "$OUT/heap_$(basename "$c" .c).o"; done
 clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/probe.c" -o "$OUT/probe.o"
 objs=""
 for c in "$POSIX"/C/*.c; do objs="$objs $OUT/$(basename "$c" .c).o"; done
 for c in "$HEAP"/C/*.c; do objs="$objs $OUT/heap_$(basename "$c" .c).o"; done
+objs="$objs $OUT/PlatformHeap.o"
 clang -fuse-ld=lld -Wl,--gc-sections -o "$OUT/probe.elf" "$OUT/probe.o" "$OUT/Platform.o" $objs -lseccomp
 clang -O2 -Wall -o "$OUT/echo" "$HERE/echo.c"
 clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/reenter.c" -o "$OUT/reenter.o"
