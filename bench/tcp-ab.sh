@@ -21,7 +21,6 @@
 #   tcp-discard with its own ./swiftlet. Needs root (namespaces, TAP). Everything runs in the two namespaces this
 #   script creates and always deletes.
 set -uo pipefail
-cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: bench/tcp-ab.sh DIR_A DIR_B [BYTES] [ROUNDS] [SENDS]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench/tcp-ab.sh: needs root (network namespaces and TAP)" >&2; exit 1; }
 DIRS=()
@@ -29,6 +28,7 @@ for dir in "$1" "$2"; do
   [ -x "$dir/swiftlet" ] || { echo "bench/tcp-ab.sh: $dir is not a Swiftlet checkout (no ./swiftlet there)" >&2; exit 2; }
   DIRS+=("$(cd "$dir" && pwd)")
 done
+cd "$(dirname "$0")/.."
 BYTES=${3:-400000000}
 ROUNDS=${4:-6}
 SENDS=${5:-3}
