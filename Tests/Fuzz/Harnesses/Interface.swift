@@ -5,7 +5,9 @@
 /// DHCP client instead of the static address 10.0.0.2/24; bit 1 gives the device the receive offloads (checksums
 /// vouched for, coalesced TCP frames up to 64 KiB). Frame flags: bit 0 fills the IPv4 header checksum, bit 1 the
 /// TCP/UDP/ICMP checksum (so mutations get past the checksums to the code behind them), bit 2 marks the frame
-/// checksum-valid (with the offload), bits 4–7 advance the clock by that many 100 ms first. The host listens on
+/// checksum-valid (with the offload), bit 3 sets a TCP segment's acknowledgment number to the end of the last
+/// segment the host sent (so that handshakes complete without guessing our initial sequence number; applied before
+/// the checksums), bits 4–7 advance the clock by that many 100 ms first. The host listens on
 /// TCP port 80 (accepting, reading, answering and closing), binds UDP port 7 (echo), and reassembles fragments.
 /// After the frames the clock runs on for a few minutes so that timers (retransmission, TIME-WAIT, ARP, DHCP,
 /// reassembly) fire. Every frame the interface sends must carry a valid IPv4 header checksum (a finding
@@ -21,6 +23,8 @@ struct FuzzDevice: NetworkDevice {
     var inbox: [(bytes: [UInt8], metadata: NetFrameMetadata)] = []
     var inboxHead = 0
     var sent = 0
+    /// The sequence number after the last TCP segment sent (its data, SYN and FIN), if any.
+    var lastSentTCPEnd: UInt32? = nil
 
     mutating func receive(into buffer: UnsafeMutableRawBufferPointer, now: Instant) throws(NetworkDeviceError) -> Int {
         var metadata = NetFrameMetadata.none
@@ -52,6 +56,7 @@ struct FuzzDevice: NetworkDevice {
         }
         checkSentFrame(frame)
         self.sent += 1
+        if let end = tcpSegmentEnd(frame) { self.lastSentTCPEnd = end }
     }
 }
 
@@ -66,6 +71,30 @@ func checkSentFrame(_ frame: UnsafeRawBufferPointer) {
             fatalError("the interface sent a malformed IPv4 datagram")
         }
     }
+}
+
+/// The sequence number after a TCP segment in `frame` (a checked IPv4 frame), or nil when it holds none.
+func tcpSegmentEnd(_ frame: UnsafeRawBufferPointer) -> UInt32? {
+    guard frame.count >= 54, frame[12] == 0x08, frame[13] == 0x00, frame[23] == 6 else { return nil }
+    let ipHeader = Int(frame[14] & 0x0F) * 4
+    let total = Int(frame[16]) << 8 | Int(frame[17])
+    let tcp = 14 + ipHeader
+    guard tcp + 20 <= frame.count, total <= frame.count - 14 else { return nil }
+    let tcpHeader = Int(frame[tcp + 12] >> 4) * 4
+    let payload = total - ipHeader - tcpHeader
+    guard payload >= 0 else { return nil }
+    var sequence: UInt32 = 0
+    for index in 0..<4 { sequence = sequence << 8 | UInt32(frame[tcp + 4 + index]) }
+    let flags = frame[tcp + 13]
+    return sequence &+ UInt32(payload) &+ UInt32(flags & 2 != 0 ? 1 : 0) &+ UInt32(flags & 1 != 0 ? 1 : 0)
+}
+
+/// Writes `acknowledgment` into the TCP header of `frame`, if it holds one.
+func setTCPAcknowledgment(_ frame: inout [UInt8], _ acknowledgment: UInt32) {
+    guard frame.count >= 34, frame[12] == 0x08, frame[13] == 0x00, frame[23] == 6 else { return }
+    let tcp = 14 + Int(frame[14] & 0x0F) * 4
+    guard tcp + 20 <= frame.count else { return }
+    for index in 0..<4 { frame[tcp + 8 + index] = UInt8(truncatingIfNeeded: acknowledgment >> (24 - 8 * index)) }
 }
 
 /// Fills the IPv4 header checksum and, with `transport`, the TCP/UDP/ICMP checksum of `frame`, where they fit.
@@ -147,6 +176,7 @@ func fuzzInterface(_ input: UnsafeRawBufferPointer) {
         let flags = input[offset + 2]
         var frame = Array(input[(offset + 3)..<(offset + 3 + length)])
         offset += 3 + length
+        if flags & 8 != 0, let end = interface.device.lastSentTCPEnd { setTCPAcknowledgment(&frame, end) }
         fillChecksums(&frame, header: flags & 1 != 0, transport: flags & 2 != 0)
         let metadata = flags & 4 != 0 ? NetFrameMetadata(checksumValid: true) : .none
         now = now + .milliseconds(100 * Int64(flags >> 4))
@@ -162,4 +192,7 @@ func fuzzInterface(_ input: UnsafeRawBufferPointer) {
         _ = interface.nextPollTime(now: now, sockets: sockets)
     }
     _ = (interface.counters, reassembly.statistics)
+    if getenv("SWIFTLET_FUZZ_VERBOSE") != nil {
+        print("interface: sent \(interface.device.sent) frames, accepted \(connections.count) connections")
+    }
 }

@@ -87,7 +87,10 @@ func fuzzTCP(_ input: UnsafeRawBufferPointer) {
                 parsing: packet, source: fuzzSource, destination: fuzzDestination, verifyingChecksum: false)
         else { return }
         _ = (header.description, header.sequenceLength)
-        // Emitting needs at most 4 SACK blocks and 40 option bytes: what parsing promises to return.
+        // The emitter's aligned layout (NOP-padded Timestamps and SACK) can need more than the 40 bytes the options
+        // arrived in (MSS, Timestamps and 3 SACK blocks: 40 bytes received, 44 to emit); such a header cannot be
+        // emitted (a documented precondition) and the stack never emits received options, so no round trip then.
+        guard header.options.encodedLength <= 40 else { return }
         let again = roundTrip(length: header.headerLength + header.payloadLength, {
             header.emit(into: TCPPacket(unchecked: $0), source: fuzzSource, destination: fuzzDestination)
         }, { (bytes) throws(WireError) in
@@ -102,6 +105,7 @@ func fuzzTCPOptions(_ input: UnsafeRawBufferPointer) {
     withCopy(input) { bytes in
         guard let options = try? TCPOptions(parsing: UnsafeRawBufferPointer(bytes)) else { return }
         _ = options.description
+        guard options.encodedLength <= 40 else { return }  // not emittable in our layout: see fuzzTCP
         let again = roundTrip(length: options.encodedLength, { options.emit(into: $0) }, {
             (bytes) throws(WireError) in try TCPOptions(parsing: UnsafeRawBufferPointer(bytes))
         }, "TCP options")
@@ -119,7 +123,13 @@ func fuzzDHCP(_ input: UnsafeRawBufferPointer) {
         let again = roundTrip(length: message.length, { message.emit(into: DHCPPacket(unchecked: $0)) }, {
             (bytes) throws(WireError) in try DHCPMessage(parsing: try DHCPPacket(checking: bytes))
         }, "DHCP")
-        expectSame(message, again, "DHCP")
+        // Repeated options concatenate (RFC 3396), so lists can parse longer than one option carries; `emit` keeps
+        // the first 63 addresses and 255 request codes, as documented.
+        var expected = message
+        expected.routers = Array(message.routers.prefix(63))
+        expected.dnsServers = Array(message.dnsServers.prefix(63))
+        expected.parameterRequestList = Array(message.parameterRequestList.prefix(255))
+        expectSame(expected, again, "DHCP")
     }
 }
 
