@@ -5,6 +5,8 @@
 # .build-fuzz/corpus.
 #   bench/fuzz.sh [SECONDS] [HARNESS...]        SECONDS per harness (default 60); all harnesses by default
 #   FUZZ_JOBS=N                                  harnesses run N at a time (default 1)
+#   FUZZ_SWIFT_OPT=-Onone FUZZ_OUT=DIR           another optimisation level (CI's smoke run: quicker to build, slower
+#                                                to run; the bounds checks are on either way), in its own folder
 # Prints per harness: inputs run, execs/s, coverage (libFuzzer's `cov:` edges and `ft:` features), corpus size and
 # the outcome; a crash, timeout or leak names the saved input (.build-fuzz/findings/) and how to replay it.
 # Exits 1 when anything was found, 2 when the build fails or a harness does not exist.
@@ -14,6 +16,7 @@ seconds="${1:-60}"
 shift $(( $# > 0 ? 1 : 0 ))
 out="${FUZZ_OUT:-$root/.build-fuzz}"
 jobs="${FUZZ_JOBS:-1}"
+opt="${FUZZ_SWIFT_OPT:-}"
 case "$seconds" in ''|*[!0-9]*) echo "bench/fuzz.sh: SECONDS must be a whole number, got '$seconds'" >&2; exit 2 ;; esac
 case "$jobs" in ''|0|*[!0-9]*) echo "bench/fuzz.sh: FUZZ_JOBS must be a number >= 1, got '$jobs'" >&2; exit 2 ;; esac
 
@@ -33,7 +36,7 @@ done
 mkdir -p "$out"
 echo "fuzz: building $out/swiftlet-fuzz"
 build_start=$(date +%s)
-if ! make -s -f Tests/Fuzz/fuzz.mk OUT="$out" -j"$(nproc)" >"$out/build.log" 2>&1; then
+if ! make -s -f Tests/Fuzz/fuzz.mk OUT="$out" ${opt:+SWIFT_OPT="$opt"} -j"$(nproc)" >"$out/build.log" 2>&1; then
   cat "$out/build.log" >&2
   echo "fuzz: the build failed" >&2
   exit 2

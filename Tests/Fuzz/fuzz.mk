@@ -14,13 +14,16 @@
 OUT ?= .build-fuzz
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../..)
 SWIFTC ?= swiftc
+# `-O -assert-config Debug`: optimised, with the debug preconditions kept. CI's smoke run may pass -Onone (faster to
+# build, slower to run; the checks are on either way).
+SWIFT_OPT ?= -O -assert-config Debug
 CLANG ?= clang
 TOOLCHAIN := $(abspath $(dir $(shell command -v $(SWIFTC)))/..)
 EMB := $(TOOLCHAIN)/lib/swift/embedded/x86_64-unknown-linux-gnu
 
 SWIFTFLAGS := -target x86_64-unknown-linux-gnu \
   -enable-experimental-feature Embedded -enable-experimental-feature Extern \
-  -wmo -parse-as-library -O -assert-config Debug -swift-version 5 -gline-tables-only \
+  -wmo -parse-as-library $(SWIFT_OPT) -swift-version 5 -gline-tables-only \
   -Xfrontend -disable-stack-protector -Xfrontend -function-sections -Xcc -fno-omit-frame-pointer \
   -sanitize=address -sanitize=fuzzer -I $(ROOT)/Sources/ABI/include -suppress-warnings
 CFLAGS := -target x86_64-unknown-linux-gnu -O1 -g -Wall -Wextra -I $(ROOT)/Sources/ABI/include -I $(TOOLCHAIN)/include
