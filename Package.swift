@@ -1,13 +1,30 @@
-// swift-tools-version:5.10
-// Swiftlet's host-side package: the `swiftlet` command and its library.
+// swift-tools-version:6.1
+// Swiftlet as a Swift package: the `swiftlet` command and its library (host tools, full Swift), and the libOS
+// modules an app imports (`Runtime`, `Net`, `Store`: Embedded Swift), so that an app can be a package of its own
+// that depends on this one (docs/PACKAGES.md).
 //
-// Only host tools live here. The libOS itself (Sources/Runtime, Sources/Net,
-// Sources/Platform, Sources/ABI) is Embedded Swift and is built by
-// mk/image.mk, never by SwiftPM: every target below names its `path:`
-// explicitly so SwiftPM does not pick those folders up. The one exception is
-// Sources/Store, whose core (everything but Sources/Store/Runtime) imports
-// only the standard library and is built both ways.
+// What SwiftPM does with the libOS: it compiles Runtime and Net (and Store with the `Embedded` trait, and the
+// platforms' Swift halves) as Embedded Swift for the host triple, which type-checks them and an app against them
+// and gives SourceKit-LSP their interfaces. It never links an image: `swiftlet build` does, through mk/image.mk, the one recipe that compiles
+// images (LLVM IR with a section per global, the platform module, the per-target link). Every target names its
+// `path:` explicitly.
+//
+// Sources/Store is built both ways: by default as full Swift without its Runtime adapter, for the host tools
+// (`swiftlet store`, the crash tests); with the package trait `Embedded` (what an app's manifest asks for) as
+// Embedded Swift with the adapter (`BlockDeviceStore`), as mk/image.mk compiles it into images.
 import PackageDescription
+
+/// The language settings of the libOS modules (mk/image.mk's SWIFTFLAGS, less code generation, which only
+/// image builds need). SwiftPM adds whole-module optimisation to Embedded targets by itself.
+let embedded: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded"),
+    .enableExperimentalFeature("Extern"),
+]
+/// The same, only with the `Embedded` trait (for Sources/Store).
+let embeddedWithTrait: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded", .when(traits: ["Embedded"])),
+    .enableExperimentalFeature("Extern", .when(traits: ["Embedded"])),
+]
 
 let package = Package(
     name: "Swiftlet",
@@ -16,6 +33,15 @@ let package = Package(
         .executable(name: "swiftlet", targets: ["SwiftletCLI"]),
         .library(name: "SwiftletKit", targets: ["SwiftletKit"]),
         .library(name: "Store", targets: ["Store"]),
+        // The libOS an app imports (with `traits: ["Embedded"]` on the dependency, so Store is Embedded too).
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Net", targets: ["Net"]),
+    ],
+    traits: [
+        .trait(name: "Embedded", description: """
+            Build Store as Embedded Swift with its Runtime adapter, as an app imports it. Apps turn it on; the \
+            host tools (swiftlet store, the store tests) need it off.
+            """),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,12 +60,58 @@ let package = Package(
             ],
             path: "Sources/SwiftletCLI"
         ),
-        // The store engine (Sources/Store) built for the host, so host tools share the unikernel's code;
-        // images get it from mk/image.mk together with the Runtime adapter left out here.
+        // The store engine (Sources/Store): for the host tools by default, so they share the unikernel's code;
+        // with the `Embedded` trait the libOS module of an app, Runtime adapter included (it is compiled only
+        // under Embedded Swift: `#if hasFeature(Embedded)`).
         .target(
             name: "Store",
+            dependencies: [.target(name: "Runtime", condition: .when(traits: ["Embedded"]))],
             path: "Sources/Store",
-            exclude: ["Runtime"]
+            swiftSettings: embeddedWithTrait
+        ),
+        // --- The libOS (Embedded Swift; images are built by mk/image.mk) ---
+        // The platform ABI header as a Clang module (Sources/ABI/include/module.modulemap).
+        .systemLibrary(name: "SwiftletABI", path: "Sources/ABI/include"),
+        .target(
+            name: "Runtime",
+            dependencies: ["SwiftletABI"],
+            path: "Sources/Runtime",
+            exclude: ["C"],
+            swiftSettings: embedded
+        ),
+        .target(
+            name: "Net",
+            dependencies: ["Runtime"],
+            path: "Sources/Net",
+            exclude: ["README.md", "HTTP/README.md", "TCP/Congestion/README.md"],
+            swiftSettings: embedded
+        ),
+        // The platforms' Swift halves, type-checked only (module names as mk/image.mk gives them). Their C and
+        // assembly, built with per-target flags (freestanding, no red zone, our own libc for virtio), and every
+        // link are mk/image.mk's alone; no app imports a platform, so no product exports one.
+        // The one heap both platforms import (Sources/Platform/Heap; its C API is mk/image.mk's).
+        .target(
+            name: "PlatformHeap",
+            dependencies: ["SwiftletABI"],
+            path: "Sources/Platform/Heap",
+            exclude: ["C", "README.md"],
+            swiftSettings: embedded
+        ),
+        .systemLibrary(name: "SwiftletPosix", path: "Sources/Platform/Posix/C/include"),
+        .target(
+            name: "Platformposix",
+            dependencies: ["SwiftletABI", "SwiftletPosix", "PlatformHeap"],
+            path: "Sources/Platform/Posix",
+            exclude: ["C", "check", "README.md"],
+            swiftSettings: embedded
+        ),
+        .systemLibrary(name: "VirtioHW", path: "Sources/Platform/Virtio/C/include"),
+        .target(
+            name: "Platformvirtio",
+            dependencies: ["SwiftletABI", "VirtioHW", "PlatformHeap"],
+            path: "Sources/Platform/Virtio",
+            exclude: ["C", "README.md"],
+            swiftSettings: embedded
         ),
         .testTarget(
             name: "StoreTests",
@@ -65,5 +137,6 @@ let package = Package(
             dependencies: ["StoreCrash", "Store"],
             path: "Tests/StoreCrashTests"
         ),
-    ]
+    ],
+    swiftLanguageModes: [.v5]
 )

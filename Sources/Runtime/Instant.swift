@@ -3,7 +3,7 @@
 /// Instants are only comparable within one run of one unikernel. Arithmetic
 /// saturates instead of trapping: `.distantFuture + x` stays `.distantFuture`,
 /// and an instant never goes below zero.
-public struct Instant: Comparable, Hashable, CustomStringConvertible {
+public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
     /// Nanoseconds since the clock's origin.
     public var nanoseconds: UInt64
 

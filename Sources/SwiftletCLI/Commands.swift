@@ -5,6 +5,9 @@ import SwiftletKit
 extension Target: ExpressibleByArgument {}
 extension Machine: ExpressibleByArgument {}
 extension AccelChoice: ExpressibleByArgument {}
+extension VMM: ExpressibleByArgument {}
+extension BootFirmware: ExpressibleByArgument {}
+extension DiskFormat: ExpressibleByArgument {}
 
 /// `--target posix|virtio|both` for `swiftlet test`.
 enum TestTargets: String, CaseIterable, ExpressibleByArgument {
@@ -35,13 +38,14 @@ struct Swiftlet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Build, run and test Swiftlet unikernels in dev (posix) and prod (virtio) mode.",
-        subcommands: [Setup.self, Build.self, Run.self, Test.self, Debug.self, StoreCommand.self])
+        subcommands: [Setup.self, New.self, Build.self, Run.self, Test.self, Debug.self, ImageCommand.self,
+                      StoreCommand.self])
 }
 
 /// `--memory SIZE` of `run` and `test`.
 struct MemoryOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Guest memory: QEMU's -m in prod (default 128M); in dev the process's data limit (RLIMIT_DATA; default none).",
+        "Guest memory (default 128M): QEMU's -m in prod; in dev the heap arena the tender maps, sized as prod's heap.",
         valueName: "size"))
     var memory: String?
 
@@ -126,8 +130,8 @@ struct Build: StatusCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build an app's image and print its path.")
 
-    @Argument(help: "A sample name (a folder under Samples/) or a path to a folder of Swift sources.")
-    var app: String
+    @Argument(help: "A sample name (a folder under Samples/), a path to an app package or to a folder of Swift sources; default: the package in the current directory.")
+    var app: String?
 
     @Option(name: .long, help: "posix (dev: a Linux process) or virtio (prod: boots under QEMU).")
     var target: Target
@@ -138,7 +142,7 @@ struct Build: StatusCommand {
 
     func execute() throws -> Int32 {
         let project = try Project.locate()
-        let resolved = try App.resolve(app, in: project)
+        let resolved = try App.resolve(app ?? PackageApp.currentDirectorySpec(project: project), in: project)
         let image = try Builder(project: project, log: Log(verbose: options.verbose), profile: profile.profile)
             .build(resolved, target: target)
         Log.standardOutput(image)
@@ -151,17 +155,26 @@ struct Run: StatusCommand {
         abstract: "Build an app, run it, and exit with its exit status.",
         discussion: "Boot arguments come after `--`, each key=value: swiftlet run hello --target posix -- a=1 b=2")
 
-    @Argument(help: "A sample name (a folder under Samples/) or a path to a folder of Swift sources.")
-    var app: String
+    @Argument(help: "A sample name (a folder under Samples/), a path to an app package or to a folder of Swift sources; default: the package in the current directory.")
+    var app: String?
 
     @Option(name: .long, help: "posix (dev: a Linux process) or virtio (prod: boots under QEMU).")
     var target: Target
 
-    @Option(name: .long, help: "QEMU machine for virtio.")
-    var machine: Machine = .microvm
+    @Option(name: .long, help: ArgumentHelp(
+        "QEMU machine for virtio (default microvm; q35 with --boot); firecracker: microvm with only Firecracker's devices."))
+    var machine: Machine?
 
     @Option(name: .long, help: "QEMU accelerator for virtio; auto picks KVM only when it is real hardware virtualisation.")
     var accel: AccelChoice = .auto
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Boot a disk image (swiftlet image) through the firmware and GRUB instead of -kernel: bios (SeaBIOS) or uefi (OVMF).",
+        valueName: "firmware"))
+    var boot: BootFirmware?
+
+    @Option(name: .long, help: "The monitor for virtio: qemu, or firecracker (needs the firecracker binary and KVM).")
+    var vmm: VMM = .qemu
 
     @OptionGroup(title: "Devices (docs/DEVICES.md §2)")
     var devices: DeviceOptionGroup
@@ -175,15 +188,42 @@ struct Run: StatusCommand {
     @Argument(parsing: .postTerminator, help: "Boot arguments (key=value), after `--`.")
     var bootArguments: [String] = []
 
+    /// Combinations that cannot work, refused before anything is built.
+    func checkCombination() throws -> Machine {
+        let machine = self.machine ?? (boot == nil ? .microvm : .q35)
+        if target == .posix && (boot != nil || vmm != .qemu || self.machine == .firecracker) {
+            throw SwiftletError("--boot, --vmm and --machine firecracker are for --target virtio",
+                                remedy: "add --target virtio", status: 2)
+        }
+        if let boot {
+            guard boot != .both else {
+                throw SwiftletError("--boot both: a run boots one firmware", remedy: "use --boot bios or --boot uefi",
+                                    status: 2)
+            }
+            guard machine.hasPCI, vmm == .qemu else {
+                throw SwiftletError("--boot \(boot.rawValue) needs --machine pc or q35 under QEMU (microvm and "
+                                    + "Firecracker have no disk firmware)", remedy: "use --machine q35", status: 2)
+            }
+        }
+        if vmm == .firecracker && self.machine != nil {
+            throw SwiftletError("--machine is for QEMU; Firecracker has one machine",
+                                remedy: "drop --machine (or use --machine firecracker with --vmm qemu)", status: 2)
+        }
+        return machine
+    }
+
     func execute() throws -> Int32 {
         try BootArgumentCheck.validate(bootArguments)
+        let machine = try checkCombination()
         let memorySize = try memory.parsed()
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
-        let resolved = try App.resolve(app, in: project)
+        let resolved = try App.resolve(app ?? PackageApp.currentDirectorySpec(project: project), in: project)
         let plan = try devices.plan(for: resolved, project: project, testBackends: false)
         let runner = ImageRunner(log: log)
-        if target == .virtio {
+        if target == .virtio && vmm == .firecracker {
+            if let problem = ImageRunner.firecrackerProblems(plan).first { throw problem }
+        } else if target == .virtio {
             // Fail on a missing QEMU or an impossible accelerator before building.
             guard Subprocess.which("qemu-system-x86_64") != nil else {
                 throw SwiftletError("qemu-system-x86_64 not found", remedy: "run ./swiftlet setup", status: 127)
@@ -193,6 +233,14 @@ struct Run: StatusCommand {
         let image = try Builder(project: project, log: log, profile: profile.profile).build(resolved, target: target)
         var request = RunRequest(image: image, target: target, bootArguments: bootArguments)
         request.watchConsole = true
+        if let boot {
+            // The image carries no words of its own here: they all come through the SMBIOS OEM string.
+            let disk = project.buildDirectory + "/images/\(resolved.name)-\(boot.rawValue).raw"
+            try DiskImageBuilder(log: log).build(kernel: ImageCommand.kernel(for: image), appName: resolved.name,
+                                                 words: [], firmware: boot, format: .raw, output: disk)
+            request.disk = DiskBoot(path: disk, firmware: boot)
+        }
+        request.vmm = vmm
         request.machine = machine
         request.accel = accel
         request.forwardSignals = true
@@ -201,8 +249,11 @@ struct Run: StatusCommand {
         request.modernVirtio = devices.modernVirtio
         request.memory = memorySize
         let with = plan.isEmpty ? "" : " with " + plan.summary
-        if target == .virtio {
-            log.progress("running \(resolved.name) under QEMU (\(machine.rawValue), \(try Accelerator.resolve(accel, host: runner.host).rawValue))\(with)...")
+        if target == .virtio && vmm == .firecracker {
+            log.progress("running \(resolved.name) under Firecracker\(with)...")
+        } else if target == .virtio {
+            let via = boot.map { " from a disk image, \($0.rawValue) firmware" } ?? ""
+            log.progress("running \(resolved.name) under QEMU (\(machine.rawValue), \(try Accelerator.resolve(accel, host: runner.host).rawValue))\(via)\(with)...")
         } else {
             log.progress("running \(resolved.name)\(with)...")
         }
@@ -234,7 +285,7 @@ struct Test: StatusCommand {
             --net second=echo --block storage=temp:1M --block other=temp:1M,block-size=4096
             """)
 
-    @Argument(help: "An app with tests; default: every suite in Tests/DualMode (runtime, devices, net, ...).")
+    @Argument(help: "An app with tests; default: the app package in the current directory, else every suite in Tests/DualMode (runtime, devices, net, ...).")
     var app: String?
 
     @Option(name: .long, help: "posix, virtio or both (default).")
@@ -263,6 +314,8 @@ struct Test: StatusCommand {
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)
         var suites: [SuiteRunner.Configuration]
+        // In an app package (not the checkout) the default is the package's own tests.
+        let app = self.app ?? (PackageApp.isPackage(FileManager.default.currentDirectoryPath, project: project) ? "." : nil)
         if let app {
             let resolved = try App.resolve(app, in: project)
             if devices.isEmpty, project.dualModeSuites.contains(resolved.directory) {

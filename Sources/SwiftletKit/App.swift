@@ -7,13 +7,17 @@ public struct App: Equatable, Sendable {
     /// Image name (`APPNAME=`): the sample's name, `test-<name>` for a dual-mode test folder.
     public var name: String
 
-    public init(directory: String, name: String) {
+    /// The package the app is the executable target of (``PackageApp``); nil for a folder such as a sample.
+    public var packageDirectory: String?
+
+    public init(directory: String, name: String, packageDirectory: String? = nil) {
         self.directory = directory
         self.name = name
+        self.packageDirectory = packageDirectory
     }
 
-    /// Resolves what the user typed: a sample name (`hello`), or a path to a
-    /// folder of Swift sources (an app, a `Tests/DualMode/<name>` folder).
+    /// Resolves what the user typed: a sample name (`hello`), a path to a Swift package with one executable
+    /// target (``PackageApp``), or a path to a folder of Swift sources (an app, a `Tests/DualMode/<name>` folder).
     /// - Throws: ``SwiftletError`` when it is neither.
     public static func resolve(_ spec: String, in project: Project,
                                currentDirectory: String = FileManager.default.currentDirectoryPath) throws -> App {
@@ -25,6 +29,7 @@ public struct App: Equatable, Sendable {
         if !spec.isEmpty {
             let absolute = spec.hasPrefix("/") ? spec : currentDirectory + "/" + spec
             let directory = (absolute as NSString).standardizingPath
+            if PackageApp.isPackage(directory, project: project) { return try PackageApp.load(directory).app }
             if containsSwiftSources(directory) {
                 return App(directory: directory, name: imageName(for: directory, in: project))
             }
@@ -33,7 +38,7 @@ public struct App: Equatable, Sendable {
         let samples = project.sampleNames.sorted { ($0 == "hello" ? 0 : 1, $0) < ($1 == "hello" ? 0 : 1, $1) }
         let examples = samples.isEmpty ? "hello" : samples.prefix(3).joined(separator: ", ") + (samples.count > 3 ? ", ..." : "")
         throw SwiftletError("unknown app '\(spec)'",
-                            remedy: "give a sample name (\(examples)) or a path to a folder with Swift sources")
+                            remedy: "give a sample name (\(examples)), a path to an app package or to a folder with Swift sources")
     }
 
     /// The image name for a folder: its base name made into a valid module name

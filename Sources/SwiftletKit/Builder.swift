@@ -36,6 +36,10 @@ public struct Builder {
         command += ["-f", project.makefile, "TARGET=\(target.rawValue)", "APP=\(app.directory)",
                     "APPNAME=\(app.name)", "OUT=\(outputDirectory)"]
         if profile != .release { command.append("PROFILE=\(profile.rawValue)") }
+        if let package = app.packageDirectory {
+            command.append("APPOUT=" + PackageApp.outputDirectory(package: package, app: app.name, target: target,
+                                                                  profile: profile))
+        }
         return command
     }
 

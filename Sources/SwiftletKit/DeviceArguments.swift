@@ -54,7 +54,7 @@ public enum DeviceArguments {
     ///   - modern: PCI devices get `disable-legacy=on,disable-modern=off` (a modern-only device);
     ///     on microvm, `-global virtio-mmio.force-legacy=false` (virtio-mmio version 2).
     public static func qemu(_ devices: [DeviceAttachment], machine: Machine, modern: Bool = false) -> [String] {
-        let pci = machine != .microvm
+        let pci = machine.hasPCI
         let suffix = pci ? "pci" : "device"
         let modernProperties = pci && modern ? ",disable-legacy=on,disable-modern=off" : ""
         var arguments: [String] = []

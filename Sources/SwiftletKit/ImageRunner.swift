@@ -26,15 +26,37 @@ public struct RunRequest: Sendable {
     public var deviceHost: DeviceHost?
     /// virtio-pci devices without the legacy interface (`disable-legacy=on`); virtio-mmio version 2 on microvm.
     public var modernVirtio = false
-    /// `--memory`: QEMU's `-m` in prod (default ``MemorySize/virtioDefault``), the tender's data limit in dev
-    /// (default none).
+    /// `--memory`: QEMU's `-m` in prod, the tender's heap arena in dev (both default ``MemorySize/virtioDefault``).
     public var memory: MemorySize?
+    /// Boot a disk image made by ``DiskImageBuilder`` through its firmware instead of `-kernel`
+    /// (boot arguments then travel in an SMBIOS OEM string).
+    public var disk: DiskBoot?
+    /// The monitor (`--vmm`): QEMU, or Firecracker (KVM only).
+    public var vmm: VMM = .qemu
 
     public init(image: String, target: Target, bootArguments: [String]) {
         self.image = image
         self.target = target
         self.bootArguments = bootArguments
     }
+}
+
+/// A disk image to boot through firmware (`swiftlet run --boot bios|uefi`).
+public struct DiskBoot: Equatable, Sendable {
+    public var path: String
+    /// `.bios` (SeaBIOS) or `.uefi` (OVMF, ``uefiCode``).
+    public var firmware: BootFirmware
+    public var format: DiskFormat
+
+    public init(path: String, firmware: BootFirmware, format: DiskFormat = .raw) {
+        self.path = path
+        self.firmware = firmware
+        self.format = format
+    }
+
+    /// Debian's OVMF (package ovmf): the firmware code, and the variable store each run copies.
+    public static let uefiCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+    public static let uefiVariables = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 }
 
 /// What one run of an image came to.
@@ -86,7 +108,9 @@ public struct ImageRunner {
         var outcome: RunOutcome
         switch request.target {
         case .posix: outcome = try runPosix(request, session: session)
-        case .virtio: outcome = try runQEMU(request, session: session)
+        case .virtio:
+            outcome = request.vmm == .firecracker ? try runFirecracker(request, session: session)
+                : try runQEMU(request, session: session)
         }
         if let session, outcome.status != 0 || outcome.failure != nil {
             for problem in session.helperProblems() {
@@ -163,16 +187,43 @@ public struct ImageRunner {
     public static func qemuCommand(image: String, bootArguments: [String], machine: Machine,
                                    accelerator: Accelerator, exitFile: String,
                                    devices: [DeviceAttachment] = [], modernVirtio: Bool = false,
-                                   memory: MemorySize = .virtioDefault) -> [String] {
-        var command = ["qemu-system-x86_64", "-M", machine.rawValue, "-accel", accelerator.rawValue,
+                                   memory: MemorySize = .virtioDefault, disk: DiskBoot? = nil,
+                                   uefiVariables: String? = nil) -> [String] {
+        var command = ["qemu-system-x86_64", "-M", machine.qemuMachine, "-accel", accelerator.rawValue,
                        "-cpu", accelerator.cpuModel, "-m", memory.qemuArgument, "-display", "none", "-serial", "stdio",
-                       "-no-reboot", "-nodefaults", "-kernel", image]
-        let words = bootArguments + DeviceArguments.bootWords(devices)
-        if !words.isEmpty { command += ["-append", words.joined(separator: " ")] }
-        command += ["-chardev", "file,id=swiftlet-exit,path=\(exitFile)",
-                    "-device", "isa-debugcon,iobase=0x402,chardev=swiftlet-exit",
-                    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-        command += DeviceArguments.qemu(devices, machine: machine, modern: modernVirtio)
+                       "-no-reboot", "-nodefaults"]
+        var words = bootArguments + DeviceArguments.bootWords(devices)
+        if machine.exitsThroughConsole { words.append("@exit=i8042") }
+        if let disk {
+            // Through the firmware and GRUB (docs/DEPLOY.md §1): the words go in an SMBIOS OEM string, which the
+            // image's grub.cfg appends to its own; the disk is IDE (pc) or AHCI (q35), never written (snapshot).
+            if disk.firmware == .uefi {
+                command += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=\(DiskBoot.uefiCode)",
+                            "-drive", "if=pflash,format=raw,unit=1,file=\(DeviceArguments.escape(uefiVariables ?? ""))"]
+            }
+            command += ["-drive", "file=\(DeviceArguments.escape(disk.path)),format=\(disk.format.rawValue),if=none,"
+                            + "id=swiftlet-disk,snapshot=on", "-device", "ide-hd,drive=swiftlet-disk,bootindex=0"]
+            if !words.isEmpty {
+                command += ["-smbios", "type=11,value=" + DeviceArguments.escape(DiskImageBuilder.oemPrefix
+                                                                                 + words.joined(separator: " "))]
+            }
+        } else {
+            command += ["-kernel", image]
+            if !words.isEmpty { command += ["-append", words.joined(separator: " ")] }
+        }
+        if machine.exitsThroughConsole {
+            command += ["-device", "i8042"]
+        } else {
+            command += ["-chardev", "file,id=swiftlet-exit,path=\(exitFile)",
+                        "-device", "isa-debugcon,iobase=0x402,chardev=swiftlet-exit",
+                        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        }
+        var deviceArguments = DeviceArguments.qemu(devices, machine: machine, modern: modernVirtio || machine == .firecracker)
+        if disk != nil {
+            // No iPXE option ROM on the NICs: the firmware would try a network boot before the disk (OVMF: ~15 s).
+            deviceArguments = deviceArguments.map { $0.hasPrefix("virtio-net-pci,") ? $0 + ",romfile=" : $0 }
+        }
+        command += deviceArguments
         return command
     }
 
@@ -223,12 +274,24 @@ public struct ImageRunner {
         close(fd)
         let exitFile = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { unlink(exitFile) }
+        // OVMF writes its variable store: each run gets a fresh copy.
+        var uefiVariables: String?
+        if let disk = request.disk, disk.firmware == .uefi {
+            uefiVariables = exitFile + ".OVMF_VARS.fd"
+            guard FileManager.default.fileExists(atPath: DiskBoot.uefiCode),
+                  (try? FileManager.default.copyItem(atPath: DiskBoot.uefiVariables, toPath: uefiVariables!)) != nil
+            else {
+                throw SwiftletError("UEFI firmware not found (\(DiskBoot.uefiCode), \(DiskBoot.uefiVariables))",
+                                    remedy: "run ./swiftlet setup (or apt-get install ovmf)", status: 127)
+            }
+        }
+        defer { if let uefiVariables { unlink(uefiVariables) } }
 
         var process = Subprocess(ImageRunner.qemuCommand(
             image: request.image, bootArguments: request.bootArguments, machine: request.machine,
             accelerator: accelerator, exitFile: exitFile, devices: session?.attachments ?? [],
             modernVirtio: request.modernVirtio || ImageRunner.modernFromEnvironment,
-            memory: request.memory ?? .virtioDefault))
+            memory: request.memory ?? .virtioDefault, disk: request.disk, uefiVariables: uefiVariables))
         process.inheritedFDs = session?.inheritedFDs ?? []
         process.stderr = .capture
         process.timeout = request.timeout
@@ -236,15 +299,24 @@ public struct ImageRunner {
         if request.capture {
             process.stdout = .capture
             process.nullStdin = true
-        } else if request.watchConsole {
+        } else if request.watchConsole || request.machine.exitsThroughConsole {
+            // Keep the console's tail while it streams to our stdout: for a crash report's symbols, and on a machine
+            // without a debug-exit port for the status the guest prints last.
             ImageRunner.watch(&process)
         }
         log.command(process.arguments)
         let result = try process.run()
-        let exitBytes = (FileManager.default.contents(atPath: exitFile)).map { [UInt8]($0) } ?? []
+        var exitBytes = (FileManager.default.contents(atPath: exitFile)).map { [UInt8]($0) } ?? []
+        var console = result.stdoutText
+        if request.machine.exitsThroughConsole, let status = FirecrackerConfig.consoleStatus(console) {
+            exitBytes = Array("\nswiftlet-exit:".utf8) + [UInt8(status)]
+            // The report is the platform's, not the app's: keep it out of transcripts.
+            let report = "\nswiftlet-exit: \(status)\n"
+            if console.hasSuffix(report) { console.removeLast(report.count) }
+        }
         let stderrText = result.stderrText
-        var outcome = RunOutcome(status: 255, console: result.stdoutText, timedOut: result.timedOut,
-                                 interrupted: result.interruptedBy != nil)
+        var outcome = RunOutcome(status: 255, console: request.capture ? console : "",
+                                 timedOut: result.timedOut, interrupted: result.interruptedBy != nil)
         if result.timedOut {
             outcome.failure = SwiftletError("timed out after \(Int(request.timeout ?? 0)) s (QEMU killed)")
             return outcome

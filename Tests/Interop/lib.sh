@@ -83,7 +83,8 @@ start_app() {
   APP_PID=$!
   APP_MAC=
   for _ in $(seq 1 1200); do
-    APP_MAC=$(sed -n "s/^$APP: .* mac \([0-9a-f:]*\), .*/\1/p" "$APP_LOG" | head -1)
+    # (tr: GRUB leaves a carriage return before the first line of an image booted from disk)
+    APP_MAC=$(tr -d '\r' <"$APP_LOG" | sed -n "s/^$APP: .* mac \([0-9a-f:]*\), .*/\1/p" | head -1)
     [ -n "$APP_MAC" ] && break
     kill -0 "$APP_PID" 2>/dev/null || fail "$APP exited early"
     sleep 0.1

@@ -32,6 +32,11 @@
 #                 keeps getting the page within 1 s
 #   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
 #                 served by the other mode, and SIGKILL power cuts under 4 writers (every acknowledged write survives)
+#   image.sh      (virtio only) disk images: hello from one qcow2 on SeaBIOS (pc) and OVMF (q35, an SMBIOS override),
+#                 http from a BIOS image on q35; the Firecracker-shaped microvm (console exit status, http); the
+#                 generated Firecracker config against Firecracker's schema (docs/DEPLOY.md)
+#   libvirt.sh    (virtio only) ten http instances from one disk image as libvirt domains (`--emit libvirt`), in a
+#                 libvirtd of its own inside a namespace: defined, started, each answering at its address, destroyed
 #
 # Needs root. usage: Tests/Interop/run.sh [posix|virtio|both]
 set -u
@@ -60,6 +65,8 @@ for target in $TARGETS; do
   check bash "$HERE/conformance.sh" "$target"
   check bash "$HERE/http-attack.sh" "$target"
   check bash "$HERE/kv.sh" "$target"
+  [ "$target" = virtio ] && check bash "$HERE/image.sh" "$target"
+  [ "$target" = virtio ] && check bash "$HERE/libvirt.sh" "$target"
 done
 echo "interop: $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"

@@ -17,7 +17,7 @@ final class DualModeSuiteTests: XCTestCase {
             handle.write(line.data(using: .utf8)!)
             handle.closeFile()
         } else {
-            FileManager.default.createFile(atPath: path, contents: line.data(using: .utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: line.data(using: .utf8))
         }
     }
 

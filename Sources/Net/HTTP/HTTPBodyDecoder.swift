@@ -170,9 +170,9 @@ public struct HTTPBodyDecoder {
     }
 }
 
-/// The value of a hex digit, or nil.
+/// The value of a hex digit, or nil (chunk sizes here; percent-escapes in apps).
 @inline(__always)
-func hexValue(_ byte: UInt8) -> UInt8? {
+public func hexValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

@@ -1,7 +1,8 @@
 /// BootWords.swift — the command-line words meant for the platform, not the app.
 ///
 /// docs/DEVICES.md §4: `swiftlet run` appends `@net.NAME=MAC` for each net
-/// device (the unikernel matches a NIC to NAME by its MAC), and QEMU's
+/// device (the unikernel matches a NIC to NAME by its MAC), `@exit=i8042`
+/// for VMMs without isa-debug-exit (Exit.swift), and QEMU's
 /// microvm appends `virtio_mmio.device=SIZE@0xBASE:GSI` for each virtio-mmio
 /// transport with a device (hw/i386/microvm.c, when ACPI is off). Both are
 /// recorded here and removed, with every other `@...` word, from the line
@@ -15,8 +16,10 @@ struct NetName {
     /// NAME, NUL-padded (1–31 bytes, docs/DEVICES.md §1).
     var name: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     var length = 0
-    /// The MAC's six bytes, first byte in bits 47:40.
+    /// The MAC's six bytes, first byte in bits 47:40 (0 when the word gave an index).
     var mac: UInt64 = 0
+    /// `@net.NAME=#N`: the Nth NIC found at boot (PCI bus order, or virtio-mmio order), 0...99; else -1.
+    var index = -1
 
     /// Lends NAME's bytes and length to `body`.
     func withName(_ body: (UnsafePointer<UInt8>, Int) -> Void) {
@@ -38,6 +41,9 @@ enum BootWords {
     static var netNames: [NetName] = []
     /// (base, GSI) of each `virtio_mmio.device=` word.
     static var mmioDevices: [(base: UInt, gsi: Int)] = []
+    /// `@exit=i8042`: end through the console and the i8042 reset (Exit.swift), for VMMs without
+    /// isa-debug-exit (Firecracker).
+    static var exitThroughI8042 = false
 
     /// Records and strips the platform's words from `StartInfo.cmdline`.
     static func extract() {
@@ -52,7 +58,11 @@ enum BootWords {
             var keep = true
             if word[0] == UInt8(ascii: "@") {
                 keep = false
-                recordNetName(word, count)
+                if count == 11 && hasPrefix(word, count, "@exit=i8042") {
+                    exitThroughI8042 = true
+                } else {
+                    recordNetName(word, count)
+                }
             } else if hasPrefix(word, count, "virtio_mmio.device=") {
                 keep = false
                 recordMMIO(word + 19, count - 19)
@@ -78,18 +88,31 @@ enum BootWords {
         return true
     }
 
-    /// `@net.NAME=aa:bb:cc:dd:ee:ff`; anything else starting with `@` is ignored.
+    /// `@net.NAME=aa:bb:cc:dd:ee:ff` or `@net.NAME=#N`; anything else starting with `@` is ignored.
     static func recordNetName(_ word: UnsafePointer<UInt8>, _ count: Int) {
         guard hasPrefix(word, count, "@net.") else { return }
         var equals = 5
         while equals < count && word[equals] != UInt8(ascii: "=") { equals += 1 }
         let nameLength = equals - 5
-        guard nameLength >= 1 && nameLength <= 31 && count - equals - 1 == 17 else { return }
+        guard nameLength >= 1 && nameLength <= 31 else { return }
         var entry = NetName()
         entry.length = nameLength
         withUnsafeMutableBytes(of: &entry.name) { raw in
             for i in 0..<nameLength { raw[i] = word[5 + i] }
         }
+        // `#N`: by position, for a disk image whose NIC's MAC is the cloud's to choose (docs/DEPLOY.md §1).
+        let valueLength = count - equals - 1
+        if (valueLength == 2 || valueLength == 3) && word[equals + 1] == UInt8(ascii: "#") {
+            var index = 0
+            for i in (equals + 2)..<count {
+                guard word[i] >= 0x30 && word[i] <= 0x39 else { return }
+                index = index * 10 + Int(word[i] - 0x30)
+            }
+            entry.index = index
+            netNames.append(entry)
+            return
+        }
+        guard valueLength == 17 else { return }
         var mac: UInt64 = 0
         for i in 0..<6 {
             let p = equals + 1 + 3 * i
@@ -143,8 +166,9 @@ enum BootWords {
     }
 
     /// The MAC that `@net.NAME=` gave for `name`, or nil.
-    static func mac(for name: UnsafePointer<UInt8>, _ length: Int) -> UInt64? {
-        for entry in netNames.reversed() where entry.matches(name, length) { return entry.mac }
+    /// The last word for NAME (a later word overrides an earlier one: an SMBIOS override follows grub.cfg's).
+    static func net(for name: UnsafePointer<UInt8>, _ length: Int) -> NetName? {
+        for entry in netNames.reversed() where entry.matches(name, length) { return entry }
         return nil
     }
 }

@@ -9,7 +9,7 @@
 /// NIC's receive ring is filled only when it is acquired.
 ///
 /// Names (docs/DEVICES.md §4): a disk by its GET_ID serial, a NIC by the MAC
-/// that `@net.NAME=MAC` gave for NAME. Handles 0…63 are shared by both kinds
+/// that `@net.NAME=MAC` gave for NAME, or by position (`@net.NAME=#N`: the Nth NIC found). Handles 0…63 are shared by both kinds
 /// and assigned in acquire order; a second acquire of a name, or an unknown
 /// name, is INVALID (§5). Runtime has checked every other argument.
 ///
@@ -163,8 +163,10 @@ public func swiftlet_platform_net_acquire(_ name: UnsafePointer<CChar>?, _ h: Un
                                           _ info: UnsafeMutablePointer<swiftlet_net_info>?) -> swiftlet_result_t {
     guard let name, let h, let info else { return SWIFTLET_R_INVALID }
     return name.withMemoryRebound(to: UInt8.self, capacity: 1) { bytes in
-        guard let mac = BootWords.mac(for: bytes, Devices.length(bytes)), mac != 0 else { return SWIFTLET_R_INVALID }
-        for n in Devices.nets where n.mac == mac {
+        guard let word = BootWords.net(for: bytes, Devices.length(bytes)), word.mac != 0 || word.index >= 0 else {
+            return SWIFTLET_R_INVALID
+        }
+        for (i, n) in Devices.nets.enumerated() where word.index >= 0 ? i == word.index : n.mac == word.mac {
             guard n.handle < 0, let handle = Devices.takeHandle() else { return SWIFTLET_R_INVALID }
             n.handle = handle
             Devices.netHandles |= 1 << UInt64(handle)

@@ -18,6 +18,17 @@
 /// is S5 in QEMU's DSDT, SLP_EN is bit 13; ACPI 6.4 §4.8.3.2.1) and finally
 /// halt forever with interrupts off (the host's timeout ends QEMU; the
 /// status is still in FILE).
+///
+/// Firecracker has none of those devices (no debug ports, no ACPI PM block):
+/// its only way out is the i8042 "pulse reset" command 0xFE written to port
+/// 0x64, which it honours by ending the VM (as QEMU does for a reset under
+/// `-no-reboot`), with no status of its own. So with the boot word
+/// `@exit=i8042` (BootWords.swift; `swiftlet run --vmm firecracker` and
+/// `--machine firecracker` add it) the status goes to the console first, as
+/// the line `swiftlet-exit: N` (N decimal, 0...255), which the host takes
+/// from the end of the console, and then the reset is requested, before
+/// isa-debug-exit, the ACPI attempt and the halt. Without the word nothing of this happens, so
+/// a disk image on a cloud still powers off (or halts) instead of rebooting.
 
 import VirtioHW
 
@@ -25,6 +36,31 @@ enum Exit {
     static let statusPort: UInt16 = 0x402
     static let debugExitPort: UInt16 = 0xF4
     static let acpiPM1aControl: UInt16 = 0x604
+    static let i8042Command: UInt16 = 0x64
+    static let i8042PulseReset: UInt8 = 0xFE
+
+    /// `swiftlet-exit: N` on its own line (a newline first: the app's last line may lack one).
+    static func reportOnConsole(_ status: UInt8) {
+        let prefix: StaticString = "\nswiftlet-exit: "
+        for i in 0..<prefix.utf8CodeUnitCount { Serial.write(prefix.utf8Start[i]) }
+        var digits: (UInt8, UInt8, UInt8) = (0, 0, 0)
+        var n = 0
+        var v = status
+        repeat {
+            switch n {
+            case 0: digits.0 = 0x30 + v % 10
+            case 1: digits.1 = 0x30 + v % 10
+            default: digits.2 = 0x30 + v % 10
+            }
+            v /= 10
+            n += 1
+        } while v > 0
+        if n > 2 { Serial.write(digits.2) }
+        if n > 1 { Serial.write(digits.1) }
+        Serial.write(digits.0)
+        Serial.write(0x0A)
+        Serial.drain()
+    }
 
     static func exit(_ status: Int32) -> Never {
         virtio_cli()
@@ -33,6 +69,10 @@ enum Exit {
         let marker: StaticString = "\nswiftlet-exit:"
         for i in 0..<marker.utf8CodeUnitCount { virtio_outb(statusPort, marker.utf8Start[i]) }
         virtio_outb(statusPort, byte)
+        if BootWords.exitThroughI8042 {
+            reportOnConsole(byte)
+            virtio_outb(i8042Command, i8042PulseReset)
+        }
         virtio_outb(debugExitPort, byte)
         virtio_outw(acpiPM1aControl, 1 << 13)
         while true { virtio_hlt() }

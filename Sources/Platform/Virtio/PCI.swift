@@ -1,4 +1,4 @@
-/// PCI.swift — configuration space, BARs, capabilities and MSI-X on bus 0.
+/// PCI.swift — configuration space, BARs, capabilities and MSI-X on bus 0 and the buses behind its bridges.
 ///
 /// Configuration mechanism #1 (PCI Local Bus Specification 3.0 §3.2.2.3.2):
 /// write `0x80000000 | bus << 16 | device << 11 | function << 8 | register`
@@ -27,12 +27,13 @@
 import VirtioHW
 
 struct PCIAddress {
+    var bus: UInt8 = 0
     var device: UInt8
     var function: UInt8
 
-    /// Configuration address for `register` (bus 0).
+    /// Configuration address for `register` (configuration mechanism #1, PCI 3.0 §3.2.2.3.2).
     func address(_ register: UInt8) -> UInt32 {
-        0x8000_0000 | UInt32(device) << 11 | UInt32(function) << 8 | UInt32(register & 0xFC)
+        0x8000_0000 | UInt32(bus) << 16 | UInt32(device) << 11 | UInt32(function) << 8 | UInt32(register & 0xFC)
     }
 
     func read32(_ register: UInt8) -> UInt32 {
@@ -128,19 +129,41 @@ enum PCI {
         PCIAddress(device: 0, function: 0).read16(0x00) != 0xFFFF
     }
 
-    /// Calls `body` for every function on bus 0: 32 devices × 8 functions
-    /// (functions 1–7 only when function 0 says multi-function).
+    /// Calls `body` for every function on bus 0 and on every bus behind a PCI-to-PCI bridge (header type 1,
+    /// secondary bus number at 0x19, PCI-to-PCI Bridge Architecture 1.2 §3.2.5.3), as the firmware numbered
+    /// them — q35 under libvirt or KubeVirt puts devices behind PCIe root ports. 32 devices × 8 functions per
+    /// bus (functions 1–7 only when function 0 says multi-function); each bus is visited once.
     static func forEachFunction(_ body: (PCIAddress, UInt16, UInt16) -> Void) {
-        for device in 0..<32 {
-            let f0 = PCIAddress(device: UInt8(device), function: 0)
-            guard f0.read16(0x00) != 0xFFFF else { continue }
-            let functions = f0.read8(0x0E) & 0x80 != 0 ? 8 : 1
-            for function in 0..<functions {
-                let a = PCIAddress(device: UInt8(device), function: UInt8(function))
-                let id = a.read32(0x00)
-                let vendor = UInt16(truncatingIfNeeded: id)
-                guard vendor != 0xFFFF else { continue }
-                body(a, vendor, UInt16(truncatingIfNeeded: id >> 16))
+        var pending: [UInt8] = [0]
+        var visited = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))  // 256 bits: buses already scanned
+        func mark(_ bus: UInt8) -> Bool {
+            let bit = UInt64(1) << UInt64(bus & 63)
+            switch bus >> 6 {
+            case 0: if visited.0 & bit != 0 { return false }; visited.0 |= bit
+            case 1: if visited.1 & bit != 0 { return false }; visited.1 |= bit
+            case 2: if visited.2 & bit != 0 { return false }; visited.2 |= bit
+            default: if visited.3 & bit != 0 { return false }; visited.3 |= bit
+            }
+            return true
+        }
+        while let bus = pending.popLast() {
+            guard mark(bus) else { continue }
+            for device in 0..<32 {
+                let f0 = PCIAddress(bus: bus, device: UInt8(device), function: 0)
+                guard f0.read16(0x00) != 0xFFFF else { continue }
+                let functions = f0.read8(0x0E) & 0x80 != 0 ? 8 : 1
+                for function in 0..<functions {
+                    let a = PCIAddress(bus: bus, device: UInt8(device), function: UInt8(function))
+                    let id = a.read32(0x00)
+                    let vendor = UInt16(truncatingIfNeeded: id)
+                    guard vendor != 0xFFFF else { continue }
+                    if a.read8(0x0E) & 0x7F == 1 {
+                        let secondary = a.read8(0x19)
+                        if secondary != 0 { pending.append(secondary) }
+                        continue
+                    }
+                    body(a, vendor, UInt16(truncatingIfNeeded: id >> 16))
+                }
             }
         }
     }

@@ -1,7 +1,9 @@
 /// A ``StoreDevice`` over Runtime's ``BlockDevice`` (virtio-blk in prod, a host file in dev).
 ///
-/// The one Store file that imports Runtime: mk/image.mk compiles it into the `Store` module of images,
-/// and Package.swift leaves it out of the host build.
+/// The one Store file that imports Runtime, so it exists only under Embedded Swift: mk/image.mk compiles it into
+/// the `Store` module of images, and so does SwiftPM with Package.swift's `Embedded` trait (an app package); the host
+/// tools' `Store` (trait off, full Swift) has no Runtime and leaves it out.
+#if hasFeature(Embedded)
 import Runtime
 import _Concurrency
 
@@ -55,3 +57,4 @@ public final class BlockDeviceStore: StoreDevice {
         do throws(ABIError) { try await device.flush() } catch { throw Self.map(error) }
     }
 }
+#endif

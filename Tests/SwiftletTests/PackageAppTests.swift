@@ -1,0 +1,118 @@
+import XCTest
+@testable import SwiftletKit
+
+/// Apps as Swift packages (docs/PACKAGES.md): reading a package's manifest, `swiftlet new`'s names and files.
+final class PackageAppTests: XCTestCase {
+    /// `swift package dump-package` JSON, trimmed to what ``PackageApp/parse(dumpedManifest:root:)`` reads.
+    func dump(_ targets: String) -> [UInt8] {
+        Array("{\"name\":\"p\",\"targets\":[\(targets)]}".utf8)
+    }
+
+    func testTheExecutableTargetIsTheApp() throws {
+        let root = NSTemporaryDirectory() + "package-app-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root + "/Sources/Echo", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        FileManager.default.createFile(atPath: root + "/Sources/Echo/Echo.swift", contents: Data("import Runtime\n".utf8))
+        let app = try PackageApp.parse(dumpedManifest: dump("""
+            {"name":"Echo","type":"executable","path":null,"dependencies":[
+              {"product":["Runtime","swiftlet",null,null]},{"product":["Net","swiftlet",null,null]}]}
+            """), root: root)
+        XCTAssertEqual(app, PackageApp(root: root, target: "Echo", sourceDirectory: root + "/Sources/Echo"))
+        XCTAssertEqual(app.app, App(directory: root + "/Sources/Echo", name: "Echo", packageDirectory: root))
+        let builder = Builder(project: testProject, log: Log(verbose: false))
+        XCTAssertTrue(builder.makeCommand(app.app, target: .virtio).contains("APPOUT=\(root)/.build-swiftlet/virtio/Echo"))
+        XCTAssertFalse(builder.makeCommand(App(directory: "/x", name: "x"), target: .posix).contains { $0.hasPrefix("APPOUT=") })
+    }
+
+    func testPackagesSwiftletCannotBuildAreRefusedWithTheReason() {
+        func problem(_ targets: String) -> String {
+            do {
+                _ = try PackageApp.parse(dumpedManifest: dump(targets), root: "/p")
+                return "accepted"
+            } catch let error as SwiftletError {
+                return error.problem
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertEqual(problem(#"{"name":"L","type":"regular","dependencies":[]}"#),
+                       "/p/Package.swift declares no executable target")
+        XCTAssertEqual(problem(#"{"name":"A","type":"executable","dependencies":[]},{"name":"B","type":"executable","dependencies":[]}"#),
+                       "/p/Package.swift declares several executable targets (A, B)")
+        XCTAssertTrue(problem(#"{"name":"A","type":"executable","dependencies":[{"byName":["Helpers",null]}]}"#)
+            .hasPrefix("target A of /p/Package.swift depends on Helpers"))
+        XCTAssertTrue(problem(#"{"name":"A","type":"executable","path":"App","dependencies":[]}"#)
+            .hasPrefix("target A of /p/Package.swift has no Swift sources in /p/App"))
+    }
+
+    func testNewPackageNames() throws {
+        XCTAssertEqual(NewPackage(project: testProject, name: "my-first_app", template: .hello, parent: "/tmp").targetName,
+                       "MyFirstApp")
+        for bad in ["", "9lives", "a b", "ä", "x/y", "store", "net", String(repeating: "a", count: 65)] {
+            XCTAssertThrowsError(try NewPackage.validate(name: bad), bad)
+        }
+        XCTAssertNoThrow(try NewPackage.validate(name: "kv-service"))
+        let inside = NewPackage(project: testProject, name: "mine", template: .hello, parent: testProject.root + "/Samples")
+        XCTAssertThrowsError(try inside.create()) { error in
+            XCTAssertTrue((error as? SwiftletError)?.problem.contains("inside the Swiftlet checkout") == true)
+        }
+    }
+
+    /// Every template renders: no placeholder left, the products the sources import, a three-line README.
+    func testTemplatesRender() throws {
+        let parent = NSTemporaryDirectory() + "templates-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        for template in PackageTemplate.allCases {
+            let made = try NewPackage(project: testProject, name: "t-\(template.rawValue)", template: template,
+                                      parent: parent).create()
+            let target = "T" + template.rawValue.prefix(1).uppercased() + template.rawValue.dropFirst()
+            for file in ["Package.swift", "README.md", ".gitignore", "Sources/\(target)/App.swift",
+                         "Sources/\(target)/Tests.swift", "Sources/\(target)/manifest.json"] {
+                let text = try String(contentsOfFile: made + "/" + file, encoding: .utf8)
+                XCTAssertFalse(text.contains("{{") || text.contains("__Target__"), "\(template) \(file): a placeholder left")
+            }
+            let manifest = try String(contentsOfFile: made + "/Package.swift", encoding: .utf8)
+            XCTAssertTrue(manifest.contains("name: \"\(target)\""), "\(template): target name")
+            XCTAssertEqual(manifest.contains("\"Net\""), template != .hello, "\(template): Net product")
+            XCTAssertEqual(manifest.contains("\"Store\""), template == .kv, "\(template): Store product")
+            let readme = try String(contentsOfFile: made + "/README.md", encoding: .utf8)
+            XCTAssertEqual(readme.split(separator: "\n").count, 3, "\(template): README lines")
+        }
+    }
+}
+
+/// `swiftlet new` end to end: a fresh package type-checks with `swift build` and passes `swiftlet test` (run in the
+/// package's folder, no app named) in both modes. About a minute (QEMU under TCG); SWIFTLET_SKIP_DUAL_MODE=1 skips it.
+final class NewPackageEndToEndTests: XCTestCase {
+    func run(_ command: String, in directory: String) throws -> (status: Int32, output: String) {
+        var child = Subprocess(["sh", "-c", "cd '\(directory)' && \(command) 2>&1"])
+        child.stdout = .capture
+        child.stderr = .capture
+        child.timeout = 480
+        let result = try child.run()
+        return (result.termination.shellStatus, result.stdoutText)
+    }
+
+    func testAFreshPackageBuildsAndPassesItsTestsInBothModes() throws {
+        if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_DUAL_MODE"] == "1" {
+            throw XCTSkip("SWIFTLET_SKIP_DUAL_MODE=1")
+        }
+        let parent = NSTemporaryDirectory() + "new-package-\(getpid())"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let swiftlet = testProject.root + "/swiftlet"
+        let made = try run("'\(swiftlet)' new probe --path '\(parent)'", in: parent)
+        XCTAssertEqual(made.status, 0, made.output)
+        let package = parent + "/probe"
+        // SwiftPM type-checks the app against Runtime (Embedded Swift); its link step makes a relocatable object.
+        let build = try run("swift build", in: package)
+        XCTAssertEqual(build.status, 0, build.output)
+        let tested = try run("'\(swiftlet)' test", in: package)
+        XCTAssertEqual(tested.status, 0, tested.output)
+        for line in ["ok [posix] greeting", "ok [virtio] greeting", "ok [virtio] sleep", "ok [both] transcripts match"] {
+            XCTAssertTrue(tested.output.contains(line), "missing '\(line)' in:\n" + tested.output)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: package + "/.build-swiftlet/virtio/Probe/Probe.elf"),
+                      "the image is built in the package")
+    }
+}
