@@ -17,11 +17,12 @@ func fuzzBootWords(_ input: UnsafeRawBufferPointer) {
     StartInfo.load(input)
     BootWords.netNames = []
     BootWords.mmioDevices = []
+    BootWords.exitThroughI8042 = false
     BootWords.extract()
     guard StartInfo.cmdlineLength <= StartInfo.capacity else { fatalError("the command line grew") }
     for entry in BootWords.netNames {
         _ = BootWords.netName(for: entry.mac)
-        entry.withName { name, length in _ = BootWords.mac(for: name, length) }
+        entry.withName { name, length in _ = BootWords.net(for: name, length) }
     }
 }
 
