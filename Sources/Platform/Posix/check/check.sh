@@ -183,6 +183,7 @@ run_usage bad-name "$U --block: bad device name 'a b'; use 1-31 characters of A-
 run_usage long-name "$U --net: bad device name '$(printf 'x%.0s' $(seq 32))'; use 1-31 .*" "$P" --net "$(printf 'x%.0s' $(seq 32))=tap:t"
 run_usage unknown-backend "$U net device service: unknown backend 'udp:1'; use tap:IFACE, socket:PATH or fd:FD" "$P" --net=service=udp:1
 run_usage bad-mac "$U net device service: bad mac '02:00'; use six hex bytes like 02:53:57:00:00:01" "$P" --net service=socket:/x,mac=02:00
+run_usage long-mac-digits "$U net device service: bad mac '0000000000000000000000:00:00:00:00:01'; use six hex bytes like .*" "$P" --net service=socket:/x,mac=0000000000000000000000:00:00:00:00:01
 run_usage multicast-mac "$U net device service: mac 01:00:5e:00:00:01 is a multicast address; the first byte must be even \(e.g. 02\)" "$P" --net service=socket:/x,mac=01:00:5e:00:00:01
 run_usage bad-mtu "$U net device service: bad mtu '67'; use a number from 68 to 65535" "$P" --net service=socket:/x,mtu=67
 run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M, mtu=N and offload=on\|off at most once each" "$P" --net service=socket:/x,speed=10
