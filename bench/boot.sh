@@ -66,7 +66,16 @@ qemu() { # machine image
 }
 
 row() { printf '| %-44s | %-22s | %s\n' "$1" "$2" "$3"; }
-ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.3f}' if b else 'n/a')" "$1" "$2"; }
+# ours/peer to three places; "n/a" when either side has no number (a peer that FAILED, a zero).
+ratio() {
+  python3 -c "
+import sys
+try:
+    a, b = float(sys.argv[1]), float(sys.argv[2])
+    print(f'{a/b:.3f}' if b else 'n/a')
+except ValueError:
+    print('n/a')" "$1" "$2"
+}
 
 echo "# Swiftlet boot benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(qemu-system-x86_64 --version | head -1)"
 echo
