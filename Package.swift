@@ -97,10 +97,17 @@ let package = Package(
             exclude: ["C", "README.md"],
             swiftSettings: embedded
         ),
+        // The device grammar the tender and the boot words share with the CLI (Sources/DeviceSpec; SwiftletKit
+        // compiles the same files as full Swift through the links in Sources/SwiftletKit/DeviceSpec).
+        .target(
+            name: "DeviceSpec",
+            path: "Sources/DeviceSpec",
+            swiftSettings: embedded
+        ),
         .systemLibrary(name: "SwiftletPosix", path: "Sources/Platform/Posix/C/include"),
         .target(
             name: "Platformposix",
-            dependencies: ["SwiftletABI", "SwiftletPosix", "PlatformHeap"],
+            dependencies: ["SwiftletABI", "SwiftletPosix", "PlatformHeap", "DeviceSpec"],
             path: "Sources/Platform/Posix",
             exclude: ["C", "check", "README.md"],
             swiftSettings: embedded
@@ -108,7 +115,7 @@ let package = Package(
         .systemLibrary(name: "VirtioHW", path: "Sources/Platform/Virtio/C/include"),
         .target(
             name: "Platformvirtio",
-            dependencies: ["SwiftletABI", "VirtioHW", "PlatformHeap"],
+            dependencies: ["SwiftletABI", "VirtioHW", "PlatformHeap", "DeviceSpec"],
             path: "Sources/Platform/Virtio",
             exclude: ["C", "README.md"],
             swiftSettings: embedded

@@ -113,7 +113,9 @@ HEAP_C := $(sort $(wildcard $(HEAP_DIR)/C/*.c))
 PLATFORM_COBJ := $(patsubst $(PLATFORM_DIR)/C/%.c,$(PF)/%.o,$(PLATFORM_C)) \
                  $(patsubst $(PLATFORM_DIR)/C/%.S,$(PF)/%.S.o,$(PLATFORM_S)) \
                  $(patsubst $(HEAP_DIR)/C/%.c,$(PF)/heap_%.o,$(HEAP_C))
-PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PF)/PlatformHeap.o $(PLATFORM_COBJ)
+# Sources/DeviceSpec, the device grammar the CLI, the tender and the boot words share: module `DeviceSpec`.
+DEVSPEC_SRC := $(sort $(wildcard $(ROOT)/Sources/DeviceSpec/*.swift))
+PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PF)/PlatformHeap.o $(PF)/DeviceSpec.o $(PLATFORM_COBJ)
 
 IMAGE := $(AB)/$(APPNAME).elf
 # Every object depends on this recipe, so a change of flags rebuilds.
@@ -160,7 +162,12 @@ $(PF)/PlatformHeap.o: $(HEAP_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet
 	  -emit-ir $(HEAP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-$(PF)/Platform.o: $(PLATFORM_SRC) $(PF)/PlatformHeap.o $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
+$(PF)/DeviceSpec.o: $(DEVSPEC_SRC) $(RECIPE) | $(PF)
+	$(SWIFTC) $(SWIFTFLAGS) -module-name DeviceSpec -emit-module -emit-module-path $(PF)/DeviceSpec.swiftmodule \
+	  -emit-ir $(DEVSPEC_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
+
+$(PF)/Platform.o: $(PLATFORM_SRC) $(PF)/PlatformHeap.o $(PF)/DeviceSpec.o $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(PF) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -emit-ir $(PLATFORM_SRC) \
 	  -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
