@@ -116,11 +116,12 @@ else failed "destroy: $destroyed of $COUNT destroyed, $running still running"; f
 uefi_xml=$("$ROOT/swiftlet" image http --emit libvirt --boot uefi --name swl-http-uefi --network swl-fleet \
   --console-log "$WORK/console-uefi.log" -o "$WORK/http-uefi.xml" -- ip=10.0.1.50/24 2>"$WORK/emit-uefi.log" | tail -1)
 if [ -s "$uefi_xml" ] && "${VIRSH[@]}" define "$uefi_xml" >/dev/null 2>"$WORK/define-uefi.log"; then
+  start=$(date +%s.%N)
+  "${VIRSH[@]}" start swl-http-uefi >/dev/null 2>"$WORK/start-uefi.log"
+  # libvirt 9 resolves firmware='efi' to a loader and an NVRAM file when the domain starts: the live XML has them.
   dumped=$("${VIRSH[@]}" dumpxml swl-http-uefi)
   loader=$(sed -n "s|.*<loader [^>]*>\(.*\)</loader>.*|\1|p" <<<"$dumped")
   nvram=$(sed -n "s|.*<nvram[^>]*>\(.*\)</nvram>.*|\1|p" <<<"$dumped")
-  start=$(date +%s.%N)
-  "${VIRSH[@]}" start swl-http-uefi >/dev/null 2>"$WORK/start-uefi.log"
   code=000
   deadline=$(( $(date +%s) + 120 ))
   while [ "$(date +%s)" -lt $deadline ]; do
@@ -140,7 +141,7 @@ if [ -s "$uefi_xml" ] && "${VIRSH[@]}" define "$uefi_xml" >/dev/null 2>"$WORK/de
       "console: $(tr -d '\r' <"$WORK/console-uefi.log" 2>/dev/null | grep -a . | tail -2 | tr '\n' '|')"
   fi
   "${VIRSH[@]}" destroy swl-http-uefi >/dev/null 2>&1
-  if "${VIRSH[@]}" undefine --nvram swl-http-uefi >/dev/null 2>&1 && [ ! -e "$nvram" ]; then
+  if "${VIRSH[@]}" undefine --nvram swl-http-uefi >/dev/null 2>&1 && [ -n "$nvram" ] && [ ! -e "$nvram" ]; then
     ok "uefi: destroyed and undefined, its NVRAM removed"
   else
     failed "uefi: undefine --nvram left ${nvram:-no nvram}"
