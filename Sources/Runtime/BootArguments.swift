@@ -38,7 +38,7 @@ public struct BootArguments {
 
     /// The value of `key` (compared byte for byte), or nil. The last occurrence wins.
     public subscript(_ key: String) -> String? {
-        for pair in pairs.reversed() where pair.key.utf8.elementsEqual(key.utf8) { return pair.value }
+        for pair in pairs.reversed() where StringBytes.equal(pair.key, key) { return pair.value }
         return nil
     }
 
