@@ -7,6 +7,9 @@ public struct BootArguments {
     /// The pairs in the order given. A key given twice keeps both; lookups see the last.
     public private(set) var pairs: [(key: String, value: String)] = []
 
+    /// No arguments (before launch).
+    init() {}
+
     /// Parses a command line; returns the first malformed word on failure.
     ///
     /// Words are split on ASCII spaces and at their first `=` by bytes, and keys match byte for

@@ -15,12 +15,12 @@ enum StringBytes {
 
     /// Whether `a` and `b` are the same bytes (not Unicode canonical equivalence, which `==` is).
     static func equal(_ a: String, _ b: String) -> Bool {
-        with(a) { x in
-            with(b) { y in
-                guard x.count == y.count else { return false }
-                for i in 0..<x.count where x[i] != y[i] { return false }
-                return true
-            }
+        var x = a.utf8.makeIterator()
+        var y = b.utf8.makeIterator()
+        while true {
+            let byte = x.next()
+            guard byte == y.next() else { return false }
+            if byte == nil { return true }
         }
     }
 }
