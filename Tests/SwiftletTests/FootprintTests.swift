@@ -31,6 +31,17 @@ final class FootprintTests: XCTestCase {
             let stripped = String(image.dropLast(".elf".count)) + ".stripped"
             let attributes = try FileManager.default.attributesOfItem(atPath: stripped)
             let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
+            if name == "hello", Subprocess.which("qemu-system-x86_64") != nil {
+                // The image measured is the app's own, without its tests (they are linked into test images only):
+                // asked to run them, it says so and exits 2 (ExitStatus.usage).
+                var request = RunRequest(image: image, target: .virtio, bootArguments: ["swiftlet.test=all"])
+                request.capture = true
+                request.timeout = 120
+                let outcome = try ImageRunner(log: Log(verbose: false, output: { _ in })).run(request)
+                let last = Transcript.lines(of: outcome.console).last ?? ""
+                XCTAssertEqual(outcome.status, 2, last)
+                XCTAssertTrue(last.hasPrefix("swiftlet: this image has no tests"), last)
+            }
             let line = "\(name) virtio: \(size) bytes stripped, budget \(budget) (\(size <= budget ? "ok" : "OVER by \(size - budget)"))"
             report.append(line)
             if size > budget || size < 0 { over.append(line) }
