@@ -81,9 +81,9 @@ echo "# Swiftlet boot benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(
 echo
 row "measure" "Swiftlet (median min max, ms)" "peer (median min max, ms) ; ratio swiftlet/peer"
 row "---" "---" "---"
-row "hello unikernel image, stripped (bytes)" "$(size "$virtio_stripped")" "budget 163840 (target 65536)"
+row "hello unikernel image, stripped (bytes)" "$(size "$virtio_stripped")" "budget 100352 (target 65536)"
 row "hello dev ELF, stripped (bytes)" "$(size "$posix_stripped")" ""
-row "http unikernel image, stripped (bytes)" "$(size "${http_virtio%.elf}.stripped")" "budget 335872 (target 327680)"
+row "http unikernel image, stripped (bytes)" "$(size "${http_virtio%.elf}.stripped")" "budget 368640 (target 327680)"
 row "http dev ELF, stripped (bytes)" "$(size "${http_posix%.elf}.stripped")" ""
 if [ "$(id -u)" = 0 ] && command -v curl >/dev/null; then
   row "http unikernel: smallest -m serving / (MiB)" "$(smallest_memory || echo 'none up to 32')" "microvm, TAP, TCG"

@@ -2,7 +2,7 @@
 #
 # Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
 #   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet] [PROFILE=debug]
-#     [APPOUT=DIR]
+#     [APPOUT=DIR] [TESTS=1]
 # Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
 #
 # Both targets compile the libOS and the app as Embedded Swift for the
@@ -18,6 +18,11 @@ OUT ?= .build-swiftlet
 # release (default): -Osize; debug (`swiftlet build|run|test|debug --debug`, its own OUT, .build-swiftlet-debug):
 # -Onone with full debug information, for a debugger (docs/DEBUGGING.md).
 PROFILE ?= release
+# TESTS=1: a test image (`swiftlet test`): the app is compiled against Runtime's interface built with
+# -D SWIFTLET_TESTS, so that a TestableApplication's entry point runs `swiftlet.test=...` and links the harness and
+# the app's tests; without it nothing refers to them and --gc-sections drops them (docs/BENCHMARKS.md, footprint).
+# Runtime's object is the same for both: the switch is only in the generic entry point the app specializes.
+TESTS ?=
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 
 SWIFTC ?= swiftc
@@ -31,8 +36,11 @@ PF := $(B)/platform
 # The app's own objects and image; the libOS's (RT, PF) are shared by every app built into OUT. An app that is a
 # Swift package keeps its own in the package (`swiftlet build` passes APPOUT=<package>/.build-swiftlet/$(TARGET)/<name>,
 # docs/PACKAGES.md), so two packages with a target of the same name never share objects.
-APPOUT ?= $(B)/apps/$(APPNAME)
+APPOUT ?= $(B)/$(if $(TESTS),tests,apps)/$(APPNAME)
 AB := $(APPOUT)
+# The app's view of Runtime: its test interface first in a test image.
+RT_TESTS := $(RT)/tests
+APP_IMPORTS := $(if $(TESTS),-I $(RT_TESTS) -D SWIFTLET_TESTS) -I $(RT)
 
 # Both profiles keep frame pointers (every fault, trap and abort report walks them for its backtrace; passing any
 # -Xcc flag makes swiftc drop its default "frame-pointer"="all", hence -Xcc -fno-omit-frame-pointer) and line
@@ -135,6 +143,11 @@ $(RT)/Runtime.o: $(RUNTIME_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_p
 	  -emit-ir $(RUNTIME_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
+# Runtime's interface with -D SWIFTLET_TESTS, for test images (TESTS=1); the object is $(RT)/Runtime.o all the same.
+$(RT_TESTS)/Runtime.swiftmodule: $(RUNTIME_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(RT)
+	@mkdir -p $(RT_TESTS)
+	$(SWIFTC) $(SWIFTFLAGS) -D SWIFTLET_TESTS -module-name Runtime -emit-module -emit-module-path $@ $(RUNTIME_SRC)
+
 $(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c $(RECIPE) | $(RT)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
@@ -182,8 +195,8 @@ $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB)
-	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
+$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB)
+	$(SWIFTC) $(SWIFTFLAGS) $(APP_IMPORTS) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
 OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)

@@ -120,8 +120,7 @@ public enum ABI {
     /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
     public static func abort(_ message: String) -> Never {
         Console.flush()
-        var message = message
-        message.withUTF8 { bytes in
+        StringBytes.with(message) { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
                 swiftlet_platform_abort(chars.baseAddress, chars.count)
             }

@@ -28,6 +28,11 @@ public final class Executor {
     var wakeSources: UInt64 = 0
     /// Tasks waiting for a device handle to become readable (see Readiness.swift).
     var readiness = ReadinessWaiters()
+    /// Takes a ready set's block completions (BlockQueues.reap), set when the first block device is opened, and
+    /// resumes the tasks parked on ready handles (readiness), set when the first task parks: an app that uses
+    /// neither links neither (docs/BENCHMARKS.md, footprint).
+    var reapBlocks: ((UInt64) -> Void)? = nil
+    var wakeReaders: ((UInt64) -> Void)? = nil
 
     /// Counters, for tests and diagnostics.
     public private(set) var jobsRun: UInt64 = 0
@@ -92,8 +97,8 @@ public final class Executor {
     /// owners, see BlockQueue.swift), then every task parked on a ready handle is resumed.
     func deviceReady(_ readySet: UInt64) {
         guard readySet != 0 else { return }
-        BlockQueues.reap(readySet)
-        readiness.wake(readySet)
+        reapBlocks?(readySet)
+        wakeReaders?(readySet)
     }
 
     /// Runs the loop forever (the app's root task ends the unikernel through `exit`).

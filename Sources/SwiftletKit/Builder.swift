@@ -16,11 +16,21 @@ public struct Builder {
     public var project: Project
     public var log: Log
     public var profile: BuildProfile
+    /// A test image (mk/image.mk's `TESTS=1`): a ``TestableApplication``'s tests and the harness are linked only
+    /// into these, which `swiftlet.test=...` runs; an ordinary image leaves them out (docs/BENCHMARKS.md,
+    /// footprint). Built beside the ordinary image, never over it.
+    public var tests: Bool
 
-    public init(project: Project, log: Log, profile: BuildProfile = .release) {
+    public init(project: Project, log: Log, profile: BuildProfile = .release, tests: Bool = false) {
         self.project = project
         self.log = log
         self.profile = profile
+        self.tests = tests
+    }
+
+    /// Whether `bootArguments` ask for the app's tests (`swiftlet.test=...`): `run` and `debug` then build a test image.
+    public static func wantsTests(_ bootArguments: [String]) -> Bool {
+        bootArguments.contains { $0.hasPrefix("swiftlet.test=") }
     }
 
     /// Where this profile's images go: release in ``Project/buildDirectory``, debug beside it, so a debug build
@@ -36,9 +46,10 @@ public struct Builder {
         command += ["-f", project.makefile, "TARGET=\(target.rawValue)", "APP=\(app.directory)",
                     "APPNAME=\(app.name)", "OUT=\(outputDirectory)"]
         if profile != .release { command.append("PROFILE=\(profile.rawValue)") }
+        if tests { command.append("TESTS=1") }
         if let package = app.packageDirectory {
             command.append("APPOUT=" + PackageApp.outputDirectory(package: package, app: app.name, target: target,
-                                                                  profile: profile))
+                                                                  profile: profile, tests: tests))
         }
         return command
     }
@@ -54,7 +65,7 @@ public struct Builder {
             throw SwiftletError("make not found", remedy: "run ./swiftlet setup", status: 127)
         }
         try Manifest.load(appDirectory: app.directory).check(target: target, appName: app.name)
-        let kind = profile == .release ? "" : " (\(profile.rawValue))"
+        let kind = (profile == .release ? "" : " (\(profile.rawValue))") + (tests ? " with its tests" : "")
         if !quiet { log.progress("building \(app.name) for \(target.rawValue)\(kind)...") }
         // Several builds may share OUT (a `swift test` and a `./swiftlet run`): one at a time per target.
         let lock = try BuildLock(path: "\(outputDirectory)/\(target.rawValue).lock") {

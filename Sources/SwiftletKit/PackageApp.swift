@@ -127,8 +127,10 @@ public struct PackageApp: Equatable, Sendable {
 
     /// The folder of a package app's objects and image for `target` and `profile` (mk/image.mk's `APPOUT`): in the
     /// package (`.build-swiftlet/<target>/<app>`, the checkout's layout), never in the checkout's shared output.
-    public static func outputDirectory(package: String, app: String, target: Target, profile: BuildProfile) -> String {
-        package + (profile == .release ? "/.build-swiftlet/" : "/.build-swiftlet-debug/") + target.rawValue + "/" + app
+    public static func outputDirectory(package: String, app: String, target: Target, profile: BuildProfile,
+                                       tests: Bool = false) -> String {
+        package + (profile == .release ? "/.build-swiftlet/" : "/.build-swiftlet-debug/") + target.rawValue
+            + (tests ? "-tests/" : "/") + app
     }
 }
 

@@ -22,6 +22,19 @@ final class PackageAppTests: XCTestCase {
         let builder = Builder(project: testProject, log: Log(verbose: false))
         XCTAssertTrue(builder.makeCommand(app.app, target: .virtio).contains("APPOUT=\(root)/.build-swiftlet/virtio/Echo"))
         XCTAssertFalse(builder.makeCommand(App(directory: "/x", name: "x"), target: .posix).contains { $0.hasPrefix("APPOUT=") })
+        // A test image (tests linked in) goes beside the app's own image, never over it.
+        let tests = Builder(project: testProject, log: Log(verbose: false), tests: true)
+        XCTAssertTrue(tests.makeCommand(app.app, target: .virtio).contains("APPOUT=\(root)/.build-swiftlet/virtio-tests/Echo"))
+        XCTAssertTrue(tests.makeCommand(app.app, target: .virtio).contains("TESTS=1"))
+        XCTAssertFalse(builder.makeCommand(app.app, target: .virtio).contains("TESTS=1"))
+    }
+
+    /// `run` and `debug` build a test image exactly when the boot arguments select tests.
+    func testTestImagesAreBuiltWhenTheBootArgumentsSelectTests() {
+        XCTAssertTrue(Builder.wantsTests(["a=1", "swiftlet.test=all"]))
+        XCTAssertTrue(Builder.wantsTests(["swiftlet.test=clock.monotonic"]))
+        XCTAssertFalse(Builder.wantsTests(["a=1", "name=swiftlet.test=x"]))
+        XCTAssertFalse(Builder.wantsTests([]))
     }
 
     func testPackagesSwiftletCannotBuildAreRefusedWithTheReason() {
