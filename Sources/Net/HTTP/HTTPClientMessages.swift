@@ -24,11 +24,11 @@ public struct HTTPClientRequest {
         headers.append(HTTPField(name: Array(name.utf8), value: Array(value.utf8)))
     }
 
-    /// The head and body as sent, for a client whose `User-Agent` is `userAgent`.
+    /// The head and body as sent by a client whose `User-Agent` is `userAgent`.
     ///
     /// - Throws: ``HTTPClientError/invalidHeader`` for a field that is not a token name and a clean value (it
     ///   could otherwise end or split the head).
-    func serialized(userAgent: String) throws(HTTPClientError) -> [UInt8] {
+    public func serialized(userAgent: String = "swiftlet") throws(HTTPClientError) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + body.count)
         out += Array(method.description.utf8)
