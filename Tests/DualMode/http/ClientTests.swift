@@ -389,6 +389,28 @@ func registerClientTests(_ suite: inout TestSuite) {
         try expect(client.counters.idleClosed + client.counters.retries >= 1, "the stale one dropped: \(client.counters)")
         client.closeIdleConnections()
     }
+    suite.test("client.pool-bound-closes-the-oldest-idle-connection") { () async throws(TestFailure) in
+        // (start closes the previous test listener, not the connections it accepted.)
+        let client = try await testClient { $0.maximumIdleConnections = 1 }
+        let first = try await start(HTTPServer(router: testRouter()))
+        let firstURL = try await localURL(first, "/hello")
+        _ = try await expectResponse("first") { () async throws(HTTPClientError) in try await client.get(firstURL) }
+        let second = try await start(HTTPServer(router: testRouter()))
+        let secondURL = try await localURL(second, "/hello")
+        _ = try await expectResponse("second") { () async throws(HTTPClientError) in try await client.get(secondURL) }
+        try expectEqual(client.idleConnectionCount, 1, "one idle connection kept")
+        try expectEqual(client.counters.idleClosed, 1, "the first host's closed: \(client.counters)")
+        _ = try await expectResponse("second again") { () async throws(HTTPClientError) in
+            try await client.get(secondURL)
+        }
+        try expect(client.counters.connectionsOpened == 2 && client.counters.connectionsReused == 1,
+                   "the kept one reused: \(client.counters)")
+        var off = HTTPClientConfiguration()
+        off.maximumIdleConnectionsPerHost = 0
+        client.configuration = off
+        _ = try await expectResponse("pool off") { () async throws(HTTPClientError) in try await client.get(secondURL) }
+        try expectEqual(client.idleConnectionCount, 0, "pool=0 keeps nothing")
+    }
     suite.test("client.redirects-only-when-asked") { () async throws(TestFailure) in
         var router = HTTPRouter()
         router.get("/old") { _ throws(HTTPError) in
