@@ -41,7 +41,9 @@ enum Devices {
         for t in found {
             switch t.deviceType {
             case DeviceType.net:
-                if let n = VirtioNet(t) { nets.append(n) } else { warn("virtio-net", t) }
+                // A device out of memory has said so in its own line (dev's ports say the same, nothing more).
+                if let n = VirtioNet(t) { nets.append(n) } else if !VirtioNet.reportedOutOfMemory { warn("virtio-net", t) }
+                VirtioNet.reportedOutOfMemory = false
             case DeviceType.block:
                 if let b = VirtioBlock(t) { blocks.append(b) } else { warn("virtio-blk", t) }
             default: break

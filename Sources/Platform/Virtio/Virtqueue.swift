@@ -70,11 +70,9 @@ final class Virtqueue {
     /// The fault-injection site of this queue (SWIFTLET_TEST_SITE_*), 0 for none.
     var testSite: UInt32 = 0
 
-    /// Bytes the three parts take for `size` entries (legacy layout, 4096-byte alignment).
-    static func layoutBytes(_ size: Int) -> (usedOffset: Int, total: Int) {
-        let usedOffset = (16 * size + 6 + 2 * size + 4095) & ~4095
-        return (usedOffset, usedOffset + ((6 + 8 * size + 4095) & ~4095))
-    }
+    /// Bytes the three parts take for `size` entries (legacy layout, 4096-byte alignment): the heap module's
+    /// formula, which dev's net ports also reserve by (PlatformHeap's NetMemory.swift).
+    static func layoutBytes(_ size: Int) -> (usedOffset: Int, total: Int) { NetMemoryPlan.ringLayout(size) }
 
     /// A queue of `size` entries (a power of two, ≤ 32768; §2.7), or nil when out of memory.
     init?(index: UInt16, size: Int) {
