@@ -102,11 +102,12 @@ public struct NetMemoryPlan {
     /// The buffers (the rings are the caller's), halved while the heap cannot give them.
     /// - Throws: ``NetMemoryShortfall`` naming the part that did not fit even at its least; nothing is held then.
     public func take() throws(NetMemoryShortfall) -> NetMemory {
-        let smallSlots = smallSlots
-        guard let transmit = Heap.allocate(smallSlots * smallBytes, alignment: 64) else {
-            throw NetMemoryShortfall(what: "transmit buffers", needed: smallSlots * smallBytes)
+        var smallCount = smallSlots
+        guard let transmit = NetMemoryPlan.allocate(&smallCount, smallBytes, minimum: smallCount, budget: Int.max)
+        else {
+            throw NetMemoryShortfall(what: "transmit buffers", needed: smallCount * smallBytes)
         }
-        var budget = Int(Heap.size) / NetMemoryPlan.share - smallSlots * smallBytes
+        var budget = Int(Heap.size) / NetMemoryPlan.share - smallCount * smallBytes
         var receiveCount = receiveCount
         guard let receive = NetMemoryPlan.allocate(&receiveCount, receiveBytes, minimum: receiveMinimum,
                                                    budget: budget)
@@ -116,17 +117,19 @@ public struct NetMemoryPlan {
         }
         budget -= receiveCount * receiveBytes
         var largeCount = largeCount
-        let large = largeCount > 0
-            ? NetMemoryPlan.allocate(&largeCount, largeBytes, minimum: NetMemoryPlan.minimumLargeCount,
-                                     budget: budget) : nil
+        let large = NetMemoryPlan.allocate(&largeCount, largeBytes, minimum: NetMemoryPlan.minimumLargeCount,
+                                           budget: budget)
         if large == nil { largeCount = 0 }
         return NetMemory(transmit: transmit, receive: receive, large: large, receiveCount: receiveCount,
-                         smallCount: min(smallSlots, transmitCount - largeCount), largeCount: largeCount)
+                         smallCount: min(smallCount, transmitCount - largeCount), largeCount: largeCount)
     }
 
     /// `count` blocks of `bytes`, halving `count` down to `minimum` while they are more than `budget` bytes
-    /// or the heap cannot give them.
+    /// or the heap cannot give them; nil for a `count` of 0. Never inlined: one copy of the heap's aligned
+    /// allocation for the three parts (the image-size budgets).
+    @inline(never)
     static func allocate(_ count: inout Int, _ bytes: Int, minimum: Int, budget: Int) -> UnsafeMutableRawPointer? {
+        guard count > 0 else { return nil }
         while count * bytes > budget && count / 2 >= minimum { count /= 2 }
         while true {
             if let memory = Heap.allocate(count * bytes, alignment: 64) { return memory }

@@ -126,6 +126,7 @@ final class VirtioNet {
             t.status = DeviceStatus.failed
             return nil
         }
+        let mac = VirtioNet.readMAC(t)
         let entries = NetMemoryPlan.ringEntries
         guard let rx = t.makeQueue(VirtioNet.receiveQueue, limit: entries),
             let tx = t.makeQueue(VirtioNet.transmitQueue, limit: entries)
@@ -133,7 +134,7 @@ final class VirtioNet {
             // A queue the device refuses, or rings the heap cannot give (each one page-aligned allocation).
             let rings = 2 * NetMemoryPlan.ringBytes(entries)
             if Heap.bytesFree < rings + 2 * 4096 {
-                VirtioNet.outOfMemory(mac: VirtioNet.readMAC(t), needed: rings, what: "rings")
+                VirtioNet.outOfMemory(mac: mac, needed: rings, what: "rings")
             }
             t.status = DeviceStatus.failed
             return nil
@@ -149,7 +150,6 @@ final class VirtioNet {
             if m >= 68 { mtu = m }
         }
         self.mtu = mtu
-        let mac = VirtioNet.readMAC(t)
         self.mac = mac
         receiveChecksum = f & VirtioNet.featureGuestChecksum != 0
         receiveTSO4 = f & VirtioNet.featureGuestTSO4 != 0
