@@ -2,7 +2,7 @@
 ///
 /// Prod's virtio-net driver (Platform/Virtio/VirtioNet.swift) lives on heap memory: two split
 /// virtqueues of ``ringEntries`` entries (`ringBytes`), transmit slots of header + mtu + 14 bytes, receive
-/// buffers, and with TSO a few 64 KiB transmit slots. Dev's net ports (Platform/Posix/TenderDevices.swift)
+/// buffers, and with TSO a few 64 KiB transmit slots. Dev's net ports (Platform/Posix/NetMemoryReserve.swift)
 /// take the same bytes from the arena when they open and hold them untouched (an arena page costs nothing
 /// until touched), so an app starts at the same smallest `--memory` in both modes, and a guest too small
 /// for its device says so with the same line (docs/ARCHITECTURE.md, "Memory"):

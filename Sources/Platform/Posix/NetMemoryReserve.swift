@@ -5,7 +5,9 @@
 /// same smallest `--memory` in both modes, and a guest too small for its device fails the same way, each
 /// port takes the same bytes by the same rule when the tender opens it, as QEMU's virtio-net would offer
 /// them: 256-entry rings, a 12-byte header (VERSION_1), VIRTIO_NET_F_MRG_RXBUF, and TSO both ways when the
-/// TAP has the offloads (a stream backend has none, as prod's `-netdev stream` has none). The memory is
+/// TAP has the offloads (a stream backend has none, as prod's `-netdev stream` has none); a legacy virtio
+/// device with two-descriptor buffers (no VERSION_1, no ANY_LAYOUT) has half as many, so prod then takes
+/// less than dev, never more. The memory is
 /// never touched: an arena page costs nothing until it is. A port that cannot get it prints prod's line
 ///
 ///     swiftlet: net device 'service' (52:54:00:12:34:56): out of memory: its receive buffers need N bytes,
