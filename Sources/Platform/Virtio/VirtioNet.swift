@@ -285,7 +285,8 @@ final class VirtioNet {
             }
             // num_buffers: "the number of descriptors the packet was spread over (including this one)" (§5.1.6.4);
             // without MRG_RXBUF it is not ours to read (QEMU leaves it as it was).
-            let pieces = mergeable ? Int(base.load(fromByteOffset: 10, as: UInt16.self)) : 1
+            var pieces = mergeable ? Int(base.load(fromByteOffset: 10, as: UInt16.self)) : 1
+            if rx.injected == SWIFTLET_TEST_FAULT_BAD_NUM_BUFFERS { pieces = rxCount + 1 }
             guard pieces >= 1 && pieces <= rxCount else {
                 DeviceError.fail(rx.owner, rx.role, "num_buffers ", UInt64(pieces), " is not 1 to the ring's ",
                                  UInt64(rxCount))
