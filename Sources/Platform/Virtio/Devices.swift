@@ -76,7 +76,9 @@ enum Devices {
         guard !netsStarted else { return }
         netsStarted = true
         for t in transports() where t.deviceType == DeviceType.net {
-            if let n = VirtioNet(t) { nets.append(n) } else { warn("virtio-net", t) }
+            // A device out of memory has said so in its own line (dev's ports say the same, nothing more).
+            if let n = VirtioNet(t) { nets.append(n) } else if !VirtioNet.reportedOutOfMemory { warn("virtio-net", t) }
+            VirtioNet.reportedOutOfMemory = false
         }
         kinds.append(DeviceKindHooks(
             readySet: {
