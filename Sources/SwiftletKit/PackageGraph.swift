@@ -181,7 +181,8 @@ extension PackageGraph {
     private static func runSwiftPackage(_ swift: String, _ arguments: [String], path: String, scratch: String) throws
         -> [UInt8]
     {
-        var command = Subprocess([swift, "package"] + arguments + ["--package-path", path, "--scratch-path", scratch])
+        // The global options go before the subcommand: `describe` refuses them after it.
+        var command = Subprocess([swift, "package", "--package-path", path, "--scratch-path", scratch] + arguments)
         command.stdout = .capture
         command.stderr = .capture
         command.nullStdin = true
