@@ -2,7 +2,7 @@
 #
 # Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
 #   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet] [PROFILE=debug]
-#     [APPOUT=DIR] [TESTS=1]
+#     [APPOUT=DIR] [TESTS=1] [PACKAGE_MODULES=FILE]
 # Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
 #
 # Both targets compile the libOS and the app as Embedded Swift for the
@@ -85,7 +85,14 @@ RUNTIME_SRC := $(sort $(wildcard $(ROOT)/Sources/Runtime/*.swift))
 RUNTIME_C := $(sort $(wildcard $(ROOT)/Sources/Runtime/C/*.c))
 RUNTIME_COBJ := $(patsubst $(ROOT)/Sources/Runtime/C/%.c,$(RT)/%.o,$(RUNTIME_C))
 APP_SRC := $(sort $(shell find $(abspath $(APP)) -name '*.swift' -not -path '*/.build*' 2>/dev/null))
-APP_USES_NET := $(call imports,Net,$(APP_SRC))
+# An app package's library modules (its own library targets, its dependencies' products), dependencies first:
+# `swiftlet build` writes FILE with PACKAGE_MODULE_NAMES and PACKAGE_MODULE_SRC_<name> (docs/PACKAGES.md §3).
+PACKAGE_MODULES ?=
+ifneq ($(PACKAGE_MODULES),)
+include $(PACKAGE_MODULES)
+endif
+PKG_SRC := $(foreach m,$(PACKAGE_MODULE_NAMES),$(PACKAGE_MODULE_SRC_$(m)))
+APP_USES_NET := $(call imports,Net,$(APP_SRC) $(PKG_SRC))
 # Dual-mode suites (Tests/DualMode/<suite>) share the helpers in Tests/DualMode/Support
 # (those that import Net only when the suite does).
 ifneq ($(findstring /Tests/DualMode/,$(abspath $(APP))/),)
@@ -99,7 +106,7 @@ APP_SRC += $(sort $(foreach dir,$(SHARED_DIRS),$(wildcard $(ROOT)/$(dir)/*.swift
 NET_SRC := $(if $(APP_USES_NET),$(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null)))
 # The store engine (its core plus the Runtime adapter, Sources/Store/Runtime): one module `Store`, only for an
 # app that imports it.
-APP_USES_STORE := $(call imports,Store,$(APP_SRC))
+APP_USES_STORE := $(call imports,Store,$(APP_SRC) $(PKG_SRC))
 STORE_SRC := $(if $(APP_USES_STORE),$(sort $(shell find $(ROOT)/Sources/Store -name '*.swift' 2>/dev/null)))
 
 ifeq ($(TARGET),posix)
@@ -194,12 +201,26 @@ $(PF)/heap_%.o: $(HEAP_DIR)/C/%.c $(wildcard $(ROOT)/Sources/ABI/include/*.h) $(
 $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
+# --- Package modules (an app package's library targets and dependencies), in order ------
+# Each may import the libOS and the modules before it; objects and interfaces live with the app's (AB/modules).
+PM := $(AB)/modules
+PKG_OBJ :=
+define package-module
+$(PM)/$(1).o: $(PACKAGE_MODULE_SRC_$(1)) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(NET_OBJ) $(STORE_OBJ) $(2) $(RECIPE) $(PACKAGE_MODULES) | $(PM)
+	$(SWIFTC) $(SWIFTFLAGS) $(if $(TESTS),-I $(RT_TESTS)) -I $(RT) -I $(PM) -module-name $(1) -emit-module -emit-module-path $(PM)/$(1).swiftmodule \
+	  -emit-ir $(PACKAGE_MODULE_SRC_$(1)) -o $$(@:.o=.ll)
+	$$(call swift-ir-object,$$(@:.o=.ll),$$@)
+endef
+$(foreach m,$(PACKAGE_MODULE_NAMES),$(eval $(call package-module,$(m),$(PKG_OBJ)))$(eval PKG_OBJ += $(PM)/$(m).o))
+$(PM):
+	@mkdir -p $@
+
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB)
-	$(SWIFTC) $(SWIFTFLAGS) $(APP_IMPORTS) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
+$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(STORE_OBJ) $(PKG_OBJ) | $(AB)
+	$(SWIFTC) $(SWIFTFLAGS) $(APP_IMPORTS) $(if $(PKG_OBJ),-I $(PM)) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+OBJS := $(AB)/app.o $(PKG_OBJ) $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)

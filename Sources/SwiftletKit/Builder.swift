@@ -48,10 +48,43 @@ public struct Builder {
         if profile != .release { command.append("PROFILE=\(profile.rawValue)") }
         if tests { command.append("TESTS=1") }
         if let package = app.packageDirectory {
-            command.append("APPOUT=" + PackageApp.outputDirectory(package: package, app: app.name, target: target,
-                                                                  profile: profile, tests: tests))
+            let output = PackageApp.outputDirectory(package: package, app: app.name, target: target,
+                                                    profile: profile, tests: tests)
+            command.append("APPOUT=" + output)
+            if !app.modules.isEmpty { command.append("PACKAGE_MODULES=" + Self.modulesFile(in: output)) }
         }
         return command
+    }
+
+    /// Where ``writeModules(_:target:)`` puts the app's module list for mk/image.mk.
+    static func modulesFile(in output: String) -> String { output + "/modules.mk" }
+
+    /// mk/image.mk's description of the package modules an app compiles in (`PACKAGE_MODULES=FILE`): their names in
+    /// dependency order and each one's sources. Paths with spaces cannot be make words, so they are refused.
+    static func modulesMakefile(_ modules: [PackageModule]) throws -> String {
+        var text = "# Written by swiftlet build: the package modules of this app, dependencies first (docs/PACKAGES.md §3).\n"
+        text += "PACKAGE_MODULE_NAMES := " + modules.map(\.name).joined(separator: " ") + "\n"
+        for module in modules {
+            if let bad = module.sources.first(where: { $0.contains(" ") || $0.contains("$") || $0.contains("#") }) {
+                throw SwiftletError("the path \(bad) (module \(module.name)) has a space, $ or #, which make cannot build",
+                                    remedy: "move the package to a path without them", status: 2)
+            }
+            text += "PACKAGE_MODULE_SRC_\(module.name) := " + module.sources.joined(separator: " ") + "\n"
+        }
+        return text
+    }
+
+    /// Writes the app's module list where ``makeCommand(_:target:)`` points mk/image.mk (only when it changed, so
+    /// make does not rebuild for nothing).
+    func writeModules(_ app: App, target: Target) throws {
+        guard let package = app.packageDirectory, !app.modules.isEmpty else { return }
+        let output = PackageApp.outputDirectory(package: package, app: app.name, target: target, profile: profile,
+                                                tests: tests)
+        let file = Self.modulesFile(in: output)
+        let text = try Self.modulesMakefile(app.modules)
+        if (try? String(contentsOfFile: file, encoding: .utf8)) == text { return }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
     }
 
     /// Builds `app` for `target` and returns the path of its image (the `.elf`).
@@ -72,6 +105,7 @@ public struct Builder {
             log.progress("waiting for another build for \(target.rawValue) to finish...")
         }
         defer { lock.release() }
+        try writeModules(app, target: target)
         let command = makeCommand(app, target: target)
         log.command(command)
         var make = Subprocess(command)
