@@ -1,4 +1,5 @@
 import Net
+import NetTesting
 import Runtime
 
 /// A host of a ``TCPTestNetwork``: an interface (TCP lives in `interface.tcp`) and its UDP sockets. Shared by the

@@ -1,6 +1,7 @@
 /// IPv4 (Sources/Net/Interface/Interface+IPv4.swift): what we emit (TTL, checksums, DF), routing on-link and via
 /// the gateway, which destinations are ours, options, padding, fragments and the reassembly hook, bad headers.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)

@@ -1,6 +1,7 @@
 /// Robustness: malformed frames at every layer, seeded garbage, a faulty link under a retrying UDP client, and the
 /// bound on work per poll.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)

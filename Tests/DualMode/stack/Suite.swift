@@ -3,6 +3,7 @@
 /// `Sources/Net/Stack` (against scripted servers), with seeded faults, in dev (posix) and prod (virtio).
 /// Run: `./swiftlet test Tests/DualMode/stack --target both`.
 import Net
+import NetTesting
 import Runtime
 
 @main

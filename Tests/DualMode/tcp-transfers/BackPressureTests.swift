@@ -4,6 +4,7 @@
 /// timeout, and every byte arrives. Before back-pressure, each refused frame was dropped after its connection had
 /// advanced SND.NXT, and only a retransmission (often a timeout) brought it back.
 import Net
+import NetTesting
 import Runtime
 
 /// Hosts `a` (its port's queue `queue`, offloads `aOffloads`) and `b` (no queue), connected.

@@ -1,6 +1,7 @@
 /// 10 MiB streams through each kind of link fault (Sources/Net/Interface/FaultInjector.swift), seeded, so both modes
 /// see the same frames go missing: each stream must arrive intact and closed, and each test checks the repair.
 import Net
+import NetTesting
 import Runtime
 
 private let tenMiB = 10 << 20

@@ -2,6 +2,7 @@
 /// and ``Flow``s that stream a seeded byte pattern through a TCP connection and check every byte on arrival (no
 /// copy of the stream is kept on either side, so 10 MiB costs no 10 MiB buffers).
 import Net
+import NetTesting
 import Runtime
 
 /// This suite's network: 1 ms one-way latency (a 2 ms round trip), these seeded faults, nothing captured until a

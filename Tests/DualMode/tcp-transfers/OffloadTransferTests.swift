@@ -3,6 +3,7 @@
 /// plain receiver (the link cuts the frames up, faults hit each segment), and two hosts that both take coalesced
 /// frames (whole 64 KiB frames cross the link, as between a TAP reader and the Linux kernel).
 import Net
+import NetTesting
 import Runtime
 
 private let transmitOffloads: NetOffloads = [.transmitChecksum, .transmitSegmentation]

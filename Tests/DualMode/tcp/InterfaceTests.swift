@@ -2,6 +2,7 @@
 /// hosts on a ``VirtualLink`` with a virtual clock; listeners, RSTs for closed ports, bulk transfers with and
 /// without loss.
 import Net
+import NetTesting
 import Runtime
 
 private func testConfiguration() -> TCPConfiguration {

@@ -15,6 +15,7 @@
 /// reaches a unicast destination port with ``NetOffloads/receiveSegmentation`` whole and marked checksum-partial,
 /// as Linux hands a TSO frame to a local TAP reader; every other port gets the frames a NIC would put on the wire
 /// (``SoftwareOffload/wireFrames(_:metadata:)``), and the faults apply to each of those.
+import Net
 import Runtime
 
 /// A frame seen on the link, for tests to inspect.
