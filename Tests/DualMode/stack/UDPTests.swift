@@ -1,6 +1,7 @@
 /// UDP (Sources/Net/Interface/Interface+UDP.swift, Sources/Net/Sockets): exchanges with exact payloads, socket
 /// queue bounds, binding, checksums, oversize datagrams.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)

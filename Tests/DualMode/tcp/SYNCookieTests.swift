@@ -1,6 +1,7 @@
 /// SYN cookies (Sources/Net/TCP/Congestion/SYNCookies.swift, RFC 4987 §3.6): the cookie itself, and a listener
 /// whose queue is full answering with cookies and completing connections from the returning ACKs.
 import Net
+import NetTesting
 import Runtime
 
 private let cookieServer = TCPEndpoint(ip("10.0.0.3"), 80)
