@@ -100,7 +100,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             throw .deviceUnavailable
         }
         // RFC 6528 §3, RFC 4987 §3.6: the ISN and SYN-cookie secrets come from the platform's entropy, once per boot.
-        let stack = NetworkStack(
+        let stack = NetworkStack.start(
             device: device, clock: MonotonicClock(), configuration: configuration, socketCapacity: socketCapacity,
             tcpCapacity: tcpCapacity, random: { Entropy.next() })
         guard configuration == .dhcp else { return stack }
@@ -121,10 +121,10 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     ///   - tcpCapacity: TCP connections at most (see ``up(device:configuration:socketCapacity:tcpCapacity:timeout:)``).
     ///   - random: the source of the TCP ISN and SYN-cookie secrets (RFC 6528 §3, RFC 4987 §3.6), DHCP transaction
     ///     IDs and DNS query IDs: the platform's entropy in apps, a seeded generator in deterministic tests.
-    public init(
+    public static func start(
         device: Device, clock: Clock, configuration: StackConfiguration, socketCapacity: Int = 16,
         tcpCapacity: Int = 256, random: @escaping () -> UInt64
-    ) {
+    ) -> NetworkStackOn {
         var address: IPv4CIDR? = nil
         var gateway: IPv4Address? = nil
         var servers: [IPv4Address] = []
@@ -140,14 +140,26 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             cookies: SYNCookies(key0: random(), key1: random()))
         let reassembly = SharedIPv4Reassembler()
         interface.reassembler = reassembly.hook
+        let stack = NetworkStackOn(
+            interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly, clock: clock,
+            random: random)
+        stack.configuredDNSServers = servers
+        if configuration == .dhcp { interface.startDHCP(random: random) }
+        stack.startPolling()
+        return stack
+    }
+
+    // Only stores: the class's metadata keeps its initializer alive in every image (Embedded Swift), so the work of
+    // building a stack is in `start`, which an app that does not call it does not link.
+    init(
+        interface: Interface<Device>, sockets: SocketSet, reassembly: SharedIPv4Reassembler, clock: Clock,
+        random: @escaping () -> UInt64
+    ) {
         self.interface = interface
-        self.sockets = SocketSet(capacity: socketCapacity)
+        self.sockets = sockets
         self.reassembly = reassembly
         self.clock = clock
         self.random = random
-        self.configuredDNSServers = servers
-        if configuration == .dhcp { interface.startDHCP(random: random) }
-        self.start()
     }
 
     /// The interface's counters, per layer, TCP included; `description` is one line.
@@ -180,7 +192,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
 
     // MARK: - The poll task
 
-    private func start() {
+    private func startPolling() {
         // Device readiness: the device calls back (the executor's readiness for a real one) when frames arrive.
         self.interface.device.watchArrivals { self.wake() }
         Task { await self.pollLoop() }
@@ -289,7 +301,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     ///   passed.
     /// - Parameter connection: the connection the caller waits on, if any: then only a segment for it (or its end
     ///   in a timer) wakes the caller, not every poll.
-    func waitForTCP(until deadline: Instant?, connection: SocketHandle? = nil) async throws(TCPError) {
+    func waitForTCP(until deadline: Instant?, connection: TCPHandle? = nil) async throws(TCPError) {
         if Task.isCancelled { throw .cancelled }
         // Note the count now, before any suspension: a segment that arrives before the wait is registered (the
         // deadline's task group runs it later) still wakes it.

@@ -20,9 +20,9 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     public let local: TCPEndpoint
     /// The peer's address and port.
     public let remote: TCPEndpoint
-    private var handle: SocketHandle?
+    private var handle: TCPHandle?
 
-    init(stack: NetworkStackOn<Device, Clock>, handle: SocketHandle) {
+    init(stack: NetworkStackOn<Device, Clock>, handle: TCPHandle) {
         self.stack = stack
         self.handle = handle
         let block = stack.interface.tcp[connection: handle]
@@ -47,7 +47,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
         timeout: Duration? = .seconds(75), configuration: TCPConfiguration = TCPConfiguration()
     ) async throws(TCPError) -> TCPConnectionOn {
         guard port != 0, stack.interface.route(to: address) != nil else { throw .unaddressable }
-        let handle: SocketHandle
+        let handle: TCPHandle
         do throws(TCPConnectError) {
             handle = try stack.interface.connectTCP(
                 to: address, port: port, now: stack.clock.now, configuration: configuration)
@@ -95,7 +95,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
         return self.stack.interface.tcp[connection: handle].description
     }
 
-    private func liveHandle() throws(TCPError) -> SocketHandle {
+    private func liveHandle() throws(TCPError) -> TCPHandle {
         guard let handle = self.handle else { throw .notConnected }
         return handle
     }
@@ -134,7 +134,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// The read loop: `attempt` moves what was received (synchronously); when nothing was, waits for the
     /// connection to change and tries again. Returns the bytes moved, 0 at the end of the stream.
     private func receiveLoop(
-        timeout: Duration?, _ attempt: (SocketHandle) throws(TCPReceiveError) -> Int
+        timeout: Duration?, _ attempt: (TCPHandle) throws(TCPReceiveError) -> Int
     ) async throws(TCPError) -> Int {
         let deadline = timeout.map { self.stack.clock.now + $0 }
         while true {
@@ -192,7 +192,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// The write loop: `attempt` queues what fits from byte `offset` on (synchronously); while the send ring is
     /// full, waits for the connection to change (the peer acknowledging) and tries again.
     private func sendLoop(
-        count: Int, timeout: Duration?, _ attempt: (SocketHandle, Int) throws(TCPSendError) -> Int
+        count: Int, timeout: Duration?, _ attempt: (TCPHandle, Int) throws(TCPSendError) -> Int
     ) async throws(TCPError) {
         let deadline = timeout.map { self.stack.clock.now + $0 }
         var offset = 0
@@ -257,7 +257,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     }
 
     /// The error for a connection that cannot go on (reset, timed out, aborted, or closed for this operation).
-    private func endError(_ handle: SocketHandle) -> TCPError {
+    private func endError(_ handle: TCPHandle) -> TCPError {
         let block = self.stack.interface.tcp[connection: handle]
         guard let reason = block.closeReason else { return .notConnected }
         return TCPError(reason, synchronized: true)

@@ -11,7 +11,7 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
     public let stack: NetworkStackOn<Device, Clock>
     /// The port.
     public let port: UInt16
-    private var handle: SocketHandle?
+    private var handle: TCPHandle?
 
     /// Listens on `port` of `stack`.
     ///
@@ -36,7 +36,7 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
         }
     }
 
-    private init(stack: NetworkStackOn<Device, Clock>, handle: SocketHandle, port: UInt16) {
+    private init(stack: NetworkStackOn<Device, Clock>, handle: TCPHandle, port: UInt16) {
         self.stack = stack
         self.handle = handle
         self.port = port

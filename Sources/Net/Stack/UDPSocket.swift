@@ -44,7 +44,7 @@ public final class UDPSocketOn<Device: StackDevice, Clock: StackClock> {
     public let stack: NetworkStackOn<Device, Clock>
     /// The local port.
     public let port: UInt16
-    private var handle: SocketHandle?
+    private var handle: UDPHandle?
 
     /// Binds a socket to `port` on `stack` (0: a free ephemeral port, 49152...65535).
     ///
@@ -58,7 +58,7 @@ public final class UDPSocketOn<Device: StackDevice, Clock: StackClock> {
         return UDPSocketOn(stack: stack, handle: handle, port: stack.sockets[udp: handle].port)
     }
 
-    private init(stack: NetworkStackOn<Device, Clock>, handle: SocketHandle, port: UInt16) {
+    private init(stack: NetworkStackOn<Device, Clock>, handle: UDPHandle, port: UInt16) {
         self.stack = stack
         self.handle = handle
         self.port = port
@@ -75,7 +75,7 @@ public final class UDPSocketOn<Device: StackDevice, Clock: StackClock> {
         self.handle = nil
     }
 
-    private var liveHandle: SocketHandle {
+    private var liveHandle: UDPHandle {
         guard let handle = self.handle else { preconditionFailure("UDP socket used after close") }
         return handle
     }

@@ -18,11 +18,11 @@ struct VirtualPair {
     let b: VirtualStack
 
     init() {
-        self.a = VirtualStack(
+        self.a = VirtualStack.start(
             device: self.link.attach(mac: MACAddress(0x02, 0, 0, 0, 7, 1)), clock: self.clock,
             configuration: .static(cidr: IPv4CIDR("10.7.0.1/24")!, gateway: nil), tcpCapacity: 8,
             random: seededRandom(1))
-        self.b = VirtualStack(
+        self.b = VirtualStack.start(
             device: self.link.attach(mac: MACAddress(0x02, 0, 0, 0, 7, 2)), clock: self.clock,
             configuration: .static(cidr: IPv4CIDR("10.7.0.2/24")!, gateway: nil), tcpCapacity: 8,
             random: seededRandom(2))

@@ -9,7 +9,7 @@ private let tenMiB = 10 << 20
 /// Two hosts on a link with `faults`, connected.
 private func setUp(
     _ faults: FaultConfiguration, seed: UInt64
-) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, SocketHandle), (TCPHost, SocketHandle)) {
+) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, TCPHandle), (TCPHost, TCPHandle)) {
     let network = transferNetwork(faults: faults, seed: seed)
     let a = network.addHost("10.0.0.2/24", mac: 2)
     let b = network.addHost("10.0.0.3/24", mac: 3)

@@ -14,7 +14,7 @@ private let allOffloads: NetOffloads = [
 /// Hosts `a` (offloads `a`) and `b` (offloads `b`) on a link with `faults`, connected.
 private func setUp(
     a aOffloads: NetOffloads, b bOffloads: NetOffloads, faults: FaultConfiguration = .none, seed: UInt64
-) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, SocketHandle), (TCPHost, SocketHandle)) {
+) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, TCPHandle), (TCPHost, TCPHandle)) {
     let network = transferNetwork(faults: faults, seed: seed)
     network.offloads = aOffloads
     let a = network.addHost("10.0.0.2/24", mac: 2)
