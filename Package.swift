@@ -86,6 +86,15 @@ let package = Package(
             exclude: ["README.md", "HTTP/README.md", "TCP/Congestion/README.md"],
             swiftSettings: embedded
         ),
+        // The stack's test doubles (VirtualLink, FaultInjector, SoftwareOffload, VirtualClock), as SwiftNIO keeps
+        // NIOEmbedded apart from NIO: mk/image.mk compiles them only into test images that import NetTesting, so no
+        // app pays for them; no product exports them.
+        .target(
+            name: "NetTesting",
+            dependencies: ["Net", "Runtime"],
+            path: "Sources/NetTesting",
+            swiftSettings: embedded
+        ),
         // The platforms' Swift halves, type-checked only (module names as mk/image.mk gives them). Their C and
         // assembly, built with per-target flags (freestanding, no red zone, our own libc for virtio), and every
         // link are mk/image.mk's alone; no app imports a platform, so no product exports one.

@@ -104,6 +104,17 @@ endif
 SHARED_DIRS := $(if $(wildcard $(abspath $(APP))/shared-sources),$(shell cat $(abspath $(APP))/shared-sources))
 APP_SRC += $(sort $(foreach dir,$(SHARED_DIRS),$(wildcard $(ROOT)/$(dir)/*.swift)))
 NET_SRC := $(if $(APP_USES_NET),$(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null)))
+# The test doubles of the network stack (Sources/NetTesting: VirtualLink, FaultInjector, SoftwareOffload, VirtualClock),
+# module `NetTesting` over Net, as SwiftNIO keeps NIOEmbedded apart: compiled only into test images (apps under
+# Tests/) that import it, so no app links or pays for them.
+APP_IS_TEST := $(findstring /Tests/,$(abspath $(APP))/)
+APP_USES_NETTESTING := $(call imports,NetTesting,$(APP_SRC))
+ifneq ($(APP_USES_NETTESTING),)
+ifeq ($(APP_IS_TEST),)
+$(error $(APP) imports NetTesting, the stack's test doubles, which only test images under Tests/ may link: remove the import)
+endif
+endif
+NETTESTING_SRC := $(if $(APP_USES_NETTESTING),$(sort $(wildcard $(ROOT)/Sources/NetTesting/*.swift)))
 # The store engine (its core plus the Runtime adapter, Sources/Store/Runtime): one module `Store`, only for an
 # app that imports it.
 APP_USES_STORE := $(call imports,Store,$(APP_SRC) $(PKG_SRC))
@@ -167,6 +178,15 @@ $(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o $(RECIPE)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 endif
 
+# --- NetTesting (module `NetTesting`), only for a test that imports it ----
+ifneq ($(NETTESTING_SRC),)
+NETTESTING_OBJ := $(RT)/NetTesting.o
+$(RT)/NetTesting.o: $(NETTESTING_SRC) $(RT)/Net.o $(RECIPE)
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name NetTesting -emit-module \
+	  -emit-module-path $(RT)/NetTesting.swiftmodule -emit-ir $(NETTESTING_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
+endif
+
 # --- Store (module `Store`), only when it has sources ----------------------
 ifneq ($(STORE_SRC),)
 STORE_OBJ := $(RT)/Store.o
@@ -216,11 +236,11 @@ $(PM):
 	@mkdir -p $@
 
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(STORE_OBJ) $(PKG_OBJ) | $(AB)
+$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(NETTESTING_OBJ) $(STORE_OBJ) $(PKG_OBJ) | $(AB)
 	$(SWIFTC) $(SWIFTFLAGS) $(APP_IMPORTS) $(if $(PKG_OBJ),-I $(PM)) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-OBJS := $(AB)/app.o $(PKG_OBJ) $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+OBJS := $(AB)/app.o $(PKG_OBJ) $(NETTESTING_OBJ) $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)

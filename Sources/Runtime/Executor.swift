@@ -40,6 +40,10 @@ public final class Executor {
 
     init() {}
 
+    /// Jobs ready to run (enqueued, not yet run). Seen from a running task, 0 means every other task is suspended:
+    /// a virtual clock for tests (NetTesting's `VirtualClock`) advances only then.
+    public var readyJobs: Int { ready.count }
+
     func enqueue(_ job: UnsafeMutableRawPointer) { ready.push(job) }
 
     /// Arms a timer that resumes `continuation` at `deadline`; returns its id.
