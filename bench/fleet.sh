@@ -20,6 +20,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. bench/linux-guest.sh
 N=${1:-10}
 case "$N" in '' | *[!0-9]* | 0) echo "usage: bench/fleet.sh [N]  (N: instances per fleet, 1 to 50)" >&2; exit 2 ;; esac
 [ "$N" -le 50 ] || { echo "bench/fleet.sh: N=$N is more than 50 (each instance is a 128 MiB TCG guest)" >&2; exit 2; }
@@ -90,24 +91,9 @@ unikernel=${unikernel%.elf}.stripped
 cp "$unikernel" "$WORK/http.elf"
 
 # Linux: busybox + the virtio modules (in modprobe's dependency order) + init + a 612-byte page.
-mkdir -p "$WORK/initrd/bin" "$WORK/initrd/modules" "$WORK/initrd/www" "$WORK/initrd/proc" "$WORK/initrd/sys" "$WORK/initrd/dev"
-cp /bin/busybox "$WORK/initrd/bin/busybox"
-: >"$WORK/initrd/modules/order"
-for module in virtio_pci virtio_net; do
-  modprobe -S "$kver" --show-depends "$module" | awk '$1 == "insmod" { print $2 }'
-done | awk '!seen[$0]++' | while read -r ko; do
-  cp "$ko" "$WORK/initrd/modules/" && basename "$ko" >>"$WORK/initrd/modules/order"
-done
-[ -s "$WORK/initrd/modules/order" ] || { echo "no virtio modules for $kver (apt-get install linux-image-$kver)" >&2; exit 1; }
-python3 -c 'import sys; head = "<!DOCTYPE html><html><body><h1>busybox httpd</h1>"; tail = "</body></html>\n"; open(sys.argv[1], "w").write(head + "x" * (612 - len(head) - len(tail)) + tail)' \
-  "$WORK/initrd/www/index.html"
-cat >"$WORK/initrd/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for ko in $(cat /modules/order); do insmod /modules/$ko; done
+linux_guest_initramfs "$WORK/initrd" "$kver" virtio_pci virtio_net || exit 1
+page_612 "$WORK/initrd/www/index.html" "busybox httpd"
+cat >>"$WORK/initrd/init" <<'INIT'
 address=$(sed -n 's/.*swl_ip=\([0-9./]*\).*/\1/p' /proc/cmdline)
 ip link set lo up
 ip link set eth0 up

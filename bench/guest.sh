@@ -29,6 +29,7 @@ NS=swl-guest-$$
 NSK=swl-guest-unused-$$
 WORK=$(mktemp -d /tmp/swiftlet-guest.XXXXXX)
 . bench/lib.sh
+. bench/linux-guest.sh
 GUEST_PID=
 
 cleanup() {
@@ -60,15 +61,8 @@ kver=${linux_kernel#/boot/vmlinuz-}
 
 # --- The Linux guest's initramfs -------------------------------------------------------------------------------
 I=$WORK/initrd
-mkdir -p "$I/bin" "$I/modules" "$I/www/bytes" "$I/proc" "$I/sys" "$I/dev" "$I/tmp" "$I/etc" "$I/var/lib/nginx" \
-  "$I/var/log/nginx" "$I/run"
-cp /bin/busybox "$I/bin/busybox"
-: >"$I/modules/order"
-for module in virtio_pci virtio_net; do
-  modprobe -S "$kver" --show-depends "$module" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
-done | awk '!seen[$0]++' | while read -r ko; do
-  cp "$ko" "$I/modules/" && basename "$ko" >>"$I/modules/order"
-done
+linux_guest_initramfs "$I" "$kver" virtio_pci virtio_net || exit 1
+mkdir -p "$I/www/bytes" "$I/var/lib/nginx" "$I/var/log/nginx"
 # nginx and every shared library it loads, at the same paths.
 for file in /usr/sbin/nginx $(ldd /usr/sbin/nginx | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do
   mkdir -p "$I$(dirname "$file")" && cp -L "$file" "$I$file"
@@ -92,24 +86,16 @@ http {
   server { listen 80; root /www; }
 }
 CONF
-# The same bytes as Samples/http's page and body (only their lengths matter to the rows).
-python3 -c 'import sys; head = "<!DOCTYPE html><html><body><h1>nginx</h1>"; tail = "</body></html>\n"; open(sys.argv[1], "w").write(head + "x" * (612 - len(head) - len(tail)) + tail)' \
-  "$I/www/index.html"
+# The same sizes as Samples/http's page and body (only their lengths matter to the rows).
+page_612 "$I/www/index.html" nginx
 head -c 10485760 /dev/zero >"$I/www/bytes/10485760"
-cat >"$I/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for ko in $(cat /modules/order); do insmod /modules/$ko; done
+cat >>"$I/init" <<'INIT'
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.0.2/24 dev eth0
 echo "linux-guest: nginx on port 80"
 exec /usr/sbin/nginx -c /etc/nginx.conf
 INIT
-chmod +x "$I/init"
 (cd "$I" && find . | cpio -o -H newc --quiet) >"$WORK/initrd.cpio"
 
 # --- Namespace -------------------------------------------------------------------------------------------------

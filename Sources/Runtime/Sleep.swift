@@ -43,11 +43,20 @@ private enum Race<T> {
 public func withDeadline<T>(
     _ deadline: Instant, _ operation: @escaping () async -> T
 ) async throws(TimeoutError) -> T {
+    try await race(operation, against: { try? await sleep(until: deadline) })
+}
+
+/// Runs `operation` against `timer` (a wait that returns when time is up, or early when cancelled) and returns
+/// the operation's result, or throws ``TimeoutError`` when the timer returns first; the loser is cancelled and
+/// awaited. ``withDeadline(_:_:)`` races the executor's timers; a stack with a virtual clock races its own sleep.
+public func race<T>(
+    _ operation: @escaping () async -> T, against timer: @escaping () async -> Void
+) async throws(TimeoutError) -> T {
     let outcome: Race<T> = await withTaskGroup(of: Race<T>.self) { group in
         group.addTask { .finished(await operation()) }
         group.addTask {
             // Cancelled means the operation finished first; the result is ignored then.
-            try? await sleep(until: deadline)
+            await timer()
             return .timedOut
         }
         let first = await group.next() ?? .timedOut

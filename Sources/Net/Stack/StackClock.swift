@@ -23,29 +23,11 @@ public protocol StackClock {
     func withDeadline<T>(_ deadline: Instant, _ operation: @escaping () async -> T) async throws(TimeoutError) -> T
 }
 
-private enum ClockRace<T> {
-    case finished(T)
-    case timedOut
-}
-
 extension StackClock {
     public func withDeadline<T>(
         _ deadline: Instant, _ operation: @escaping () async -> T
     ) async throws(TimeoutError) -> T {
-        let outcome: ClockRace<T> = await withTaskGroup(of: ClockRace<T>.self) { group in
-            group.addTask { .finished(await operation()) }
-            group.addTask {
-                try? await self.sleep(until: deadline)
-                return .timedOut
-            }
-            let first = await group.next() ?? .timedOut
-            group.cancelAll()
-            return first
-        }
-        switch outcome {
-        case .finished(let value): return value
-        case .timedOut: throw TimeoutError()
-        }
+        try await race(operation, against: { try? await self.sleep(until: deadline) })
     }
 }
 
