@@ -8,7 +8,9 @@
                                             closed (408 or a close) before the end
   http_attack.py probe HOST SECS            GET / every 0.25 s for SECS s, each with a 1 s deadline from connect to
                                             the last byte; prints `probe: OK of N within 1 s, slowest T s`
+  http_attack.py stats HOST                 GET /stats; prints `requests=R high_water=H in_use=U heap=S` (bytes)
 """
+import json
 import socket
 import sys
 import threading
@@ -114,6 +116,28 @@ def probe(host, seconds):
     return 0
 
 
+def stats(host):
+    try:
+        s = socket.create_connection((host, 80), timeout=10)
+        s.settimeout(10)
+        s.sendall(b"GET /stats HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            part = s.recv(65536)
+            if not part:
+                break
+            data += part
+        s.close()
+        numbers = json.loads(data.split(b"\r\n\r\n", 1)[1])
+        mem = numbers["mem"]
+        print(f"requests={numbers['http']['requests']} high_water={mem['high_water']} in_use={mem['in_use']}"
+              f" heap={mem['size']} refused={numbers['tcp']['refused']} syn_dropped={numbers['tcp']['syn_dropped']}")
+        return 0
+    except (OSError, ValueError, KeyError, IndexError) as error:
+        print(f"stats: {type(error).__name__}: {error}")
+        return 1
+
+
 def main():
     a = sys.argv[1:]
     if len(a) == 4 and a[0] == "posts":
@@ -122,6 +146,8 @@ def main():
         return slow(a[1], int(a[2]), float(a[3]), float(a[4]))
     if len(a) == 3 and a[0] == "probe":
         return probe(a[1], float(a[2]))
+    if len(a) == 2 and a[0] == "stats":
+        return stats(a[1])
     print(__doc__, file=sys.stderr)
     return 2
 

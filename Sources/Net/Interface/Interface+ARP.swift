@@ -77,7 +77,11 @@ extension Interface {
             return
         }
         let isNew = self.arpPending.index(of: nextHop) == nil
-        guard self.arpPending.enqueue(packet, for: nextHop, now: now, configuration: self.configuration.arp) else {
+        var evicted = 0
+        let queued = self.arpPending.enqueue(
+            packet, for: nextHop, now: now, configuration: self.configuration.arp, evicted: &evicted)
+        self.counters.arp.pendingEvicted += evicted
+        guard queued else {
             self.counters.arp.pendingOverflows += 1
             return
         }

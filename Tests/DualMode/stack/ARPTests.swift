@@ -150,18 +150,33 @@ func registerARPTests(_ suite: inout TestSuite) {
         try expectEqual(a.counters.arp.requestsSent, 1, "one request for one destination")
     }
 
-    suite.test("arp.pending-queue-is-bounded-in-total") { () throws(TestFailure) in
+    suite.test("arp.pending-queue-is-bounded-in-total-and-a-newcomer-evicts-the-oldest") { () throws(TestFailure) in
+        // Four silent addresses (forged sources a flood made us answer) fill the queue; a datagram for a fifth
+        // address evicts the oldest address's datagrams, and a real neighbour's datagram still gets through.
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)
+        let b = network.addHost("10.0.0.60/24", mac: 60, configure: quiet)
+        let server = try b.bind(9)
         let client = try a.bind(5000)
-        for destination in 50..<55 {
+        for destination in 50..<54 {
             for index in 0..<4 {
                 try a.send(client, [UInt8(index)], to: IPv4Address(10, 0, 0, UInt8(destination)), port: 9)
             }
             network.pollAll()
         }
         try expectEqual(a.interface.pendingResolutionCount, 16, "queued (16 in all)")
-        try expectEqual(a.counters.arp.pendingOverflows, 4, "overflow counted")
+        try a.send(client, [4], to: ip("10.0.0.50"), port: 9)
+        network.pollAll()
+        try expectEqual(a.counters.arp.pendingOverflows, 1, "a fifth for one address is dropped (4 per destination)")
+        try expectEqual(a.counters.arp.pendingEvicted, 0, "nothing evicted for it")
+        for index in 0..<4 { try a.send(client, [UInt8(index)], to: ip("10.0.0.54"), port: 9) }
+        network.pollAll()
+        try expectEqual(a.interface.pendingResolutionCount, 16, "still 16 in all")
+        try expectEqual(a.counters.arp.pendingEvicted, 4, "10.0.0.50's four evicted")
+        try expectEqual(a.counters.arp.pendingOverflows, 1, "the newcomer was not dropped")
+        try a.send(client, Array("hi".utf8), to: ip("10.0.0.60"), port: 9)
+        try expect(network.run(for: .seconds(1)) { b.sockets[udp: server].canReceive }, "the real neighbour's datagram")
+        try expectEqual(a.counters.arp.pendingEvicted, 8, "10.0.0.51's four evicted for it")
     }
 
     suite.test("arp.retries-every-second-three-times-then-gives-up") { () throws(TestFailure) in
