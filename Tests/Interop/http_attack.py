@@ -45,7 +45,11 @@ def posts(host, n, size):
     statuses = {}
     for r in answered:
         statuses[r] = statuses.get(r, 0) + 1
-    print(f"posts: {len(answered)} answered {statuses}, {n - len(answered)} failed")
+    errors = {}
+    for r in results:
+        if r is None or r.startswith("error"):
+            errors[r] = errors.get(r, 0) + 1
+    print(f"posts: {len(answered)} answered {statuses}, {n - len(answered)} failed {errors or ''}".rstrip())
     return 0
 
 

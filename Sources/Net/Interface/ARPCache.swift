@@ -39,6 +39,8 @@ struct ARPCache {
         var mac: MACAddress
         var refreshedAt: Instant
         var expiresAt: Instant
+        /// When a unicast request last went to the entry's MAC to refresh it before it expires.
+        var polledAt: Instant? = nil
     }
 
     private(set) var entries: [Entry] = []
@@ -49,6 +51,20 @@ struct ARPCache {
             return entry.expiresAt > now ? entry.mac : nil
         }
         return nil
+    }
+
+    /// For a valid entry of `address` in the last quarter of its `lifetime`, when no refresh request went to it
+    /// within `interval`: its MAC, to which the caller sends a unicast request (RFC 1122 §2.3.2.1's "unicast
+    /// poll"; Linux's NUD_PROBE); the entry notes the time. `nil` otherwise. An entry in use is renewed by the
+    /// reply before it expires, so the traffic that uses it never waits for a broadcast resolution (and its
+    /// datagrams past the pending queue's bound are not dropped).
+    mutating func refreshDue(_ address: IPv4Address, now: Instant, lifetime: Duration, interval: Duration) -> MACAddress? {
+        guard let index = self.entries.firstIndex(where: { $0.address == address }) else { return nil }
+        let entry = self.entries[index]
+        guard entry.expiresAt > now, entry.expiresAt - now <= lifetime / 4 else { return nil }
+        if let polled = entry.polledAt, now - polled < interval { return nil }
+        self.entries[index].polledAt = now
+        return entry.mac
     }
 
     /// Whether there is an entry (valid or expired) for `address`: RFC 826's "already in my table".

@@ -35,6 +35,8 @@ public struct ARPCounters: Equatable, Sendable {
     public var received = 0
     /// Requests sent (including gratuitous announcements).
     public var requestsSent = 0
+    /// Unicast requests sent to refresh a cache entry in use before it expired.
+    public var refreshes = 0
     /// Replies sent to requests for our address (probes included).
     public var repliesSent = 0
     /// Of those, replies to RFC 5227 probes (sender 0.0.0.0) for our address.

@@ -104,11 +104,13 @@ func registerARPTests(_ suite: inout TestSuite) {
         network.run(for: .milliseconds(10))
         let learnedAt = network.now
         try expectEqual(a.counters.arp.requestsSent, 1, "first resolution")
-        network.run(for: .seconds(59))
-        try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) != nil, "valid at 59 s")
+        network.run(for: .seconds(44))
         try a.send(client, [2], to: ip("10.0.0.3"), port: 7000)
         network.run(for: .milliseconds(10))
         try expectEqual(a.counters.arp.requestsSent, 1, "no request while valid")
+        try expectEqual(a.counters.arp.refreshes, 0, "nor a refresh before the last quarter of the lifetime")
+        network.now = learnedAt + .seconds(59)
+        try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) != nil, "valid at 59 s")
         network.now = learnedAt + .seconds(61)
         try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) == nil, "expired at 61 s")
         try a.send(client, [3], to: ip("10.0.0.3"), port: 7000)
@@ -137,6 +139,34 @@ func registerARPTests(_ suite: inout TestSuite) {
                 a.interface.neighbor(IPv4Address(10, 0, 0, UInt8(last)), now: network.now) != nil,
                 "10.0.0.\(last) kept")
         }
+    }
+
+    suite.test("arp.an-entry-in-use-is-refreshed-by-a-unicast-request-before-it-expires") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)
+        let b = network.addHost("10.0.0.3/24", mac: 3, configure: quiet)
+        _ = try b.bind(7000)
+        let client = try a.bind(5000)
+        try a.send(client, [1], to: ip("10.0.0.3"), port: 7000)
+        network.run(for: .milliseconds(10))
+        let learnedAt = network.now
+        // In the last quarter of the 60 s lifetime, traffic to B sends one unicast request to B's MAC (one per
+        // second at most) and goes out meanwhile; B's reply renews the entry, so it never lapses while in use.
+        network.now = learnedAt + .seconds(50)
+        let before = network.link.captured.count
+        for index in 0..<5 { try a.send(client, [UInt8(2 + index)], to: ip("10.0.0.3"), port: 7000) }
+        network.run(for: .milliseconds(10))
+        try expectEqual(a.counters.arp.refreshes, 1, "one refresh for five datagrams")
+        let polls = network.link.captured[before...].filter { Decoded($0.bytes).isARPRequest }
+        try expectEqual(polls.count, 1, "one request on the link")
+        try expectEqual(polls.first.flatMap { Decoded($0.bytes).ethernet?.destination } ?? .broadcast, testMAC(3), "to B's MAC")
+        network.now = learnedAt + .seconds(70)
+        try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) != nil, "renewed: valid at 70 s")
+        try a.send(client, [9], to: ip("10.0.0.3"), port: 7000)
+        network.run(for: .milliseconds(10))
+        try expectEqual(a.counters.arp.requestsSent, 1, "never resolved again by broadcast")
+        try expectEqual(a.interface.pendingResolutionCount, 0, "nothing waited")
+        try expectEqual(b.counters.udp.received, 7, "every datagram arrived")
     }
 
     suite.test("arp.pending-queue-is-bounded-per-destination") { () throws(TestFailure) in
