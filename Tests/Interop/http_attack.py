@@ -6,8 +6,8 @@
   http_attack.py slow HOST N INTERVAL SECS  N clients at once each open a connection and send one header byte
                                             every INTERVAL s for SECS s (a slowloris); prints how many the server
                                             closed (408 or a close) before the end
-  http_attack.py probe HOST SECS            GET / every 0.25 s for SECS s, each with a 1 s deadline from connect to
-                                            the last byte; prints `probe: OK of N within 1 s, slowest T s`
+  http_attack.py probe HOST SECS [LIMIT]    GET / every 0.25 s for SECS s, each with a LIMIT s deadline (1) from
+                                            connect to the last byte; prints `probe: OK of N within LIMIT s, slowest T s`
   http_attack.py stats HOST                 GET /stats; prints `requests=R high_water=H in_use=U heap=S` (bytes)
 """
 import json
@@ -92,15 +92,15 @@ def slow(host, n, interval, seconds):
     return 0
 
 
-def probe(host, seconds):
+def probe(host, seconds, limit=1.0):
     ok, total, slowest = 0, 0, 0.0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         total += 1
         start = time.monotonic()
         try:
-            s = socket.create_connection((host, 80), timeout=1)
-            s.settimeout(1)
+            s = socket.create_connection((host, 80), timeout=limit)
+            s.settimeout(limit)
             s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
             data = b""
             while True:
@@ -110,13 +110,13 @@ def probe(host, seconds):
                 data += part
             s.close()
             took = time.monotonic() - start
-            if data.startswith(b"HTTP/1.1 200") and took <= 1.0:
+            if data.startswith(b"HTTP/1.1 200") and took <= limit:
                 ok += 1
                 slowest = max(slowest, took)
         except OSError:
             pass
         time.sleep(0.25)
-    print(f"probe: {ok} of {total} within 1 s, slowest {slowest:.2f} s")
+    print(f"probe: {ok} of {total} within {limit:g} s, slowest {slowest:.2f} s")
     return 0
 
 
@@ -148,8 +148,8 @@ def main():
         return posts(a[1], int(a[2]), int(a[3]))
     if len(a) == 5 and a[0] == "slow":
         return slow(a[1], int(a[2]), float(a[3]), float(a[4]))
-    if len(a) == 3 and a[0] == "probe":
-        return probe(a[1], float(a[2]))
+    if len(a) in (3, 4) and a[0] == "probe":
+        return probe(a[1], float(a[2]), float(a[3]) if len(a) == 4 else 1.0)
     if len(a) == 2 and a[0] == "stats":
         return stats(a[1])
     print(__doc__, file=sys.stderr)
