@@ -7,7 +7,8 @@
 #   large posts  200 clients at once POST 1 MiB bodies to /upload (no route: the HTTP library answers 404 and drops
 #                the bodies as they arrive, nothing is buffered); a probe fetches the page every 0.25 s throughout,
 #                each fetch within 5 s: 200 MiB arriving at once queue ahead of its SYN and request in the TAP and the
-#                device ring, where the app cannot put it first (a TCG guest drains them at a few MiB/s)
+#                device ring, where the app cannot put it first (a TCG guest drains them at a few MiB/s, so each
+#                client allows 120 s per socket operation: 200 MiB at 2 MiB/s shared by 200 flows is ~100 s)
 #   slowloris    300 slow clients send one header byte every 2 s; each gets 408 and is closed at its 10 s header
 #                deadline (or 503 at once past the server's connection budget); the probe must keep getting the page
 #                within 1 s
@@ -37,7 +38,7 @@ before=$(stats)
 in_ns timeout 200 python3 "$ATTACK" probe "$APP_IP" 20 5 >"$APP_LOG.probe" 2>&1 &
 probe=$!
 started=$SECONDS
-posts=$(in_ns timeout 180 python3 "$ATTACK" posts "$APP_IP" 200 1048576 2>&1)
+posts=$(in_ns timeout 240 python3 "$ATTACK" posts "$APP_IP" 200 1048576 2>&1)
 wait "$probe"
 took=$((SECONDS - started))
 after=$(stats)

@@ -19,14 +19,14 @@ import time
 
 def post(host, size, results, index):
     try:
-        s = socket.create_connection((host, 80), timeout=60)
+        s = socket.create_connection((host, 80), timeout=120)
         s.sendall(b"POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % size)
         chunk = b"x" * 65536
         left = size
         while left > 0:
             s.sendall(chunk[: min(left, len(chunk))])
             left -= min(left, len(chunk))
-        s.settimeout(60)
+        s.settimeout(120)
         answer = s.recv(64)
         s.close()
         results[index] = answer.split(b" ")[1].decode() if answer.startswith(b"HTTP/1.1 ") else "garbled"
