@@ -61,7 +61,7 @@ struct ARPCache {
     mutating func refreshDue(_ address: IPv4Address, now: Instant, lifetime: Duration, interval: Duration) -> MACAddress? {
         guard let index = self.entries.firstIndex(where: { $0.address == address }) else { return nil }
         let entry = self.entries[index]
-        guard entry.expiresAt > now, entry.expiresAt - now <= lifetime / 4 else { return nil }
+        guard entry.expiresAt > now, (entry.expiresAt - now) * 4 <= lifetime else { return nil }
         if let polled = entry.polledAt, now - polled < interval { return nil }
         self.entries[index].polledAt = now
         return entry.mac

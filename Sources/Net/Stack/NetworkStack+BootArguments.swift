@@ -31,9 +31,12 @@ extension NetworkStack {
                 } catch {
                     return
                 }
-                print(
-                    "\(label): \(self.address.map { $0.description } ?? "no address") \(self.counters)"
-                        + " | mem inuse=\(Runtime.heapInUse()) hw=\(Runtime.heapHighWater())")
+                var line = "\(label): \(self.address.map { $0.description } ?? "no address") \(self.counters)"
+                line.append(" | mem inuse=")
+                line.append(String(Runtime.heapInUse()))
+                line.append(" hw=")
+                line.append(String(Runtime.heapHighWater()))
+                print(line)
             }
         }
     }
