@@ -2,7 +2,7 @@
 ///
 /// - `GET`/`HEAD` `/`, `/index.html`: the 612-byte index page; `/bytes/N`: N streamed bytes (see ``StaticSite``)
 /// - `POST /echo`: the request body back, as it arrives (`Content-Length` or chunked in, the same framing out)
-/// - `GET /stats`: the stack's and the server's counters as JSON
+/// - `GET /stats`: the stack's and the server's counters and the heap (in use, high-water mark, size) as JSON
 /// - anything else: 404, or 405 with `Allow`; malformed requests 400 (the library's answers).
 ///
 ///     swiftlet run http --target posix --net service=passt:tcp=8080:80     # then: curl localhost:8080

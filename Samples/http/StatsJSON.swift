@@ -1,8 +1,10 @@
-/// `GET /stats`: the stack's counters and the HTTP server's as one JSON object (RFC 8259), numbers only.
+/// `GET /stats`: the stack's counters, the HTTP server's and the heap's as one JSON object (RFC 8259), numbers only.
 import Net
+import Runtime
 
 enum StatsJSON {
-    /// `{"eth":{...},"ip":{...},"tcp":{...},"http":{...}}`, one line.
+    /// `{"eth":{...},"ip":{...},"tcp":{...},"http":{...},"mem":{...}}`, one line; `mem` is the heap now and its
+    /// high-water mark since start, in bytes (the same heap in both modes).
     static func render(_ stack: InterfaceCounters, _ http: HTTPServerCounters) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(768)
@@ -26,6 +28,8 @@ enum StatsJSON {
         field(&out, "resets_in", k.resetsReceived)
         field(&out, "resets_out", k.resetsSent + t.resetsSent)
         field(&out, "syn_dropped", t.synDropped)
+        field(&out, "refused", t.connectionsRefused)
+        field(&out, "zero_window_aborts", k.zeroWindowAborts)
         field(&out, "malformed", t.malformed)
         out.write("},\"http\":{")
         field(&out, "connections", http.connections, first: true)
@@ -47,6 +51,10 @@ enum StatsJSON {
         field(&out, "write_timeouts", http.writeTimeouts)
         field(&out, "transport_failures", http.transportFailures)
         field(&out, "discarded_body_bytes", http.discardedBodyBytes)
+        out.write("},\"mem\":{")
+        field(&out, "in_use", Runtime.heapInUse(), first: true)
+        field(&out, "high_water", Runtime.heapHighWater())
+        field(&out, "size", Runtime.heapSize())
         out.write("}}\n")
         return out
     }

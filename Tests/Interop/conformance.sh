@@ -7,6 +7,7 @@
 #               SYN does (the control)
 #   squatter    spoofed fragments at offset 65000 (each sizes a 64 KiB reassembly buffer) every 0.5 s for 10 s,
 #               while 3000-byte pings (3 fragments each) keep being answered, and the page keeps being served
+# After each: the requests the app served meanwhile and its heap high-water mark (GET /stats), and that it lives.
 #
 # usage: Tests/Interop/conformance.sh posix|virtio
 set -uo pipefail
@@ -32,8 +33,27 @@ run_peer() {
   done <<<"$out"
 }
 
+stats() { in_ns timeout 20 "$PY" "$INTEROP/http_attack.py" stats "$APP_IP" 2>&1; }
+field() { sed -n "s/.*\b$2=\([0-9]*\).*/\1/p" <<<"$1"; }
+# report WHAT BEFORE: served requests since BEFORE's stats, the heap high-water mark, alive.
+report() {
+  local after
+  after=$(stats)
+  if app_alive && [ -n "$(field "$after" requests)" ]; then
+    ok "$1: served $(( $(field "$after" requests) - $(field "$2" requests) )) requests meanwhile," \
+      "heap high-water $(( $(field "$after" high_water) / 1024 )) KiB, alive"
+  else
+    failed "$1: the app no longer serves /stats: ${after:-nothing}"
+  fi
+}
+
+before=$(stats)
 run_peer arp-probe "$TAP" "$APP_IP"
+report "after the ARP probe" "$before"
+before=$(stats)
 run_peer stealth "$TAP" "$APP_IP" 80
+report "after the FIN/NULL/XMAS/PSH scan" "$before"
+before=$(stats)
 
 # The squatter runs for 10 s; fragmented pings and page fetches go on meanwhile.
 in_ns timeout 60 "$PY" "$INTEROP/conformance_peer.py" squat "$TAP" "$APP_IP" 10 >"$APP_LOG.squat" 2>&1 &
@@ -51,5 +71,6 @@ if [ "${pings:-0}" -ge 15 ] && [ "$pages" = 5 ] && [ -n "$squat" ]; then
 else
   failed "under a fragment squatter (${squat:-not run}): ${pings:-0} of 16 fragmented pings answered, $pages of 5 pages"
 fi
+report "after the squatter" "$before"
 app_alive || failed "http died"
 exit $status

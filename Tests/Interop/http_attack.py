@@ -6,9 +6,11 @@
   http_attack.py slow HOST N INTERVAL SECS  N clients at once each open a connection and send one header byte
                                             every INTERVAL s for SECS s (a slowloris); prints how many the server
                                             closed (408 or a close) before the end
-  http_attack.py probe HOST SECS            GET / every 0.25 s for SECS s, each with a 1 s deadline from connect to
-                                            the last byte; prints `probe: OK of N within 1 s, slowest T s`
+  http_attack.py probe HOST SECS [LIMIT]    GET / every 0.25 s for SECS s, each with a LIMIT s deadline (1) from
+                                            connect to the last byte; prints `probe: OK of N within LIMIT s, slowest T s`
+  http_attack.py stats HOST                 GET /stats; prints `requests=R high_water=H in_use=U heap=S` (bytes)
 """
+import json
 import socket
 import sys
 import threading
@@ -17,14 +19,14 @@ import time
 
 def post(host, size, results, index):
     try:
-        s = socket.create_connection((host, 80), timeout=60)
+        s = socket.create_connection((host, 80), timeout=120)
         s.sendall(b"POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % size)
         chunk = b"x" * 65536
         left = size
         while left > 0:
             s.sendall(chunk[: min(left, len(chunk))])
             left -= min(left, len(chunk))
-        s.settimeout(60)
+        s.settimeout(120)
         answer = s.recv(64)
         s.close()
         results[index] = answer.split(b" ")[1].decode() if answer.startswith(b"HTTP/1.1 ") else "garbled"
@@ -43,7 +45,11 @@ def posts(host, n, size):
     statuses = {}
     for r in answered:
         statuses[r] = statuses.get(r, 0) + 1
-    print(f"posts: {len(answered)} answered {statuses}, {n - len(answered)} failed")
+    errors = {}
+    for r in results:
+        if r is None or r.startswith("error"):
+            errors[r] = errors.get(r, 0) + 1
+    print(f"posts: {len(answered)} answered {statuses}, {n - len(answered)} failed {errors or ''}".rstrip())
     return 0
 
 
@@ -86,15 +92,15 @@ def slow(host, n, interval, seconds):
     return 0
 
 
-def probe(host, seconds):
+def probe(host, seconds, limit=1.0):
     ok, total, slowest = 0, 0, 0.0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         total += 1
         start = time.monotonic()
         try:
-            s = socket.create_connection((host, 80), timeout=1)
-            s.settimeout(1)
+            s = socket.create_connection((host, 80), timeout=limit)
+            s.settimeout(limit)
             s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
             data = b""
             while True:
@@ -104,14 +110,36 @@ def probe(host, seconds):
                 data += part
             s.close()
             took = time.monotonic() - start
-            if data.startswith(b"HTTP/1.1 200") and took <= 1.0:
+            if data.startswith(b"HTTP/1.1 200") and took <= limit:
                 ok += 1
                 slowest = max(slowest, took)
         except OSError:
             pass
         time.sleep(0.25)
-    print(f"probe: {ok} of {total} within 1 s, slowest {slowest:.2f} s")
+    print(f"probe: {ok} of {total} within {limit:g} s, slowest {slowest:.2f} s")
     return 0
+
+
+def stats(host):
+    try:
+        s = socket.create_connection((host, 80), timeout=10)
+        s.settimeout(10)
+        s.sendall(b"GET /stats HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            part = s.recv(65536)
+            if not part:
+                break
+            data += part
+        s.close()
+        numbers = json.loads(data.split(b"\r\n\r\n", 1)[1])
+        mem = numbers["mem"]
+        print(f"requests={numbers['http']['requests']} high_water={mem['high_water']} in_use={mem['in_use']}"
+              f" heap={mem['size']} refused={numbers['tcp']['refused']} syn_dropped={numbers['tcp']['syn_dropped']}")
+        return 0
+    except (OSError, ValueError, KeyError, IndexError) as error:
+        print(f"stats: {type(error).__name__}: {error}")
+        return 1
 
 
 def main():
@@ -120,8 +148,10 @@ def main():
         return posts(a[1], int(a[2]), int(a[3]))
     if len(a) == 5 and a[0] == "slow":
         return slow(a[1], int(a[2]), float(a[3]), float(a[4]))
-    if len(a) == 3 and a[0] == "probe":
-        return probe(a[1], float(a[2]))
+    if len(a) in (3, 4) and a[0] == "probe":
+        return probe(a[1], float(a[2]), float(a[3]) if len(a) == 4 else 1.0)
+    if len(a) == 2 and a[0] == "stats":
+        return stats(a[1])
     print(__doc__, file=sys.stderr)
     return 2
 

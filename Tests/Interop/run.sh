@@ -32,9 +32,10 @@
 #   http-server.sh the HTTP library through Samples/http: curl (keep-alive across methods, a chunked upload, HEAD,
 #                 100-continue), raw-socket malformed requests (400/413/431/501/505, bad chunks, short bodies; still
 #                 serving after each), ab -k, wrk, GET /stats, and the 503 connection budget
-#   http-attack.sh 200 concurrent 1 MiB POSTs to Samples/http (404, bodies dropped as they arrive), then a slowloris of
-#                 300 (posix) / 100 (virtio) header-dribbling clients (408 at the 10 s header deadline), while a probe
-#                 keeps getting the page within 1 s
+#   http-attack.sh 200 concurrent 1 MiB POSTs to Samples/http (404, bodies dropped as they arrive; the page within
+#                 5 s meanwhile), a slowloris of 300 header-dribbling clients (408 at the 10 s header deadline) while
+#                 a probe keeps getting the page within 1 s, and an MSS-1 client fetching 1 MiB (48-byte segments);
+#                 each prints the requests served and the heap high-water mark
 #   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
 #                 served by the other mode, and SIGKILL power cuts under 4 writers (every acknowledged write survives)
 #   image.sh      (virtio only) disk images: hello from one qcow2 on SeaBIOS (pc) and OVMF (q35, an SMBIOS override),

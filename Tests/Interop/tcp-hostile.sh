@@ -13,6 +13,9 @@
 #                  the listen queue fills with half-open connections; a new connection must still succeed within
 #                  20 s after the flood (stale half-opens are recycled, RFC 4987 §3.3).
 #
+# Each flood reports the connections the app served (its `done` lines) and its heap high-water mark (the `mem hw`
+# of its counters line), and that it is still alive.
+#
 # usage: Tests/Interop/tcp-hostile.sh posix|virtio
 # Prints one `ok`/`FAIL` line per check; exit 0 when all passed.
 set -uo pipefail
@@ -44,7 +47,17 @@ else
   failed "counters after the blind attacks: challenge=${challenge:-?} (want >= 2) rstin=${rstin:-?} (want >= 1)"
 fi
 
+served() { grep -c "^tcp-echo: .* done, " "$APP_LOG"; }
+# numbers SERVED_BEFORE: connections served since, the heap high-water mark, alive.
+numbers() {
+  local line
+  line=$(fresh_counters)
+  echo "$(( $(served) - $1 )) connections served, heap high-water $(( $(counter "$line" mem hw) / 1024 )) KiB," \
+    "$(app_alive && echo alive || echo DEAD)"
+}
+
 # The flood starts 2 s into a 9 s echo session and lasts 3 s.
+before=$(served)
 in_ns timeout 60 python3 "$INTEROP/tcp_client.py" --timeout 20 hold "$APP_IP" 7 9 >"$APP_LOG.hold" 2>&1 &
 HOLD_PID=$!
 sleep 2
@@ -56,14 +69,22 @@ if [ "$hold_rc" = 0 ]; then ok "during a 3 s SYN flood (${flood:-hping3 said not
   failed "established connection during the SYN flood: ${out#FAIL hold: }"
 fi
 out=$(in_ns timeout 100 python3 "$INTEROP/tcp_client.py" --timeout 90 many "$APP_IP" 7 20 4096 2>&1)
-if [ $? = 0 ]; then ok "after the flood: ${out#ok many: }"; else failed "after the flood: ${out#FAIL many: }"; fi
+if [ $? = 0 ]; then ok "after the flood: ${out#ok many: }; $(numbers "$before")"; else
+  failed "after the flood: ${out#FAIL many: }"
+fi
+before=$(served)
 flood=$(in_ns timeout -s INT 3 hping3 -S --flood --rand-source -p 7 "$APP_IP" 2>&1 | grep 'packets transmitted' | tr -d '\n')
+started=$SECONDS
 out=$(in_ns timeout 30 python3 "$INTEROP/tcp_client.py" --timeout 20 many "$APP_IP" 7 1 4096 2>&1)
-if [ $? = 0 ]; then ok "after a spoofed-source flood (${flood:-hping3 said nothing}): ${out#ok many: }"; else
+if [ $? = 0 ]; then
+  ok "after a spoofed-source flood (${flood:-hping3 said nothing}): ${out#ok many: } $((SECONDS - started)) s" \
+    "after it; $(numbers "$before")"
+else
   failed "after a spoofed-source flood: ${out#FAIL many: }"
 fi
 counters=$(fresh_counters)
 ok "counters after the floods: tcp rx=$(counter "$counters" tcp rx) syndrop=$(counter "$counters" tcp syndrop)" \
-  "rstin=$(counter "$counters" tcp rstin) drop=$(counter "$counters" tcp drop)"
+  "rstin=$(counter "$counters" tcp rstin) drop=$(counter "$counters" tcp drop)" \
+  "arp drop=$(counter "$counters" arp drop) unresolved=$(counter "$counters" arp unresolved)"
 app_alive || failed "tcp-echo died"
 exit $status

@@ -2,8 +2,9 @@
 ///
 /// Both are bounded, so no peer can make the interface allocate without limit: the cache keeps at most
 /// ``ARPConfiguration/cacheCapacity`` entries and evicts the oldest, and the pending queue holds at most
-/// ``ARPConfiguration/pendingPerDestination`` datagrams per address and ``ARPConfiguration/pendingTotal`` in all
-/// (RFC 1122 §2.3.2.2: "SHOULD save (rather than discard) at least one (the latest) packet").
+/// ``ARPConfiguration/pendingPerDestination`` datagrams per address and ``ARPConfiguration/pendingTotal`` in all,
+/// a new address evicting the oldest one's (RFC 1122 §2.3.2.2: "SHOULD save (rather than discard) at least one
+/// (the latest) packet").
 import Runtime
 
 /// ARP timing and bounds.
@@ -19,7 +20,8 @@ public struct ARPConfiguration: Sendable {
     public var requestLimit = 3
     /// Datagrams queued per unresolved address; more are dropped and counted.
     public var pendingPerDestination = 4
-    /// Datagrams queued for all unresolved addresses together.
+    /// Datagrams queued for all unresolved addresses together; when full, a datagram for another address evicts
+    /// the oldest address's datagrams (counted in ``ARPCounters/pendingEvicted``).
     public var pendingTotal = 16
     /// Gratuitous ARP announcements once an address is configured (RFC 5227 §1.1 ANNOUNCE_NUM).
     public var announcements = 2
@@ -37,6 +39,8 @@ struct ARPCache {
         var mac: MACAddress
         var refreshedAt: Instant
         var expiresAt: Instant
+        /// When a unicast request last went to the entry's MAC to refresh it before it expires.
+        var polledAt: Instant? = nil
     }
 
     private(set) var entries: [Entry] = []
@@ -47,6 +51,20 @@ struct ARPCache {
             return entry.expiresAt > now ? entry.mac : nil
         }
         return nil
+    }
+
+    /// For a valid entry of `address` in the last quarter of its `lifetime`, when no refresh request went to it
+    /// within `interval`: its MAC, to which the caller sends a unicast request (RFC 1122 §2.3.2.1's "unicast
+    /// poll"; Linux's NUD_PROBE); the entry notes the time. `nil` otherwise. An entry in use is renewed by the
+    /// reply before it expires, so the traffic that uses it never waits for a broadcast resolution (and its
+    /// datagrams past the pending queue's bound are not dropped).
+    mutating func refreshDue(_ address: IPv4Address, now: Instant, lifetime: Duration, interval: Duration) -> MACAddress? {
+        guard let index = self.entries.firstIndex(where: { $0.address == address }) else { return nil }
+        let entry = self.entries[index]
+        guard entry.expiresAt > now, (entry.expiresAt - now) * 4 <= lifetime else { return nil }
+        if let polled = entry.polledAt, now - polled < interval { return nil }
+        self.entries[index].polledAt = now
+        return entry.mac
     }
 
     /// Whether there is an entry (valid or expired) for `address`: RFC 826's "already in my table".
@@ -99,12 +117,30 @@ struct ARPPendingQueue {
         self.destinations.firstIndex { $0.address == address }
     }
 
-    /// Queues `packet` for `address`, creating its destination with its first request due at `now`.
-    /// Returns false (and queues nothing) when a bound is reached.
+    /// Queues `packet` for `address`, creating its destination with its first request due at `now`. With the
+    /// queue full in total, the oldest other destination's datagrams are dropped to make room (their count goes to
+    /// `evicted`): one that went unanswered longest, most likely a forged source. Datagrams for the newest
+    /// addresses get their chance, as a peer answering a SYN flood from random sources (each SYN-ACK waits for
+    /// ARP) would otherwise lock a real client's SYN-ACK out until every forged address was given up on.
+    /// Returns false (and queues nothing) when `address` already has ``ARPConfiguration/pendingPerDestination``
+    /// datagrams, or the queue holds nothing else to evict.
     mutating func enqueue(
-        _ packet: PacketBuffer, for address: IPv4Address, now: Instant, configuration: ARPConfiguration
+        _ packet: PacketBuffer, for address: IPv4Address, now: Instant, configuration: ARPConfiguration,
+        evicted: inout Int
     ) -> Bool {
-        guard self.totalPackets < configuration.pendingTotal else { return false }
+        if self.totalPackets >= configuration.pendingTotal {
+            if let index = self.index(of: address),
+                self.destinations[index].packets.count >= configuration.pendingPerDestination
+            {
+                return false
+            }
+            while self.totalPackets >= configuration.pendingTotal,
+                let oldest = self.destinations.firstIndex(where: { $0.address != address })
+            {
+                evicted += self.remove(self.destinations[oldest].address).count
+            }
+            guard self.totalPackets < configuration.pendingTotal else { return false }
+        }
         if let index = self.index(of: address) {
             guard self.destinations[index].packets.count < configuration.pendingPerDestination else { return false }
             self.destinations[index].packets.append(packet)

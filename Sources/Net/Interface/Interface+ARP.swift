@@ -73,11 +73,21 @@ extension Interface {
     /// later finds the device full is dropped, whatever `refusable` says: its sender has moved on).
     func sendResolving(_ packet: inout PacketBuffer, nextHop: IPv4Address, refusable: Bool = false, now: Instant) {
         if let mac = self.arpCache.lookup(nextHop, now: now) {
+            let arp = self.configuration.arp
+            if let polled = self.arpCache.refreshDue(
+                nextHop, now: now, lifetime: arp.entryLifetime, interval: arp.requestInterval)
+            {
+                self.sendRequest(for: nextHop, to: polled, now: now)
+            }
             self.sendFrame(&packet, to: mac, type: .ipv4, refusable: refusable, now: now)
             return
         }
         let isNew = self.arpPending.index(of: nextHop) == nil
-        guard self.arpPending.enqueue(packet, for: nextHop, now: now, configuration: self.configuration.arp) else {
+        var evicted = 0
+        let queued = self.arpPending.enqueue(
+            packet, for: nextHop, now: now, configuration: self.configuration.arp, evicted: &evicted)
+        self.counters.arp.pendingEvicted += evicted
+        guard queued else {
             self.counters.arp.pendingOverflows += 1
             return
         }
@@ -124,13 +134,15 @@ extension Interface {
         return sent
     }
 
-    /// Broadcasts "who has `target`?".
-    func sendRequest(for target: IPv4Address, now: Instant) {
+    /// Broadcasts "who has `target`?" (counted in ``ARPCounters/requestsSent``); to `mac` instead, it is the
+    /// unicast poll that refreshes a cache entry in use (counted in ``ARPCounters/refreshes``).
+    func sendRequest(for target: IPv4Address, to mac: MACAddress = .broadcast, now: Instant) {
         guard let address = self.configuration.address else { return }
         let request = ARPMessage(
             operation: .request, senderHardwareAddress: self.mac, senderProtocolAddress: address.address,
             targetHardwareAddress: MACAddress(rawValue: 0), targetProtocolAddress: target)
-        if self.sendARP(request, to: .broadcast, now: now) { self.counters.arp.requestsSent += 1 }
+        guard self.sendARP(request, to: mac, now: now) else { return }
+        if mac == .broadcast { self.counters.arp.requestsSent += 1 } else { self.counters.arp.refreshes += 1 }
     }
 
     /// Frames and sends one ARP message.

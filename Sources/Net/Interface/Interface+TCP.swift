@@ -20,13 +20,17 @@ extension Interface {
             configuration: self.clampingMSS(configuration))
     }
 
-    /// Opens a listener on `port` whose connections announce an MSS that fits this interface's MTU.
+    /// Opens a listener on `port` whose connections announce an MSS that fits this interface's MTU; at most
+    /// `connectionLimit` of them at once (``TCPSocketSet/listen(port:backlog:configuration:synCookies:connectionLimit:)``).
     ///
     /// - Throws: ``TCPListenError/addressInUse`` or ``TCPListenError/exhausted``.
     public func listenTCP(
-        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration()
+        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration(),
+        connectionLimit: Int? = nil
     ) throws(TCPListenError) -> TCPHandle {
-        try self.tcp.listen(port: port, backlog: backlog, configuration: self.clampingMSS(configuration))
+        try self.tcp.listen(
+            port: port, backlog: backlog, configuration: self.clampingMSS(configuration),
+            connectionLimit: connectionLimit)
     }
 
     /// The most data one TCP segment handed to a device with TSO may carry: a 64 KiB IPv4 datagram less the

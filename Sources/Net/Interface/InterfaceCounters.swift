@@ -35,6 +35,8 @@ public struct ARPCounters: Equatable, Sendable {
     public var received = 0
     /// Requests sent (including gratuitous announcements).
     public var requestsSent = 0
+    /// Unicast requests sent to refresh a cache entry in use before it expired.
+    public var refreshes = 0
     /// Replies sent to requests for our address (probes included).
     public var repliesSent = 0
     /// Of those, replies to RFC 5227 probes (sender 0.0.0.0) for our address.
@@ -45,8 +47,10 @@ public struct ARPCounters: Equatable, Sendable {
     public var conflicts = 0
     /// Cache entries evicted to make room.
     public var evictions = 0
-    /// Datagrams dropped because the pending queue was full.
+    /// Datagrams not queued because their address already had its share of the pending queue.
     public var pendingOverflows = 0
+    /// Queued datagrams dropped, with the oldest unresolved address, to make room for another address's.
+    public var pendingEvicted = 0
     /// Addresses given up on after the last request went unanswered.
     public var unresolved = 0
     /// Datagrams dropped with a given-up queue.
@@ -174,7 +178,7 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
         let c = self.icmp
         let u = self.udp
         let ethernetDrops = e.malformed + e.notForUs + e.unknownType + e.transmitQueueFull + e.deviceErrors
-        let arpDrops = a.malformed + a.conflicts + a.pendingOverflows + a.pendingDropped
+        let arpDrops = a.malformed + a.conflicts + a.pendingOverflows + a.pendingDropped + a.pendingEvicted
         let ipDrops = i.malformed + i.notForUs + i.badSource + i.fragmentsDropped + i.unknownProtocol + i.noRoute
             + i.loopbackDropped
         let icmpDrops = c.malformed + c.broadcastEchoIgnored + c.unsupported
@@ -236,6 +240,8 @@ public struct InterfaceCounters: Equatable, CustomStringConvertible, Sendable {
             Self.field(&text, " rstout=", k.resetsSent + t.resetsSent)
             Self.field(&text, " challenge=", k.challengeAcks)
             Self.field(&text, " syndrop=", t.synDropped)
+            if t.connectionsRefused > 0 { Self.field(&text, " refused=", t.connectionsRefused) }
+            if k.zeroWindowAborts > 0 { Self.field(&text, " zwabort=", k.zeroWindowAborts) }
             Self.field(&text, " drop=", tcpDrops)
             Self.field(&text, " csum=", t.checksumErrors)
         }

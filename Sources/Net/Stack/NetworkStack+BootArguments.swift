@@ -21,7 +21,8 @@ extension NetworkStackOn where Device == NetDevice, Clock == MonotonicClock {
         return try await Self.up(device: name, configuration: configuration, tcpCapacity: tcpCapacity, timeout: timeout)
     }
 
-    /// Prints `label: address counters` every `interval`, from a task of its own, for as long as the app runs.
+    /// Prints `label: address counters | mem inuse=BYTES hw=BYTES` every `interval`, from a task of its own, for as
+    /// long as the app runs (`mem`: the heap now and its high-water mark, the same heap in both modes).
     public func reportCounters(every interval: Duration, label: String) {
         Task {
             while true {
@@ -30,7 +31,12 @@ extension NetworkStackOn where Device == NetDevice, Clock == MonotonicClock {
                 } catch {
                     return
                 }
-                print("\(label): \(self.address.map { $0.description } ?? "no address") \(self.counters)")
+                var line = "\(label): \(self.address.map { $0.description } ?? "no address") \(self.counters)"
+                line.append(" | mem inuse=")
+                line.append(String(Runtime.heapInUse()))
+                line.append(" hw=")
+                line.append(String(Runtime.heapHighWater()))
+                print(line)
             }
         }
     }

@@ -19,15 +19,19 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
     ///   - backlog: connections half-open or established but not yet accepted, at most; SYNs beyond it are
     ///     dropped and counted (``overflows``), so the peer retransmits them later.
     ///   - configuration: the settings every accepted connection gets (its MSS is capped to the MTU).
+    ///   - connectionLimit: connections from this listener alive at once (half-open and closing ones included),
+    ///     at most; a SYN past it is refused with a RST and counted (``refused``). `nil`: as many as the stack has
+    ///     TCP slots (a SYN that finds none free is dropped and counted in ``overflows``).
     /// - Throws: ``TCPError/addressInUse``, ``TCPError/exhausted``, ``TCPError/unaddressable`` for port 0.
     public static func listen(
         port: UInt16, backlog: Int = 64, on stack: NetworkStackOn<Device, Clock>,
-        configuration: TCPConfiguration = TCPConfiguration()
+        configuration: TCPConfiguration = TCPConfiguration(), connectionLimit: Int? = nil
     ) throws(TCPError) -> TCPListenerOn {
         guard port != 0 else { throw .unaddressable }
         do throws(TCPListenError) {
             let handle = try stack.interface.listenTCP(
-                port: port, backlog: Swift.max(1, backlog), configuration: configuration)
+                port: port, backlog: Swift.max(1, backlog), configuration: configuration,
+                connectionLimit: connectionLimit.map { Swift.max(1, $0) })
             return TCPListenerOn(stack: stack, handle: handle, port: port)
         } catch .addressInUse {
             throw .addressInUse
@@ -50,6 +54,12 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
     public var overflows: Int {
         guard let handle = self.handle else { return 0 }
         return self.stack.interface.tcp[listener: handle].overflows
+    }
+
+    /// SYNs refused with a RST because the listener had its `connectionLimit` of connections.
+    public var refused: Int {
+        guard let handle = self.handle else { return 0 }
+        return self.stack.interface.tcp[listener: handle].refused
     }
 
     /// Waits for the next established connection and returns it.

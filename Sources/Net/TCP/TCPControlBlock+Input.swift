@@ -318,6 +318,7 @@ extension TCPControlBlock {
             && (tcpBefore(self.sndWl1, sequence) || (self.sndWl1 == sequence && tcpBeforeOrEqual(self.sndWl2, ack)))
         {
             self.sndWnd = window
+            if window > 0 { self.zeroWindowSince = nil }
             self.maxSndWnd = Swift.max(self.maxSndWnd, window)
             self.sndWl1 = sequence
             self.sndWl2 = ack

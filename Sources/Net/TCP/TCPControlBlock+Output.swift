@@ -136,7 +136,10 @@ extension TCPControlBlock {
         self.restartAfterIdleIfNeeded(now: now)
         let (length, fin) = self.sendableData()
         guard length > 0 || fin else {
-            if self.needsPersistTimer { self.timer.armIfStopped(now: now) }
+            if self.needsPersistTimer {
+                if self.zeroWindowSince == nil { self.zeroWindowSince = now }
+                self.timer.armIfStopped(now: now)
+            }
             return nil
         }
         let offset = Int(self.sndNxt &- self.sendBase)
@@ -225,8 +228,19 @@ extension TCPControlBlock {
 
     /// RFC 6298 (5.4)–(5.6): go back to SND.UNA and back the timer off; NewReno sets ssthresh and cwnd = 1 SMSS
     /// (RFC 5681 §3.1 eq. 4, RFC 6582 §3.2 step 6). After ``TCPConfiguration/maximumRetransmissions`` expiries
-    /// without progress the connection is given up (RFC 1122 §4.2.3.5 R2).
+    /// without progress the connection is given up (RFC 1122 §4.2.3.5 R2), and so is one whose peer kept its
+    /// window shut past ``TCPConfiguration/zeroWindowTimeout``.
     mutating func retransmissionTimeout(now: Instant) {
+        // The user timeout on a shut window (``TCPConfiguration/zeroWindowTimeout``): probes answered for longer
+        // than the bound end the connection as unanswered retransmissions would.
+        if self.sndWnd == 0, let since = self.zeroWindowSince, let bound = self.configuration.zeroWindowTimeout,
+            now - since > bound
+        {
+            self.counters.zeroWindowAborts += 1
+            self.resetPending = self.state.isSynchronized
+            self.enterClosed(reason: .timedOut)
+            return
+        }
         self.retransmissions += 1
         if self.retransmissions > self.configuration.maximumRetransmissions {
             self.resetPending = self.state.isSynchronized

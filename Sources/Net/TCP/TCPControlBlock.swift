@@ -133,6 +133,8 @@ public struct TCPControlBlock {
     var sackRetransmitBudget = 0
     /// A zero-window probe (or a timeout's first segment) may exceed the windows by one byte.
     var probe = false
+    /// Since when the peer's window has been shut while we had data for it (``TCPConfiguration/zeroWindowTimeout``).
+    var zeroWindowSince: Instant?
     var timeWaitUntil: Instant?
     var challengeWindowStart: Instant?
     var challengeCount = 0

@@ -13,6 +13,14 @@ public struct TCPListenQueue {
     /// Whether a SYN that finds the queue full is answered with a SYN cookie (RFC 4987 §3.6) instead of being
     /// dropped.
     public let synCookies: Bool
+    /// Connections from this listener alive at once, at most (half-open, queued, accepted, and closing after the
+    /// application let go); `nil`: as many as the set has slots. A SYN past it is refused with a RST (see
+    /// ``TCPSocketSet/listen(port:backlog:configuration:synCookies:connectionLimit:)``).
+    public let connectionLimit: Int?
+    /// Connections from this listener that hold a slot now.
+    public internal(set) var connectionCount = 0
+    /// SYNs (and cookie ACKs) refused with a RST because ``connectionLimit`` was reached.
+    public internal(set) var refused = 0
     /// Connections from SYNs, oldest first.
     var queue: [TCPHandle] = []
     /// SYNs dropped because the queue was full.
@@ -59,6 +67,8 @@ public struct TCPCounters: Equatable, Sendable {
     /// Segments to a listening port with neither SYN, ACK nor RST (FIN, NULL, URG/PSH-only, XMAS probes): dropped
     /// without an answer, as RFC 9293 §3.10.7.2 says, so a stealth scan learns nothing.
     public var listenDropped = 0
+    /// SYNs refused with a RST because their listener had ``TCPListenQueue/connectionLimit`` connections.
+    public var connectionsRefused = 0
 
     public init() {}
 }
@@ -70,6 +80,9 @@ public struct TCPSocketSet {
     private var generations: [UInt32]
     /// Connections the application released while open (``release(_:)``): freed once they reach CLOSED.
     private var orphans: [Bool]
+    /// Per connection slot, the listener slot its connection came from (counted in its
+    /// ``TCPListenQueue/connectionCount``), or -1.
+    private var origins: [Int]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
     private var dispatchCursor = 0
     /// Slots at and past this index are empty: dispatch, pollAt and the lookup of a segment's connection scan
@@ -127,6 +140,7 @@ public struct TCPSocketSet {
         self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
         self.orphans = [Bool](repeating: false, count: capacity)
+        self.origins = [Int](repeating: -1, count: capacity)
         self.isn = isn
     }
 
@@ -141,16 +155,28 @@ public struct TCPSocketSet {
 
     /// Opens a listener on `port`.
     ///
+    /// Two budgets bound what its peers can make the set hold, and refuse differently:
+    /// - `connectionLimit` (a policy: this port serves at most so many at once): a SYN past it is answered
+    ///   <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>, as a closed port is (RFC 9293 §3.10.7.1), so the client fails at
+    ///   once (ECONNREFUSED) instead of retrying for a minute; counted in ``TCPCounters/connectionsRefused``.
+    ///   Half-open connections count too, so keep it at least `backlog`.
+    /// - the set's capacity (every slot live, none in TIME-WAIT to recycle): the SYN is dropped and counted in
+    ///   ``TCPCounters/synDropped``, as Linux drops a SYN it cannot queue (`ListenOverflows`): the state is
+    ///   transient and the client's retransmitted SYN gets in once a slot frees; nor does a spoofed flood then
+    ///   make us send RSTs to the addresses it forges.
+    ///
     /// - Throws: ``TCPListenError/addressInUse`` when another listener has the port; ``TCPListenError/exhausted``
     ///   when no listener slot is free.
     public mutating func listen(
-        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration(), synCookies: Bool = true
+        port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration(), synCookies: Bool = true,
+        connectionLimit: Int? = nil
     ) throws(TCPListenError) -> TCPHandle {
-        precondition(port != 0 && backlog >= 1, "bad listener parameters")
+        precondition(port != 0 && backlog >= 1 && (connectionLimit ?? 1) >= 1, "bad listener parameters")
         if self.listeners.contains(where: { $0?.port == port }) { throw .addressInUse }
         guard let slot = self.listeners.firstIndex(where: { $0 == nil }) else { throw .exhausted }
         self.listeners[slot] = TCPListenQueue(
-            port: port, backlog: backlog, configuration: configuration, synCookies: synCookies)
+            port: port, backlog: backlog, configuration: configuration, synCookies: synCookies,
+            connectionLimit: connectionLimit)
         let index = self.connections.count + slot
         return TCPHandle(index: index, generation: self.generations[index])
     }
@@ -201,6 +227,7 @@ public struct TCPSocketSet {
                 self.touch(queued.index)
             }
             self.listeners[slot] = nil
+            for index in self.origins.indices where self.origins[index] == slot { self.origins[index] = -1 }
         } else {
             self.retire(handle.index)
         }
@@ -301,6 +328,9 @@ public struct TCPSocketSet {
             // RFC 9293 §3.10.7.2 (LISTEN): "third, check for a SYN".
             self.pruneQueue(slot)
             let listener = self.listeners[slot]!
+            if self.refuseOverLimit(segment.header, listenerSlot: slot, local: local, remote: remote, emit: emit) {
+                return
+            }
             if listener.queue.count >= listener.backlog {
                 if listener.synCookies {
                     // RFC 4987 §3.6: answer statelessly; the ACK brings the connection back (below).
@@ -329,7 +359,7 @@ public struct TCPSocketSet {
                     acceptingSYN: segment.header, at: local, from: remote, iss: iss,
                     configuration: listener.configuration,
                     timestampOffset: self.isn.timestampOffset(local: local, remote: remote)),
-                at: free)
+                at: free, listenerSlot: slot)
             self.listeners[slot]!.queue.append(TCPHandle(index: free, generation: self.generations[free]))
             return
         }
@@ -462,9 +492,14 @@ public struct TCPSocketSet {
         }
     }
 
-    /// Puts a new connection in slot `index` (free): indexed by its endpoints, nothing parked.
-    private mutating func install(_ connection: TCPControlBlock, at index: Int) {
+    /// Puts a new connection in slot `index` (free): indexed by its endpoints, nothing parked, counted against
+    /// listener slot `listenerSlot`'s budget if it came from one.
+    private mutating func install(_ connection: TCPControlBlock, at index: Int, listenerSlot: Int? = nil) {
         self.slotsByEndpoints[TCPEndpointPair(local: connection.local, remote: connection.remote)] = index
+        if let listenerSlot {
+            self.origins[index] = listenerSlot
+            self.listeners[listenerSlot]!.connectionCount += 1
+        }
         self.isParked[index] = false
         self.connections[index] = connection
         self.occupied = Swift.max(self.occupied, index + 1)
@@ -505,6 +540,7 @@ public struct TCPSocketSet {
         else { return false }
         self.counters.received += 1
         self.pruneQueue(slot)
+        if self.refuseOverLimit(header, listenerSlot: slot, local: local, remote: remote, emit: emit) { return true }
         if self.listeners[slot]!.queue.count >= self.listeners[slot]!.backlog { self.recycleOldestHalfOpen(slot) }
         guard self.listeners[slot]!.queue.count < self.listeners[slot]!.backlog,
             let free = self.freeConnectionSlot()
@@ -515,7 +551,7 @@ public struct TCPSocketSet {
         let configuration = self.listeners[slot]!.configuration
         self.install(
             TCPControlBlock(cookieACK: header, at: local, from: remote, mss: mss, configuration: configuration),
-            at: free)
+            at: free, listenerSlot: slot)
         self.touch(free)
         self.listeners[slot]!.queue.append(TCPHandle(index: free, generation: self.generations[free]))
         self.counters.synCookiesAccepted += 1
@@ -541,8 +577,31 @@ public struct TCPSocketSet {
         self.counters.halfOpenRecycled += 1
     }
 
+    /// With listener slot `slot` at its ``TCPListenQueue/connectionLimit``: answers `header` (a SYN, or a cookie's
+    /// ACK) with the RST a closed port gives (RFC 9293 §3.10.7.1), counts it and returns true; else false.
+    private mutating func refuseOverLimit(
+        _ header: TCPHeader, listenerSlot slot: Int, local: TCPEndpoint, remote: TCPEndpoint,
+        emit: TCPControlBlock.Emit
+    ) -> Bool {
+        guard let limit = self.listeners[slot]!.connectionLimit, self.listeners[slot]!.connectionCount >= limit else {
+            return false
+        }
+        self.listeners[slot]!.refused += 1
+        self.counters.connectionsRefused += 1
+        if let reset = Self.resetForClosedPort(header, local: local, remote: remote),
+            emit(TCPOutgoingSegment(header: reset, local: local, remote: remote))
+        {
+            self.counters.resetsSent += 1
+        }
+        return true
+    }
+
     /// Empties slot `index`, keeping its connection's counters in the totals.
     private mutating func retire(_ index: Int) {
+        if self.origins[index] >= 0 {
+            self.listeners[self.origins[index]]?.connectionCount -= 1
+            self.origins[index] = -1
+        }
         if let connection = self.connections[index] {
             self.retiredCounters += connection.counters
             let key = TCPEndpointPair(local: connection.local, remote: connection.remote)

@@ -258,6 +258,13 @@ public struct TCPConfiguration: Sendable {
     /// waiting for the peer's FIN before it is closed (Linux's `tcp_fin_timeout`, 60 s). A connection still
     /// attached waits as long as the peer keeps its side open (RFC 9293 allows half-closed connections).
     public var finWait2Timeout: Duration = .seconds(60)
+    /// How long the peer may keep its window shut while we have data for it: once it has done so for longer, the
+    /// connection is aborted with a RST at the next persist probe, closes as ``TCPCloseReason/timedOut`` and is
+    /// counted in ``TCPConnectionCounters/zeroWindowAborts``. Answered probes never end a connection by
+    /// themselves (RFC 1122 §4.2.2.17), so without this bound a reader that never reads would hold the send ring
+    /// for ever; this is the user timeout of RFC 9293 §3.8.3 (its suggested default, five minutes) and RFC 5482,
+    /// applied to a shut window. `nil`: no bound.
+    public var zeroWindowTimeout: Duration? = .seconds(300)
 
     public init() {}
 }
@@ -311,6 +318,9 @@ public struct TCPConnectionCounters: Equatable, Sendable {
     public var unacceptableAcksSuppressed = 0
     /// ACKs sent because the delayed-ACK timer ran out (RFC 1122 §4.2.3.2).
     public var delayedAcks = 0
+    /// Connections aborted because the peer kept its window shut longer than
+    /// ``TCPConfiguration/zeroWindowTimeout`` while answering the probes.
+    public var zeroWindowAborts = 0
 
     public init() {}
 
@@ -330,6 +340,7 @@ public struct TCPConnectionCounters: Equatable, Sendable {
         total.keepAliveProbes += other.keepAliveProbes
         total.delayedAcks += other.delayedAcks
         total.unacceptableAcksSuppressed += other.unacceptableAcksSuppressed
+        total.zeroWindowAborts += other.zeroWindowAborts
     }
 }
 
@@ -397,8 +408,9 @@ public enum TCPReceiveError: Error, Equatable, CustomStringConvertible {
 public enum TCPCloseReason: Equatable, Sendable {
     /// The peer reset it.
     case reset
-    /// Retransmissions ran out (RFC 1122 §4.2.3.5), keep-alive probes went unanswered (RFC 1122 §4.2.3.6), or a
-    /// detached connection waited out ``TCPConfiguration/finWait2Timeout``.
+    /// Retransmissions ran out (RFC 1122 §4.2.3.5), keep-alive probes went unanswered (RFC 1122 §4.2.3.6), the
+    /// peer's window stayed shut past ``TCPConfiguration/zeroWindowTimeout``, or a detached connection waited out
+    /// ``TCPConfiguration/finWait2Timeout``.
     case timedOut
     /// We aborted it: ``TCPControlBlock/abort()``, a detach with unread data, or data that arrived after the
     /// detach (RFC 2525 §2.17).

@@ -181,8 +181,11 @@ public enum Heap {
             setHead(c, UInt64(need) | flags | inUse)
             let tail = c + need
             setHead(tail, UInt64(total - need) | prevInUse | inUse)
-            charge(total)
-            release(tail)  // subtracts the tail again; coalesces with a free successor, fixes its prevInUse/prevSize
+            // Only `need` counts towards the high-water mark: charging `total` first raised it to the whole top
+            // chunk (the heap's size) at the first split. release(tail) subtracts the tail again.
+            charge(need)
+            bytesInUse += total - need
+            release(tail)  // coalesces with a free successor, fixes its prevInUse/prevSize
         } else {
             setHead(c, UInt64(total) | flags | inUse)
             let after = c + total
@@ -314,12 +317,16 @@ public enum Heap {
             setHead(c, UInt64(grown) | (head(c) & prevInUse) | inUse)
             let successor = c + grown
             setHead(successor, head(successor) | prevInUse)
-            charge(grown - have)
             if grown - need >= minChunk {
+                // As in take(_:need:): the tail given back at once never counts towards the high-water mark.
+                charge(need - have)
+                bytesInUse += grown - need
                 setHead(c, UInt64(need) | (head(c) & prevInUse) | inUse)
                 let tail = c + need
                 setHead(tail, UInt64(grown - need) | prevInUse | inUse)
                 release(tail)
+            } else {
+                charge(grown - have)
             }
             return payload
         }

@@ -73,6 +73,9 @@ func registerMemoryTests(_ suite: inout TestSuite) {
         try expectEqual(after, before, "bytes in use after freeing it")
         try expect(highWater >= during, "high-water \(highWater) below the bytes in use \(during)")
         try expect(Runtime.heapHighWater() == highWater, "the high-water mark fell")
+        // Splitting the heap's one big free chunk must charge only the part taken (it once charged the whole chunk,
+        // so the mark read as the heap's size from the first allocation on).
+        try expect(highWater < size / 2, "high-water \(highWater) of a \(size)-byte heap in a small test app")
         try expect(before > 0 && before < size, "bytes in use \(before) outside 0..<\(size)")
     }
     // Allocates 64 KiB blocks and keeps them until the heap cannot serve one: the same line and status (255) in

@@ -105,11 +105,13 @@ func registerARPTests(_ suite: inout TestSuite) {
         network.run(for: .milliseconds(10))
         let learnedAt = network.now
         try expectEqual(a.counters.arp.requestsSent, 1, "first resolution")
-        network.run(for: .seconds(59))
-        try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) != nil, "valid at 59 s")
+        network.run(for: .seconds(44))
         try a.send(client, [2], to: ip("10.0.0.3"), port: 7000)
         network.run(for: .milliseconds(10))
         try expectEqual(a.counters.arp.requestsSent, 1, "no request while valid")
+        try expectEqual(a.counters.arp.refreshes, 0, "nor a refresh before the last quarter of the lifetime")
+        network.now = learnedAt + .seconds(59)
+        try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) != nil, "valid at 59 s")
         network.now = learnedAt + .seconds(61)
         try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) == nil, "expired at 61 s")
         try a.send(client, [3], to: ip("10.0.0.3"), port: 7000)
@@ -140,6 +142,34 @@ func registerARPTests(_ suite: inout TestSuite) {
         }
     }
 
+    suite.test("arp.an-entry-in-use-is-refreshed-by-a-unicast-request-before-it-expires") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)
+        let b = network.addHost("10.0.0.3/24", mac: 3, configure: quiet)
+        _ = try b.bind(7000)
+        let client = try a.bind(5000)
+        try a.send(client, [1], to: ip("10.0.0.3"), port: 7000)
+        network.run(for: .milliseconds(10))
+        let learnedAt = network.now
+        // In the last quarter of the 60 s lifetime, traffic to B sends one unicast request to B's MAC (one per
+        // second at most) and goes out meanwhile; B's reply renews the entry, so it never lapses while in use.
+        network.now = learnedAt + .seconds(50)
+        let before = network.link.captured.count
+        for index in 0..<5 { try a.send(client, [UInt8(2 + index)], to: ip("10.0.0.3"), port: 7000) }
+        network.run(for: .milliseconds(10))
+        try expectEqual(a.counters.arp.refreshes, 1, "one refresh for five datagrams")
+        let polls = network.link.captured[before...].filter { Decoded($0.bytes).isARPRequest }
+        try expectEqual(polls.count, 1, "one request on the link")
+        try expectEqual(polls.first.flatMap { Decoded($0.bytes).ethernet?.destination } ?? .broadcast, testMAC(3), "to B's MAC")
+        network.now = learnedAt + .seconds(70)
+        try expect(a.interface.neighbor(ip("10.0.0.3"), now: network.now) != nil, "renewed: valid at 70 s")
+        try a.send(client, [9], to: ip("10.0.0.3"), port: 7000)
+        network.run(for: .milliseconds(10))
+        try expectEqual(a.counters.arp.requestsSent, 1, "never resolved again by broadcast")
+        try expectEqual(a.interface.pendingResolutionCount, 0, "nothing waited")
+        try expectEqual(b.counters.udp.received, 7, "every datagram arrived")
+    }
+
     suite.test("arp.pending-queue-is-bounded-per-destination") { () throws(TestFailure) in
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)
@@ -151,18 +181,33 @@ func registerARPTests(_ suite: inout TestSuite) {
         try expectEqual(a.counters.arp.requestsSent, 1, "one request for one destination")
     }
 
-    suite.test("arp.pending-queue-is-bounded-in-total") { () throws(TestFailure) in
+    suite.test("arp.pending-queue-is-bounded-in-total-and-a-newcomer-evicts-the-oldest") { () throws(TestFailure) in
+        // Four silent addresses (forged sources a flood made us answer) fill the queue; a datagram for a fifth
+        // address evicts the oldest address's datagrams, and a real neighbour's datagram still gets through.
         let network = TestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)
+        let b = network.addHost("10.0.0.60/24", mac: 60, configure: quiet)
+        let server = try b.bind(9)
         let client = try a.bind(5000)
-        for destination in 50..<55 {
+        for destination in 50..<54 {
             for index in 0..<4 {
                 try a.send(client, [UInt8(index)], to: IPv4Address(10, 0, 0, UInt8(destination)), port: 9)
             }
             network.pollAll()
         }
         try expectEqual(a.interface.pendingResolutionCount, 16, "queued (16 in all)")
-        try expectEqual(a.counters.arp.pendingOverflows, 4, "overflow counted")
+        try a.send(client, [4], to: ip("10.0.0.50"), port: 9)
+        network.pollAll()
+        try expectEqual(a.counters.arp.pendingOverflows, 1, "a fifth for one address is dropped (4 per destination)")
+        try expectEqual(a.counters.arp.pendingEvicted, 0, "nothing evicted for it")
+        for index in 0..<4 { try a.send(client, [UInt8(index)], to: ip("10.0.0.54"), port: 9) }
+        network.pollAll()
+        try expectEqual(a.interface.pendingResolutionCount, 16, "still 16 in all")
+        try expectEqual(a.counters.arp.pendingEvicted, 4, "10.0.0.50's four evicted")
+        try expectEqual(a.counters.arp.pendingOverflows, 1, "the newcomer was not dropped")
+        try a.send(client, Array("hi".utf8), to: ip("10.0.0.60"), port: 9)
+        try expect(network.run(for: .seconds(1)) { b.sockets[udp: server].canReceive }, "the real neighbour's datagram")
+        try expectEqual(a.counters.arp.pendingEvicted, 8, "10.0.0.51's four evicted for it")
     }
 
     suite.test("arp.retries-every-second-three-times-then-gives-up") { () throws(TestFailure) in

@@ -276,6 +276,65 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(reset.sequenceNumber, UInt32(6000) &* 3, "<SEQ=SEG.ACK>")
         _ = raw
     }
+    suite.test("iface.a-listener-at-its-limit-refuses-with-rst-and-a-full-set-drops-the-syn") { () throws(TestFailure) in
+        let network = TCPTestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        b.interface.tcp = TCPSocketSet(capacity: 3)
+        let limited: TCPHandle
+        let open: TCPHandle
+        do throws(TCPListenError) {
+            limited = try b.interface.listenTCP(port: 80, backlog: 2, configuration: testConfiguration(), connectionLimit: 2)
+            open = try b.interface.listenTCP(port: 81, backlog: 2, configuration: testConfiguration())
+        } catch {
+            throw TestFailure("listen: \(error)")
+        }
+        func dial(_ port: UInt16) throws(TestFailure) -> TCPHandle {
+            do throws(TCPConnectError) {
+                return try a.interface.connectTCP(to: b.address, port: port, now: network.now, configuration: testConfiguration())
+            } catch {
+                throw TestFailure("connect: \(error)")
+            }
+        }
+        // Port 80 serves two connections at once; the third SYN is refused with <CTL=RST,ACK> at once.
+        let first = try dial(80)
+        let second = try dial(80)
+        network.run(for: .milliseconds(100))
+        let served = [b.interface.tcp.accept(limited), b.interface.tcp.accept(limited)].compactMap { $0 }
+        try expectEqual(served.count, 2, "two accepted")
+        try expect(a[first].state == .established && a[second].state == .established, "both open")
+        try expectEqual(b.interface.tcp[listener: limited].connectionCount, 2, "the listener's count")
+        let third = try dial(80)
+        network.run(for: .milliseconds(100))
+        try expectEqual(a[third].state, .closed, "the third is refused")
+        try expect(a[third].closeReason == .reset, "by a RST")
+        try expectEqual(b.interface.tcp.counters.connectionsRefused, 1, "refusal counted")
+        try expectEqual(b.interface.tcp[listener: limited].refused, 1, "on the listener")
+        try expectEqual(b.interface.tcp.counters.synDropped, 0, "not a drop")
+        // Port 81 has no limit of its own: its first connection takes the set's last slot, the next SYN finds the
+        // set full and is dropped without an answer (counted), like Linux's ListenOverflows.
+        let fourth = try dial(81)
+        network.run(for: .milliseconds(100))
+        let fourthServed = try unwrap(b.interface.tcp.accept(open), "the fourth accepted")
+        try expectEqual(b.interface.tcp.connectionCount, 3, "the set is full")
+        let captured = network.link.captured.count
+        let fifth = try dial(81)
+        network.run(for: .milliseconds(100))
+        try expectEqual(a[fifth].state, .synSent, "the fifth waits")
+        try expect(b.interface.tcp.counters.synDropped >= 1, "its SYN dropped and counted")
+        let answers = network.link.captured[captured...].filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
+        try expectEqual(answers.count, 0, "nothing answered the dropped SYN")
+        try expectEqual(b.interface.tcp.counters.connectionsRefused, 1, "no RST for a full set")
+        // Old work is untouched; once a connection ends and frees its slot, the retransmitted SYN gets in.
+        try expect(a[first].state == .established && a[fourth].state == .established, "the others still open")
+        b[served[0]].abort()
+        network.run(for: .milliseconds(10))
+        b.interface.tcp.remove(served[0])
+        try expectEqual(b.interface.tcp[listener: limited].connectionCount, 1, "the count went down")
+        let opened = network.run(for: .seconds(5), until: { a[fifth].state == .established })
+        try expect(opened, "the fifth got in after its SYN was retransmitted")
+        _ = fourthServed
+    }
     suite.test("iface.a-peer-announcing-mss-1-gets-segments-of-at-least-48-bytes") { () throws(TestFailure) in
         let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)

@@ -44,8 +44,10 @@ private func settle(_ a: inout TCPControlBlock, _ b: inout TCPControlBlock, _ no
 }
 
 /// A connection opened from A to B by the three-way handshake, each step checked.
-private func established() throws(TestFailure) -> (TCPControlBlock, TCPControlBlock) {
-    var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: configuration())
+private func established(
+    _ settings: TCPConfiguration = configuration()
+) throws(TestFailure) -> (TCPControlBlock, TCPControlBlock) {
+    var a = TCPControlBlock(connectingFrom: aEndpoint, to: bEndpoint, iss: 1000, configuration: settings)
     try expectEqual(a.state, .synSent, "A after connect")
     let syn = try unwrap(a.dispatch(now: start), "SYN")
     try expectEqual(syn.header.flags, [.syn], "SYN flags")
@@ -53,7 +55,7 @@ private func established() throws(TestFailure) -> (TCPControlBlock, TCPControlBl
     try expect(syn.header.options.maximumSegmentSize == 1000, "SYN carries our MSS")
     try expect(a.dispatch(now: start) == nil, "one SYN")
     var b = TCPControlBlock(
-        acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: configuration())
+        acceptingSYN: syn.header, at: bEndpoint, from: aEndpoint, iss: 5000, configuration: settings)
     try expectEqual(b.state, .synReceived, "B after SYN")
     let synAck = try unwrap(b.dispatch(now: start), "SYN-ACK")
     try expectEqual(synAck.header.flags, [.syn, .ack], "SYN-ACK flags")
@@ -415,6 +417,50 @@ func registerStateMachineTests(_ suite: inout TestSuite) {
         _ = try receiveAll(&b)
         settle(&a, &b, due)
         try expectBytes(try receiveAll(&b), pattern(100), "the rest after the window opened")
+    }
+    suite.test("state.a-window-shut-past-the-user-timeout-aborts-the-connection") { () throws(TestFailure) in
+        // RFC 9293 §3.8.3 / RFC 5482: B answers every probe with a shut window and never reads; A gives up once
+        // the window has been shut for longer than its zeroWindowTimeout (10 s here), not before.
+        var settings = configuration()
+        settings.zeroWindowTimeout = .seconds(10)
+        var (a, b) = try established(settings)
+        _ = try sendAll(&a, pattern(8192))
+        settle(&a, &b, start)
+        _ = try sendAll(&a, pattern(100))
+        settle(&a, &b, start)
+        try expectEqual(b.receiveQueueCount, 8192, "B's ring is full")
+        var now = start
+        var probes = 0
+        var reset: TCPSegment? = nil
+        while a.state != .closed, now - start < .seconds(120) {
+            guard let due = a.pollAt(now: now) else { throw TestFailure("A has no persist timer at \((now - start).milliseconds) ms") }
+            now = due
+            while let sent = a.dispatch(now: now) {
+                if sent.header.flags.contains(.rst) {
+                    reset = sent
+                    break
+                }
+                probes += 1
+                let reply = try unwrap(b.process(sent, now: now), "B answers probe \(probes)")
+                try expectEqual(reply.header.window, 0, "window still shut")
+                _ = a.process(reply, now: now)
+                if a.state == .established {
+                    try expect(now - start <= .seconds(11), "still open \((now - start).milliseconds) ms after the window shut")
+                }
+            }
+        }
+        let elapsed = now - start
+        // The expiry closes the connection; its RST goes out at the next dispatch.
+        if reset == nil { reset = a.dispatch(now: now) }
+        try expectEqual(a.state, .closed, "A gave up")
+        try expect(a.closeReason == .timedOut, "as timed out")
+        try expect(elapsed > .seconds(10) && elapsed < .seconds(40), "after the bound, at a probe: \(elapsed.milliseconds) ms")
+        try expect(probes >= 3, "probes were answered meanwhile: \(probes)")
+        try expect(reset?.header.flags.contains(.rst) == true, "a RST told B")
+        try expectEqual(a.counters.zeroWindowAborts, 1, "counted")
+        try expectEqual(b.state, .established, "B (not yet told)")
+        _ = b.process(reset!, now: now)
+        try expectEqual(b.state, .closed, "B reset")
     }
     suite.test("state.window-scale-is-negotiated-and-applied") { () throws(TestFailure) in
         var big = configuration()
