@@ -54,6 +54,16 @@ public enum ExitStatus {
     public static let usage: Int32 = 2
 }
 
+/// The heap as its allocator sees it (``ABI/heapStatistics()``).
+public struct HeapStatistics: Equatable {
+    /// Bytes allocated and not freed, allocator headers included.
+    public var inUse: UInt64
+    /// The most bytes that were ever in use at once.
+    public var highWater: UInt64
+    /// Bytes of the heap region; 0 in dev, where glibc's malloc grows the heap as the host allows.
+    public var size: UInt64
+}
+
 /// Start information from the platform, taken once at launch.
 struct StartInfo {
     var commandLine: String
@@ -107,9 +117,17 @@ public enum ABI {
         swiftlet_platform_random(base, buffer.count)
     }
 
+    /// The heap allocator's figures (``HeapStatistics``). Never fails.
+    public static func heapStatistics() -> HeapStatistics {
+        var stats = swiftlet_heap_stats()
+        swiftlet_platform_heap_stats(&stats)
+        return HeapStatistics(inUse: stats.in_use, highWater: stats.high_water, size: stats.size)
+    }
+
     /// Ends the unikernel with `status`; it reaches the caller of `swiftlet run` unchanged.
-    /// Statuses outside 0...255 are an ABI misuse and abort.
+    /// Statuses outside 0...255 are an ABI misuse and abort. A running profiler dumps its samples first.
     public static func exit(_ status: Int32) -> Never {
+        Profiler.dump()
         Console.flush()
         guard (0...255).contains(status) else {
             abort("exit status \(status) is outside 0...255")
@@ -119,6 +137,7 @@ public enum ABI {
 
     /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
     public static func abort(_ message: String) -> Never {
+        Profiler.dump()
         Console.flush()
         var message = message
         message.withUTF8 { bytes in

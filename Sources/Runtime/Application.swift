@@ -45,6 +45,14 @@ public enum Runtime {
             Console.writeLine("swiftlet: malformed boot argument '\(error.word)': expected key=value")
             ABI.exit(ExitStatus.usage)
         }
+        do throws(LogConfigurationError) {
+            try Log.configure(from: arguments)
+        } catch {
+            Console.writeLine("swiftlet: bad log setting '\(error.text)': \(error.reason)")
+            ABI.exit(ExitStatus.usage)
+        }
+        Profiler.start(from: arguments)
+        Metrics.registerRuntime()
         let parsed = arguments
         Task {
             let status = await body(parsed)

@@ -19,6 +19,7 @@
 /// Misuse (freeing a pointer twice or one malloc never returned) is caught
 /// when the header does not say "in use" and aborts with a message.
 
+import SwiftletABI
 import VirtioHW
 
 enum Heap {
@@ -35,6 +36,12 @@ enum Heap {
     static var bins: UnsafeMutablePointer<UnsafeMutableRawPointer?>? = nil
     static var binMap: (UInt64, UInt64) = (0, 0)
     static var bytesInUse = 0
+    /// The most bytes ever in use at once (swiftlet_platform_heap_stats).
+    static var highWater = 0
+
+    @inline(__always) static func noteUse() {
+        if bytesInUse > highWater { highWater = bytesInUse }
+    }
 
     // MARK: chunk fields
 
@@ -154,6 +161,7 @@ enum Heap {
             setHead(after, head(after) | prevInUse)
             bytesInUse += total
         }
+        noteUse()
     }
 
     static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
@@ -274,6 +282,7 @@ enum Heap {
             let successor = c + grown
             setHead(successor, head(successor) | prevInUse)
             bytesInUse += grown - have
+            noteUse()
             if grown - need >= minChunk {
                 setHead(c, UInt64(need) | (head(c) & prevInUse) | inUse)
                 let tail = c + need
@@ -326,6 +335,14 @@ public func virtio_heap_exhausted(_ size: Int) -> Never {
     Report.decimal(UInt64(Heap.size))
     Report.put(" bytes free; give the guest more memory (swiftlet run --memory)\n")
     Exit.exit(255)
+}
+
+/// The heap's figures for metrics (bytes in use include the 16-byte chunk headers).
+@_cdecl("swiftlet_platform_heap_stats")
+public func swiftlet_platform_heap_stats(_ stats: UnsafeMutablePointer<swiftlet_heap_stats>) {
+    stats.pointee.in_use = UInt64(Heap.bytesInUse)
+    stats.pointee.high_water = UInt64(Heap.highWater)
+    stats.pointee.size = UInt64(Heap.size)
 }
 
 @_cdecl("virtio_heap_usable_size")

@@ -16,6 +16,10 @@ import VirtioHW
 
 @_cdecl("swiftlet_platform_yield")
 public func swiftlet_platform_yield(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
+    // The profiler runs code with interrupts on; the check-then-HLT below needs them off (Profile.swift).
+    let profiling = Profile.running
+    if profiling { virtio_cli() }
+    defer { if profiling { virtio_sti() } }
     var now = Clock.now()
     if now >= deadline {
         // The executor's between-batches poll: no HLT, so no acknowledgement is needed.

@@ -77,6 +77,8 @@ static inline void virtio_write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr
 static inline uint64_t virtio_read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 static inline void virtio_write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 static inline void virtio_cli(void) { __asm__ volatile("cli" : : : "memory"); }
+/** Interrupts on: only the sampling profiler does this outside yield (Profile.swift). */
+static inline void virtio_sti(void) { __asm__ volatile("sti" : : : "memory"); }
 /**
  * STI; HLT back to back: STI's one-instruction interrupt shadow (SDM Vol. 2
  * STI) means an interrupt pending at STI is taken at the HLT, so no wake-up
@@ -156,6 +158,27 @@ void virtio_traps_install(void);
 extern volatile uintptr_t virtio_lapic_eoi;
 /** Counts LAPIC timer interrupts (the ISR increments it). */
 extern volatile uint64_t virtio_timer_ticks;
+
+/** The most return addresses a profile sample keeps (profile.c). */
+#define VIRTIO_PROFILE_DEPTH 32
+
+/** The sampling profiler's state (profile.c, Profile.swift); `running` makes the timer ISR take the slow path. */
+struct virtio_profile {
+    volatile uint32_t running;  /* the timer is re-armed every period and the ISR calls virtio_profile_tick */
+    volatile uint32_t active;   /* ticks record samples (cleared while a dump reads the buffer) */
+    uint32_t tsc_deadline;      /* re-arm through IA32_TSC_DEADLINE, else the initial-count register */
+    uint32_t x2apic;
+    uintptr_t initial_count_register; /* xAPIC: the MMIO address of the initial-count register */
+    uint64_t period_tsc;        /* TSC ticks per sample */
+    uint32_t period_count;      /* LAPIC timer ticks per sample (one-shot mode, divide by 1) */
+    uint32_t hz;
+    uint64_t *buffer;           /* `capacity` words */
+    size_t capacity, used;
+    uint64_t samples, dropped;
+};
+extern struct virtio_profile virtio_profiler;
+/** Arms the timer for one period from now (profile.c). */
+void virtio_profile_rearm(void);
 
 /** The register frame the ISR stubs in isr.S push, lowest address first. */
 struct virtio_trap_frame {

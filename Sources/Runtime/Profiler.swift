@@ -1,0 +1,39 @@
+import SwiftletABI
+
+/// Prod's sampling profiler, as the libOS sees it (docs/PROFILING.md).
+///
+/// With the boot argument `profile=HZ` (1...10000) the virtio platform samples the interrupted instruction pointer
+/// and a bounded frame-pointer walk HZ times a second from its timer interrupt into a fixed buffer; the samples go
+/// to the console as `swiftlet-profile:` lines when the unikernel exits, or when the app calls ``dump()``, and
+/// `swiftlet profile` turns them into symbolized folded stacks. Dev has no such sampler (it keeps `perf`):
+/// `profile=` there logs a warning and runs unprofiled.
+public enum Profiler {
+    /// Whether samples are being taken.
+    nonisolated(unsafe) public private(set) static var isRunning = false
+
+    /// Starts the platform's sampler when the boot arguments ask for it; a bad value ends the run with status 2.
+    static func start(from arguments: BootArguments) {
+        guard let text = arguments["profile"] else { return }
+        guard let hz = UInt32(text), (1...10_000).contains(hz) else {
+            Console.writeLine("swiftlet: bad profile setting '\(text)': samples per second, 1...10000")
+            ABI.exit(ExitStatus.usage)
+        }
+        switch swiftlet_platform_profile_start(hz) {
+        case SWIFTLET_R_OK:
+            isRunning = true
+            Log.runtime.info("profiling at \(hz) samples per second")
+        case SWIFTLET_R_INVALID:
+            Console.writeLine("swiftlet: bad profile setting '\(text)': the platform refused it")
+            ABI.exit(ExitStatus.usage)
+        default:
+            Log.runtime.warning("profile= samples only in prod (--target virtio); in dev use perf (swiftlet profile)")
+        }
+    }
+
+    /// Writes the samples taken so far to the console and empties the buffer (nothing when not running).
+    public static func dump() {
+        guard isRunning else { return }
+        Console.flush()
+        swiftlet_platform_profile_dump()
+    }
+}
