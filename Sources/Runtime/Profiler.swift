@@ -5,40 +5,38 @@ import SwiftletABI
 /// With the boot argument `profile=HZ` (1...10000) the virtio platform samples the interrupted instruction pointer
 /// and a bounded frame-pointer walk HZ times a second from its timer interrupt into a fixed buffer; the samples go
 /// to the console as `swiftlet-profile:` lines when the unikernel exits, or when the app calls ``dump()``, and
-/// `swiftlet profile` turns them into symbolized folded stacks. With `profile.seconds=N` as well, the unikernel
-/// exits with status 0 after N seconds (a server that never returns can be profiled for a span). Dev has no such sampler (it keeps `perf`):
+/// `swiftlet profile` turns them into symbolized folded stacks. With `profile.seconds=N` the app exits with
+/// status 0 after N seconds, in either mode (a server that never returns can be profiled for a span). Dev has no such sampler (it keeps `perf`):
 /// `profile=` there logs a warning and runs unprofiled.
 public enum Profiler {
     /// Whether samples are being taken.
     nonisolated(unsafe) public private(set) static var isRunning = false
 
     /// Starts the platform's sampler when the boot arguments ask for it; a bad value ends the run with status 2.
+    /// `profile.seconds=N` (in both modes: dev's `perf record` ends with the process) ends the run with status 0
+    /// after N seconds, dumping the samples first.
     static func start(from arguments: BootArguments) {
+        if let text = arguments["profile.seconds"] {
+            guard let seconds = Int(text), seconds > 0 else {
+                Console.writeLine("swiftlet: bad profile.seconds '\(text)': a whole number of seconds above 0")
+                ABI.exit(ExitStatus.usage)
+            }
+            // For a server that never returns: stop after the span (ABI.exit dumps the samples).
+            Task {
+                try? await sleep(for: .seconds(seconds))
+                Log.runtime.info("profile.seconds=\(seconds) reached: exiting")
+                ABI.exit(0)
+            }
+        }
         guard let text = arguments["profile"] else { return }
         guard let hz = UInt32(text), (1...10_000).contains(hz) else {
             Console.writeLine("swiftlet: bad profile setting '\(text)': samples per second, 1...10000")
             ABI.exit(ExitStatus.usage)
         }
-        var seconds: Int? = nil
-        if let text = arguments["profile.seconds"] {
-            guard let value = Int(text), value > 0 else {
-                Console.writeLine("swiftlet: bad profile.seconds '\(text)': a whole number of seconds above 0")
-                ABI.exit(ExitStatus.usage)
-            }
-            seconds = value
-        }
         switch swiftlet_platform_profile_start(hz) {
         case SWIFTLET_R_OK:
             isRunning = true
             Log.runtime.info("profiling at \(hz) samples per second")
-            if let seconds {
-                // For a server that never returns: stop after the span, dumping the samples (ABI.exit does).
-                Task {
-                    try? await sleep(for: .seconds(seconds))
-                    Log.runtime.info("profile.seconds=\(seconds) reached: exiting")
-                    ABI.exit(0)
-                }
-            }
         case SWIFTLET_R_INVALID:
             Console.writeLine("swiftlet: bad profile setting '\(text)': the platform refused it")
             ABI.exit(ExitStatus.usage)

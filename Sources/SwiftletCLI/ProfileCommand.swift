@@ -14,7 +14,7 @@ struct ProfileCommand: StatusCommand {
         discussion: """
             virtio: the unikernel samples itself from its timer interrupt (boot argument profile=HZ) and dumps at exit \
             (or when the app calls Profiler.dump()); posix: the process runs under perf record. A server that never \
-            exits: --seconds N stops it after N seconds (virtio: profile.seconds=N; posix: perf is stopped).
+            exits: --seconds N makes it exit after N seconds (the boot argument profile.seconds=N, both modes).
             Example: swiftlet profile http --target virtio --seconds 20 --net service=tap:tap0 -- ip=10.0.0.2/24
             """)
 
@@ -80,19 +80,17 @@ struct ProfileCommand: StatusCommand {
         request.modernVirtio = devices.modernVirtio
         request.memory = memorySize
         let tap = ConsoleTap(prefix: "swiftlet-profile: ")
+        request.bootArguments += seconds.map { ["profile.seconds=\($0)"] } ?? []
         switch target {
         case .virtio:
-            request.bootArguments += ["profile=\(hz)"] + (seconds.map { ["profile.seconds=\($0)"] } ?? [])
+            request.bootArguments += ["profile=\(hz)"]
             request.consoleTap = tap
         case .posix:
             request.wrapper = ["perf", "record", "--quiet", "-F", String(hz), "-g", "-o", perfData, "--"]
-            if let seconds { request.timeout = Double(seconds) }
         }
         log.progress("profiling \(resolved.name) (\(target.rawValue), \(hz) samples per second)...")
         let outcome = try ImageRunner(log: log).run(request)
-        if let failure = outcome.failure, !(target == .posix && outcome.timedOut) {
-            Log.standardError(failure.description)
-        }
+        if let failure = outcome.failure { Log.standardError(failure.description) }
 
         let report: ProfileReport
         switch target {
@@ -119,6 +117,6 @@ struct ProfileCommand: StatusCommand {
             Log.standardError(String(format: "  %5.1f%%  %6d  %@", entry.percent, entry.count, entry.function))
         }
         log.progress("flame graph: flamegraph.pl \(output) > profile.svg (or load the file in speedscope.app)")
-        return outcome.timedOut && target == .posix ? 0 : outcome.status
+        return outcome.status
     }
 }
