@@ -89,10 +89,18 @@ let package = Package(
         // The platforms' Swift halves, type-checked only (module names as mk/image.mk gives them). Their C and
         // assembly, built with per-target flags (freestanding, no red zone, our own libc for virtio), and every
         // link are mk/image.mk's alone; no app imports a platform, so no product exports one.
+        // The one heap both platforms import (Sources/Platform/Heap; its C API is mk/image.mk's).
+        .target(
+            name: "PlatformHeap",
+            dependencies: ["SwiftletABI"],
+            path: "Sources/Platform/Heap",
+            exclude: ["C", "README.md"],
+            swiftSettings: embedded
+        ),
         .systemLibrary(name: "SwiftletPosix", path: "Sources/Platform/Posix/C/include"),
         .target(
             name: "Platformposix",
-            dependencies: ["SwiftletABI", "SwiftletPosix"],
+            dependencies: ["SwiftletABI", "SwiftletPosix", "PlatformHeap"],
             path: "Sources/Platform/Posix",
             exclude: ["C", "check", "README.md"],
             swiftSettings: embedded
@@ -100,7 +108,7 @@ let package = Package(
         .systemLibrary(name: "VirtioHW", path: "Sources/Platform/Virtio/C/include"),
         .target(
             name: "Platformvirtio",
-            dependencies: ["SwiftletABI", "VirtioHW"],
+            dependencies: ["SwiftletABI", "VirtioHW", "PlatformHeap"],
             path: "Sources/Platform/Virtio",
             exclude: ["C", "README.md"],
             swiftSettings: embedded

@@ -101,12 +101,19 @@ PLATFORM_DIR := $(ROOT)/Sources/Platform/Virtio
 else
 $(error unknown TARGET '$(TARGET)': use posix or virtio)
 endif
+# Sources/Platform/Heap, the one heap allocator (malloc over a fixed region), is built for both platforms: module
+# `PlatformHeap`, which each platform imports, and its C API. Prod gives it RAM above the image, dev an arena the
+# tender maps (its README).
+HEAP_DIR := $(ROOT)/Sources/Platform/Heap
+HEAP_SRC := $(sort $(wildcard $(HEAP_DIR)/*.swift))
 PLATFORM_SRC := $(sort $(wildcard $(PLATFORM_DIR)/*.swift))
 PLATFORM_C := $(sort $(wildcard $(PLATFORM_DIR)/C/*.c))
 PLATFORM_S := $(sort $(wildcard $(PLATFORM_DIR)/C/*.S))
+HEAP_C := $(sort $(wildcard $(HEAP_DIR)/C/*.c))
 PLATFORM_COBJ := $(patsubst $(PLATFORM_DIR)/C/%.c,$(PF)/%.o,$(PLATFORM_C)) \
-                 $(patsubst $(PLATFORM_DIR)/C/%.S,$(PF)/%.S.o,$(PLATFORM_S))
-PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PLATFORM_COBJ)
+                 $(patsubst $(PLATFORM_DIR)/C/%.S,$(PF)/%.S.o,$(PLATFORM_S)) \
+                 $(patsubst $(HEAP_DIR)/C/%.c,$(PF)/heap_%.o,$(HEAP_C))
+PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PF)/PlatformHeap.o $(PLATFORM_COBJ)
 
 IMAGE := $(AB)/$(APPNAME).elf
 # Every object depends on this recipe, so a change of flags rebuilds.
@@ -148,13 +155,21 @@ $(RT)/Store.o: $(STORE_SRC) $(RT)/Runtime.o $(RECIPE)
 endif
 
 # --- Platform ----------------------------------------------------------------
-$(PF)/Platform.o: $(PLATFORM_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
-	$(SWIFTC) $(SWIFTFLAGS) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -emit-ir $(PLATFORM_SRC) \
+$(PF)/PlatformHeap.o: $(HEAP_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(PF)
+	$(SWIFTC) $(SWIFTFLAGS) -module-name PlatformHeap -emit-module -emit-module-path $(PF)/PlatformHeap.swiftmodule \
+	  -emit-ir $(HEAP_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
+
+$(PF)/Platform.o: $(PLATFORM_SRC) $(PF)/PlatformHeap.o $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
+	$(SWIFTC) $(SWIFTFLAGS) -I $(PF) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -emit-ir $(PLATFORM_SRC) \
 	  -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
 $(PF)/%.o: $(PLATFORM_DIR)/C/%.c $(wildcard $(PLATFORM_DIR)/C/*.h) $(wildcard $(ROOT)/Sources/ABI/include/*.h) $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -I $(PLATFORM_DIR)/C/include -c $< -o $@
+
+$(PF)/heap_%.o: $(HEAP_DIR)/C/%.c $(wildcard $(ROOT)/Sources/ABI/include/*.h) $(RECIPE) | $(PF)
+	$(CLANG) $(CFLAGS) -c $< -o $@
 
 $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@

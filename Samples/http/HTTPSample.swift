@@ -23,29 +23,18 @@ struct HTTPSample: Application {
     static func run(_ arguments: BootArguments) async -> Int32 {
         var limits = HTTPServerLimits()
         limits.apply(arguments)
-        let stack: NetworkStack
-        do throws(NetworkStackError) {
-            // TCP rings take memory as data arrives, so a large table costs little while its connections are idle.
-            stack = try await NetworkStack.up(
-                device: "service", bootArguments: arguments, tcpCapacity: limits.maximumConnections + 16)
+        let endpoint: HTTPEndpoint
+        do throws(HTTPEndpointFailure) {
+            endpoint = try await HTTPEndpoint.open("http", arguments: arguments, limits: limits)
         } catch {
-            print("http: cannot bring up 'service': \(error)")
             return error.exitStatus
         }
-        let port = UInt16(arguments.integer("port") ?? 80)
-        let listener: TCPListener
-        do throws(TCPError) {
-            listener = try TCPListener.listen(port: port, backlog: 128, on: stack)
-        } catch {
-            print("http: cannot listen on port \(port): \(error)")
-            return 1
-        }
+        let stack = endpoint.stack
         let server = HTTPServer(limits: limits)
         addRoutes(to: server, stack: stack)
-        print("http: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
         if arguments.integer("verbose") == 1 { stack.reportCounters(every: .seconds(5), label: "http") }
         do throws(TCPError) {
-            let handled = try await server.serve(on: listener, count: arguments.integer("count"))
+            let handled = try await server.serve(on: endpoint.listener, count: arguments.integer("count"))
             print("http: \(handled) connections; \(stack.counters)")
             print("http: \(server.counters)")
             return 0

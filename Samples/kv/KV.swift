@@ -56,29 +56,17 @@ struct KV: TestableApplication {
         var limits = HTTPServerLimits(maximumConnections: 240)
         limits.request.maximumBodyLength = StoreLimits.maximumValueLength
         limits.apply(arguments)
-        let stack: NetworkStack
-        do throws(NetworkStackError) {
-            // 16 TCP slots beyond the server's budget, so that the next connections are answered 503.
-            stack = try await NetworkStack.up(
-                device: "service", bootArguments: arguments, tcpCapacity: limits.maximumConnections + 16)
+        let endpoint: HTTPEndpoint
+        do throws(HTTPEndpointFailure) {
+            endpoint = try await HTTPEndpoint.open("kv", arguments: arguments, limits: limits)
         } catch {
-            print("kv: cannot bring up 'service': \(error)")
             return error.exitStatus
         }
-        let port = UInt16(arguments.integer("port") ?? 80)
-        let listener: TCPListener
-        do throws(TCPError) {
-            listener = try TCPListener.listen(port: port, backlog: 128, on: stack)
-        } catch {
-            print("kv: cannot listen on port \(port): \(error)")
-            return 1
-        }
-        let service = KVService(store: store)
-        let server = HTTPServer(router: routes(service), limits: limits)
-        print("kv: \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
+        let stack = endpoint.stack
+        let server = HTTPServer(router: routes(KVService(store: store)), limits: limits)
         if arguments["verbose"] == "1" { stack.reportCounters(every: .seconds(5), label: "kv") }
         do throws(TCPError) {
-            try await server.serve(on: listener)
+            try await server.serve(on: endpoint.listener)
             return 0
         } catch {
             print("kv: accept: \(error)")

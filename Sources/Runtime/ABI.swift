@@ -54,16 +54,6 @@ public enum ExitStatus {
     public static let usage: Int32 = 2
 }
 
-/// The heap as its allocator sees it (``ABI/heapStatistics()``).
-public struct HeapStatistics: Equatable {
-    /// Bytes allocated and not freed, allocator headers included.
-    public var inUse: UInt64
-    /// The most bytes that were ever in use at once.
-    public var highWater: UInt64
-    /// Bytes of the heap region; 0 in dev, where glibc's malloc grows the heap as the host allows.
-    public var size: UInt64
-}
-
 /// Start information from the platform, taken once at launch.
 struct StartInfo {
     var commandLine: String
@@ -115,13 +105,6 @@ public enum ABI {
     public static func randomBytes(_ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         swiftlet_platform_random(base, buffer.count)
-    }
-
-    /// The heap allocator's figures (``HeapStatistics``). Never fails.
-    public static func heapStatistics() -> HeapStatistics {
-        var stats = swiftlet_heap_stats()
-        swiftlet_platform_heap_stats(&stats)
-        return HeapStatistics(inUse: stats.in_use, highWater: stats.high_water, size: stats.size)
     }
 
     /// Ends the unikernel with `status`; it reaches the caller of `swiftlet run` unchanged.

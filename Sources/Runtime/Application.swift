@@ -32,7 +32,8 @@ extension Application {
 public enum Runtime {
     /// The boot arguments, once launched.
     nonisolated(unsafe) public private(set) static var arguments = try! BootArguments(parsing: "")
-    /// Heap region reported by the platform (0/0 in dev, where glibc's malloc owns the heap).
+    /// The heap region malloc serves from, as the platform reported it at start (prod: RAM above the image;
+    /// dev: the arena the tender mapped). Its use: ``heapInUse()``, ``heapHighWater()``.
     nonisolated(unsafe) public private(set) static var heap: (start: UInt, size: Int) = (0, 0)
 
     /// Starts the platform, then runs `body` as the root task; exits with its status.

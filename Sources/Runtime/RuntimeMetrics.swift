@@ -2,9 +2,9 @@
 ///
 /// | name | kind | what |
 /// |---|---|---|
-/// | `swiftlet_heap_in_use_bytes` | gauge | bytes allocated and not freed, allocator headers included |
+/// | `swiftlet_heap_in_use_bytes` | gauge | bytes of the chunks allocated and not freed (16-byte headers included) |
 /// | `swiftlet_heap_high_water_bytes` | gauge | the most that were ever in use at once |
-/// | `swiftlet_heap_size_bytes` | gauge | prod only: the heap region (dev's glibc heap has no fixed size) |
+/// | `swiftlet_heap_size_bytes` | gauge | the heap region (`--memory` less the image; same rule in both modes) |
 /// | `swiftlet_executor_jobs_total` | counter | jobs (task steps) run |
 /// | `swiftlet_executor_polls_total` | counter | ABI polls (device checks and sleeps) |
 /// | `swiftlet_executor_ready_jobs` | gauge | jobs in the run queue now |
@@ -16,12 +16,11 @@
 enum RuntimeMetrics {
     static func collect(_ writer: inout MetricsWriter) {
         let heap = ABI.heapStatistics()
-        writer.single("swiftlet_heap_in_use_bytes", .gauge, help: "Heap bytes allocated and not freed.", heap.inUse)
+        writer.single("swiftlet_heap_in_use_bytes", .gauge, help: "Heap bytes allocated and not freed.",
+                      UInt64(heap.in_use))
         writer.single("swiftlet_heap_high_water_bytes", .gauge, help: "The most heap bytes ever in use at once.",
-                      heap.highWater)
-        if heap.size > 0 {
-            writer.single("swiftlet_heap_size_bytes", .gauge, help: "Bytes of the heap region.", heap.size)
-        }
+                      UInt64(heap.high_water))
+        writer.single("swiftlet_heap_size_bytes", .gauge, help: "Bytes of the heap region.", UInt64(heap.size))
         let executor = Executor.shared
         writer.single("swiftlet_executor_jobs_total", .counter, help: "Jobs (task steps) run by the executor.",
                       executor.jobsRun)

@@ -45,7 +45,7 @@ struct Swiftlet: ParsableCommand {
 /// `--memory SIZE` of `run` and `test`.
 struct MemoryOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Guest memory: QEMU's -m in prod (default 128M); in dev the process's data limit (RLIMIT_DATA; default none).",
+        "Guest memory (default 128M): QEMU's -m in prod; in dev the heap arena the tender maps, sized as prod's heap.",
         valueName: "size"))
     var memory: String?
 

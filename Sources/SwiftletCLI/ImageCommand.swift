@@ -102,13 +102,19 @@ struct ImageCommand: StatusCommand {
             return try emitLibvirt(resolved, project: project, log: log, kernel: kernel, nets: nets, memory: memorySize,
                                    blocks: manifest.devices.filter { $0.kind == .block }.map(\.name))
         }
-        let words = bootArguments + nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" }
+        let words = bootArguments + ImageCommand.positionalNetWords(nets)
         let path = output ?? project.buildDirectory + "/images/\(resolved.name)-\(boot.rawValue).\(format.rawValue)"
         log.progress("making a \(format.rawValue) disk image of \(resolved.name) (GRUB, \(boot.rawValue))...")
         try DiskImageBuilder(log: log).build(kernel: kernel, appName: resolved.name, words: words, firmware: boot,
                                              format: format, output: path)
         Log.standardOutput(absolute(path))
         return 0
+    }
+
+    /// `@net.NAME=#N` for each net device in manifest order: an image names its NICs by position, since the cloud
+    /// or the VMM picks their MACs (docs/DEPLOY.md).
+    static func positionalNetWords(_ nets: [String]) -> [String] {
+        nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" }
     }
 
     /// A disk image (baked words: the NICs by position) beside a domain XML whose OEM string carries the boot
@@ -129,7 +135,7 @@ struct ImageCommand: StatusCommand {
         let disk = (absolute(path) as NSString).deletingPathExtension + ".\(boot.rawValue).qcow2"
         log.progress("making a qcow2 disk image of \(app.name) for libvirt (GRUB, \(boot.rawValue))...")
         try DiskImageBuilder(log: log).build(kernel: kernel, appName: app.name,
-                                             words: nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" },
+                                             words: ImageCommand.positionalNetWords(nets),
                                              firmware: boot, format: .qcow2, output: disk)
         let kvm = (try? Accelerator.resolve(.auto, host: .probe())) == .kvm
         let domain = LibvirtDomain(
@@ -158,7 +164,7 @@ struct ImageCommand: StatusCommand {
         log.progress("making a qcow2 disk image of \(app.name) for a KubeVirt containerDisk (GRUB, \(boot.rawValue))...")
         try DiskImageBuilder(log: log).build(
             kernel: kernel, appName: app.name,
-            words: bootArguments + nets.enumerated().map { "@net.\($0.element)=#\($0.offset)" },
+            words: bootArguments + ImageCommand.positionalNetWords(nets),
             firmware: boot, format: .qcow2, output: folder + "/" + diskName)
         try write(KubeVirtManifest.containerfile(disk: diskName), to: folder + "/Containerfile")
         let vmName = name ?? "swiftlet-\(app.name)"

@@ -58,12 +58,8 @@ extension ImageRunner {
         process.timeout = request.timeout
         process.forwardSignals = request.forwardSignals
         process.nullStdin = request.capture
-        if !request.capture {
-            process.onStdout = { chunk in
-                chunk.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-                fflush(stdout)
-            }
-        }
+        // The status comes from the console (`swiftlet-exit: N`): keep its tail while it streams to our stdout.
+        if !request.capture { ImageRunner.watch(&process) }
         log.command(process.arguments)
         let result = try process.run()
         var outcome = RunOutcome(status: 255, console: request.capture ? result.stdoutText : "",

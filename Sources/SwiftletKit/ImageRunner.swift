@@ -26,8 +26,7 @@ public struct RunRequest: Sendable {
     public var deviceHost: DeviceHost?
     /// virtio-pci devices without the legacy interface (`disable-legacy=on`); virtio-mmio version 2 on microvm.
     public var modernVirtio = false
-    /// `--memory`: QEMU's `-m` in prod (default ``MemorySize/virtioDefault``), the tender's data limit in dev
-    /// (default none).
+    /// `--memory`: QEMU's `-m` in prod, the tender's heap arena in dev (both default ``MemorySize/virtioDefault``).
     public var memory: MemorySize?
     /// Boot a disk image made by ``DiskImageBuilder`` through its firmware instead of `-kernel`
     /// (boot arguments then travel in an SMBIOS OEM string).

@@ -1,9 +1,9 @@
 /// `--memory SIZE` of `swiftlet run` and `swiftlet test`: the guest's memory.
 ///
-/// In prod it is QEMU's `-m` (default 128 MiB). In dev the tender gets it as `--memory BYTES` and sets
-/// `RLIMIT_DATA` to it before the lockdown (the heap, brk and private mappings: what glibc's malloc can
-/// take), so an app that needs more than it was given fails in dev as it would in prod; glibc keeps
-/// owning the heap (a fixed arena in dev is another issue).
+/// In prod it is QEMU's `-m` (default 128 MiB). In dev the tender gets it as `--memory BYTES` (default the
+/// same 128 MiB) and maps the heap's arena from it before the lockdown, sized as prod's heap is
+/// (Sources/Platform/Posix/Arena.swift), so an app that needs more than it was given fails in dev as it
+/// would in prod, with the same line.
 public struct MemorySize: Equatable, Sendable, CustomStringConvertible {
     /// Bytes, a multiple of 1 KiB.
     public var bytes: UInt64

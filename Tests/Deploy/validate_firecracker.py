@@ -8,13 +8,14 @@ this check does too: every object is validated with additionalProperties false.
 
 usage: validate_firecracker.py CONFIG.json    prints `ok ...` or `FAIL ...` lines; exit 0 when valid
 """
-import copy
 import json
 import pathlib
 import sys
 
 import jsonschema
 import yaml
+
+from strict_schema import strict
 
 # VmmConfig's keys -> (definition, is a list)
 SECTIONS = {
@@ -30,21 +31,6 @@ SECTIONS = {
     "entropy": ("EntropyDevice", False),
 }
 
-
-def strict(schema):
-    """additionalProperties false on every object with properties, recursively."""
-    schema = copy.deepcopy(schema)
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node:
-                node.setdefault("additionalProperties", False)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(schema)
-    return schema
 
 
 def main():

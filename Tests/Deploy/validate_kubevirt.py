@@ -8,7 +8,6 @@ refuses them (additionalProperties false on every object that lists its properti
 
 usage: validate_kubevirt.py MANIFEST.yaml    prints `ok ...` or `FAIL ...` lines; exit 0 when valid
 """
-import copy
 import json
 import pathlib
 import sys
@@ -16,20 +15,8 @@ import sys
 import jsonschema
 import yaml
 
+from strict_schema import strict
 
-def strict(schema):
-    schema = copy.deepcopy(schema)
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node:
-                node.setdefault("additionalProperties", False)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(schema)
-    return schema
 
 
 def main():

@@ -15,8 +15,8 @@ final class FootprintTests: XCTestCase {
     /// and 12,288 to `http`; the device checks (every used-ring id and length, PCI capabilities against their BARs:
     /// docs/DEVICES.md §8) add 2.1 KiB of text and 0.4 KiB of read-only data. With both: `hello` 166,800,
     /// `http` 349,072 bytes. The HTTP library (docs/HTTP.md; its bytes are itemised in docs/BENCHMARKS.md) brought
-    /// `http` to 378,256, hence the budgets below.
-    static let budgets: [(app: String, bytes: Int)] = [("hello", 164 * 1024), ("http", 372 * 1024)]
+    /// `http` to 378,256, and following PCI-to-PCI bridges (docs/DEPLOY.md) to 382,416, hence the budgets below.
+    static let budgets: [(app: String, bytes: Int)] = [("hello", 164 * 1024), ("http", 376 * 1024)]
 
     func testHelloAndHTTPUnikernelsStayWithinTheirSizeBudgets() throws {
         if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_FOOTPRINT"] == "1" {

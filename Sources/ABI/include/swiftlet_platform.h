@@ -78,7 +78,7 @@ typedef enum {
 struct swiftlet_start_info {
     /** Boot arguments: NUL-terminated, words separated by single spaces, each `key=value`. Never NULL. */
     const char *cmdline;
-    /** Heap region the platform manages for malloc (informational in dev: 0/0). */
+    /** The heap region malloc serves from: prod, RAM above the image; dev, the arena the tender mapped. */
     uintptr_t heap_start;
     size_t heap_size;
 };
@@ -90,6 +90,26 @@ struct swiftlet_start_info {
  * that cannot start reports why on the console and exits.
  */
 void swiftlet_platform_start(struct swiftlet_start_info *si);
+
+/*
+ * Memory. Both platforms serve malloc and friends from one heap, the same allocator over a fixed region
+ * (Sources/Platform/Heap): prod, the largest RAM range above the image; dev, an anonymous arena of the
+ * guest's size mapped before the lockdown (no memory system call is allowed after it). A request the heap
+ * cannot serve ends the unikernel with `swiftlet: abort: out of memory: an allocation of N bytes failed with
+ * U of the heap's H bytes in use; ...` and SWIFTLET_EXIT_ABORT, in both modes.
+ */
+/** The heap's numbers, in bytes. Chunks count whole (payload, 16-byte header, rounding to 16). */
+struct swiftlet_heap_stats {
+    /** The region's first byte and size (0 and 0 before the heap exists). */
+    uintptr_t start;
+    size_t size;
+    /** Allocated now, and the most ever allocated at once since start (the high-water mark). */
+    size_t in_use;
+    size_t high_water;
+};
+
+/** Fills `stats`. Never fails, never allocates. */
+void swiftlet_platform_heap_stats(struct swiftlet_heap_stats *stats);
 
 /** Writes `len` bytes to the console (stdout / COM1). Best effort, never fails, may block briefly. */
 void swiftlet_platform_console_write(const char *buf, size_t len);
@@ -119,19 +139,8 @@ __attribute__((noreturn)) void swiftlet_platform_exit(int status);
 __attribute__((noreturn)) void swiftlet_platform_abort(const char *msg, size_t len);
 
 /* ---- Observability ---------------------------------------------------------
- * Heap figures for metrics, and prod's sampling profiler (docs/OBSERVABILITY.md, docs/PROFILING.md).
+ * Prod's sampling profiler (docs/PROFILING.md); the heap's figures are swiftlet_platform_heap_stats above.
  */
-
-/** The heap as its allocator sees it: bytes handed out and not yet freed (allocator headers included), the most
- *  that ever were at once, and the region's size (0 when the host owns it: dev, where glibc's malloc grows it). */
-struct swiftlet_heap_stats {
-    uint64_t in_use;
-    uint64_t high_water;
-    uint64_t size;
-};
-
-/** Fills `stats`. Never fails; cheap (a few loads). */
-void swiftlet_platform_heap_stats(struct swiftlet_heap_stats *stats);
 
 /**
  * Starts sampling the interrupted instruction pointer and a bounded frame-pointer walk `hz` times a second

@@ -19,6 +19,7 @@ import SwiftletPosix
 /// `swiftlet: device error: <kind> device '<name>': <role>: <problem><value><rest>[<limit><end>]` and exit 251.
 func deviceError(_ kind: StaticString, _ name: [UInt8], _ role: StaticString, _ problem: StaticString,
                  _ value: UInt64, _ rest: StaticString, _ limit: UInt64? = nil, _ end: StaticString = "") -> Never {
+    swiftlet_posix_report_backtrace_here()  // the frames first, as for every fatal report: the report line stays last
     var line = Line()
     line.append("swiftlet: device error: ")
     line.append(kind)

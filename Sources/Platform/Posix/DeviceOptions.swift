@@ -359,7 +359,8 @@ struct DeviceOptions {
                 digits = 0
                 continue
             }
-            guard let digit = hexDigit(byte) else { return nil }
+            // At most two digits per byte: a long run of digits would overflow `value` (found by fuzzing).
+            guard let digit = hexDigit(byte), digits < 2 else { return nil }
             value = value * 16 + digit
             digits += 1
         }

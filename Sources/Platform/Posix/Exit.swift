@@ -21,15 +21,16 @@ public func swiftletPlatformAbort(_ message: UnsafePointer<CChar>?, _ length: In
 }
 
 /// Prints the abort line for `message` (possibly empty) and exits 255.
+///
+/// It allocates nothing (it reports heap exhaustion and heap misuse too): the line leaves in up to three
+/// writes of static and given bytes.
 func abortWithMessage(_ message: UnsafeRawBufferPointer) -> Never {
     swiftlet_posix_report_backtrace_here()  // the frames first: the report line stays last
-    var line = Line()
-    line.append("swiftlet: abort")
-    if let base = message.baseAddress, message.count > 0 {
-        line.append(": ")
-        line.append(base.assumingMemoryBound(to: UInt8.self), count: message.count)
-    }
-    line.append(byte: 10)
-    line.withBytes { writeFully(consoleFD, $0) }
+    let hasMessage = message.baseAddress != nil && message.count > 0
+    let prefix: StaticString = hasMessage ? "swiftlet: abort: " : "swiftlet: abort"
+    let newline: StaticString = "\n"
+    prefix.withUTF8Buffer { writeFully(consoleFD, UnsafeRawBufferPointer($0)) }
+    if hasMessage { writeFully(consoleFD, message) }
+    newline.withUTF8Buffer { writeFully(consoleFD, UnsafeRawBufferPointer($0)) }
     swiftlet_posix_exit_group(SWIFTLET_EXIT_ABORT)
 }

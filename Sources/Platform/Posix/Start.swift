@@ -8,10 +8,11 @@
 ///    later (C/libc_prime.c);
 /// 3. parse the command line (TenderArguments.swift); a bad one prints one
 ///    line on stderr and exits 2, before anything is locked;
-/// 4. open each declared device backend and register its seccomp module
+/// 4. map the heap's arena, sized from `--memory`, and set the heap up over it
+///    (Arena.swift): from here on every allocation comes from it, as in prod;
+/// 5. open each declared device backend and register its seccomp module
 ///    (TenderDevices.swift); one that cannot be opened prints one line on
 ///    stderr and exits 2, before anything is locked;
-/// 5. with `--memory BYTES`, set RLIMIT_DATA to it (C/libc_prime.c);
 /// 6. close every inherited fd but 0-2 and the devices' (C/close_fds.c), and
 ///    drop every capability, checking that none is left (C/capabilities.c);
 /// 7. load the default-deny seccomp filter (C/sandbox_policy.c). From here the
@@ -19,6 +20,7 @@
 /// A platform that cannot lock itself down never runs the app: it aborts
 /// with the reason (status 255).
 
+import PlatformHeap
 import SwiftletABI
 import SwiftletPosix
 
@@ -29,7 +31,7 @@ private var startedCommandLine: UnsafePointer<CChar>? = nil
 public func swiftletPlatformStart(_ startInfo: UnsafeMutablePointer<swiftlet_start_info>?) {
     let commandLine = startedCommandLine ?? startOnce()
     startedCommandLine = commandLine
-    startInfo?.pointee = swiftlet_start_info(cmdline: commandLine, heap_start: 0, heap_size: 0)
+    startInfo?.pointee = swiftlet_start_info(cmdline: commandLine, heap_start: Heap.start, heap_size: Int(Heap.size))
 }
 
 private func startOnce() -> UnsafePointer<CChar> {
@@ -44,14 +46,18 @@ private func startOnce() -> UnsafePointer<CChar> {
     let arguments: TenderArguments
     do throws(TenderError) {
         arguments = try TenderArguments.parse(argc: Int(swiftlet_posix_argc()), argv: argv)
-        // 4. Devices, in option order.
-        try openDevices(arguments.devices)
     } catch {
         usageError(error)
     }
-    // 5. The memory limit (after the devices: their buffers count too).
-    if let bytes = arguments.memoryLimit, let reason = swiftlet_posix_limit_memory(bytes) {
+    // 4. The heap (before the devices: their buffers come out of it, as in prod).
+    if let reason = Arena.setUp(guestMemory: arguments.memory ?? Arena.defaultGuestMemory) {
         cannotStart(reason)
+    }
+    // 5. Devices, in option order.
+    do throws(TenderError) {
+        try openDevices(arguments.devices)
+    } catch {
+        usageError(error)
     }
     // 6. Nothing inherited survives: fds beyond the devices', and capabilities.
     let closed = tenderFDs.withUnsafeBufferPointer {

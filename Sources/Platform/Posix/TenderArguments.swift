@@ -3,8 +3,8 @@
 ///     app.elf [--memory BYTES] [--net NAME=SPEC]... [--block NAME=FILE[,block-size=N]]... [--pcap NAME=FILE]...
 ///             [--] key=value ...
 ///
-/// `--memory BYTES` (decimal, at least 1 MiB) becomes the process's RLIMIT_DATA before the lockdown
-/// (Start.swift): what `swiftlet run --memory SIZE` gives the guest in prod, enforced cheaply in dev.
+/// `--memory BYTES` (decimal, at least 1 MiB) is the guest's memory, what `swiftlet run --memory SIZE` gives
+/// the guest in prod: the heap's arena is sized from it (Arena.swift).
 ///
 /// Boot arguments are joined with single spaces into the start info's
 /// `cmdline`, exactly what the unikernel receives from QEMU's `-append`. A
@@ -24,8 +24,8 @@ struct TenderArguments {
     let commandLine: UnsafePointer<CChar>
     /// The `--net`/`--block`/`--pcap` options, checked for grammar (not yet opened).
     let devices: DeviceOptions
-    /// `--memory BYTES`, or nil.
-    let memoryLimit: UInt64?
+    /// `--memory BYTES`, or nil (then ``Arena/defaultGuestMemory``).
+    let memory: UInt64?
 
     /// Parses `argv[1..<argc]`.
     ///
@@ -35,7 +35,7 @@ struct TenderArguments {
     ) throws(TenderError) -> TenderArguments {
         var bootArguments: [UnsafePointer<CChar>] = []
         var devices = DeviceOptions()
-        var memoryLimit: UInt64? = nil
+        var memory: UInt64? = nil
         var optionsEnded = false
         var index = 1
         while index < argc, let word = argv[index] {
@@ -58,7 +58,7 @@ struct TenderArguments {
                     guard let bytes = memoryBytes(value!) else {
                         throw TenderError("--memory '").bytes(value!).text("': expected bytes in decimal, at least 1048576")
                     }
-                    memoryLimit = bytes
+                    memory = bytes
                     continue
                 }
                 guard let (kind, inlineValue) = text.deviceOption else {
@@ -81,7 +81,7 @@ struct TenderArguments {
             bootArguments.append(UnsafePointer(word))
         }
         try devices.checkPcaps()
-        return TenderArguments(commandLine: join(bootArguments), devices: devices, memoryLimit: memoryLimit)
+        return TenderArguments(commandLine: join(bootArguments), devices: devices, memory: memory)
     }
 
     /// A decimal byte count of at least 1 MiB and at most 2^48, or nil.

@@ -10,7 +10,7 @@
 ///
 ///     swiftlet: device error: net device 'service': receive queue: used id 300 is not a buffer in flight
 ///
-/// and SWIFTLET_EXIT_DEVICE (251), as it stops on a CPU trap. A device that
+/// (after the backtrace every fatal report carries) and SWIFTLET_EXIT_DEVICE (251), as it stops on a CPU trap. A device that
 /// does not answer in time (no completion while requests wait) ends the same way.
 
 import SwiftletABI
@@ -31,6 +31,7 @@ enum DeviceError {
     @inline(never)
     static func fail(_ device: DeviceName, _ part: StaticString, _ problem: StaticString, _ value: UInt64,
                      _ rest: StaticString, _ limit: UInt64? = nil) -> Never {
+        Report.backtraceHere()  // the frames first, as for every fatal report: the report line stays last
         Report.put("swiftlet: device error: ")
         switch device {
         case .net(let mac):

@@ -9,6 +9,7 @@
 /// last the devices (Devices.swift), which need the heap.
 /// Interrupts stay disabled from here on except inside yield.
 
+import PlatformHeap
 import SwiftletABI
 import VirtioHW
 

@@ -15,6 +15,7 @@
 ///
 /// and empties the buffer; `swiftlet profile` symbolizes the addresses and folds the stacks.
 
+import PlatformHeap
 import SwiftletABI
 import VirtioHW
 

@@ -28,6 +28,7 @@
 /// in flight complete in any order (§5.2.6 orders nothing), and a FLUSH
 /// commits the writes that completed before it was submitted.
 
+import PlatformHeap
 import SwiftletABI
 import VirtioHW
 

@@ -51,6 +51,7 @@
 /// slots TX_TSO4 is not reported). When even the least cannot be had, the
 /// device start prints one line naming the device and the bytes it needed.
 
+import PlatformHeap
 import SwiftletABI
 import VirtioHW
 

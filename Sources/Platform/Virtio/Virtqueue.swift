@@ -28,6 +28,7 @@
 /// what we took. Anything else is a broken device: DeviceError.swift ends the
 /// OS with one line naming the device and the queue (exit 251).
 
+import PlatformHeap
 import SwiftletABI
 import VirtioHW
 

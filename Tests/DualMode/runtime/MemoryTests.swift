@@ -1,5 +1,10 @@
-/// Heap: allocation churn and large collections behave the same in both modes.
+/// Heap: allocation churn and large collections behave the same in both modes, and so do the heap's
+/// numbers and its exhaustion (one heap, one size rule: Sources/Platform/Heap).
 import Runtime
+
+/// The blocks `heap.exhaustion` keeps, each holding a pointer to the one before (a global list, so the optimiser
+/// cannot drop the allocations, and nothing else allocates while the heap fills).
+nonisolated(unsafe) var exhaustionBlocks: UnsafeMutableRawPointer? = nil
 
 final class Node {
     var next: Node?
@@ -52,5 +57,32 @@ func registerMemoryTests(_ suite: inout TestSuite) {
         var ok = true
         for offset in stride(from: 0, to: size, by: 4096) where buffer[offset] != UInt8(truncatingIfNeeded: offset >> 12) { ok = false }
         try expect(ok, "8 MiB buffer did not hold its pattern")
+    }
+    suite.test("heap.statistics-count-an-allocation") { () throws(TestFailure) in
+        let size = Runtime.heapSize()
+        try expect(size > 1 << 20, "heap size \(size) is not above 1 MiB")
+        try expect(size == Runtime.heap.size, "heapSize() \(size) is not the start info's \(Runtime.heap.size)")
+        let before = Runtime.heapInUse()
+        let block = UnsafeMutableRawPointer.allocate(byteCount: 100_000, alignment: 16)
+        let during = Runtime.heapInUse()
+        let highWater = Runtime.heapHighWater()
+        block.deallocate()
+        let after = Runtime.heapInUse()
+        // 100,000 bytes rounded up to 16, plus the 16-byte header: exactly 100,016 more in use.
+        try expectEqual(during - before, 100_016, "bytes in use for one 100,000-byte block")
+        try expectEqual(after, before, "bytes in use after freeing it")
+        try expect(highWater >= during, "high-water \(highWater) below the bytes in use \(during)")
+        try expect(Runtime.heapHighWater() == highWater, "the high-water mark fell")
+        try expect(before > 0 && before < size, "bytes in use \(before) outside 0..<\(size)")
+    }
+    // Allocates 64 KiB blocks and keeps them until the heap cannot serve one: the same line and status (255) in
+    // both modes. The line's numbers (bytes in use, the heap's size) are the usable heap of each mode; the host
+    // test HeapArenaTests compares them at a small --memory.
+    suite.faultTest("heap.exhaustion", expecting: ExitStatus.abort) {
+        while true {
+            let block = UnsafeMutableRawPointer.allocate(byteCount: 65_536, alignment: 16)
+            block.storeBytes(of: exhaustionBlocks, as: UnsafeMutableRawPointer?.self)
+            exhaustionBlocks = block
+        }
     }
 }

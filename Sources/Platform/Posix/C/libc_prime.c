@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 static char stdout_buffer[BUFSIZ];
@@ -32,10 +31,4 @@ void swiftlet_posix_prime_libc(void)
             open("/dev/null", O_RDWR); /* takes the lowest free fd: this one */
     fflush(stdout); /* anything the tender printed leaves before the buffer changes */
     setvbuf(stdout, stdout_buffer, _IOLBF, sizeof(stdout_buffer));
-}
-
-const char *swiftlet_posix_limit_memory(uint64_t bytes)
-{
-    struct rlimit limit = { .rlim_cur = bytes, .rlim_max = bytes };
-    return setrlimit(RLIMIT_DATA, &limit) == 0 ? NULL : strerror(errno);
 }

@@ -27,20 +27,19 @@
  *                              the syscall is the fallback (e.g. when the clocksource is not vDSO-capable)
  *   getrandom                  swiftlet_platform_random (Runtime's arc4random_buf, hash seeds)
  *   exit_group                 swiftlet_platform_exit and every report's exit
- *   brk                        glibc malloc's main arena
- *   mmap(flags & MAP_ANONYMOUS, prot & PROT_EXEC == 0)
- *                              malloc's large chunks: never a file (the block file stays behind its
- *                              pread/pwrite bounds), never executable (W^X)
- *   munmap, mremap             free / realloc of mmap'd chunks
  *   rt_sigprocmask(SIG_UNBLOCK), getpid, gettid, tgkill(own pid, own tid, SIGABRT)
  *                              glibc's abort() (raise → pthread_kill), so that abort() from C, the
  *                              Swift concurrency runtime or libstdc++ reaches faults.c's SIGABRT
  *                              reporter ("swiftlet: abort: abort() called", 255) instead of being
  *                              misreported as a blocked call. Signals can only go to this process.
- *   writev(fd == 2)            glibc's fatal messages (malloc corruption, assert) before its abort()
- * Not allowed although glibc has uses for them: rt_sigreturn (every handler of
- * ours ends the process, none returns), mprotect (only other threads' malloc
- * arenas need it), madvise (the main arena trims with brk).
+ *   writev(fd == 2)            glibc's fatal messages (__libc_message: fortify, __libc_fatal) before its
+ *                              abort(); glibc's malloc, the usual source, no longer runs
+ * No memory call at all: brk, mmap, munmap, mremap, mprotect and madvise are
+ * refused (and explained). malloc and friends are the shared heap's
+ * (Sources/Platform/Heap/C/malloc.c replaces glibc's for the whole process)
+ * over the arena the tender mapped before the lockdown (arena.c), so the
+ * memory a unikernel has is fixed at boot here as in prod. Not allowed either:
+ * rt_sigreturn (every handler of ours ends the process, none returns).
  *
  * Before the filter is loaded the tender closes every inherited fd but the
  * devices' (close_fds.c) and drops every capability (capabilities.c), so
@@ -48,7 +47,6 @@
  */
 #include "posix_internal.h" /* first: it defines _GNU_SOURCE */
 
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,7 +82,7 @@ int sandbox_allow(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg
 
 #define allow sandbox_allow
 
-/** What every image needs: console, clocks, yield, entropy, memory, exit. */
+/** What every image needs: console, clocks, yield, entropy, exit (memory is the arena, mapped before). */
 static int rules_core(scmp_filter_ctx ctx, void *arg)
 {
     (void)arg;
@@ -110,16 +108,6 @@ static int rules_core(scmp_filter_ctx ctx, void *arg)
 
     TRY(allow(ctx, SCMP_SYS(getrandom), 0, NULL));
     TRY(allow(ctx, SCMP_SYS(exit_group), 0, NULL));
-
-    /* glibc malloc: brk for the main arena, anonymous private or shared mappings for large chunks
-     * (never a file: a mapped block file would bypass the pread/pwrite bounds of sandbox_block.c),
-     * never executable (W^X). mprotect is not needed: glibc only uses it for the arenas of other
-     * threads, and there are none. */
-    struct scmp_arg_cmp map[2] = {ARG_MASKED(2, PROT_EXEC, 0), ARG_MASKED(3, MAP_ANONYMOUS, MAP_ANONYMOUS)};
-    TRY(allow(ctx, SCMP_SYS(brk), 0, NULL));
-    TRY(allow(ctx, SCMP_SYS(mmap), 2, map));
-    TRY(allow(ctx, SCMP_SYS(munmap), 0, NULL));
-    TRY(allow(ctx, SCMP_SYS(mremap), 0, NULL));
     return 0;
 }
 
@@ -140,8 +128,8 @@ static int rules_abort(scmp_filter_ctx ctx, void *arg)
     TRY(allow(ctx, SCMP_SYS(getpid), 0, NULL));
     TRY(allow(ctx, SCMP_SYS(gettid), 0, NULL));
     TRY(allow(ctx, SCMP_SYS(tgkill), 3, kill));
-    /* glibc's fatal-error message before its own abort() ("free(): double free
-     * detected in tcache 2"): __libc_message writes it with one writev to fd 2. */
+    /* glibc's fatal-error message before its own abort(): __libc_message writes it with one writev to
+     * fd 2 (then maps a page for the core dump's copy, which the filter stops and explains: mmap, 253). */
     struct scmp_arg_cmp to_stderr = ARG(0, SCMP_CMP_EQ, 2);
     TRY(allow(ctx, SCMP_SYS(writev), 1, &to_stderr));
     return 0;

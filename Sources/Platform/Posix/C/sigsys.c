@@ -33,6 +33,8 @@ static const char ADVICE_EXEC[] = "a unikernel cannot map executable memory";
 static const char ADVICE_MAP_FILE[] =
     "a unikernel has no files to map; declare a block device and use Runtime's block API";
 static const char ADVICE_PROTECT[] = "a unikernel's memory protections are fixed at boot";
+static const char ADVICE_MEMORY[] =
+    "a unikernel's memory is fixed at boot; allocate with malloc (Swift does), from the heap that --memory sizes";
 static const char ADVICE_POLL_MASK[] =
     "a unikernel has no signals, so the sleep takes no signal mask; use Runtime's sleep(for:)";
 static const char ADVICE_SIGNALS[] = "a unikernel has no signals; use async tasks and Runtime's timers";
@@ -81,10 +83,12 @@ static const char *advice_for(long nr, const greg_t *g)
     case SYS_epoll_pwait2: case SYS_eventfd: case SYS_eventfd2: case SYS_io_uring_setup:
         return ADVICE_WAIT;
     case SYS_mmap:
-        /* allowed only without PROT_EXEC (arg 2, in rdx) and with MAP_ANONYMOUS (arg 3, in r10) */
+        /* never allowed after the lockdown: the heap's arena was mapped before (arena.c) */
         if (g[REG_RDX] & PROT_EXEC)
             return ADVICE_EXEC;
-        return (g[REG_R10] & MAP_ANONYMOUS) ? ADVICE_DEFAULT : ADVICE_MAP_FILE;
+        return (g[REG_R10] & MAP_ANONYMOUS) ? ADVICE_MEMORY : ADVICE_MAP_FILE;
+    case SYS_brk: case SYS_munmap: case SYS_mremap: case SYS_madvise:
+        return ADVICE_MEMORY;
     case SYS_mprotect: case SYS_pkey_mprotect:
         return (g[REG_RDX] & PROT_EXEC) ? ADVICE_EXEC : ADVICE_PROTECT;
     case SYS_rt_sigaction: case SYS_rt_sigprocmask: case SYS_sigaltstack: case SYS_kill: case SYS_tkill:

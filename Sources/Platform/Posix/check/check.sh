@@ -22,11 +22,18 @@ CFLAGS="-target x86_64-unknown-linux-gnu -O2 -Wall -Wextra -ffunction-sections -
   -mno-red-zone -I $ROOT/Sources/ABI/include -I $TOOLCHAIN/include -I $POSIX/C/include"
 
 set -e
-swiftc $SWIFTFLAGS -module-name Platformposix -c "$POSIX"/*.swift -o "$OUT/Platform.o"
+# The platform imports the shared heap (Sources/Platform/Heap, module PlatformHeap), as mk/image.mk builds it.
+HEAP="$ROOT/Sources/Platform/Heap"
+swiftc $SWIFTFLAGS -module-name PlatformHeap -emit-module -emit-module-path "$OUT/PlatformHeap.swiftmodule" \
+  -c "$HEAP"/*.swift -o "$OUT/PlatformHeap.o"
+swiftc $SWIFTFLAGS -I "$OUT" -module-name Platformposix -c "$POSIX"/*.swift -o "$OUT/Platform.o"
 for c in "$POSIX"/C/*.c; do clang $CFLAGS -c "$c" -o "$OUT/$(basename "$c" .c).o"; done
+for c in "$HEAP"/C/*.c; do clang $CFLAGS -c "$c" -o "$OUT/heap_$(basename "$c" .c).o"; done
 clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/probe.c" -o "$OUT/probe.o"
 objs=""
 for c in "$POSIX"/C/*.c; do objs="$objs $OUT/$(basename "$c" .c).o"; done
+for c in "$HEAP"/C/*.c; do objs="$objs $OUT/heap_$(basename "$c" .c).o"; done
+objs="$objs $OUT/PlatformHeap.o"
 clang -fuse-ld=lld -Wl,--gc-sections -o "$OUT/probe.elf" "$OUT/probe.o" "$OUT/Platform.o" $objs -lseccomp
 clang -O2 -Wall -o "$OUT/echo" "$HERE/echo.c"
 clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/reenter.c" -o "$OUT/reenter.o"
@@ -83,7 +90,17 @@ expect monotonic-syscall 0 'cmdline=.*' probe=monotonic-syscall
 expect mmap-exec 253 "$B mmap \(9\): a unikernel cannot map executable memory" probe=mmap-exec
 expect mprotect-exec 253 "$B mprotect \(10\): a unikernel cannot map executable memory" probe=mprotect-exec
 expect mprotect-read 253 "$B mprotect \(10\): a unikernel's memory protections are fixed at boot" probe=mprotect-read
-expect mmap-anonymous 0 'anonymous mapping ok' probe=mmap-anonymous
+# No memory call after the lockdown: the heap is the arena mapped before it (C/arena.c).
+M="a unikernel's memory is fixed at boot; allocate with malloc \(Swift does\), from the heap that --memory sizes"
+expect mmap-anonymous 253 "$B mmap \(9\): $M" probe=mmap-anonymous
+expect brk 253 "$B brk \(12\): $M" probe=brk
+expect munmap 253 "$B munmap \(11\): $M" probe=munmap
+expect mremap 253 "$B mremap \(25\): $M" probe=mremap
+expect madvise 253 "$B madvise \(28\): $M" probe=madvise
+# malloc is the shared heap's over the arena: exhaustion is one line and 255, as in prod.
+expect heap-exhausted 255 "swiftlet: abort: out of memory: an allocation of 8388608 bytes failed with [0-9]+ of the heap's [0-9]+ bytes in use; give the guest more memory \(swiftlet run --memory\)" --memory 4194304 probe=malloc-8m
+expect heap-too-small 255 'swiftlet: abort: heap region too small; give the guest more memory \(swiftlet run --memory\)' --memory 1048576
+expect heap-after-lockdown 0 'heap: 4 MiB allocated, written and freed 20 times' probe=heap
 expect ppoll-sigmask 253 "$B ppoll \(271\): a unikernel has no signals, so the sleep takes no signal mask; use Runtime's sleep\(for:\)" probe=ppoll-sigmask
 expect block-sigsys 253 "$B rt_sigprocmask \(14\): a unikernel has no signals; use async tasks and Runtime's timers" probe=block-sigsys
 expect page-zero 254 "$F read of unmapped page at 0x0000000000000000 \(rip $H, vector 14, error 0x0\)" probe=page-zero
@@ -96,7 +113,7 @@ expect ud2 252 "swiftlet: cpu trap: invalid opcode \(rip $H, vector 6\)" probe=u
 expect divide 252 "swiftlet: cpu trap: divide error \(rip $H, vector 0\)" probe=divide
 expect int3 252 "swiftlet: cpu trap: breakpoint \(rip $H, vector 3\)" probe=int3
 expect abort 255 'swiftlet: abort: abort\(\) called' probe=abort
-expect double-free 255 'swiftlet: abort: abort\(\) called' probe=double-free
+expect double-free 255 'swiftlet: abort: free\(\): pointer not from malloc, or freed twice' probe=double-free
 expect platform-abort 255 'swiftlet: abort: something broke' probe=platform-abort
 expect sleep 0 'slept 1s ready=0' probe=sleep
 expect memory 0 'stdio works' probe=memory
@@ -166,6 +183,7 @@ run_usage bad-name "$U --block: bad device name 'a b'; use 1-31 characters of A-
 run_usage long-name "$U --net: bad device name '$(printf 'x%.0s' $(seq 32))'; use 1-31 .*" "$P" --net "$(printf 'x%.0s' $(seq 32))=tap:t"
 run_usage unknown-backend "$U net device service: unknown backend 'udp:1'; use tap:IFACE, socket:PATH or fd:FD" "$P" --net=service=udp:1
 run_usage bad-mac "$U net device service: bad mac '02:00'; use six hex bytes like 02:53:57:00:00:01" "$P" --net service=socket:/x,mac=02:00
+run_usage long-mac-digits "$U net device service: bad mac '0000000000000000000000:00:00:00:00:01'; use six hex bytes like .*" "$P" --net service=socket:/x,mac=0000000000000000000000:00:00:00:00:01
 run_usage multicast-mac "$U net device service: mac 01:00:5e:00:00:01 is a multicast address; the first byte must be even \(e.g. 02\)" "$P" --net service=socket:/x,mac=01:00:5e:00:00:01
 run_usage bad-mtu "$U net device service: bad mtu '67'; use a number from 68 to 65535" "$P" --net service=socket:/x,mtu=67
 run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M, mtu=N and offload=on\|off at most once each" "$P" --net service=socket:/x,speed=10

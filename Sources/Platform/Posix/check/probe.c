@@ -30,6 +30,7 @@ static unsigned long long number(const char *key, unsigned long long otherwise)
 }
 static int devices(const char *name); /* the device probes, below main */
 static unsigned char data_code[16] = {0xc3}; /* `ret`, in a non-executable page */
+static _Alignas(4096) char page[4096];       /* a page of .bss for the memory-call probes */
 static int helper(void) { return 1; }
 static int recurse(int n)
 {
@@ -70,26 +71,30 @@ int main(void)
     if (IS("boottime")) { struct timespec ts; return (int)syscall(SYS_clock_gettime, CLOCK_BOOTTIME, &ts); }
     if (IS("monotonic-syscall")) { struct timespec ts; return (int)syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts); }
     if (IS("mmap-exec")) return mmap(0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != 0;
-    if (IS("mprotect-exec")) {
-        void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        return mprotect(m, 4096, PROT_READ | PROT_EXEC);
-    }
-    if (IS("mprotect-read")) {
-        void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        return mprotect(m, 4096, PROT_READ);
-    }
+    if (IS("mprotect-exec")) return mprotect(page, 4096, PROT_READ | PROT_EXEC);
+    if (IS("mprotect-read")) return mprotect(page, 4096, PROT_READ);
     /* mmap of the block file (fd=N): past the pread/pwrite bounds, so only anonymous mappings are allowed. */
     if (IS("mmap-file")) {
         void *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)number("fd=", 3), 0);
         say(m == MAP_FAILED ? "mmap failed\n" : "mmap of the block file succeeded\n");
         return 0;
     }
-    if (IS("mmap-anonymous")) {
-        char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) return 1;
-        m[12345] = 1;
-        say("anonymous mapping ok\n");
-        return munmap(m, 1 << 20);
+    /* The memory calls, each refused since the heap's arena was mapped before the lockdown. */
+    if (IS("mmap-anonymous")) return mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != 0;
+    if (IS("brk")) return (int)syscall(SYS_brk, 0);
+    if (IS("munmap")) return munmap(page, 4096);
+    if (IS("mremap")) return mremap(page, 4096, 8192, MREMAP_MAYMOVE) != 0;
+    if (IS("madvise")) return madvise(page, 4096, MADV_DONTNEED);
+    if (IS("malloc-8m")) { char *volatile m = malloc(8 << 20); return m != 0; }
+    if (IS("heap")) {
+        for (int round = 0; round < 20; round++) {
+            char *big = malloc(1 << 20);
+            big = realloc(big, 4 << 20);
+            memset(big, round, 4 << 20);
+            free(big);
+        }
+        say("heap: 4 MiB allocated, written and freed 20 times\n");
+        return 0;
     }
     /* ppoll with a signal mask (raw: glibc passes the pointer through): the mask is pinned to NULL. */
     if (IS("ppoll-sigmask")) {
@@ -139,7 +144,7 @@ int main(void)
             for (int i = 0; i < 1000; i++) blocks[i] = malloc((size_t)(i * 37 % 5000) + 1);
             for (int i = 0; i < 1000; i++) free(blocks[i]);
             char *big = malloc(1 << 20);
-            big = realloc(big, 4 << 20); /* mremap */
+            big = realloc(big, 4 << 20); /* grows in the heap (no mremap) */
             memset(big, 1, 4 << 20);
             free(big);
         }

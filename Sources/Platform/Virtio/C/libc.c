@@ -3,7 +3,8 @@
  *
  * Only what the Swift runtime, libswift_Concurrency.a and tree.o actually
  * reference (found from link errors): memory and string functions, abort,
- * and two C++ ABI hooks. Formatted output is in printf.c, malloc in heap.swift,
+ * and two C++ ABI hooks. Formatted output is in printf.c, malloc in the shared
+ * heap (Sources/Platform/Heap, both platforms),
  * ceil in math.swift. `putchar` and `arc4random_buf` belong to Runtime.
  */
 #include <stddef.h>

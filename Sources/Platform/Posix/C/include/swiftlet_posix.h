@@ -6,8 +6,8 @@
  * read/readv/writev, pread/pwrite, fdatasync) and declares the C parts of the
  * platform: the tender's captured argv (args.c), the device backends' opening
  * (host_open.c) and sandbox modules (sandbox_net.c, sandbox_block.c,
- * sandbox_pcap.c), the lockdown steps (signals.c, libc_prime.c,
- * sandbox_policy.c) and the exit path. Only what Swift cannot do (signal handlers, variadic or
+ * sandbox_pcap.c), the heap's arena (arena.c), the lockdown steps (signals.c,
+ * libc_prime.c, sandbox_policy.c) and the exit path. Only what Swift cannot do (signal handlers, variadic or
  * macro-only APIs, errno) lives in C.
  */
 #ifndef SWIFTLET_POSIX_H
@@ -50,10 +50,14 @@ const char *swiftlet_posix_install_handlers(void);
 void swiftlet_posix_prime_libc(void);
 
 /**
- * Sets RLIMIT_DATA (soft and hard) to `bytes`: from then on brk and private writable mappings, so glibc's
- * malloc, cannot grow the process's data past it (`--memory`). Returns NULL or a reason.
+ * Maps the heap's arena: `bytes` of private anonymous read-write memory (C/arena.c), at `*start`. The tender
+ * hands it to the shared heap (Sources/Platform/Heap) once, before the devices are opened. Returns NULL or a
+ * reason.
  */
-const char *swiftlet_posix_limit_memory(uint64_t bytes);
+const char *swiftlet_posix_map_arena(uint64_t bytes, uintptr_t *start);
+
+/** The image's own extent in memory, from its ELF header to the end of its .bss (for the arena rule, Arena.swift). */
+uint64_t swiftlet_posix_image_bytes(void);
 
 /**
  * Loads the default-deny seccomp filter: the core rules plus each device

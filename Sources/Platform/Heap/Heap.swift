@@ -1,4 +1,11 @@
-/// Heap.swift — malloc and friends over the heap region from the PVH memory map.
+/// Heap.swift — the one heap of both platforms: malloc and friends over a fixed region.
+///
+/// Prod (virtio) gives it the largest RAM range above the image from the PVH
+/// memory map; dev (posix) gives it one anonymous mapping of the guest's size
+/// that the tender makes before the lockdown (Platform/Posix/C/arena.c). The
+/// same code, module `PlatformHeap`, which both platforms import (mk/image.mk
+/// builds it per target), so an app runs out of memory at the same point and
+/// with the same line in both modes.
 ///
 /// A boundary-tag allocator with segregated free lists (in the manner of
 /// dlmalloc, D. Lea, "A Memory Allocator", 1996). Every chunk starts with a
@@ -16,13 +23,17 @@
 /// can serve a request. The region ends with a permanently in-use sentinel
 /// header so coalescing never runs off the end.
 ///
+/// Nothing here allocates, prints through the console buffer or calls a
+/// platform service but `swiftlet_platform_abort`: it runs under malloc.
 /// Misuse (freeing a pointer twice or one malloc never returned) is caught
 /// when the header does not say "in use" and aborts with a message.
+/// `bytesInUse` and `highWater` count whole chunks (headers included), as
+/// `swiftlet_platform_heap_stats` reports them.
 
 import SwiftletABI
-import VirtioHW
 
-enum Heap {
+/// The heap: one region, set up once by the platform (``setup(regionStart:regionEnd:)``).
+public enum Heap {
     static let inUse: UInt64 = 1
     static let prevInUse: UInt64 = 2
     static let flagMask: UInt64 = 15
@@ -30,18 +41,16 @@ enum Heap {
     static let minChunk = 32
     static let binCount = 128
 
-    static var start: UInt = 0
-    static var size: UInt = 0
+    /// The region's first byte and its size (0 and 0 before ``setup(regionStart:regionEnd:)``).
+    public private(set) static var start: UInt = 0
+    public private(set) static var size: UInt = 0
     /// `binCount` list heads, stored at the start of the heap region.
     static var bins: UnsafeMutablePointer<UnsafeMutableRawPointer?>? = nil
     static var binMap: (UInt64, UInt64) = (0, 0)
-    static var bytesInUse = 0
-    /// The most bytes ever in use at once (swiftlet_platform_heap_stats).
-    static var highWater = 0
-
-    @inline(__always) static func noteUse() {
-        if bytesInUse > highWater { highWater = bytesInUse }
-    }
+    /// Bytes of the chunks in use (headers included).
+    public private(set) static var bytesInUse = 0
+    /// The most `bytesInUse` has ever been.
+    public private(set) static var highWater = 0
 
     // MARK: chunk fields
 
@@ -117,12 +126,15 @@ enum Heap {
 
     // MARK: setup
 
-    /// Takes [regionStart, regionEnd) for the heap.
-    static func setup(regionStart: UInt, regionEnd: UInt) {
+    /// Takes [regionStart, regionEnd) for the heap. Once, before the first allocation it must serve; a region
+    /// too small for the bins and a few chunks ends the unikernel (`swiftlet: abort: heap region too small; ...`).
+    public static func setup(regionStart: UInt, regionEnd: UInt) {
         let binBytes = UInt(binCount * MemoryLayout<UnsafeMutableRawPointer?>.stride)
         let base = (regionStart + 15) & ~15
         let end = regionEnd & ~15
-        guard end > base + binBytes + UInt(4 * minChunk) else { Exit.abort("heap region too small") }
+        guard end > base + binBytes + UInt(4 * minChunk) else {
+            abort("heap region too small; give the guest more memory (swiftlet run --memory)")
+        }
         start = base
         size = end - base
         bins = UnsafeMutablePointer<UnsafeMutableRawPointer?>(bitPattern: base)!
@@ -136,6 +148,22 @@ enum Heap {
         setHead(sentinel, inUse)  // size 0, previous (first) free
         insert(first)
     }
+
+    /// `swiftlet: abort: <message>`, exit 255 (the platform prints the backtrace first).
+    static func abort(_ message: StaticString) -> Never {
+        message.withUTF8Buffer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { swiftlet_platform_abort($0.baseAddress, $0.count) }
+        }
+    }
+
+    /// Counts `bytes` more in use (a chunk taken or grown) and raises the high-water mark.
+    @inline(__always) static func charge(_ bytes: Int) {
+        bytesInUse += bytes
+        if bytesInUse > highWater { highWater = bytesInUse }
+    }
+
+    /// Bytes not in use (free chunks, headers included; not necessarily one piece).
+    public static var bytesFree: Int { max(0, Int(size) - Heap.bytesInUse) }
 
     // MARK: allocation
 
@@ -153,18 +181,19 @@ enum Heap {
             setHead(c, UInt64(need) | flags | inUse)
             let tail = c + need
             setHead(tail, UInt64(total - need) | prevInUse | inUse)
-            bytesInUse += total
+            charge(total)
             release(tail)  // subtracts the tail again; coalesces with a free successor, fixes its prevInUse/prevSize
         } else {
             setHead(c, UInt64(total) | flags | inUse)
             let after = c + total
             setHead(after, head(after) | prevInUse)
-            bytesInUse += total
+            charge(total)
         }
-        noteUse()
     }
 
-    static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    /// A block of `bytes` bytes, 16-byte aligned, or nil when the heap cannot serve it (callers that can make do
+    /// with less, the virtio drivers, call this; malloc ends the unikernel instead).
+    public static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
         guard bins != nil, let need = request(bytes) else { return nil }
         var i = binIndex(need)
         // Large bins and the catch-all hold a range of sizes: search the first one.
@@ -222,17 +251,19 @@ enum Heap {
         let c = payload - headerSize
         let address = UInt(bitPattern: payload)
         guard address & 15 == 0, address >= start, address < start + size, head(c) & inUse != 0 else {
-            Exit.abort("free(): pointer not from malloc, or freed twice")
+            abort("free(): pointer not from malloc, or freed twice")
         }
         return c
     }
 
-    static func free(_ payload: UnsafeMutableRawPointer?) {
+    /// Frees a block from ``allocate(_:)``; nil does nothing, anything else aborts (misuse).
+    public static func free(_ payload: UnsafeMutableRawPointer?) {
         guard let payload else { return }
         release(chunk(of: payload))
     }
 
-    static func allocate(_ bytes: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+    /// A block of `bytes` bytes aligned to `alignment` (a power of two), or nil.
+    public static func allocate(_ bytes: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if alignment <= 16 { return allocate(bytes) }
         guard let need = request(bytes), let raw = allocate(need + alignment + minChunk) else { return nil }
         var c = raw - headerSize
@@ -281,8 +312,7 @@ enum Heap {
             setHead(c, UInt64(grown) | (head(c) & prevInUse) | inUse)
             let successor = c + grown
             setHead(successor, head(successor) | prevInUse)
-            bytesInUse += grown - have
-            noteUse()
+            charge(grown - have)
             if grown - need >= minChunk {
                 setHead(c, UInt64(need) | (head(c) & prevInUse) | inUse)
                 let tail = c + need
@@ -301,51 +331,35 @@ enum Heap {
 // MARK: entry points for malloc.c
 // (The C names themselves are defined in C: Swift reserves `malloc` and `free`.)
 
-@_cdecl("virtio_heap_malloc")
-public func virtio_heap_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
+@_cdecl("swiftlet_heap_malloc")
+public func swiftlet_heap_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
     Heap.allocate(size)
 }
 
-@_cdecl("virtio_heap_free")
-public func virtio_heap_free(_ p: UnsafeMutableRawPointer?) {
+@_cdecl("swiftlet_heap_free")
+public func swiftlet_heap_free(_ p: UnsafeMutableRawPointer?) {
     Heap.free(p)
 }
 
-@_cdecl("virtio_heap_realloc")
-public func virtio_heap_realloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+@_cdecl("swiftlet_heap_realloc")
+public func swiftlet_heap_realloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
     Heap.reallocate(p, size)
 }
 
 /// `alignment` is a power of two (checked by malloc.c).
-@_cdecl("virtio_heap_memalign")
-public func virtio_heap_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+@_cdecl("swiftlet_heap_memalign")
+public func swiftlet_heap_memalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     Heap.allocate(size, alignment: alignment)
 }
 
-/// malloc.c's answer to a request the heap cannot serve: one line with the request and the heap's state, then
-/// exit 255 (abort).
-@_cdecl("virtio_heap_exhausted")
-public func virtio_heap_exhausted(_ size: Int) -> Never {
-    Report.backtraceHere()
-    Report.put("swiftlet: abort: out of memory: an allocation of ")
-    Report.decimal(UInt64(size))
-    Report.put(" bytes failed with ")
-    Report.decimal(UInt64(max(0, Int(Heap.size) - Heap.bytesInUse)))
-    Report.put(" of the heap's ")
-    Report.decimal(UInt64(Heap.size))
-    Report.put(" bytes free; give the guest more memory (swiftlet run --memory)\n")
-    Exit.exit(255)
-}
-
-/// The heap's figures for metrics (bytes in use include the 16-byte chunk headers).
-@_cdecl("swiftlet_platform_heap_stats")
-public func swiftlet_platform_heap_stats(_ stats: UnsafeMutablePointer<swiftlet_heap_stats>) {
-    stats.pointee.in_use = UInt64(Heap.bytesInUse)
-    stats.pointee.high_water = UInt64(Heap.highWater)
-    stats.pointee.size = UInt64(Heap.size)
-}
-
-@_cdecl("virtio_heap_usable_size")
-public func virtio_heap_usable_size(_ p: UnsafeMutableRawPointer) -> Int {
+@_cdecl("swiftlet_heap_usable_size")
+public func swiftlet_heap_usable_size(_ p: UnsafeMutableRawPointer) -> Int {
     Heap.chunkSize(Heap.chunk(of: p)) - Heap.headerSize
+}
+
+/// The ABI's heap numbers (swiftlet_platform.h), the same in both modes.
+@_cdecl("swiftlet_platform_heap_stats")
+public func swiftlet_platform_heap_stats(_ stats: UnsafeMutablePointer<swiftlet_heap_stats>?) {
+    stats?.pointee = swiftlet_heap_stats(start: Heap.start, size: Int(Heap.size), in_use: Heap.bytesInUse,
+                                         high_water: Heap.highWater)
 }
