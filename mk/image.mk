@@ -2,7 +2,7 @@
 #
 # Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
 #   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet] [PROFILE=debug]
-#     [APPOUT=DIR]
+#     [APPOUT=DIR] [PROFILER=1]
 # Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
 #
 # Both targets compile the libOS and the app as Embedded Swift for the
@@ -31,6 +31,14 @@ PF := $(B)/platform
 # The app's own objects and image; the libOS's (RT, PF) are shared by every app built into OUT. An app that is a
 # Swift package keeps its own in the package (`swiftlet build` passes APPOUT=<package>/.build-swiftlet/$(TARGET)/<name>,
 # docs/PACKAGES.md), so two packages with a target of the same name never share objects.
+# PROFILER=1 (`swiftlet profile`) links the sampling profiler (Sources/Runtime/C/linked_features.c): such an
+# image is kept apart (…-profiler), so the image without it is never replaced.
+ifeq ($(PROFILER),1)
+APPOUT ?= $(B)/apps/$(APPNAME)-profiler
+FEATURE_OBJ := $(RT)/feature_profiler.o
+else ifneq ($(PROFILER),)
+$(error unknown PROFILER '$(PROFILER)': use PROFILER=1 or leave it out)
+endif
 APPOUT ?= $(B)/apps/$(APPNAME)
 AB := $(APPOUT)
 
@@ -136,6 +144,9 @@ $(RT)/Runtime.o: $(RUNTIME_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_p
 $(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c $(RECIPE) | $(RT)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
+$(RT)/feature_%.o: $(ROOT)/Sources/Runtime/C/Features/%.c $(RECIPE) | $(RT)
+	$(CLANG) $(CFLAGS) -c $< -o $@
+
 # --- Net (module `Net`), only when it has sources --------------------------
 ifneq ($(NET_SRC),)
 NET_OBJ := $(RT)/Net.o
@@ -179,7 +190,7 @@ $(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(FEATURE_OBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)

@@ -107,10 +107,14 @@ public enum ABI {
         swiftlet_platform_random(base, buffer.count)
     }
 
+    /// Run by ``exit(_:)`` and ``abort(_:)`` before they flush the console: a running profiler dumps its samples
+    /// (set by ``Profiler``; nil otherwise, so an image without the profiler links none of it).
+    nonisolated(unsafe) static var beforeExit: (@convention(c) () -> Void)? = nil
+
     /// Ends the unikernel with `status`; it reaches the caller of `swiftlet run` unchanged.
     /// Statuses outside 0...255 are an ABI misuse and abort. A running profiler dumps its samples first.
     public static func exit(_ status: Int32) -> Never {
-        Profiler.dump()
+        beforeExit?()
         Console.flush()
         guard (0...255).contains(status) else {
             abort("exit status \(status) is outside 0...255")
@@ -120,7 +124,7 @@ public enum ABI {
 
     /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
     public static func abort(_ message: String) -> Never {
-        Profiler.dump()
+        beforeExit?()
         Console.flush()
         var message = message
         message.withUTF8 { bytes in

@@ -156,7 +156,7 @@ final class BlockQueue {
             taken = true
             guard let request = inFlightByTag.removeValue(forKey: tag) else {
                 // Not ours: a platform bug. Say so; the requests we know of still complete on their own.
-                Log.runtime.warning("block device \(handle): completion for unknown tag \(tag) ignored")
+                print("swiftlet: block device \(handle): completion for unknown tag \(tag) ignored")
                 continue
             }
             // A platform reports OK or UNSPEC; anything else from the device side is a failure too.

@@ -16,6 +16,8 @@
 /// `log=net:debug,store:warning,info` (subsystem `net` at debug, `store` at warning, the rest at info). The default
 /// is info. A message is an autoclosure: below its subsystem's level it costs one comparison (and, only when some
 /// subsystem is more verbose than the default, a short byte comparison of subsystem names), never a String.
+/// The boot arguments are read at the first use, not at launch: an image that never logs pays nothing for `Log`
+/// (and a malformed `log=` ends the run at its first log line instead of before the app starts).
 public struct Log {
     /// The subsystem every line of this log names (`net`, `store`, an app's name): ASCII letters, digits, `-`,
     /// `_` and `.`; a static string, so a log costs no allocation.
@@ -52,28 +54,31 @@ public struct Log {
 
     // MARK: - The process-wide configuration
 
-    /// The levels and format in force (set from the boot arguments at launch; tests may swap it).
-    nonisolated(unsafe) public static var configuration = LogConfiguration()
-    /// Timestamps count from here (set at launch).
-    nonisolated(unsafe) static var origin = Instant(nanoseconds: 0)
+    /// The levels and format in force: read from the boot arguments `log` and `log.format` at the first use (so an
+    /// image that never logs links no parser), or set (tests swap it).
+    public static var configuration: LogConfiguration {
+        get {
+            if let loaded { return loaded }
+            return load()
+        }
+        set { loaded = newValue }
+    }
+    nonisolated(unsafe) private static var loaded: LogConfiguration? = nil
     /// Lines written so far, per level (error, warning, info, debug): metrics read them.
     nonisolated(unsafe) public private(set) static var linesWritten: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
-    /// Reads `log` and `log.format` from the boot arguments. Called by ``Runtime/launch(_:)``.
-    static func configure(from arguments: BootArguments) throws(LogConfigurationError) {
-        origin = Instant.now
-        var configuration = LogConfiguration()
-        if let levels = arguments["log"] { configuration = try LogConfiguration(parsing: levels) }
-        if let format = arguments["log.format"] {
-            if format.utf8.elementsEqual("text".utf8) {
-                configuration.format = .text
-            } else if format.utf8.elementsEqual("json".utf8) {
-                configuration.format = .json
-            } else {
-                throw LogConfigurationError(text: format, reason: "log.format is text or json")
-            }
+    /// Reads `log` and `log.format` from ``Runtime/arguments``; a setting that cannot be read ends the run with
+    /// `swiftlet: bad log setting ...` and status 2, as a malformed boot argument does.
+    @inline(never)
+    private static func load() -> LogConfiguration {
+        do throws(LogConfigurationError) {
+            let configuration = try LogConfiguration(bootArguments: Runtime.arguments)
+            loaded = configuration
+            return configuration
+        } catch {
+            Console.writeLine("swiftlet: bad log setting '\(error.text)': \(error.reason)")
+            ABI.exit(ExitStatus.usage)
         }
-        Log.configuration = configuration
     }
 
     @inline(never)
@@ -85,7 +90,7 @@ public struct Log {
         case .debug: linesWritten.3 &+= 1
         case .off: return
         }
-        let elapsed = Instant.now - origin
+        let elapsed = Instant.now - Runtime.launched
         Console.writeLine(format(level, subsystem, message, elapsedNanoseconds: elapsed.nanosecondsClamped,
                                  as: configuration.format))
     }
@@ -216,6 +221,21 @@ public struct LogConfiguration {
     public private(set) var mostVerbose: LogLevel = .info
 
     public init() {}
+
+    /// The settings of the boot arguments `log` (levels) and `log.format` (`text` or `json`).
+    /// - Throws: ``LogConfigurationError`` naming the value that cannot be read.
+    public init(bootArguments arguments: BootArguments) throws(LogConfigurationError) {
+        if let levels = arguments["log"] { try self.init(parsing: levels) } else { self.init() }
+        if let format = arguments["log.format"] {
+            if format.utf8.elementsEqual("text".utf8) {
+                self.format = .text
+            } else if format.utf8.elementsEqual("json".utf8) {
+                self.format = .json
+            } else {
+                throw LogConfigurationError(text: format, reason: "log.format is text or json")
+            }
+        }
+    }
 
     /// Parses the value of `log`.
     /// - Throws: ``LogConfigurationError`` naming the item that is not a level or `subsystem:level`.

@@ -2,8 +2,8 @@
 ///
 /// The registry holds *collectors*: functions that read figures the libOS and the app already keep (the heap's
 /// bytes, the executor's queues, a network stack's counters, a store's statistics) and write them when a scrape
-/// asks, so a metric costs nothing between scrapes. Runtime registers its own (``Metrics/registerRuntime()``, at
-/// launch); `Net` registers a stack's when the app calls `stack.registerMetrics()`; `Store` a store's
+/// asks, so a metric costs nothing between scrapes. Runtime's own come first in every scrape (`RuntimeMetrics`: no
+/// registration, so an image that never scrapes links none of this); `Net` registers a stack's when the app calls `stack.registerMetrics()`; `Store` a store's
 /// (`BlockDeviceStore.registerMetrics(of:)`). An app adds its own with ``Metrics/register(_:_:)``.
 ///
 /// ```swift
@@ -38,10 +38,11 @@ public enum Metrics {
         collectors.removeAll { $0.name.utf8.elementsEqual(name.utf8) }
     }
 
-    /// Appends a whole scrape (every collector, in registration order) to `buffer`.
+    /// Appends a whole scrape (Runtime's figures, then every collector in registration order) to `buffer`.
     public static func render(into buffer: inout [UInt8]) async {
         var writer = MetricsWriter(bytes: buffer)
         buffer = []
+        RuntimeMetrics.collect(&writer)
         for collector in collectors { await collector.collect(&writer) }
         buffer = writer.bytes
     }
@@ -61,11 +62,6 @@ public enum Metrics {
         Console.writeLine("# swiftlet-metrics begin")
         for byte in bytes { Console.put(byte) }
         Console.writeLine("# swiftlet-metrics end")
-    }
-
-    /// Registers the libOS's own figures: heap, executor, block requests, log lines, uptime. Done at launch.
-    static func registerRuntime() {
-        register("runtime") { writer in RuntimeMetrics.collect(&writer) }
     }
 }
 

@@ -8,6 +8,10 @@ import SwiftletABI
 /// `swiftlet profile` turns them into symbolized folded stacks. With `profile.seconds=N` the app exits with
 /// status 0 after N seconds, in either mode (a server that never returns can be profiled for a span). Dev has no such sampler (it keeps `perf`):
 /// `profile=` there logs a warning and runs unprofiled.
+///
+/// Pay-for-use: an image links the profiler only when built with it (`swiftlet profile` does; by hand,
+/// `make -f mk/image.mk ... PROFILER=1`), through the link-time feature hook of `LinkedFeatures.swift`. An image
+/// built without it refuses `profile=` with a line that says so.
 public enum Profiler {
     /// Whether samples are being taken.
     nonisolated(unsafe) public private(set) static var isRunning = false
@@ -15,7 +19,7 @@ public enum Profiler {
     /// Starts the platform's sampler when the boot arguments ask for it; a bad value ends the run with status 2.
     /// `profile.seconds=N` (in both modes: dev's `perf record` ends with the process) ends the run with status 0
     /// after N seconds, dumping the samples first.
-    static func start(from arguments: BootArguments) {
+    public static func start(from arguments: BootArguments) {
         if let text = arguments["profile.seconds"] {
             guard let seconds = Int(text), seconds > 0 else {
                 Console.writeLine("swiftlet: bad profile.seconds '\(text)': a whole number of seconds above 0")
@@ -36,6 +40,7 @@ public enum Profiler {
         switch swiftlet_platform_profile_start(hz) {
         case SWIFTLET_R_OK:
             isRunning = true
+            ABI.beforeExit = { Profiler.dump() }
             Log.runtime.info("profiling at \(hz) samples per second")
         case SWIFTLET_R_INVALID:
             Console.writeLine("swiftlet: bad profile setting '\(text)': the platform refused it")
@@ -51,4 +56,11 @@ public enum Profiler {
         Console.flush()
         swiftlet_platform_profile_dump()
     }
+}
+
+/// The profiler's entry for the link-time feature hook (`Sources/Runtime/C/Features/profiler.c` calls it at launch
+/// when the image is built with `PROFILER=1`); nothing else refers to it, so other images drop it.
+@_cdecl("swiftlet_runtime_profiler_start")
+public func swiftlet_runtime_profiler_start() {
+    Profiler.start(from: Runtime.arguments)
 }

@@ -1,4 +1,4 @@
-/// The libOS's own metrics (registered at launch as the collector `runtime`): heap, executor, block I/O, logs.
+/// The libOS's own metrics, first in every scrape (``Metrics/render(into:)``): heap, executor, block I/O, logs.
 ///
 /// | name | kind | what |
 /// |---|---|---|
@@ -41,6 +41,6 @@ enum RuntimeMetrics {
         writer.sample("swiftlet_log_lines_total", [("level", "info")], lines.2)
         writer.sample("swiftlet_log_lines_total", [("level", "debug")], lines.3)
         writer.family("swiftlet_uptime_seconds", .gauge, help: "Monotonic seconds since launch.")
-        writer.sample("swiftlet_uptime_seconds", text: Log.seconds((Instant.now - Log.origin).nanosecondsClamped))
+        writer.sample("swiftlet_uptime_seconds", text: Log.seconds((Instant.now - Runtime.launched).nanosecondsClamped))
     }
 }

@@ -124,8 +124,8 @@ enum LAPIC {
 
     /// Stops the timer; while the profiler runs, re-arms it for its next sample instead.
     static func disarm() {
-        if Profile.running {
-            Profile.rearm()
+        if let rearm = Profile.rearmAfterDisarm {
+            rearm()
             return
         }
         if tscDeadline {

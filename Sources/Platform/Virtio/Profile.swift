@@ -19,8 +19,15 @@ import PlatformHeap
 import SwiftletABI
 import VirtioHW
 
+/// Nothing outside this file and profile.c refers to the sampler but through ``running`` and ``rearmAfterDisarm``
+/// (and the ISR through `virtio_profile_tick_hook`), all empty until ``start(hz:)``: an image whose Runtime never
+/// starts the profiler links none of it.
 enum Profile {
-    static var running: Bool { virtio_profiler.running != 0 }
+    static var running: Bool { virtio_profile_tick_hook != nil }
+    /// What LAPIC.disarm does instead of stopping the timer while the profiler runs (``rearm()``).
+    nonisolated(unsafe) static var rearmAfterDisarm: (() -> Void)? = nil
+    /// The timer interrupt's own stack while the profiler runs (it interrupts running code).
+    static let timerStackBytes = 16 * 1024
 
     /// Nanoseconds per sample (for the yield's timer, which must not sleep past a sample).
     static var periodNanoseconds: UInt64 = 0
@@ -30,6 +37,8 @@ enum Profile {
         guard LAPIC.available, !running else { return SWIFTLET_R_UNSPEC }
         let bytes = min(1 << 20, Int(Heap.size) / 8) & ~7
         guard bytes >= 4096, let buffer = Heap.allocate(bytes) else { return SWIFTLET_R_UNSPEC }
+        guard let timerStack = Heap.allocate(timerStackBytes, alignment: 16) else { return SWIFTLET_R_UNSPEC }
+        virtio_traps_timer_stack(timerStack + timerStackBytes)
         virtio_profiler.buffer = buffer.assumingMemoryBound(to: UInt64.self)
         virtio_profiler.capacity = bytes / 8
         virtio_profiler.used = 0
@@ -42,6 +51,8 @@ enum Profile {
         periodNanoseconds = 1_000_000_000 / UInt64(hz)
         virtio_profiler.active = 1
         virtio_profiler.running = 1
+        rearmAfterDisarm = { Profile.rearm() }
+        virtio_profile_tick_hook = virtio_profile_tick
         rearm()
         virtio_sti()
         return SWIFTLET_R_OK

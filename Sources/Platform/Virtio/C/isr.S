@@ -86,12 +86,12 @@ trap_common:
 
 /* LAPIC timer: count, EOI, return. Without the profiler it is only ever taken inside yield's sti;hlt. With it
  * (profile.c) it interrupts running code too: the registers are saved as a virtio_trap_frame, the SSE state with
- * FXSAVE (the interrupted code owns it), and virtio_profile_tick records a sample, re-arms and sends the EOI. The
- * gate runs on its own IST stack (traps.c), so no interrupted stack is written. */
+ * FXSAVE (the interrupted code owns it), and the hook it set (virtio_profile_tick) records a sample, re-arms and
+ * sends the EOI. The profiler gives the gate its own IST stack (traps.c), so no interrupted stack is written. */
     .balign 16
     .globl virtio_isr_timer
 virtio_isr_timer:
-    cmpl $0, virtio_profiler(%rip)          /* virtio_profiler.running */
+    cmpq $0, virtio_profile_tick_hook(%rip) /* set once the profiler runs */
     jne profile_tick
     pushq %rax
     pushq %rcx
@@ -127,7 +127,7 @@ profile_tick:
     andq $-16, %rsp
     subq $512, %rsp
     fxsave64 (%rsp)
-    call virtio_profile_tick
+    call *virtio_profile_tick_hook(%rip)
     fxrstor64 (%rsp)
     movq %rbx, %rsp
     popq %r15

@@ -5,8 +5,9 @@
  * (traps.swift). Four vectors get their own Interrupt Stack Table stack, so
  * they are handled even when the faulting stack is unusable (SDM Vol. 3A
  * §6.14.5): #PF (a stack overflow faults on the guard page with %rsp already
- * there), #DF, #GP/#SS, and NMI/#MC; and the LAPIC timer, which the
- * sampling profiler lets interrupt running code (profile.c). Vectors 32 and up are interrupts:
+ * there), #DF, #GP/#SS, and NMI/#MC; and, once the sampling profiler starts
+ * (it lets the timer interrupt running code: profile.c), the LAPIC timer, on a
+ * stack the profiler gives it. Vectors 32 and up are interrupts:
  * see isr.S for which get an EOI.
  */
 #include <stdint.h>
@@ -35,7 +36,7 @@ struct __attribute__((packed)) idt_gate {
 };
 
 #define IST_STACK_SIZE (16 * 1024)
-enum { IST_PF = 1, IST_DF = 2, IST_GP_SS = 3, IST_NMI_MC = 4, IST_TIMER = 5, IST_COUNT = 5 };
+enum { IST_PF = 1, IST_DF = 2, IST_GP_SS = 3, IST_NMI_MC = 4, IST_COUNT = 4, IST_TIMER = 5 };
 
 static struct tss64 tss __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -46,6 +47,7 @@ extern const uint64_t virtio_exception_stubs[32];
 extern char virtio_isr_timer[], virtio_isr_eoi[], virtio_isr_ignore[];
 
 volatile uintptr_t virtio_lapic_eoi;
+void (*volatile virtio_profile_tick_hook)(const struct virtio_trap_frame *);
 volatile uint64_t virtio_timer_ticks;
 
 static void set_gate(int vector, uintptr_t handler, uint8_t ist) {
@@ -84,11 +86,16 @@ void virtio_traps_install(void) {
     for (int v = 32; v < 256; v++) {
         uintptr_t h = (uintptr_t)virtio_isr_eoi;
         if (v < 48 || v == VIRTIO_SPURIOUS_VECTOR) h = (uintptr_t)virtio_isr_ignore;
-        /* The timer has its own stack: with the profiler it interrupts running code (isr.S). */
-        set_gate(v, v == VIRTIO_TIMER_VECTOR ? (uintptr_t)virtio_isr_timer : h, v == VIRTIO_TIMER_VECTOR ? IST_TIMER : 0);
+        if (v == VIRTIO_TIMER_VECTOR) h = (uintptr_t)virtio_isr_timer;
+        set_gate(v, h, 0);
     }
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
         sizeof idt - 1, (uint64_t)(uintptr_t)idt,
     };
     __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void virtio_traps_timer_stack(void *top) {
+    tss.ist[IST_TIMER - 1] = (uint64_t)(uintptr_t)top;
+    idt[VIRTIO_TIMER_VECTOR].ist = IST_TIMER; /* read at each interrupt: no reload needed */
 }

@@ -162,9 +162,9 @@ extern volatile uint64_t virtio_timer_ticks;
 /** The most return addresses a profile sample keeps (profile.c). */
 #define VIRTIO_PROFILE_DEPTH 32
 
-/** The sampling profiler's state (profile.c, Profile.swift); `running` makes the timer ISR take the slow path. */
+/** The sampling profiler's state (profile.c, Profile.swift). */
 struct virtio_profile {
-    volatile uint32_t running;  /* the timer is re-armed every period and the ISR calls virtio_profile_tick */
+    volatile uint32_t running;  /* the timer is re-armed every period */
     volatile uint32_t active;   /* ticks record samples (cleared while a dump reads the buffer) */
     uint32_t tsc_deadline;      /* re-arm through IA32_TSC_DEADLINE, else the initial-count register */
     uint32_t x2apic;
@@ -187,6 +187,16 @@ struct virtio_trap_frame {
     uint64_t vector, error;
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU (SDM Vol. 3A §6.14.1) */
 };
+
+/**
+ * Set by the sampling profiler when it starts (Profile.swift; NULL until then, so an image without the profiler
+ * links none of profile.c): the LAPIC timer's ISR (isr.S) then saves the interrupted registers and calls it.
+ */
+extern void (*volatile virtio_profile_tick_hook)(const struct virtio_trap_frame *);
+/** The profiler's timer tick (profile.c): one sample, re-arm, EOI. */
+void virtio_profile_tick(const struct virtio_trap_frame *f);
+/** Gives the LAPIC timer interrupt its own stack (IST, traps.c), ending at `top` (16-byte aligned). */
+void virtio_traps_timer_stack(void *top);
 
 /** KVM's pvclock time info (Linux Documentation/virt/kvm/x86/msr.rst, MSR_KVM_SYSTEM_TIME_NEW). */
 struct virtio_pvclock {
