@@ -31,11 +31,12 @@ PF := $(B)/platform
 # The app's own objects and image; the libOS's (RT, PF) are shared by every app built into OUT. An app that is a
 # Swift package keeps its own in the package (`swiftlet build` passes APPOUT=<package>/.build-swiftlet/$(TARGET)/<name>,
 # docs/PACKAGES.md), so two packages with a target of the same name never share objects.
-# PROFILER=1 (`swiftlet profile`) links the sampling profiler (Sources/Runtime/C/linked_features.c): such an
-# image is kept apart (…-profiler), so the image without it is never replaced.
+# PROFILER=1 (`swiftlet profile`) compiles the sampling profiler's start with the app (Sources/Runtime/Features,
+# started through the weak reference in Sources/ABI/include/swiftlet_features.h); such an image is kept apart (…-profiler), so the image
+# without it is never replaced.
 ifeq ($(PROFILER),1)
 APPOUT ?= $(B)/apps/$(APPNAME)-profiler
-FEATURE_OBJ := $(RT)/feature_profiler.o
+FEATURE_SRC := $(ROOT)/Sources/Runtime/Features/Profiler.swift
 else ifneq ($(PROFILER),)
 $(error unknown PROFILER '$(PROFILER)': use PROFILER=1 or leave it out)
 endif
@@ -144,9 +145,6 @@ $(RT)/Runtime.o: $(RUNTIME_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_p
 $(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c $(RECIPE) | $(RT)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
-$(RT)/feature_%.o: $(ROOT)/Sources/Runtime/C/Features/%.c $(RECIPE) | $(RT)
-	$(CLANG) $(CFLAGS) -c $< -o $@
-
 # --- Net (module `Net`), only when it has sources --------------------------
 ifneq ($(NET_SRC),)
 NET_OBJ := $(RT)/Net.o
@@ -186,11 +184,11 @@ $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB)
-	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
+$(AB)/app.o: $(APP_SRC) $(FEATURE_SRC) $(RT)/Runtime.o $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB)
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) $(FEATURE_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(FEATURE_OBJ) $(PLATFORM_OBJ)
+OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)

@@ -108,8 +108,8 @@ public enum ABI {
     }
 
     /// Run by ``exit(_:)`` and ``abort(_:)`` before they flush the console: a running profiler dumps its samples
-    /// (set by ``Profiler``; nil otherwise, so an image without the profiler links none of it).
-    nonisolated(unsafe) static var beforeExit: (@convention(c) () -> Void)? = nil
+    /// (set by the profiler when it starts, `Sources/Runtime/Features/Profiler.swift`; nil otherwise).
+    nonisolated(unsafe) public static var beforeExit: (@convention(c) () -> Void)? = nil
 
     /// Ends the unikernel with `status`; it reaches the caller of `swiftlet run` unchanged.
     /// Statuses outside 0...255 are an ABI misuse and abort. A running profiler dumps its samples first.

@@ -191,11 +191,14 @@ public enum LogLevel: UInt8, Sendable {
 
     /// The level named `word` (byte for byte), or nil.
     public init?(name word: String) {
-        for level in [LogLevel.off, .error, .warning, .info, .debug] where word.utf8.elementsEqual(level.name.utf8) {
-            self = level
-            return
+        switch word {
+        case "off": self = .off
+        case "error": self = .error
+        case "warning": self = .warning
+        case "info": self = .info
+        case "debug": self = .debug
+        default: return nil
         }
-        return nil
     }
 }
 
@@ -214,8 +217,10 @@ public enum LogFormat: Sendable {
 public struct LogConfiguration {
     /// The level of subsystems not listed.
     public var defaultLevel: LogLevel = .info
-    /// Subsystems with their own level.
-    public var overrides: [(subsystem: [UInt8], level: LogLevel)] = []
+    /// Subsystems with their own level, in the order given: each is the name's bytes, `:` and the level's raw
+    /// value (a name holds neither `:` nor `,`). Bytes rather than an array of tuples: a new array element type in
+    /// Runtime changes how the optimiser merges the array code every image uses (docs/OBSERVABILITY.md, "Cost").
+    private var overrides: [UInt8] = []
     public var format: LogFormat = .text
     /// The most verbose level of any subsystem: the fast test every call makes first.
     public private(set) var mostVerbose: LogLevel = .info
@@ -240,15 +245,27 @@ public struct LogConfiguration {
     /// Parses the value of `log`.
     /// - Throws: ``LogConfigurationError`` naming the item that is not a level or `subsystem:level`.
     public init(parsing text: String) throws(LogConfigurationError) {
-        for item in text.utf8.split(separator: 0x2C, omittingEmptySubsequences: false) {
+        mostVerbose = .off
+        // Items by hand rather than with split(separator:): its array of slices would be a new array element type
+        // in Runtime (see `overrides`).
+        let bytes = Array(text.utf8)
+        var itemStart = 0
+        while itemStart <= bytes.count {
+            var itemEnd = itemStart
+            while itemEnd < bytes.count && bytes[itemEnd] != 0x2C { itemEnd += 1 }
+            let item = bytes[itemStart..<itemEnd]
+            itemStart = itemEnd + 1
             let word = String(decoding: item, as: UTF8.self)
             if let colon = item.firstIndex(of: 0x3A) {
-                let name = Array(item[item.startIndex..<colon])
-                let levelWord = String(decoding: item[item.index(after: colon)...], as: UTF8.self)
+                let name = item[item.startIndex..<colon]
+                let levelWord = String(decoding: item[(colon + 1)...], as: UTF8.self)
                 guard !name.isEmpty, let level = LogLevel(name: levelWord) else {
                     throw LogConfigurationError(text: word, reason: "expected subsystem:level")
                 }
-                overrides.append((name, level))
+                overrides.append(contentsOf: name)
+                overrides.append(0x3A)
+                overrides.append(level.rawValue)
+                if level.rawValue > mostVerbose.rawValue { mostVerbose = level }
             } else {
                 guard let level = LogLevel(name: word) else {
                     throw LogConfigurationError(text: word, reason: "levels are error, warning, info, debug, off")
@@ -256,16 +273,28 @@ public struct LogConfiguration {
                 defaultLevel = level
             }
         }
-        mostVerbose = defaultLevel
-        for entry in overrides where entry.level.rawValue > mostVerbose.rawValue { mostVerbose = entry.level }
+        if defaultLevel.rawValue > mostVerbose.rawValue { mostVerbose = defaultLevel }
     }
 
     /// The level of `subsystem` (the last override naming it, else the default).
     public func level(for subsystem: StaticString) -> LogLevel {
         guard !overrides.isEmpty else { return defaultLevel }
         return subsystem.withUTF8Buffer { name in
-            for entry in overrides.reversed() where entry.subsystem.elementsEqual(name) { return entry.level }
-            return defaultLevel
+            var level = defaultLevel
+            var start = 0
+            var index = 0
+            while index < overrides.count {
+                if overrides[index] == 0x3A {
+                    if index - start == name.count && overrides[start..<index].elementsEqual(name) {
+                        level = LogLevel(rawValue: overrides[index + 1]) ?? defaultLevel
+                    }
+                    index += 2
+                    start = index
+                } else {
+                    index += 1
+                }
+            }
+            return level
         }
     }
 }

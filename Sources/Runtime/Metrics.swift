@@ -21,21 +21,52 @@ public enum Metrics {
     /// Writes metric families into a scrape.
     public typealias Collector = (inout MetricsWriter) async -> Void
 
-    nonisolated(unsafe) static var collectors: [(name: String, collect: Collector)] = []
+    /// One registered collector. A list of nodes rather than an array of tuples: a new array element type in
+    /// Runtime changes how the optimiser merges the array code every image uses (docs/OBSERVABILITY.md, "Cost").
+    final class Registration {
+        let name: String
+        var collect: Collector
+        var next: Registration?
+
+        init(name: String, collect: @escaping Collector, next: Registration?) {
+            self.name = name
+            self.collect = collect
+            self.next = next
+        }
+    }
+
+    /// The collectors, in registration order.
+    nonisolated(unsafe) static var registrations: Registration? = nil
 
     /// Adds `collector` under `name`, replacing the collector registered under that name before (so registering
     /// twice is harmless). Names are only for replacement; they do not appear in the output.
     public static func register(_ name: String, _ collector: @escaping Collector) {
-        for index in collectors.indices where collectors[index].name.utf8.elementsEqual(name.utf8) {
-            collectors[index].collect = collector
-            return
+        var last: Registration? = nil
+        var node = registrations
+        while let current = node {
+            if current.name.utf8.elementsEqual(name.utf8) {
+                current.collect = collector
+                return
+            }
+            last = current
+            node = current.next
         }
-        collectors.append((name, collector))
+        let added = Registration(name: name, collect: collector, next: nil)
+        if let last { last.next = added } else { registrations = added }
     }
 
     /// Removes the collector registered under `name`, if any.
     public static func unregister(_ name: String) {
-        collectors.removeAll { $0.name.utf8.elementsEqual(name.utf8) }
+        var previous: Registration? = nil
+        var node = registrations
+        while let current = node {
+            if current.name.utf8.elementsEqual(name.utf8) {
+                if let previous { previous.next = current.next } else { registrations = current.next }
+                return
+            }
+            previous = current
+            node = current.next
+        }
     }
 
     /// Appends a whole scrape (Runtime's figures, then every collector in registration order) to `buffer`.
@@ -43,7 +74,11 @@ public enum Metrics {
         var writer = MetricsWriter(bytes: buffer)
         buffer = []
         RuntimeMetrics.collect(&writer)
-        for collector in collectors { await collector.collect(&writer) }
+        var node = registrations
+        while let current = node {
+            await current.collect(&writer)
+            node = current.next
+        }
         buffer = writer.bytes
     }
 
@@ -77,8 +112,9 @@ public struct MetricsWriter {
 
     /// The exposition so far.
     public private(set) var bytes: [UInt8]
-    /// Families already written (a family may appear once per scrape; a second is skipped whole).
-    private var families: [[UInt8]] = []
+    /// The names of the families already written, each followed by a newline (a family may appear once per
+    /// scrape; a second is skipped whole).
+    private var families: [UInt8] = []
     private var skipping = false
 
     init(bytes: [UInt8]) { self.bytes = bytes }
@@ -87,12 +123,12 @@ public struct MetricsWriter {
     /// next family, when `name` was written already in this scrape.
     @discardableResult
     public mutating func family(_ name: StaticString, _ kind: Kind, help: StaticString) -> Bool {
-        let key = name.withUTF8Buffer { Array($0) }
-        for family in families where family == key {
+        if name.withUTF8Buffer({ written($0) }) {
             skipping = true
             return false
         }
-        families.append(key)
+        name.withUTF8Buffer { families.append(contentsOf: $0) }
+        families.append(0x0A)
         skipping = false
         append("# HELP ")
         append(name)
@@ -140,6 +176,20 @@ public struct MetricsWriter {
     public mutating func single(_ name: StaticString, _ kind: Kind, help: StaticString, _ value: UInt64) {
         family(name, kind, help: help)
         sample(name, [], value)
+    }
+
+    /// Whether `key` is one of ``families``' lines.
+    private func written(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        for index in families.indices where families[index] == 0x0A {
+            if index - start == key.count {
+                var same = true
+                for offset in 0..<key.count where families[start + offset] != key[offset] { same = false; break }
+                if same { return true }
+            }
+            start = index + 1
+        }
+        return false
     }
 
     private mutating func begin(_ name: StaticString, _ labels: [(StaticString, String)]) -> Bool {

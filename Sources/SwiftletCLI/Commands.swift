@@ -214,6 +214,7 @@ struct Run: StatusCommand {
 
     func execute() throws -> Int32 {
         try BootArgumentCheck.validate(bootArguments)
+        try BootArgumentCheck.refuseProfilerWords(bootArguments)
         let machine = try checkCombination()
         let memorySize = try memory.parsed()
         let project = try Project.locate()

@@ -66,7 +66,7 @@ struct ProfileCommand: StatusCommand {
             throw SwiftletError("perf not found (dev profiles with perf)", remedy: "run ./swiftlet setup (linux-perf)",
                                 status: 127)
         }
-        let image = try Builder(project: project, log: log, profile: .release).build(resolved, target: target)
+        let image = try Builder(project: project, log: log, profile: .release, profiler: true).build(resolved, target: target)
         let folder = project.buildDirectory + "/profiles"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let output = self.output ?? folder + "/\(resolved.name)-\(target.rawValue).folded"

@@ -16,11 +16,15 @@ public struct Builder {
     public var project: Project
     public var log: Log
     public var profile: BuildProfile
+    /// Link the sampling profiler (mk/image.mk `PROFILER=1`; `swiftlet profile`): the image goes to its own folder
+    /// (`<app>-profiler`), so the image without it is never replaced.
+    public var profiler = false
 
-    public init(project: Project, log: Log, profile: BuildProfile = .release) {
+    public init(project: Project, log: Log, profile: BuildProfile = .release, profiler: Bool = false) {
         self.project = project
         self.log = log
         self.profile = profile
+        self.profiler = profiler
     }
 
     /// Where this profile's images go: release in ``Project/buildDirectory``, debug beside it, so a debug build
@@ -36,9 +40,10 @@ public struct Builder {
         command += ["-f", project.makefile, "TARGET=\(target.rawValue)", "APP=\(app.directory)",
                     "APPNAME=\(app.name)", "OUT=\(outputDirectory)"]
         if profile != .release { command.append("PROFILE=\(profile.rawValue)") }
+        if profiler { command.append("PROFILER=1") }
         if let package = app.packageDirectory {
             command.append("APPOUT=" + PackageApp.outputDirectory(package: package, app: app.name, target: target,
-                                                                  profile: profile))
+                                                                  profile: profile) + (profiler ? "-profiler" : ""))
         }
         return command
     }

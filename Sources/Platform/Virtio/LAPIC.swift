@@ -103,11 +103,8 @@ enum LAPIC {
         if Clock.lapicHz == 0 { Exit.abort("local APIC timer does not count") }
     }
 
-    /// Arms a one-shot interrupt at monotonic time `deadline` (ns), or earlier. While the profiler runs, never
-    /// later than its next sample (Profile.swift).
-    static func arm(deadline requested: UInt64, now: UInt64) {
-        var deadline = requested
-        if Profile.running { deadline = min(deadline, now &+ Profile.periodNanoseconds) }
+    /// Arms a one-shot interrupt at monotonic time `deadline` (ns), or earlier.
+    static func arm(deadline: UInt64, now: UInt64) {
         if tscDeadline {
             write(regLVTTimer, lvtTSCDeadlineMode | UInt32(VIRTIO_TIMER_VECTOR))
             virtio_mfence()  // order the LVT write before the MSR write (SDM Vol. 3A §11.5.4.1)
@@ -122,12 +119,7 @@ enum LAPIC {
         }
     }
 
-    /// Stops the timer; while the profiler runs, re-arms it for its next sample instead.
     static func disarm() {
-        if let rearm = Profile.rearmAfterDisarm {
-            rearm()
-            return
-        }
         if tscDeadline {
             virtio_wrmsr(msrTSCDeadline, 0)
         } else {

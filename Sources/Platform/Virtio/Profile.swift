@@ -19,18 +19,19 @@ import PlatformHeap
 import SwiftletABI
 import VirtioHW
 
-/// Nothing outside this file and profile.c refers to the sampler but through ``running`` and ``rearmAfterDisarm``
-/// (and the ISR through `virtio_profile_tick_hook`), all empty until ``start(hz:)``: an image whose Runtime never
-/// starts the profiler links none of it.
+/// Nothing outside this file and profile.c refers to the sampler but through ``yieldWhileSampling`` (the ISR through
+/// `virtio_profile_isr`), both nil until ``start(hz:)``: an image whose Runtime never starts the profiler links none
+/// of it, and the LAPIC timer code is the same with or without it.
 enum Profile {
-    static var running: Bool { virtio_profile_tick_hook != nil }
-    /// What LAPIC.disarm does instead of stopping the timer while the profiler runs (``rearm()``).
-    nonisolated(unsafe) static var rearmAfterDisarm: (() -> Void)? = nil
+    static var running: Bool { virtio_profile_isr != nil }
+
+    /// What `swiftlet_platform_yield` runs instead of `yieldUntil` while the profiler runs (``yieldSampling``).
+    nonisolated(unsafe) static var yieldWhileSampling: (@convention(c) (UInt64, UnsafeMutablePointer<UInt64>?) -> Void)? = nil
     /// The timer interrupt's own stack while the profiler runs (it interrupts running code).
     static let timerStackBytes = 16 * 1024
 
-    /// Nanoseconds per sample (for the yield's timer, which must not sleep past a sample).
-    static var periodNanoseconds: UInt64 = 0
+    /// Nanoseconds per sample.
+    nonisolated(unsafe) static var periodNanoseconds: UInt64 = 0
 
     static func start(hz: UInt32) -> swiftlet_result_t {
         guard (1...10_000).contains(hz) else { return SWIFTLET_R_INVALID }
@@ -51,11 +52,24 @@ enum Profile {
         periodNanoseconds = 1_000_000_000 / UInt64(hz)
         virtio_profiler.active = 1
         virtio_profiler.running = 1
-        rearmAfterDisarm = { Profile.rearm() }
-        virtio_profile_tick_hook = virtio_profile_tick
+        virtio_profile_enable()
+        yieldWhileSampling = { deadline, readySet in Profile.yieldSampling(deadline, readySet) }
         rearm()
         virtio_sti()
         return SWIFTLET_R_OK
+    }
+
+    /// Yield while sampling. Running code has interrupts on (the timer interrupts it); yield's check-then-HLT needs
+    /// them off, so they are off inside and back on after. It sleeps no later than the next sample (an early,
+    /// empty return is allowed by the ABI: the executor calls again), so the HLT is sampled as idle time; and when
+    /// it stopped the timer (LAPIC.disarm masks it after a sleep), the timer is re-armed for the next sample. A
+    /// poll (deadline past) or a yield that found a device ready leaves the running timer alone, so frequent polls
+    /// never postpone a sample.
+    static func yieldSampling(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
+        virtio_cli()
+        yieldUntil(min(deadline, Clock.now() &+ periodNanoseconds), readySet)
+        if LAPIC.read(LAPIC.regLVTTimer) & LAPIC.lvtMasked != 0 { rearm() }
+        virtio_sti()
     }
 
     /// Arms the timer (LVT unmasked, in the mode the LAPIC uses) for one period from now.

@@ -85,14 +85,13 @@ trap_common:
     jmp 1b
 
 /* LAPIC timer: count, EOI, return. Without the profiler it is only ever taken inside yield's sti;hlt. With it
- * (profile.c) it interrupts running code too: the registers are saved as a virtio_trap_frame, the SSE state with
- * FXSAVE (the interrupted code owns it), and the hook it set (virtio_profile_tick) records a sample, re-arms and
- * sends the EOI. The profiler gives the gate its own IST stack (traps.c), so no interrupted stack is written. */
+ * (profile.c) it interrupts running code too, and jumps to virtio_isr_profile, which the profiler set when it
+ * started: an image that never starts it links none of the profiler's code (that entry has its own section). */
     .balign 16
     .globl virtio_isr_timer
 virtio_isr_timer:
-    cmpq $0, virtio_profile_tick_hook(%rip) /* set once the profiler runs */
-    jne profile_tick
+    cmpq $0, virtio_profile_isr(%rip)
+    jne 1f
     pushq %rax
     pushq %rcx
     pushq %rdx
@@ -102,8 +101,15 @@ virtio_isr_timer:
     popq %rcx
     popq %rax
     iretq
+1:  jmp *virtio_profile_isr(%rip)
 
-profile_tick:
+/* The profiler's timer entry: the registers are saved as a virtio_trap_frame, the SSE state with FXSAVE (the
+ * interrupted code owns it), and virtio_profile_tick records a sample, re-arms and sends the EOI. The profiler
+ * gives the gate its own IST stack (traps.c), so no interrupted stack is written. */
+    .section .text.virtio_isr_profile,"ax",@progbits
+    .balign 16
+    .globl virtio_isr_profile
+virtio_isr_profile:
     pushq $0                                /* error */
     pushq $0xEF                             /* vector */
     pushq %rax
@@ -127,7 +133,7 @@ profile_tick:
     andq $-16, %rsp
     subq $512, %rsp
     fxsave64 (%rsp)
-    call *virtio_profile_tick_hook(%rip)
+    call virtio_profile_tick
     fxrstor64 (%rsp)
     movq %rbx, %rsp
     popq %r15
@@ -147,6 +153,7 @@ profile_tick:
     popq %rax
     addq $16, %rsp
     iretq
+    .text
 
 /* Any other LAPIC-delivered vector: EOI and ignore. */
     .balign 16

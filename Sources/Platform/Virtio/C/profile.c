@@ -2,7 +2,8 @@
  * profile.c — the sampling profiler's interrupt half (docs/PROFILING.md).
  *
  * With `profile=HZ` (Profile.swift starts it) the LAPIC timer interrupts the
- * running code HZ times a second and isr.S calls virtio_profile_tick with the
+ * running code HZ times a second and isr.S (virtio_isr_profile, which
+ * virtio_profile_enable makes the timer's ISR jump to) calls virtio_profile_tick with the
  * interrupted registers, on its own IST stack (traps.c), with the SSE state
  * saved around the call. A tick records one sample into a fixed buffer
  * allocated at start:
@@ -26,6 +27,10 @@
 #include "virtio_hw.h"
 
 struct virtio_profile virtio_profiler;
+
+extern char virtio_isr_profile[];
+
+void virtio_profile_enable(void) { virtio_profile_isr = virtio_isr_profile; }
 
 __attribute__((target("general-regs-only"))) static void profile_record(const struct virtio_trap_frame *f)
 {

@@ -47,7 +47,7 @@ extern const uint64_t virtio_exception_stubs[32];
 extern char virtio_isr_timer[], virtio_isr_eoi[], virtio_isr_ignore[];
 
 volatile uintptr_t virtio_lapic_eoi;
-void (*volatile virtio_profile_tick_hook)(const struct virtio_trap_frame *);
+void *volatile virtio_profile_isr;
 volatile uint64_t virtio_timer_ticks;
 
 static void set_gate(int vector, uintptr_t handler, uint8_t ist) {

@@ -189,10 +189,13 @@ struct virtio_trap_frame {
 };
 
 /**
- * Set by the sampling profiler when it starts (Profile.swift; NULL until then, so an image without the profiler
- * links none of profile.c): the LAPIC timer's ISR (isr.S) then saves the interrupted registers and calls it.
+ * Where the LAPIC timer's ISR (isr.S) jumps while the sampling profiler runs: NULL until it starts, then
+ * isr.S's virtio_isr_profile (set by virtio_profile_enable, profile.c), so an image without the profiler links none
+ * of its code.
  */
-extern void (*volatile virtio_profile_tick_hook)(const struct virtio_trap_frame *);
+extern void *volatile virtio_profile_isr;
+/** Points the timer's ISR at the profiler's entry (profile.c). */
+void virtio_profile_enable(void);
 /** The profiler's timer tick (profile.c): one sample, re-arm, EOI. */
 void virtio_profile_tick(const struct virtio_trap_frame *f);
 /** Gives the LAPIC timer interrupt its own stack (IST, traps.c), ending at `top` (16-byte aligned). */
