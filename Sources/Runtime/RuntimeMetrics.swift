@@ -1,3 +1,5 @@
+import SwiftletABI
+
 /// The libOS's own metrics, first in every scrape (``Metrics/render(into:)``): heap, executor, block I/O, logs.
 ///
 /// | name | kind | what |
