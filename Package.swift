@@ -87,6 +87,15 @@ let package = Package(
             exclude: ["README.md", "HTTP/README.md", "TCP/Congestion/README.md"],
             swiftSettings: embedded
         ),
+        // The stack's test doubles (VirtualLink, FaultInjector, SoftwareOffload, VirtualClock), as SwiftNIO keeps
+        // NIOEmbedded apart from NIO: mk/image.mk compiles them only into test images that import NetTesting, so no
+        // app pays for them; no product exports them.
+        .target(
+            name: "NetTesting",
+            dependencies: ["Net", "Runtime"],
+            path: "Sources/NetTesting",
+            swiftSettings: embedded
+        ),
         // The platforms' Swift halves, type-checked only (module names as mk/image.mk gives them). Their C and
         // assembly, built with per-target flags (freestanding, no red zone, our own libc for virtio), and every
         // link are mk/image.mk's alone; no app imports a platform, so no product exports one.
@@ -98,10 +107,17 @@ let package = Package(
             exclude: ["C", "README.md"],
             swiftSettings: embedded
         ),
+        // The device grammar the tender and the boot words share with the CLI (Sources/DeviceSpec; SwiftletKit
+        // compiles the same files as full Swift through the links in Sources/SwiftletKit/DeviceSpec).
+        .target(
+            name: "DeviceSpec",
+            path: "Sources/DeviceSpec",
+            swiftSettings: embedded
+        ),
         .systemLibrary(name: "SwiftletPosix", path: "Sources/Platform/Posix/C/include"),
         .target(
             name: "Platformposix",
-            dependencies: ["SwiftletABI", "SwiftletPosix", "PlatformHeap"],
+            dependencies: ["SwiftletABI", "SwiftletPosix", "PlatformHeap", "DeviceSpec"],
             path: "Sources/Platform/Posix",
             exclude: ["C", "check", "README.md"],
             swiftSettings: embedded
@@ -109,7 +125,7 @@ let package = Package(
         .systemLibrary(name: "VirtioHW", path: "Sources/Platform/Virtio/C/include"),
         .target(
             name: "Platformvirtio",
-            dependencies: ["SwiftletABI", "VirtioHW", "PlatformHeap"],
+            dependencies: ["SwiftletABI", "VirtioHW", "PlatformHeap", "DeviceSpec"],
             path: "Sources/Platform/Virtio",
             exclude: ["C", "README.md"],
             swiftSettings: embedded

@@ -2,7 +2,7 @@
 #
 # Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
 #   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet] [PROFILE=debug]
-#     [APPOUT=DIR] [PROFILER=1]
+#     [APPOUT=DIR] [TESTS=1] [PACKAGE_MODULES=FILE] [PROFILER=1]
 # Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
 #
 # Both targets compile the libOS and the app as Embedded Swift for the
@@ -18,6 +18,11 @@ OUT ?= .build-swiftlet
 # release (default): -Osize; debug (`swiftlet build|run|test|debug --debug`, its own OUT, .build-swiftlet-debug):
 # -Onone with full debug information, for a debugger (docs/DEBUGGING.md).
 PROFILE ?= release
+# TESTS=1: a test image (`swiftlet test`): the app is compiled against Runtime's interface built with
+# -D SWIFTLET_TESTS, so that a TestableApplication's entry point runs `swiftlet.test=...` and links the harness and
+# the app's tests; without it nothing refers to them and --gc-sections drops them (docs/BENCHMARKS.md, footprint).
+# Runtime's object is the same for both: the switch is only in the generic entry point the app specializes.
+TESTS ?=
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 
 SWIFTC ?= swiftc
@@ -32,16 +37,18 @@ PF := $(B)/platform
 # Swift package keeps its own in the package (`swiftlet build` passes APPOUT=<package>/.build-swiftlet/$(TARGET)/<name>,
 # docs/PACKAGES.md), so two packages with a target of the same name never share objects.
 # PROFILER=1 (`swiftlet profile`) compiles the sampling profiler's start with the app (Sources/Runtime/Features,
-# started through the weak reference in Sources/ABI/include/swiftlet_features.h); such an image is kept apart (…-profiler), so the image
-# without it is never replaced.
+# started through the weak reference in Sources/ABI/include/swiftlet_features.h); such an image is kept apart
+# (…-profiler), so the image without it is never replaced.
 ifeq ($(PROFILER),1)
-APPOUT ?= $(B)/apps/$(APPNAME)-profiler
 FEATURE_SRC := $(ROOT)/Sources/Runtime/Features/Profiler.swift
 else ifneq ($(PROFILER),)
 $(error unknown PROFILER '$(PROFILER)': use PROFILER=1 or leave it out)
 endif
-APPOUT ?= $(B)/apps/$(APPNAME)
+APPOUT ?= $(B)/$(if $(TESTS),tests,apps)/$(APPNAME)$(if $(FEATURE_SRC),-profiler)
 AB := $(APPOUT)
+# The app's view of Runtime: its test interface first in a test image.
+RT_TESTS := $(RT)/tests
+APP_IMPORTS := $(if $(TESTS),-I $(RT_TESTS) -D SWIFTLET_TESTS) -I $(RT)
 
 # Both profiles keep frame pointers (every fault, trap and abort report walks them for its backtrace; passing any
 # -Xcc flag makes swiftc drop its default "frame-pointer"="all", hence -Xcc -fno-omit-frame-pointer) and line
@@ -86,7 +93,14 @@ RUNTIME_SRC := $(sort $(wildcard $(ROOT)/Sources/Runtime/*.swift))
 RUNTIME_C := $(sort $(wildcard $(ROOT)/Sources/Runtime/C/*.c))
 RUNTIME_COBJ := $(patsubst $(ROOT)/Sources/Runtime/C/%.c,$(RT)/%.o,$(RUNTIME_C))
 APP_SRC := $(sort $(shell find $(abspath $(APP)) -name '*.swift' -not -path '*/.build*' 2>/dev/null))
-APP_USES_NET := $(call imports,Net,$(APP_SRC))
+# An app package's library modules (its own library targets, its dependencies' products), dependencies first:
+# `swiftlet build` writes FILE with PACKAGE_MODULE_NAMES and PACKAGE_MODULE_SRC_<name> (docs/PACKAGES.md §3).
+PACKAGE_MODULES ?=
+ifneq ($(PACKAGE_MODULES),)
+include $(PACKAGE_MODULES)
+endif
+PKG_SRC := $(foreach m,$(PACKAGE_MODULE_NAMES),$(PACKAGE_MODULE_SRC_$(m)))
+APP_USES_NET := $(call imports,Net,$(APP_SRC) $(PKG_SRC))
 # Dual-mode suites (Tests/DualMode/<suite>) share the helpers in Tests/DualMode/Support
 # (those that import Net only when the suite does).
 ifneq ($(findstring /Tests/DualMode/,$(abspath $(APP))/),)
@@ -98,9 +112,20 @@ endif
 SHARED_DIRS := $(if $(wildcard $(abspath $(APP))/shared-sources),$(shell cat $(abspath $(APP))/shared-sources))
 APP_SRC += $(sort $(foreach dir,$(SHARED_DIRS),$(wildcard $(ROOT)/$(dir)/*.swift)))
 NET_SRC := $(if $(APP_USES_NET),$(sort $(shell find $(ROOT)/Sources/Net -name '*.swift' 2>/dev/null)))
+# The test doubles of the network stack (Sources/NetTesting: VirtualLink, FaultInjector, SoftwareOffload, VirtualClock),
+# module `NetTesting` over Net, as SwiftNIO keeps NIOEmbedded apart: compiled only into test images (apps under
+# Tests/) that import it, so no app links or pays for them.
+APP_IS_TEST := $(findstring /Tests/,$(abspath $(APP))/)
+APP_USES_NETTESTING := $(call imports,NetTesting,$(APP_SRC))
+ifneq ($(APP_USES_NETTESTING),)
+ifeq ($(APP_IS_TEST),)
+$(error $(APP) imports NetTesting, the stack's test doubles, which only test images under Tests/ may link: remove the import)
+endif
+endif
+NETTESTING_SRC := $(if $(APP_USES_NETTESTING),$(sort $(wildcard $(ROOT)/Sources/NetTesting/*.swift)))
 # The store engine (its core plus the Runtime adapter, Sources/Store/Runtime): one module `Store`, only for an
 # app that imports it.
-APP_USES_STORE := $(call imports,Store,$(APP_SRC))
+APP_USES_STORE := $(call imports,Store,$(APP_SRC) $(PKG_SRC))
 STORE_SRC := $(if $(APP_USES_STORE),$(sort $(shell find $(ROOT)/Sources/Store -name '*.swift' 2>/dev/null)))
 
 ifeq ($(TARGET),posix)
@@ -122,7 +147,9 @@ HEAP_C := $(sort $(wildcard $(HEAP_DIR)/C/*.c))
 PLATFORM_COBJ := $(patsubst $(PLATFORM_DIR)/C/%.c,$(PF)/%.o,$(PLATFORM_C)) \
                  $(patsubst $(PLATFORM_DIR)/C/%.S,$(PF)/%.S.o,$(PLATFORM_S)) \
                  $(patsubst $(HEAP_DIR)/C/%.c,$(PF)/heap_%.o,$(HEAP_C))
-PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PF)/PlatformHeap.o $(PLATFORM_COBJ)
+# Sources/DeviceSpec, the device grammar the CLI, the tender and the boot words share: module `DeviceSpec`.
+DEVSPEC_SRC := $(sort $(wildcard $(ROOT)/Sources/DeviceSpec/*.swift))
+PLATFORM_OBJ := $(if $(PLATFORM_SRC),$(PF)/Platform.o) $(PF)/PlatformHeap.o $(PF)/DeviceSpec.o $(PLATFORM_COBJ)
 
 IMAGE := $(AB)/$(APPNAME).elf
 # Every object depends on this recipe, so a change of flags rebuilds.
@@ -142,6 +169,11 @@ $(RT)/Runtime.o: $(RUNTIME_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_p
 	  -emit-ir $(RUNTIME_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
+# Runtime's interface with -D SWIFTLET_TESTS, for test images (TESTS=1); the object is $(RT)/Runtime.o all the same.
+$(RT_TESTS)/Runtime.swiftmodule: $(RUNTIME_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h | $(RT)
+	@mkdir -p $(RT_TESTS)
+	$(SWIFTC) $(SWIFTFLAGS) -D SWIFTLET_TESTS -module-name Runtime -emit-module -emit-module-path $@ $(RUNTIME_SRC)
+
 $(RT)/%.o: $(ROOT)/Sources/Runtime/C/%.c $(RECIPE) | $(RT)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
@@ -151,6 +183,15 @@ NET_OBJ := $(RT)/Net.o
 $(RT)/Net.o: $(NET_SRC) $(RT)/Runtime.o $(RECIPE)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name Net -emit-module -emit-module-path $(RT)/Net.swiftmodule \
 	  -emit-ir $(NET_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
+endif
+
+# --- NetTesting (module `NetTesting`), only for a test that imports it ----
+ifneq ($(NETTESTING_SRC),)
+NETTESTING_OBJ := $(RT)/NetTesting.o
+$(RT)/NetTesting.o: $(NETTESTING_SRC) $(RT)/Net.o $(RECIPE)
+	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name NetTesting -emit-module \
+	  -emit-module-path $(RT)/NetTesting.swiftmodule -emit-ir $(NETTESTING_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 endif
 
@@ -169,7 +210,12 @@ $(PF)/PlatformHeap.o: $(HEAP_SRC) $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet
 	  -emit-ir $(HEAP_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-$(PF)/Platform.o: $(PLATFORM_SRC) $(PF)/PlatformHeap.o $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
+$(PF)/DeviceSpec.o: $(DEVSPEC_SRC) $(RECIPE) | $(PF)
+	$(SWIFTC) $(SWIFTFLAGS) -module-name DeviceSpec -emit-module -emit-module-path $(PF)/DeviceSpec.swiftmodule \
+	  -emit-ir $(DEVSPEC_SRC) -o $(@:.o=.ll)
+	$(call swift-ir-object,$(@:.o=.ll),$@)
+
+$(PF)/Platform.o: $(PLATFORM_SRC) $(PF)/PlatformHeap.o $(PF)/DeviceSpec.o $(RECIPE) $(ROOT)/Sources/ABI/include/swiftlet_platform.h $(ROOT)/Sources/ABI/include/swiftlet_virtio_net_hdr.h | $(PF)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(PF) -I $(PLATFORM_DIR)/C/include -module-name Platform$(TARGET) -emit-ir $(PLATFORM_SRC) \
 	  -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
@@ -183,12 +229,26 @@ $(PF)/heap_%.o: $(HEAP_DIR)/C/%.c $(wildcard $(ROOT)/Sources/ABI/include/*.h) $(
 $(PF)/%.S.o: $(PLATFORM_DIR)/C/%.S $(RECIPE) | $(PF)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
+# --- Package modules (an app package's library targets and dependencies), in order ------
+# Each may import the libOS and the modules before it; objects and interfaces live with the app's (AB/modules).
+PM := $(AB)/modules
+PKG_OBJ :=
+define package-module
+$(PM)/$(1).o: $(PACKAGE_MODULE_SRC_$(1)) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(NET_OBJ) $(STORE_OBJ) $(2) $(RECIPE) $(PACKAGE_MODULES) | $(PM)
+	$(SWIFTC) $(SWIFTFLAGS) $(if $(TESTS),-I $(RT_TESTS)) -I $(RT) -I $(PM) -module-name $(1) -emit-module -emit-module-path $(PM)/$(1).swiftmodule \
+	  -emit-ir $(PACKAGE_MODULE_SRC_$(1)) -o $$(@:.o=.ll)
+	$$(call swift-ir-object,$$(@:.o=.ll),$$@)
+endef
+$(foreach m,$(PACKAGE_MODULE_NAMES),$(eval $(call package-module,$(m),$(PKG_OBJ)))$(eval PKG_OBJ += $(PM)/$(m).o))
+$(PM):
+	@mkdir -p $@
+
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(FEATURE_SRC) $(RT)/Runtime.o $(RECIPE) $(NET_OBJ) $(STORE_OBJ) | $(AB)
-	$(SWIFTC) $(SWIFTFLAGS) -I $(RT) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) $(FEATURE_SRC) -o $(@:.o=.ll)
+$(AB)/app.o: $(APP_SRC) $(FEATURE_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(NETTESTING_OBJ) $(STORE_OBJ) $(PKG_OBJ) | $(AB)
+	$(SWIFTC) $(SWIFTFLAGS) $(APP_IMPORTS) $(if $(PKG_OBJ),-I $(PM)) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) $(FEATURE_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
-OBJS := $(AB)/app.o $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+OBJS := $(AB)/app.o $(PKG_OBJ) $(NETTESTING_OBJ) $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
 
 ifeq ($(TARGET),posix)
 $(IMAGE): $(OBJS)

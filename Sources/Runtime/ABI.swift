@@ -126,8 +126,7 @@ public enum ABI {
     public static func abort(_ message: String) -> Never {
         beforeExit?()
         Console.flush()
-        var message = message
-        message.withUTF8 { bytes in
+        StringBytes.with(message) { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
                 swiftlet_platform_abort(chars.baseAddress, chars.count)
             }

@@ -31,7 +31,7 @@ extension Application {
 /// Starting and stopping the unikernel.
 public enum Runtime {
     /// The boot arguments, once launched.
-    nonisolated(unsafe) public private(set) static var arguments = try! BootArguments(parsing: "")
+    nonisolated(unsafe) public private(set) static var arguments = BootArguments()
     /// The heap region malloc serves from, as the platform reported it at start (prod: RAM above the image;
     /// dev: the arena the tender mapped). Its use: ``heapInUse()``, ``heapHighWater()``.
     nonisolated(unsafe) public private(set) static var heap: (start: UInt, size: Int) = (0, 0)

@@ -205,6 +205,7 @@ enum BlockQueues {
     nonisolated(unsafe) static var outstanding = 0
 
     static func add(_ queue: BlockQueue) {
+        if Executor.shared.reapBlocks == nil { Executor.shared.reapBlocks = { reap($0) } }
         byHandle[queue.handle] = queue
         handles |= 1 << UInt64(queue.handle)
     }

@@ -7,6 +7,9 @@ public struct BootArguments {
     /// The pairs in the order given. A key given twice keeps both; lookups see the last.
     public private(set) var pairs: [(key: String, value: String)] = []
 
+    /// No arguments (before launch).
+    init() {}
+
     /// Parses a command line; returns the first malformed word on failure.
     ///
     /// Words are split on ASCII spaces and at their first `=` by bytes, and keys match byte for
@@ -38,7 +41,7 @@ public struct BootArguments {
 
     /// The value of `key` (compared byte for byte), or nil. The last occurrence wins.
     public subscript(_ key: String) -> String? {
-        for pair in pairs.reversed() where pair.key.utf8.elementsEqual(key.utf8) { return pair.value }
+        for pair in pairs.reversed() where StringBytes.equal(pair.key, key) { return pair.value }
         return nil
     }
 

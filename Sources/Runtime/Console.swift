@@ -33,8 +33,7 @@ public enum Console {
 
     /// Writes `text` with no newline.
     public static func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
+        StringBytes.with(text) { bytes in
             for byte in bytes { put(byte) }
         }
     }

@@ -28,12 +28,21 @@ public final class Executor {
     var wakeSources: UInt64 = 0
     /// Tasks waiting for a device handle to become readable (see Readiness.swift).
     var readiness = ReadinessWaiters()
+    /// Takes a ready set's block completions (BlockQueues.reap), set when the first block device is opened, and
+    /// resumes the tasks parked on ready handles (readiness), set when the first task parks: an app that uses
+    /// neither links neither (docs/BENCHMARKS.md, footprint).
+    var reapBlocks: ((UInt64) -> Void)? = nil
+    var wakeReaders: ((UInt64) -> Void)? = nil
 
     /// Counters, for tests and diagnostics.
     public private(set) var jobsRun: UInt64 = 0
     public private(set) var polls: UInt64 = 0
 
     init() {}
+
+    /// Jobs ready to run (enqueued, not yet run). Seen from a running task, 0 means every other task is suspended:
+    /// a virtual clock for tests (NetTesting's `VirtualClock`) advances only then.
+    public var readyJobs: Int { ready.count }
 
     func enqueue(_ job: UnsafeMutableRawPointer) { ready.push(job) }
 
@@ -92,8 +101,8 @@ public final class Executor {
     /// owners, see BlockQueue.swift), then every task parked on a ready handle is resumed.
     func deviceReady(_ readySet: UInt64) {
         guard readySet != 0 else { return }
-        BlockQueues.reap(readySet)
-        readiness.wake(readySet)
+        reapBlocks?(readySet)
+        wakeReaders?(readySet)
     }
 
     /// Runs the loop forever (the app's root task ends the unikernel through `exit`).

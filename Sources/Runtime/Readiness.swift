@@ -45,6 +45,7 @@ extension Executor {
     /// Suspends the current task until the ABI poll reports `handle` ready (or spuriously).
     /// Returns at once, without waiting, when the task is cancelled.
     public func waitUntilReadable(handle: Int) async {
+        if wakeReaders == nil { wakeReaders = { Executor.shared.readiness.wake($0) } }
         _ = await waitCancellably(
             arm: { readiness.park(handle: handle, $0) },
             disarm: { self.readiness.unpark(handle: handle, id: $0) })

@@ -133,8 +133,12 @@ public func expectEqual(
 
 /// An app with tests: `swiftlet test <app>` runs them in both modes with the same harness.
 ///
-/// With the boot argument `swiftlet.test=<all|name>` the image runs its tests
-/// instead of `run`; otherwise it behaves as a plain ``Application``.
+/// With the boot argument `swiftlet.test=<all|name>` a *test image* runs its tests instead of `run`; otherwise it
+/// behaves as a plain ``Application``. Tests are linked only into test images: mk/image.mk's `TESTS=1` (what
+/// `swiftlet test`, and `swiftlet run|debug` given `swiftlet.test=...`, build) compiles the app against Runtime's
+/// interface built with `-D SWIFTLET_TESTS`, where this entry point refers to `tests(_:)` and the harness. In an
+/// ordinary image nothing refers to them and the linker drops them (docs/BENCHMARKS.md, footprint): such an image
+/// given `swiftlet.test=...` says so and exits with ``ExitStatus/usage``.
 public protocol TestableApplication: Application {
     /// Registers the app's tests.
     static func tests(_ suite: inout TestSuite)
@@ -145,9 +149,15 @@ extension TestableApplication {
     public static func main() {
         Runtime.launch { arguments in
             if let selection = arguments["swiftlet.test"] {
+                #if SWIFTLET_TESTS
                 var suite = TestSuite()
                 tests(&suite)
                 return await suite.run(selection: selection)
+                #else
+                _ = selection
+                Console.writeLine("swiftlet: this image has no tests (swiftlet.test=): build it with `swiftlet test`")
+                return ExitStatus.usage
+                #endif
             }
             return await run(arguments)
         }

@@ -28,12 +28,28 @@ public struct WallClock: CustomStringConvertible, Comparable {
     }
 
     /// ISO 8601, UTC, whole seconds: `2026-11-27T01:19:11Z`.
+    ///
+    /// Written byte by byte: six interpolations and a concatenation cost 3 KiB of code in every image that
+    /// prints the time (docs/BENCHMARKS.md, footprint).
     public var description: String {
         let (year, month, day) = civilDate
         let secondOfDay = Int(secondsSinceEpoch % 86_400)
-        return "\(year)-\(Self.pad(month))-\(Self.pad(day))T\(Self.pad(secondOfDay / 3600)):"
-            + "\(Self.pad(secondOfDay / 60 % 60)):\(Self.pad(secondOfDay % 60))Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        var divisor = 1
+        while year / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: 0x30 + year / divisor % 10))
+            divisor /= 10
+        }
+        let fields = [month, day, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60]
+        let separators: StaticString = "--T::"
+        for i in 0..<fields.count {
+            bytes.append(separators.utf8Start[i])
+            bytes.append(UInt8(truncatingIfNeeded: 0x30 + fields[i] / 10))
+            bytes.append(UInt8(truncatingIfNeeded: 0x30 + fields[i] % 10))
+        }
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
-
-    private static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }

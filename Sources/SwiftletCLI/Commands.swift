@@ -231,7 +231,8 @@ struct Run: StatusCommand {
             }
             _ = try Accelerator.resolve(accel, host: runner.host)
         }
-        let image = try Builder(project: project, log: log, profile: profile.profile).build(resolved, target: target)
+        let image = try Builder(project: project, log: log, profile: profile.profile,
+                                tests: Builder.wantsTests(bootArguments)).build(resolved, target: target)
         var request = RunRequest(image: image, target: target, bootArguments: bootArguments)
         request.watchConsole = true
         if let boot {
@@ -442,8 +443,8 @@ struct Debug: StatusCommand {
         let log = Log(verbose: options.verbose)
         let resolved = try App.resolve(app, in: project)
         let plan = try devices.plan(for: resolved, project: project, testBackends: false)
-        let image = try Builder(project: project, log: log, profile: release ? .release : .debug)
-            .build(resolved, target: target)
+        let image = try Builder(project: project, log: log, profile: release ? .release : .debug,
+                                tests: Builder.wantsTests(bootArguments)).build(resolved, target: target)
         var request = DebugRequest(app: resolved, image: image, target: target, bootArguments: bootArguments)
         request.machine = machine
         request.accel = accel

@@ -46,6 +46,18 @@ struct ImageCommand: StatusCommand {
     @Option(name: .long, help: "kubevirt: the containerDisk image reference (default localhost/swiftlet-APP:latest).")
     var containerImage: String?
 
+    @Option(name: .long, help: "nomad: the URL Nomad clients download the disk image from (default http://127.0.0.1:8080/FILE).")
+    var artifact: String?
+
+    @Option(name: .long, help: "nomad: the app's TCP port the job forwards its http port to (default 80).")
+    var guestPort: Int = 80
+
+    @Option(name: .long, help: "nomad: a static host port for http (default: a dynamic port Nomad picks).")
+    var hostPort: Int?
+
+    @Option(name: .long, help: "nomad: kvm or tcg on the Nomad client (default kvm); libvirt: the domain type (default: what this host can do).")
+    var accel: AccelChoice?
+
     @OptionGroup var memory: MemoryOption
 
     @OptionGroup var options: VerboseOption
@@ -68,11 +80,6 @@ struct ImageCommand: StatusCommand {
         let resolved = try App.resolve(app, in: project)
         let manifest = try Manifest.load(appDirectory: resolved.directory)
         if let emit {
-            guard emit != .nomad else {
-                throw SwiftletError("--emit nomad is not implemented",
-                                    remedy: "see docs/DEPLOY.md §4; --emit libvirt, kubevirt and firecracker work",
-                                    status: 2)
-            }
             let blocks = manifest.devices.filter { $0.kind == .block }.map(\.name)
             guard blocks.isEmpty || emit != .firecracker else {
                 throw SwiftletError("\(resolved.name) declares block devices (\(blocks.joined(separator: ", "))), "
@@ -98,6 +105,11 @@ struct ImageCommand: StatusCommand {
         if emit == .kubevirt {
             return try emitKubeVirt(resolved, project: project, log: log, kernel: kernel, nets: nets, memory: memorySize,
                                     blocks: manifest.devices.filter { $0.kind == .block }.map(\.name))
+        }
+        if emit == .nomad {
+            return try emitNomad(resolved, project: project, log: log, kernel: kernel, nets: nets,
+                                 memory: memory.parsed(),
+                                 blocks: manifest.devices.filter { $0.kind == .block }.map(\.name))
         }
         if emit == .libvirt {
             return try emitLibvirt(resolved, project: project, log: log, kernel: kernel, nets: nets, memory: memorySize,
@@ -138,7 +150,8 @@ struct ImageCommand: StatusCommand {
         try DiskImageBuilder(log: log).build(kernel: kernel, appName: app.name,
                                              words: ImageCommand.positionalNetWords(nets),
                                              firmware: boot, format: .qcow2, output: disk)
-        let kvm = (try? Accelerator.resolve(.auto, host: .probe())) == .kvm
+        let kvm = accel == nil || accel == .auto ? (try? Accelerator.resolve(.auto, host: .probe())) == .kvm
+            : accel == .kvm
         let domain = LibvirtDomain(
             name: name ?? "swiftlet-\(app.name)", disk: disk, diskFormat: .qcow2, firmware: firmware,
             words: bootArguments, memoryMiB: max(2, Int(memory.bytes >> 20)),
@@ -175,6 +188,53 @@ struct ImageCommand: StatusCommand {
         try write(manifest.yaml(), to: path)
         log.progress("KubeVirt VirtualMachine \(vmName): build \(folder)/Containerfile as \(manifest.image), push it, "
                      + "then kubectl apply -f \(absolute(path))")
+        Log.standardOutput(absolute(path))
+        return 0
+    }
+
+    /// A BIOS qcow2 (NICs by position baked in) beside a Nomad job for the QEMU driver whose args carry the boot
+    /// arguments in an OEM string and forward the group's http port (docs/DEPLOY.md §4).
+    func emitNomad(_ app: App, project: Project, log: Log, kernel: String, nets: [String], memory: MemorySize?,
+                   blocks: [String]) throws -> Int32 {
+        guard blocks.isEmpty else {
+            throw SwiftletError("\(app.name) declares block devices (\(blocks.joined(separator: ", "))); --emit nomad "
+                                + "makes only the boot disk", remedy: "add a -drive with serial=NAME to the job's args "
+                                + "by hand (docs/DEPLOY.md §4)", status: 2)
+        }
+        guard boot != .uefi else {
+            throw SwiftletError("--emit nomad boots through SeaBIOS (the QEMU driver's machine pc has no UEFI firmware)",
+                                remedy: "leave --boot out or give --boot bios", status: 2)
+        }
+        guard nets.count <= 1 else {
+            throw SwiftletError("\(app.name) declares \(nets.count) net devices; --emit nomad wires one",
+                                remedy: "add the other NICs to the job's args by hand (docs/DEPLOY.md §4)", status: 2)
+        }
+        let memoryMiB = Int((memory ?? .virtioDefault).bytes >> 20)
+        guard memoryMiB >= NomadJob.minimumMemoryMiB else {
+            throw SwiftletError("--memory \(memoryMiB)M: Nomad's QEMU driver refuses less than "
+                                + "\(NomadJob.minimumMemoryMiB) MB", remedy: "give --memory 128M or more", status: 2)
+        }
+        for (option, port) in [("--guest-port", Optional(guestPort)), ("--host-port", hostPort)] {
+            if let port, !(1...65535).contains(port) {
+                throw SwiftletError("\(option) \(port) is not a TCP port", remedy: "give 1 to 65535", status: 2)
+            }
+        }
+        let accelerator: Accelerator = accel == .tcg ? .tcg : .kvm
+        let path = output ?? project.buildDirectory + "/deploy/\(app.name).nomad.json"
+        let folder = (absolute(path) as NSString).deletingLastPathComponent
+        let diskName = "\(app.name).bios.qcow2"
+        log.progress("making a qcow2 disk image of \(app.name) for Nomad's QEMU driver (GRUB, bios)...")
+        try DiskImageBuilder(log: log).build(kernel: kernel, appName: app.name,
+                                             words: ImageCommand.positionalNetWords(nets),
+                                             firmware: .bios, format: .qcow2, output: folder + "/" + diskName)
+        let jobName = name ?? "swiftlet-\(app.name)"
+        let job = NomadJob(name: jobName, artifactURL: artifact ?? "http://127.0.0.1:8080/\(diskName)",
+                           checksum: try NomadJob.sha256(file: folder + "/" + diskName), imageFile: diskName,
+                           accelerator: accelerator, memoryMiB: memoryMiB, guestPort: nets.isEmpty ? nil : guestPort,
+                           staticPort: hostPort, words: bootArguments)
+        try write(job.json(), to: path)
+        log.progress("Nomad job \(jobName) (QEMU driver, \(accelerator.rawValue)): serve \(folder)/\(diskName) at "
+                     + "\(job.artifactURL), then nomad job run -json \(absolute(path))")
         Log.standardOutput(absolute(path))
         return 0
     }

@@ -9,11 +9,14 @@ public struct App: Equatable, Sendable {
 
     /// The package the app is the executable target of (``PackageApp``); nil for a folder such as a sample.
     public var packageDirectory: String?
+    /// Library modules of the package's graph to compile in before the app (``PackageGraph``), dependencies first.
+    public var modules: [PackageModule]
 
-    public init(directory: String, name: String, packageDirectory: String? = nil) {
+    public init(directory: String, name: String, packageDirectory: String? = nil, modules: [PackageModule] = []) {
         self.directory = directory
         self.name = name
         self.packageDirectory = packageDirectory
+        self.modules = modules
     }
 
     /// Resolves what the user typed: a sample name (`hello`), a path to a Swift package with one executable

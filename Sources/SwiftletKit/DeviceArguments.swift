@@ -17,9 +17,9 @@ public enum DeviceAttachment: Equatable, Sendable {
 
 /// The device part of the tender's and QEMU's command lines (docs/DEVICES.md §3, §4).
 public enum DeviceArguments {
-    /// A value for a comma-separated option: `,` doubled (QEMU's and the tender's escape).
+    /// A value for a comma-separated option: `,` doubled (QEMU's and the tender's escape, DeviceSpec's).
     public static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: ",", with: ",,")
+        String(decoding: DeviceSpec.escapeSetting(Array(value.utf8)), as: UTF8.self)
     }
 
     /// §3: the tender's options, in manifest order (handles are assigned in this order), then the pcaps.

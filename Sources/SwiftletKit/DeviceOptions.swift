@@ -9,41 +9,35 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// Parses `xx:xx:xx:xx:xx:xx` (either case); nil when malformed.
-    public init?(parsing text: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 6 else { return nil }
-        var bytes: [UInt8] = []
-        for part in parts {
-            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        self.bytes = bytes
+    /// A MAC from DeviceSpec's packed form (low 48 bits, first byte in bits 47:40).
+    public init(packed: UInt64) {
+        self.bytes = DeviceSpec.macBytes(packed)
     }
 
-    /// The default MAC for a device (docs/DEVICES.md §2): `02:53:57` then the three most
+    /// Parses a MAC by DeviceSpec's rule (six hex bytes, one or two digits each, either case, not a group or
+    /// all-zero address), the rule the tender and the boot words use.
+    public static func parse(_ text: String) throws(DeviceSpec.MACProblem) -> MACAddress {
+        MACAddress(packed: try DeviceSpec.parseMAC(Array(text.utf8)))
+    }
+
+    /// The default MAC for a device (docs/DEVICES.md §2, DeviceSpec): `02:53:57` then the three most
     /// significant bytes of FNV-1a-32 of the name (`service` → `02:53:57:56:df:de`).
     public static func derived(from name: String) -> MACAddress {
-        let hash = fnv1a32(name)
-        return MACAddress([0x02, 0x53, 0x57, UInt8(hash >> 24), UInt8((hash >> 16) & 0xff), UInt8((hash >> 8) & 0xff)])
+        MACAddress(packed: DeviceSpec.defaultMAC(forName: Array(name.utf8)))
     }
 
     /// True for a group (multicast/broadcast) address: a NIC cannot have one.
     public var isMulticast: Bool { bytes[0] & 1 == 1 }
 
+    /// `xx:xx:xx:xx:xx:xx`, lower-case (DeviceSpec.macText: how `@net.NAME=MAC` and `mac=` are written).
     public var description: String {
-        bytes.map { String(format: "%02x", $0) }.joined(separator: ":")
+        String(decoding: DeviceSpec.macText(bytes.reduce(0) { $0 << 8 | UInt64($1) }), as: UTF8.self)
     }
 }
 
-/// FNV-1a, 32 bits.
+/// FNV-1a, 32 bits, of a string's UTF-8 (DeviceSpec's).
 public func fnv1a32(_ text: String) -> UInt32 {
-    var hash: UInt32 = 0x811c_9dc5
-    for byte in text.utf8 {
-        hash ^= UInt32(byte)
-        hash = hash &* 0x0100_0193
-    }
-    return hash
+    Array(text.utf8).withUnsafeBufferPointer { DeviceSpec.fnv1a32($0) }
 }
 
 /// A passt port forward: host port → guest port.
@@ -163,8 +157,8 @@ public struct DeviceOptions: Equatable, Sendable {
 
     public var isEmpty: Bool { net.isEmpty && block.isEmpty && pcap.isEmpty }
 
-    /// Block sizes a user may choose (§2).
-    public static let blockSizes = [512, 4096]
+    /// Block sizes a user may choose (§2; DeviceSpec.isSupportedBlockSize).
+    public static let blockSizes = [512, 4096].filter(DeviceSpec.isSupportedBlockSize)
 
     /// Parses the raw option values (what follows `--net`, `--block`, `--pcap`).
     /// - Parameter testBackends: accept `echo` and `temp:` (only `swiftlet test` does).
@@ -201,26 +195,9 @@ public struct DeviceOptions: Equatable, Sendable {
         return (name, rest)
     }
 
-    /// Splits settings at single commas; `,,` is a literal comma.
+    /// Splits settings at single commas; `,,` is a literal comma (DeviceSpec's rule).
     public static func splitSettings(_ text: String) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var characters = Array(text)[...]
-        while let character = characters.popFirst() {
-            if character == "," {
-                if characters.first == "," {
-                    characters.removeFirst()
-                    current.append(",")
-                } else {
-                    fields.append(current)
-                    current = ""
-                }
-            } else {
-                current.append(character)
-            }
-        }
-        fields.append(current)
-        return fields
+        DeviceSpec.splitSettings(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func parseNet(_ value: String, testBackends: Bool) throws(SwiftletError) -> NetOption {
@@ -269,16 +246,11 @@ public struct DeviceOptions: Equatable, Sendable {
         for field in fields {
             if field.hasPrefix("mac=") {
                 guard mac == nil else { throw problem("mac= given twice", "give it once") }
-                guard let parsed = MACAddress(parsing: String(field.dropFirst(4))) else {
-                    throw problem("malformed MAC '\(field.dropFirst(4))'", "write six hex bytes, e.g. mac=02:00:00:00:00:01")
+                do throws(DeviceSpec.MACProblem) {
+                    mac = try MACAddress.parse(String(field.dropFirst(4)))
+                } catch {
+                    throw problem("mac '\(field.dropFirst(4))' \(error.reason)", "\(error.remedy)")
                 }
-                guard !parsed.isMulticast else {
-                    throw problem("MAC \(parsed) is a multicast address", "clear the lowest bit of the first byte (e.g. 02:...)")
-                }
-                guard parsed.bytes != [0, 0, 0, 0, 0, 0] else {
-                    throw problem("MAC 00:00:00:00:00:00 is not a usable address", "pick another, e.g. 02:00:00:00:00:01")
-                }
-                mac = parsed
             } else if field.hasPrefix("offload=") {
                 guard offload == nil else { throw problem("offload= given twice", "give it once") }
                 switch field.dropFirst(8) {
@@ -326,12 +298,12 @@ public struct DeviceOptions: Equatable, Sendable {
                 throw problem("unknown setting '\(field)'", "a block device takes block-size=512 or block-size=4096")
             }
             guard blockSize == nil else { throw problem("block-size= given twice", "give it once") }
-            guard let size = Int(field.dropFirst(11)), blockSizes.contains(size) else {
+            guard let size = Int(field.dropFirst(11)), DeviceSpec.isSupportedBlockSize(size) else {
                 throw problem("block size '\(field.dropFirst(11))' is not supported", "use block-size=512 or block-size=4096")
             }
             blockSize = size
         }
-        return BlockOption(name: name, source: source, blockSize: blockSize ?? 512, text: text)
+        return BlockOption(name: name, source: source, blockSize: blockSize ?? DeviceSpec.defaultBlockSize, text: text)
     }
 
     static func parsePcap(_ value: String) throws(SwiftletError) -> PcapOption {

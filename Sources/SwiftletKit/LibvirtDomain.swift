@@ -8,7 +8,8 @@ import Foundation
 /// SATA: each domain writes to its own overlay, deleted when it stops, so ten domains boot one image), per-instance boot words in an SMBIOS OEM string (`<sysinfo>`, which the
 /// image's grub.cfg appends), one virtio NIC per net device on a libvirt network (manifest order: the image
 /// names NICs by position), COM1 to a file or a pty, and power-off (the app's exit, through ACPI) ending the
-/// domain. Domain type `qemu` (TCG, CPU model `maximum`, for RDRAND) or `kvm` (`host-passthrough`).
+/// domain. Domain type `qemu` (TCG, CPU model `maximum`, for RDRAND) or `kvm` (`host-passthrough`). UEFI: OVMF picked by
+/// libvirt without Secure Boot, with a per-domain NVRAM (``xml()``).
 public struct LibvirtDomain: Equatable, Sendable {
     public var name: String
     public var disk: String
@@ -44,8 +45,18 @@ public struct LibvirtDomain: Equatable, Sendable {
 
     public func xml() -> String {
         let e = LibvirtDomain.escape
-        // UEFI through libvirt's firmware auto-selection (needs the ovmf package's descriptors); BIOS is the default.
+        // UEFI through libvirt's firmware auto-selection from the QEMU firmware descriptors (the ovmf package's,
+        // /usr/share/qemu/firmware/*.json) with Secure Boot and enrolled keys ruled out, since GRUB and the kernel
+        // are unsigned: libvirt then fills in the OVMF loader (read-only pflash) and gives the domain its own NVRAM,
+        // a copy of the descriptor's variable-store template (`virsh dumpxml` shows both). BIOS is the default.
         let os = firmware == .uefi ? "<os firmware='efi'>" : "<os>"
+        let firmwareFeatures = firmware == .uefi ? """
+
+                <firmware>
+                  <feature enabled='no' name='enrolled-keys'/>
+                  <feature enabled='no' name='secure-boot'/>
+                </firmware>
+            """ : ""
         let cpu = kvm ? "<cpu mode='host-passthrough' check='none'/>" : "<cpu mode='maximum' check='none'/>"
         let sysinfo = words.isEmpty ? "" : """
 
@@ -74,7 +85,7 @@ public struct LibvirtDomain: Equatable, Sendable {
               <memory unit='MiB'>\(memoryMiB)</memory>
               <vcpu>1</vcpu>\(sysinfo)
               \(os)
-                <type arch='x86_64' machine='q35'>hvm</type>
+                <type arch='x86_64' machine='q35'>hvm</type>\(firmwareFeatures)
                 <smbios mode='sysinfo'/>
                 <boot dev='hd'/>
               </os>

@@ -46,9 +46,9 @@ public struct Manifest: Equatable, Sendable {
     }
 
     /// Longest device name (§1).
-    public static let maximumNameLength = 31
+    public static let maximumNameLength = DeviceSpec.maximumNameLength
     /// Longest block device name: prod matches it against the 20-byte virtio-blk serial (§1).
-    public static let maximumBlockNameLength = 20
+    public static let maximumBlockNameLength = DeviceSpec.maximumBlockNameLength
 
     /// The device called `name`, if declared.
     public func device(named name: String) -> DeclaredDevice? {
@@ -140,18 +140,9 @@ public struct Manifest: Equatable, Sendable {
         }
     }
 
-    /// Why `name` is not a valid device name, or nil.
+    /// Why `name` is not a valid device name, or nil (DeviceSpec's rule, the one the tender and the boot words use).
     public static func nameProblem(_ name: String, kind: DeviceKind? = nil) -> String? {
-        if name.isEmpty { return "is empty" }
-        let allowed = name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-        }
-        if !allowed { return "has a character other than A-Z a-z 0-9 - _" }
-        if name.utf8.count > maximumNameLength { return "is longer than \(maximumNameLength) characters" }
-        if kind == .block, name.utf8.count > maximumBlockNameLength {
-            return "is longer than \(maximumBlockNameLength) characters (a block device's name must fit the virtio-blk serial)"
-        }
-        return nil
+        DeviceSpec.nameProblem(Array(name.utf8), block: kind == .block).map { "\($0.explanation(block: kind == .block))" }
     }
 
     /// A manifest problem: status 2, as for every device configuration problem.

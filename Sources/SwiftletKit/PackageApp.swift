@@ -15,14 +15,22 @@ public struct PackageApp: Equatable, Sendable {
     /// Absolute path of the target's sources (its `path:`, else `Sources/<target>`); its `manifest.json` is the
     /// app's device manifest.
     public var sourceDirectory: String
+    /// Names of the executable target's dependencies other than the libOS products (targets of this package,
+    /// products of other packages): each becomes one or more ``modules``.
+    public var dependencyNames: [String] = []
+    /// The library modules the image compiles in besides the libOS, dependencies first (``PackageGraph``).
+    public var modules: [PackageModule] = []
 
     /// The libOS products an app's executable target may depend on; mk/image.mk compiles each one the app imports.
     public static let libOSProducts: Set<String> = ["Runtime", "Net", "Store"]
 
-    public init(root: String, target: String, sourceDirectory: String) {
+    public init(root: String, target: String, sourceDirectory: String, dependencyNames: [String] = [],
+                modules: [PackageModule] = []) {
         self.root = root
         self.target = target
         self.sourceDirectory = sourceDirectory
+        self.dependencyNames = dependencyNames
+        self.modules = modules
     }
 
     /// True when `directory` holds a `Package.swift` and is not the Swiftlet checkout itself.
@@ -34,11 +42,13 @@ public struct PackageApp: Equatable, Sendable {
 
     /// The app to build: the executable target's folder, named after the target, with its output in the package.
     public var app: App {
-        App(directory: sourceDirectory, name: target, packageDirectory: root)
+        App(directory: sourceDirectory, name: target, packageDirectory: root, modules: modules)
     }
 
     /// Reads the package's manifest (`swift package dump-package`, which evaluates it without resolving anything)
     /// and finds its one executable target.
+    /// When the executable target depends on more than the libOS products, ``PackageGraph`` finds the library
+    /// modules to compile in (docs/PACKAGES.md §3).
     /// - Throws: ``SwiftletError`` when swift is missing, the manifest does not evaluate, or the package has no
     ///   executable target, several, or one that depends on something swiftlet cannot build into an image.
     public static func load(_ directory: String) throws -> PackageApp {
@@ -60,7 +70,14 @@ public struct PackageApp: Equatable, Sendable {
             throw SwiftletError("\(root)/Package.swift does not evaluate\(detail)",
                                 remedy: "fix it (swift package dump-package --package-path \(root) shows the errors)")
         }
-        return try parse(dumpedManifest: result.stdout, root: root)
+        var app = try parse(dumpedManifest: result.stdout, root: root)
+        if !app.dependencyNames.isEmpty {
+            // Other modules to compile in: the whole graph, from SwiftPM's own description of it.
+            var graph = PackageGraph.reading(root: root, swift: swift)
+            let described = try graph.describe(root)
+            app.modules = try graph.modules(of: app.target, in: described)
+        }
+        return app
     }
 
     /// Finds the executable target in `swift package dump-package` JSON.
@@ -110,25 +127,21 @@ public struct PackageApp: Equatable, Sendable {
             let name = (dependency.product ?? dependency.byName ?? dependency.target)?.first?.string
             return name.flatMap { libOSProducts.contains($0) ? nil : $0 }
         }
-        if !others.isEmpty {
-            throw SwiftletError("target \(target.name) of \(root)/Package.swift depends on \(others.joined(separator: ", ")); "
-                + "an image is built from the target's own sources and the libOS products "
-                + libOSProducts.sorted().joined(separator: ", ") + " only",
-                remedy: "move that code into the target's folder (docs/PACKAGES.md, limits)", status: 2)
-        }
         let relative = target.path ?? "Sources/" + target.name
         let sources = ((root as NSString).appendingPathComponent(relative) as NSString).standardizingPath
         guard App.containsSwiftSources(sources) else {
             throw SwiftletError("target \(target.name) of \(root)/Package.swift has no Swift sources in \(sources)",
                                 remedy: "put its sources there or set its path:", status: 2)
         }
-        return PackageApp(root: root, target: target.name, sourceDirectory: sources)
+        return PackageApp(root: root, target: target.name, sourceDirectory: sources, dependencyNames: others)
     }
 
     /// The folder of a package app's objects and image for `target` and `profile` (mk/image.mk's `APPOUT`): in the
     /// package (`.build-swiftlet/<target>/<app>`, the checkout's layout), never in the checkout's shared output.
-    public static func outputDirectory(package: String, app: String, target: Target, profile: BuildProfile) -> String {
-        package + (profile == .release ? "/.build-swiftlet/" : "/.build-swiftlet-debug/") + target.rawValue + "/" + app
+    public static func outputDirectory(package: String, app: String, target: Target, profile: BuildProfile,
+                                       tests: Bool = false) -> String {
+        package + (profile == .release ? "/.build-swiftlet/" : "/.build-swiftlet-debug/") + target.rawValue
+            + (tests ? "-tests/" : "/") + app
     }
 }
 

@@ -184,7 +184,8 @@ public struct SuiteRunner {
         log.progress("building \(configuration.app.name) for \(target.rawValue)...")
         let image: String
         do {
-            image = try Builder(project: project, log: log, profile: configuration.profile).build(configuration.app, target: target, quiet: true)
+            image = try Builder(project: project, log: log, profile: configuration.profile, tests: true)
+                .build(configuration.app, target: target, quiet: true)
         } catch let error as SwiftletError {
             if Subprocess.interruption != nil { return }
             record(&report, ok: false, "\(mode) build: \(error.problem)")

@@ -56,7 +56,13 @@ $(OUT)/Store.o: $(STORE_SRC) $(RECIPE) | $(OUT)
 	$(SWIFTC) $(SWIFTFLAGS) -module-name Store -emit-module -emit-module-path $(OUT)/Store.swiftmodule \
 	  -c $(STORE_SRC) -o $@
 
-$(OUT)/Harnesses.o: $(HARNESS_SRC) $(OUT)/Runtime.o $(OUT)/Net.o $(OUT)/Store.o $(RECIPE)
+# The device grammar the platforms' parsers import (module DeviceSpec, as mk/image.mk builds it).
+DEVSPEC_SRC := $(sort $(wildcard $(ROOT)/Sources/DeviceSpec/*.swift))
+$(OUT)/DeviceSpec.o: $(DEVSPEC_SRC) $(RECIPE) | $(OUT)
+	$(SWIFTC) $(SWIFTFLAGS) -module-name DeviceSpec -emit-module -emit-module-path $(OUT)/DeviceSpec.swiftmodule \
+	  -c $(DEVSPEC_SRC) -o $@
+
+$(OUT)/Harnesses.o: $(HARNESS_SRC) $(OUT)/Runtime.o $(OUT)/Net.o $(OUT)/Store.o $(OUT)/DeviceSpec.o $(RECIPE)
 	$(SWIFTC) $(SWIFTFLAGS) -I $(OUT) -I $(ROOT)/Sources/Platform/Virtio/C/include -module-name SwiftletFuzz \
 	  -c $(HARNESS_SRC) -o $@
 
@@ -66,7 +72,7 @@ $(OUT)/executor_hooks.o: $(ROOT)/Sources/Runtime/C/executor_hooks.c $(RECIPE) | 
 $(OUT)/fuzz_platform.o: $(ROOT)/Tests/Fuzz/Platform/fuzz_platform.c $(RECIPE) | $(OUT)
 	$(CLANG) $(CFLAGS) -c $< -o $@
 
-OBJS := $(OUT)/Harnesses.o $(OUT)/Net.o $(OUT)/Store.o $(OUT)/Runtime.o $(OUT)/executor_hooks.o \
+OBJS := $(OUT)/Harnesses.o $(OUT)/Net.o $(OUT)/Store.o $(OUT)/DeviceSpec.o $(OUT)/Runtime.o $(OUT)/executor_hooks.o \
   $(OUT)/fuzz_platform.o
 
 $(BINARY): $(OBJS)

@@ -136,6 +136,13 @@ SEEDS = {
         "pipelined-small-limits": b"\x81GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
                                   b"PUT /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc",
     },
+    "http-response": {
+        "chunked": b"\x02HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+        "interim-length": b"\x84HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 3\r\n"
+                          b"Connection: keep-alive\r\n\r\nabc",
+        "head-until-close": b"\x01HTTP/1.1 301 Moved\r\nLocation: http://h:81/x\r\n\r\nbody",
+        "url": b"\x00http://Example.test:8080/a/b?q=1#f",
+    },
     "boot-arguments": {"line": b"swiftlet.test=all port=8080 ip=10.0.0.2/24 gateway=10.0.0.1 dns=10.0.0.1"},
     "boot-words": {"line": b"@net.service=02:00:00:00:00:01 virtio_mmio.device=512@0xfeb00000:12 ip=10.0.0.2/24"
                            b" @net.uplink=02:53:57:aa:bb:cc @other"},

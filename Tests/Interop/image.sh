@@ -14,8 +14,14 @@
 #               (Tests/Deploy/validate_firecracker.py); a config with an unknown field is refused by the same check
 #   kubevirt    `swiftlet image http --emit kubevirt` (BIOS and UEFI) validates against KubeVirt's published
 #               v1.VirtualMachine schema (Tests/Deploy/validate_kubevirt.py); a misspelt field is refused
+#   nomad       `swiftlet image http --emit nomad` validates against the strict schema derived from Nomad's API
+#               structs and QEMU driver spec (Tests/Deploy/validate_nomad.py); a misspelt field and an args reference to
+#               an undeclared port are refused. Then the QEMU command line Nomad's driver would build from the job
+#               (Tests/Deploy/nomad_qemu_command.py, with the artifact in the task's local/) boots in the namespace:
+#               GET / through the job's user-mode port forward is 200 with the 612-byte page at guest port 8080,
+#               which the app listens on only if the job's SMBIOS OEM string (port=8080) reached it
 #
-# Not run here (no KVM with hardware virtualisation): Firecracker itself. usage: Tests/Interop/image.sh virtio
+# Not run here (no KVM with hardware virtualisation): Firecracker itself; no Nomad binary or cluster: Nomad itself. usage: Tests/Interop/image.sh virtio
 set -uo pipefail
 TARGET=${1:-}
 CHECK=image
@@ -125,5 +131,52 @@ if out=$(python3 "$ROOT/Tests/Deploy/validate_kubevirt.py" "$WORK/kv-bad.yaml" 2
   failed "kubevirt: a manifest with a misspelt field passed the check"
 else
   ok "kubevirt: a misspelt field is refused (${out##*: })"
+fi
+
+mkdir -p "$WORK/nomad/task/local"
+job=$("$ROOT/swiftlet" image http --emit nomad --accel tcg --artifact http://files.invalid/http.bios.qcow2 \
+  --guest-port 8080 -o "$WORK/nomad/http.nomad.json" -- port=8080 2>&1 | tail -1)
+if [ -s "$WORK/nomad/http.bios.qcow2" ] && out=$(python3 "$ROOT/Tests/Deploy/validate_nomad.py" "$job" 2>&1); then
+  ok "nomad: ${out#ok }, with its qcow2"
+else
+  failed "nomad: ${out:-no job} ($(ls "$WORK/nomad" 2>/dev/null | tr '\n' ' '))"
+fi
+sed 's/"MemoryMB"/"MemoryMb"/' "$job" >"$WORK/nomad-bad.json"
+if out=$(python3 "$ROOT/Tests/Deploy/validate_nomad.py" "$WORK/nomad-bad.json" 2>&1); then
+  failed "nomad: a job with a misspelt field passed the check"
+else
+  ok "nomad: a misspelt field is refused (${out##*: })"
+fi
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); del j["Job"]["TaskGroups"][0]["Networks"]; json.dump(j, open(sys.argv[2],"w"))' \
+  "$job" "$WORK/nomad-noport.json"
+if out=$(python3 "$ROOT/Tests/Deploy/validate_nomad.py" "$WORK/nomad-noport.json" 2>&1); then
+  failed "nomad: a job whose args name an undeclared port passed the check"
+else
+  ok "nomad: args naming a port the group does not declare are refused"
+fi
+# What a Nomad client would run: the artifact in local/, NOMAD_IP_http/NOMAD_HOST_PORT_http set, cwd the task directory.
+cp "$WORK/nomad/http.bios.qcow2" "$WORK/nomad/task/local/"
+make_namespace
+mapfile -t argv < <(python3 "$ROOT/Tests/Deploy/nomad_qemu_command.py" "$job" NOMAD_IP_http=127.0.0.1 NOMAD_HOST_PORT_http=28080)
+start=$(date +%s.%N)
+(cd "$WORK/nomad/task" && exec ip netns exec "$NS" timeout 150 "${argv[@]}" </dev/null >"$WORK/nomad.log" 2>&1) &
+nomad_pid=$!
+code=000
+for _ in $(seq 1 120); do
+  code=$(in_ns curl -s -m 2 -o "$WORK/nomad-index" -w '%{http_code}' http://127.0.0.1:28080/ 2>/dev/null)
+  [ "$code" = 200 ] && break
+  kill -0 $nomad_pid 2>/dev/null || break
+  sleep 1
+done
+took=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
+kill $nomad_pid 2>/dev/null
+ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+wait $nomad_pid 2>/dev/null
+if [ "$code" = 200 ] && [ "$(stat -c %s "$WORK/nomad-index")" = 612 ]; then
+  ok "nomad: the driver's command line for the job (-M pc, IDE, -nographic + args) served GET / (200, 612 bytes)" \
+    "through the hostfwd of the job's http port to guest port 8080 (the OEM string's port=8080: the app got it), $took s"
+else
+  failed "nomad: driver command line: status $code after $took s; argv: ${argv[*]}; console:" \
+    "$(tr -d '\r' <"$WORK/nomad.log" | grep -a . | tail -3 | tr '\n' '|')"
 fi
 exit $status

@@ -7,6 +7,9 @@
 #   fleet    all ten answer GET / with the 612-byte page, each at its own address (its OEM string's ip=); the
 #            wall time from the first `virsh start` to the last 200, and QEMU's RSS per instance
 #   destroy  `virsh destroy` stops each one; nothing is left running
+#   uefi     one domain from `--emit libvirt --boot uefi`: libvirt picks OVMF without Secure Boot (the loader and a
+#            per-domain NVRAM in `virsh dumpxml`), it boots through GRUB's EFI loader and answers GET / with the page;
+#            destroyed and undefined with its NVRAM
 #
 # Isolation: libvirtd and virtlogd are started by this script inside a network namespace of its own, so the
 # libvirt network (an isolated bridge, no forwarding, no DHCP) and every QEMU live in that namespace; all are
@@ -35,6 +38,8 @@ libvirt_cleanup() {
     "${VIRSH[@]}" destroy "swl-http-$i" >/dev/null 2>&1
     "${VIRSH[@]}" undefine "swl-http-$i" >/dev/null 2>&1
   done
+  "${VIRSH[@]}" destroy swl-http-uefi >/dev/null 2>&1
+  "${VIRSH[@]}" undefine --nvram swl-http-uefi >/dev/null 2>&1
   "${VIRSH[@]}" net-destroy swl-fleet >/dev/null 2>&1
   [ -n "$LIBVIRTD_PID" ] && kill "$LIBVIRTD_PID" 2>/dev/null
   [ -n "$VIRTLOGD_PID" ] && kill "$VIRTLOGD_PID" 2>/dev/null
@@ -106,4 +111,42 @@ for i in $(seq 1 "$COUNT"); do "${VIRSH[@]}" destroy "swl-http-$i" >/dev/null 2>
 running=$("${VIRSH[@]}" list --name | grep -c . || true)
 if [ $destroyed = "$COUNT" ] && [ "$running" = 0 ]; then ok "destroy: $COUNT destroyed, no domain left running"
 else failed "destroy: $destroyed of $COUNT destroyed, $running still running"; fi
+
+# UEFI: OVMF through libvirt's firmware selection, NVRAM made by libvirt, the disk on virtio-scsi (OVMF's driver).
+uefi_xml=$("$ROOT/swiftlet" image http --emit libvirt --boot uefi --name swl-http-uefi --network swl-fleet \
+  --console-log "$WORK/console-uefi.log" -o "$WORK/http-uefi.xml" -- ip=10.0.1.50/24 2>"$WORK/emit-uefi.log" | tail -1)
+if [ -s "$uefi_xml" ] && "${VIRSH[@]}" define "$uefi_xml" >/dev/null 2>"$WORK/define-uefi.log"; then
+  start=$(date +%s.%N)
+  "${VIRSH[@]}" start swl-http-uefi >/dev/null 2>"$WORK/start-uefi.log"
+  # libvirt 9 resolves firmware='efi' to a loader and an NVRAM file when the domain starts: the live XML has them.
+  dumped=$("${VIRSH[@]}" dumpxml swl-http-uefi)
+  loader=$(sed -n "s|.*<loader [^>]*>\(.*\)</loader>.*|\1|p" <<<"$dumped")
+  nvram=$(sed -n "s|.*<nvram[^>]*>\(.*\)</nvram>.*|\1|p" <<<"$dumped")
+  code=000
+  deadline=$(( $(date +%s) + 120 ))
+  while [ "$(date +%s)" -lt $deadline ]; do
+    code=$(in_ns curl -s -m 1 -o "$WORK/page-uefi" -w '%{http_code}' http://10.0.1.50/ 2>/dev/null)
+    [ "$code" = 200 ] && break
+    sleep 0.5
+  done
+  took=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
+  nvram_made=no
+  [ -n "$nvram" ] && [ -s "$nvram" ] && nvram_made=yes
+  if [ "$code" = 200 ] && [ "$(stat -c %s "$WORK/page-uefi")" = 612 ] && [[ "$loader" == *OVMF* ]] &&
+    [ $nvram_made = yes ] && ! grep -q "secure='yes'" <<<"$dumped"; then
+    ok "uefi: an --emit libvirt --boot uefi domain booted OVMF ($(basename "$loader"), NVRAM $(basename "$nvram")," \
+      "no Secure Boot) -> GRUB -> http: GET / is 200, 612 bytes, $took s after virsh start (TCG)"
+  else
+    failed "uefi: status $code after $took s, loader '${loader}', nvram '${nvram}' (made: $nvram_made); $(head -2 "$WORK/start-uefi.log")" \
+      "console: $(tr -d '\r' <"$WORK/console-uefi.log" 2>/dev/null | grep -a . | tail -2 | tr '\n' '|')"
+  fi
+  "${VIRSH[@]}" destroy swl-http-uefi >/dev/null 2>&1
+  if "${VIRSH[@]}" undefine --nvram swl-http-uefi >/dev/null 2>&1 && [ -n "$nvram" ] && [ ! -e "$nvram" ]; then
+    ok "uefi: destroyed and undefined, its NVRAM removed"
+  else
+    failed "uefi: undefine --nvram left ${nvram:-no nvram}"
+  fi
+else
+  failed "uefi: generate/define: $(tail -2 "$WORK/emit-uefi.log" "$WORK/define-uefi.log" 2>/dev/null | tr '\n' ' ')"
+fi
 exit $status

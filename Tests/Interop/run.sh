@@ -16,8 +16,13 @@
 #                 sent, then a half-close; 200 concurrent connections each echoing 4 KiB
 #   offload.sh    tcp-echo over a TAP captured by tcpdump: with the default offloads the capture shows frames above the
 #                 MTU or partial checksums; with `offload=off` none (every frame ≤ 1514 bytes, checksums correct)
-#   http-get.sh   Samples/http-get (our TCP client) fetches 10 MiB / 4 MiB from python3 http.server: length and
-#                 FNV-1a 64 as Python computes them; a 404 and a refused port fail with a clear message, exit 1
+#   memory.sh     Samples/http at --memory 2M: its net device's out-of-memory line (device, part, bytes: the same in
+#                 both modes); at 8M and 4M: the index page and a 10 MiB body, every byte
+#   http-get.sh   the HTTP client library through Samples/http-get, names answered by dnsmasq: 10 MiB / 4 MiB from
+#                 python3 http.server (Content-Length), a chunked peer (small and 10 MiB chunked bodies, two requests
+#                 on one TCP connection, POST/PUT/DELETE, read-until-close, 1xx, redirects only when asked) and nginx
+#                 (three requests, one connection), length and FNV-1a 64 as Python computes them; typed errors for an
+#                 unknown name, a refused port, a server that never answers, a 20 KiB header and the body budget
 #   tcp-loss.sh   4 MiB / 2 MiB echoed intact over a link losing 5 % and reordering both ways (lossy_link.py, a
 #                 user-space netem); the app counts retransmissions
 #   tcp-hostile.sh RFC 5961 blind RST/SYN injection (scapy: challenge ACKs, out-of-window ignored, exact RST
@@ -61,6 +66,7 @@ for target in $TARGETS; do
   check bash "$HERE/http-server.sh" "$target"
   check bash "$HERE/tcp-echo.sh" "$target"
   check bash "$HERE/offload.sh" "$target"
+  check bash "$HERE/memory.sh" "$target"
   check bash "$HERE/http-get.sh" "$target"
   check bash "$HERE/tcp-loss.sh" "$target"
   check bash "$HERE/tcp-hostile.sh" "$target"

@@ -107,6 +107,9 @@ final class FleetFileTests: XCTestCase {
         XCTAssertTrue(xml.contains("<entry>swiftlet:ip=10.0.1.11/24 motto=a&amp;b</entry>"), xml)
         XCTAssertTrue(xml.contains("<smbios mode='sysinfo'/>"))
         XCTAssertTrue(xml.contains("<os firmware='efi'>"))
+        // OVMF without Secure Boot (unsigned GRUB); the BIOS domain has no <firmware> element.
+        XCTAssertTrue(xml.contains("<feature enabled='no' name='secure-boot'/>"), xml)
+        XCTAssertTrue(xml.contains("<feature enabled='no' name='enrolled-keys'/>"), xml)
         XCTAssertTrue(xml.contains("<transient shareBacking='yes'/>"))
         XCTAssertTrue(xml.contains("<source network='fleet'/>"))
         XCTAssertTrue(xml.contains("<domain type='qemu'>") && xml.contains("<cpu mode='maximum' check='none'/>"))
@@ -116,6 +119,7 @@ final class FleetFileTests: XCTestCase {
                                 networks: [], kvm: true)
         XCTAssertTrue(kvm.xml().contains("<domain type='kvm'>") && !kvm.xml().contains("<sysinfo"))
         XCTAssertTrue(kvm.xml().contains("<serial type='pty'>"))
+        XCTAssertFalse(kvm.xml().contains("<firmware>"))
     }
 
     func testKubeVirtManifestQuotesAndPicksTheFirmware() {
@@ -128,5 +132,58 @@ final class FleetFileTests: XCTestCase {
         XCTAssertTrue(yaml.contains("      networks:\n        - name: \"service\"\n          pod: {}\n"), yaml)
         XCTAssertEqual(KubeVirtManifest.quote("a\"b"), "\"a\\\"b\"")
         XCTAssertTrue(KubeVirtManifest.containerfile(disk: "http.bios.qcow2").contains("ADD --chown=107:107 http.bios.qcow2 /disk/"))
+    }
+
+    func testNomadJobForwardsTheHTTPPortAndPassesWordsBySMBIOS() throws {
+        let job = NomadJob(name: "swiftlet-http", artifactURL: "https://files.example/http.bios.qcow2",
+                           checksum: "sha256:" + String(repeating: "ab", count: 32), imageFile: "http.bios.qcow2",
+                           accelerator: .kvm, memoryMiB: 128, guestPort: 8080,
+                           words: ["ip=10.0.2.15/24", "motto=a,b", "name=web-${NOMAD_ALLOC_INDEX}"])
+        let root = try JSONSerialization.jsonObject(with: Data(job.json().utf8)) as! [String: Any]
+        XCTAssertEqual(Array(root.keys), ["Job"])
+        let body = root["Job"] as! [String: Any]
+        XCTAssertEqual(body["ID"] as? String, "swiftlet-http")
+        XCTAssertEqual(body["Type"] as? String, "service")
+        let group = (body["TaskGroups"] as! [[String: Any]])[0]
+        let network = (group["Networks"] as! [[String: Any]])[0]
+        XCTAssertEqual(network["Mode"] as? String, "host")
+        XCTAssertEqual((network["DynamicPorts"] as! [[String: Any]])[0]["Label"] as? String, "http")
+        let task = (group["Tasks"] as! [[String: Any]])[0]
+        XCTAssertEqual(task["Driver"] as? String, "qemu")
+        let config = task["Config"] as! [String: Any]
+        XCTAssertEqual(config["image_path"] as? String, "local/http.bios.qcow2")
+        XCTAssertEqual(config["accelerator"] as? String, "kvm")
+        XCTAssertNil(config["port_map"], "the driver's port_map ignores group networks (Nomad issue #10033)")
+        let args = config["args"] as! [String]
+        XCTAssertEqual(args[args.firstIndex(of: "-cpu")! + 1], "host")
+        XCTAssertEqual(args[args.firstIndex(of: "-netdev")! + 1],
+                       "user,id=swiftlet0,hostfwd=tcp:${NOMAD_IP_http}:${NOMAD_HOST_PORT_http}-:8080")
+        XCTAssertEqual(args[args.firstIndex(of: "-device")! + 1], "virtio-net-pci,netdev=swiftlet0,romfile=")
+        // Commas doubled inside a QEMU option value; Nomad's ${...} left for Nomad to interpolate.
+        XCTAssertEqual(args[args.firstIndex(of: "-smbios")! + 1],
+                       "type=11,value=swiftlet:ip=10.0.2.15/24 motto=a,,b name=web-${NOMAD_ALLOC_INDEX}")
+        let artifact = (task["Artifacts"] as! [[String: Any]])[0]
+        XCTAssertEqual(artifact["GetterMode"] as? String, "file")
+        XCTAssertEqual(artifact["RelativeDest"] as? String, "local/http.bios.qcow2")
+        XCTAssertEqual((artifact["GetterOptions"] as! [String: String])["checksum"], "sha256:" + String(repeating: "ab", count: 32))
+        XCTAssertEqual((task["Resources"] as! [String: Any])["MemoryMB"] as? Int, 128)
+
+        // Static port, TCG, no NIC, no words: no -netdev, no -smbios, ReservedPorts.
+        let bare = NomadJob(name: "j", artifactURL: "http://h/i", checksum: nil, imageFile: "i", accelerator: .tcg,
+                            memoryMiB: 256, guestPort: nil, words: [])
+        XCTAssertEqual(bare.qemuArguments, ["-cpu", "max", "-nodefaults", "-serial", "stdio"])
+        XCTAssertFalse(bare.json().contains("Networks"))
+        let fixed = NomadJob(name: "j", artifactURL: "http://h/i", checksum: nil, imageFile: "i", accelerator: .kvm,
+                             memoryMiB: 128, guestPort: 80, staticPort: 8080, words: [])
+        XCTAssertTrue(fixed.json().contains("\"ReservedPorts\""), fixed.json())
+    }
+
+    func testNomadChecksumIsSHA256OfTheFile() throws {
+        let path = NSTemporaryDirectory() + "swiftlet-nomad-\(getpid()).bin"
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertEqual(try NomadJob.sha256(file: path),
+                       "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertThrowsError(try NomadJob.sha256(file: path + ".missing"))
     }
 }

@@ -179,9 +179,14 @@ final class DeviceOptionTests: XCTestCase {
         XCTAssertEqual(MACAddress.derived(from: "a").description, "02:53:57:e4:0c:29")
         XCTAssertFalse(MACAddress.derived(from: "second").isMulticast)
         XCTAssertNotEqual(MACAddress.derived(from: "service"), MACAddress.derived(from: "second"))
-        XCTAssertNil(MACAddress(parsing: "02:53:57:56:df"))
-        XCTAssertNil(MACAddress(parsing: "02:53:57:56:df:zz"))
-        XCTAssertNil(MACAddress(parsing: "2:53:57:56:df:de"))
+        XCTAssertThrowsError(try MACAddress.parse("02:53:57:56:df"))
+        XCTAssertThrowsError(try MACAddress.parse("02:53:57:56:df:zz"))
+        XCTAssertThrowsError(try MACAddress.parse("02:53:57:56:df:de:00"))
+        XCTAssertThrowsError(try MACAddress.parse("002:53:57:56:df:de"))
+        XCTAssertThrowsError(try MACAddress.parse("01:00:5e:00:00:01")) { XCTAssertEqual($0 as? DeviceSpec.MACProblem, .multicast) }
+        XCTAssertThrowsError(try MACAddress.parse("00:00:00:00:00:00")) { XCTAssertEqual($0 as? DeviceSpec.MACProblem, .zero) }
+        // One or two digits per byte, either case: the rule the tender and the boot words share.
+        XCTAssertEqual(try MACAddress.parse("2:53:57:56:DF:de").description, "02:53:57:56:df:de")
     }
 }
 

@@ -46,7 +46,7 @@ final class HeapArenaTests: XCTestCase {
         let suite = App(directory: testProject.runtimeSuite, name: App.imageName(for: testProject.runtimeSuite, in: testProject))
         var seen: [Target: (line: String, inUse: Int, size: Int)] = [:]
         for target in Target.allCases {
-            let image = try Builder(project: testProject, log: quiet).build(suite, target: target, quiet: true)
+            let image = try Builder(project: testProject, log: quiet, tests: true).build(suite, target: target, quiet: true)
             var request = RunRequest(image: image, target: target, bootArguments: ["swiftlet.test=heap.exhaustion"])
             request.capture = true
             request.timeout = 120

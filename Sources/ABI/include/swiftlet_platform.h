@@ -73,6 +73,7 @@ typedef enum {
 #define SWIFTLET_TEST_FAULT_NONE 0
 #define SWIFTLET_TEST_FAULT_BAD_ID 1     /* prod: an id that is no buffer in flight */
 #define SWIFTLET_TEST_FAULT_BAD_LENGTH 2 /* prod: more bytes than the buffer holds; dev block: a short read */
+#define SWIFTLET_TEST_FAULT_BAD_NUM_BUFFERS 3 /* prod net receive: a frame's num_buffers more than the ring holds */
 
 /** Start information handed to Runtime once, by swiftlet_platform_start(). */
 struct swiftlet_start_info {

@@ -256,73 +256,44 @@ public struct HTTPRequestParser {
     }
 
     private mutating func parseFieldLine() throws(HTTPRequestError) {
-        // Obsolete line folding, or whitespace before the first field line (§5.2, §2.2).
-        if isOptionalWhitespace(line[0]) { throw fail(.badRequest) }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw fail(.badRequest) }
-        let name = line[0..<colon]
-        guard isToken(name) else { throw fail(.badRequest) }
-        let value = trimmingWhitespace(line[(colon + 1)...])
-        for byte in value where byte < 0x20 && byte != 0x09 || byte == 0x7F { throw fail(.badRequest) }
+        guard let field = parseHTTPFieldLine(line[...]) else { throw fail(.badRequest) }
         if fields.count == limits.maximumFieldCount { throw fail(.headerFieldsTooLarge) }
-        fields.append(HTTPField(name: Array(name), value: Array(value)))
+        fields.append(field)
     }
 
     // MARK: - Framing and persistence
 
     private mutating func headerSectionCompleted() throws(HTTPRequestError) -> HTTPRequest? {
         var hosts = 0
-        var transferEncoding = false
-        var chunked = false
-        var otherCoding = false
-        var contentLength: UInt64? = nil
-        var close = false
-        var keepAliveToken = false
         var continueExpected = false
         for field in fields {
             if field.hasName("Host") {
                 hosts += 1
                 guard field.value.allSatisfy(isHostCharacter) else { throw fail(.badRequest) }
-            } else if field.hasName("Transfer-Encoding") {
-                transferEncoding = true
-                // The codings in order (RFC 9112 §6.1); `chunked` must be the last one and appear once.
-                for element in field.value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                    let coding = trimmingWhitespace(element)
-                    if chunked { throw fail(.badRequest) }
-                    if asciiEqualIgnoringCase(coding, "chunked") {
-                        chunked = true
-                    } else if isToken(coding) {
-                        otherCoding = true
-                    } else {
-                        throw fail(.badRequest)
-                    }
-                }
-            } else if field.hasName("Content-Length") {
-                for element in field.value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                    guard let length = decimalValue(trimmingWhitespace(element)) else { throw fail(.badRequest) }
-                    if let earlier = contentLength, earlier != length { throw fail(.badRequest) }
-                    contentLength = length
-                }
             } else if field.hasName("Expect") {
                 continueExpected = asciiEqualIgnoringCase(field.value, "100-continue")
-            } else if field.hasName("Connection") {
-                for element in field.value.split(separator: UInt8(ascii: ",")) {
-                    let option = trimmingWhitespace(element)
-                    if asciiEqualIgnoringCase(option, "close") { close = true }
-                    if asciiEqualIgnoringCase(option, "keep-alive") { keepAliveToken = true }
-                }
             }
         }
         if hosts > 1 || (version == .http11 && hosts == 0) { throw fail(.badRequest) }
-        if transferEncoding {
-            if contentLength != nil || version == .http10 || !chunked { throw fail(.badRequest) }
-            if otherCoding { throw fail(.notImplemented) }
-            framing = .chunked
-        } else {
-            let length = contentLength ?? 0
+        // Transfer-Encoding, Content-Length and Connection: read as for responses (HTTPFields.swift); the request
+        // rules of RFC 9112 §6.3 follow.
+        guard let framingFields = HTTPFramingFields(fields) else { throw fail(.badRequest) }
+        switch framingFields.transferCoding {
+        case .none:
+            let length = framingFields.contentLength ?? 0
             if length > UInt64(limits.maximumBodyLength) { throw fail(.contentTooLarge) }
             framing = length == 0 ? .none : .length(length)
+        case .chunked, .chunkedAfterOthers, .chunkedNotLast:
+            // With Content-Length (item 3), in HTTP/1.0 (§6.1) or not ending in chunked (item 4): 400.
+            if framingFields.contentLength != nil || version == .http10
+                || framingFields.transferCoding == .chunkedNotLast
+            {
+                throw fail(.badRequest)
+            }
+            if framingFields.transferCoding == .chunkedAfterOthers { throw fail(.notImplemented) }
+            framing = .chunked
         }
-        keepAlive = version == .http11 ? !close : keepAliveToken && !close
+        keepAlive = framingFields.persists(version)
         line.removeAll(keepingCapacity: true)
         if framing == .none { return finish() }
         // An HTTP/1.0 expectation is ignored (RFC 9110 §10.1.1).

@@ -11,6 +11,8 @@
 /// try await server.serve(on: try TCPListener.listen(port: 80, on: stack))
 /// ```
 
+import Runtime
+
 /// Serves HTTP/1.1 on TCP connections, each in its own task (``HTTPConnectionLoop`` documents one connection's
 /// life). The library answers on its own: 400 (malformed), 404 (no route), 405 with `Allow`, 408 (header deadline),
 /// 413 (body too large), 414/431 (request line, header section), 500 (a handler threw 500 or its streamed body

@@ -13,7 +13,7 @@ extension Interface {
     public func connectTCP(
         to address: IPv4Address, port: UInt16, localPort: UInt16 = 0, now: Instant,
         configuration: TCPConfiguration = TCPConfiguration()
-    ) throws(TCPConnectError) -> SocketHandle {
+    ) throws(TCPConnectError) -> TCPHandle {
         guard let local = self.configuration.address?.address else { throw .unaddressable }
         return try self.tcp.connect(
             from: TCPEndpoint(local, localPort), to: TCPEndpoint(address, port), now: now,
@@ -25,7 +25,7 @@ extension Interface {
     /// - Throws: ``TCPListenError/addressInUse`` or ``TCPListenError/exhausted``.
     public func listenTCP(
         port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration()
-    ) throws(TCPListenError) -> SocketHandle {
+    ) throws(TCPListenError) -> TCPHandle {
         try self.tcp.listen(port: port, backlog: backlog, configuration: self.clampingMSS(configuration))
     }
 

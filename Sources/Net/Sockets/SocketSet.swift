@@ -1,17 +1,33 @@
 /// The sockets an ``Interface`` serves, reached by handles (smoltcp `iface/socket_set.rs`).
 ///
 /// The interface does not own the set: `poll(now:sockets:)` borrows it, so an app (or the async stack) keeps it and
-/// reaches each socket through its ``SocketHandle``. A handle names one slot and one generation, so a handle kept
+/// reaches each socket through its ``UDPHandle``. A handle names one slot and one generation, so a handle kept
 /// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. Part 1 holds UDP sockets.
 import Runtime
 
-/// A socket's name in its ``SocketSet``.
-public struct SocketHandle: Hashable, CustomStringConvertible, Sendable {
+/// What kind of socket a ``SocketHandle`` names: the set that made it.
+public protocol SocketKind {}
+/// A UDP socket of a ``SocketSet``.
+public enum UDPSocketKind: SocketKind {}
+/// A TCP connection or listener of a ``TCPSocketSet``.
+public enum TCPSocketKind: SocketKind {}
+
+/// A socket's name in the set of its `Kind`: a slot and a generation.
+///
+/// Typed by the set that made it (smoltcp's `SocketHandle` with `get::<T>()`, checked at compile time here): a
+/// ``UDPHandle`` cannot be passed to ``TCPSocketSet``, nor a ``TCPHandle`` to ``SocketSet``, even though both are
+/// a slot index and a generation.
+public struct SocketHandle<Kind: SocketKind>: Hashable, CustomStringConvertible, Sendable {
     let index: Int
     let generation: UInt32
 
     public var description: String { "#\(self.index).\(self.generation)" }
 }
+
+/// A UDP socket's handle, from ``SocketSet/bindUDP(port:receiveCapacity:sendCapacity:)``.
+public typealias UDPHandle = SocketHandle<UDPSocketKind>
+/// A TCP connection's or listener's handle, from ``TCPSocketSet``.
+public typealias TCPHandle = SocketHandle<TCPSocketKind>
 
 /// Why ``SocketSet/bindUDP(port:receiveCapacity:sendCapacity:)`` bound nothing.
 public enum UDPBindError: Error, Equatable, CustomStringConvertible {
@@ -49,7 +65,7 @@ public struct SocketSet {
     ///   ephemeral port is free.
     public mutating func bindUDP(
         port: UInt16, receiveCapacity: Int = 16, sendCapacity: Int = 16
-    ) throws(UDPBindError) -> SocketHandle {
+    ) throws(UDPBindError) -> UDPHandle {
         guard let index = self.slots.firstIndex(where: { $0 == nil }) else { throw .exhausted }
         var chosen = port
         if chosen == 0 {
@@ -59,18 +75,18 @@ public struct SocketSet {
         }
         self.slots[index] = UDPSocketMachine(
             port: chosen, receiveCapacity: receiveCapacity, sendCapacity: sendCapacity)
-        return SocketHandle(index: index, generation: self.generations[index])
+        return UDPHandle(index: index, generation: self.generations[index])
     }
 
     /// Closes the socket; its queued datagrams are dropped. A stale handle is ignored.
-    public mutating func remove(_ handle: SocketHandle) {
+    public mutating func remove(_ handle: UDPHandle) {
         guard self.isValid(handle) else { return }
         self.slots[handle.index] = nil
         self.generations[handle.index] &+= 1
     }
 
     /// Whether `handle` names a live socket.
-    public func isValid(_ handle: SocketHandle) -> Bool {
+    public func isValid(_ handle: UDPHandle) -> Bool {
         handle.index >= 0 && handle.index < self.slots.count && self.generations[handle.index] == handle.generation
             && self.slots[handle.index] != nil
     }
@@ -78,7 +94,7 @@ public struct SocketSet {
     /// The UDP socket `handle` names.
     ///
     /// - Precondition: the handle is valid (not removed): using a stale handle is a bug.
-    public subscript(udp handle: SocketHandle) -> UDPSocketMachine {
+    public subscript(udp handle: UDPHandle) -> UDPSocketMachine {
         get {
             precondition(self.isValid(handle), "stale socket handle")
             return self.slots[handle.index]!

@@ -1,7 +1,7 @@
 /// The UDP socket (RFC 768) as a synchronous state machine: a bound port, a bounded receive queue and a bounded
 /// send queue (smoltcp `socket/udp.rs`).
 ///
-/// Sockets live in a ``SocketSet`` and are reached by ``SocketHandle``. Public calls never block: ``send(_:to:port:)``
+/// Sockets live in a ``SocketSet`` and are reached by ``UDPHandle``. Public calls never block: ``send(_:to:port:)``
 /// queues a datagram for the interface's next poll and ``receive()`` takes one that the interface delivered. The
 /// interface alone calls the internal `process` (a datagram arrived for this port) and `dispatch` (take the next
 /// datagram to send). The async ``UDPSocket`` of `Sources/Net/Stack` waits for readiness and retries these.

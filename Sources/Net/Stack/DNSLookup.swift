@@ -57,7 +57,7 @@ public struct DNSLookup {
     /// The resolver (its ``DNSResolver/ignored`` counts forged and stray datagrams).
     public private(set) var resolver: DNSResolver
     /// The socket on the resolver's current source port, while bound.
-    public private(set) var handle: SocketHandle?
+    public private(set) var handle: UDPHandle?
     /// Queries sent so far.
     public private(set) var queriesSent = 0
     private var bindFailed = false
@@ -116,7 +116,7 @@ public struct DNSLookup {
     }
 
     /// The socket bound to `port`, re-binding when the resolver moved to another port; `nil` when it cannot bind.
-    private mutating func socket(port: UInt16, sockets: inout SocketSet) -> SocketHandle? {
+    private mutating func socket(port: UInt16, sockets: inout SocketSet) -> UDPHandle? {
         if let handle = self.handle, sockets.isValid(handle), sockets[udp: handle].port == port { return handle }
         self.close(sockets: &sockets)
         do throws(UDPBindError) {

@@ -2,7 +2,7 @@
 /// counters now and then.
 import Runtime
 
-extension NetworkStack {
+extension NetworkStackOn where Device == NetDevice, Clock == MonotonicClock {
     /// Brings up net device `name` with the address plan of the boot arguments (``StackConfiguration``: `ip=`,
     /// `gw=`, `dns=`; DHCP without `ip`).
     ///

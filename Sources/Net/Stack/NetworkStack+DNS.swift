@@ -3,7 +3,7 @@
 /// RFC 5452 answer acceptance). Nothing is cached.
 import Runtime
 
-extension NetworkStack {
+extension NetworkStackOn {
     /// Looks up `name`'s IPv4 address (its first A record, CNAMEs followed) with the servers in ``dnsServers``.
     ///
     /// A dotted-quad `name` is returned as it is, without asking. Each server is tried three times (after 1, 2
@@ -17,11 +17,11 @@ extension NetworkStack {
         guard let dnsName = DNSName(name), dnsName != .root else { throw .invalidName }
         let servers = self.dnsServers
         guard !servers.isEmpty else { throw .noServers }
-        let deadline = Instant.now + timeout
-        var lookup = DNSLookup(name: dnsName, servers: servers, random: { Entropy.next() }, now: Instant.now)
+        let deadline = self.clock.now + timeout
+        var lookup = DNSLookup(name: dnsName, servers: servers, random: self.random, now: self.clock.now)
         defer { lookup.close(sockets: &self.sockets) }
         while true {
-            let now = Instant.now
+            let now = self.clock.now
             let sent = lookup.queriesSent
             if let result = lookup.poll(now: now, sockets: &self.sockets) {
                 switch result {

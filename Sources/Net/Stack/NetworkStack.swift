@@ -1,8 +1,13 @@
-/// The async network stack: an ``Interface`` over a Runtime ``NetDevice``, its ``SocketSet``, an
-/// ``IPv4Reassembler`` for fragments, and a poll task on Swiftlet's executor.
+/// The async network stack: an ``Interface`` over a device, its ``SocketSet``, an ``IPv4Reassembler`` for
+/// fragments, and a poll task on Swiftlet's executor.
 ///
-/// The stack is the only caller of the interface: its poll task polls with the monotonic clock's `now`, then
-/// sleeps until the device is readable, the interface's ``Interface/nextPollTime(now:sockets:)`` arrives, or a
+/// ``NetworkStackOn`` is generic over its device (``StackDevice``) and its clock (``StackClock``), specialised at
+/// compile time (Embedded Swift: no existentials in the hot path). Apps use ``NetworkStack``, the stack on a
+/// Runtime ``NetDevice`` and the ``MonotonicClock``; the tests also run the same async API over NetTesting's
+/// simulated link in virtual time (Tests/DualMode/tcp-api, `VirtualLinkTests.swift`).
+///
+/// The stack is the only caller of the interface: its poll task polls with its clock's `now`, then sleeps until
+/// the device has frames (``StackDevice``), the interface's ``Interface/nextPollTime(now:sockets:)`` arrives, or a
 /// socket operation kicks it. Socket operations (``UDPSocket``) call the non-blocking socket methods and, when they
 /// would block, park until the poll task reports progress; wakes may be spurious and are followed by a retry
 /// (smoltcp §4's one-shot waker). Everything runs on the executor's one thread, so nothing here locks.
@@ -41,12 +46,18 @@ public enum NetworkStackError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A running network stack on one device.
-public final class NetworkStack {
-    let interface: Interface<NetDevice>
+/// The network stack of apps: on a Runtime ``NetDevice``, timed by the ``MonotonicClock``.
+public typealias NetworkStack = NetworkStackOn<NetDevice, MonotonicClock>
+
+/// A running network stack on one device, timed by one clock (see the file's comment).
+public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
+    let interface: Interface<Device>
     var sockets: SocketSet
     let reassembly: SharedIPv4Reassembler
-    private let deviceHandle: Int
+    /// What the stack reads `now` from and sleeps on; socket operations time their timeouts with it too.
+    public let clock: Clock
+    /// Random numbers for DHCP transaction IDs and DNS query IDs and ports (the platform's entropy in apps).
+    let random: () -> UInt64
 
     private var pollWaiter: UnsafeContinuation<Void, Never>?
     private var wakePending = false
@@ -81,13 +92,39 @@ public final class NetworkStack {
     public static func up(
         device name: String, configuration: StackConfiguration, socketCapacity: Int = 16,
         tcpCapacity: Int = 256, timeout: Duration = .seconds(30)
-    ) async throws(NetworkStackError) -> NetworkStack {
+    ) async throws(NetworkStackError) -> NetworkStack where Device == NetDevice, Clock == MonotonicClock {
         let device: NetDevice
         do throws(ABIError) {
             device = try NetDevice.acquire(name)
         } catch {
             throw .deviceUnavailable
         }
+        // RFC 6528 §3, RFC 4987 §3.6: the ISN and SYN-cookie secrets come from the platform's entropy, once per boot.
+        let stack = NetworkStack.start(
+            device: device, clock: MonotonicClock(), configuration: configuration, socketCapacity: socketCapacity,
+            tcpCapacity: tcpCapacity, random: { Entropy.next() })
+        guard configuration == .dhcp else { return stack }
+        let deadline = Instant.now + timeout
+        while stack.interface.lease == nil {
+            guard Instant.now < deadline else { throw .dhcpTimedOut }
+            await stack.waitForProgress(until: deadline)
+        }
+        return stack
+    }
+
+    /// Starts a stack on `device`, timed by `clock`, with `configuration` (DHCP starts in the background: the
+    /// stack has an address once ``lease`` is set), and its poll task; for a device an app acquired itself, or a
+    /// simulated one in tests.
+    ///
+    /// - Parameters:
+    ///   - socketCapacity: UDP sockets at most.
+    ///   - tcpCapacity: TCP connections at most (see ``up(device:configuration:socketCapacity:tcpCapacity:timeout:)``).
+    ///   - random: the source of the TCP ISN and SYN-cookie secrets (RFC 6528 §3, RFC 4987 §3.6), DHCP transaction
+    ///     IDs and DNS query IDs: the platform's entropy in apps, a seeded generator in deterministic tests.
+    public static func start(
+        device: Device, clock: Clock, configuration: StackConfiguration, socketCapacity: Int = 16,
+        tcpCapacity: Int = 256, random: @escaping () -> UInt64
+    ) -> NetworkStackOn {
         var address: IPv4CIDR? = nil
         var gateway: IPv4Address? = nil
         var servers: [IPv4Address] = []
@@ -98,31 +135,31 @@ public final class NetworkStack {
         }
         let interface = Interface(
             device: device, configuration: InterfaceConfiguration(address: address, gateway: gateway))
-        // RFC 6528 §3, RFC 4987 §3.6: the ISN and SYN-cookie secrets come from the platform's entropy, once per boot.
         interface.tcp = TCPSocketSet(
-            capacity: Swift.max(1, tcpCapacity), isn: InitialSequenceNumber(random: { Entropy.next() }),
-            cookies: SYNCookies(key0: Entropy.next(), key1: Entropy.next()))
+            capacity: Swift.max(1, tcpCapacity), isn: InitialSequenceNumber(random: random),
+            cookies: SYNCookies(key0: random(), key1: random()))
         let reassembly = SharedIPv4Reassembler()
         interface.reassembler = reassembly.hook
-        let stack = NetworkStack(
-            interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly)
+        let stack = NetworkStackOn(
+            interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly, clock: clock,
+            random: random)
         stack.configuredDNSServers = servers
-        if configuration == .dhcp { interface.startDHCP(random: { Entropy.next() }) }
-        stack.start()
-        guard configuration == .dhcp else { return stack }
-        let deadline = Instant.now + timeout
-        while interface.lease == nil {
-            guard Instant.now < deadline else { throw .dhcpTimedOut }
-            await stack.waitForProgress(until: deadline)
-        }
+        if configuration == .dhcp { interface.startDHCP(random: random) }
+        stack.startPolling()
         return stack
     }
 
-    init(interface: Interface<NetDevice>, sockets: SocketSet, reassembly: SharedIPv4Reassembler) {
+    // Only stores: the class's metadata keeps its initializer alive in every image (Embedded Swift), so the work of
+    // building a stack is in `start`, which an app that does not call it does not link.
+    init(
+        interface: Interface<Device>, sockets: SocketSet, reassembly: SharedIPv4Reassembler, clock: Clock,
+        random: @escaping () -> UInt64
+    ) {
         self.interface = interface
         self.sockets = sockets
         self.reassembly = reassembly
-        self.deviceHandle = interface.device.handle
+        self.clock = clock
+        self.random = random
     }
 
     /// The interface's counters, per layer, TCP included; `description` is one line.
@@ -155,24 +192,20 @@ public final class NetworkStack {
 
     // MARK: - The poll task
 
-    private func start() {
-        // Device readiness: the executor resumes the watcher when the ABI poll reports the device's handle.
-        Task {
-            while true {
-                await Executor.shared.waitUntilReadable(handle: self.deviceHandle)
-                self.wake()
-            }
-        }
+    private func startPolling() {
+        // Device readiness: the device calls back (the executor's readiness for a real one) when frames arrive.
+        self.interface.device.watchArrivals { self.wake() }
         Task { await self.pollLoop() }
     }
 
     private func pollLoop() async {
         while true {
-            let now = Instant.now
+            let now = self.clock.now
             self.interface.poll(now: now, sockets: &self.sockets)
             self.polls &+= 1
             self.wakeSocketWaiters()
-            let next = self.interface.nextPollTime(now: now, sockets: self.sockets)
+            var next = self.interface.nextPollTime(now: now, sockets: self.sockets)
+            if let arrival = self.interface.device.nextArrivalTime(), next == nil || arrival < next! { next = arrival }
             if let next, next <= now {
                 // Budget used up: let every other task run a step, then go on.
                 await Task.yield()
@@ -189,9 +222,10 @@ public final class NetworkStack {
         if let armed = self.timerDeadline, armed <= deadline { return }
         self.timerTask?.cancel()
         self.timerDeadline = deadline
+        let clock = self.clock
         self.timerTask = Task {
             do throws(CancellationError) {
-                try await sleep(until: deadline)
+                try await clock.sleep(until: deadline)
             } catch {
                 return  // re-armed earlier, or cancelled
             }
@@ -224,7 +258,7 @@ public final class NetworkStack {
 
     /// Sends queued socket output now (from a socket operation) and lets the poll task re-arm its timers.
     func flush() {
-        self.interface.pollEgress(now: Instant.now, sockets: &self.sockets)
+        self.interface.pollEgress(now: self.clock.now, sockets: &self.sockets)
         self.wake()
     }
 
@@ -253,9 +287,9 @@ public final class NetworkStack {
 
     /// Parks the calling task until the next poll, `deadline` or its cancellation, whichever comes first.
     func waitForProgress(until deadline: Instant) async {
-        guard Instant.now < deadline else { return }
+        guard self.clock.now < deadline else { return }
         do throws(TimeoutError) {
-            try await withDeadline(deadline) { await self.waitForProgress() }
+            try await self.clock.withDeadline(deadline) { await self.waitForProgress() }
         } catch {
             return
         }
@@ -267,15 +301,15 @@ public final class NetworkStack {
     ///   passed.
     /// - Parameter connection: the connection the caller waits on, if any: then only a segment for it (or its end
     ///   in a timer) wakes the caller, not every poll.
-    func waitForTCP(until deadline: Instant?, connection: SocketHandle? = nil) async throws(TCPError) {
+    func waitForTCP(until deadline: Instant?, connection: TCPHandle? = nil) async throws(TCPError) {
         if Task.isCancelled { throw .cancelled }
         // Note the count now, before any suspension: a segment that arrives before the wait is registered (the
         // deadline's task group runs it later) still wakes it.
         let watch = connection.map { (slot: $0.index, seen: self.interface.tcp.touches($0.index)) }
         if let deadline {
-            guard Instant.now < deadline else { throw .timedOut }
+            guard self.clock.now < deadline else { throw .timedOut }
             do throws(TimeoutError) {
-                try await withDeadline(deadline) { await self.waitForProgress(watching: watch) }
+                try await self.clock.withDeadline(deadline) { await self.waitForProgress(watching: watch) }
             } catch {}
         } else {
             await self.waitForProgress(watching: watch)

@@ -6,20 +6,23 @@
 /// once, and otherwise parks until the stack's poll task has made progress. Nothing here blocks the executor.
 import Runtime
 
-/// One TCP connection on a ``NetworkStack``, from ``connect(to:port:on:timeout:configuration:)`` or
-/// ``TCPListener/accept(timeout:)``.
+/// The TCP connection of apps: on a ``NetworkStack``.
+public typealias TCPConnection = TCPConnectionOn<NetDevice, MonotonicClock>
+
+/// One TCP connection on a ``NetworkStackOn``, from ``connect(to:port:on:timeout:configuration:)`` or
+/// ``TCPListenerOn/accept(timeout:)``; its timeouts run on the stack's clock.
 ///
 /// Dropping the last reference closes it gracefully, like ``close()``.
-public final class TCPConnection {
+public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// The stack the connection lives on.
-    public let stack: NetworkStack
+    public let stack: NetworkStackOn<Device, Clock>
     /// Our address and port.
     public let local: TCPEndpoint
     /// The peer's address and port.
     public let remote: TCPEndpoint
-    private var handle: SocketHandle?
+    private var handle: TCPHandle?
 
-    init(stack: NetworkStack, handle: SocketHandle) {
+    init(stack: NetworkStackOn<Device, Clock>, handle: TCPHandle) {
         self.stack = stack
         self.handle = handle
         let block = stack.interface.tcp[connection: handle]
@@ -40,22 +43,22 @@ public final class TCPConnection {
     ///   ``TCPError/timedOut`` (`timeout` passed), ``TCPError/unaddressable``, ``TCPError/exhausted``,
     ///   ``TCPError/cancelled``.
     public static func connect(
-        to address: IPv4Address, port: UInt16, on stack: NetworkStack, timeout: Duration? = .seconds(75),
-        configuration: TCPConfiguration = TCPConfiguration()
-    ) async throws(TCPError) -> TCPConnection {
+        to address: IPv4Address, port: UInt16, on stack: NetworkStackOn<Device, Clock>,
+        timeout: Duration? = .seconds(75), configuration: TCPConfiguration = TCPConfiguration()
+    ) async throws(TCPError) -> TCPConnectionOn {
         guard port != 0, stack.interface.route(to: address) != nil else { throw .unaddressable }
-        let handle: SocketHandle
+        let handle: TCPHandle
         do throws(TCPConnectError) {
             handle = try stack.interface.connectTCP(
-                to: address, port: port, now: Instant.now, configuration: configuration)
+                to: address, port: port, now: stack.clock.now, configuration: configuration)
         } catch .unaddressable {
             throw .unaddressable
         } catch {
             throw .exhausted
         }
-        let connection = TCPConnection(stack: stack, handle: handle)
+        let connection = TCPConnectionOn(stack: stack, handle: handle)
         stack.flush()
-        let deadline = timeout.map { Instant.now + $0 }
+        let deadline = timeout.map { stack.clock.now + $0 }
         while true {
             let block = stack.interface.tcp[connection: handle]
             if block.state.isSynchronized { return connection }
@@ -92,7 +95,7 @@ public final class TCPConnection {
         return self.stack.interface.tcp[connection: handle].description
     }
 
-    private func liveHandle() throws(TCPError) -> SocketHandle {
+    private func liveHandle() throws(TCPError) -> TCPHandle {
         guard let handle = self.handle else { throw .notConnected }
         return handle
     }
@@ -131,9 +134,9 @@ public final class TCPConnection {
     /// The read loop: `attempt` moves what was received (synchronously); when nothing was, waits for the
     /// connection to change and tries again. Returns the bytes moved, 0 at the end of the stream.
     private func receiveLoop(
-        timeout: Duration?, _ attempt: (SocketHandle) throws(TCPReceiveError) -> Int
+        timeout: Duration?, _ attempt: (TCPHandle) throws(TCPReceiveError) -> Int
     ) async throws(TCPError) -> Int {
-        let deadline = timeout.map { Instant.now + $0 }
+        let deadline = timeout.map { self.stack.clock.now + $0 }
         while true {
             let handle = try self.liveHandle()
             let wasDue = self.stack.interface.tcp[connection: handle].hasOutputDue
@@ -189,9 +192,9 @@ public final class TCPConnection {
     /// The write loop: `attempt` queues what fits from byte `offset` on (synchronously); while the send ring is
     /// full, waits for the connection to change (the peer acknowledging) and tries again.
     private func sendLoop(
-        count: Int, timeout: Duration?, _ attempt: (SocketHandle, Int) throws(TCPSendError) -> Int
+        count: Int, timeout: Duration?, _ attempt: (TCPHandle, Int) throws(TCPSendError) -> Int
     ) async throws(TCPError) {
-        let deadline = timeout.map { Instant.now + $0 }
+        let deadline = timeout.map { self.stack.clock.now + $0 }
         var offset = 0
         while offset < count {
             let handle = try self.liveHandle()
@@ -254,7 +257,7 @@ public final class TCPConnection {
     }
 
     /// The error for a connection that cannot go on (reset, timed out, aborted, or closed for this operation).
-    private func endError(_ handle: SocketHandle) -> TCPError {
+    private func endError(_ handle: TCPHandle) -> TCPError {
         let block = self.stack.interface.tcp[connection: handle]
         guard let reason = block.closeReason else { return .notConnected }
         return TCPError(reason, synchronized: true)

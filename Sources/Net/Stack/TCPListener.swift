@@ -2,13 +2,16 @@
 /// §3.10.7.2) whose established connections ``TCPListener/accept(timeout:)`` hands out.
 import Runtime
 
-/// A listening TCP port on a ``NetworkStack``. Dropping the last reference closes it, like ``close()``.
-public final class TCPListener {
+/// The TCP listener of apps: on a ``NetworkStack``.
+public typealias TCPListener = TCPListenerOn<NetDevice, MonotonicClock>
+
+/// A listening TCP port on a ``NetworkStackOn``. Dropping the last reference closes it, like ``close()``.
+public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
     /// The stack the listener lives on.
-    public let stack: NetworkStack
+    public let stack: NetworkStackOn<Device, Clock>
     /// The port.
     public let port: UInt16
-    private var handle: SocketHandle?
+    private var handle: TCPHandle?
 
     /// Listens on `port` of `stack`.
     ///
@@ -18,13 +21,14 @@ public final class TCPListener {
     ///   - configuration: the settings every accepted connection gets (its MSS is capped to the MTU).
     /// - Throws: ``TCPError/addressInUse``, ``TCPError/exhausted``, ``TCPError/unaddressable`` for port 0.
     public static func listen(
-        port: UInt16, backlog: Int = 64, on stack: NetworkStack, configuration: TCPConfiguration = TCPConfiguration()
-    ) throws(TCPError) -> TCPListener {
+        port: UInt16, backlog: Int = 64, on stack: NetworkStackOn<Device, Clock>,
+        configuration: TCPConfiguration = TCPConfiguration()
+    ) throws(TCPError) -> TCPListenerOn {
         guard port != 0 else { throw .unaddressable }
         do throws(TCPListenError) {
             let handle = try stack.interface.listenTCP(
                 port: port, backlog: Swift.max(1, backlog), configuration: configuration)
-            return TCPListener(stack: stack, handle: handle, port: port)
+            return TCPListenerOn(stack: stack, handle: handle, port: port)
         } catch .addressInUse {
             throw .addressInUse
         } catch {
@@ -32,7 +36,7 @@ public final class TCPListener {
         }
     }
 
-    private init(stack: NetworkStack, handle: SocketHandle, port: UInt16) {
+    private init(stack: NetworkStackOn<Device, Clock>, handle: TCPHandle, port: UInt16) {
         self.stack = stack
         self.handle = handle
         self.port = port
@@ -52,12 +56,12 @@ public final class TCPListener {
     ///
     /// - Parameter timeout: how long to wait; `nil` waits for ever.
     /// - Throws: ``TCPError/timedOut``, ``TCPError/cancelled``, ``TCPError/notConnected`` after ``close()``.
-    public func accept(timeout: Duration? = nil) async throws(TCPError) -> TCPConnection {
-        let deadline = timeout.map { Instant.now + $0 }
+    public func accept(timeout: Duration? = nil) async throws(TCPError) -> TCPConnectionOn<Device, Clock> {
+        let deadline = timeout.map { self.stack.clock.now + $0 }
         while true {
             guard let handle = self.handle else { throw .notConnected }
             if let connection = self.stack.interface.tcp.accept(handle) {
-                return TCPConnection(stack: self.stack, handle: connection)
+                return TCPConnectionOn(stack: self.stack, handle: connection)
             }
             try await self.stack.waitForTCP(until: deadline)
         }
@@ -71,7 +75,9 @@ public final class TCPListener {
     /// - Throws: ``TCPError/cancelled`` when the calling task is cancelled; ``TCPError/notConnected`` after
     ///   ``close()``. Handlers already running go on.
     @discardableResult
-    public func serve(count: Int? = nil, _ handler: @escaping (TCPConnection) async -> Void) async throws(TCPError)
+    public func serve(
+        count: Int? = nil, _ handler: @escaping (TCPConnectionOn<Device, Clock>) async -> Void
+    ) async throws(TCPError)
         -> Int
     {
         var running: [Task<Void, Never>] = []

@@ -35,13 +35,16 @@ public enum UDPReceiveError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A bound UDP port on a ``NetworkStack``.
-public final class UDPSocket {
+/// The UDP socket of apps: on a ``NetworkStack``.
+public typealias UDPSocket = UDPSocketOn<NetDevice, MonotonicClock>
+
+/// A bound UDP port on a ``NetworkStackOn``; its timeouts run on the stack's clock.
+public final class UDPSocketOn<Device: StackDevice, Clock: StackClock> {
     /// The stack the socket lives on.
-    public let stack: NetworkStack
+    public let stack: NetworkStackOn<Device, Clock>
     /// The local port.
     public let port: UInt16
-    private var handle: SocketHandle?
+    private var handle: UDPHandle?
 
     /// Binds a socket to `port` on `stack` (0: a free ephemeral port, 49152...65535).
     ///
@@ -49,13 +52,13 @@ public final class UDPSocket {
     ///   ``UDPCounters/queueOverflows``).
     /// - Throws: ``UDPBindError/addressInUse`` or ``UDPBindError/exhausted``.
     public static func bind(
-        port: UInt16, on stack: NetworkStack, receiveCapacity: Int = 16
-    ) throws(UDPBindError) -> UDPSocket {
+        port: UInt16, on stack: NetworkStackOn<Device, Clock>, receiveCapacity: Int = 16
+    ) throws(UDPBindError) -> UDPSocketOn {
         let handle = try stack.sockets.bindUDP(port: port, receiveCapacity: receiveCapacity)
-        return UDPSocket(stack: stack, handle: handle, port: stack.sockets[udp: handle].port)
+        return UDPSocketOn(stack: stack, handle: handle, port: stack.sockets[udp: handle].port)
     }
 
-    private init(stack: NetworkStack, handle: SocketHandle, port: UInt16) {
+    private init(stack: NetworkStackOn<Device, Clock>, handle: UDPHandle, port: UInt16) {
         self.stack = stack
         self.handle = handle
         self.port = port
@@ -72,7 +75,7 @@ public final class UDPSocket {
         self.handle = nil
     }
 
-    private var liveHandle: SocketHandle {
+    private var liveHandle: UDPHandle {
         guard let handle = self.handle else { preconditionFailure("UDP socket used after close") }
         return handle
     }
@@ -105,7 +108,7 @@ public final class UDPSocket {
     public func receive(
         timeout: Duration? = nil
     ) async throws(UDPReceiveError) -> (bytes: [UInt8], from: IPv4Address, port: UInt16) {
-        let deadline = timeout.map { Instant.now + $0 }
+        let deadline = timeout.map { self.stack.clock.now + $0 }
         while true {
             if let datagram = self.stack.sockets[udp: self.liveHandle].receive() {
                 return (datagram.payload, datagram.address, datagram.port)
@@ -115,10 +118,10 @@ public final class UDPSocket {
                 await self.stack.waitForProgress()
                 continue
             }
-            guard Instant.now < deadline else { throw .timedOut }
+            guard self.stack.clock.now < deadline else { throw .timedOut }
             let stack = self.stack
             do throws(TimeoutError) {
-                try await withDeadline(deadline) { await stack.waitForProgress() }
+                try await stack.clock.withDeadline(deadline) { await stack.waitForProgress() }
             } catch {
                 throw .timedOut
             }

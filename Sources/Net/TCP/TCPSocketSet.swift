@@ -1,4 +1,4 @@
-/// TCP connections and listeners reached by ``SocketHandle`` (smoltcp `iface/socket_set.rs`), and the
+/// TCP connections and listeners reached by ``TCPHandle`` (smoltcp `iface/socket_set.rs`), and the
 /// demultiplexer the interface hands segments to.
 import Runtime
 
@@ -14,7 +14,7 @@ public struct TCPListenQueue {
     /// dropped.
     public let synCookies: Bool
     /// Connections from SYNs, oldest first.
-    var queue: [SocketHandle] = []
+    var queue: [TCPHandle] = []
     /// SYNs dropped because the queue was full.
     public internal(set) var overflows = 0
     /// When the last cookie went out: returning ACKs are checked for cookies only within 128 s of it.
@@ -145,14 +145,14 @@ public struct TCPSocketSet {
     ///   when no listener slot is free.
     public mutating func listen(
         port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration(), synCookies: Bool = true
-    ) throws(TCPListenError) -> SocketHandle {
+    ) throws(TCPListenError) -> TCPHandle {
         precondition(port != 0 && backlog >= 1, "bad listener parameters")
         if self.listeners.contains(where: { $0?.port == port }) { throw .addressInUse }
         guard let slot = self.listeners.firstIndex(where: { $0 == nil }) else { throw .exhausted }
         self.listeners[slot] = TCPListenQueue(
             port: port, backlog: backlog, configuration: configuration, synCookies: synCookies)
         let index = self.connections.count + slot
-        return SocketHandle(index: index, generation: self.generations[index])
+        return TCPHandle(index: index, generation: self.generations[index])
     }
 
     /// Opens a connection from `local` (port 0: a free ephemeral port) to `remote`; the SYN goes out at the
@@ -163,7 +163,7 @@ public struct TCPSocketSet {
     public mutating func connect(
         from local: TCPEndpoint, to remote: TCPEndpoint, now: Instant,
         configuration: TCPConfiguration = TCPConfiguration()
-    ) throws(TCPConnectError) -> SocketHandle {
+    ) throws(TCPConnectError) -> TCPHandle {
         guard !remote.address.isUnspecified, remote.port != 0, !local.address.isUnspecified else {
             throw .unaddressable
         }
@@ -176,11 +176,11 @@ public struct TCPSocketSet {
                 connectingFrom: local, to: remote, iss: iss, configuration: configuration,
                 timestampOffset: self.isn.timestampOffset(local: local, remote: remote)),
             at: slot)
-        return SocketHandle(index: slot, generation: self.generations[slot])
+        return TCPHandle(index: slot, generation: self.generations[slot])
     }
 
     /// The next established connection from `listener`'s queue, now the caller's; `nil` when none is ready.
-    public mutating func accept(_ listener: SocketHandle) -> SocketHandle? {
+    public mutating func accept(_ listener: TCPHandle) -> TCPHandle? {
         guard let slot = self.listenerSlot(listener) else { return nil }
         self.pruneQueue(slot)
         guard let position = self.listeners[slot]!.queue.firstIndex(where: { handle in
@@ -192,7 +192,7 @@ public struct TCPSocketSet {
 
     /// Frees a connection or listener (a listener's unaccepted connections are aborted). A stale handle is
     /// ignored. Remove a connection after it closed, or ``TCPControlBlock/abort()`` it first.
-    public mutating func remove(_ handle: SocketHandle) {
+    public mutating func remove(_ handle: TCPHandle) {
         guard self.isValid(handle) else { return }
         if handle.index >= self.connections.count {
             let slot = handle.index - self.connections.count
@@ -212,7 +212,7 @@ public struct TCPSocketSet {
     /// data, or a RST if unread data was left, RFC 2525 §2.17) and finishes in the background, FIN-WAIT-2 bounded
     /// by ``TCPConfiguration/finWait2Timeout``; it is freed when it reaches CLOSED (after TIME-WAIT) and has sent
     /// what it owed: Linux's orphaned sockets.
-    public mutating func release(_ handle: SocketHandle) {
+    public mutating func release(_ handle: TCPHandle) {
         guard self.isValid(handle), handle.index < self.connections.count else { return }
         let index = handle.index
         self.touch(index)
@@ -227,7 +227,7 @@ public struct TCPSocketSet {
     }
 
     /// Whether `handle` names a live connection or listener.
-    public func isValid(_ handle: SocketHandle) -> Bool {
+    public func isValid(_ handle: TCPHandle) -> Bool {
         guard handle.index >= 0, handle.index < self.generations.count,
             self.generations[handle.index] == handle.generation
         else { return false }
@@ -238,7 +238,7 @@ public struct TCPSocketSet {
     /// The connection `handle` names.
     ///
     /// - Precondition: the handle is valid and names a connection.
-    public subscript(connection handle: SocketHandle) -> TCPControlBlock {
+    public subscript(connection handle: TCPHandle) -> TCPControlBlock {
         get {
             precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
             return self.connections[handle.index]!
@@ -257,7 +257,7 @@ public struct TCPSocketSet {
     /// The listener `handle` names.
     ///
     /// - Precondition: the handle is valid and names a listener.
-    public subscript(listener handle: SocketHandle) -> TCPListenQueue {
+    public subscript(listener handle: TCPHandle) -> TCPListenQueue {
         precondition(self.isValid(handle) && handle.index >= self.connections.count, "stale listener handle")
         return self.listeners[handle.index - self.connections.count]!
     }
@@ -330,7 +330,7 @@ public struct TCPSocketSet {
                     configuration: listener.configuration,
                     timestampOffset: self.isn.timestampOffset(local: local, remote: remote)),
                 at: free)
-            self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
+            self.listeners[slot]!.queue.append(TCPHandle(index: free, generation: self.generations[free]))
             return
         }
         if let slot = self.listeners.firstIndex(where: { $0?.port == local.port }) {
@@ -434,7 +434,7 @@ public struct TCPSocketSet {
 
     // MARK: - Private
 
-    private func listenerSlot(_ handle: SocketHandle) -> Int? {
+    private func listenerSlot(_ handle: TCPHandle) -> Int? {
         guard self.isValid(handle), handle.index >= self.connections.count else { return nil }
         return handle.index - self.connections.count
     }
@@ -517,7 +517,7 @@ public struct TCPSocketSet {
             TCPControlBlock(cookieACK: header, at: local, from: remote, mss: mss, configuration: configuration),
             at: free)
         self.touch(free)
-        self.listeners[slot]!.queue.append(SocketHandle(index: free, generation: self.generations[free]))
+        self.listeners[slot]!.queue.append(TCPHandle(index: free, generation: self.generations[free]))
         self.counters.synCookiesAccepted += 1
         self.withConnection(free) { connection in connection!.process(segment, now: now, emit: emit) }
         return true

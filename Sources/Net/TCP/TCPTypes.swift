@@ -46,7 +46,7 @@
 /// - The connection owns one of each `Congestion/` helper (timer, NewReno, scoreboard, out-of-order queue) and
 ///   drives them with the numbers it tracks (SND.UNA, SND.NXT, SND.MAX, RCV.NXT); see `Congestion/README.md`.
 ///   After a timeout SND.NXT goes back to SND.UNA (and skips SACKed data); ACKs are judged against SND.MAX.
-/// - ``TCPSocketSet`` holds connections and listeners reached by ``SocketHandle``; a listener keeps a bounded SYN
+/// - ``TCPSocketSet`` holds connections and listeners reached by ``TCPHandle``; a listener keeps a bounded SYN
 ///   queue (its backlog) of half-open connections that ``TCPSocketSet/accept(_:)`` hands out once established.
 ///   `Interface+TCP.swift` demultiplexes received segments to it, answers closed ports with a RST
 ///   (RFC 9293 §3.10.7.1), and sends what the connections dispatch.

@@ -25,6 +25,8 @@ public struct TCPPacket {
     public static let minimumHeaderLength = 20
     /// The longest header: Data Offset 15 (RFC 9293 §3.1), 40 bytes of options.
     public static let maximumHeaderLength = 60
+    /// Where the checksum field is in the header (the `checksumOffset` a checksum-offload request names).
+    public static let checksumFieldOffset = Field.checksum
 
     enum Field {
         static let sourcePort = 0

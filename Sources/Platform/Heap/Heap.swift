@@ -262,7 +262,9 @@ public enum Heap {
         release(chunk(of: payload))
     }
 
-    /// A block of `bytes` bytes aligned to `alignment` (a power of two), or nil.
+    /// A block of `bytes` bytes aligned to `alignment` (a power of two), or nil. Never inlined: one copy
+    /// serves memalign and the drivers (NetMemory.swift), which the image-size budgets count.
+    @inline(never)
     public static func allocate(_ bytes: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         if alignment <= 16 { return allocate(bytes) }
         guard let need = request(bytes), let raw = allocate(need + alignment + minChunk) else { return nil }

@@ -10,13 +10,16 @@
 /// Each option is also accepted as one word (`--net=NAME=...`). After `NAME=`
 /// the value is split at commas into the backend and `key=value` settings; a
 /// doubled comma (`,,`) is a literal comma, as in QEMU's option syntax, so a
-/// path may contain commas. `M` is six hex bytes `xx:xx:xx:xx:xx:xx` (unicast);
+/// path may contain commas. `M` is six hex bytes `xx:xx:xx:xx:xx:xx` (unicast, not all zeros);
 /// without it the MAC is `02:53:57:xx:yy:zz`, the three most significant bytes
-/// of FNV-1a-32 of the name (§2). `N` (mtu) is 68...65535, default 1500.
-/// A NAME is 1–31 of `A-Z a-z 0-9 - _` (§1) and names are unique across `--net`
+/// of FNV-1a-32 of the name (§2). `N` (mtu) is 68...65535, default 1500; block-size is 512 or 4096.
+/// A NAME is 1–31 of `A-Z a-z 0-9 - _`, at most 20 for a block device (§1), and names are unique across `--net`
 /// and `--block`; at most 64 devices (handles 0...63, in option order). Every
 /// refusal is one line that names the device and says what to do
 /// (TenderDevices.swift adds the ones that need the host: files, TAP, sockets).
+/// The rules the CLI and the boot words share (name, escape, MAC, MTU, block size) are DeviceSpec's.
+
+import DeviceSpec
 
 /// A command line the tender refuses: one line for stderr (without its newline), exit status 2.
 struct TenderError: Error {
@@ -134,10 +137,7 @@ struct DeviceOptions {
     private(set) var devices: [DeviceOption] = []
     private(set) var pcaps: [PcapOption] = []
 
-    /// Handles are 0...63 (one bit each in the ready set).
-    static let maximumDevices = 64
-    static let defaultMTU = 1500
-    static let defaultBlockSize = 512
+    static let maximumDevices = DeviceSpec.maximumDevices
 
     /// Parses the value of one option (the word after `--net`, or after `--net=`).
     ///
@@ -149,7 +149,7 @@ struct DeviceOptions {
         }
         let name = Array(value[..<equals])
         try Self.checkName(name, kind)
-        let fields = Self.splitFields(Array(value[(equals + 1)...]))
+        let fields = DeviceSpec.splitSettings(Array(value[(equals + 1)...]))
         switch kind {
         case .net:
             try self.addDevice(.net(try Self.parseNet(name, fields)))
@@ -203,44 +203,12 @@ struct DeviceOptions {
 
     // MARK: - Grammar
 
-    /// A device name (docs/DEVICES.md §1): 1–31 characters of `A-Z a-z 0-9 - _`.
+    /// A device name (docs/DEVICES.md §1, DeviceSpec's rule).
     private static func checkName(_ name: [UInt8], _ kind: DeviceOptionKind) throws(TenderError) {
-        var valid = name.count >= 1 && name.count <= 31
-        for byte in name where !isNameByte(byte) {
-            valid = false
+        if let problem = DeviceSpec.nameProblem(name, block: kind == .block) {
+            throw TenderError("").text(kind.flag).text(": device name '").bytes(name).text("' ")
+                .text(problem.explanation(block: kind == .block)).text("; use 1-31 characters of A-Z a-z 0-9 - _")
         }
-        if !valid {
-            throw TenderError("").text(kind.flag).text(": bad device name '").bytes(name)
-                .text("'; use 1-31 characters of A-Z a-z 0-9 - _")
-        }
-    }
-
-    private static func isNameByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-    }
-
-    /// Splits at single commas; `,,` is a literal comma. Always at least one (maybe empty) field.
-    static func splitFields(_ text: [UInt8]) -> [[UInt8]] {
-        var fields: [[UInt8]] = [[]]
-        var index = 0
-        while index < text.count {
-            let byte = text[index]
-            if byte == UInt8(ascii: ",") {
-                if index + 1 < text.count && text[index + 1] == UInt8(ascii: ",") {
-                    fields[fields.count - 1].append(byte)
-                    index += 2
-                    continue
-                }
-                fields.append([])
-            } else {
-                fields[fields.count - 1].append(byte)
-            }
-            index += 1
-        }
-        return fields
     }
 
     /// Splits `key=value` at its first `=`.
@@ -283,17 +251,14 @@ struct DeviceOptions {
                     .text("'; use mac=M, mtu=N or offload=on|off (write ,, for a comma in a path)")
             }
             if equal(key, "mac") && mac == nil {
-                guard let parsed = parseMAC(value) else {
-                    throw TenderError("net device ").bytes(name).text(": bad mac '").bytes(value)
-                        .text("'; use six hex bytes like 02:53:57:00:00:01")
+                do throws(DeviceSpec.MACProblem) {
+                    mac = DeviceSpec.macBytes(try DeviceSpec.parseMAC(value))
+                } catch {
+                    throw TenderError("net device ").bytes(name).text(": mac '").bytes(value).text("' ")
+                        .text(error.reason).text("; ").text(error.remedy)
                 }
-                guard parsed[0] & 1 == 0 else {
-                    throw TenderError("net device ").bytes(name).text(": mac ").bytes(value)
-                        .text(" is a multicast address; the first byte must be even (e.g. 02)")
-                }
-                mac = parsed
             } else if equal(key, "mtu") && mtu == nil {
-                guard let parsed = decimal(value), parsed >= 68, parsed <= 65535 else {
+                guard let parsed = decimal(value), DeviceSpec.isValidMTU(parsed) else {
                     throw TenderError("net device ").bytes(name).text(": bad mtu '").bytes(value)
                         .text("'; use a number from 68 to 65535")
                 }
@@ -312,7 +277,8 @@ struct DeviceOptions {
                     .text("'; use mac=M, mtu=N and offload=on|off at most once each")
             }
         }
-        return NetOption(name: name, backend: backend, mac: mac ?? defaultMAC(for: name), mtu: mtu ?? defaultMTU,
+        return NetOption(name: name, backend: backend, mac: mac ?? DeviceSpec.macBytes(DeviceSpec.defaultMAC(forName: name)),
+                         mtu: mtu ?? DeviceSpec.defaultMTU,
                          offload: offload ?? true)
     }
 
@@ -326,54 +292,13 @@ struct DeviceOptions {
                 throw TenderError("block device ").bytes(name).text(": unknown or repeated setting '").bytes(field)
                     .text("'; use block-size=N at most once (write ,, for a comma in FILE)")
             }
-            guard let size = decimal(value), size >= 512, size <= 65536, size & (size - 1) == 0 else {
+            guard let size = decimal(value), DeviceSpec.isSupportedBlockSize(size) else {
                 throw TenderError("block device ").bytes(name).text(": bad block-size '").bytes(value)
-                    .text("'; use a power of two from 512 to 65536, e.g. 512 or 4096")
+                    .text("'; use block-size=512 or block-size=4096")
             }
             blockSize = size
         }
-        return BlockOption(name: name, path: fields[0], blockSize: blockSize ?? defaultBlockSize)
-    }
-
-    /// `02:53:57:xx:yy:zz`, `xx yy zz` the most significant three bytes of FNV-1a-32(name) (§2).
-    static func defaultMAC(for name: [UInt8]) -> [UInt8] {
-        var hash: UInt32 = 0x811c_9dc5
-        for byte in name {
-            hash ^= UInt32(byte)
-            hash = hash &* 0x0100_0193
-        }
-        return [0x02, 0x53, 0x57, UInt8(truncatingIfNeeded: hash >> 24), UInt8(truncatingIfNeeded: hash >> 16),
-                UInt8(truncatingIfNeeded: hash >> 8)]
-    }
-
-    /// Six hex bytes separated by colons (one or two digits each).
-    private static func parseMAC(_ text: [UInt8]) -> [UInt8]? {
-        var mac: [UInt8] = []
-        var value = 0
-        var digits = 0
-        for byte in text + [UInt8(ascii: ":")] {
-            if byte == UInt8(ascii: ":") {
-                guard digits >= 1 && digits <= 2 else { return nil }
-                mac.append(UInt8(value))
-                value = 0
-                digits = 0
-                continue
-            }
-            // At most two digits per byte: a long run of digits would overflow `value` (found by fuzzing).
-            guard let digit = hexDigit(byte), digits < 2 else { return nil }
-            value = value * 16 + digit
-            digits += 1
-        }
-        return mac.count == 6 ? mac : nil
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a")) + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A")) + 10
-        default: return nil
-        }
+        return BlockOption(name: name, path: fields[0], blockSize: blockSize ?? DeviceSpec.defaultBlockSize)
     }
 
     /// A non-negative decimal number of at most 10 digits.

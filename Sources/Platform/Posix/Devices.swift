@@ -29,7 +29,9 @@ public func swiftletPlatformNetAcquire(
     _ name: UnsafePointer<CChar>?, _ handle: UnsafeMutablePointer<UInt64>?,
     _ info: UnsafeMutablePointer<swiftlet_net_info>?
 ) -> swiftlet_result_t {
-    guard let name, let handle, let info, case .net(let port)? = device(named: name), !port.acquired else {
+    guard let name, let handle, let info, case .net(let port)? = device(named: name), !port.acquired,
+        port.hasDeviceMemory
+    else {
         return SWIFTLET_R_INVALID
     }
     port.acquired = true

@@ -25,6 +25,7 @@
 /// leaves the yield's poll set. Every sent and received frame goes to the
 /// device's pcap, if it has one.
 
+import PlatformHeap
 import SwiftletABI
 import SwiftletPosix
 
@@ -47,6 +48,10 @@ final class NetPort {
     private let headerScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Int(SWIFTLET_VIRTIO_NET_HDR_SIZE))
     var pcap: PcapWriter? = nil
     var acquired = false
+    /// What prod's driver would hold for this device, held untouched (NetMemoryReserve.swift); nil when the
+    /// heap could not give it.
+    var deviceMemory: NetMemory? = nil
+    var deviceRings: (UnsafeMutableRawPointer, UnsafeMutableRawPointer)? = nil
     /// The stream's peer has gone: nothing more will arrive, frames sent are dropped.
     private(set) var closed = false
 

@@ -11,11 +11,14 @@
 /// - block `FILE`: `open(O_RDWR)`; a regular file whose size (`fstat`) is a
 ///   non-zero multiple of the block size;
 /// then each `--pcap` file: created or truncated, its global header written.
+/// Each net device then takes from the heap what prod's virtio-net driver would (NetMemory.swift,
+/// `NetPort.reserveDeviceMemory`); one that cannot says so as prod does and stays unavailable to the app.
 /// The first backend that cannot be opened ends the process with one line
 /// that names the device and what to do, and exit status 2, before the app
 /// starts. Each opened fd gets its own sandbox module (C/sandbox_net.c,
 /// C/sandbox_block.c, C/sandbox_pcap.c), added when Start.swift locks down.
 
+import PlatformHeap
 import SwiftletPosix
 
 /// Every fd the tender opened or adopted for a device or a pcap: the only fds that survive lockdown
@@ -45,6 +48,7 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
             let port = NetPort(
                 name: net.name, handle: handle, fd: fd, mac: net.mac, mtu: net.mtu, isStream: isStream,
                 vnetHeader: vnetHeader, offloads: offloads)
+            port.reserveDeviceMemory()
             deviceTable.append(.net(port))
             netPorts.append(port)
         case .block(let block):

@@ -9,6 +9,7 @@
 /// Runtime sees, which stays normalised (single spaces, no blanks at the
 /// ends: StartInfo.swift).
 
+import DeviceSpec
 import VirtioHW
 
 /// One `@net.NAME=MAC` word.
@@ -88,13 +89,15 @@ enum BootWords {
         return true
     }
 
-    /// `@net.NAME=aa:bb:cc:dd:ee:ff` or `@net.NAME=#N`; anything else starting with `@` is ignored.
+    /// `@net.NAME=aa:bb:cc:dd:ee:ff` or `@net.NAME=#N` (NAME and MAC by DeviceSpec's rules); anything else
+    /// starting with `@` is ignored.
     static func recordNetName(_ word: UnsafePointer<UInt8>, _ count: Int) {
         guard hasPrefix(word, count, "@net.") else { return }
         var equals = 5
         while equals < count && word[equals] != UInt8(ascii: "=") { equals += 1 }
         let nameLength = equals - 5
-        guard nameLength >= 1 && nameLength <= 31 else { return }
+        guard DeviceSpec.nameProblem(UnsafeBufferPointer(start: word + 5, count: nameLength), block: false) == nil
+        else { return }
         var entry = NetName()
         entry.length = nameLength
         withUnsafeMutableBytes(of: &entry.name) { raw in
@@ -112,15 +115,8 @@ enum BootWords {
             netNames.append(entry)
             return
         }
-        guard valueLength == 17 else { return }
-        var mac: UInt64 = 0
-        for i in 0..<6 {
-            let p = equals + 1 + 3 * i
-            guard let high = hexDigit(word[p]), let low = hexDigit(word[p + 1]),
-                i == 5 || word[p + 2] == UInt8(ascii: ":")
-            else { return }
-            mac = mac << 8 | UInt64(high << 4 | low)
-        }
+        let text = UnsafeBufferPointer(start: word + equals + 1, count: max(valueLength, 0))
+        guard let mac = try? DeviceSpec.parseMAC(text) else { return }
         entry.mac = mac
         netNames.append(entry)
     }
@@ -133,7 +129,7 @@ enum BootWords {
         guard i + 2 < count, text[i] == UInt8(ascii: "0"), text[i + 1] | 0x20 == UInt8(ascii: "x") else { return }
         i += 2
         var base: UInt = 0
-        while i < count, let d = hexDigit(text[i]) {
+        while i < count, let d = DeviceSpec.hexDigit(text[i]) {
             base = base << 4 | UInt(d)
             i += 1
         }
@@ -148,15 +144,6 @@ enum BootWords {
         }
         guard digits > 0, base != 0, base < 0x1_0000_0000 else { return }
         mmioDevices.append((base, gsi))
-    }
-
-    static func hexDigit(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
     }
 
     /// The `@net.NAME=MAC` word that named `mac`, or nil.

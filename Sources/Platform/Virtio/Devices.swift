@@ -1,12 +1,19 @@
 /// Devices.swift — finding virtio devices, handing out handles, and the device half of the ABI.
 ///
 /// At boot (after the heap exists) `Devices.setup` takes the platform's
-/// words off the command line (BootWords.swift), then finds every
-/// virtio-net and virtio-blk device: on bus 0 of PCI when there is one
-/// (pc, q35: modern interface preferred, legacy for transitional devices
-/// without it), else on microvm's virtio-mmio transports. Each device is
-/// initialized at once (a disk's serial, its name, needs a live device); a
-/// NIC's receive ring is filled only when it is acquired.
+/// words off the command line (BootWords.swift). The devices are found when
+/// the app first acquires one, and each kind's driver is started then: the
+/// first `swiftlet_platform_net_acquire` or `..._block_acquire` scans for
+/// every virtio transport (on bus 0 of PCI when there is one, pc and q35:
+/// modern interface preferred, legacy for transitional devices without it;
+/// else microvm's virtio-mmio transports), and each kind's first acquire
+/// initializes every device of that kind (a disk's serial, its name, needs a
+/// live device; a NIC's receive ring is filled only when it is acquired).
+/// Nothing else refers to the drivers, so an app that never asks for a
+/// device of a kind links no driver for it, and one that asks for none links
+/// no discovery either (docs/BENCHMARKS.md, footprint). What yield needs of
+/// a kind's drivers (ready set, acknowledgement, busy) it reaches through the
+/// hooks that kind registered when it started.
 ///
 /// Names (docs/DEVICES.md §4): a disk by its GET_ID serial, a NIC by the MAC
 /// that `@net.NAME=MAC` gave for NAME, or by position (`@net.NAME=#N`: the Nth NIC found). Handles 0…63 are shared by both kinds
@@ -20,6 +27,16 @@
 import SwiftletABI
 import VirtioHW
 
+/// What yield needs of the started drivers of one kind (Devices.swift).
+struct DeviceKindHooks {
+    /// Bit h for each acquired device with something to take.
+    var readySet: () -> UInt64
+    /// Acknowledges every device of the kind on an interrupt line.
+    var acknowledge: () -> Void
+    /// Whether a device of the kind has requests outstanding (yield backs its interrupt up with a timer).
+    var busy: () -> Bool
+}
+
 enum Devices {
     static let virtioVendor: UInt16 = 0x1AF4
     static let maxHandles = 64
@@ -29,24 +46,68 @@ enum Devices {
     static var nextHandle = 0
     /// Bits of the acquired net handles (the only ones yield reports).
     static var netHandles: UInt64 = 0
+    /// The kinds started so far (at most two).
+    static var kinds: [DeviceKindHooks] = []
+    /// The virtio net and block transports, found at the first acquire.
+    static var found: [Transport]? = nil
+    static var netsStarted = false
+    static var blocksStarted = false
 
+    /// Boot: only the platform's words (the devices wait for the app).
     static func setup() {
         BootWords.extract()
-        var found: [Transport] = []
+    }
+
+    /// Every virtio net and block transport, scanned for once.
+    static func transports() -> [Transport] {
+        if let found { return found }
+        var list: [Transport] = []
         if PCI.present {
-            discoverPCI(&found)
+            discoverPCI(&list)
         } else {
-            discoverMMIO(&found)
+            discoverMMIO(&list)
         }
-        for t in found {
-            switch t.deviceType {
-            case DeviceType.net:
-                if let n = VirtioNet(t) { nets.append(n) } else { warn("virtio-net", t) }
-            case DeviceType.block:
-                if let b = VirtioBlock(t) { blocks.append(b) } else { warn("virtio-blk", t) }
-            default: break
-            }
+        found = list
+        return list
+    }
+
+    /// Starts every NIC's driver, once (the first net acquire).
+    static func startNets() {
+        guard !netsStarted else { return }
+        netsStarted = true
+        for t in transports() where t.deviceType == DeviceType.net {
+            // A device out of memory has said so in its own line (dev's ports say the same, nothing more).
+            if let n = VirtioNet(t) { nets.append(n) } else if !VirtioNet.reportedOutOfMemory { warn("virtio-net", t) }
+            VirtioNet.reportedOutOfMemory = false
         }
+        kinds.append(DeviceKindHooks(
+            readySet: {
+                var set: UInt64 = 0
+                for n in nets where n.handle >= 0 && n.readable { set |= 1 << UInt64(n.handle) }
+                return set
+            },
+            acknowledge: { for n in nets { n.transport.acknowledge() } },
+            busy: { false }))
+    }
+
+    /// Starts every disk's driver, once (the first block acquire).
+    static func startBlocks() {
+        guard !blocksStarted else { return }
+        blocksStarted = true
+        for t in transports() where t.deviceType == DeviceType.block {
+            if let b = VirtioBlock(t) { blocks.append(b) } else { warn("virtio-blk", t) }
+        }
+        kinds.append(DeviceKindHooks(
+            readySet: {
+                var set: UInt64 = 0
+                for b in blocks where b.handle >= 0 && b.hasCompletion { set |= 1 << UInt64(b.handle) }
+                return set
+            },
+            acknowledge: { for b in blocks { b.transport.acknowledge() } },
+            busy: {
+                for b in blocks where b.busy { return true }
+                return false
+            }))
     }
 
     static func warn(_ what: StaticString, _ t: Transport) {
@@ -99,13 +160,12 @@ enum Devices {
         }
     }
 
-    /// Acknowledges every device on an interrupt line (see IOAPIC.swift).
+    /// Acknowledges every started device on an interrupt line (see IOAPIC.swift).
     static func acknowledgeAll() {
-        for n in nets { n.transport.acknowledge() }
-        for b in blocks { b.transport.acknowledge() }
+        for kind in kinds { kind.acknowledge() }
     }
 
-    /// Sleeps in HLT until an interrupt or 10 ms at most (boot only: a disk's GET_ID), then acknowledges every
+    /// Sleeps in HLT until an interrupt or 10 ms at most (a disk's GET_ID as it starts), then acknowledges every
     /// device on a line. The timer backs the device interrupt up, so a lost one costs time, never a hang; without
     /// a LAPIC timer it only pauses. The caller bounds its own wait.
     static func pause() {
@@ -124,14 +184,13 @@ enum Devices {
     /// completed request to take (reading its used ring).
     static func readySet() -> UInt64 {
         var set: UInt64 = 0
-        for n in nets where n.handle >= 0 && n.readable { set |= 1 << UInt64(n.handle) }
-        for b in blocks where b.handle >= 0 && b.hasCompletion { set |= 1 << UInt64(b.handle) }
+        for kind in kinds { set |= kind.readySet() }
         return set
     }
 
     /// Whether some disk has requests in its ring: an interrupt is due, and yield backs it up with a timer.
     static var blocksBusy: Bool {
-        for b in blocks where b.busy { return true }
+        for kind in kinds where kind.busy() { return true }
         return false
     }
 
@@ -162,6 +221,7 @@ enum Devices {
 public func swiftlet_platform_net_acquire(_ name: UnsafePointer<CChar>?, _ h: UnsafeMutablePointer<swiftlet_handle_t>?,
                                           _ info: UnsafeMutablePointer<swiftlet_net_info>?) -> swiftlet_result_t {
     guard let name, let h, let info else { return SWIFTLET_R_INVALID }
+    Devices.startNets()
     return name.withMemoryRebound(to: UInt8.self, capacity: 1) { bytes in
         guard let word = BootWords.net(for: bytes, Devices.length(bytes)), word.mac != 0 || word.index >= 0 else {
             return SWIFTLET_R_INVALID
@@ -207,6 +267,7 @@ public func swiftlet_platform_block_acquire(_ name: UnsafePointer<CChar>?,
                                             _ h: UnsafeMutablePointer<swiftlet_handle_t>?,
                                             _ info: UnsafeMutablePointer<swiftlet_block_info>?) -> swiftlet_result_t {
     guard let name, let h, let info else { return SWIFTLET_R_INVALID }
+    Devices.startBlocks()
     return name.withMemoryRebound(to: UInt8.self, capacity: 1) { bytes in
         let length = Devices.length(bytes)
         for b in Devices.blocks where b.named(bytes, length) {

@@ -39,17 +39,15 @@
 /// used-buffer interrupt (which otherwise stays suppressed, §2.7.7) so the
 /// next yield ends when room appears.
 ///
-/// Memory: one buffer per ring entry (per two entries with two-descriptor
-/// chains) of header + mtu + 14 bytes rounded to 64 (1,536 at mtu 1500) each
-/// way, as without offloads. With GUEST_TSO4 and MRG_RXBUF the receive side
-/// has one 4 KiB page per entry (1 MiB for 256 entries); with GUEST_TSO4 and
-/// no MRG_RXBUF at most `bigReceiveCount` (128) buffers of 65,664 bytes
-/// (8 MiB); with HOST_TSO4, `largeTransmitCount` (32) of the transmit entries
-/// get 64 KiB slots (65,600 bytes, 2 MiB). Receive and large transmit counts
-/// are halved while the heap cannot give them (receive: to 16 big buffers, or
-/// to 32 pages, which still hold two 64 KiB frames; below 4 large transmit
-/// slots TX_TSO4 is not reported). When even the least cannot be had, the
-/// device start prints one line naming the device and the bytes it needed.
+/// Memory (PlatformHeap's NetMemory.swift, the rule dev's net ports reserve by too): one buffer per ring
+/// entry (per two entries with two-descriptor chains) of header + mtu + 14 bytes rounded to 64 (1,536 at
+/// mtu 1500) each way, as without offloads. With GUEST_TSO4 and MRG_RXBUF the receive side has one 4 KiB
+/// page per entry (1 MiB for 256 entries); with GUEST_TSO4 and no MRG_RXBUF at most 128 buffers of 65,664
+/// bytes (8 MiB); with HOST_TSO4, 32 of the transmit entries get 64 KiB slots (65,600 bytes, 2 MiB).
+/// Receive buffers and large slots are halved while they would pass half the heap or the heap cannot give
+/// them (receive: to 16 big buffers, or to 32 pages, which still hold two 64 KiB frames; below 4 large
+/// transmit slots TX_TSO4 is not reported). When even the least cannot be had, the device start prints one
+/// line naming the device, the part and the bytes it needed, and the device is left out.
 
 import PlatformHeap
 import SwiftletABI
@@ -67,22 +65,7 @@ final class VirtioNet {
     static let transmitQueue: UInt16 = 1
 
     /// The largest TSO frame either way: a 64 KiB IPv4 datagram and its Ethernet header.
-    static let largeFrame = Int(SWIFTLET_NET_MAX_OFFLOAD_FRAME)
-    /// Frame bytes of a receive buffer with GUEST_TSO4 and no MRG_RXBUF: "the maximum incoming
-    /// packet will be 65589 bytes long" (14 + 40 + 65535, §5.1.6.3), so the buffers of "at least
-    /// 65562 bytes" (1.2) / "65601 bytes" (later revisions) that §5.1.6.3.1 asks for.
-    static let bigReceiveFrame = 14 + 40 + 65535
-    /// Receive buffers with GUEST_TSO4 (each takes 64 KiB whatever arrives in it).
-    static let bigReceiveCount = 128
-    /// Bytes per receive buffer with MRG_RXBUF and GUEST_TSO4: a page, header included (§5.1.6.3.1: "each
-    /// buffer MUST be at least the size of the struct virtio_net_hdr").
-    static let mergeableBufferBytes = 4096
-    /// The fewest page-sized receive buffers: a 64 KiB frame takes 17, so the ring can always hold one.
-    static let mergeableMinimumCount = 32
-    /// 64 KiB transmit slots with HOST_TSO4, used only for frames longer than mtu + 14.
-    static let largeTransmitCount = 32
-    /// The fewest 64 KiB transmit slots worth having; with fewer, TX_TSO4 is not reported.
-    static let minimumLargeCount = 4
+    static let largeFrame = NetMemoryPlan.largeFrame
 
     var transport: Transport
     let rx: Virtqueue
@@ -118,8 +101,8 @@ final class VirtioNet {
     let receiveTSO4: Bool
     /// MRG_RXBUF negotiated: a received frame may span several buffers (num_buffers, §5.1.6.4).
     let mergeable: Bool
-    /// Used receive buffers still to recycle unread: the rest of a frame whose buffers were not all used yet.
-    var skipBuffers = 0
+    /// Set by ``outOfMemory`` for the device being started (Devices.swift then prints no second warning).
+    static var reportedOutOfMemory = false
 
     /// Drops offloads whose prerequisite is missing (§5.1.3.1): HOST_TSO4 needs CSUM, GUEST_TSO4 GUEST_CSUM.
     /// MRG_RXBUF is dropped on a legacy transport without ANY_LAYOUT, where a buffer would be a
@@ -132,15 +115,6 @@ final class VirtioNet {
         return f
     }
 
-    /// `count` blocks of `bytes`, halving `count` down to `minimum` while the heap cannot give them.
-    static func allocate(_ count: inout Int, _ bytes: Int, minimum: Int) -> UnsafeMutableRawPointer? {
-        while true {
-            if let memory = Heap.allocate(count * bytes, alignment: 64) { return memory }
-            guard count / 2 >= minimum else { return nil }
-            count /= 2
-        }
-    }
-
     init?(_ t: Transport) {
         var t = t
         let offloadFeatures = VirtioNet.featureChecksum | VirtioNet.featureGuestChecksum
@@ -148,10 +122,20 @@ final class VirtioNet {
         let legacy = t.kind == .pciLegacy || t.mmioVersion == 1
         let wanted = VirtioNet.featureMTU | VirtioNet.featureMAC | offloadFeatures | VirtioNet.featureMergeableBuffers
             | (legacy ? Feature.anyLayout : 0)
-        guard t.negotiate(wanted: wanted, prune: { VirtioNet.prune($0, legacy: legacy) }),
-            let rx = t.makeQueue(VirtioNet.receiveQueue, limit: 256),
-            let tx = t.makeQueue(VirtioNet.transmitQueue, limit: 256)
+        guard t.negotiate(wanted: wanted, prune: { VirtioNet.prune($0, legacy: legacy) }) else {
+            t.status = DeviceStatus.failed
+            return nil
+        }
+        let mac = VirtioNet.readMAC(t)
+        let entries = NetMemoryPlan.ringEntries
+        guard let rx = t.makeQueue(VirtioNet.receiveQueue, limit: entries),
+            let tx = t.makeQueue(VirtioNet.transmitQueue, limit: entries)
         else {
+            // A queue the device refuses, or rings the heap cannot give (each one page-aligned allocation).
+            let rings = 2 * NetMemoryPlan.ringBytes(entries)
+            if Heap.bytesFree < rings + 2 * 4096 {
+                VirtioNet.outOfMemory(mac: mac, needed: rings, what: "rings")
+            }
             t.status = DeviceStatus.failed
             return nil
         }
@@ -166,48 +150,28 @@ final class VirtioNet {
             if m >= 68 { mtu = m }
         }
         self.mtu = mtu
-        var mac: UInt64 = 0
-        if f & VirtioNet.featureMAC != 0 {
-            for i in 0..<6 { mac = mac << 8 | UInt64(t.config8(i)) }
-        }
         self.mac = mac
         receiveChecksum = f & VirtioNet.featureGuestChecksum != 0
         receiveTSO4 = f & VirtioNet.featureGuestTSO4 != 0
-        bufferBytes = (headerLength + mtu + 14 + 63) & ~63
-        if receiveTSO4 {
-            rxBufferBytes = mergeable
-                ? max(VirtioNet.mergeableBufferBytes, bufferBytes) : (headerLength + VirtioNet.bigReceiveFrame + 63) & ~63
-        } else {
-            rxBufferBytes = bufferBytes
-        }
-        largeBytes = (headerLength + VirtioNet.largeFrame + 63) & ~63
-        var rxCount = rx.size / descriptorsPerBuffer
-        if receiveTSO4 && !mergeable { rxCount = min(rxCount, VirtioNet.bigReceiveCount) }
-        let rxMinimum = !receiveTSO4 ? rxCount : mergeable ? min(rxCount, VirtioNet.mergeableMinimumCount) : 16
-        let txCount = tx.size / descriptorsPerBuffer
-        var largeCount = f & VirtioNet.featureHostTSO4 != 0 ? min(VirtioNet.largeTransmitCount, txCount / 4) : 0
-        // What the device cannot work without first (small transmit slots, then the fewest receive buffers),
-        // then the rest: more receive buffers, and 64 KiB transmit slots, both halved until they fit.
-        // With HOST_TSO4 the small block leaves out the least number of large slots; when even those cannot
-        // be had, the entries they would have used stay idle.
-        let smallSlots = txCount - min(largeCount, VirtioNet.minimumLargeCount)
-        guard let txMemory = Heap.allocate(smallSlots * bufferBytes, alignment: 64) else {
-            VirtioNet.outOfMemory(mac: mac, needed: smallSlots * bufferBytes, what: "transmit buffers")
+        let plan = NetMemoryPlan(
+            receiveBuffers: rx.size / descriptorsPerBuffer, transmitBuffers: tx.size / descriptorsPerBuffer,
+            headerLength: headerLength, mtu: mtu, receiveTSO4: receiveTSO4, mergeable: mergeable,
+            transmitTSO4: f & VirtioNet.featureHostTSO4 != 0)
+        let memory: NetMemory
+        do throws(NetMemoryShortfall) {
+            memory = try plan.take()
+        } catch {
+            VirtioNet.outOfMemory(mac: mac, needed: error.needed, what: error.what)
             t.status = DeviceStatus.failed
             return nil
         }
-        guard let rxMemory = VirtioNet.allocate(&rxCount, rxBufferBytes, minimum: rxMinimum) else {
-            VirtioNet.outOfMemory(mac: mac, needed: rxMinimum * rxBufferBytes, what: "receive buffers")
-            Heap.free(txMemory)
-            t.status = DeviceStatus.failed
-            return nil
-        }
+        bufferBytes = plan.smallBytes
+        rxBufferBytes = plan.receiveBytes
+        largeBytes = plan.largeBytes
         // Without its 64 KiB slots HOST_TSO4 stays negotiated but unused (gso_type is a MAY, §5.1.6.2.1).
-        let largeMemory = largeCount > 0
-            ? VirtioNet.allocate(&largeCount, largeBytes, minimum: VirtioNet.minimumLargeCount) : nil
-        if largeMemory == nil { largeCount = 0 }
-        smallCount = min(smallSlots, txCount - largeCount)
-        self.rxCount = rxCount
+        let largeCount = memory.largeCount
+        smallCount = memory.smallCount
+        rxCount = memory.receiveCount
         self.largeCount = largeCount
         var offloads: UInt32 = 0
         if f & VirtioNet.featureChecksum != 0 {
@@ -228,15 +192,15 @@ final class VirtioNet {
         tx.owner = rx.owner
         tx.role = "transmit queue"
         tx.testSite = UInt32(SWIFTLET_TEST_SITE_NET_TRANSMIT)
-        rxBuffers = rxMemory
-        txBuffers = txMemory
-        txLarge = largeMemory
+        rxBuffers = memory.receive
+        txBuffers = memory.transmit
+        txLarge = memory.large
         for slot in (0..<smallCount).reversed() { txFree.append(UInt16(slot)) }
         for slot in (smallCount..<(smallCount + largeCount)).reversed() { txFreeLarge.append(UInt16(slot)) }
         tx.interruptsSuppressed = true
         // Fixed descriptors per buffer i: i×k (and i×k + 1 for the frame when k = 2).
         for i in 0..<rxCount {
-            let buffer = UInt64(UInt(bitPattern: rxMemory + i * rxBufferBytes))
+            let buffer = UInt64(UInt(bitPattern: memory.receive + i * rxBufferBytes))
             let d = UInt16(i * descriptorsPerBuffer)
             let write = Virtqueue.descriptorWrite
             if descriptorsPerBuffer == 1 {
@@ -253,10 +217,21 @@ final class VirtioNet {
         t.start()
     }
 
-    /// Reports a device that cannot start for want of memory, in one line:
-    /// `swiftlet: virtio-net 'NAME' (MAC): out of memory: its receive buffers need N bytes, the heap has M free; ...`.
+    /// The MAC in the configuration space (§5.1.4), first byte in bits 47:40; 0 without VIRTIO_NET_F_MAC.
+    static func readMAC(_ t: Transport) -> UInt64 {
+        var mac: UInt64 = 0
+        if t.features & VirtioNet.featureMAC != 0 {
+            for i in 0..<6 { mac = mac << 8 | UInt64(t.config8(i)) }
+        }
+        return mac
+    }
+
+    /// Reports a device that cannot start for want of memory, in one line (NetMemory.swift; dev's net ports
+    /// print the same): `swiftlet: net device 'NAME' (MAC): out of memory: its receive buffers need N bytes,
+    /// the heap has M free; give the guest more memory (swiftlet run --memory)`.
     static func outOfMemory(mac: UInt64, needed: Int, what: StaticString) {
-        Report.put("swiftlet: virtio-net ")
+        reportedOutOfMemory = true
+        Report.put("swiftlet: net device ")
         if let entry = BootWords.netName(for: mac) {
             Report.put("'")
             entry.withName { Report.put($0, count: $1) }
@@ -269,7 +244,7 @@ final class VirtioNet {
         Report.put(" need ")
         Report.decimal(UInt64(needed))
         Report.put(" bytes, the heap has ")
-        Report.decimal(UInt64(max(0, Int(Heap.size) - Heap.bytesInUse)))
+        Report.decimal(UInt64(Heap.bytesFree))
         Report.put(" free; give the guest more memory (swiftlet run --memory)\n")
     }
 
@@ -290,7 +265,11 @@ final class VirtioNet {
     /// One frame into `buffer` (≥ mtu + 14 bytes, or `largeFrame` with RX_TSO4, checked by Runtime), or AGAIN.
     /// Frames that do not fit, plain frames longer than mtu + 14, and GSO types we never negotiated are dropped.
     /// With MRG_RXBUF a frame is gathered from the num_buffers used buffers it spans (§5.1.6.4); every buffer
-    /// goes straight back to the ring once copied, so the ring stays full.
+    /// goes straight back to the ring once copied, so the ring stays full. What the device says is checked
+    /// before it is used: a first buffer shorter than the header, num_buffers of 0 or more than the ring
+    /// holds, and a frame whose buffers are not all used together ("The device MUST use all buffers used by
+    /// a single receive packet together, such that at least num_buffers are observed by driver as used",
+    /// §5.1.6.4.2) are device errors (DeviceError.swift); every used length was checked by the queue.
     func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: UnsafeMutablePointer<Int>?,
               meta: UnsafeMutablePointer<swiftlet_net_frame_meta>) -> swiftlet_result_t
     {
@@ -298,21 +277,16 @@ final class VirtioNet {
         while let used = rx.nextUsed() {
             // Each buffer goes back (publish) only after it was copied: the device may fill it at once.
             defer { rx.kick() }
-            if skipBuffers > 0 {
-                skipBuffers -= 1
-                rx.publish(used.id)
-                continue
-            }
             let base = receiveBuffer(used.id)
             let first = Int(used.length) - headerLength
-            // num_buffers: "the number of descriptors the packet was spread over (including this one)" (§5.1.6.4).
-            let pieces = mergeable ? Int(base.load(fromByteOffset: 10, as: UInt16.self)) : 1
-            // The queue checked that the length fits the buffer; the header must be there, and the buffers a
-            // frame spans must exist.
             guard first >= 0 else {
                 DeviceError.fail(rx.owner, rx.role, "used length ", UInt64(used.length),
                                  " is shorter than the frame header's ", UInt64(headerLength))
             }
+            // num_buffers: "the number of descriptors the packet was spread over (including this one)" (§5.1.6.4);
+            // without MRG_RXBUF it is not ours to read (QEMU leaves it as it was).
+            var pieces = mergeable ? Int(base.load(fromByteOffset: 10, as: UInt16.self)) : 1
+            if rx.injected == SWIFTLET_TEST_FAULT_BAD_NUM_BUFFERS { pieces = rxCount + 1 }
             guard pieces >= 1 && pieces <= rxCount else {
                 DeviceError.fail(rx.owner, rx.role, "num_buffers ", UInt64(pieces), " is not 1 to the ring's ",
                                  UInt64(rxCount))
@@ -329,13 +303,11 @@ final class VirtioNet {
             // "The other buffers will not begin with a struct virtio_net_hdr" (§5.1.6.4).
             for taken in 1..<pieces {
                 guard let next = rx.nextUsed() else {
-                    // The device has not returned the rest yet: drop this frame and its remaining buffers.
-                    skipBuffers = pieces - taken
-                    parsed = nil
-                    break
+                    DeviceError.fail(rx.owner, rx.role, "num_buffers ", UInt64(pieces),
+                                     " is more than the buffers used together, ", UInt64(taken))
                 }
                 let piece = Int(next.length)
-                if parsed != nil && piece <= rxBufferBytes && frame + piece <= size {
+                if parsed != nil && frame + piece <= size {
                     (buffer + frame).update(
                         from: receiveBuffer(next.id).assumingMemoryBound(to: UInt8.self), count: piece)
                     frame += piece

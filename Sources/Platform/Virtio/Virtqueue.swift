@@ -69,12 +69,13 @@ final class Virtqueue {
     var role: StaticString = "queue"
     /// The fault-injection site of this queue (SWIFTLET_TEST_SITE_*), 0 for none.
     var testSite: UInt32 = 0
+    /// The test hook's answer at the last `nextUsed` (test images only), for a fault the driver plays itself
+    /// (SWIFTLET_TEST_FAULT_BAD_NUM_BUFFERS: VirtioNet.read).
+    var injected: Int32 = 0
 
-    /// Bytes the three parts take for `size` entries (legacy layout, 4096-byte alignment).
-    static func layoutBytes(_ size: Int) -> (usedOffset: Int, total: Int) {
-        let usedOffset = (16 * size + 6 + 2 * size + 4095) & ~4095
-        return (usedOffset, usedOffset + ((6 + 8 * size + 4095) & ~4095))
-    }
+    /// Bytes the three parts take for `size` entries (legacy layout, 4096-byte alignment): the heap module's
+    /// formula, which dev's net ports also reserve by (PlatformHeap's NetMemory.swift).
+    static func layoutBytes(_ size: Int) -> (usedOffset: Int, total: Int) { NetMemoryPlan.ringLayout(size) }
 
     /// A queue of `size` entries (a power of two, ≤ 32768; §2.7), or nil when out of memory.
     init?(index: UInt16, size: Int) {
@@ -189,7 +190,8 @@ final class Virtqueue {
         var id = entry.load(as: UInt32.self)
         var length = entry.load(fromByteOffset: 4, as: UInt32.self)
         if testSite != 0 {
-            switch virtio_test_fault(testSite) {
+            injected = virtio_test_fault(testSite)
+            switch injected {
             case SWIFTLET_TEST_FAULT_BAD_ID: id = UInt32(size) + 7
             case SWIFTLET_TEST_FAULT_BAD_LENGTH: length = UInt32(writableBytes(UInt16(truncatingIfNeeded: id))) + 4096
             default: break

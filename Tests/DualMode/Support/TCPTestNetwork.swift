@@ -1,4 +1,5 @@
 import Net
+import NetTesting
 import Runtime
 
 /// A host of a ``TCPTestNetwork``: an interface (TCP lives in `interface.tcp`) and its UDP sockets. Shared by the
@@ -13,7 +14,7 @@ final class TCPHost {
     var port: Int { self.interface.device.port }
 
     /// The connection, modified in place (a get/set pair would copy its rings on every call).
-    subscript(handle: SocketHandle) -> TCPControlBlock {
+    subscript(handle: TCPHandle) -> TCPControlBlock {
         get { self.interface.tcp[connection: handle] }
         _modify { yield &self.interface.tcp[connection: handle] }
     }
@@ -57,20 +58,20 @@ final class TCPTestNetwork {
     func connect(
         _ a: TCPHost, to b: TCPHost, port: UInt16 = 80, client clientConfiguration: TCPConfiguration,
         server serverConfiguration: TCPConfiguration
-    ) throws(TestFailure) -> (SocketHandle, SocketHandle) {
-        let listener: SocketHandle
+    ) throws(TestFailure) -> (TCPHandle, TCPHandle) {
+        let listener: TCPHandle
         do throws(TCPListenError) {
             listener = try b.interface.listenTCP(port: port, backlog: 2, configuration: serverConfiguration)
         } catch {
             throw TestFailure("listen: \(error)")
         }
-        let client: SocketHandle
+        let client: TCPHandle
         do throws(TCPConnectError) {
             client = try a.interface.connectTCP(to: b.address, port: port, now: self.now, configuration: clientConfiguration)
         } catch {
             throw TestFailure("connect: \(error)")
         }
-        var server: SocketHandle? = nil
+        var server: TCPHandle? = nil
         let opened = self.run(for: .seconds(30), until: {
             if server == nil { server = b.interface.tcp.accept(listener) }
             return server != nil && a[client].state == .established && b[server!].state == .established

@@ -1,5 +1,6 @@
 /// Broken devices (docs/DEVICES.md §8): a device that hands back something that cannot be (prod: a used-ring id
-/// that is no buffer in flight, a length larger than the buffer; dev: a block file that ends early) must stop the
+/// that is no buffer in flight, a length larger than the buffer, a received frame's num_buffers larger than the
+/// ring (MRG_RXBUF, §5.1.6.4); dev: a block file that ends early) must stop the
 /// OS with one line naming the device and exit status 251, never corrupt memory quietly.
 ///
 /// The image defines the test-only hook `swiftlet_test_device_fault` (swiftlet_platform.h): each test arms one
@@ -17,6 +18,7 @@ enum FaultSite {
     static let block: UInt32 = 3
     static let badID: Int32 = 1
     static let badLength: Int32 = 2
+    static let badNumBuffers: Int32 = 3
 }
 
 /// The fault to hand out at the next ask from its site (one-shot).
@@ -45,6 +47,7 @@ func registerFaultTests(_ suite: inout TestSuite) {
     }
     for (name, site, fault) in [("net.broken-device-receive-used-id", FaultSite.netReceive, FaultSite.badID),
                                 ("net.broken-device-receive-used-length", FaultSite.netReceive, FaultSite.badLength),
+                                ("net.broken-device-receive-num-buffers", FaultSite.netReceive, FaultSite.badNumBuffers),
                                 ("net.broken-device-transmit-used-id", FaultSite.netTransmit, FaultSite.badID)] {
         suite.faultTest(name, expecting: ExitStatus.deviceError) {
             do throws(TestFailure) {

@@ -20,6 +20,7 @@ struct HTTPSuite: TestableApplication {
         registerRouterTests(&suite)
         registerFuzzTests(&suite)
         registerServerTests(&suite)
+        registerClientTests(&suite)
     }
 }
 

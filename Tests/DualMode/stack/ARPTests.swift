@@ -1,6 +1,7 @@
 /// ARP (Sources/Net/Interface/Interface+ARP.swift, ARPCache.swift): resolution, replies, the RFC 826 merge rule,
 /// expiry, the cache and queue bounds, retries and give-up, and RFC 5227 announcements.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)

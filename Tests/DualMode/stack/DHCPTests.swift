@@ -2,6 +2,7 @@
 /// server on the virtual link: DISCOVER from 0.0.0.0 to broadcast, broadcast and unicast replies before there is an
 /// address, the ARP probe and DECLINE, the lease applied, renewed at T1, rebound at T2 and lost at expiry.
 import Net
+import NetTesting
 import Runtime
 
 private func noProbes(_ configuration: inout InterfaceConfiguration) {

@@ -2,6 +2,7 @@
 /// link, with the servers of a DHCP lease: an answer, retries over lost queries, a forged ID rejected, NXDOMAIN,
 /// and a lossy link.
 import Net
+import NetTesting
 import Runtime
 
 /// Runs one lookup of `name` on `host` until it finishes (at most `limit`); returns its outcome and the lookup.

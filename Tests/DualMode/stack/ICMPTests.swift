@@ -1,6 +1,7 @@
 /// ICMPv4 (Sources/Net/Interface/Interface+ICMP.swift): echo both ways at every size that fits, exact reply
 /// fields, port and protocol unreachable with their quotes, the rate limit, and the cases RFC 1122 §3.2.2 forbids.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)

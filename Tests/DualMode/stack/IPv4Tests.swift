@@ -1,6 +1,7 @@
 /// IPv4 (Sources/Net/Interface/Interface+IPv4.swift): what we emit (TTL, checksums, DF), routing on-link and via
 /// the gateway, which destinations are ours, options, padding, fragments and the reassembly hook, bad headers.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)
@@ -13,7 +14,7 @@ private func quiet(_ configuration: inout InterfaceConfiguration) {
 }
 
 /// A host A (10.0.0.2/24) with a socket on port 7000, and a raw host at 10.0.0.9.
-private func hostWithSocket() throws(TestFailure) -> (TestNetwork, Host, SocketHandle, VirtualLinkDevice) {
+private func hostWithSocket() throws(TestFailure) -> (TestNetwork, Host, UDPHandle, VirtualLinkDevice) {
     let network = TestNetwork()
     let a = network.addHost("10.0.0.2/24", mac: 2, configure: quiet)
     let raw = network.addRawPort(mac: 9)

@@ -1,6 +1,7 @@
 /// Loopback (Sources/Net/Interface/Interface+Loopback.swift): datagrams to our own address are delivered by the
 /// next poll and never reach the link; the queue is bounded and its overflow counted.
 import Net
+import NetTesting
 import Runtime
 
 func registerLoopbackTests(_ suite: inout TestSuite) {

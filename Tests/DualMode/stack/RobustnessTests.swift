@@ -1,6 +1,7 @@
 /// Robustness: malformed frames at every layer, seeded garbage, a faulty link under a retrying UDP client, and the
 /// bound on work per poll.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)
@@ -213,7 +214,7 @@ func registerRobustnessTests(_ suite: inout TestSuite) {
         try expect(perPoll == [64, 64, 64, 8], "frames per poll: \(perPoll)")
         try expectEqual(a.sockets[udp: socket].receiveQueueCount, 200, "all delivered")
         // Egress: 100 queued datagrams leave 64 at a time.
-        let sender: SocketHandle
+        let sender: UDPHandle
         do throws(UDPBindError) {
             sender = try b.sockets.bindUDP(port: 5000, sendCapacity: 100)
         } catch {

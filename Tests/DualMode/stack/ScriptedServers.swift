@@ -2,6 +2,7 @@
 /// ACK built with the Net/Wire types, RFC 2131 §4.3) and a DNS server (RFC 1035 answers), and records what it got.
 /// Knobs make it unicast its replies, stop answering, drop or forge DNS answers.
 import Net
+import NetTesting
 import Runtime
 
 final class ScriptedRouter {

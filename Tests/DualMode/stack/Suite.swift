@@ -3,6 +3,7 @@
 /// `Sources/Net/Stack` (against scripted servers), with seeded faults, in dev (posix) and prod (virtio).
 /// Run: `./swiftlet test Tests/DualMode/stack --target both`.
 import Net
+import NetTesting
 import Runtime
 
 @main
@@ -39,7 +40,7 @@ final class Host {
     var counters: InterfaceCounters { self.interface.counters }
     var port: Int { self.interface.device.port }
 
-    func bind(_ port: UInt16, receiveCapacity: Int = 16) throws(TestFailure) -> SocketHandle {
+    func bind(_ port: UInt16, receiveCapacity: Int = 16) throws(TestFailure) -> UDPHandle {
         do throws(UDPBindError) {
             return try self.sockets.bindUDP(port: port, receiveCapacity: receiveCapacity)
         } catch {
@@ -47,7 +48,7 @@ final class Host {
         }
     }
 
-    func send(_ handle: SocketHandle, _ payload: [UInt8], to address: IPv4Address, port: UInt16) throws(TestFailure) {
+    func send(_ handle: UDPHandle, _ payload: [UInt8], to address: IPv4Address, port: UInt16) throws(TestFailure) {
         do throws(UDPSocketSendError) {
             try self.sockets[udp: handle].send(payload, to: address, port: port)
         } catch {
@@ -55,7 +56,7 @@ final class Host {
         }
     }
 
-    func receive(_ handle: SocketHandle) -> UDPDatagram? {
+    func receive(_ handle: UDPHandle) -> UDPDatagram? {
         self.sockets[udp: handle].receive()
     }
 }

@@ -1,6 +1,7 @@
 /// UDP (Sources/Net/Interface/Interface+UDP.swift, Sources/Net/Sockets): exchanges with exact payloads, socket
 /// queue bounds, binding, checksums, oversize datagrams.
 import Net
+import NetTesting
 import Runtime
 
 private let rawMAC = testMAC(9)
@@ -122,7 +123,7 @@ func registerUDPTests(_ suite: inout TestSuite) {
 
     suite.test("udp.send-queue-full-and-unaddressable-are-reported") { () throws(TestFailure) in
         var sockets = SocketSet()
-        let handle: SocketHandle
+        let handle: UDPHandle
         do throws(UDPBindError) {
             handle = try sockets.bindUDP(port: 5000, sendCapacity: 2)
         } catch {
@@ -151,7 +152,7 @@ func registerUDPTests(_ suite: inout TestSuite) {
     }
 }
 
-private func bindOrFail(_ sockets: inout SocketSet, _ port: UInt16) throws(TestFailure) -> SocketHandle {
+private func bindOrFail(_ sockets: inout SocketSet, _ port: UInt16) throws(TestFailure) -> UDPHandle {
     do throws(UDPBindError) {
         return try sockets.bindUDP(port: port)
     } catch {

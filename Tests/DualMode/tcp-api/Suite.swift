@@ -18,6 +18,7 @@ struct TCPAPISuite: TestableApplication {
         registerConnectionTests(&suite)
         registerClosingTests(&suite)
         registerLoadTests(&suite)
+        registerVirtualLinkTests(&suite)
     }
 }
 

@@ -4,12 +4,13 @@
 /// timeout, and every byte arrives. Before back-pressure, each refused frame was dropped after its connection had
 /// advanced SND.NXT, and only a retransmission (often a timeout) brought it back.
 import Net
+import NetTesting
 import Runtime
 
 /// Hosts `a` (its port's queue `queue`, offloads `aOffloads`) and `b` (no queue), connected.
 private func setUp(
     queue: VirtualTransmitQueue, bQueue: VirtualTransmitQueue? = nil, offloads: NetOffloads = [], seed: UInt64
-) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, SocketHandle), (TCPHost, SocketHandle)) {
+) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, TCPHandle), (TCPHost, TCPHandle)) {
     let network = transferNetwork(seed: seed)
     network.offloads = offloads
     network.transmitQueue = queue
@@ -23,7 +24,7 @@ private func setUp(
 /// Fails unless `host`'s side of the connection lost nothing to its device: refusals happened (the queue did
 /// fill), none was a drop, and no segment had to be sent again.
 private func expectNothingLost(
-    _ network: TCPTestNetwork, _ host: TCPHost, _ handle: SocketHandle, _ what: String
+    _ network: TCPTestNetwork, _ host: TCPHost, _ handle: TCPHandle, _ what: String
 ) throws(TestFailure) {
     let ethernet = host.interface.counters.ethernet
     let counters = host[handle].counters

@@ -1,6 +1,7 @@
 /// 10 MiB streams through each kind of link fault (Sources/Net/Interface/FaultInjector.swift), seeded, so both modes
 /// see the same frames go missing: each stream must arrive intact and closed, and each test checks the repair.
 import Net
+import NetTesting
 import Runtime
 
 private let tenMiB = 10 << 20
@@ -8,7 +9,7 @@ private let tenMiB = 10 << 20
 /// Two hosts on a link with `faults`, connected.
 private func setUp(
     _ faults: FaultConfiguration, seed: UInt64
-) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, SocketHandle), (TCPHost, SocketHandle)) {
+) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, TCPHandle), (TCPHost, TCPHandle)) {
     let network = transferNetwork(faults: faults, seed: seed)
     let a = network.addHost("10.0.0.2/24", mac: 2)
     let b = network.addHost("10.0.0.3/24", mac: 3)

@@ -2,6 +2,7 @@
 /// and ``Flow``s that stream a seeded byte pattern through a TCP connection and check every byte on arrival (no
 /// copy of the stream is kept on either side, so 10 MiB costs no 10 MiB buffers).
 import Net
+import NetTesting
 import Runtime
 
 /// This suite's network: 1 ms one-way latency (a 2 ms round trip), these seeded faults, nothing captured until a
@@ -24,7 +25,7 @@ func transferConfiguration(buffers: Int = 512 * 1024) -> TCPConfiguration {
 func connect(
     _ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost, port: UInt16 = 80,
     client: TCPConfiguration = transferConfiguration(), server: TCPConfiguration = transferConfiguration()
-) throws(TestFailure) -> (SocketHandle, SocketHandle) {
+) throws(TestFailure) -> (TCPHandle, TCPHandle) {
     try network.connect(a, to: b, port: port, client: client, server: server)
 }
 
@@ -80,9 +81,9 @@ struct StreamPattern {
 /// ``step(_:)`` queues what the send ring takes and checks what arrived; `isReading` pauses the receiver.
 final class Flow {
     let sender: TCPHost
-    let sendHandle: SocketHandle
+    let sendHandle: TCPHandle
     let receiver: TCPHost
-    let receiveHandle: SocketHandle
+    let receiveHandle: TCPHandle
     let count: Int
     let stream: StreamPattern
     /// Bytes queued for sending so far.
@@ -96,7 +97,7 @@ final class Flow {
     /// What went wrong on the receiving side, if anything (a wrong byte, an error other than the end).
     var problem: String?
 
-    init(_ count: Int, seed: UInt64, from sender: (TCPHost, SocketHandle), to receiver: (TCPHost, SocketHandle)) {
+    init(_ count: Int, seed: UInt64, from sender: (TCPHost, TCPHandle), to receiver: (TCPHost, TCPHandle)) {
         self.count = count
         self.stream = StreamPattern(seed: seed)
         (self.sender, self.sendHandle) = sender

@@ -3,6 +3,7 @@
 /// plain receiver (the link cuts the frames up, faults hit each segment), and two hosts that both take coalesced
 /// frames (whole 64 KiB frames cross the link, as between a TAP reader and the Linux kernel).
 import Net
+import NetTesting
 import Runtime
 
 private let transmitOffloads: NetOffloads = [.transmitChecksum, .transmitSegmentation]
@@ -13,7 +14,7 @@ private let allOffloads: NetOffloads = [
 /// Hosts `a` (offloads `a`) and `b` (offloads `b`) on a link with `faults`, connected.
 private func setUp(
     a aOffloads: NetOffloads, b bOffloads: NetOffloads, faults: FaultConfiguration = .none, seed: UInt64
-) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, SocketHandle), (TCPHost, SocketHandle)) {
+) throws(TestFailure) -> (TCPTestNetwork, (TCPHost, TCPHandle), (TCPHost, TCPHandle)) {
     let network = transferNetwork(faults: faults, seed: seed)
     network.offloads = aOffloads
     let a = network.addHost("10.0.0.2/24", mac: 2)

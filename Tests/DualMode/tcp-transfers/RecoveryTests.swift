@@ -2,6 +2,7 @@
 /// off, RFC 6298 (5.5)) and a receiver that stops reading until its window is shut (zero-window probes with
 /// back-off, RFC 1122 §4.2.2.17, and no give-up while they are answered).
 import Net
+import NetTesting
 import Runtime
 
 /// Whether each gap is about twice the one before (±10 %, RFC 6298 (5.5) "back off the timer"), or the ceiling.

@@ -6,6 +6,7 @@
 /// repair. Run: `./swiftlet test Tests/DualMode/tcp-transfers --target both`, or one test with
 /// `./swiftlet run Tests/DualMode/tcp-transfers --target posix -- swiftlet.test=<name>`.
 import Net
+import NetTesting
 import Runtime
 
 @main

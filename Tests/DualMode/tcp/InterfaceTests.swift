@@ -2,6 +2,7 @@
 /// hosts on a ``VirtualLink`` with a virtual clock; listeners, RSTs for closed ports, bulk transfers with and
 /// without loss.
 import Net
+import NetTesting
 import Runtime
 
 private func testConfiguration() -> TCPConfiguration {
@@ -15,13 +16,13 @@ private func testConfiguration() -> TCPConfiguration {
 private func connect(
     _ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost, port: UInt16 = 80,
     configuration: TCPConfiguration = testConfiguration()
-) throws(TestFailure) -> (SocketHandle, SocketHandle) {
+) throws(TestFailure) -> (TCPHandle, TCPHandle) {
     try network.connect(a, to: b, port: port, client: configuration, server: configuration)
 }
 
 /// Sends `data` from `from` to `to` while `to` reads; returns what arrived once all did (or time ran out).
 private func transfer(
-    _ network: TCPTestNetwork, _ data: [UInt8], from: (TCPHost, SocketHandle), to: (TCPHost, SocketHandle),
+    _ network: TCPTestNetwork, _ data: [UInt8], from: (TCPHost, TCPHandle), to: (TCPHost, TCPHandle),
     within duration: Duration
 ) -> [UInt8] {
     var offset = 0
@@ -55,7 +56,7 @@ private func tcpHeader(of frame: [UInt8]) -> TCPHeader? {
 
 /// Hosts A (client) and B (server) whose connection B closed first: A's side CLOSED, B's in TIME-WAIT.
 private func serverInTimeWait() throws(TestFailure) -> (
-    TCPTestNetwork, TCPHost, TCPHost, client: SocketHandle, server: SocketHandle
+    TCPTestNetwork, TCPHost, TCPHost, client: TCPHandle, server: TCPHandle
 ) {
         let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
@@ -93,7 +94,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         a.interface.tcp.remove(client)
         // A later millisecond: the new SYN's TSval is newer than the TIME-WAIT's TS.Recent.
         network.run(for: .milliseconds(10))
-        let again: SocketHandle
+        let again: TCPHandle
         do throws(TCPConnectError) {
             again = try a.interface.connectTCP(
                 to: b.address, port: 80, localPort: 49152, now: network.now, configuration: testConfiguration())
@@ -138,7 +139,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
-        let client: SocketHandle
+        let client: TCPHandle
         do throws(TCPConnectError) {
             client = try a.interface.connectTCP(to: b.address, port: 81, now: network.now)
         } catch {
@@ -161,7 +162,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
-        let listener: SocketHandle
+        let listener: TCPHandle
         do throws(TCPListenError) {
             listener = try b.interface.tcp.listen(port: 80, backlog: 2, synCookies: false)
         } catch {
@@ -187,7 +188,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         _ = network.link.attach(mac: testMAC(9))
-        let listener: SocketHandle
+        let listener: TCPHandle
         do throws(TCPListenError) {
             listener = try b.interface.tcp.listen(port: 80, backlog: 1, synCookies: false)
         } catch {
@@ -206,7 +207,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
             into: b.port, at: network.now)
         network.run(for: .milliseconds(100))
         try expectEqual(b.interface.tcp[listener: listener].queueCount, 1, "the half-open entry")
-        let client: SocketHandle
+        let client: TCPHandle
         do throws(TCPConnectError) {
             client = try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
         } catch {

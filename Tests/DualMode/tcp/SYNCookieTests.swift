@@ -1,6 +1,7 @@
 /// SYN cookies (Sources/Net/TCP/Congestion/SYNCookies.swift, RFC 4987 §3.6): the cookie itself, and a listener
 /// whose queue is full answering with cookies and completing connections from the returning ACKs.
 import Net
+import NetTesting
 import Runtime
 
 private let cookieServer = TCPEndpoint(ip("10.0.0.3"), 80)
@@ -8,7 +9,7 @@ private let cookieClient = TCPEndpoint(ip("10.0.0.2"), 49152)
 private let cookies = SYNCookies(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_7654_3210)
 
 /// Opens a connection from `a` to port 80 on `b`.
-private func open(_ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost) throws(TestFailure) -> SocketHandle {
+private func open(_ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost) throws(TestFailure) -> TCPHandle {
     do throws(TCPConnectError) {
         return try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
     } catch {
@@ -42,7 +43,7 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
-        let listener: SocketHandle
+        let listener: TCPHandle
         do throws(TCPListenError) {
             listener = try b.interface.tcp.listen(port: 80, backlog: 1)
         } catch {
@@ -65,7 +66,7 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         } catch {
             throw TestFailure("send: \(error)")
         }
-        var late: SocketHandle? = nil
+        var late: TCPHandle? = nil
         network.run(for: .seconds(3), until: {
             if late == nil { late = b.interface.tcp.accept(listener) }
             return late != nil && b[late!].receiveQueueCount == 5

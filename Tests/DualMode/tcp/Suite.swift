@@ -3,6 +3,7 @@
 /// clock), and transfers between two interfaces on a ``VirtualLink`` with and without loss, in dev (posix) and prod
 /// (virtio). Run: `./swiftlet test Tests/DualMode/tcp --target both`.
 import Net
+import NetTesting
 import Runtime
 
 @main

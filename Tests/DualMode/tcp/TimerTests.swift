@@ -436,7 +436,7 @@ private func registerCongestionTimingTests(_ suite: inout TestSuite) {
     suite.test("timers.socket-set-keys-the-timestamp-offset") { () throws(TestFailure) in
         let isn = InitialSequenceNumber(key0: 1, key1: 2)
         var set = TCPSocketSet(isn: isn)
-        let handle: SocketHandle
+        let handle: TCPHandle
         do throws(TCPConnectError) {
             handle = try set.connect(from: client, to: server, now: t0)
         } catch {
@@ -446,7 +446,7 @@ private func registerCongestionTimingTests(_ suite: inout TestSuite) {
         let value = try unwrap(syn.header.options.timestamps, "TSopt").value
         try expectEqual(value, 1000 &+ isn.timestampOffset(local: client, remote: server), "ms + keyed offset")
         var other = TCPSocketSet(isn: InitialSequenceNumber(key0: 1, key1: 3))
-        let second: SocketHandle
+        let second: TCPHandle
         do throws(TCPConnectError) {
             second = try other.connect(from: client, to: server, now: t0)
         } catch {

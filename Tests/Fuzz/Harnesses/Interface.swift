@@ -153,7 +153,7 @@ func fuzzInterface(_ input: UnsafeRawBufferPointer) {
     let listener = try! interface.listenTCP(port: 80, backlog: 4)
     let echo = try! sockets.bindUDP(port: 7)
     var now = Instant(nanoseconds: 1_000_000_000)
-    var connections: [SocketHandle] = []
+    var connections: [TCPHandle] = []
 
     // Everything an application would do between polls: accept, read, answer, close; echo UDP.
     func serve() {

@@ -26,6 +26,8 @@ let harnesses: [Harness] = [
     Harness(name: "dhcp", summary: "DHCP message and options", run: fuzzDHCP),
     Harness(name: "dns", summary: "DNS message with compressed names", run: fuzzDNS),
     Harness(name: "http", summary: "HTTP/1.1 request parser, whole and split", run: fuzzHTTP),
+    Harness(name: "http-response", summary: "HTTP/1.1 response head and body framing, whole and split; URLs",
+            run: fuzzHTTPResponse),
     Harness(name: "boot-arguments", summary: "boot arguments (Runtime)", run: fuzzBootArguments),
     Harness(name: "boot-words", summary: "prod platform words: @net.NAME=MAC, virtio_mmio.device=", run: fuzzBootWords),
     Harness(name: "device-options", summary: "dev tender --net/--block/--pcap values", run: fuzzDeviceOptions),

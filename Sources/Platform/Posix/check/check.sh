@@ -26,6 +26,9 @@ set -e
 HEAP="$ROOT/Sources/Platform/Heap"
 swiftc $SWIFTFLAGS -module-name PlatformHeap -emit-module -emit-module-path "$OUT/PlatformHeap.swiftmodule" \
   -c "$HEAP"/*.swift -o "$OUT/PlatformHeap.o"
+# ... and the device grammar it shares with the CLI and the boot words (Sources/DeviceSpec, module DeviceSpec).
+swiftc $SWIFTFLAGS -module-name DeviceSpec -emit-module -emit-module-path "$OUT/DeviceSpec.swiftmodule" \
+  -c "$ROOT"/Sources/DeviceSpec/*.swift -o "$OUT/DeviceSpec.o"
 swiftc $SWIFTFLAGS -I "$OUT" -module-name Platformposix -c "$POSIX"/*.swift -o "$OUT/Platform.o"
 for c in "$POSIX"/C/*.c; do clang $CFLAGS -c "$c" -o "$OUT/$(basename "$c" .c).o"; done
 for c in "$HEAP"/C/*.c; do clang $CFLAGS -c "$c" -o "$OUT/heap_$(basename "$c" .c).o"; done
@@ -33,7 +36,7 @@ clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/probe.c" -o "$OUT/probe.o"
 objs=""
 for c in "$POSIX"/C/*.c; do objs="$objs $OUT/$(basename "$c" .c).o"; done
 for c in "$HEAP"/C/*.c; do objs="$objs $OUT/heap_$(basename "$c" .c).o"; done
-objs="$objs $OUT/PlatformHeap.o"
+objs="$objs $OUT/PlatformHeap.o $OUT/DeviceSpec.o"
 clang -fuse-ld=lld -Wl,--gc-sections -o "$OUT/probe.elf" "$OUT/probe.o" "$OUT/Platform.o" $objs -lseccomp
 clang -O2 -Wall -o "$OUT/echo" "$HERE/echo.c"
 clang -O0 -I "$ROOT/Sources/ABI/include" -c "$HERE/reenter.c" -o "$OUT/reenter.o"
@@ -179,12 +182,14 @@ P="$OUT/probe.elf"
 U='swiftlet:'
 run_usage net-needs-value "$U --net needs a value: --net NAME=tap:IFACE\|socket:PATH\|fd:FD\[,mac=M\]\[,mtu=N\]" "$P" --net
 run_usage net-needs-name "$U --net expects NAME=VALUE, got 'service'; usage: --net NAME=.*" "$P" --net service
-run_usage bad-name "$U --block: bad device name 'a b'; use 1-31 characters of A-Z a-z 0-9 - _" "$P" --block "a b=x"
-run_usage long-name "$U --net: bad device name '$(printf 'x%.0s' $(seq 32))'; use 1-31 .*" "$P" --net "$(printf 'x%.0s' $(seq 32))=tap:t"
+run_usage bad-name "$U --block: device name 'a b' has a character other than A-Z a-z 0-9 - _; use 1-31 characters of A-Z a-z 0-9 - _" "$P" --block "a b=x"
+run_usage long-name "$U --net: device name '$(printf 'x%.0s' $(seq 32))' is longer than 31 characters; use 1-31 .*" "$P" --net "$(printf 'x%.0s' $(seq 32))=tap:t"
+run_usage long-block-name "$U --block: device name '$(printf 'x%.0s' $(seq 21))' is longer than 20 characters \(a block device's name must fit the virtio-blk serial\); .*" "$P" --block "$(printf 'x%.0s' $(seq 21))=x"
 run_usage unknown-backend "$U net device service: unknown backend 'udp:1'; use tap:IFACE, socket:PATH or fd:FD" "$P" --net=service=udp:1
-run_usage bad-mac "$U net device service: bad mac '02:00'; use six hex bytes like 02:53:57:00:00:01" "$P" --net service=socket:/x,mac=02:00
-run_usage long-mac-digits "$U net device service: bad mac '0000000000000000000000:00:00:00:00:01'; use six hex bytes like .*" "$P" --net service=socket:/x,mac=0000000000000000000000:00:00:00:00:01
-run_usage multicast-mac "$U net device service: mac 01:00:5e:00:00:01 is a multicast address; the first byte must be even \(e.g. 02\)" "$P" --net service=socket:/x,mac=01:00:5e:00:00:01
+run_usage bad-mac "$U net device service: mac '02:00' is not six hex bytes; write it like 02:53:57:00:00:01" "$P" --net service=socket:/x,mac=02:00
+run_usage long-mac-digits "$U net device service: mac '0000000000000000000000:00:00:00:00:01' is not six hex bytes; .*" "$P" --net service=socket:/x,mac=0000000000000000000000:00:00:00:00:01
+run_usage multicast-mac "$U net device service: mac '01:00:5e:00:00:01' is a multicast address; the first byte must be even \(e.g. 02\)" "$P" --net service=socket:/x,mac=01:00:5e:00:00:01
+run_usage zero-mac "$U net device service: mac '00:00:00:00:00:00' is all zeros, which no NIC may use; .*" "$P" --net service=socket:/x,mac=00:00:00:00:00:00
 run_usage bad-mtu "$U net device service: bad mtu '67'; use a number from 68 to 65535" "$P" --net service=socket:/x,mtu=67
 run_usage unknown-setting "$U net device service: unknown or repeated setting 'speed=10'; use mac=M, mtu=N and offload=on\|off at most once each" "$P" --net service=socket:/x,speed=10
 run_usage bad-offload "$U net device service: bad offload 'maybe'; use offload=on or offload=off" "$P" --net service=socket:/x,offload=maybe
@@ -198,7 +203,8 @@ run_usage block-directory "$U cannot open block file $D for block device storage
 run_usage block-empty "$U block file $D/empty.img for block device storage is empty; give it a size that is a multiple of 512 bytes \(e.g. truncate -s 64M $D/empty.img\)" "$P" --block storage=$D/empty.img
 run_usage block-odd-size "$U block file $D/odd.img for block device storage is 1000 bytes, not a multiple of the block size 512; resize it \(e.g. truncate -s 64M $D/odd.img\)" "$P" --block storage=$D/odd.img
 run_usage block-not-4096 "$U block file $D/three.img for block device storage is 1536 bytes, not a multiple of the block size 4096; .*" "$P" --block storage=$D/three.img,block-size=4096
-run_usage bad-block-size "$U block device storage: bad block-size '1000'; use a power of two from 512 to 65536, e.g. 512 or 4096" "$P" --block storage=$D/d512.img,block-size=1000
+run_usage bad-block-size "$U block device storage: bad block-size '1000'; use block-size=512 or block-size=4096" "$P" --block storage=$D/d512.img,block-size=1000
+run_usage unsupported-block-size "$U block device storage: bad block-size '65536'; use block-size=512 or block-size=4096" "$P" --block storage=$D/d512.img,block-size=65536
 run_usage duplicate-name "$U device name disk is declared twice; give each --net and --block device its own name" "$P" --block disk=$D/d512.img --net disk=socket:/x
 run_usage pcap-without-net "$U --pcap service: no net device is named service; declare it with --net service=\.\.\." "$P" --pcap service=$D/x.pcap
 run_usage pcap-of-block "$U --pcap disk: disk is a block device; a pcap records a net device's frames" "$P" --block disk=$D/d512.img --pcap disk=$D/x.pcap

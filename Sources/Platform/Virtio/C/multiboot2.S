@@ -11,7 +11,7 @@
  *
  * Multiboot2 (spec 2.0, "The Multiboot2 Specification version 2.0"):
  *  - §3.1.1: the header is 8-aligned within the first 32768 bytes of the
- *    file (link.ld puts `.multiboot2` first in .text, file offset 0x1000);
+ *    file (link.ld puts `.multiboot2` first in .text, near the start of the file);
  *    magic 0xE85250D6, architecture 0 (i386 protected mode), length, and a
  *    checksum that makes the four words sum to 0 mod 2^32; then 8-aligned tags.
  *  - §3.1.4: an information request tag (type 1) asking for the command line

@@ -10,6 +10,7 @@
 ///   Ethernet, IPv4 and TCP headers with the IPv4 total length and checksum redone, the Identification advanced by
 ///   one per piece, the sequence number advanced by the bytes before it, FIN and PSH kept only on the last piece
 ///   and CWR only on the first, and a full TCP checksum.
+import Net
 import Runtime
 
 /// The software twin of a NIC's checksum and TSO offloads (see the file's comment).
@@ -50,7 +51,7 @@ public enum SoftwareOffload {
         let tcpStart = ethernet + ipLength
         guard frame[ethernet] >> 4 == 4, ipLength >= IPv4Packet.minimumHeaderLength,
             frame[ethernet + 9] == IPProtocol.tcp.rawValue, metadata.checksumPartial,
-            metadata.checksumStart == tcpStart, metadata.checksumOffset == TCPPacket.Field.checksum,
+            metadata.checksumStart == tcpStart, metadata.checksumOffset == TCPPacket.checksumFieldOffset,
             tcpStart + TCPPacket.minimumHeaderLength <= frame.count
         else { return nil }
         let tcpLength = Int(frame[tcpStart + 12] >> 4) * 4

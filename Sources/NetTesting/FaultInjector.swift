@@ -4,6 +4,7 @@
 /// The ``VirtualLink`` asks the injector what becomes of each frame it carries. Every decision comes from a
 /// SplitMix64 generator seeded by the test, so a run is the same in both modes and on every machine; nothing reads a
 /// clock (an outage is judged by the sending instant the link passes in). Rates are probabilities per frame, 0...1.
+import Net
 import Runtime
 
 /// Which faults to inject, and how often.

@@ -15,6 +15,7 @@
 /// reaches a unicast destination port with ``NetOffloads/receiveSegmentation`` whole and marked checksum-partial,
 /// as Linux hands a TSO frame to a local TAP reader; every other port gets the frames a NIC would put on the wire
 /// (``SoftwareOffload/wireFrames(_:metadata:)``), and the faults apply to each of those.
+import Net
 import Runtime
 
 /// A frame seen on the link, for tests to inspect.
@@ -66,6 +67,8 @@ public final class VirtualLink {
         var transmitQueue: VirtualTransmitQueue?
         /// When each frame in the transmit queue is done going on the wire, in order.
         var departures: [Instant] = []
+        /// Called when a frame is queued for the port (a stack's wake, ``VirtualLinkDevice/watchArrivals(_:)``).
+        var onArrival: (() -> Void)?
     }
 
     var ports: [Port] = []
@@ -226,11 +229,13 @@ public final class VirtualLink {
         var index = self.ports[port].inbox.count
         while index > 0 && self.ports[port].inbox[index - 1].deliverAt > deliverAt { index -= 1 }
         self.ports[port].inbox.insert(item, at: index)
+        self.ports[port].onArrival?()
     }
 }
 
-/// One port of a ``VirtualLink``: a ``NetworkDevice`` for an ``Interface``, or a raw host for a test.
-public struct VirtualLinkDevice: NetworkDevice {
+/// One port of a ``VirtualLink``: a ``NetworkDevice`` for an ``Interface``, a ``StackDevice`` for a
+/// ``NetworkStackOn`` (in virtual time with a ``VirtualClock``), or a raw host for a test.
+public struct VirtualLinkDevice: StackDevice {
     /// The link this port belongs to.
     public let link: VirtualLink
     /// The port's index on the link (the `port` of ``CapturedFrame``).
@@ -254,6 +259,15 @@ public struct VirtualLinkDevice: NetworkDevice {
     public func transmit(_ frame: UnsafeRawBufferPointer, now: Instant) throws(NetworkDeviceError) {
         try self.link.send(frame, from: self.port, now: now)
     }
+
+    /// Calls `wake` whenever a frame is queued for this port (it becomes receivable at
+    /// ``nextArrivalTime()``); one watcher per port, the last one set.
+    public func watchArrivals(_ wake: @escaping () -> Void) {
+        self.link.ports[self.port].onArrival = wake
+    }
+
+    /// When the earliest frame queued for this port becomes receivable.
+    public func nextArrivalTime() -> Instant? { self.link.nextDeliveryTime(port: self.port) }
 
     /// When the port's full transmit queue has room again (``VirtualLink/transmitReadyTime(port:now:)``).
     public func transmitReadyTime(now: Instant) -> Instant? {

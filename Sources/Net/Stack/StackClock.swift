@@ -1,0 +1,78 @@
+/// The clock a network stack reads and sleeps on: the monotonic clock in apps (``MonotonicClock``), a virtual clock
+/// in tests (NetTesting's `VirtualClock`), so that the async API runs over a simulated link in virtual time,
+/// deterministically, in both modes.
+///
+/// ``NetworkStackOn`` is generic over it (Embedded Swift: no existentials in the hot path), and everything the
+/// stack and its sockets time (poll deadlines, operation timeouts, DNS retries) goes through it: nothing under
+/// `Sources/Net/Stack` reads `Instant.now` or sleeps on the executor's timers directly.
+import Runtime
+
+/// A source of `now` and of sleeps, for ``NetworkStackOn``.
+public protocol StackClock {
+    /// The current instant on this clock.
+    var now: Instant { get }
+
+    /// Suspends the calling task until this clock reaches `deadline` (a deadline in the past returns soon).
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled first.
+    func sleep(until deadline: Instant) async throws(CancellationError)
+
+    /// Runs `operation` and returns its result, or throws `TimeoutError` once this clock reaches `deadline` (the
+    /// operation's task is then cancelled and awaited, as Runtime's `withDeadline`). Default: a race between the
+    /// operation and ``sleep(until:)``.
+    func withDeadline<T>(_ deadline: Instant, _ operation: @escaping () async -> T) async throws(TimeoutError) -> T
+}
+
+private enum ClockRace<T> {
+    case finished(T)
+    case timedOut
+}
+
+extension StackClock {
+    public func withDeadline<T>(
+        _ deadline: Instant, _ operation: @escaping () async -> T
+    ) async throws(TimeoutError) -> T {
+        let outcome: ClockRace<T> = await withTaskGroup(of: ClockRace<T>.self) { group in
+            group.addTask { .finished(await operation()) }
+            group.addTask {
+                try? await self.sleep(until: deadline)
+                return .timedOut
+            }
+            let first = await group.next() ?? .timedOut
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .finished(let value): return value
+        case .timedOut: throw TimeoutError()
+        }
+    }
+}
+
+/// The platform's monotonic clock (`Instant.now`) and the executor's timers: the clock of every app's stack.
+public struct MonotonicClock: StackClock {
+    public init() {}
+
+    public var now: Instant { Instant.now }
+
+    public func sleep(until deadline: Instant) async throws(CancellationError) {
+        try await monotonicSleep(until: deadline)
+    }
+
+    public func withDeadline<T>(
+        _ deadline: Instant, _ operation: @escaping () async -> T
+    ) async throws(TimeoutError) -> T {
+        try await monotonicDeadline(deadline, operation)
+    }
+}
+
+// Runtime's free functions, out of the reach of the protocol's members of the same names.
+private func monotonicSleep(until deadline: Instant) async throws(CancellationError) {
+    try await sleep(until: deadline)
+}
+
+private func monotonicDeadline<T>(
+    _ deadline: Instant, _ operation: @escaping () async -> T
+) async throws(TimeoutError) -> T {
+    try await withDeadline(deadline, operation)
+}

@@ -1,0 +1,1 @@
+../../DeviceSpec/DeviceSpec.swift
