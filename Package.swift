@@ -76,7 +76,8 @@ let package = Package(
             name: "Runtime",
             dependencies: ["SwiftletABI"],
             path: "Sources/Runtime",
-            exclude: ["C"],
+            // Features: compiled with the app only when an image asks for them (mk/image.mk PROFILER=1).
+            exclude: ["C", "Features"],
             swiftSettings: embedded
         ),
         .target(

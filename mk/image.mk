@@ -2,7 +2,7 @@
 #
 # Used by `swiftlet build` (Sources/SwiftletKit/Builder.swift runs it) and by hand:
 #   make -f mk/image.mk TARGET=posix|virtio APP=Samples/hello [APPNAME=hello] [OUT=.build-swiftlet] [PROFILE=debug]
-#     [APPOUT=DIR] [TESTS=1] [PACKAGE_MODULES=FILE]
+#     [APPOUT=DIR] [TESTS=1] [PACKAGE_MODULES=FILE] [PROFILER=1]
 # Prints the image path as the last line of `make -f mk/image.mk ... print-image`.
 #
 # Both targets compile the libOS and the app as Embedded Swift for the
@@ -36,7 +36,15 @@ PF := $(B)/platform
 # The app's own objects and image; the libOS's (RT, PF) are shared by every app built into OUT. An app that is a
 # Swift package keeps its own in the package (`swiftlet build` passes APPOUT=<package>/.build-swiftlet/$(TARGET)/<name>,
 # docs/PACKAGES.md), so two packages with a target of the same name never share objects.
-APPOUT ?= $(B)/$(if $(TESTS),tests,apps)/$(APPNAME)
+# PROFILER=1 (`swiftlet profile`) compiles the sampling profiler's start with the app (Sources/Runtime/Features,
+# started through the weak reference in Sources/ABI/include/swiftlet_features.h); such an image is kept apart
+# (…-profiler), so the image without it is never replaced.
+ifeq ($(PROFILER),1)
+FEATURE_SRC := $(ROOT)/Sources/Runtime/Features/Profiler.swift
+else ifneq ($(PROFILER),)
+$(error unknown PROFILER '$(PROFILER)': use PROFILER=1 or leave it out)
+endif
+APPOUT ?= $(B)/$(if $(TESTS),tests,apps)/$(APPNAME)$(if $(FEATURE_SRC),-profiler)
 AB := $(APPOUT)
 # The app's view of Runtime: its test interface first in a test image.
 RT_TESTS := $(RT)/tests
@@ -236,8 +244,8 @@ $(PM):
 	@mkdir -p $@
 
 # --- App ---------------------------------------------------------------------
-$(AB)/app.o: $(APP_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(NETTESTING_OBJ) $(STORE_OBJ) $(PKG_OBJ) | $(AB)
-	$(SWIFTC) $(SWIFTFLAGS) $(APP_IMPORTS) $(if $(PKG_OBJ),-I $(PM)) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) -o $(@:.o=.ll)
+$(AB)/app.o: $(APP_SRC) $(FEATURE_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)/Runtime.swiftmodule) $(RECIPE) $(NET_OBJ) $(NETTESTING_OBJ) $(STORE_OBJ) $(PKG_OBJ) | $(AB)
+	$(SWIFTC) $(SWIFTFLAGS) $(APP_IMPORTS) $(if $(PKG_OBJ),-I $(PM)) -module-name $(subst -,_,$(APPNAME)) -emit-ir $(APP_SRC) $(FEATURE_SRC) -o $(@:.o=.ll)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
 OBJS := $(AB)/app.o $(PKG_OBJ) $(NETTESTING_OBJ) $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)

@@ -107,9 +107,14 @@ public enum ABI {
         swiftlet_platform_random(base, buffer.count)
     }
 
+    /// Run by ``exit(_:)`` and ``abort(_:)`` before they flush the console: a running profiler dumps its samples
+    /// (set by the profiler when it starts, `Sources/Runtime/Features/Profiler.swift`; nil otherwise).
+    nonisolated(unsafe) public static var beforeExit: (@convention(c) () -> Void)? = nil
+
     /// Ends the unikernel with `status`; it reaches the caller of `swiftlet run` unchanged.
-    /// Statuses outside 0...255 are an ABI misuse and abort.
+    /// Statuses outside 0...255 are an ABI misuse and abort. A running profiler dumps its samples first.
     public static func exit(_ status: Int32) -> Never {
+        beforeExit?()
         Console.flush()
         guard (0...255).contains(status) else {
             abort("exit status \(status) is outside 0...255")
@@ -119,6 +124,7 @@ public enum ABI {
 
     /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
     public static func abort(_ message: String) -> Never {
+        beforeExit?()
         Console.flush()
         StringBytes.with(message) { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in

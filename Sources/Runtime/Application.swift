@@ -35,6 +35,8 @@ public enum Runtime {
     /// The heap region malloc serves from, as the platform reported it at start (prod: RAM above the image;
     /// dev: the arena the tender mapped). Its use: ``heapInUse()``, ``heapHighWater()``.
     nonisolated(unsafe) public private(set) static var heap: (start: UInt, size: Int) = (0, 0)
+    /// When ``launch(_:)`` had parsed the boot arguments: log timestamps and uptime count from here.
+    nonisolated(unsafe) public private(set) static var launched = Instant(nanoseconds: 0)
 
     /// Starts the platform, then runs `body` as the root task; exits with its status.
     public static func launch(_ body: @escaping (BootArguments) async -> Int32) -> Never {
@@ -46,6 +48,10 @@ public enum Runtime {
             Console.writeLine("swiftlet: malformed boot argument '\(error.word)': expected key=value")
             ABI.exit(ExitStatus.usage)
         }
+        // Log, Metrics and the profiler are pay-for-use (docs/OBSERVABILITY.md, "Cost"): nothing of them here but
+        // the launch instant and the features the link chose (LinkedFeatures.swift).
+        launched = Instant.now
+        LinkedFeatures.start()
         let parsed = arguments
         Task {
             let status = await body(parsed)

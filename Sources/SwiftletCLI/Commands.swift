@@ -38,7 +38,7 @@ struct Swiftlet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Build, run and test Swiftlet unikernels in dev (posix) and prod (virtio) mode.",
-        subcommands: [Setup.self, New.self, Build.self, Run.self, Test.self, Debug.self, ImageCommand.self,
+        subcommands: [Setup.self, New.self, Build.self, Run.self, Test.self, Debug.self, ProfileCommand.self, ImageCommand.self,
                       StoreCommand.self])
 }
 
@@ -214,6 +214,7 @@ struct Run: StatusCommand {
 
     func execute() throws -> Int32 {
         try BootArgumentCheck.validate(bootArguments)
+        try BootArgumentCheck.refuseProfilerWords(bootArguments)
         let machine = try checkCombination()
         let memorySize = try memory.parsed()
         let project = try Project.locate()

@@ -73,6 +73,7 @@ struct ImageCommand: StatusCommand {
 
     func execute() throws -> Int32 {
         try BootArgumentCheck.validate(bootArguments)
+        try BootArgumentCheck.refuseProfilerWords(bootArguments)
         let memorySize = try memory.parsed() ?? .virtioDefault
         let project = try Project.locate()
         let log = Log(verbose: options.verbose)

@@ -16,6 +16,18 @@ public enum BootArgumentCheck {
         return nil
     }
 
+    /// Refuses `profile=` outside `swiftlet profile`: the sampling profiler is linked only into images built for it
+    /// (mk/image.mk `PROFILER=1`, docs/PROFILING.md), and any other image would ignore the word.
+    /// - Throws: ``SwiftletError`` (status 2) saying to use `swiftlet profile`.
+    public static func refuseProfilerWords(_ words: [String]) throws {
+        guard let word = words.first(where: { $0.hasPrefix("profile=") || $0.hasPrefix("profile.seconds=") }) else {
+            return
+        }
+        throw SwiftletError("'\(word)' needs an image built with the sampling profiler, which this command does not build",
+                            remedy: "use `swiftlet profile APP --target ... [--hz N] [--seconds N]` (docs/PROFILING.md)",
+                            status: 2)
+    }
+
     /// Checks every word.
     /// - Throws: ``SwiftletError`` (status 2) naming the first malformed word.
     public static func validate(_ words: [String]) throws {

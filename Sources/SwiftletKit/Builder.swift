@@ -20,12 +20,17 @@ public struct Builder {
     /// into these, which `swiftlet.test=...` runs; an ordinary image leaves them out (docs/BENCHMARKS.md,
     /// footprint). Built beside the ordinary image, never over it.
     public var tests: Bool
+    /// Link the sampling profiler (mk/image.mk `PROFILER=1`; `swiftlet profile`): the image goes to its own folder
+    /// (`<app>-profiler`), so the image without it is never replaced.
+    public var profiler = false
 
-    public init(project: Project, log: Log, profile: BuildProfile = .release, tests: Bool = false) {
+    public init(project: Project, log: Log, profile: BuildProfile = .release, tests: Bool = false,
+                profiler: Bool = false) {
         self.project = project
         self.log = log
         self.profile = profile
         self.tests = tests
+        self.profiler = profiler
     }
 
     /// Whether `bootArguments` ask for the app's tests (`swiftlet.test=...`): `run` and `debug` then build a test image.
@@ -47,9 +52,10 @@ public struct Builder {
                     "APPNAME=\(app.name)", "OUT=\(outputDirectory)"]
         if profile != .release { command.append("PROFILE=\(profile.rawValue)") }
         if tests { command.append("TESTS=1") }
+        if profiler { command.append("PROFILER=1") }
         if let package = app.packageDirectory {
             let output = PackageApp.outputDirectory(package: package, app: app.name, target: target,
-                                                    profile: profile, tests: tests)
+                                                    profile: profile, tests: tests) + (profiler ? "-profiler" : "")
             command.append("APPOUT=" + output)
             if !app.modules.isEmpty { command.append("PACKAGE_MODULES=" + Self.modulesFile(in: output)) }
         }

@@ -10,13 +10,15 @@ public struct HostSetup {
     /// curl, hping3, apache2-utils (ab), wrk and nginx-light are the interop tests' peers and tools: `swift test` runs those as
     /// root; gdb is `swiftlet debug`'s debugger, docs/DEBUGGING.md; `swiftlet image` needs GRUB for both firmwares,
     /// xorriso, mtools and qemu-utils, OVMF boots UEFI images, python3-jsonschema and python3-yaml validate generated
-    /// deployment files, libvirt runs the fleet test: docs/DEPLOY.md).
+    /// deployment files, libvirt runs the fleet test: docs/DEPLOY.md; python3-prometheus-client parses a metrics
+    /// scrape and linux-perf profiles dev runs: docs/OBSERVABILITY.md, docs/PROFILING.md).
     public static let packages = ["make", "binutils", "qemu-system-x86", "libseccomp-dev", "passt", "iproute2", "iputils-ping",
                                   "python3", "tcpdump", "python3-scapy", "dnsmasq-base", "curl",
                                   "hping3", "apache2-utils", "wrk", "nginx-light", "gdb",
                                   "grub-pc-bin", "grub-efi-amd64-bin", "xorriso", "mtools", "qemu-utils",
                                   "ovmf", "python3-jsonschema", "python3-yaml",
-                                  "libvirt-daemon-system", "libvirt-clients"]
+                                  "libvirt-daemon-system", "libvirt-clients",
+                                  "python3-prometheus-client", "linux-perf"]
 
     public var log: Log
     /// The packages to check (``packages`` unless a test says otherwise).

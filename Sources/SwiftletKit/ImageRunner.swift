@@ -33,6 +33,11 @@ public struct RunRequest: Sendable {
     public var disk: DiskBoot?
     /// The monitor (`--vmm`): QEMU, or Firecracker (KVM only).
     public var vmm: VMM = .qemu
+    /// With ``watchConsole``: console lines starting with the tap's prefix are kept whole in the tap and not
+    /// shown (`swiftlet profile`'s sample dump).
+    public var consoleTap: ConsoleTap?
+    /// Dev only: a command the image runs under (`perf record ... --`).
+    public var wrapper: [String] = []
 
     public init(image: String, target: Target, bootArguments: [String]) {
         self.image = image
@@ -131,9 +136,9 @@ public struct ImageRunner {
 
     func runPosix(_ request: RunRequest, session: DeviceSession?) throws -> RunOutcome {
         let environment = ["SWIFT_BACKTRACE": "enable=no"]
-        var process = Subprocess(ImageRunner.posixCommand(image: request.image, devices: session?.attachments ?? [],
-                                                          bootArguments: request.bootArguments,
-                                                          memory: request.memory))
+        var process = Subprocess(request.wrapper + ImageRunner.posixCommand(
+            image: request.image, devices: session?.attachments ?? [], bootArguments: request.bootArguments,
+            memory: request.memory))
         process.inheritedFDs = session?.inheritedFDs ?? []
         process.environment = environment
         process.timeout = request.timeout
@@ -143,7 +148,7 @@ public struct ImageRunner {
             process.stderr = .toStdout
             process.nullStdin = true
         } else if request.watchConsole {
-            ImageRunner.watch(&process)
+            ImageRunner.watch(&process, tap: request.consoleTap)
         }
         log.command(process.arguments, environment: environment)
         let result = try process.run()
@@ -159,10 +164,11 @@ public struct ImageRunner {
     }
 
     /// The console passes through to our stdout as it arrives; its last 256 KiB are kept.
-    static func watch(_ process: inout Subprocess) {
+    static func watch(_ process: inout Subprocess, tap: ConsoleTap? = nil) {
         process.stdout = .capture
         process.stdoutTailLimit = 256 * 1024
-        process.onStdout = { chunk in
+        process.onStdout = { whole in
+            let chunk = tap.map { ArraySlice($0.filter(whole)) } ?? whole
             chunk.withUnsafeBytes { bytes in
                 var done = 0
                 while done < bytes.count {
@@ -302,7 +308,7 @@ public struct ImageRunner {
         } else if request.watchConsole || request.machine.exitsThroughConsole {
             // Keep the console's tail while it streams to our stdout: for a crash report's symbols, and on a machine
             // without a debug-exit port for the status the guest prints last.
-            ImageRunner.watch(&process)
+            ImageRunner.watch(&process, tap: request.consoleTap)
         }
         log.command(process.arguments)
         let result = try process.run()
@@ -341,5 +347,47 @@ public struct ImageRunner {
                 remedy: "see its message above; check --machine/--accel, or run with --verbose for the command")
         }
         return outcome
+    }
+}
+
+/// Takes the console lines that start with a prefix out of a streamed console, whole, and keeps them
+/// (`swiftlet profile`: the `swiftlet-profile:` dump must not flood the terminal nor be cut to the console's tail).
+public final class ConsoleTap: @unchecked Sendable {
+    public let prefix: [UInt8]
+    private let lock = NSLock()
+    private var partial: [UInt8] = []
+    private var taken: [String] = []
+
+    public init(prefix: String) { self.prefix = Array(prefix.utf8) }
+
+    /// The lines taken so far (without their newline).
+    public var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return taken
+    }
+
+    /// Returns the bytes of `chunk` to show: every complete line without the prefix (a line still incomplete at the
+    /// chunk's end waits for the next chunk).
+    func filter(_ chunk: ArraySlice<UInt8>) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        var shown: [UInt8] = []
+        for byte in chunk {
+            partial.append(byte)
+            guard byte == 10 else { continue }
+            var line = partial
+            partial = []
+            var start = 0
+            while start < line.count, line[start] == 13 || line[start] == 10 { start += 1 }
+            if line.count - start >= prefix.count, Array(line[start..<(start + prefix.count)]) == prefix {
+                line.removeLast()
+                if line.last == 13 { line.removeLast() }
+                taken.append(String(decoding: line[start...], as: UTF8.self))
+            } else {
+                shown.append(contentsOf: line)
+            }
+        }
+        return shown
     }
 }

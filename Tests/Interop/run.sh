@@ -7,6 +7,7 @@
 #                 TAP MTU of 9000 (the app must report it; 9014-byte frames round-trip)
 #   ping.sh       flood pings of 56, 1472 (DF) and 3000 (fragmented) bytes at Samples/udp-echo, zero loss
 #   udp.sh        datagrams of 1...1472 bytes echoed byte-exact on port 7; a closed port refuses
+#   metrics.sh    udp-echo's metrics scrape parsed by prometheus_client, figures checked; log levels per subsystem
 #   malformed.sh  3,000 malformed frames at every layer; still alive, answering, drops counted
 #   dhcp-dns.sh   dns-lookup binds by DHCP from dnsmasq and resolves swiftlet.test (also static, NXDOMAIN)
 #   http.sh       curl against Samples/http: the 612-byte index byte-exact, keep-alive (3 requests, 1 connection),
@@ -59,6 +60,7 @@ for target in $TARGETS; do
   check bash "$HERE/frames.sh" "$target" 1000 microvm 9000
   check bash "$HERE/ping.sh" "$target"
   check bash "$HERE/udp.sh" "$target"
+  check bash "$HERE/metrics.sh" "$target"
   check bash "$HERE/malformed.sh" "$target"
   check bash "$HERE/dhcp-dns.sh" "$target"
   check bash "$HERE/http.sh" "$target"

@@ -139,6 +139,23 @@ __attribute__((noreturn)) void swiftlet_platform_exit(int status);
 /** Prints `msg` (may be NULL/0) and ends with SWIFTLET_EXIT_ABORT. */
 __attribute__((noreturn)) void swiftlet_platform_abort(const char *msg, size_t len);
 
+/* ---- Observability ---------------------------------------------------------
+ * Prod's sampling profiler (docs/PROFILING.md); the heap's figures are swiftlet_platform_heap_stats above.
+ */
+
+/**
+ * Starts sampling the interrupted instruction pointer and a bounded frame-pointer walk `hz` times a second
+ * into a fixed buffer (samples that find it full are counted as dropped). Called at most once, by Runtime.
+ * OK: sampling; INVALID: `hz` outside 1...10000; UNSPEC: this platform has no sampling profiler (dev: use perf).
+ */
+swiftlet_result_t swiftlet_platform_profile_start(uint32_t hz);
+
+/**
+ * Writes the samples taken so far to the console as `swiftlet-profile:` lines (docs/PROFILING.md gives the
+ * format) and empties the buffer. Does nothing when the profiler is not running.
+ */
+void swiftlet_platform_profile_dump(void);
+
 /* ---- Devices -------------------------------------------------------------
  * Handles are small integers 0..63 so that readiness fits one uint64_t set.
  */

@@ -16,6 +16,18 @@ import VirtioHW
 
 @_cdecl("swiftlet_platform_yield")
 public func swiftlet_platform_yield(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
+    // While the sampling profiler runs, its own wrapper of yieldUntil (Profile.swift); nil otherwise.
+    if let sampling = Profile.yieldWhileSampling {
+        sampling(deadline, readySet)
+        return
+    }
+    yieldUntil(deadline, readySet)
+}
+
+/// Polls the devices, or sleeps (HLT with interrupts on only inside `sti; hlt; cli`) until `deadline` or a device
+/// is ready; interrupts off on entry and on return.
+@inline(__always)
+func yieldUntil(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
     var now = Clock.now()
     if now >= deadline {
         // The executor's between-batches poll: no HLT, so no acknowledgement is needed.

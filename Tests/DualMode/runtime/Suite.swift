@@ -19,6 +19,7 @@ struct RuntimeSuite: TestableApplication {
         registerConsoleTests(&suite)
         registerMemoryTests(&suite)
         registerDeviceTests(&suite)
+        registerObservabilityTests(&suite)
         registerFaultTests(&suite)
     }
 }

@@ -84,10 +84,14 @@ trap_common:
     hlt
     jmp 1b
 
-/* LAPIC timer: count, EOI, return. Only ever taken inside yield's sti;hlt. */
+/* LAPIC timer: count, EOI, return. Without the profiler it is only ever taken inside yield's sti;hlt. With it
+ * (profile.c) it interrupts running code too, and jumps to virtio_isr_profile, which the profiler set when it
+ * started: an image that never starts it links none of the profiler's code (that entry has its own section). */
     .balign 16
     .globl virtio_isr_timer
 virtio_isr_timer:
+    cmpq $0, virtio_profile_isr(%rip)
+    jne 1f
     pushq %rax
     pushq %rcx
     pushq %rdx
@@ -97,6 +101,59 @@ virtio_isr_timer:
     popq %rcx
     popq %rax
     iretq
+1:  jmp *virtio_profile_isr(%rip)
+
+/* The profiler's timer entry: the registers are saved as a virtio_trap_frame, the SSE state with FXSAVE (the
+ * interrupted code owns it), and virtio_profile_tick records a sample, re-arms and sends the EOI. The profiler
+ * gives the gate its own IST stack (traps.c), so no interrupted stack is written. */
+    .section .text.virtio_isr_profile,"ax",@progbits
+    .balign 16
+    .globl virtio_isr_profile
+virtio_isr_profile:
+    pushq $0                                /* error */
+    pushq $0xEF                             /* vector */
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    movq %rsp, %rdi
+    movq %rsp, %rbx                         /* callee-saved: survives the call */
+    andq $-16, %rsp
+    subq $512, %rsp
+    fxsave64 (%rsp)
+    call virtio_profile_tick
+    fxrstor64 (%rsp)
+    movq %rbx, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp
+    iretq
+    .text
 
 /* Any other LAPIC-delivered vector: EOI and ignore. */
     .balign 16

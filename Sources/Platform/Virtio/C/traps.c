@@ -5,7 +5,9 @@
  * (traps.swift). Four vectors get their own Interrupt Stack Table stack, so
  * they are handled even when the faulting stack is unusable (SDM Vol. 3A
  * §6.14.5): #PF (a stack overflow faults on the guard page with %rsp already
- * there), #DF, #GP/#SS, and NMI/#MC. Vectors 32 and up are interrupts:
+ * there), #DF, #GP/#SS, and NMI/#MC; and, once the sampling profiler starts
+ * (it lets the timer interrupt running code: profile.c), the LAPIC timer, on a
+ * stack the profiler gives it. Vectors 32 and up are interrupts:
  * see isr.S for which get an EOI.
  */
 #include <stdint.h>
@@ -34,7 +36,7 @@ struct __attribute__((packed)) idt_gate {
 };
 
 #define IST_STACK_SIZE (16 * 1024)
-enum { IST_PF = 1, IST_DF = 2, IST_GP_SS = 3, IST_NMI_MC = 4, IST_COUNT = 4 };
+enum { IST_PF = 1, IST_DF = 2, IST_GP_SS = 3, IST_NMI_MC = 4, IST_COUNT = 4, IST_TIMER = 5 };
 
 static struct tss64 tss __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -45,6 +47,7 @@ extern const uint64_t virtio_exception_stubs[32];
 extern char virtio_isr_timer[], virtio_isr_eoi[], virtio_isr_ignore[];
 
 volatile uintptr_t virtio_lapic_eoi;
+void *volatile virtio_profile_isr;
 volatile uint64_t virtio_timer_ticks;
 
 static void set_gate(int vector, uintptr_t handler, uint8_t ist) {
@@ -90,4 +93,9 @@ void virtio_traps_install(void) {
         sizeof idt - 1, (uint64_t)(uintptr_t)idt,
     };
     __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void virtio_traps_timer_stack(void *top) {
+    tss.ist[IST_TIMER - 1] = (uint64_t)(uintptr_t)top;
+    idt[VIRTIO_TIMER_VECTOR].ist = IST_TIMER; /* read at each interrupt: no reload needed */
 }

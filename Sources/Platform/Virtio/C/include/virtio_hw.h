@@ -77,6 +77,8 @@ static inline void virtio_write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr
 static inline uint64_t virtio_read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 static inline void virtio_write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 static inline void virtio_cli(void) { __asm__ volatile("cli" : : : "memory"); }
+/** Interrupts on: only the sampling profiler does this outside yield (Profile.swift). */
+static inline void virtio_sti(void) { __asm__ volatile("sti" : : : "memory"); }
 /**
  * STI; HLT back to back: STI's one-instruction interrupt shadow (SDM Vol. 2
  * STI) means an interrupt pending at STI is taken at the HLT, so no wake-up
@@ -157,6 +159,27 @@ extern volatile uintptr_t virtio_lapic_eoi;
 /** Counts LAPIC timer interrupts (the ISR increments it). */
 extern volatile uint64_t virtio_timer_ticks;
 
+/** The most return addresses a profile sample keeps (profile.c). */
+#define VIRTIO_PROFILE_DEPTH 32
+
+/** The sampling profiler's state (profile.c, Profile.swift). */
+struct virtio_profile {
+    volatile uint32_t running;  /* the timer is re-armed every period */
+    volatile uint32_t active;   /* ticks record samples (cleared while a dump reads the buffer) */
+    uint32_t tsc_deadline;      /* re-arm through IA32_TSC_DEADLINE, else the initial-count register */
+    uint32_t x2apic;
+    uintptr_t initial_count_register; /* xAPIC: the MMIO address of the initial-count register */
+    uint64_t period_tsc;        /* TSC ticks per sample */
+    uint32_t period_count;      /* LAPIC timer ticks per sample (one-shot mode, divide by 1) */
+    uint32_t hz;
+    uint64_t *buffer;           /* `capacity` words */
+    size_t capacity, used;
+    uint64_t samples, dropped;
+};
+extern struct virtio_profile virtio_profiler;
+/** Arms the timer for one period from now (profile.c). */
+void virtio_profile_rearm(void);
+
 /** The register frame the ISR stubs in isr.S push, lowest address first. */
 struct virtio_trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -164,6 +187,19 @@ struct virtio_trap_frame {
     uint64_t vector, error;
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU (SDM Vol. 3A §6.14.1) */
 };
+
+/**
+ * Where the LAPIC timer's ISR (isr.S) jumps while the sampling profiler runs: NULL until it starts, then
+ * isr.S's virtio_isr_profile (set by virtio_profile_enable, profile.c), so an image without the profiler links none
+ * of its code.
+ */
+extern void *volatile virtio_profile_isr;
+/** Points the timer's ISR at the profiler's entry (profile.c). */
+void virtio_profile_enable(void);
+/** The profiler's timer tick (profile.c): one sample, re-arm, EOI. */
+void virtio_profile_tick(const struct virtio_trap_frame *f);
+/** Gives the LAPIC timer interrupt its own stack (IST, traps.c), ending at `top` (16-byte aligned). */
+void virtio_traps_timer_stack(void *top);
 
 /** KVM's pvclock time info (Linux Documentation/virt/kvm/x86/msr.rst, MSR_KVM_SYSTEM_TIME_NEW). */
 struct virtio_pvclock {

@@ -1,0 +1,313 @@
+/// Leveled logging for the libOS and apps: one line per message on the console, the same in dev and prod.
+///
+/// ```swift
+/// let log = Log("kv")
+/// log.info("serving on port \(port)")
+/// log.debug("request \(id): \(bytes.count) bytes")   // nothing is built unless kv is at debug
+/// ```
+///
+/// A line is `[<seconds>.<micro>] <level> <subsystem>: <message>`, e.g.
+/// `[0.012345] info net: bound 10.0.0.2/24`, where the time is the monotonic clock since launch (the suite
+/// runner masks it when it compares transcripts: a number of six or more digits becomes `#`). With the boot
+/// argument `log.format=json` each line is one JSON object (RFC 8259) instead, for log shippers:
+/// `{"time":0.012345,"level":"info","subsystem":"net","message":"bound 10.0.0.2/24"}`.
+///
+/// Levels are set per run by the boot argument `log` (``LogConfiguration``): `log=debug`, or
+/// `log=net:debug,store:warning,info` (subsystem `net` at debug, `store` at warning, the rest at info). The default
+/// is info. A message is an autoclosure: below its subsystem's level it costs one comparison (and, only when some
+/// subsystem is more verbose than the default, a short byte comparison of subsystem names), never a String.
+/// The boot arguments are read at the first use, not at launch: an image that never logs pays nothing for `Log`
+/// (and a malformed `log=` ends the run at its first log line instead of before the app starts).
+public struct Log {
+    /// The subsystem every line of this log names (`net`, `store`, an app's name): ASCII letters, digits, `-`,
+    /// `_` and `.`; a static string, so a log costs no allocation.
+    public let subsystem: StaticString
+
+    public init(_ subsystem: StaticString) { self.subsystem = subsystem }
+
+    /// Whether a message at `level` would be written now.
+    @inline(__always)
+    public func isEnabled(_ level: LogLevel) -> Bool {
+        guard level.rawValue <= Log.configuration.mostVerbose.rawValue else { return false }
+        return level.rawValue <= Log.configuration.level(for: subsystem).rawValue
+    }
+
+    /// Something failed that the app or the operator must act on.
+    @inline(__always)
+    public func error(_ message: @autoclosure () -> String) { write(.error, message) }
+    /// Something unexpected that was handled (dropped, retried, clamped).
+    @inline(__always)
+    public func warning(_ message: @autoclosure () -> String) { write(.warning, message) }
+    /// A milestone of normal operation (an address bound, a store opened).
+    @inline(__always)
+    public func info(_ message: @autoclosure () -> String) { write(.info, message) }
+    /// Detail for whoever debugs this subsystem.
+    @inline(__always)
+    public func debug(_ message: @autoclosure () -> String) { write(.debug, message) }
+
+    /// Writes `message()` at `level` when enabled.
+    @inline(__always)
+    public func write(_ level: LogLevel, _ message: () -> String) {
+        guard isEnabled(level) else { return }
+        Log.emit(level, subsystem, message())
+    }
+
+    // MARK: - The process-wide configuration
+
+    /// The levels and format in force: read from the boot arguments `log` and `log.format` at the first use (so an
+    /// image that never logs links no parser), or set (tests swap it).
+    public static var configuration: LogConfiguration {
+        get {
+            if let loaded { return loaded }
+            return load()
+        }
+        set { loaded = newValue }
+    }
+    nonisolated(unsafe) private static var loaded: LogConfiguration? = nil
+    /// Lines written so far, per level (error, warning, info, debug): metrics read them.
+    nonisolated(unsafe) public private(set) static var linesWritten: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    /// Reads `log` and `log.format` from ``Runtime/arguments``; a setting that cannot be read ends the run with
+    /// `swiftlet: bad log setting ...` and status 2, as a malformed boot argument does.
+    @inline(never)
+    private static func load() -> LogConfiguration {
+        do throws(LogConfigurationError) {
+            let configuration = try LogConfiguration(bootArguments: Runtime.arguments)
+            loaded = configuration
+            return configuration
+        } catch {
+            Console.writeLine("swiftlet: bad log setting '\(error.text)': \(error.reason)")
+            ABI.exit(ExitStatus.usage)
+        }
+    }
+
+    @inline(never)
+    static func emit(_ level: LogLevel, _ subsystem: StaticString, _ message: String) {
+        switch level {
+        case .error: linesWritten.0 &+= 1
+        case .warning: linesWritten.1 &+= 1
+        case .info: linesWritten.2 &+= 1
+        case .debug: linesWritten.3 &+= 1
+        case .off: return
+        }
+        let elapsed = Instant.now - Runtime.launched
+        Console.writeLine(format(level, subsystem, message, elapsedNanoseconds: elapsed.nanosecondsClamped,
+                                 as: configuration.format))
+    }
+
+    /// One line (without its newline) as `log` would write it; pure, for tests and for the host's alignment.
+    public static func format(
+        _ level: LogLevel, _ subsystem: StaticString, _ message: String, elapsedNanoseconds: Int64,
+        as format: LogFormat
+    ) -> String {
+        let time = seconds(max(elapsedNanoseconds, 0))
+        var line = ""
+        switch format {
+        case .text:
+            line.append("[")
+            line.append(time)
+            line.append("] ")
+            line.append(level.name)
+            line.append(" ")
+            appendStatic(&line, subsystem)
+            line.append(": ")
+            line.append(message)
+        case .json:
+            line.append("{\"time\":")
+            line.append(time)
+            line.append(",\"level\":\"")
+            line.append(level.name)
+            line.append("\",\"subsystem\":\"")
+            var name = ""
+            appendStatic(&name, subsystem)
+            appendJSONEscaped(&line, name)
+            line.append("\",\"message\":\"")
+            appendJSONEscaped(&line, message)
+            line.append("\"}")
+        }
+        return line
+    }
+
+    /// `12.000345`: whole seconds, a point, exactly six digits of microseconds.
+    static func seconds(_ nanoseconds: Int64) -> String {
+        let micro = nanoseconds / 1000
+        let fraction = String(micro % 1_000_000)
+        var text = String(micro / 1_000_000)
+        text.append(".")
+        for _ in fraction.utf8.count..<6 { text.append("0") }
+        text.append(fraction)
+        return text
+    }
+
+    private static func appendStatic(_ text: inout String, _ value: StaticString) {
+        value.withUTF8Buffer { text.append(String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// Appends `value` as the inside of a JSON string: `"` and `\` escaped, control characters as `\n`, `\r`,
+    /// `\t` or `\u00XX` (RFC 8259 §7).
+    static func appendJSONEscaped(_ text: inout String, _ value: String) {
+        let hex: StaticString = "0123456789abcdef"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.utf8.count)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
+            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
+            case 0x09: bytes.append(0x5C); bytes.append(0x74)
+            case 0..<0x20:
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
+                hex.withUTF8Buffer { digits in
+                    bytes.append(digits[Int(byte >> 4)])
+                    bytes.append(digits[Int(byte & 15)])
+                }
+            default: bytes.append(byte)
+            }
+        }
+        text.append(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// How much a subsystem logs. Each level includes the ones before it.
+public enum LogLevel: UInt8, Sendable {
+    /// Nothing at all (`log=off`).
+    case off = 0
+    case error = 1
+    case warning = 2
+    case info = 3
+    case debug = 4
+
+    /// The word used in boot arguments and in each line.
+    public var name: String {
+        switch self {
+        case .off: "off"
+        case .error: "error"
+        case .warning: "warning"
+        case .info: "info"
+        case .debug: "debug"
+        }
+    }
+
+    /// The level named `word` (byte for byte), or nil.
+    public init?(name word: String) {
+        switch word {
+        case "off": self = .off
+        case "error": self = .error
+        case "warning": self = .warning
+        case "info": self = .info
+        case "debug": self = .debug
+        default: return nil
+        }
+    }
+}
+
+/// What a log line looks like.
+public enum LogFormat: Sendable {
+    /// `[0.012345] info net: message`.
+    case text
+    /// One JSON object per line.
+    case json
+}
+
+/// Levels per subsystem and the line format: the boot arguments `log` and `log.format`.
+///
+/// `log` is a comma-separated list; each item is a level (`error`, `warning`, `info`, `debug`, `off`), the default
+/// for every subsystem, or `subsystem:level`. The last item for a subsystem wins.
+public struct LogConfiguration {
+    /// The level of subsystems not listed.
+    public var defaultLevel: LogLevel = .info
+    /// Subsystems with their own level, in the order given: each is the name's bytes, `:` and the level's raw
+    /// value (a name holds neither `:` nor `,`). Bytes rather than an array of tuples: a new array element type in
+    /// Runtime changes how the optimiser merges the array code every image uses (docs/OBSERVABILITY.md, "Cost").
+    private var overrides: [UInt8] = []
+    public var format: LogFormat = .text
+    /// The most verbose level of any subsystem: the fast test every call makes first.
+    public private(set) var mostVerbose: LogLevel = .info
+
+    public init() {}
+
+    /// The settings of the boot arguments `log` (levels) and `log.format` (`text` or `json`).
+    /// - Throws: ``LogConfigurationError`` naming the value that cannot be read.
+    public init(bootArguments arguments: BootArguments) throws(LogConfigurationError) {
+        if let levels = arguments["log"] { try self.init(parsing: levels) } else { self.init() }
+        if let format = arguments["log.format"] {
+            if format.utf8.elementsEqual("text".utf8) {
+                self.format = .text
+            } else if format.utf8.elementsEqual("json".utf8) {
+                self.format = .json
+            } else {
+                throw LogConfigurationError(text: format, reason: "log.format is text or json")
+            }
+        }
+    }
+
+    /// Parses the value of `log`.
+    /// - Throws: ``LogConfigurationError`` naming the item that is not a level or `subsystem:level`.
+    public init(parsing text: String) throws(LogConfigurationError) {
+        mostVerbose = .off
+        // Items by hand rather than with split(separator:): its array of slices would be a new array element type
+        // in Runtime (see `overrides`).
+        let bytes = Array(text.utf8)
+        var itemStart = 0
+        while itemStart <= bytes.count {
+            var itemEnd = itemStart
+            while itemEnd < bytes.count && bytes[itemEnd] != 0x2C { itemEnd += 1 }
+            let item = bytes[itemStart..<itemEnd]
+            itemStart = itemEnd + 1
+            let word = String(decoding: item, as: UTF8.self)
+            if let colon = item.firstIndex(of: 0x3A) {
+                let name = item[item.startIndex..<colon]
+                let levelWord = String(decoding: item[(colon + 1)...], as: UTF8.self)
+                guard !name.isEmpty, let level = LogLevel(name: levelWord) else {
+                    throw LogConfigurationError(text: word, reason: "expected subsystem:level")
+                }
+                overrides.append(contentsOf: name)
+                overrides.append(0x3A)
+                overrides.append(level.rawValue)
+                if level.rawValue > mostVerbose.rawValue { mostVerbose = level }
+            } else {
+                guard let level = LogLevel(name: word) else {
+                    throw LogConfigurationError(text: word, reason: "levels are error, warning, info, debug, off")
+                }
+                defaultLevel = level
+            }
+        }
+        if defaultLevel.rawValue > mostVerbose.rawValue { mostVerbose = defaultLevel }
+    }
+
+    /// The level of `subsystem` (the last override naming it, else the default).
+    public func level(for subsystem: StaticString) -> LogLevel {
+        guard !overrides.isEmpty else { return defaultLevel }
+        return subsystem.withUTF8Buffer { name in
+            var level = defaultLevel
+            var start = 0
+            var index = 0
+            while index < overrides.count {
+                if overrides[index] == 0x3A {
+                    if index - start == name.count && overrides[start..<index].elementsEqual(name) {
+                        level = LogLevel(rawValue: overrides[index + 1]) ?? defaultLevel
+                    }
+                    index += 2
+                    start = index
+                } else {
+                    index += 1
+                }
+            }
+            return level
+        }
+    }
+}
+
+/// A `log` or `log.format` boot argument that cannot be read.
+public struct LogConfigurationError: Error {
+    /// The offending item.
+    public var text: String
+    /// What is expected instead.
+    public var reason: String
+}
+
+extension Log {
+    /// The libOS's own messages (executor, devices, block queues, metrics, profiler).
+    public static let runtime = Log("runtime")
+}
