@@ -136,8 +136,9 @@ final class NewPackageEndToEndTests: XCTestCase {
         for line in ["ok [posix] greeting", "ok [virtio] greeting", "ok [virtio] sleep", "ok [both] transcripts match"] {
             XCTAssertTrue(tested.output.contains(line), "missing '\(line)' in:\n" + tested.output)
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: package + "/.build-swiftlet/virtio/Probe/Probe.elf"),
-                      "the image is built in the package")
+        // `swiftlet test` builds the test image, kept apart from the ordinary one (`<target>-tests/`).
+        XCTAssertTrue(FileManager.default.fileExists(atPath: package + "/.build-swiftlet/virtio-tests/Probe/Probe.elf"),
+                      "the test image is built in the package")
     }
 
     /// docs/PACKAGES.md §3: an app package with a library target of its own that depends on another package's
