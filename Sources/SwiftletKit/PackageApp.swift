@@ -58,19 +58,12 @@ public struct PackageApp: Equatable, Sendable {
                                 remedy: "install Swift 6 and add it to PATH", status: 127)
         }
         // Its own scratch folder: SwiftPM locks .build, and the user may be running `swift build` in the package.
-        var dump = Subprocess([swift, "package", "dump-package", "--package-path", root,
-                               "--scratch-path", root + "/.build-swiftlet/manifest"])
-        dump.stdout = .capture
-        dump.stderr = .capture
-        dump.nullStdin = true
-        let result = try dump.run()
-        guard result.termination == .exited(0) else {
-            let detail = result.stderrText.split(separator: "\n").first(where: { $0.contains("error") })
-                .map { ": " + $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            throw SwiftletError("\(root)/Package.swift does not evaluate\(detail)",
-                                remedy: "fix it (swift package dump-package --package-path \(root) shows the errors)")
+        let manifest = try PackageGraph.runSwiftPackage(swift, ["dump-package"], path: root,
+                                                        scratch: root + "/.build-swiftlet/manifest") { detail in
+            SwiftletError("\(root)/Package.swift does not evaluate\(detail)",
+                          remedy: "fix it (swift package dump-package --package-path \(root) shows the errors)")
         }
-        var app = try parse(dumpedManifest: result.stdout, root: root)
+        var app = try parse(dumpedManifest: manifest, root: root)
         if !app.dependencyNames.isEmpty {
             // Other modules to compile in: the whole graph, from SwiftPM's own description of it.
             var graph = PackageGraph.reading(root: root, swift: swift)

@@ -178,9 +178,11 @@ extension PackageGraph {
         return paths
     }
 
-    private static func runSwiftPackage(_ swift: String, _ arguments: [String], path: String, scratch: String) throws
-        -> [UInt8]
-    {
+    /// Runs `swift package ARGUMENTS` for the package at `path` and returns its standard output.
+    /// - Parameter failure: the error for a failed run, given SwiftPM's first error line (`": ..."` or empty);
+    ///   by default one that names the subcommand and says how to see why.
+    static func runSwiftPackage(_ swift: String, _ arguments: [String], path: String, scratch: String,
+                                failure: ((String) -> SwiftletError)? = nil) throws -> [UInt8] {
         // The global options go before the subcommand: `describe` refuses them after it.
         var command = Subprocess([swift, "package", "--package-path", path, "--scratch-path", scratch] + arguments)
         command.stdout = .capture
@@ -190,9 +192,10 @@ extension PackageGraph {
         guard result.termination == .exited(0) else {
             let detail = result.stderrText.split(separator: "\n").first(where: { $0.contains("error") })
                 .map { ": " + $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            throw SwiftletError("swift package \(arguments[0]) failed for \(path)\(detail)",
-                                remedy: "run swift package \(arguments.joined(separator: " ")) --package-path \(path) "
-                                    + "to see why (a remote dependency needs the network once, to resolve)")
+            throw failure?(detail) ?? SwiftletError(
+                "swift package \(arguments[0]) failed for \(path)\(detail)",
+                remedy: "run swift package \(arguments.joined(separator: " ")) --package-path \(path) "
+                    + "to see why (a remote dependency needs the network once, to resolve)")
         }
         return result.stdout
     }
