@@ -17,6 +17,25 @@
     .text
     .code64
 
+/* The general registers in `struct virtio_trap_frame` order (virtio_hw.h): the trap and profiler entries. */
+.macro SAVE_GPRS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+
 .macro EXC n, has_error
     .balign 16
 exc_\n:
@@ -61,21 +80,7 @@ EXC 30, 1
 EXC 31, 0
 
 trap_common:
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GPRS
     cld
     movq %rsp, %rdi
     andq $-16, %rsp
@@ -112,21 +117,7 @@ virtio_isr_timer:
 virtio_isr_profile:
     pushq $0                                /* error */
     pushq $0xEF                             /* vector */
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GPRS
     cld
     movq %rsp, %rdi
     movq %rsp, %rbx                         /* callee-saved: survives the call */
