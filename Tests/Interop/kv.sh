@@ -105,6 +105,7 @@ for round in $(seq 1 "$ROUNDS"); do
   client=$!
   sleep "$delay"
   kill_app_hard
+  kill -TERM $(descendants "$client") 2>/dev/null  # the writers stop now, not at their request timeout
   wait "$client"
   start_app kv
   out=$(in_ns timeout 120 python3 "$INTEROP/kv_client.py" verify "$APP_IP" "$LOG" 2>&1)
