@@ -7,10 +7,11 @@
 ///
 /// - TAP (`IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`): one `readv(2)` is one frame,
 ///   preceded by its 10-byte `struct virtio_net_hdr` (virtio 1.2 §5.1.6) when
-///   the tender could turn the header on. Its last iovec is a shared 64 KiB
-///   overflow area, so a frame longer than the caller's buffer (the TAP
-///   interface's MTU is larger than the device's) is seen whole and dropped,
-///   never handed out cut. One `writev(2)` (header, frame) is one frame, all
+///   the tender could turn the header on. Its last iovec is a 64 KiB
+///   overflow area (``tapOverflow``: part of the port's reserved receive
+///   buffers, NetMemoryReserve.swift), so a frame longer than the caller's
+///   buffer (the TAP interface's MTU is larger than the device's) is seen whole
+///   and dropped, never handed out cut. One `writev(2)` (header, frame) is one frame, all
 ///   or nothing; `EAGAIN` (the tap's queue is full) is AGAIN. The header
 ///   carries the ABI's frame metadata both ways: NEEDS_CSUM and DATA_VALID
 ///   are SWIFTLET_NET_F_CSUM_PARTIAL and _VALID, a TCPv4 GSO frame is one with
@@ -52,6 +53,9 @@ final class NetPort {
     /// heap could not give it.
     var deviceMemory: NetMemory? = nil
     var deviceRings: (UnsafeMutableRawPointer, UnsafeMutableRawPointer)? = nil
+    /// Where `readv` puts the part of a TAP frame that does not fit the caller's buffer (``tapOverflowSize``
+    /// bytes, inside ``deviceMemory``: NetMemoryReserve.swift); nil for a stream port or one without its memory.
+    var tapOverflow: UnsafeMutableRawPointer? = nil
     /// The stream's peer has gone: nothing more will arrive, frames sent are dropped.
     private(set) var closed = false
 
@@ -140,7 +144,7 @@ final class NetPort {
             var vectors = (
                 iovec(iov_base: UnsafeMutableRawPointer(self.headerScratch), iov_len: headerSize),
                 iovec(iov_base: UnsafeMutableRawPointer(buffer), iov_len: size),
-                iovec(iov_base: UnsafeMutableRawPointer(tapOverflow!), iov_len: tapOverflowSize)
+                iovec(iov_base: self.tapOverflow!, iov_len: tapOverflowSize)
             )
             let count: Int
             do throws(SyscallError) {
@@ -244,7 +248,6 @@ final class NetPort {
     }
 }
 
-/// Where `readv` puts the part of a TAP frame that does not fit the caller's buffer
-/// (allocated by the tender when it opens the first TAP device).
+/// Bytes of a TAP port's overflow area (``NetPort/tapOverflow``): with the caller's buffer, more than any frame a
+/// TAP hands out (64 KiB at most).
 let tapOverflowSize = 64 * 1024
-var tapOverflow: UnsafeMutablePointer<UInt8>? = nil
