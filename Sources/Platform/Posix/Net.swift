@@ -39,8 +39,11 @@ final class NetPort {
     /// Six bytes.
     let mac: [UInt8]
     let mtu: Int
-    /// The framing buffers of a stream backend; nil for TAP.
-    let stream: StreamFraming?
+    /// Whether the backend is a stream socket (`socket:`, `fd:`), not a TAP.
+    let isStream: Bool
+    /// The framing buffers of a stream backend, in its reserved device memory (NetMemoryReserve.swift); nil for
+    /// TAP, and for a stream port whose memory the heap could not give (the app cannot acquire it).
+    var stream: StreamFraming? = nil
     /// Whether every TAP frame carries a `struct virtio_net_hdr` (`IFF_VNET_HDR`).
     let vnetHeader: Bool
     /// The SWIFTLET_NET_OFFLOAD_* bits the backend performs (TAP with the header; else 0).
@@ -73,7 +76,7 @@ final class NetPort {
         self.fd = fd
         self.mac = mac
         self.mtu = mtu
-        self.stream = isStream ? StreamFraming(maximumFrame: mtu + 14) : nil
+        self.isStream = isStream
     }
 
     /// Largest frame a write may carry with `meta`: a TSO frame may be a whole 64 KiB datagram.
@@ -86,7 +89,7 @@ final class NetPort {
         into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: inout Int, meta: inout swiftlet_net_frame_meta
     ) -> swiftlet_result_t {
         meta = swiftlet_net_frame_meta()
-        let result = self.stream != nil
+        let result = self.isStream
             ? self.readStream(buffer, size, &length) : self.readTAP(buffer, size, &length, &meta)
         if result == SWIFTLET_R_OK && injectedFault(SWIFTLET_TEST_SITE_NET_RECEIVE) != SWIFTLET_TEST_FAULT_NONE {
             deviceError("net", self.name, "receive", "a test injected a fault into a frame of ", UInt64(length),
@@ -100,7 +103,7 @@ final class NetPort {
 
     /// Queues one frame (`1...maximumWrite(meta)` bytes; `meta` checked by Runtime against ``offloads``).
     func write(_ frame: UnsafePointer<UInt8>, size: Int, meta: swiftlet_net_frame_meta) -> swiftlet_result_t {
-        let result = self.stream != nil ? self.writeStream(frame, size) : self.writeTAP(frame, size, meta)
+        let result = self.isStream ? self.writeStream(frame, size) : self.writeTAP(frame, size, meta)
         if result == SWIFTLET_R_OK && injectedFault(SWIFTLET_TEST_SITE_NET_TRANSMIT) != SWIFTLET_TEST_FAULT_NONE {
             deviceError("net", self.name, "transmit", "a test injected a fault into a frame of ", UInt64(size),
                         " bytes (dev backends have no used ring to corrupt)")
@@ -131,7 +134,7 @@ final class NetPort {
 
     /// The poll saw a hang-up with nothing left to read.
     func hungUp() {
-        if self.stream != nil { self.peerClosed() }
+        if self.isStream { self.peerClosed() }
     }
 
     // MARK: - Backends

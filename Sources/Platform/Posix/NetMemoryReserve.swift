@@ -7,15 +7,19 @@
 /// them: 256-entry rings, a 12-byte header (VERSION_1), VIRTIO_NET_F_MRG_RXBUF, and TSO both ways when the
 /// TAP has the offloads (a stream backend has none, as prod's `-netdev stream` has none); a legacy virtio
 /// device with two-descriptor buffers (no VERSION_1, no ANY_LAYOUT) has half as many, so prod then takes
-/// less than dev, never more. The memory is not used, with one exception, and an arena page costs nothing
-/// until it is touched. The exception: a TAP port's 64 KiB overflow area (where Net.swift's `readv` puts the
-/// part of a frame longer than the caller's buffer, to drop it whole) is the start of its receive buffers,
-/// which hold at least 128 KiB with the offloads (32 pages) and 256 slots of mtu + 26 bytes (rounded up to
-/// 64) without them; only a TAP without offloads and an mtu below 167 has less, and its overflow area is
-/// then one more heap allocation. Before, dev held that area on top of prod's bytes, 64 KiB more in use
-/// than prod: at `--memory 4M` the difference between prod serving Samples/http's 10 MiB body and dev
-/// running out of heap while sending it (docs/BENCHMARKS.md, "Memory to boot"). A port that cannot get
-/// its memory prints prod's line
+/// less than dev, never more. An arena page costs nothing until it is touched, and a port touches its
+/// memory only where a backend needs buffers of its own, which then live in it instead of beside it:
+/// - a TAP port's 64 KiB overflow area (where Net.swift's `readv` puts the part of a frame longer than the
+///   caller's buffer, to drop it whole) is the start of its receive buffers, which hold at least 128 KiB
+///   with the offloads (32 pages) and 256 slots of mtu + 26 bytes (rounded up to 64) without them; only a
+///   TAP without offloads and an mtu below 167 has less, and its overflow area is then one more heap
+///   allocation;
+/// - a stream port's framing buffers (StreamFraming.swift) are its receive slots (up to 256 KiB of them)
+///   and its transmit slots (one frame and its 4-byte length).
+/// Before, dev held those buffers on top of prod's bytes: 64 KiB more in use than prod with a TAP, and at
+/// `--memory 4M` the difference between prod serving Samples/http's 10 MiB body and dev running out of heap
+/// while sending it (docs/BENCHMARKS.md, "Memory to boot"); 256 KiB more with a stream. A port that cannot
+/// get its memory prints prod's line
 ///
 ///     swiftlet: net device 'service' (52:54:00:12:34:56): out of memory: its receive buffers need N bytes,
 ///     the heap has M free; give the guest more memory (swiftlet run --memory)
@@ -44,15 +48,26 @@ extension NetPort {
         do throws(NetMemoryShortfall) {
             let memory = try plan.take()
             deviceRings = (receiveRing, transmitRing)
-            if stream == nil {
-                if memory.receiveCount * plan.receiveBytes >= tapOverflowSize {
+            let receiveArea = memory.receiveCount * plan.receiveBytes
+            if isStream {
+                // The framing buffers are the reserved ones: the receive buffer in the receive slots, the rest of
+                // a partly written frame in the transmit slots. A stream has no offloads, so each side is 256
+                // slots of mtu + 26 bytes or more (at least two frames, and one): the guard cannot fail today.
+                guard let capacity = StreamFraming.receiveCapacity(maximumFrame: maximumFrame, available: receiveArea),
+                    memory.smallCount * plan.smallBytes >= 4 + maximumFrame
+                else {
+                    release(memory)
+                    return outOfMemory(needed: 2 * (4 + maximumFrame), what: "stream framing buffers")
+                }
+                stream = StreamFraming(maximumFrame: maximumFrame, receive: memory.receive,
+                                       receiveCapacity: capacity, pending: memory.transmit)
+            } else {
+                if receiveArea >= tapOverflowSize {
                     tapOverflow = memory.receive
                 } else if let area = Heap.allocate(tapOverflowSize, alignment: 64) {
                     tapOverflow = area
                 } else {
-                    Heap.free(memory.transmit)
-                    Heap.free(memory.receive)
-                    if let large = memory.large { Heap.free(large) }
+                    release(memory)
                     return outOfMemory(needed: tapOverflowSize, what: "TAP overflow area")
                 }
             }
@@ -62,6 +77,13 @@ extension NetPort {
             deviceRings = (receiveRing, transmitRing)
             outOfMemory(needed: error.needed, what: error.what)
         }
+    }
+
+    /// Gives back the buffers of a port that cannot use them (its rings stay, as in prod).
+    private func release(_ memory: NetMemory) {
+        Heap.free(memory.transmit)
+        Heap.free(memory.receive)
+        if let large = memory.large { Heap.free(large) }
     }
 
     /// Whether the port got its heap memory (else the app cannot acquire it).
