@@ -12,7 +12,8 @@
 #              GET /bytes/10485760 arrives whole (SHA-256 of the pattern); prod receives with
 #              VIRTIO_NET_F_MRG_RXBUF pages (64 KiB receive buffers needed 16M). At 4M the heap has about 100 KiB
 #              to spare at its high-water mark in both modes, so a dev port holding more than prod's bytes (as
-#              its TAP overflow area did, 64 KiB: Sources/Platform/Posix/NetMemoryReserve.swift) fails here
+#              its TAP overflow area did, 64 KiB: Sources/Platform/Posix/NetMemoryReserve.swift) fails here.
+#              The ok line of the body gives the heap's high-water mark and size (GET /stats) to compare the modes
 #
 # usage: Tests/Interop/memory.sh posix|virtio
 # Prints one `ok`/`FAIL` line per check; exit 0 when all passed.
@@ -67,8 +68,16 @@ for BUDGET in $BUDGETS; do
   read -r code got speed <<<"$out"
   have=$(sha256sum "$WORK/bytes" | cut -d' ' -f1)
   if [ "${code:-}" = 200 ] && [ "${got:-}" = "$SIZE" ] && [ "$have" = "$want" ]; then
+    # The heap's figures after the body (GET /stats), to compare the modes' logs: both should be within a few KiB.
+    heap=$(in_ns curl -s -m 30 "$URL/stats" | python3 -c '
+import json, sys
+try:
+    m = json.load(sys.stdin)["mem"]
+    print("heap high-water {:,} of {:,} bytes".format(m["high_water"], m["size"]))
+except Exception:
+    print("no heap figures from /stats")' 2>/dev/null)
     ok "--memory $BUDGET: GET /bytes/$SIZE: 200, every byte (sha256 ${want:0:16}),"\
-      "$(python3 -c "print(f'{float(\"${speed:-0}\") / 1048576:.1f}')") MiB/s"
+      "$(python3 -c "print(f'{float(\"${speed:-0}\") / 1048576:.1f}')") MiB/s; $heap"
   else
     failed "--memory $BUDGET: GET /bytes/$SIZE: status ${code:-none}, ${got:-0} bytes, sha256 ${have:0:16}" \
       "(want ${want:0:16})"
