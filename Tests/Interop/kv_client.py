@@ -30,7 +30,7 @@ def value_for(key: str) -> bytes:
 
 def load(host: str, round_id: str, log_path: str, threads: int, seconds: float) -> int:
     log = open(log_path, "a", buffering=1)
-    lock = threading.Lock()
+    lock = threading.RLock()
     acked = [0]
     deadline = time.monotonic() + seconds
 
@@ -59,6 +59,7 @@ def load(host: str, round_id: str, log_path: str, threads: int, seconds: float) 
                 return
 
     def stop(_signal, _frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM (from `timeout`) must not re-enter
         with lock:  # no writer is half way through a log line
             log.flush()
             print(f"acked {acked[0]}", flush=True)
