@@ -35,6 +35,8 @@ struct DeviceKindHooks {
     var acknowledge: () -> Void
     /// Whether a device of the kind has requests outstanding (yield backs its interrupt up with a timer).
     var busy: () -> Bool
+    /// Notifies the devices of the kind of every request queued but not yet announced (yield and exit call it).
+    var flush: () -> Void = {}
 }
 
 enum Devices {
@@ -87,7 +89,8 @@ enum Devices {
                 return set
             },
             acknowledge: { for n in nets { n.transport.acknowledge() } },
-            busy: { false }))
+            busy: { false },
+            flush: { for n in nets { n.flushTransmit() } }))
     }
 
     /// Starts every disk's driver, once (the first block acquire).
@@ -158,6 +161,12 @@ enum Devices {
             let base = MMIO.microvmBase + UInt(i) * MMIO.microvmStride
             if let t = MMIO.probe(base: base, gsi: (second ? 24 : 16) + i) { found.append(t) }
         }
+    }
+
+    /// Announces every queued request to its device (VirtioNet batches its transmit notifications until the
+    /// libOS yields: VirtioNet.write).
+    static func flushAll() {
+        for kind in kinds { kind.flush() }
     }
 
     /// Acknowledges every started device on an interrupt line (see IOAPIC.swift).

@@ -90,6 +90,7 @@ enum Exit {
 
 @_cdecl("swiftlet_platform_exit")
 public func swiftlet_platform_exit(_ status: Int32) -> Never {
+    Devices.flushAll()  // frames written since the last yield still reach the device
     Exit.exit(status)
 }
 

@@ -92,6 +92,10 @@ final class VirtioNet {
     let txLarge: UnsafeMutableRawPointer?
     /// Free small and large transmit slots, stacks.
     var txFree: [UInt16] = []
+    /// Frames published on the transmit queue since its last notification (see ``write``).
+    var txUnannounced = 0
+    /// At most this many frames wait for one notification, so the device starts on a long burst early.
+    static let transmitBatch = 32
     var txFreeLarge: [UInt16] = []
     var handle: Int = -1
     /// The SWIFTLET_NET_OFFLOAD_* bits negotiated (and backed by buffers).
@@ -348,11 +352,18 @@ final class VirtioNet {
 
     /// Queues one frame (1…mtu + 14 bytes, or a TSO frame up to `largeFrame`, checked by Runtime), or AGAIN
     /// when no slot of the size it needs is free.
+    ///
+    /// The frame is published at once but the device is notified once per batch, not per frame (the
+    /// `xmit_more` idea: each notification is an exit to the hypervisor, and per-frame kicks were 22 % of the
+    /// busy time serving small pages, docs/PROFILING.md): when ``transmitBatch`` frames wait, when the queue is
+    /// full, and when the libOS yields or exits (``flushTransmit``, from yield and exit). The device may also
+    /// take published frames without a notification (§2.7.13).
     func write(_ frame: UnsafePointer<UInt8>, size: Int, meta: swiftlet_net_frame_meta) -> swiftlet_result_t {
         let large = size > bufferBytes - headerLength
         guard !large || (largeCount > 0 && size <= largeBytes - headerLength) else { return SWIFTLET_R_INVALID }
         reclaim()
         if large ? txFreeLarge.isEmpty : txFree.isEmpty {
+            flushTransmit()  // the device must know of every frame it holds before we wait for it
             // Ask to be woken when the device returns a slot, then look once more (no lost wakeup).
             tx.interruptsSuppressed = false
             virtio_mfence()
@@ -375,8 +386,16 @@ final class VirtioNet {
             tx.setDescriptor(d + 1, address: address + UInt64(headerLength), length: UInt32(size), flags: 0)
         }
         tx.publish(d)
-        tx.kick()
+        txUnannounced += 1
+        if txUnannounced >= VirtioNet.transmitBatch { flushTransmit() }
         return SWIFTLET_R_OK
+    }
+
+    /// Notifies the device of the frames published since the last notification, if any (§2.7.13.4).
+    func flushTransmit() {
+        guard txUnannounced > 0 else { return }
+        txUnannounced = 0
+        tx.kick()
     }
 
     /// Takes back the transmit slots the device has finished with.

@@ -28,6 +28,7 @@ public func swiftlet_platform_yield(_ deadline: UInt64, _ readySet: UnsafeMutabl
 /// is ready; interrupts off on entry and on return.
 @inline(__always)
 func yieldUntil(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
+    Devices.flushAll()  // the frames this batch wrote go to the device now, with one notification per queue
     var now = Clock.now()
     if now >= deadline {
         // The executor's between-batches poll: no HLT, so no acknowledgement is needed.
