@@ -189,16 +189,15 @@ public enum LogLevel: UInt8, Sendable {
         }
     }
 
-    /// The level named `word` (byte for byte), or nil.
+    /// The level named `word` (byte for byte), or nil. Compares UTF-8 bytes: `switch` on a String compares
+    /// canonically equivalent strings, which links the stdlib's Unicode normalization tables (about 30 KiB).
     public init?(name word: String) {
-        switch word {
-        case "off": self = .off
-        case "error": self = .error
-        case "warning": self = .warning
-        case "info": self = .info
-        case "debug": self = .debug
-        default: return nil
+        var level = LogLevel.debug
+        while !word.utf8.elementsEqual(level.name.utf8) {
+            guard level != .off, let less = LogLevel(rawValue: level.rawValue - 1) else { return nil }
+            level = less
         }
+        self = level
     }
 }
 

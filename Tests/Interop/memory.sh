@@ -41,7 +41,7 @@ line=$(tr -d '\r' <"$WORK/small" | grep -m1 '^swiftlet: net device ' || true)
 pattern="^swiftlet: net device 'service' \([0-9a-f:]{17}\): out of memory: its $NEED, the heap has [0-9]+ free; "
 pattern+="give the guest more memory \(swiftlet run --memory\)$"
 if [[ "$line" =~ $pattern ]] && [ "$code" != 0 ] && [ "$code" != 124 ] \
-  && grep -q "^http: cannot bring up 'service': no such net device" "$WORK/small"; then
+  && grep -qE "^\[[0-9]+\.[0-9]{6}\] error http: cannot bring up 'service': no such net device" "$WORK/small"; then
   ok "--memory $SMALL: exit $code; $line"
 else
   failed "--memory $SMALL: exit $code (want non-zero, not 124: timed out), device line '${line:-none}'" \
