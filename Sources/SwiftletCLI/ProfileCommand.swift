@@ -90,7 +90,7 @@ struct ProfileCommand: StatusCommand {
         }
         log.progress("profiling \(resolved.name) (\(target.rawValue), \(hz) samples per second)...")
         let outcome = try ImageRunner(log: log).run(request)
-        if let failure = outcome.failure { Log.standardError(failure.description) }
+        if let failure = outcome.failure { Log.report(failure) }
 
         let report: ProfileReport
         switch target {
