@@ -112,6 +112,12 @@ struct ProfileCommand: StatusCommand {
         try report.folded.write(toFile: output, atomically: true, encoding: .utf8)
         log.progress("\(report.samples) samples" + (report.dropped > 0 ? " (\(report.dropped) dropped: buffer full)" : "")
                      + ", \(report.stacks.count) distinct stacks; folded stacks in \(output)")
+        if target == .posix, report.samples < 50 {
+            // perf's clock event counts time on the CPU: a sleeping process is not sampled (docs/PROFILING.md §2).
+            log.progress("few samples: \(report.samples) at \(hz) per second is about \(report.samples * 1000 / max(hz, 1)) ms "
+                         + "on the CPU; dev samples CPU time only (perf cpu-clock), so an app that mostly sleeps shows "
+                         + "little; raise --hz (up to 10000) or put load on it (bench/profile-http.sh)")
+        }
         log.progress("running (self) time:")
         for entry in report.top(top) {
             Log.standardError(String(format: "  %5.1f%%  %6d  %@", entry.percent, entry.count, entry.function))
