@@ -114,9 +114,10 @@ struct ProfileCommand: StatusCommand {
                      + ", \(report.stacks.count) distinct stacks; folded stacks in \(output)")
         if target == .posix, report.samples < 50 {
             // perf's clock event counts time on the CPU: a sleeping process is not sampled (docs/PROFILING.md §2).
-            log.progress("few samples: \(report.samples) at \(hz) per second is about \(report.samples * 1000 / max(hz, 1)) ms "
-                         + "on the CPU; dev samples CPU time only (perf cpu-clock), so an app that mostly sleeps shows "
-                         + "little; raise --hz (up to 10000) or put load on it (bench/profile-http.sh)")
+            log.progress("few samples: at \(hz) per second (one per \(1000.0 / Double(hz)) ms on the CPU) the app ran "
+                         + "about \(report.samples * 1000 / hz) ms; dev samples CPU time only (perf cpu-clock), so an "
+                         + "app that mostly sleeps shows little; raise --hz (up to 10000) or put load on it "
+                         + "(bench/profile-http.sh)")
         }
         log.progress("running (self) time:")
         for entry in report.top(top) {
