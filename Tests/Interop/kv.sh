@@ -100,11 +100,12 @@ cuts_ok=0
 for round in $(seq 1 "$ROUNDS"); do
   start_app kv
   delay=$(python3 -c "import random; print(round(random.uniform(0.5, 3.0), 2))")
-  in_ns timeout 60 python3 "$INTEROP/kv_client.py" load "$APP_IP" "$round" "$LOG" --threads 4 --seconds 30 \
+  in_ns timeout -k 5 60 python3 "$INTEROP/kv_client.py" load "$APP_IP" "$round" "$LOG" --threads 4 --seconds 30 \
     >"$WORK/load.out" 2>&1 &
   client=$!
   sleep "$delay"
   kill_app_hard
+  kill -TERM $(descendants "$client") 2>/dev/null  # the writers stop now, not at their request timeout
   wait "$client"
   start_app kv
   out=$(in_ns timeout 120 python3 "$INTEROP/kv_client.py" verify "$APP_IP" "$LOG" 2>&1)

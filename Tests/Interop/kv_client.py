@@ -6,6 +6,8 @@
       3,000 per thread, so eight rounds stay well inside the test's disk) until S seconds
       pass or the server goes away (the test kills it). Before each PUT the key goes to LOG as `try KEY`, after its
       2xx answer as `ack KEY` (flushed at once, so a line is never lost with the client alive). Prints `acked N`.
+      SIGTERM (the test sends it once the server is killed) ends the load at once with the same line, instead of
+      each writer waiting out its request timeout against a server that is gone.
   kv_client.py verify HOST LOG
       Every acknowledged key must be there with exactly its value; a key that was tried but not acknowledged must be
       absent or exact (never partial or wrong). Prints `ok verified N acked, M tried-only (K present)` or `FAIL ...`
@@ -13,6 +15,8 @@
 """
 import hashlib
 import http.client
+import os
+import signal
 import sys
 import threading
 import time
@@ -26,7 +30,7 @@ def value_for(key: str) -> bytes:
 
 def load(host: str, round_id: str, log_path: str, threads: int, seconds: float) -> int:
     log = open(log_path, "a", buffering=1)
-    lock = threading.Lock()
+    lock = threading.RLock()
     acked = [0]
     deadline = time.monotonic() + seconds
 
@@ -54,7 +58,15 @@ def load(host: str, round_id: str, log_path: str, threads: int, seconds: float) 
                 print(f"unexpected status {response.status} for {key}", file=sys.stderr)
                 return
 
-    workers = [threading.Thread(target=writer, args=(i,)) for i in range(threads)]
+    def stop(_signal, _frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM (from `timeout`) must not re-enter
+        with lock:  # no writer is half way through a log line
+            log.flush()
+            print(f"acked {acked[0]}", flush=True)
+            os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    workers = [threading.Thread(target=writer, args=(i,), daemon=True) for i in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:

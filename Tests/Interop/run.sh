@@ -50,9 +50,14 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TARGETS=${1:-both}
 [ "$TARGETS" = both ] && TARGETS="posix virtio"
-passed=0; failed=0
+passed=0; failed=0; failures=""
+# check SCRIPT ARGS...: runs one script, prints its time, and remembers it by name when it fails (the names are
+# repeated last, beside the totals, so the end of a long log says what failed).
 check() {
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  local began=$(date +%s) name="${2##*/} ${*:3}"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures="$failures
+  FAILED: $name"; fi
+  echo "interop: $name took $(( $(date +%s) - began )) s"
 }
 start=$(date +%s)
 for target in $TARGETS; do
@@ -77,6 +82,6 @@ for target in $TARGETS; do
   [ "$target" = virtio ] && check bash "$HERE/image.sh" "$target"
   [ "$target" = virtio ] && check bash "$HERE/libvirt.sh" "$target"
 done
-echo "interop: $(( $(date +%s) - start )) s"
+echo "interop: $(( $(date +%s) - start )) s$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

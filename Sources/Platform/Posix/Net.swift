@@ -7,10 +7,11 @@
 ///
 /// - TAP (`IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`): one `readv(2)` is one frame,
 ///   preceded by its 10-byte `struct virtio_net_hdr` (virtio 1.2 §5.1.6) when
-///   the tender could turn the header on. Its last iovec is a shared 64 KiB
-///   overflow area, so a frame longer than the caller's buffer (the TAP
-///   interface's MTU is larger than the device's) is seen whole and dropped,
-///   never handed out cut. One `writev(2)` (header, frame) is one frame, all
+///   the tender could turn the header on. Its last iovec is a 64 KiB
+///   overflow area (``tapOverflow``: part of the port's reserved receive
+///   buffers, NetMemoryReserve.swift), so a frame longer than the caller's
+///   buffer (the TAP interface's MTU is larger than the device's) is seen whole
+///   and dropped, never handed out cut. One `writev(2)` (header, frame) is one frame, all
 ///   or nothing; `EAGAIN` (the tap's queue is full) is AGAIN. The header
 ///   carries the ABI's frame metadata both ways: NEEDS_CSUM and DATA_VALID
 ///   are SWIFTLET_NET_F_CSUM_PARTIAL and _VALID, a TCPv4 GSO frame is one with
@@ -38,8 +39,11 @@ final class NetPort {
     /// Six bytes.
     let mac: [UInt8]
     let mtu: Int
-    /// The framing buffers of a stream backend; nil for TAP.
-    let stream: StreamFraming?
+    /// Whether the backend is a stream socket (`socket:`, `fd:`), not a TAP.
+    let isStream: Bool
+    /// The framing buffers of a stream backend, in its reserved device memory (NetMemoryReserve.swift); nil for
+    /// TAP, and for a stream port whose memory the heap could not give (the app cannot acquire it).
+    var stream: StreamFraming? = nil
     /// Whether every TAP frame carries a `struct virtio_net_hdr` (`IFF_VNET_HDR`).
     let vnetHeader: Bool
     /// The SWIFTLET_NET_OFFLOAD_* bits the backend performs (TAP with the header; else 0).
@@ -52,6 +56,9 @@ final class NetPort {
     /// heap could not give it.
     var deviceMemory: NetMemory? = nil
     var deviceRings: (UnsafeMutableRawPointer, UnsafeMutableRawPointer)? = nil
+    /// Where `readv` puts the part of a TAP frame that does not fit the caller's buffer (``tapOverflowSize``
+    /// bytes, inside ``deviceMemory``: NetMemoryReserve.swift); nil for a stream port or one without its memory.
+    var tapOverflow: UnsafeMutableRawPointer? = nil
     /// The stream's peer has gone: nothing more will arrive, frames sent are dropped.
     private(set) var closed = false
 
@@ -69,7 +76,7 @@ final class NetPort {
         self.fd = fd
         self.mac = mac
         self.mtu = mtu
-        self.stream = isStream ? StreamFraming(maximumFrame: mtu + 14) : nil
+        self.isStream = isStream
     }
 
     /// Largest frame a write may carry with `meta`: a TSO frame may be a whole 64 KiB datagram.
@@ -82,7 +89,7 @@ final class NetPort {
         into buffer: UnsafeMutablePointer<UInt8>, size: Int, length: inout Int, meta: inout swiftlet_net_frame_meta
     ) -> swiftlet_result_t {
         meta = swiftlet_net_frame_meta()
-        let result = self.stream != nil
+        let result = self.isStream
             ? self.readStream(buffer, size, &length) : self.readTAP(buffer, size, &length, &meta)
         if result == SWIFTLET_R_OK && injectedFault(SWIFTLET_TEST_SITE_NET_RECEIVE) != SWIFTLET_TEST_FAULT_NONE {
             deviceError("net", self.name, "receive", "a test injected a fault into a frame of ", UInt64(length),
@@ -96,7 +103,7 @@ final class NetPort {
 
     /// Queues one frame (`1...maximumWrite(meta)` bytes; `meta` checked by Runtime against ``offloads``).
     func write(_ frame: UnsafePointer<UInt8>, size: Int, meta: swiftlet_net_frame_meta) -> swiftlet_result_t {
-        let result = self.stream != nil ? self.writeStream(frame, size) : self.writeTAP(frame, size, meta)
+        let result = self.isStream ? self.writeStream(frame, size) : self.writeTAP(frame, size, meta)
         if result == SWIFTLET_R_OK && injectedFault(SWIFTLET_TEST_SITE_NET_TRANSMIT) != SWIFTLET_TEST_FAULT_NONE {
             deviceError("net", self.name, "transmit", "a test injected a fault into a frame of ", UInt64(size),
                         " bytes (dev backends have no used ring to corrupt)")
@@ -127,7 +134,7 @@ final class NetPort {
 
     /// The poll saw a hang-up with nothing left to read.
     func hungUp() {
-        if self.stream != nil { self.peerClosed() }
+        if self.isStream { self.peerClosed() }
     }
 
     // MARK: - Backends
@@ -140,7 +147,7 @@ final class NetPort {
             var vectors = (
                 iovec(iov_base: UnsafeMutableRawPointer(self.headerScratch), iov_len: headerSize),
                 iovec(iov_base: UnsafeMutableRawPointer(buffer), iov_len: size),
-                iovec(iov_base: UnsafeMutableRawPointer(tapOverflow!), iov_len: tapOverflowSize)
+                iovec(iov_base: self.tapOverflow!, iov_len: tapOverflowSize)
             )
             let count: Int
             do throws(SyscallError) {
@@ -244,7 +251,6 @@ final class NetPort {
     }
 }
 
-/// Where `readv` puts the part of a TAP frame that does not fit the caller's buffer
-/// (allocated by the tender when it opens the first TAP device).
+/// Bytes of a TAP port's overflow area (``NetPort/tapOverflow``): with the caller's buffer, more than any frame a
+/// TAP hands out (64 KiB at most).
 let tapOverflowSize = 64 * 1024
-var tapOverflow: UnsafeMutablePointer<UInt8>? = nil

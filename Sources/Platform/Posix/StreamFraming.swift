@@ -51,12 +51,22 @@ final class StreamFraming {
     /// Frames received that could not be handed out (too long, or empty).
     private(set) var droppedFrames: UInt64 = 0
 
-    init(maximumFrame: Int) {
+    /// The receive buffer's size for `maximumFrame` when `available` bytes can hold it: room for many small
+    /// frames per read(2) (up to 256 KiB), and always for two whole frames, so one fits after compaction.
+    /// Nil when `available` is less than two whole frames.
+    static func receiveCapacity(maximumFrame: Int, available: Int) -> Int? {
+        let least = 2 * (4 + maximumFrame)
+        return available >= least ? min(available, max(256 * 1024, least)) : nil
+    }
+
+    /// Framing over buffers the caller holds for the port's lifetime (its reserved device memory,
+    /// NetMemoryReserve.swift): `receiveCapacity` bytes at `receive` (``receiveCapacity(maximumFrame:available:)``)
+    /// and `4 + maximumFrame` at `pending`. Nothing is allocated.
+    init(maximumFrame: Int, receive: UnsafeMutableRawPointer, receiveCapacity: Int, pending: UnsafeMutableRawPointer) {
         self.maximumFrame = maximumFrame
-        // Room for many small frames per read(2), and always for one whole frame after compaction.
-        self.receiveCapacity = max(256 * 1024, 2 * (4 + maximumFrame))
-        self.receive = .allocate(capacity: self.receiveCapacity)
-        self.pending = .allocate(capacity: 4 + maximumFrame)
+        self.receiveCapacity = receiveCapacity
+        self.receive = receive.bindMemory(to: UInt8.self, capacity: receiveCapacity)
+        self.pending = pending.bindMemory(to: UInt8.self, capacity: 4 + maximumFrame)
     }
 
     /// Whether part of a frame is still waiting to be written.

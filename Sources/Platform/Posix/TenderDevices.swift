@@ -39,9 +39,6 @@ func openDevices(_ options: DeviceOptions) throws(TenderError) {
             tenderFDs.append(fd)
             var isStream = true
             if case .tap = net.backend { isStream = false }
-            if !isStream && tapOverflow == nil {
-                tapOverflow = .allocate(capacity: tapOverflowSize)
-            }
             guard swiftlet_posix_sandbox_net(fd, isStream ? 1 : 0) == 0 else {
                 throw TenderError("cannot add the sandbox rules of net device ").bytes(net.name)
             }
