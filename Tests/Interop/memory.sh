@@ -11,10 +11,11 @@
 #   budgets    at --memory 8M (the footprint goal) and 4M (the least that serves both, in both modes:
 #              docs/BENCHMARKS.md "Memory to boot") http starts, GET / is the 612-byte index page and
 #              GET /bytes/10485760 arrives whole (SHA-256 of the pattern); prod receives with
-#              VIRTIO_NET_F_MRG_RXBUF pages (64 KiB receive buffers needed 16M). At 4M the heap has 54 KiB (dev) and
-#              69 KiB (prod) to spare at its high-water mark (30 KB less than before http logged and served
-#              /metrics: its image is 402 KiB; the heap is what the image leaves), so a dev port holding more than prod's bytes (as
-#              its TAP overflow area did, 64 KiB: Sources/Platform/Posix/NetMemoryReserve.swift) fails here.
+#              VIRTIO_NET_F_MRG_RXBUF pages (64 KiB receive buffers needed 16M). At 4M the heap has 54 KiB (dev)
+#              and 69 KiB (prod) to spare at its high-water mark (30 KB less than before http logged and served
+#              /metrics: its image is 402 KiB, and the heap is what the image leaves), so a dev port holding more
+#              than prod's bytes (as its TAP overflow area did, 64 KiB: Sources/Platform/Posix/NetMemoryReserve.swift)
+#              fails here.
 #              The ok line of the body gives the heap's high-water mark and size (GET /stats) to compare the modes
 #
 # usage: Tests/Interop/memory.sh posix|virtio
