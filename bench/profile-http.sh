@@ -28,4 +28,4 @@ in_ns curl -s -o /dev/null --max-time 10 "http://$APP_IP/" || fail "http does no
 in_ns wrk -t1 -c10 -d$((SECONDS_PROFILED - 8))s "http://$APP_IP/" | sed 's/^/wrk: /'
 wait "$APP_PID"
 APP_PID=
-grep -E "^swiftlet: .*samples|^  " "$APP_LOG" | head -25
+grep -E "swiftlet: .*samples|^  " "$APP_LOG" | head -25

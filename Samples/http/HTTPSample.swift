@@ -3,6 +3,8 @@
 /// - `GET`/`HEAD` `/`, `/index.html`: the 612-byte index page; `/bytes/N`: N streamed bytes (see ``StaticSite``)
 /// - `POST /echo`: the request body back, as it arrives (`Content-Length` or chunked in, the same framing out)
 /// - `GET /stats`: the stack's and the server's counters and the heap (in use, high-water mark, size) as JSON
+/// - `GET /metrics`: the metrics registry in the Prometheus text format (net per layer, TCP sockets per state, HTTP,
+///   heap, executor; docs/OBSERVABILITY.md)
 /// - anything else: 404, or 405 with `Allow`; malformed requests 400 (the library's answers).
 ///
 ///     swiftlet run http --target posix --net service=passt:tcp=8080:80     # then: curl localhost:8080
@@ -14,12 +16,15 @@
 /// once it started (10; then 408 and close), `write-timeout=S` seconds a reply may wait for a client that does not
 /// read (30; then reset), `connections=N` connections served at once (512; the stack gets 16 more TCP slots, so that
 /// the next ones are answered 503), `max-body=BYTES` (1 MiB), `max-header=BYTES` (16 KiB);
-/// `verbose=1` prints the stack's counters every 5 seconds; `count=N` exits 0 once N connections have ended.
+/// `verbose=1` logs the stack's counters every 5 seconds (subsystem `net`); `count=N` exits 0 once N connections
+/// have ended, logging the counters (subsystem `http`). `log=` sets the levels (docs/OBSERVABILITY.md).
 import Net
 import Runtime
 
 @main
 struct HTTPSample: Application {
+    static let log = Log("http")
+
     static func run(_ arguments: BootArguments) async -> Int32 {
         var limits = HTTPServerLimits()
         limits.apply(arguments)
@@ -35,16 +40,16 @@ struct HTTPSample: Application {
         if arguments.integer("verbose") == 1 { stack.reportCounters(every: .seconds(5), label: "http") }
         do throws(TCPError) {
             let handled = try await server.serve(on: endpoint.listener, count: arguments.integer("count"))
-            print("http: \(handled) connections; \(stack.counters)")
-            print("http: \(server.counters)")
+            log.info("\(handled) connections; \(stack.counters)")
+            log.info("\(server.counters)")
             return 0
         } catch {
-            print("http: accept: \(error)")
+            log.error("accept: \(error)")
             return 1
         }
     }
 
-    /// The sample's routes on `server` (`/stats` reads the server's and the stack's counters).
+    /// The sample's routes on `server` (`/stats` reads the server's and the stack's counters; `/metrics` scrapes).
     static func addRoutes(to server: HTTPServer, stack: NetworkStack) {
         server.router.get("/") { _ throws(HTTPError) in index() }
         server.router.get("/index.html") { _ throws(HTTPError) in index() }
@@ -73,6 +78,7 @@ struct HTTPSample: Application {
                     }
                 })
         }
+        server.serveMetrics(stack: stack)
         server.router.get("/stats") { _ throws(HTTPError) in
             HTTPServerResponse(
                 contentType: "application/json", body: .bytes(StatsJSON.render(stack.counters, server.counters)))

@@ -91,8 +91,10 @@ public struct Log {
         case .off: return
         }
         let elapsed = Instant.now - Runtime.launched
-        Console.writeLine(format(level, subsystem, message, elapsedNanoseconds: elapsed.nanosecondsClamped,
-                                 as: configuration.format))
+        write(level, subsystem, message, elapsedNanoseconds: elapsed.nanosecondsClamped, as: configuration.format) {
+            Console.put($0)
+        }
+        Console.put(10)
     }
 
     /// One line (without its newline) as `log` would write it; pure, for tests and for the host's alignment.
@@ -100,72 +102,79 @@ public struct Log {
         _ level: LogLevel, _ subsystem: StaticString, _ message: String, elapsedNanoseconds: Int64,
         as format: LogFormat
     ) -> String {
-        let time = seconds(max(elapsedNanoseconds, 0))
-        var line = ""
-        switch format {
-        case .text:
-            line.append("[")
-            line.append(time)
-            line.append("] ")
-            line.append(level.name)
-            line.append(" ")
-            appendStatic(&line, subsystem)
-            line.append(": ")
-            line.append(message)
-        case .json:
-            line.append("{\"time\":")
-            line.append(time)
-            line.append(",\"level\":\"")
-            line.append(level.name)
-            line.append("\",\"subsystem\":\"")
-            var name = ""
-            appendStatic(&name, subsystem)
-            appendJSONEscaped(&line, name)
-            line.append("\",\"message\":\"")
-            appendJSONEscaped(&line, message)
-            line.append("\"}")
-        }
-        return line
+        var bytes: [UInt8] = []
+        write(level, subsystem, message, elapsedNanoseconds: elapsedNanoseconds, as: format) { bytes.append($0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Hands the bytes of one line (without its newline) to `put`, one at a time: the console's own byte sink when
+    /// logging, so a line is never built as a String (less code in every image that logs than String appends).
+    static func write(
+        _ level: LogLevel, _ subsystem: StaticString, _ message: String, elapsedNanoseconds: Int64,
+        as format: LogFormat, _ put: (UInt8) -> Void
+    ) {
+        let json = format == .json
+        putStatic(json ? "{\"time\":" : "[", put)
+        putSeconds(max(elapsedNanoseconds, 0), put)
+        putStatic(json ? ",\"level\":\"" : "] ", put)
+        putStatic(level.staticName, put)
+        putStatic(json ? "\",\"subsystem\":\"" : " ", put)
+        subsystem.withUTF8Buffer { for byte in $0 { putEscaped(byte, json: json, put) } }
+        putStatic(json ? "\",\"message\":\"" : ": ", put)
+        for byte in message.utf8 { putEscaped(byte, json: json, put) }
+        if json { putStatic("\"}", put) }
+    }
+
+    private static func putStatic(_ text: StaticString, _ put: (UInt8) -> Void) {
+        text.withUTF8Buffer { for byte in $0 { put(byte) } }
     }
 
     /// `12.000345`: whole seconds, a point, exactly six digits of microseconds.
     static func seconds(_ nanoseconds: Int64) -> String {
-        let micro = nanoseconds / 1000
-        let fraction = String(micro % 1_000_000)
-        var text = String(micro / 1_000_000)
-        text.append(".")
-        for _ in fraction.utf8.count..<6 { text.append("0") }
-        text.append(fraction)
-        return text
-    }
-
-    private static func appendStatic(_ text: inout String, _ value: StaticString) {
-        value.withUTF8Buffer { text.append(String(decoding: $0, as: UTF8.self)) }
-    }
-
-    /// Appends `value` as the inside of a JSON string: `"` and `\` escaped, control characters as `\n`, `\r`,
-    /// `\t` or `\u00XX` (RFC 8259 §7).
-    static func appendJSONEscaped(_ text: inout String, _ value: String) {
-        let hex: StaticString = "0123456789abcdef"
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count)
-        for byte in value.utf8 {
-            switch byte {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-            case 0x09: bytes.append(0x5C); bytes.append(0x74)
-            case 0..<0x20:
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
-                hex.withUTF8Buffer { digits in
-                    bytes.append(digits[Int(byte >> 4)])
-                    bytes.append(digits[Int(byte & 15)])
-                }
-            default: bytes.append(byte)
+        putSeconds(max(nanoseconds, 0)) { bytes.append($0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``seconds(_:)``'s digits, handed to `put`.
+    static func putSeconds(_ nanoseconds: Int64, _ put: (UInt8) -> Void) {
+        let micro = UInt64(nanoseconds) / 1000
+        let whole = micro / 1_000_000
+        var places = 1
+        while places < 19 && whole >= power(places) { places += 1 }
+        for place in stride(from: places - 1, through: 0, by: -1) { put(UInt8(whole / power(place) % 10) + 0x30) }
+        put(0x2E)  // .
+        let fraction = micro % 1_000_000
+        for place in stride(from: 5, through: 0, by: -1) { put(UInt8(fraction / power(place) % 10) + 0x30) }
+    }
+
+    /// 10 to the `exponent` (0...19).
+    private static func power(_ exponent: Int) -> UInt64 {
+        var value: UInt64 = 1
+        for _ in 0..<exponent { value &*= 10 }
+        return value
+    }
+
+    /// `byte` as it is (`json` false), or as part of the inside of a JSON string: `"` and `\` escaped, control
+    /// characters as `\n`, `\r`, `\t` or `\u00XX` (RFC 8259 §7).
+    private static func putEscaped(_ byte: UInt8, json: Bool, _ put: (UInt8) -> Void) {
+        guard json, byte < 0x20 || byte == 0x22 || byte == 0x5C else { return put(byte) }
+        put(0x5C)
+        switch byte {
+        case 0x0A: put(0x6E)
+        case 0x0D: put(0x72)
+        case 0x09: put(0x74)
+        case 0x22, 0x5C: put(byte)
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            put(0x75)
+            put(0x30)
+            put(0x30)
+            hex.withUTF8Buffer { digits in
+                put(digits[Int(byte >> 4)])
+                put(digits[Int(byte & 15)])
             }
         }
-        text.append(String(decoding: bytes, as: UTF8.self))
     }
 }
 
@@ -178,6 +187,17 @@ public enum LogLevel: UInt8, Sendable {
     case info = 3
     case debug = 4
 
+    /// ``name`` as a static string (what a log line writes).
+    var staticName: StaticString {
+        switch self {
+        case .off: "off"
+        case .error: "error"
+        case .warning: "warning"
+        case .info: "info"
+        case .debug: "debug"
+        }
+    }
+
     /// The word used in boot arguments and in each line.
     public var name: String {
         switch self {
@@ -189,16 +209,15 @@ public enum LogLevel: UInt8, Sendable {
         }
     }
 
-    /// The level named `word` (byte for byte), or nil.
+    /// The level named `word` (byte for byte), or nil. Compares UTF-8 bytes: `switch` on a String compares
+    /// canonically equivalent strings, which links the stdlib's Unicode normalization tables (about 30 KiB).
     public init?(name word: String) {
-        switch word {
-        case "off": self = .off
-        case "error": self = .error
-        case "warning": self = .warning
-        case "info": self = .info
-        case "debug": self = .debug
-        default: return nil
+        var level = LogLevel.debug
+        while !word.utf8.elementsEqual(level.name.utf8) {
+            guard level != .off, let less = LogLevel(rawValue: level.rawValue - 1) else { return nil }
+            level = less
         }
+        self = level
     }
 }
 

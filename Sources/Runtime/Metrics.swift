@@ -166,6 +166,40 @@ public struct MetricsWriter {
         bytes.append(0x0A)
     }
 
+    /// Samples of the current family whose label `label` takes, in order, the comma-separated values of `values`
+    /// (plain names such as `malformed,not_for_us`, written as they are), with `numbers` in the same order (a
+    /// value without a number is left out); each sample carries `fixed` as its first label when given
+    /// (`interface="service"`). One call per family instead of one ``sample(_:_:_:)`` per value: a family of many
+    /// samples costs a table, not code per sample.
+    public mutating func samples(
+        _ name: StaticString, fixed: (StaticString, String)? = nil, label: StaticString, values: StaticString,
+        _ numbers: [Int]
+    ) {
+        guard !skipping else { return }
+        values.withUTF8Buffer { list in
+            var index = 0
+            var start = 0
+            while start < list.count && index < numbers.count {
+                var end = start
+                while end < list.count && list[end] != 0x2C { end += 1 }
+                append(name)
+                bytes.append(0x7B)  // {
+                if let fixed {
+                    appendLabel(fixed.0, fixed.1)
+                    bytes.append(0x2C)
+                }
+                append(label)
+                bytes.append(contentsOf: [0x3D, 0x22])  // ="
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: list[start..<end]))
+                bytes.append(contentsOf: [0x22, 0x7D, 0x20])  // "}
+                appendDecimal(numbers[index])
+                bytes.append(0x0A)
+                index += 1
+                start = end + 1
+            }
+        }
+    }
+
     /// A family with a single unlabelled sample.
     public mutating func single(_ name: StaticString, _ kind: Kind, help: StaticString, _ value: Int) {
         family(name, kind, help: help)
@@ -199,22 +233,27 @@ public struct MetricsWriter {
             bytes.append(0x7B)  // {
             for (index, label) in labels.enumerated() {
                 if index > 0 { bytes.append(0x2C) }
-                append(label.0)
-                bytes.append(contentsOf: [0x3D, 0x22])  // ="
-                for byte in label.1.utf8 {
-                    switch byte {
-                    case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                    case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                    case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                    default: bytes.append(byte)
-                    }
-                }
-                bytes.append(0x22)
+                appendLabel(label.0, label.1)
             }
             bytes.append(0x7D)  // }
         }
         bytes.append(0x20)
         return true
+    }
+
+    /// `key="value"`, the value with `\`, `"` and newline escaped.
+    private mutating func appendLabel(_ key: StaticString, _ value: String) {
+        append(key)
+        bytes.append(contentsOf: [0x3D, 0x22])  // ="
+        for byte in value.utf8 {
+            switch byte {
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(0x22)
     }
 
     private mutating func append(_ text: StaticString) {

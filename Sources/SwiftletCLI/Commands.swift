@@ -261,7 +261,7 @@ struct Run: StatusCommand {
         }
         let outcome = try runner.run(request)
         if let failure = outcome.failure {
-            Log.standardError(failure.description)
+            Log.report(failure)
         }
         // A crash report's backtrace, symbolized from the image (docs/DEBUGGING.md §3).
         let lines = Transcript.lines(of: outcome.console)
@@ -270,7 +270,7 @@ struct Run: StatusCommand {
                 crash.lines(image: image, root: project.root).forEach(Log.standardError)
             }
         } catch {
-            Log.standardError("swiftlet: the backtrace could not be symbolized: \(error)")
+            Log.line(.warning, "the backtrace could not be symbolized: \(error)")
         }
         return outcome.status
     }

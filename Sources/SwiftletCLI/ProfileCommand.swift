@@ -90,7 +90,7 @@ struct ProfileCommand: StatusCommand {
         }
         log.progress("profiling \(resolved.name) (\(target.rawValue), \(hz) samples per second)...")
         let outcome = try ImageRunner(log: log).run(request)
-        if let failure = outcome.failure { Log.standardError(failure.description) }
+        if let failure = outcome.failure { Log.report(failure) }
 
         let report: ProfileReport
         switch target {
@@ -112,6 +112,13 @@ struct ProfileCommand: StatusCommand {
         try report.folded.write(toFile: output, atomically: true, encoding: .utf8)
         log.progress("\(report.samples) samples" + (report.dropped > 0 ? " (\(report.dropped) dropped: buffer full)" : "")
                      + ", \(report.stacks.count) distinct stacks; folded stacks in \(output)")
+        if target == .posix, report.samples < 50 {
+            // perf's clock event counts time on the CPU: a sleeping process is not sampled (docs/PROFILING.md §2).
+            log.progress("few samples: at \(hz) per second (one per \(1000.0 / Double(hz)) ms on the CPU) the app ran "
+                         + "about \(report.samples * 1000 / hz) ms; dev samples CPU time only (perf cpu-clock), so an "
+                         + "app that mostly sleeps shows little; raise --hz (up to 10000) or put load on it "
+                         + "(bench/profile-http.sh)")
+        }
         log.progress("running (self) time:")
         for entry in report.top(top) {
             Log.standardError(String(format: "  %5.1f%%  %6d  %@", entry.percent, entry.count, entry.function))

@@ -158,7 +158,7 @@ public struct ImageRunner {
             outcome.failure = SwiftletError("timed out after \(Int(request.timeout ?? 0)) s (killed)")
         } else if case .signaled(let signal) = result.termination, result.interruptedBy == nil, !request.capture {
             // The platform turns faults into exit statuses; a bare signal means something outside killed it.
-            Log.standardError("swiftlet: the process was killed by signal \(signal) (exit status \(128 + signal))")
+            Log.line(.error, "the process was killed by signal \(signal) (exit status \(128 + signal))")
         }
         return outcome
     }

@@ -7,6 +7,9 @@ import Darwin
 
 /// Where the host tools write: progress and errors to stderr, results to stdout.
 ///
+/// The command's own messages are log lines in the libOS's format (``LogLine``, subsystem `swiftlet`):
+/// `[0.012345] info swiftlet: building hello for virtio...`; errors at level `error`, `--verbose`'s commands and
+/// details at `debug`. What child processes print (compiler diagnostics, an app's console) passes through as it is.
 /// Every write is flushed at once so that lines interleave correctly with the
 /// output of child processes that share the terminal.
 public struct Log: Sendable {
@@ -33,9 +36,26 @@ public struct Log: Sendable {
         fflush(stderr)
     }
 
-    /// A progress line such as `swiftlet: building hello for virtio...` (stderr).
+    /// A progress line such as `[0.012345] info swiftlet: building hello for virtio...` (stderr).
     public func progress(_ message: String) {
-        Log.standardError("swiftlet: \(message)")
+        Log.line(.info, message)
+    }
+
+    /// A log line of subsystem `swiftlet` at `level` (stderr).
+    public static func line(_ level: LogLine.Level, _ message: String) {
+        standardError(LogLine.now(level, "swiftlet", message))
+    }
+
+    /// Reports `error` as an error line: `[0.012345] error swiftlet: <problem>; <remedy>` (stderr).
+    public static func report(_ error: SwiftletError) {
+        line(.error, error.remedy.isEmpty ? error.problem : "\(error.problem); \(error.remedy)")
+    }
+
+    /// Reports a one-line error already in the form `swiftlet: error: <what>` (ArgumentParser's, reworded by
+    /// ``SwiftletError/oneLine(parserMessage:)``) as an error line.
+    public static func report(errorLine text: String) {
+        let prefix = "swiftlet: error: "
+        line(.error, text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text)
     }
 
     /// A result line (stdout, or the test's sink).
@@ -47,13 +67,13 @@ public struct Log: Sendable {
     public func command(_ arguments: [String], environment: [String: String] = [:]) {
         guard verbose else { return }
         let env = environment.keys.sorted().map { "\($0)=\(shellQuote(environment[$0]!))" }
-        Log.standardError("+ " + (env + arguments.map(shellQuote)).joined(separator: " "))
+        Log.line(.debug, "+ " + (env + arguments.map(shellQuote)).joined(separator: " "))
     }
 
-    /// Free-form diagnostic shown only with `--verbose` (stderr).
+    /// Free-form diagnostic shown only with `--verbose` (stderr, level debug).
     public func detail(_ message: String) {
         guard verbose else { return }
-        Log.standardError(message)
+        Log.line(.debug, message)
     }
 }
 

@@ -5,6 +5,8 @@
 #   curl        keep-alive across GET, POST /echo and HEAD (one connection); a 200 KiB chunked upload echoed
 #               intact; HEAD with the GET's Content-Length; Expect: 100-continue (curl sees the 100, then the echo)
 #   stats       GET /stats is JSON with the stack's and the server's counters
+#   metrics     GET /metrics, with 6 idle keep-alive connections held, parsed by prometheus_client: TCP sockets per
+#               RFC 9293 state (established >= 7, one listener), HTTP requests and active connections, heap
 #   raw cases   http_server_peer.py: bad request line 400, bad chunk sizes 400, body shorter than its
 #               Content-Length 400, oversize header section 431, bodies over the limit 413 (Content-Length and
 #               chunked), 501, 505, chunked echo with extensions and trailers, HEAD without body, 405 + Allow with
@@ -24,6 +26,13 @@ for tool in curl ab wrk; do
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $package >/dev/null 2>&1
   command -v $tool >/dev/null || fail "no $tool (apt-get install $package)"
 done
+
+# The python3 that has prometheus_client (apt's, when another python3 comes first on PATH), for GET /metrics.
+PY=
+for python in python3 /usr/bin/python3; do
+  "$python" -c 'import prometheus_client' >/dev/null 2>&1 && { PY=$(command -v "$python"); break; }
+done
+[ -n "$PY" ] || fail "no python3 with prometheus_client (apt-get install python3-prometheus-client)"
 
 start_app http
 URL=http://$APP_IP
@@ -103,6 +112,11 @@ assert s["tcp"]["rx"] > 0 and h["requests"] > 2000 and h["400"] >= 4 and h["431"
 print("tcp rx=%d http " % s["tcp"]["rx"] + " ".join("%s=%d" % (k, h[k]) for k in
       ("requests", "2xx", "400", "404", "405", "413", "431", "discarded_body_bytes")))' "$stats" 2>&1)
 if [ $? = 0 ]; then ok "GET /stats (JSON): $summary"; else failed "GET /stats: $summary: ${stats:0:300}"; fi
+
+# GET /metrics with 6 idle keep-alive connections held: parsed by prometheus_client, TCP states and HTTP counters
+# checked against what is held and what ran above (docs/OBSERVABILITY.md).
+out=$(in_ns timeout 60 "$PY" "$INTEROP/http_metrics_check.py" "$APP_IP" 6 2000 2>&1)
+if [ $? = 0 ]; then ok "${out#ok }"; else failed "${out#FAIL }"; fi
 app_alive || failed "http died"
 
 stop_app

@@ -151,14 +151,16 @@ start_udp_echo() { start_app udp-echo "$@"; }
 app_alive() { kill -0 "$APP_PID" 2>/dev/null; }
 
 # The last counters line the app printed (it prints one every 5 s with verbose=1).
-last_counters() { grep "^$APP: [0-9.]*/[0-9]* eth " "$APP_LOG" | tail -1; }
+# The line is logged by subsystem net (`[12.000345] info net: APP: ADDRESS eth ...`); printed without the prefix.
+COUNTERS_LINE='^\[[0-9]+\.[0-9]{6}\] info net: '
+last_counters() { grep -E "$COUNTERS_LINE$APP: [0-9.]*/[0-9]* eth " "$APP_LOG" | tail -1 | sed -E "s/$COUNTERS_LINE//"; }
 
 # Waits until the app has printed a counters line after this call (at most 12 s), then prints it.
 fresh_counters() {
   local before after
-  before=$(grep -c "^$APP: [0-9.]*/[0-9]* eth " "$APP_LOG")
+  before=$(grep -cE "$COUNTERS_LINE$APP: [0-9.]*/[0-9]* eth " "$APP_LOG")
   for _ in $(seq 1 120); do
-    after=$(grep -c "^$APP: [0-9.]*/[0-9]* eth " "$APP_LOG")
+    after=$(grep -cE "$COUNTERS_LINE$APP: [0-9.]*/[0-9]* eth " "$APP_LOG")
     [ "$after" -gt "$before" ] && break
     sleep 0.1
   done

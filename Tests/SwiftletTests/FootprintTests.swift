@@ -18,7 +18,17 @@ final class FootprintTests: XCTestCase {
     /// limits, the zero-window user timeout, the ARP queue's eviction and refresh, memory figures in `/stats`),
     /// the mergeable-buffer checks and the client library's shared field parser, hence 366 KiB. Frame pointers stay
     /// (every crash report's backtrace walks them).
-    static let budgets: [(app: String, bytes: Int)] = [("hello", 98 * 1024), ("http", 366 * 1024)]
+    ///
+    /// 395 KiB since `http` uses what issue 14 asks of it, both pay-for-use and so not in `hello` (still 97,872
+    /// bytes, byte for byte the same image): `Log` for its diagnostics and the stack's `verbose=1` counters
+    /// (372,240 -> 381,776: +9,536 bytes, the line formatter in text and JSON, the `log=` parser), then
+    /// `GET /metrics` (381,776 -> 402,256: +20,480 bytes: the registry, the Prometheus writer, Runtime's, the
+    /// stack's and the server's families with their help texts). The first version was 455,824 bytes; three changes
+    /// took 53,568 off: `LogLevel` names compared as bytes (a `switch` on a String links the stdlib's Unicode
+    /// normalization tables, 26 KiB of them data), the stack's families written from one table (a closure and an
+    /// array of tuples per family was 13.7 KiB of code, the table and its loop 5.2 KiB), and log lines streamed to
+    /// the console byte by byte instead of built as a String (960 bytes).
+    static let budgets: [(app: String, bytes: Int)] = [("hello", 98 * 1024), ("http", 395 * 1024)]
 
     func testHelloAndHTTPUnikernelsStayWithinTheirSizeBudgets() throws {
         if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_FOOTPRINT"] == "1" {

@@ -177,13 +177,15 @@ final class StoreCommandLineTests: XCTestCase {
         XCTAssertEqual(try swiftlet(["store", "rm", file, "greeting"]).status, 0)
         let missing = try swiftlet(["store", "get", file, "greeting"])
         XCTAssertEqual(missing.status, StoreTool.Status.notFound)
-        XCTAssertEqual(missing.err, "swiftlet: error: no key 'greeting' in \(file); list the keys with swiftlet store ls \(file)\n")
+        // The command's error line is a log line (LogLine): `[seconds] error swiftlet: <problem>; <remedy>`.
+        XCTAssertTrue(missing.err.hasSuffix("] error swiftlet: no key 'greeting' in \(file); list the keys with swiftlet store ls \(file)\n"), missing.err)
+        XCTAssertNotNil(missing.err.range(of: #"^\[[0-9]+\.[0-9]{6}\] error swiftlet: "#, options: .regularExpression), missing.err)
         let check = try swiftlet(["store", "check", file])
         XCTAssertEqual(check.status, 0, check.err)
         XCTAssertTrue(check.out.contains("1 keys"), check.out)
         let noSize = try swiftlet(["store", "create", directory + "/t.img"])
         XCTAssertEqual(noSize.status, 64)
-        XCTAssertTrue(noSize.err.hasPrefix("swiftlet: error: missing expected argument '--size"), noSize.err)
+        XCTAssertTrue(noSize.err.contains("] error swiftlet: missing expected argument '--size"), noSize.err)
         XCTAssertEqual(try swiftlet(["store", "put", file, String(repeating: "x", count: 300), "v"]).status,
                        StoreTool.Status.invalidKey)
         let help = try swiftlet(["store", "check", "--help"]).out

@@ -14,17 +14,19 @@ public struct HTTPEndpoint {
     /// Brings up the stack on `device` with TCP room for `limits.maximumConnections` plus 16 slots (so the
     /// connections past the server's budget are answered 503 by the server, not refused by the stack; TCP rings
     /// take memory as data arrives, so idle slots cost little), listens on `port=` (80) and prints
-    /// `NAME: ADDRESS mac MAC, serving port P`, the line scripts wait for. On failure it prints why, prefixed
-    /// with `name`, and throws the exit status to return.
+    /// `NAME: ADDRESS mac MAC, serving port P`, the line scripts wait for (a `print`: what the app produces, see
+    /// docs/OBSERVABILITY.md). On failure it logs why as an error of subsystem `name`
+    /// (`[0.012345] error http: cannot bring up 'service': ...`) and throws the exit status to return.
     public static func open(
-        _ name: String, device: String = "service", arguments: BootArguments, limits: HTTPServerLimits
+        _ name: StaticString, device: String = "service", arguments: BootArguments, limits: HTTPServerLimits
     ) async throws(HTTPEndpointFailure) -> HTTPEndpoint {
+        let log = Log(name)
         let stack: NetworkStack
         do throws(NetworkStackError) {
             stack = try await NetworkStack.up(
                 device: device, bootArguments: arguments, tcpCapacity: limits.maximumConnections + 16)
         } catch {
-            print("\(name): cannot bring up '\(device)': \(error)")
+            log.error("cannot bring up '\(device)': \(error)")
             throw HTTPEndpointFailure(exitStatus: error.exitStatus)
         }
         let port = UInt16(arguments.integer("port") ?? 80)
@@ -32,15 +34,15 @@ public struct HTTPEndpoint {
         do throws(TCPError) {
             listener = try TCPListener.listen(port: port, backlog: 128, on: stack)
         } catch {
-            print("\(name): cannot listen on port \(port): \(error)")
+            log.error("cannot listen on port \(port): \(error)")
             throw HTTPEndpointFailure(exitStatus: 1)
         }
-        print("\(name): \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
+        print("\(name.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }): \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
         return HTTPEndpoint(stack: stack, listener: listener, port: port)
     }
 }
 
-/// Why ``HTTPEndpoint/open(_:device:arguments:limits:)`` failed, already printed: the exit status to return.
+/// Why ``HTTPEndpoint/open(_:device:arguments:limits:)`` failed, already logged: the exit status to return.
 public struct HTTPEndpointFailure: Error {
     /// The stack error's own status (`NetworkStackError.exitStatus`), or 1 when the port cannot be listened on.
     public let exitStatus: Int32

@@ -14,7 +14,8 @@ import Runtime
 /// `swiftlet_net_udp_datagrams_total{direction}`, `swiftlet_net_udp_dropped_total{reason}`,
 /// `swiftlet_net_tcp_segments_total{direction}`, `swiftlet_net_tcp_dropped_total{reason}`,
 /// `swiftlet_net_tcp_retransmits_total{kind}`, `swiftlet_net_tcp_resets_total{direction}`,
-/// `swiftlet_net_tcp_connections` and `swiftlet_net_tcp_connection_slots` (gauges).
+/// `swiftlet_net_tcp_connections`, `swiftlet_net_tcp_sockets{state}` (per RFC 9293 §3.3.2 state, listeners as
+/// `listen`) and `swiftlet_net_tcp_connection_slots` (gauges).
 enum NetworkMetrics {
     nonisolated(unsafe) static var stacks: [(interface: String, stack: NetworkStack)] = []
 
@@ -24,70 +25,69 @@ enum NetworkMetrics {
         Metrics.register("net") { writer in collect(&writer) }
     }
 
-    typealias Row = (StaticString, String, Int)
+    /// The counter families, in scrape order: name, kind, help, the label that tells a family's samples apart and
+    /// its values, comma-separated, in the order ``figures(_:)`` lists their numbers.
+    static let families: [(StaticString, MetricsWriter.Kind, StaticString, StaticString, StaticString)] = [
+        ("swiftlet_net_ethernet_frames_total", .counter, "Frames read from and handed to the device.", "direction",
+         "received,sent"),
+        ("swiftlet_net_ethernet_dropped_total", .counter, "Frames dropped by the Ethernet layer.", "reason",
+         "malformed,not_for_us,unknown_type,transmit_queue_full,device_error"),
+        ("swiftlet_net_arp_packets_total", .counter, "ARP packets received and sent.", "kind",
+         "received,request_sent,reply_sent"),
+        ("swiftlet_net_arp_dropped_total", .counter, "ARP packets and queued datagrams dropped.", "reason",
+         "malformed,conflict,pending_overflow,unresolved"),
+        ("swiftlet_net_ipv4_datagrams_total", .counter, "IPv4 datagrams received and sent.", "direction",
+         "received,sent"),
+        ("swiftlet_net_ipv4_dropped_total", .counter, "IPv4 datagrams dropped.", "reason",
+         "malformed,checksum,not_for_us,bad_source,fragment,unknown_protocol,no_route,loopback_full"),
+        ("swiftlet_net_icmp_messages_total", .counter, "ICMP messages received and sent.", "direction",
+         "received,sent"),
+        ("swiftlet_net_udp_datagrams_total", .counter, "UDP datagrams received and sent.", "direction",
+         "received,sent"),
+        ("swiftlet_net_udp_dropped_total", .counter, "UDP datagrams dropped.", "reason",
+         "malformed,checksum,no_socket,queue_full,too_large"),
+        ("swiftlet_net_tcp_segments_total", .counter, "TCP segments received and sent.", "direction",
+         "received,sent"),
+        ("swiftlet_net_tcp_dropped_total", .counter, "TCP segments dropped.", "reason",
+         "malformed,checksum,no_socket,syn_queue_full,unacceptable"),
+        ("swiftlet_net_tcp_retransmits_total", .counter, "TCP retransmissions.", "kind", "timeout,fast,segments"),
+        ("swiftlet_net_tcp_resets_total", .counter, "TCP resets received and sent.", "direction", "received,sent"),
+        ("swiftlet_net_tcp_sockets", .gauge,
+         "TCP sockets per RFC 9293 state (listen: listeners; closed: ended, not yet released).", "state",
+         "closed,listen,syn_sent,syn_received,established,fin_wait_1,fin_wait_2,close_wait,closing,last_ack,time_wait"),
+    ]
 
-    /// One family with a sample per registered stack and per row (`label` = the row's value).
-    private static func family(
-        _ writer: inout MetricsWriter, _ name: StaticString, _ kind: MetricsWriter.Kind, _ help: StaticString,
-        _ label: StaticString, _ rows: (InterfaceCounters, NetworkStack) -> [(String, Int)]
-    ) {
-        writer.family(name, kind, help: help)
-        for entry in stacks {
-            for row in rows(entry.stack.counters, entry.stack) {
-                writer.sample(name, [("interface", entry.interface), (label, row.0)], row.1)
-            }
-        }
+    /// Every number of ``families`` for `stack`, family after family (the TCP states in ``TCPState/all``'s order).
+    static func figures(_ stack: NetworkStack) -> [Int] {
+        let c = stack.counters
+        let e = c.ethernet, a = c.arp, i = c.ipv4, u = c.udp, t = c.tcp, k = c.tcpConnections
+        var numbers = [
+            e.received, e.sent, e.malformed, e.notForUs, e.unknownType, e.transmitQueueFull, e.deviceErrors,
+            a.received, a.requestsSent, a.repliesSent, a.malformed, a.conflicts, a.pendingOverflows, a.pendingDropped,
+            i.received, i.sent, i.malformed, i.checksumErrors, i.notForUs, i.badSource, i.fragmentsDropped,
+            i.unknownProtocol, i.noRoute, i.loopbackDropped,
+            c.icmp.received, c.icmp.sent,
+            u.received, u.sent, u.malformed, u.checksumErrors, u.noSocket, u.queueOverflows, u.tooLarge,
+            t.received, t.sent, t.malformed, t.checksumErrors, t.noSocket, t.synDropped, k.dropped,
+            k.timeouts, k.fastRetransmits, k.retransmits,
+            k.resetsReceived, k.resetsSent + t.resetsSent,
+        ]
+        for state in TCPState.all { numbers.append(stack.interface.tcp.count(in: state)) }
+        return numbers
     }
 
     static func collect(_ writer: inout MetricsWriter) {
-        family(&writer, "swiftlet_net_ethernet_frames_total", .counter, "Frames read from and handed to the device.",
-               "direction") { c, _ in [("received", c.ethernet.received), ("sent", c.ethernet.sent)] }
-        family(&writer, "swiftlet_net_ethernet_dropped_total", .counter, "Frames dropped by the Ethernet layer.",
-               "reason") { c, _ in
-            let e = c.ethernet
-            return [("malformed", e.malformed), ("not_for_us", e.notForUs), ("unknown_type", e.unknownType),
-                    ("transmit_queue_full", e.transmitQueueFull), ("device_error", e.deviceErrors)]
-        }
-        family(&writer, "swiftlet_net_arp_packets_total", .counter, "ARP packets received and sent.", "kind") { c, _ in
-            [("received", c.arp.received), ("request_sent", c.arp.requestsSent), ("reply_sent", c.arp.repliesSent)]
-        }
-        family(&writer, "swiftlet_net_arp_dropped_total", .counter, "ARP packets and queued datagrams dropped.",
-               "reason") { c, _ in
-            let a = c.arp
-            return [("malformed", a.malformed), ("conflict", a.conflicts), ("pending_overflow", a.pendingOverflows),
-                    ("unresolved", a.pendingDropped)]
-        }
-        family(&writer, "swiftlet_net_ipv4_datagrams_total", .counter, "IPv4 datagrams received and sent.",
-               "direction") { c, _ in [("received", c.ipv4.received), ("sent", c.ipv4.sent)] }
-        family(&writer, "swiftlet_net_ipv4_dropped_total", .counter, "IPv4 datagrams dropped.", "reason") { c, _ in
-            let i = c.ipv4
-            return [("malformed", i.malformed), ("checksum", i.checksumErrors), ("not_for_us", i.notForUs),
-                    ("bad_source", i.badSource), ("fragment", i.fragmentsDropped),
-                    ("unknown_protocol", i.unknownProtocol), ("no_route", i.noRoute),
-                    ("loopback_full", i.loopbackDropped)]
-        }
-        family(&writer, "swiftlet_net_icmp_messages_total", .counter, "ICMP messages received and sent.",
-               "direction") { c, _ in [("received", c.icmp.received), ("sent", c.icmp.sent)] }
-        family(&writer, "swiftlet_net_udp_datagrams_total", .counter, "UDP datagrams received and sent.",
-               "direction") { c, _ in [("received", c.udp.received), ("sent", c.udp.sent)] }
-        family(&writer, "swiftlet_net_udp_dropped_total", .counter, "UDP datagrams dropped.", "reason") { c, _ in
-            let u = c.udp
-            return [("malformed", u.malformed), ("checksum", u.checksumErrors), ("no_socket", u.noSocket),
-                    ("queue_full", u.queueOverflows), ("too_large", u.tooLarge)]
-        }
-        family(&writer, "swiftlet_net_tcp_segments_total", .counter, "TCP segments received and sent.",
-               "direction") { c, _ in [("received", c.tcp.received), ("sent", c.tcp.sent)] }
-        family(&writer, "swiftlet_net_tcp_dropped_total", .counter, "TCP segments dropped.", "reason") { c, _ in
-            [("malformed", c.tcp.malformed), ("checksum", c.tcp.checksumErrors), ("no_socket", c.tcp.noSocket),
-             ("syn_queue_full", c.tcp.synDropped), ("unacceptable", c.tcpConnections.dropped)]
-        }
-        family(&writer, "swiftlet_net_tcp_retransmits_total", .counter, "TCP retransmissions.", "kind") { c, _ in
-            [("timeout", c.tcpConnections.timeouts), ("fast", c.tcpConnections.fastRetransmits),
-             ("segments", c.tcpConnections.retransmits)]
-        }
-        family(&writer, "swiftlet_net_tcp_resets_total", .counter, "TCP resets received and sent.", "direction") { c, _ in
-            [("received", c.tcpConnections.resetsReceived),
-             ("sent", c.tcpConnections.resetsSent + c.tcp.resetsSent)]
+        let figures = stacks.map { Self.figures($0.stack) }
+        var offset = 0
+        for family in families {
+            var count = 1
+            family.4.withUTF8Buffer { for byte in $0 where byte == 0x2C { count += 1 } }
+            writer.family(family.0, family.1, help: family.2)
+            for (index, entry) in stacks.enumerated() {
+                writer.samples(family.0, fixed: ("interface", entry.interface), label: family.3, values: family.4,
+                               Array(figures[index][offset..<offset + count]))
+            }
+            offset += count
         }
         writer.family("swiftlet_net_tcp_connections", .gauge, help: "Live TCP connections (any state but CLOSED).")
         for entry in stacks {

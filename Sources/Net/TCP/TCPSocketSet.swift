@@ -294,6 +294,16 @@ public struct TCPSocketSet {
     /// Connection slots in all.
     public var connectionCapacity: Int { self.connections.count }
 
+    /// The sockets in `state` (RFC 9293 §3.3.2): listeners for ``TCPState/listen``, else the connection slots whose
+    /// control block is in `state` (``TCPState/closed``: connections that ended but whose owner has not released
+    /// them yet). One pass over the slots: for metrics, not for a hot path.
+    public func count(in state: TCPState) -> Int {
+        if state == .listen { return self.listeners.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+        var count = 0
+        for connection in self.connections where connection?.state == state { count += 1 }
+        return count
+    }
+
     // MARK: - For the interface
 
     /// Hands a segment from `remote` to `local` (its payload borrowed for the call) to its connection, else to a

@@ -74,6 +74,12 @@ func tcpInRange(_ value: UInt32, from: UInt32, to: UInt32) -> Bool {
 public enum TCPState: Equatable, Sendable, CustomStringConvertible {
     case closed, listen, synSent, synReceived, established, finWait1, finWait2, closeWait, closing, lastAck, timeWait
 
+    /// The eleven states of RFC 9293 §3.3.2, in the order of its state diagram.
+    public static let all: [TCPState] = [
+        .closed, .listen, .synSent, .synReceived, .established, .finWait1, .finWait2, .closeWait, .closing, .lastAck,
+        .timeWait,
+    ]
+
     /// Whether the handshake is complete (RFC 9293 §3.3.2 "synchronized states").
     public var isSynchronized: Bool {
         switch self {

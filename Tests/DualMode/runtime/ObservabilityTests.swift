@@ -74,6 +74,11 @@ func registerObservabilityTests(_ suite: inout TestSuite) {
         let json = Log.format(.info, "kv", "key \"a\\b\"\n\tnext\u{1}", elapsedNanoseconds: 1_500, as: .json)
         try expectEqual(json, #"{"time":0.000001,"level":"info","subsystem":"kv","message":"key \"a\\b\"\n\tnext\u0001"}"#,
                         "json line")
+        // The host CLI's formatter (SwiftletKit/LogLine.swift) must give these same lines for the same input:
+        // Tests/SwiftletTests/LogLineTests.swift finds each expected string here.
+        let host = Log.format(.error, "swiftlet", "unknown app 'x'; give a sample name",
+                              elapsedNanoseconds: 3_000_000_999, as: .text)
+        try expectEqual(host, "[3.000000] error swiftlet: unknown app 'x'; give a sample name", "host-shaped line")
         // A real line on the console: the suite runner compares it between the modes, timestamp masked.
         Log("suite").info("a log line both modes print alike")
     }
