@@ -13,16 +13,19 @@ import Runtime
 
 @main
 struct DNSLookupSample: Application {
+    /// The sample's diagnostics (subsystem `dns-lookup`, docs/OBSERVABILITY.md).
+    static let log = Log("dns-lookup")
+
     static func run(_ arguments: BootArguments) async -> Int32 {
         guard let name = arguments["name"], !name.isEmpty else {
-            print("dns-lookup: usage: name=NAME [ip=dhcp | ip=a.b.c.d/n [gw=a.b.c.d] [dns=a.b.c.d]] [timeout=S]")
+            log.error("usage: name=NAME [ip=dhcp | ip=a.b.c.d/n [gw=a.b.c.d] [dns=a.b.c.d]] [timeout=S]")
             return 2
         }
         let configuration: StackConfiguration
         do throws(StackConfigurationError) {
             configuration = try StackConfiguration(bootArguments: arguments)
         } catch {
-            print("dns-lookup: \(error)")
+            log.error("\(error)")
             return 2
         }
         let seconds = arguments.integer("timeout")
@@ -31,7 +34,7 @@ struct DNSLookupSample: Application {
             stack = try await NetworkStack.up(
                 device: "service", configuration: configuration, timeout: .seconds(Int64(seconds ?? 30)))
         } catch {
-            print("dns-lookup: cannot bring up 'service' (\(configuration)): \(error)")
+            log.error("cannot bring up 'service' (\(configuration)): \(error)")
             return 1
         }
         if let lease = stack.lease {
@@ -46,7 +49,7 @@ struct DNSLookupSample: Application {
         } catch {
             var servers = ""
             for server in stack.dnsServers { servers += " \(server)" }
-            print("dns-lookup: cannot resolve \(name): \(error) (servers:\(servers.isEmpty ? " none" : servers))")
+            log.error("cannot resolve \(name): \(error) (servers:\(servers.isEmpty ? " none" : servers))")
             return 1
         }
     }

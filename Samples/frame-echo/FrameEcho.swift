@@ -6,12 +6,15 @@ import Runtime
 
 @main
 struct FrameEcho: Application {
+    /// The sample's diagnostics (subsystem `frame-echo`, docs/OBSERVABILITY.md).
+    static let log = Log("frame-echo")
+
     static func run(_ arguments: BootArguments) async -> Int32 {
         let device: NetDevice
         do throws(ABIError) {
             device = try NetDevice.acquire("service")
         } catch {
-            print("frame-echo: cannot acquire net device 'service' (\(error)); run with --net service=...")
+            log.error("cannot acquire net device 'service' (\(error)); run with --net service=...")
             return 1
         }
         print("frame-echo: service mac \(device.macAddressDescription) mtu \(device.mtu)")
@@ -26,7 +29,7 @@ struct FrameEcho: Application {
             do throws(ABIError) {
                 length = try await device.receive(into: buffer)
             } catch {
-                print("frame-echo: read failed: \(error)")
+                log.error("read failed: \(error)")
                 return 1
             }
             guard length >= 14 else {
@@ -37,7 +40,7 @@ struct FrameEcho: Application {
             do throws(ABIError) {
                 try await device.send(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
             } catch {
-                print("frame-echo: write failed: \(error)")
+                log.error("write failed: \(error)")
                 return 1
             }
             echoed += 1

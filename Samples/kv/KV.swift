@@ -6,6 +6,8 @@
 ///     ./swiftlet run kv --target posix --net service=passt:tcp=8080:80 --block storage=kv.img
 ///     curl -X PUT --data-binary @file localhost:8080/kv/greeting; curl localhost:8080/kv/greeting
 ///
+/// `GET /metrics` serves the stack's, the HTTP server's and the store's figures in the Prometheus text format.
+///
 /// Boot arguments: `ip=a.b.c.d/n`, `gw=a.b.c.d` (else DHCP), `port=P` (80), `format=1` formats a disk that holds no
 /// store yet (never one that does), `cache=N` blocks of store cache (1024), `verbose=1` prints the stack's counters
 /// every 5 s; the HTTP server's limits (``HTTPServerLimits/apply(_:)``): `idle=S` seconds a kept-alive connection may
@@ -19,18 +21,21 @@ import Store
 
 @main
 struct KV: TestableApplication {
+    /// The sample's diagnostics (subsystem `kv`; `log=kv:debug` and the rest, docs/OBSERVABILITY.md).
+    static let log = Log("kv")
+
     static func run(_ arguments: BootArguments) async -> Int32 {
         let device: BlockDevice
         do throws(ABIError) {
             device = try BlockDevice.acquire("storage")
         } catch {
-            print("kv: no block device 'storage' (run with --block storage=FILE)")
+            log.error("no block device 'storage' (run with --block storage=FILE)")
             return 2
         }
         var options = StoreOptions()
         if let blocks = arguments.integer("cache") {
             guard blocks >= 16 else {
-                print("kv: cache=\(blocks): give at least 16 blocks")
+                log.error("cache=\(blocks): give at least 16 blocks")
                 return 2
             }
             options.cacheBlocks = blocks
@@ -41,17 +46,17 @@ struct KV: TestableApplication {
         } catch {
             switch error {
             case .notFormatted:
-                print("kv: 'storage' holds no store: create one with `swiftlet store create FILE --size 64M`, or boot with format=1")
+                log.error("'storage' holds no store: create one with `swiftlet store create FILE --size 64M`, or boot with format=1")
                 return 2
             default:
-                print("kv: cannot open the store on 'storage': \(error)")
+                log.error("cannot open the store on 'storage': \(error)")
                 return 3
             }
         }
         if await store.statistics.rolledBack {
             // Normal after a power cut during a commit (that commit was never acknowledged); also what damage to
             // the newest commit's pages looks like (docs/STORE.md §3), so say it rather than stay silent.
-            print("kv: the store opened at the commit before an incomplete newest one (cut short before it was acknowledged, or its pages are damaged: `swiftlet store check` tells)")
+            log.warning("the store opened at the commit before an incomplete newest one (cut short before it was acknowledged, or its pages are damaged: `swiftlet store check` tells)")
         }
         var limits = HTTPServerLimits(maximumConnections: 240)
         limits.request.maximumBodyLength = StoreLimits.maximumValueLength
@@ -64,12 +69,14 @@ struct KV: TestableApplication {
         }
         let stack = endpoint.stack
         let server = HTTPServer(router: routes(KVService(store: store)), limits: limits)
+        server.serveMetrics(stack: stack)  // GET /metrics: the stack, the server and (below) the store
+        store.registerMetrics(store: "storage")
         if arguments["verbose"] == "1" { stack.reportCounters(every: .seconds(5), label: "kv") }
         do throws(TCPError) {
             try await server.serve(on: endpoint.listener)
             return 0
         } catch {
-            print("kv: accept: \(error)")
+            log.error("accept: \(error)")
             return 1
         }
     }
@@ -117,7 +124,7 @@ struct KV: TestableApplication {
         do throws(StoreError) {
             return try await KeyValueStore.open(device, options: options)
         } catch .notFormatted where format {
-            print("kv: formatting 'storage' (\(device.blockCount) blocks of \(device.blockSize) bytes)")
+            log.info("formatting 'storage' (\(device.blockCount) blocks of \(device.blockSize) bytes)")
             return try await KeyValueStore.format(device, options: options)
         }
     }

@@ -54,16 +54,19 @@ struct SplitMix {
 
 @main
 struct StoreBench: Application {
+    /// The sample's diagnostics (subsystem `store-bench`, docs/OBSERVABILITY.md).
+    static let log = Log("store-bench")
+
     static func run(_ arguments: BootArguments) async -> Int32 {
         guard let workload = arguments["workload"], let count = arguments.integer("count"), count > 0 else {
-            print("store-bench: give workload=put1|put16|load|get|scan|overwrite and count=N")
+            log.error("give workload=put1|put16|load|get|scan|overwrite and count=N")
             return 2
         }
         let device: BlockDevice
         do throws(ABIError) {
             device = try BlockDevice.acquire("storage")
         } catch {
-            print("store-bench: no block device 'storage'")
+            log.error("no block device 'storage'")
             return 2
         }
         var options = StoreOptions()
@@ -72,7 +75,7 @@ struct StoreBench: Application {
             let store = try await KeyValueStore.format(BlockDeviceStore(device), options: options)
             let (ops, nanoseconds) = try await measure(workload, count: UInt64(count), store)
             guard ops > 0 else {
-                print("store-bench: unknown workload '\(workload)'")
+                log.error("unknown workload '\(workload)'")
                 return 2
             }
             let statistics = await store.statistics
@@ -81,7 +84,7 @@ struct StoreBench: Application {
             print("store-bench: \(statistics)")
             return 0
         } catch {
-            print("store-bench: \(error)")
+            log.error("\(error)")
             return 1
         }
     }

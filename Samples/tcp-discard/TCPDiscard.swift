@@ -14,12 +14,15 @@ import Runtime
 
 @main
 struct TCPDiscard: Application {
+    /// The sample's diagnostics (subsystem `tcp-discard`, docs/OBSERVABILITY.md).
+    static let log = Log("tcp-discard")
+
     static func run(_ arguments: BootArguments) async -> Int32 {
         let stack: NetworkStack
         do throws(NetworkStackError) {
             stack = try await NetworkStack.up(device: "service", bootArguments: arguments)
         } catch {
-            print("tcp-discard: cannot bring up 'service': \(error)")
+            log.error("cannot bring up 'service': \(error)")
             return error.exitStatus
         }
         let discardPort = UInt16(arguments.integer("discard") ?? 9)
@@ -34,7 +37,7 @@ struct TCPDiscard: Application {
             discard = try TCPListener.listen(port: discardPort, backlog: 16, on: stack, configuration: configuration)
             source = try TCPListener.listen(port: sourcePort, backlog: 16, on: stack, configuration: configuration)
         } catch {
-            print("tcp-discard: cannot listen on ports \(discardPort) and \(sourcePort): \(error)")
+            log.error("cannot listen on ports \(discardPort) and \(sourcePort): \(error)")
             return 1
         }
         let verbose = arguments["verbose"] == "1"
@@ -62,7 +65,7 @@ struct TCPDiscard: Application {
             } catch .timedOut {
                 continue
             } catch {
-                print("tcp-discard: accept on \(listener.port): \(error)")
+                log.error("accept on \(listener.port): \(error)")
                 return
             }
             Task {
@@ -87,7 +90,7 @@ struct TCPDiscard: Application {
                 }
                 total += count
             } catch {
-                if case .connectionReset = error {} else { print("tcp-discard: \(connection.remote): \(error)") }
+                if case .connectionReset = error {} else { log.error("\(connection.remote): \(error)") }
                 connection.abort()
                 return total
             }

@@ -12,12 +12,15 @@ import Runtime
 
 @main
 struct TCPEcho: Application {
+    /// The sample's diagnostics (subsystem `tcp-echo`, docs/OBSERVABILITY.md).
+    static let log = Log("tcp-echo")
+
     static func run(_ arguments: BootArguments) async -> Int32 {
         let stack: NetworkStack
         do throws(NetworkStackError) {
             stack = try await NetworkStack.up(device: "service", bootArguments: arguments)
         } catch {
-            print("tcp-echo: cannot bring up 'service': \(error)")
+            log.error("cannot bring up 'service': \(error)")
             return error.exitStatus
         }
         let port = UInt16(arguments.integer("port") ?? 7)
@@ -25,7 +28,7 @@ struct TCPEcho: Application {
         do throws(TCPError) {
             listener = try TCPListener.listen(port: port, backlog: 128, on: stack)
         } catch {
-            print("tcp-echo: cannot listen on port \(port): \(error)")
+            log.error("cannot listen on port \(port): \(error)")
             return 1
         }
         let verbose = arguments["verbose"] == "1"
@@ -39,7 +42,7 @@ struct TCPEcho: Application {
             print("tcp-echo: \(handled) connections; \(stack.counters)")
             return 0
         } catch {
-            print("tcp-echo: accept: \(error)")
+            log.error("accept: \(error)")
             return 1
         }
     }
@@ -59,7 +62,7 @@ struct TCPEcho: Application {
                 try await connection.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 total += count
             } catch {
-                print("tcp-echo: \(connection.remote): \(error)")
+                log.error("\(connection.remote): \(error)")
                 connection.abort()
                 return total
             }

@@ -70,6 +70,33 @@ fi
 keys=20
 for i in $(seq 1 $keys); do head -c $((i * 3000)) /dev/urandom >"$WORK/v$i"; done
 for i in $(seq 1 $keys); do in_ns curl -s -m 30 -o /dev/null -X PUT --data-binary @"$WORK/v$i" "$URL/key$i"; done
+# GET /metrics, parsed by prometheus_client: the store holds photo, list-a/b/c and the 20 keys.
+in_ns curl -s -m 30 -o "$WORK/metrics" "http://$APP_IP/metrics"
+scrape=$(python3 - "$WORK/metrics" $((keys + 4)) <<'PY' 2>&1
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+want_keys = int(sys.argv[2])
+values = {}
+for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in family.samples:
+        values[(s.name, tuple(sorted(s.labels.items())))] = s.value
+def get(name, **labels):
+    return values.get((name, tuple(sorted(labels.items()))))
+keys = get("swiftlet_store_keys", store="storage")
+requests = get("swiftlet_store_requests_total", store="storage")
+http = get("swiftlet_http_requests_total")
+listen = get("swiftlet_net_tcp_sockets", interface="service", state="listen")
+problems = []
+if keys != want_keys: problems.append(f"store keys {keys} (want {want_keys})")
+if requests is None or requests < want_keys: problems.append(f"store write requests {requests} (want >= {want_keys})")
+if http is None or http < 30: problems.append(f"http requests {http} (want >= 30)")
+if listen != 1: problems.append(f"listening sockets {listen} (want 1)")
+print("; ".join(problems) if problems else
+      f"store keys={keys:.0f} write requests={requests:.0f}; http requests={http:.0f}; tcp listen={listen:.0f}")
+sys.exit(1 if problems else 0)
+PY
+)
+if [ $? = 0 ]; then ok "GET /metrics (prometheus_client): $scrape"; else failed "GET /metrics: $scrape"; fi
 
 # --- restart, host tool, the other mode ------------------------------------------------------------------------------
 stop_app

@@ -37,8 +37,9 @@
 #                 5 s meanwhile), a slowloris of 300 header-dribbling clients (408 at the 10 s header deadline) while
 #                 a probe keeps getting the page within 1 s, and an MSS-1 client fetching 1 MiB (48-byte segments);
 #                 each prints the requests served and the heap high-water mark
-#   kv.sh         Samples/kv over a block file: the HTTP API with curl, a restart read by `swiftlet store` and
-#                 served by the other mode, and SIGKILL power cuts under 4 writers (every acknowledged write survives)
+#   kv.sh         Samples/kv over a block file: the HTTP API with curl, GET /metrics (the store's keys), a restart
+#                 read by `swiftlet store` and served by the other mode, and SIGKILL power cuts under 4 writers
+#                 (every acknowledged write survives)
 #   image.sh      (virtio only) disk images: hello from one qcow2 on SeaBIOS (pc) and OVMF (q35, an SMBIOS override),
 #                 http from a BIOS image on q35; the Firecracker-shaped microvm (console exit status, http); the
 #                 generated Firecracker config against Firecracker's schema (docs/DEPLOY.md)
