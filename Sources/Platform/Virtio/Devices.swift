@@ -35,8 +35,6 @@ struct DeviceKindHooks {
     var acknowledge: () -> Void
     /// Whether a device of the kind has requests outstanding (yield backs its interrupt up with a timer).
     var busy: () -> Bool
-    /// Notifies the devices of the kind of every request queued but not yet announced (yield and exit call it).
-    var flush: () -> Void = {}
 }
 
 enum Devices {
@@ -89,8 +87,8 @@ enum Devices {
                 return set
             },
             acknowledge: { for n in nets { n.transport.acknowledge() } },
-            busy: { false },
-            flush: { for n in nets { n.flushTransmit() } }))
+            busy: { false }))
+        flushNets = { for n in nets { n.flushTransmit() } }
     }
 
     /// Starts every disk's driver, once (the first block acquire).
@@ -166,8 +164,11 @@ enum Devices {
     /// Announces every queued request to its device (VirtioNet batches its transmit notifications until the
     /// libOS yields: VirtioNet.write).
     static func flushAll() {
-        for kind in kinds { kind.flush() }
+        flushNets?()
     }
+
+    /// Set when the NICs start: announces their unannounced transmit frames (nil when no NIC started).
+    static var flushNets: (() -> Void)? = nil
 
     /// Acknowledges every started device on an interrupt line (see IOAPIC.swift).
     static func acknowledgeAll() {
