@@ -27,12 +27,7 @@ for tool in curl ab wrk; do
   command -v $tool >/dev/null || fail "no $tool (apt-get install $package)"
 done
 
-# The python3 that has prometheus_client (apt's, when another python3 comes first on PATH), for GET /metrics.
-PY=
-for python in python3 /usr/bin/python3; do
-  "$python" -c 'import prometheus_client' >/dev/null 2>&1 && { PY=$(command -v "$python"); break; }
-done
-[ -n "$PY" ] || fail "no python3 with prometheus_client (apt-get install python3-prometheus-client)"
+prometheus_python  # sets PY, for GET /metrics
 
 start_app http
 URL=http://$APP_IP

@@ -25,6 +25,7 @@ trap 'rm -rf "$WORK"; interop_cleanup' EXIT
 DISK=$WORK/kv.img
 "$ROOT/swiftlet" store create "$DISK" --size 1G >"$WORK/create.log" 2>&1 || fail "swiftlet store create: $(tail -1 "$WORK/create.log")"
 APP_RUN_OPTIONS=(--block "storage=$DISK")
+prometheus_python  # sets PY, for GET /metrics
 start_app kv
 URL=http://$APP_IP/kv
 
@@ -72,7 +73,7 @@ for i in $(seq 1 $keys); do head -c $((i * 3000)) /dev/urandom >"$WORK/v$i"; don
 for i in $(seq 1 $keys); do in_ns curl -s -m 30 -o /dev/null -X PUT --data-binary @"$WORK/v$i" "$URL/key$i"; done
 # GET /metrics, parsed by prometheus_client: the store holds photo, list-a/b/c and the 20 keys.
 in_ns curl -s -m 30 -o "$WORK/metrics" "http://$APP_IP/metrics"
-scrape=$(python3 - "$WORK/metrics" $((keys + 4)) <<'PY' 2>&1
+scrape=$("$PY" - "$WORK/metrics" $((keys + 4)) <<'PY' 2>&1
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 want_keys = int(sys.argv[2])

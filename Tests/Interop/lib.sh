@@ -43,6 +43,15 @@ fail() {
   [ -s "$APP_LOG" ] && tail -5 "$APP_LOG" | sed 's/^/    | /'
   exit 1
 }
+# prometheus_python: sets PY to the python3 that has prometheus_client (apt's python3-prometheus-client, when
+# another python3 comes first on PATH), or ends the script naming the package to install.
+prometheus_python() {
+  local python
+  for python in python3 /usr/bin/python3; do
+    "$python" -c 'import prometheus_client' >/dev/null 2>&1 && { PY=$(command -v "$python"); return 0; }
+  done
+  fail "no python3 with prometheus_client (apt-get install python3-prometheus-client)"
+}
 # failed TEXT: one failed check, the script goes on (it exits with $status); shows the app's last counters line.
 status=0
 failed() {

@@ -14,12 +14,7 @@ CHECK=metrics
 source "$(dirname "$0")/lib.sh"
 COUNT=20
 
-# The python3 that has prometheus_client (apt's, when another python3 comes first on PATH).
-PY=
-for python in python3 /usr/bin/python3; do
-  "$python" -c 'import prometheus_client' >/dev/null 2>&1 && { PY=$python; break; }
-done
-[ -n "$PY" ] || fail "no python3 with prometheus_client (apt-get install python3-prometheus-client)"
+prometheus_python  # sets PY, for GET /metrics
 start_udp_echo count=$COUNT metrics=1 log=udp-echo:debug,warning
 out=$(in_ns timeout 120 python3 "$INTEROP/udp_client.py" "$APP_IP" 7 "$COUNT" --sizes 1-64 --window 1 \
   --timeout 100 2>&1)
