@@ -126,9 +126,10 @@ public final class Interface<Device: NetworkDevice> {
     var deviceQueueFull = false
     /// While the device's transmit queue stays full and the device cannot say when it has room
     /// (``NetworkDevice/transmitReadyTime(now:)`` is `nil`, as for every real device): how long the owner waits
-    /// before polling egress again, doubling from 10 µs to 1 ms per poll that still finds it full; zero once a poll
-    /// ends with room. Without it a full queue had the poll task poll again at once, in a loop, until the device
-    /// drained (a spin that also starved the peer sharing the CPU).
+    /// before polling egress again. Zero (poll again at once, as a sender filling a draining queue must to keep
+    /// it busy) after an egress that sent frames; doubling from 10 µs to 1 ms per egress that found the queue
+    /// full and sent nothing. Without it a queue that stayed full had the poll task poll again at once, in a loop,
+    /// until the device drained (a spin that also starved the peer sharing the CPU).
     var transmitBackoff: Duration = .zero
     /// Datagrams whose next hop ARP resolved while the device's transmit queue was full, with that hop's MAC: sent,
     /// oldest first, before anything else at the next egress (`Interface+ARP.swift`); at most
@@ -232,16 +233,19 @@ public final class Interface<Device: NetworkDevice> {
     @discardableResult
     public func pollEgress(now: Instant, sockets: inout SocketSet) -> Int {
         self.deviceQueueFull = false
+        let sentBefore = self.counters.ethernet.sent
         var work = self.sendReleased(now: now)
         work += self.pollARP(now: now)
         work += self.pollDHCP(now: now)
         self.reassembler?.expire(now)
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
         work += self.dispatchTCP(now: now, limit: self.configuration.sendBudget)
-        if self.deviceQueueFull {
+        if self.deviceQueueFull && self.counters.ethernet.sent == sentBefore {
+            // Full from the start: nothing moved, so wait longer before looking again.
             let doubled = self.transmitBackoff * 2
             self.transmitBackoff = Swift.min(Swift.max(doubled, .microseconds(10)), .milliseconds(1))
         } else {
+            // Room, or the device took frames before it filled: it is draining, so look again at once.
             self.transmitBackoff = .zero
         }
         return work
@@ -252,8 +256,9 @@ public final class Interface<Device: NetworkDevice> {
     /// announcement, reassembly expiry, DHCP (re)transmission, T1, T2, lease expiry, address probe step or TCP
     /// deadline, else `nil`. While the device's transmit queue is full, output that is due (TCP segments, socket
     /// datagrams, datagrams ARP released) waits for ``NetworkDevice/transmitReadyTime(now:)`` when the device can
-    /// tell (a simulated link), else for the backoff (`transmitBackoff`, 10 µs doubling to 1 ms): never `now`,
-    /// so a full queue does not make the owner poll in a loop.
+    /// tell (a simulated link), else for the backoff (`transmitBackoff`): `now` only after an egress that sent
+    /// frames, then 10 µs doubling to 1 ms while egress sends nothing, so a queue that stays full does not make
+    /// the owner poll in a loop.
     public func nextPollTime(now: Instant, sockets: SocketSet) -> Instant? {
         if self.ingressBacklog || !self.loopback.isEmpty { return now }
         let blockedUntil: Instant? =

@@ -252,9 +252,13 @@ public struct TCPSocketSet {
             self.remove(handle)
             return
         }
-        self.connections[index]!.detach()
+        // An aborted connection whose RST is still owed (``TCPConnectionOn/abort()`` releases before the poll task
+        // sends it) is not an orphan left open: it is freed once the RST went, and not counted.
+        if self.connections[index]!.state != .closed {
+            self.connections[index]!.detach()
+            self.counters.orphaned += 1
+        }
         self.orphans[index] = true
-        self.counters.orphaned += 1
         self.generations[index] &+= 1
     }
 
