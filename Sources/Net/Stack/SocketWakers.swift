@@ -16,7 +16,7 @@ enum SocketWait {
     case listener(TCPHandle, seen: UInt32)
     /// A datagram for `socket`, or a datagram taken from its send queue (``SocketSet`` touch counts).
     case datagram(UDPHandle, seen: UInt32)
-    /// Every poll: for waits on state the sockets do not carry yet (a DHCP lease, a DNS lookup's retries).
+    /// Every poll: for waits on state the sockets do not carry yet (a DHCP lease being bound).
     case poll
 }
 
