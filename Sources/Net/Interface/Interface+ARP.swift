@@ -63,14 +63,47 @@ extension Interface {
         if self.arpCache.insert(address, mac, now: now, lifetime: arp.entryLifetime, capacity: arp.cacheCapacity) {
             self.counters.arp.evictions += 1
         }
-        for var packet in self.arpPending.remove(address) {
-            self.sendFrame(&packet, to: mac, type: .ipv4, now: now)
+        for packet in self.arpPending.remove(address) { self.sendResolved(packet, to: mac, now: now) }
+    }
+
+    /// Sends a datagram that waited for ARP to `mac`; while the device's transmit queue is full (or earlier released
+    /// datagrams still wait) it waits in `arpReleased` for the next egress instead of being dropped: its sender
+    /// (a TCP connection) already committed it. Beyond ``ARPConfiguration/pendingTotal`` waiting, the oldest is
+    /// dropped and counted (``EthernetCounters/transmitQueueFull``).
+    func sendResolved(_ packet: PacketBuffer, to mac: MACAddress, now: Instant) {
+        if self.arpReleased.isEmpty && !self.deviceQueueFull {
+            var attempt = packet
+            if self.sendFrame(&attempt, to: mac, type: .ipv4, refusable: true, now: now) || !self.deviceQueueFull {
+                return
+            }
         }
+        if self.arpReleased.count >= Swift.max(1, self.configuration.arp.pendingTotal) {
+            self.arpReleased.removeFirst()
+            self.counters.ethernet.transmitQueueFull += 1
+        }
+        self.arpReleased.append((packet, mac))
+    }
+
+    /// Sends the datagrams ARP released while the device was full, oldest first, until the device refuses one
+    /// (it then stays first); returns how many went.
+    func sendReleased(now: Instant) -> Int {
+        var sent = 0
+        while sent < self.arpReleased.count, !self.deviceQueueFull {
+            var attempt = self.arpReleased[sent].packet
+            if !self.sendFrame(&attempt, to: self.arpReleased[sent].mac, type: .ipv4, refusable: true, now: now),
+                self.deviceQueueFull
+            {
+                break
+            }
+            sent += 1
+        }
+        if sent > 0 { self.arpReleased.removeFirst(sent) }
+        return sent
     }
 
     /// Sends `packet` (an IPv4 datagram with Ethernet headroom) to on-link `nextHop`: at once when its MAC is
     /// cached, else queued with a request sent now if it is the first for that address (a queued datagram that
-    /// later finds the device full is dropped, whatever `refusable` says: its sender has moved on).
+    /// later finds the device full waits for room, ``sendResolved(_:to:now:)``: its sender has moved on).
     func sendResolving(_ packet: inout PacketBuffer, nextHop: IPv4Address, refusable: Bool = false, now: Instant) {
         if let mac = self.arpCache.lookup(nextHop, now: now) {
             let arp = self.configuration.arp

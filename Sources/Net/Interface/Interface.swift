@@ -124,6 +124,17 @@ public final class Interface<Device: NetworkDevice> {
     /// The device refused a frame because its transmit queue was full, since the current half of the poll began:
     /// egress stops (TCP segments are not even built) until the next one looks again (back-pressure).
     var deviceQueueFull = false
+    /// While the device's transmit queue stays full and the device cannot say when it has room
+    /// (``NetworkDevice/transmitReadyTime(now:)`` is `nil`, as for every real device): how long the owner waits
+    /// before polling egress again. Zero (poll again at once, as a sender filling a draining queue must to keep
+    /// it busy) after an egress that sent frames; doubling from 10 µs to 1 ms per egress that found the queue
+    /// full and sent nothing. Without it a queue that stayed full had the poll task poll again at once, in a loop,
+    /// until the device drained (a spin that also starved the peer sharing the CPU).
+    var transmitBackoff: Duration = .zero
+    /// Datagrams whose next hop ARP resolved while the device's transmit queue was full, with that hop's MAC: sent,
+    /// oldest first, before anything else at the next egress (`Interface+ARP.swift`); at most
+    /// ``ARPConfiguration/pendingTotal``.
+    var arpReleased: [(packet: PacketBuffer, mac: MACAddress)] = []
     var dispatchCursor = 0
     var echoReplies: [ICMPEchoReply] = []
     let receiveStorage: FrameStorage
@@ -162,6 +173,8 @@ public final class Interface<Device: NetworkDevice> {
         self.configuration.address = address
         self.configuration.gateway = gateway
         self.arpCache.removeAll()
+        self.counters.arp.pendingDropped += self.arpReleased.count
+        self.arpReleased.removeAll()
         while let destination = self.arpPending.destinations.first {
             self.counters.arp.pendingDropped += self.arpPending.remove(destination.address).count
         }
@@ -220,28 +233,44 @@ public final class Interface<Device: NetworkDevice> {
     @discardableResult
     public func pollEgress(now: Instant, sockets: inout SocketSet) -> Int {
         self.deviceQueueFull = false
-        var work = self.pollARP(now: now)
+        let sentBefore = self.counters.ethernet.sent
+        var work = self.sendReleased(now: now)
+        work += self.pollARP(now: now)
         work += self.pollDHCP(now: now)
         self.reassembler?.expire(now)
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
         work += self.dispatchTCP(now: now, limit: self.configuration.sendBudget)
+        if self.deviceQueueFull && self.counters.ethernet.sent == sentBefore {
+            // Full from the start: nothing moved, so wait longer before looking again.
+            let doubled = self.transmitBackoff * 2
+            self.transmitBackoff = Swift.min(Swift.max(doubled, .microseconds(10)), .milliseconds(1))
+        } else {
+            // Room, or the device took frames before it filled: it is draining, so look again at once.
+            self.transmitBackoff = .zero
+        }
         return work
     }
 
     /// When the interface must be polled next even if no frame arrives: `now` when work was left for lack of
     /// budget, a loopback datagram waits, or a socket has a datagram to send, else the next ARP retry,
     /// announcement, reassembly expiry, DHCP (re)transmission, T1, T2, lease expiry, address probe step or TCP
-    /// deadline, else `nil`. While the device's transmit queue is full, TCP output that is due waits for
-    /// ``NetworkDevice/transmitReadyTime(now:)`` when the device can tell (a simulated link), else for the next
-    /// poll.
+    /// deadline, else `nil`. While the device's transmit queue is full, output that is due (TCP segments, socket
+    /// datagrams, datagrams ARP released) waits for ``NetworkDevice/transmitReadyTime(now:)`` when the device can
+    /// tell (a simulated link), else for the backoff (`transmitBackoff`): `now` only after an egress that sent
+    /// frames, then 10 µs doubling to 1 ms while egress sends nothing, so a queue that stays full does not make
+    /// the owner poll in a loop.
     public func nextPollTime(now: Instant, sockets: SocketSet) -> Instant? {
-        if self.ingressBacklog || !self.loopback.isEmpty || sockets.hasPendingSend { return now }
-        var tcp = self.tcp.pollAt(now: now)
-        if self.deviceQueueFull, let due = tcp, due <= now, let ready = self.device.transmitReadyTime(now: now) {
-            tcp = ready
-        }
+        if self.ingressBacklog || !self.loopback.isEmpty { return now }
+        let blockedUntil: Instant? =
+            self.deviceQueueFull
+            ? Swift.max(self.device.transmitReadyTime(now: now) ?? now + self.transmitBackoff, now) : nil
+        var output: Instant? = nil
+        if sockets.hasPendingSend || !self.arpReleased.isEmpty { output = now }
+        if let due = self.tcp.pollAt(now: now), output == nil || due < output! { output = due }
+        if let blockedUntil, let due = output, due <= now { output = blockedUntil }
+        if let due = output, due <= now { return now }
         var earliest: Instant? = self.nextAnnouncementAt
-        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime, tcp] {
+        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime, output] {
             if let candidate, earliest == nil || candidate < earliest! { earliest = candidate }
         }
         if let value = earliest, value < now { return now }

@@ -48,6 +48,9 @@ public enum UDPBindError: Error, Equatable, CustomStringConvertible {
 public struct SocketSet {
     private var slots: [UDPSocketMachine?]
     private var generations: [UInt32]
+    /// Per slot, how many times its socket got a datagram or had one taken to send (wrapping): a task waiting on
+    /// the socket notes the count and is woken only once it changes (the stack's per-socket wakers).
+    private var touchCounts: [UInt32]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
 
     /// The dynamic port range (RFC 6335 §6) from which port 0 binds choose.
@@ -57,6 +60,7 @@ public struct SocketSet {
     public init(capacity: Int = 16) {
         self.slots = [UDPSocketMachine?](repeating: nil, count: capacity)
         self.generations = [UInt32](repeating: 0, count: capacity)
+        self.touchCounts = [UInt32](repeating: 0, count: capacity)
     }
 
     /// Binds a new UDP socket to `port` (0: a free ephemeral port) and returns its handle.
@@ -83,6 +87,7 @@ public struct SocketSet {
         guard self.isValid(handle) else { return }
         self.slots[handle.index] = nil
         self.generations[handle.index] &+= 1
+        self.touchCounts[handle.index] &+= 1
     }
 
     /// Whether `handle` names a live socket.
@@ -107,6 +112,10 @@ public struct SocketSet {
         }
     }
 
+    /// How many times the socket in `handle`'s slot received a datagram or had one taken to send, so far
+    /// (wrapping); a change means the socket may have something to receive or room to send.
+    func touches(_ handle: UDPHandle) -> UInt32 { self.touchCounts[handle.index] }
+
     /// Live sockets.
     public var count: Int { self.slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 
@@ -123,6 +132,7 @@ public struct SocketSet {
     ) -> Bool {
         var socket = self.slots[index].take()!
         defer { self.slots[index] = socket }
+        self.touchCounts[index] &+= 1
         return socket.process(payload, from: address, port: port)
     }
 
@@ -136,6 +146,7 @@ public struct SocketSet {
             var socket = self.slots[index].take()!
             let datagram = socket.dispatch()
             self.slots[index] = socket
+            self.touchCounts[index] &+= 1
             start = (index + 1) % count
             if let datagram { return (datagram, socket.port) }
         }

@@ -29,12 +29,14 @@ extension NetworkStackOn {
                 case .failure(let error): throw error
                 }
             }
-            if lookup.queriesSent != sent { self.flush() }
+            if lookup.queriesSent != sent { self.kick() }
             if Task.isCancelled { throw .cancelled }
             guard now < deadline else { throw .timedOut }
             var wake = deadline
             if let next = lookup.nextPollTime, next < wake { wake = next }
-            await self.waitForProgress(until: wake)
+            // The lookup's socket's waker: an answer (or a query taken to send) wakes it, other traffic does not.
+            let socket = lookup.handle.flatMap { self.sockets.isValid($0) ? $0 : nil }
+            await self.waitForProgress(until: wake, on: socket.map { self.watch(udp: $0) } ?? .poll)
         }
     }
 }

@@ -6,11 +6,13 @@
 /// Runtime ``NetDevice`` and the ``MonotonicClock``; the tests also run the same async API over NetTesting's
 /// simulated link in virtual time (Tests/DualMode/tcp-api, `VirtualLinkTests.swift`).
 ///
-/// The stack is the only caller of the interface: its poll task polls with its clock's `now`, then sleeps until
-/// the device has frames (``StackDevice``), the interface's ``Interface/nextPollTime(now:sockets:)`` arrives, or a
-/// socket operation kicks it. Socket operations (``UDPSocket``) call the non-blocking socket methods and, when they
-/// would block, park until the poll task reports progress; wakes may be spurious and are followed by a retry
-/// (smoltcp §4's one-shot waker). Everything runs on the executor's one thread, so nothing here locks.
+/// The stack's one poll task is the only caller of the interface: it polls with its clock's `now`, wakes the socket
+/// waiters whose socket changed, then parks on one wait until the device has frames (``StackDevice``), the
+/// interface's ``Interface/nextPollTime(now:sockets:)`` arrives, or a socket operation kicks it (``kick()``). Socket
+/// operations (``TCPConnectionOn``, ``TCPListenerOn``, ``UDPSocketOn``, ``resolve(_:timeout:)``) only call the
+/// non-blocking socket methods and kick; when they would block, they park on their socket's waker
+/// (`SocketWakers.swift`); wakes may be spurious and are followed by a retry (smoltcp §4's one-shot waker).
+/// Everything runs on the executor's one thread, so nothing here locks (docs/ARCHITECTURE.md §4).
 ///
 /// ```swift
 /// let stack = try await NetworkStack.up(device: "service", configuration: .dhcp, timeout: .seconds(30))
@@ -63,16 +65,16 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     private var wakePending = false
     private var timerTask: Task<Void, Never>?
     private var timerDeadline: Instant?
-    private var socketWaiters: [UInt64: UnsafeContinuation<Void, Never>] = [:]
-    /// The TCP connection slot each targeted waiter (a ``TCPConnection`` operation) waits on, with the slot's touch
-    /// count when it checked its connection; waiters not listed here (UDP, accept, DHCP, DNS) wake at every poll.
-    private var waiterSlots: [UInt64: (slot: Int, seen: UInt32)] = [:]
-    private var nextWaiterID: UInt64 = 1
+    /// The parked socket operations and what each waits for (per-socket wakers).
+    private var wakers = SocketWakers()
     /// DNS servers given with the configuration (or set); when empty, the lease's are used.
     private var configuredDNSServers: [IPv4Address] = []
 
     /// Polls run by the poll task so far (for diagnostics).
     public private(set) var polls: UInt64 = 0
+    /// Parked socket operations resumed after a poll so far, by their socket's waker (for diagnostics and the
+    /// tests of per-socket wakers).
+    public private(set) var socketWakes: UInt64 = 0
 
     /// Acquires net device `name`, configures it and starts the poll task; with DHCP, returns once a lease is
     /// bound.
@@ -194,7 +196,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
 
     private func startPolling() {
         // Device readiness: the device calls back (the executor's readiness for a real one) when frames arrive.
-        self.interface.device.watchArrivals { self.wake() }
+        self.interface.device.watchArrivals { self.kick() }
         Task { await self.pollLoop() }
     }
 
@@ -231,7 +233,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             }
             self.timerDeadline = nil
             self.timerTask = nil
-            self.wake()
+            self.kick()
         }
     }
 
@@ -246,8 +248,10 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         self.wakePending = false
     }
 
-    /// Wakes the poll task (or makes its next park return at once).
-    func wake() {
+    /// Kicks the poll task: an application task changed a socket (queued data, closed, aborted, read enough to
+    /// open the window) and leaves the sending to the poll task, which runs once the kicking task suspends. Also
+    /// what device readiness and the deadline timer call. Several kicks before the poll task runs cost one poll.
+    func kick() {
         if let waiter = self.pollWaiter {
             self.pollWaiter = nil
             waiter.resume()
@@ -256,91 +260,93 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         }
     }
 
-    /// Sends queued socket output now (from a socket operation) and lets the poll task re-arm its timers.
-    func flush() {
-        self.interface.pollEgress(now: self.clock.now, sockets: &self.sockets)
-        self.wake()
-    }
-
     // MARK: - Socket waiters
 
-    /// Wakes every waiter, except those waiting on a TCP connection that nothing happened to since the last poll
-    /// (with many connections, waking them all to re-check and park again cost more than the TCP work).
+    /// Resumes the waiters whose socket changed in the poll just run.
     private func wakeSocketWaiters() {
-        guard !self.socketWaiters.isEmpty else { return }
-        if self.waiterSlots.isEmpty {
-            let waiters = self.socketWaiters
-            self.socketWaiters.removeAll()
-            for (_, continuation) in waiters { continuation.resume() }
-            return
+        guard !self.wakers.isEmpty else { return }
+        for continuation in self.wakers.takeReady({ self.hasChanged($0) }) {
+            self.socketWakes &+= 1
+            continuation.resume()
         }
-        var woken: [UnsafeContinuation<Void, Never>] = []
-        woken.reserveCapacity(self.socketWaiters.count)
-        for (id, continuation) in self.socketWaiters {
-            if let watch = self.waiterSlots[id], self.interface.tcp.touches(watch.slot) == watch.seen { continue }
-            woken.append(continuation)
-            self.socketWaiters[id] = nil
-            self.waiterSlots[id] = nil
-        }
-        for continuation in woken { continuation.resume() }
     }
 
-    /// Parks the calling task until the next poll, `deadline` or its cancellation, whichever comes first.
-    func waitForProgress(until deadline: Instant) async {
+    /// Whether what `wait` waits on may have changed since its touch count was noted.
+    private func hasChanged(_ wait: SocketWait) -> Bool {
+        switch wait {
+        case .connection(let slot, let seen): self.interface.tcp.touches(slot) != seen
+        case .listener(let handle, let seen): self.interface.tcp.listenerTouches(handle) != seen
+        case .datagram(let handle, let seen): self.sockets.touches(handle) != seen
+        case .poll: true
+        }
+    }
+
+    /// A wait for TCP connection `handle` to change, from now.
+    func watch(connection handle: TCPHandle) -> SocketWait {
+        .connection(slot: handle.index, seen: self.interface.tcp.touches(handle.index))
+    }
+
+    /// A wait for listener `handle` to have a connection to accept, from now.
+    func watch(listener handle: TCPHandle) -> SocketWait {
+        .listener(handle, seen: self.interface.tcp.listenerTouches(handle))
+    }
+
+    /// A wait for UDP socket `handle` to receive a datagram or send one, from now.
+    func watch(udp handle: UDPHandle) -> SocketWait {
+        .datagram(handle, seen: self.sockets.touches(handle))
+    }
+
+    /// Parks the calling task until `wait` is satisfied after a poll, `deadline` or its cancellation, whichever
+    /// comes first.
+    func waitForProgress(until deadline: Instant, on wait: SocketWait = .poll) async {
         guard self.clock.now < deadline else { return }
         do throws(TimeoutError) {
-            try await self.clock.withDeadline(deadline) { await self.waitForProgress() }
+            try await self.clock.withDeadline(deadline) { await self.waitForProgress(on: wait) }
         } catch {
             return
         }
     }
 
-    /// Parks the calling task until the next poll; for the TCP API, whose callers re-check their connection.
+    /// Parks the calling task until `wait` is satisfied after a poll; for the TCP API, whose callers re-check
+    /// their connection or listener.
     ///
+    /// Note `wait` (``watch(connection:)``, ``watch(listener:)``) before the caller's last check of its socket and
+    /// before any suspension: a segment that arrives before the wait is registered (the deadline's task group runs
+    /// it later) then still wakes it.
     /// - Throws: ``TCPError/cancelled`` when the task is (or gets) cancelled; ``TCPError/timedOut`` once `deadline`
     ///   passed.
-    /// - Parameter connection: the connection the caller waits on, if any: then only a segment for it (or its end
-    ///   in a timer) wakes the caller, not every poll.
-    func waitForTCP(until deadline: Instant?, connection: TCPHandle? = nil) async throws(TCPError) {
+    func waitForTCP(until deadline: Instant?, on wait: SocketWait) async throws(TCPError) {
         if Task.isCancelled { throw .cancelled }
-        // Note the count now, before any suspension: a segment that arrives before the wait is registered (the
-        // deadline's task group runs it later) still wakes it.
-        let watch = connection.map { (slot: $0.index, seen: self.interface.tcp.touches($0.index)) }
         if let deadline {
             guard self.clock.now < deadline else { throw .timedOut }
             do throws(TimeoutError) {
-                try await self.clock.withDeadline(deadline) { await self.waitForProgress(watching: watch) }
+                try await self.clock.withDeadline(deadline) { await self.waitForProgress(on: wait) }
             } catch {}
         } else {
-            await self.waitForProgress(watching: watch)
+            await self.waitForProgress(on: wait)
         }
         if Task.isCancelled { throw .cancelled }
     }
 
-    /// Parks the calling task until the next poll (or its cancellation); the caller re-checks its socket.
-    /// With `watching`, until a poll after which that TCP connection slot's touch count differs from `seen`.
-    func waitForProgress(watching watch: (slot: Int, seen: UInt32)? = nil) async {
+    /// Parks the calling task until a poll after which `wait` is satisfied (or its cancellation); the caller
+    /// re-checks its socket.
+    func waitForProgress(on wait: SocketWait = .poll) async {
         let state = SocketWaitState()
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 if state.cancelled {
                     continuation.resume()
-                } else if let watch, self.interface.tcp.touches(watch.slot) != watch.seen {
-                    continuation.resume()  // touched while this wait was being set up
+                } else if case .poll = wait {
+                    state.id = self.wakers.park(wait, continuation)
+                } else if self.hasChanged(wait) {
+                    continuation.resume()  // changed while this wait was being set up
                 } else {
-                    let id = self.nextWaiterID
-                    self.nextWaiterID &+= 1
-                    state.id = id
-                    self.socketWaiters[id] = continuation
-                    if let watch { self.waiterSlots[id] = watch }
+                    state.id = self.wakers.park(wait, continuation)
                 }
             }
         } onCancel: {
             state.cancelled = true
-            if let id = state.id, let continuation = self.socketWaiters.removeValue(forKey: id) {
-                self.waiterSlots[id] = nil
-                continuation.resume()
-            }
+            if let id = state.id, let continuation = self.wakers.unpark(id) { continuation.resume() }
         }
     }
 }

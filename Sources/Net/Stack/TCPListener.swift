@@ -73,7 +73,7 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
             if let connection = self.stack.interface.tcp.accept(handle) {
                 return TCPConnectionOn(stack: self.stack, handle: connection)
             }
-            try await self.stack.waitForTCP(until: deadline)
+            try await self.stack.waitForTCP(until: deadline, on: self.stack.watch(listener: handle))
         }
     }
 
@@ -108,6 +108,6 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
         guard let handle = self.handle else { return }
         self.handle = nil
         self.stack.interface.tcp.remove(handle)
-        self.stack.flush()
+        self.stack.kick()  // RSTs for the connections not yet accepted
     }
 }

@@ -1,8 +1,9 @@
 /// The async UDP socket (RFC 768) of a ``NetworkStack``: bind, send, receive with an optional timeout.
 ///
 /// A thin layer over the synchronous ``UDPSocketMachine`` in the stack's ``SocketSet``: `receive` takes a queued
-/// datagram or parks until the poll task has delivered more; `send` queues the datagram and has the interface send
-/// it at once. Each operation has its own error enum.
+/// datagram or parks on the socket's waker until the poll task delivered one; `send` queues the datagram (waiting
+/// while the socket's send queue is full) and kicks the poll task, which sends it. Each operation has its own error
+/// enum.
 import Runtime
 
 /// Why ``UDPSocket/send(_:to:port:)`` sent nothing.
@@ -11,11 +12,14 @@ public enum UDPSendError: Error, Equatable, CustomStringConvertible {
     case tooLarge
     /// No route to the address (unspecified, our own, off-link without a gateway) or port 0.
     case unaddressable
+    /// The calling task was cancelled while the socket's send queue was full; nothing was queued.
+    case cancelled
 
     public var description: String {
         switch self {
         case .tooLarge: "datagram larger than the MTU allows"
         case .unaddressable: "no route to that address, or port 0"
+        case .cancelled: "cancelled"
         }
     }
 }
@@ -82,22 +86,30 @@ public final class UDPSocketOn<Device: StackDevice, Clock: StackClock> {
 
     /// Sends `bytes` to `address`:`port` from this socket's port and our address.
     ///
-    /// Does not wait for ARP: a datagram to an unresolved neighbour waits in the interface's bounded queue, and
-    /// one the device cannot take is dropped and counted, as UDP allows. Currently never suspends.
-    /// - Throws: ``UDPSendError/tooLarge``, ``UDPSendError/unaddressable``.
+    /// Suspends only while the socket's send queue is full (until the poll task took a datagram from it); does
+    /// not wait for ARP: a datagram to an unresolved neighbour waits in the interface's bounded queue, and one the
+    /// device cannot take is dropped and counted, as UDP allows. The poll task sends the datagram once this task
+    /// suspends.
+    /// - Throws: ``UDPSendError/tooLarge``, ``UDPSendError/unaddressable``, ``UDPSendError/cancelled``.
     public func send(_ bytes: [UInt8], to address: IPv4Address, port: UInt16) async throws(UDPSendError) {
-        let handle = self.liveHandle
         guard bytes.count <= self.stack.maximumUDPPayload else { throw .tooLarge }
         guard port != 0, self.stack.interface.route(to: address) != nil else { throw .unaddressable }
-        if !self.stack.sockets[udp: handle].canSend { self.stack.flush() }
+        while !self.stack.sockets[udp: self.liveHandle].canSend {
+            if Task.isCancelled { throw .cancelled }
+            let wait = self.stack.watch(udp: self.liveHandle)
+            self.stack.kick()
+            await self.stack.waitForProgress(on: wait)
+        }
         do throws(UDPSocketSendError) {
-            try self.stack.sockets[udp: handle].send(bytes, to: address, port: port)
+            try self.stack.sockets[udp: self.liveHandle].send(bytes, to: address, port: port)
         } catch {
-            // Only `.bufferFull` is possible after the checks above, and the flush made room (one egress poll takes
-            // from every socket, round-robin, before its budget runs out).
+            // Only `.bufferFull` is possible after the checks above, and the loop waited for room.
             throw .unaddressable
         }
-        self.stack.flush()
+        // Let the kicked poll task run before returning, so the datagram is on its way when send returns (an app
+        // that sends its last answer and exits still sends it).
+        self.stack.kick()
+        await Task.yield()
     }
 
     /// Waits for the next datagram and returns its payload, source address and source port.
@@ -114,14 +126,15 @@ public final class UDPSocketOn<Device: StackDevice, Clock: StackClock> {
                 return (datagram.payload, datagram.address, datagram.port)
             }
             if Task.isCancelled { throw .cancelled }
+            let wait = self.stack.watch(udp: self.liveHandle)
             guard let deadline else {
-                await self.stack.waitForProgress()
+                await self.stack.waitForProgress(on: wait)
                 continue
             }
             guard self.stack.clock.now < deadline else { throw .timedOut }
             let stack = self.stack
             do throws(TimeoutError) {
-                try await stack.clock.withDeadline(deadline) { await stack.waitForProgress() }
+                try await stack.clock.withDeadline(deadline) { await stack.waitForProgress(on: wait) }
             } catch {
                 throw .timedOut
             }

@@ -91,6 +91,9 @@ public struct TCPSocketSet {
     /// Per slot, how many times its connection took a segment or ended in a dispatch (wrapping): a task waiting
     /// on a connection notes the count and is woken once it changes.
     private var touchCounts: [UInt32]
+    /// Per listener slot, how many times a connection may have become ready to accept (a SYN queued, a queued
+    /// connection took a segment in SYN-RECEIVED, a cookie's ACK, the listener removed): what an accept waits on.
+    private var listenerTouchCounts: [UInt32]
     /// Per slot, for a connection that had nothing to send at its last dispatch: when it next has work without
     /// new input (its earliest timer; `nil` in ``parkedUntil`` with ``isParked`` set: none). Valid while the
     /// slot's touch count still equals ``parkedTouch``: a segment for the connection, any use by the application
@@ -138,6 +141,7 @@ public struct TCPSocketSet {
         self.parkedUntil = [Instant?](repeating: nil, count: capacity)
         self.parkedTouch = [UInt32](repeating: 0, count: capacity)
         self.listeners = [TCPListenQueue?](repeating: nil, count: listenerCapacity)
+        self.listenerTouchCounts = [UInt32](repeating: 0, count: listenerCapacity)
         self.generations = [UInt32](repeating: 0, count: capacity + listenerCapacity)
         self.orphans = [Bool](repeating: false, count: capacity)
         self.origins = [Int](repeating: -1, count: capacity)
@@ -227,6 +231,7 @@ public struct TCPSocketSet {
                 self.touch(queued.index)
             }
             self.listeners[slot] = nil
+            self.listenerTouchCounts[slot] &+= 1
             for index in self.origins.indices where self.origins[index] == slot { self.origins[index] = -1 }
         } else {
             self.retire(handle.index)
@@ -247,9 +252,13 @@ public struct TCPSocketSet {
             self.remove(handle)
             return
         }
-        self.connections[index]!.detach()
+        // An aborted connection whose RST is still owed (``TCPConnectionOn/abort()`` releases before the poll task
+        // sends it) is not an orphan left open: it is freed once the RST went, and not counted.
+        if self.connections[index]!.state != .closed {
+            self.connections[index]!.detach()
+            self.counters.orphaned += 1
+        }
         self.orphans[index] = true
-        self.counters.orphaned += 1
         self.generations[index] &+= 1
     }
 
@@ -315,6 +324,12 @@ public struct TCPSocketSet {
         emit: TCPControlBlock.Emit
     ) {
         if let index = self.connectionIndex(local: local, remote: remote) {
+            // A queued connection leaving SYN-RECEIVED is one `accept` can take: wake its listener's waiter.
+            if self.origins[index] >= 0,
+                self.connections.withUnsafeBufferPointer({ $0[index]?.state == .synReceived })
+            {
+                self.listenerTouchCounts[self.origins[index]] &+= 1
+            }
             let closed = self.withConnection(index) { connection -> Bool? in
                 if connection!.acceptsNewSYN(segment.header) {
                     // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
@@ -486,6 +501,14 @@ public struct TCPSocketSet {
         return .some(self.parkedUntil[index])
     }
 
+    /// How many times listener `handle` may have had a connection become ready to accept (see
+    /// `listenerTouchCounts`); the same for a stale handle as for any other, so a waiter re-checks and finds it gone.
+    func listenerTouches(_ handle: TCPHandle) -> UInt32 {
+        let slot = handle.index - self.connections.count
+        guard slot >= 0, slot < self.listenerTouchCounts.count else { return 0 }
+        return self.listenerTouchCounts[slot]
+    }
+
     /// How many times connection slot `index` was touched so far (see `touchCounts`).
     func touches(_ index: Int) -> UInt32 { self.touchCounts[index] }
 
@@ -509,6 +532,7 @@ public struct TCPSocketSet {
         if let listenerSlot {
             self.origins[index] = listenerSlot
             self.listeners[listenerSlot]!.connectionCount += 1
+            self.listenerTouchCounts[listenerSlot] &+= 1
         }
         self.isParked[index] = false
         self.connections[index] = connection

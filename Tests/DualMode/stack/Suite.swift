@@ -23,6 +23,7 @@ struct StackSuite: TestableApplication {
         registerConfigurationTests(&suite)
         registerDHCPTests(&suite)
         registerDNSTests(&suite)
+        registerTransmitQueueTests(&suite)
     }
 }
 

@@ -19,6 +19,7 @@ struct TCPAPISuite: TestableApplication {
         registerClosingTests(&suite)
         registerLoadTests(&suite)
         registerVirtualLinkTests(&suite)
+        registerPollTaskTests(&suite)
     }
 }
 
