@@ -38,6 +38,10 @@ public enum Runtime {
     /// When ``launch(_:)`` had parsed the boot arguments: log timestamps and uptime count from here.
     nonisolated(unsafe) public private(set) static var launched = Instant(nanoseconds: 0)
 
+    /// How many times the root task yields after `run` returned, so ready tasks finish what they were asked to
+    /// do (the poll task's last frames) before the exit.
+    static let exitDrainRounds = 4
+
     /// Starts the platform, then runs `body` as the root task; exits with its status.
     public static func launch(_ body: @escaping (BootArguments) async -> Int32) -> Never {
         let info = ABI.start()
@@ -55,6 +59,11 @@ public enum Runtime {
         let parsed = arguments
         Task {
             let status = await body(parsed)
+            // Work the app left ready runs before the exit: a socket closed just before `run` returned has only
+            // kicked the network stack's poll task, which sends the FIN (or the last datagram) when it runs. A
+            // unikernel cannot linger like a kernel socket, so this is bounded: a few rounds of whatever is ready,
+            // never a wait for a timer or a device.
+            for _ in 0..<exitDrainRounds { await Task.yield() }
             ABI.exit(status)
         }
         Executor.shared.runForever()
