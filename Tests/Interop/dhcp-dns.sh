@@ -110,6 +110,9 @@ else
 fi
 grep -q '^dns-lookup: .*bound lease .* dns=10.0.0.1' <<<"$OUT" && ok "lease brought router and DNS server 10.0.0.1" ||
   failed "lease without DNS server 10.0.0.1: $(grep bound <<<"$OUT")"
+# The stack logs the binding itself (subsystem net, docs/OBSERVABILITY.md).
+logged=$(grep -m1 '] info net: DHCP: bound lease ' <<<"$OUT")
+[ -n "$logged" ] && ok "the stack logged the binding: '$logged'" || failed "no 'info net: DHCP: bound' log line"
 
 # 2. Static address with dns=.
 run_lookup ip=10.0.0.2/24 gw=10.0.0.1 dns=10.0.0.1 name=swiftlet.test
