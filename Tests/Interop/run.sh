@@ -40,6 +40,8 @@
 #   kv.sh         Samples/kv over a block file: the HTTP API with curl, GET /metrics (the store's keys), a restart
 #                 read by `swiftlet store` and served by the other mode, and SIGKILL power cuts under 4 writers
 #                 (every acknowledged write survives)
+#   profile.sh    `swiftlet profile http` under wrk: at least 100 samples, stacks through the HTTP server and
+#                 TCPControlBlock by their Swift names (prod: the unikernel's timer sampler; dev: perf)
 #   image.sh      (virtio only) disk images: hello from one qcow2 on SeaBIOS (pc) and OVMF (q35, an SMBIOS override),
 #                 http from a BIOS image on q35; the Firecracker-shaped microvm (console exit status, http); the
 #                 generated Firecracker config against Firecracker's schema (docs/DEPLOY.md)
@@ -80,6 +82,7 @@ for target in $TARGETS; do
   check bash "$HERE/conformance.sh" "$target"
   check bash "$HERE/http-attack.sh" "$target"
   check bash "$HERE/kv.sh" "$target"
+  check bash "$HERE/profile.sh" "$target"
   [ "$target" = virtio ] && check bash "$HERE/image.sh" "$target"
   [ "$target" = virtio ] && check bash "$HERE/libvirt.sh" "$target"
 done
