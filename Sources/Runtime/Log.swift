@@ -200,13 +200,7 @@ public enum LogLevel: UInt8, Sendable {
 
     /// The word used in boot arguments and in each line.
     public var name: String {
-        switch self {
-        case .off: "off"
-        case .error: "error"
-        case .warning: "warning"
-        case .info: "info"
-        case .debug: "debug"
-        }
+        staticName.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The level named `word` (byte for byte), or nil. Compares UTF-8 bytes: `switch` on a String compares

@@ -22,6 +22,8 @@ APP=udp-echo
 NS_MADE=
 # Extra `swiftlet run` options for start_app (e.g. `--block storage=FILE`).
 APP_RUN_OPTIONS=()
+# The swiftlet command start_app runs the app with: `run`, or `profile` (profile.sh; it takes run's device options).
+APP_COMMAND=run
 # Extra settings of the TAP net device for start_app (e.g. `,offload=off`).
 NET_SETTINGS=
 
@@ -86,7 +88,7 @@ start_app() {
   shift
   "$ROOT/swiftlet" build "$APP" --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build of $APP failed"
   make_namespace
-  in_ns "$ROOT/swiftlet" run "$APP" --target "$TARGET" --net "service=tap:$TAP$NET_SETTINGS" "${APP_RUN_OPTIONS[@]}" \
+  in_ns "$ROOT/swiftlet" "$APP_COMMAND" "$APP" --target "$TARGET" --net "service=tap:$TAP$NET_SETTINGS" "${APP_RUN_OPTIONS[@]}" \
     ${INTEROP_MEMORY:+--memory "$INTEROP_MEMORY"} -- \
     ip=$APP_IP/24 gw=$PEER_IP verbose=1 "$@" >"$APP_LOG" 2>&1 &
   APP_PID=$!

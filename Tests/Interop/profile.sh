@@ -20,18 +20,10 @@ OUT="$ROOT/.build-swiftlet/profiles/http-$TARGET.folded"
 
 command -v wrk >/dev/null || fail "no wrk (apt-get install wrk)"
 [ "$TARGET" = virtio ] || command -v perf >/dev/null || fail "no perf (apt-get install linux-perf)"
-"$ROOT/swiftlet" build http --target "$TARGET" >"$APP_LOG" 2>&1 || fail "build of http failed: $(tail -1 "$APP_LOG")"
 rm -f "$OUT"
-make_namespace
-APP=http
-in_ns "$ROOT/swiftlet" profile http --target "$TARGET" --hz 499 --seconds "$SECONDS_PROFILED" --output "$OUT" \
-  --net "service=tap:$TAP" -- ip=$APP_IP/24 gw=$PEER_IP >"$APP_LOG" 2>&1 &
-APP_PID=$!
-for _ in $(seq 1 1200); do
-  grep -q "mac " "$APP_LOG" && break
-  kill -0 "$APP_PID" 2>/dev/null || fail "http exited early"
-  sleep 0.1
-done
+APP_COMMAND=profile
+APP_RUN_OPTIONS=(--hz 499 --seconds "$SECONDS_PROFILED" --output "$OUT")
+start_app http
 in_ns curl -s -o /dev/null --max-time 10 "http://$APP_IP/" || fail "http does not answer"
 load=$(in_ns wrk -t1 -c10 -d$((SECONDS_PROFILED - 6))s "http://$APP_IP/" 2>&1)
 wait "$APP_PID"
