@@ -111,7 +111,7 @@ fi
 grep -q '^dns-lookup: .*bound lease .* dns=10.0.0.1' <<<"$OUT" && ok "lease brought router and DNS server 10.0.0.1" ||
   failed "lease without DNS server 10.0.0.1: $(grep bound <<<"$OUT")"
 # The stack logs the binding itself (subsystem net, docs/OBSERVABILITY.md).
-logged=$(grep -m1 '] info net: DHCP: bound lease ' <<<"$OUT")
+logged=$(grep -m1 '] info net: DHCP: bound 10\.0\.0\.[0-9]*/24 from 10\.0\.0\.1$' <<<"$OUT")
 [ -n "$logged" ] && ok "the stack logged the binding: '$logged'" || failed "no 'info net: DHCP: bound' log line"
 
 # 2. Static address with dns=.

@@ -28,7 +28,14 @@ final class FootprintTests: XCTestCase {
     /// normalization tables, 26 KiB of them data), the stack's families written from one table (a closure and an
     /// array of tuples per family was 13.7 KiB of code, the table and its loop 5.2 KiB), and log lines streamed to
     /// the console byte by byte instead of built as a String (960 bytes).
-    static let budgets: [(app: String, bytes: Int)] = [("hello", 98 * 1024), ("http", 395 * 1024)]
+    ///
+    /// 402 KiB since the network core's execution model changed (issue 11 item 3), measured step by step:
+    /// 402,256 -> 402,768 (+512: virtio-net's batched transmit notification), -> 407,248 (+4,480: one poll task
+    /// that does all sending with per-socket wakers, about 3.8 KiB; the root task's bounded yields before the exit so
+    /// a just-closed socket's FIN leaves, 704 bytes, the same in `hello`, now 98,704), -> 408,848 (+128 `LogLevel.name`,
+    /// +1,472 the stack's one `DHCP: bound` log line; each interpolating log call site costs about 1.5 KiB, so a
+    /// lost lease and a declined offer are counted, not logged).
+    static let budgets: [(app: String, bytes: Int)] = [("hello", 98 * 1024), ("http", 402 * 1024)]
 
     func testHelloAndHTTPUnikernelsStayWithinTheirSizeBudgets() throws {
         if ProcessInfo.processInfo.environment["SWIFTLET_SKIP_FOOTPRINT"] == "1" {

@@ -102,7 +102,6 @@ extension Interface {
         guard let probe = self.probe, probe.conflicts(with: message, mac: self.mac) else { return }
         self.probe = nil
         self.counters.arp.conflicts += 1
-        Log.net.warning("DHCP: \(probe.address) answered the address probe from \(message.senderHardwareAddress) (in use); declining the offer")
         guard let transmission = self.dhcp?.decline(now: now) else { return }
         self.counters.dhcp.declined += 1
         self.sendDHCP(transmission, now: now)
@@ -152,7 +151,6 @@ extension Interface {
                 self.lease = nil
                 self.setAddress(nil, gateway: nil)
                 self.counters.dhcp.lost += 1
-                Log.net.warning("DHCP: lease \(lease.address) lost; the interface has no address until a new one is bound")
                 self.record(event)
             }
         }
@@ -162,7 +160,7 @@ extension Interface {
         self.lease = lease
         self.setAddress(lease.address, gateway: Self.onLinkRouter(of: lease))
         self.counters.dhcp.bound += 1
-        Log.net.info("DHCP: bound \(lease)")
+        Log.net.info("DHCP: bound \(lease.address) from \(lease.server)")  // lost and declined are counted (dhcp.lost, arp.conflicts)
         self.record(.bound(lease))
     }
 
