@@ -107,11 +107,9 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             tcpCapacity: tcpCapacity, random: { Entropy.next() })
         guard configuration == .dhcp else { return stack }
         let deadline = Instant.now + timeout
-        while true {
-            let wait = stack.sockets.dhcpHandle.map { stack.watch(dhcp: $0) } ?? .poll
-            if stack.interface.lease != nil { break }
+        while stack.interface.lease == nil {
             guard Instant.now < deadline else { throw .dhcpTimedOut }
-            await stack.waitForProgress(until: deadline, on: wait)
+            await stack.waitForProgress(until: deadline)
         }
         return stack
     }
@@ -148,7 +146,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly, clock: clock,
             random: random)
         stack.configuredDNSServers = servers
-        if configuration == .dhcp { interface.startDHCP(random: random, sockets: &stack.sockets) }
+        if configuration == .dhcp { interface.startDHCP(random: random) }
         stack.startPolling()
         return stack
     }
@@ -279,8 +277,6 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         case .connection(let slot, let seen): self.interface.tcp.touches(slot) != seen
         case .listener(let handle, let seen): self.interface.tcp.listenerTouches(handle) != seen
         case .datagram(let handle, let seen): self.sockets.touches(handle) != seen
-        case .dhcp(let handle, let seen): self.sockets.touches(handle) != seen
-        case .query(let handle, let seen): self.sockets.touches(handle) != seen
         case .poll: true
         }
     }
@@ -298,16 +294,6 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     /// A wait for UDP socket `handle` to receive a datagram or send one, from now.
     func watch(udp handle: UDPHandle) -> SocketWait {
         .datagram(handle, seen: self.sockets.touches(handle))
-    }
-
-    /// A wait for DHCP client `handle` to apply a lease change (bound, renewed, lost), from now.
-    func watch(dhcp handle: DHCPHandle) -> SocketWait {
-        .dhcp(handle, seen: self.sockets.touches(handle))
-    }
-
-    /// A wait for DNS query `handle` to end, from now.
-    func watch(dns handle: DNSHandle) -> SocketWait {
-        .query(handle, seen: self.sockets.touches(handle))
     }
 
     /// Parks the calling task until `wait` is satisfied after a poll, `deadline` or its cancellation, whichever
