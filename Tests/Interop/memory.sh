@@ -8,8 +8,7 @@
 #              both modes: both take a net device's memory by one rule) and says to give the guest more memory
 #              with --memory; the app then finds no net device, logs it (`[T] error http: cannot bring up ...`)
 #              and exits non-zero, within 120 s
-#   budgets    at --memory 8M (the footprint goal) and 5M (4M served both modes until the DHCP/DNS socket set
-#              merge; dev now runs out of heap at 4M sending the body, an open mode difference,
+#   budgets    at --memory 8M (the footprint goal) and 4M (the least that serves both, in both modes:
 #              docs/BENCHMARKS.md "Memory to boot") http starts, GET / is the 612-byte index page and
 #              GET /bytes/10485760 arrives whole (SHA-256 of the pattern); prod receives with
 #              VIRTIO_NET_F_MRG_RXBUF pages (64 KiB receive buffers needed 16M). At 4M the heap has 54 KiB (dev)
@@ -31,7 +30,7 @@ SMALL=2M
 # transmit slots of 1,536 bytes (mtu 1500 + 14 + the 12-byte header, rounded to 64; 4 of the 256 entries are kept
 # for 64 KiB slots), or its 32 receive pages of 4,096 bytes. Each part's bytes are exact: NetMemory.swift's rule.
 NEED="(rings need 25088|transmit buffers need 387072|receive buffers need 131072) bytes"
-BUDGETS="8M 5M"
+BUDGETS="8M 4M"
 SIZE=10485760
 command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null 2>&1
 command -v curl >/dev/null || fail "no curl (apt-get install curl)"
