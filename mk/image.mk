@@ -55,6 +55,22 @@ APP_IMPORTS := $(if $(TESTS),-I $(RT_TESTS) -D SWIFTLET_TESTS) -I $(RT)
 # tables (the host symbolizes a backtrace to function, file and line, and names a Swift runtime trap from the
 # "Swift runtime failure: ..." frame the compiler records at each trap). Debug information never reaches the
 # stripped image. docs/DEBUGGING.md.
+# LTO=full|(empty): link-time optimization. Each Swift module's optimized IR is also written as LLVM bitcode
+# (OBJ.bc beside OBJ), and an LTO link takes those instead of the objects: ld.lld optimizes the app, its package
+# modules, Net, Store, Runtime and Platform as one program (cross-module inlining, dead code and globals) and
+# generates its code once. Default: on for release images of apps, off for test images (apps under Tests/ and
+# TESTS=1), whose many links would each pay the whole program's code generation in CI time, and off for debug.
+# docs/BENCHMARKS.md, footprint, has what it saves and costs.
+LTO ?= $(if $(filter release,$(PROFILE)),$(if $(APP_IS_TEST)$(TESTS),,full))
+# Code generation options of the LTO link. The machine outliner moves instruction sequences repeated across the
+# program into shared fragments (`OUTLINED_FUNCTION_N`, about 4% of http's code): they never touch %rsp nor contain a
+# Swift runtime trap (`ud2`), so traps and the frame-pointer walk are unchanged, but a memory fault inside one names
+# the fragment and loses its immediate caller (docs/DEBUGGING.md §3).
+LTO_LDFLAGS ?= -mllvm -enable-machine-outliner=always
+ifneq ($(filter-out full,$(LTO)),)
+$(error unknown LTO '$(LTO)': use LTO=full or LTO= (none))
+endif
+
 ifeq ($(PROFILE),release)
 SWIFT_OPT := -Osize -gline-tables-only
 C_OPT := -O2 -gline-tables-only
@@ -83,7 +99,10 @@ CFLAGS := -target x86_64-unknown-linux-gnu $(C_OPT) -fno-omit-frame-pointer -Wal
 # alive through any one of them (hello linked all of Net). `swift-ir-object IR,OBJ` is that step.
 IRFLAGS := -target x86_64-unknown-linux-gnu $(IR_OPT) -Xclang -disable-llvm-passes \
   -ffunction-sections -fdata-sections -Wno-override-module
-swift-ir-object = $(CLANG) $(IRFLAGS) -c $(1) -o $(2) && rm -f $(1)
+# Release builds also write the module's bitcode for LTO links (cheap next to the code generation): the libOS objects
+# are shared by every app built into OUT, with LTO or without.
+swift-ir-object = $(CLANG) $(IRFLAGS) -c $(1) -o $(2) \
+  $(if $(filter release,$(PROFILE)),&& $(CLANG) $(IRFLAGS) -flto=full -c $(1) -o $(2:.o=.bc)) && rm -f $(1)
 
 # `$(call imports,MODULE,FILES)`: the files among FILES that import MODULE (an app pays for a libOS
 # module only when it imports it: docs/BENCHMARKS.md, footprint).
@@ -249,10 +268,20 @@ $(AB)/app.o: $(APP_SRC) $(FEATURE_SRC) $(RT)/Runtime.o $(if $(TESTS),$(RT_TESTS)
 	$(call swift-ir-object,$(@:.o=.ll),$@)
 
 OBJS := $(AB)/app.o $(PKG_OBJ) $(NETTESTING_OBJ) $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(RUNTIME_COBJ) $(PLATFORM_OBJ)
+# What the linker reads: with LTO, each Swift module's bitcode instead of its object (C and assembly stay objects).
+SWIFT_OBJS := $(AB)/app.o $(PKG_OBJ) $(NETTESTING_OBJ) $(NET_OBJ) $(STORE_OBJ) $(RT)/Runtime.o $(PF)/Platform.o \
+  $(PF)/PlatformHeap.o $(PF)/DeviceSpec.o
+LINK_OBJS = $(if $(LTO),$(foreach o,$(OBJS),$(if $(filter $(o),$(SWIFT_OBJS)),$(o:.o=.bc),$(o))),$(OBJS))
+# The link settings, rewritten only when they change, so that `LTO=` or `LTO_LDFLAGS=` relinks an image.
+LINK_MODE := $(AB)/link-mode
+ifneq ($(MAKECMDGOALS),print-image)
+$(shell mkdir -p $(AB) && (echo '$(LTO) $(LTO_LDFLAGS)' | cmp -s - $(LINK_MODE) || echo '$(LTO) $(LTO_LDFLAGS)' >$(LINK_MODE)))
+endif
 
 ifeq ($(TARGET),posix)
-$(IMAGE): $(OBJS)
-	$(CLANG) -target x86_64-unknown-linux-gnu -fuse-ld=lld -Wl,--gc-sections -Wl,--icf=safe -o $@ $(OBJS) \
+$(IMAGE): $(OBJS) $(LINK_MODE)
+	$(CLANG) -target x86_64-unknown-linux-gnu -fuse-ld=lld $(if $(LTO),-flto=full $(LTO_LDFLAGS:%=-Wl,%)) -Wl,--gc-sections -Wl,--icf=safe \
+	  -o $@ $(LINK_OBJS) \
 	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a -lseccomp -l:libstdc++.a -lm
 	@strip -o $(AB)/$(APPNAME).stripped $@
 else

@@ -25,9 +25,9 @@ $(PF)/printf.o: CFLAGS += -Os
 # through (QEMU's PVH loader, Firecracker, GRUB's Multiboot2 ELF loader) copies each segment from its p_offset,
 # so the padding to the next 4 KiB (up to a page before the text, after it and after the rodata) was only bytes
 # in the file (docs/BENCHMARKS.md, footprint).
-$(IMAGE): $(OBJS) $(VIRTIO_TREE_O) $(VIRTIO_DIR)/link.ld $(VIRTIO_DIR)/link.mk | $(AB)
-	$(LD_LLD) -static -nostdlib --gc-sections --icf=safe -z norelro -z noexecstack -z max-page-size=4096 --nmagic \
-	  -T $(VIRTIO_DIR)/link.ld -o $@ $(OBJS) $(VIRTIO_TREE_O) \
+$(IMAGE): $(OBJS) $(LINK_MODE) $(VIRTIO_TREE_O) $(VIRTIO_DIR)/link.ld $(VIRTIO_DIR)/link.mk | $(AB)
+	$(LD_LLD) -static -nostdlib $(if $(LTO),$(LTO_LDFLAGS)) --gc-sections --icf=safe -z norelro -z noexecstack -z max-page-size=4096 --nmagic \
+	  -T $(VIRTIO_DIR)/link.ld -o $@ $(LINK_OBJS) $(VIRTIO_TREE_O) \
 	  $(EMB)/libswift_Concurrency.a $(EMB)/libswiftUnicodeDataTables.a $(VIRTIO_BUILTINS)
 	strip -o $(AB)/$(APPNAME).stripped $@
 	@size=$$(stat -c %s $(AB)/$(APPNAME).stripped); echo "virtio image: $@ (stripped $$size bytes)"
