@@ -58,10 +58,13 @@ APP_IMPORTS := $(if $(TESTS),-I $(RT_TESTS) -D SWIFTLET_TESTS) -I $(RT)
 # LTO=full|(empty): link-time optimization. Each Swift module's optimized IR is also written as LLVM bitcode
 # (OBJ.bc beside OBJ), and an LTO link takes those instead of the objects: ld.lld optimizes the app, its package
 # modules, Net, Store, Runtime and Platform as one program (cross-module inlining, dead code and globals) and
-# generates its code once. Default: on for release images of apps, off for test images (apps under Tests/ and
-# TESTS=1), whose many links would each pay the whole program's code generation in CI time, and off for debug.
-# docs/BENCHMARKS.md, footprint, has what it saves and costs.
-LTO ?= $(if $(filter release,$(PROFILE)),$(if $(APP_IS_TEST)$(TESTS),,full))
+# generates its code once. Default: on for prod (virtio) release images of apps. Off for test images (apps under
+# Tests/ and TESTS=1), whose many links would each pay the whole program's code generation in CI time; off for
+# debug builds; and off for dev (posix), where LTO's code generation adds unwind tables (.eh_frame, 53 KiB more
+# for http) that the virtio linker script discards but a dev image keeps, so dev's heap, which is what --memory
+# leaves after the image (Sources/Platform/Posix/Arena.swift), would fall below prod's. docs/BENCHMARKS.md,
+# footprint, has what it saves and costs.
+LTO ?= $(if $(and $(filter release,$(PROFILE)),$(filter virtio,$(TARGET))),$(if $(APP_IS_TEST)$(TESTS),,full))
 # Code generation options of the LTO link. The machine outliner moves instruction sequences repeated across the
 # program into shared fragments (`OUTLINED_FUNCTION_N`, about 4% of http's code): they never touch %rsp nor contain a
 # Swift runtime trap (`ud2`), so traps and the frame-pointer walk are unchanged, but a memory fault inside one names
