@@ -107,9 +107,11 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             tcpCapacity: tcpCapacity, random: { Entropy.next() })
         guard configuration == .dhcp else { return stack }
         let deadline = Instant.now + timeout
-        while stack.interface.lease == nil {
+        while true {
+            let wait = stack.sockets.dhcpHandle.map { stack.watch(dhcp: $0) } ?? .poll
+            if stack.interface.lease != nil { break }
             guard Instant.now < deadline else { throw .dhcpTimedOut }
-            await stack.waitForProgress(until: deadline)
+            await stack.waitForProgress(until: deadline, on: wait)
         }
         return stack
     }
@@ -146,7 +148,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly, clock: clock,
             random: random)
         stack.configuredDNSServers = servers
-        if configuration == .dhcp { interface.startDHCP(random: random) }
+        if configuration == .dhcp { interface.startDHCP(random: random, sockets: &stack.sockets) }
         stack.startPolling()
         return stack
     }
@@ -277,6 +279,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         case .connection(let slot, let seen): self.interface.tcp.touches(slot) != seen
         case .listener(let handle, let seen): self.interface.tcp.listenerTouches(handle) != seen
         case .datagram(let handle, let seen): self.sockets.touches(handle) != seen
+        case .dhcp(let handle, let seen): self.sockets.touches(handle) != seen
         case .poll: true
         }
     }
@@ -294,6 +297,11 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     /// A wait for UDP socket `handle` to receive a datagram or send one, from now.
     func watch(udp handle: UDPHandle) -> SocketWait {
         .datagram(handle, seen: self.sockets.touches(handle))
+    }
+
+    /// A wait for DHCP client `handle` to apply a lease change (bound, renewed, lost), from now.
+    func watch(dhcp handle: DHCPHandle) -> SocketWait {
+        .dhcp(handle, seen: self.sockets.touches(handle))
     }
 
     /// Parks the calling task until `wait` is satisfied after a poll, `deadline` or its cancellation, whichever

@@ -1,5 +1,5 @@
 /// The per-socket wakers of a ``NetworkStackOn``: each parked socket operation names what it waits for (one TCP
-/// connection, one listener, one UDP socket, or any poll), with that socket's touch count when it last looked; after
+/// connection, one listener, one UDP socket, the DHCP client, or any poll), with that socket's touch count when it last looked; after
 /// each poll the stack resumes only the waiters whose socket changed (smoltcp §4's one-shot waker, one per socket),
 /// so with many connections a segment for one wakes only the task that waits on it.
 ///
@@ -16,7 +16,9 @@ enum SocketWait {
     case listener(TCPHandle, seen: UInt32)
     /// A datagram for `socket`, or a datagram taken from its send queue (``SocketSet`` touch counts).
     case datagram(UDPHandle, seen: UInt32)
-    /// Every poll: for waits on state the sockets do not carry yet (a DHCP lease being bound).
+    /// A lease change the DHCP client applied (``SocketSet`` DHCP touch count): a lease bound, renewed or lost.
+    case dhcp(DHCPHandle, seen: UInt32)
+    /// Every poll: for waits on state the sockets do not carry yet (a DNS lookup before its socket is bound).
     case poll
 }
 
