@@ -233,6 +233,7 @@ public final class Interface<Device: NetworkDevice> {
         work += self.pollARP(now: now)
         work += self.pollDHCP(now: now, sockets: &sockets)
         self.reassembler?.expire(now)
+        sockets.pollDNS(now: now)  // its queries go out with the UDP sockets' datagrams just below
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
         work += self.dispatchTCP(now: now, limit: self.configuration.sendBudget)
         if self.deviceQueueFull && self.counters.ethernet.sent == sentBefore {
@@ -248,8 +249,8 @@ public final class Interface<Device: NetworkDevice> {
 
     /// When the interface must be polled next even if no frame arrives: `now` when work was left for lack of
     /// budget, a loopback datagram waits, or a socket has a datagram to send, else the next ARP retry,
-    /// announcement, reassembly expiry, DHCP (re)transmission, T1, T2, lease expiry, address probe step or TCP
-    /// deadline, else `nil`. While the device's transmit queue is full, output that is due (TCP segments, socket
+    /// announcement, reassembly expiry, DHCP (re)transmission, T1, T2, lease expiry, address probe step, DNS retry
+    /// or TCP deadline, else `nil`. While the device's transmit queue is full, output that is due (TCP segments, socket
     /// datagrams, datagrams ARP released) waits for ``NetworkDevice/transmitReadyTime(now:)`` when the device can
     /// tell (a simulated link), else for the backoff (`transmitBackoff`): `now` only after an egress that sent
     /// frames, then 10 µs doubling to 1 ms while egress sends nothing, so a queue that stays full does not make
@@ -266,7 +267,8 @@ public final class Interface<Device: NetworkDevice> {
         if let due = output, due <= now { return now }
         var earliest: Instant? = self.nextAnnouncementAt
         let dhcp = self.nextDHCPTime(sockets: sockets)
-        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), dhcp, output] {
+        let dns = sockets.nextDNSTime
+        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), dhcp, dns, output] {
             if let candidate, earliest == nil || candidate < earliest! { earliest = candidate }
         }
         if let value = earliest, value < now { return now }

@@ -2,8 +2,9 @@
 ///
 /// The interface does not own the set: `poll(now:sockets:)` borrows it, so an app (or the async stack) keeps it and
 /// reaches each socket through its ``UDPHandle``. A handle names one slot and one generation, so a handle kept
-/// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. It holds UDP sockets and the
-/// DHCP client (``DHCPSocket``, at most one, by a ``DHCPHandle``).
+/// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. It holds UDP sockets, the
+/// DHCP client (``DHCPSocket``, at most one, by a ``DHCPHandle``) and DNS queries (``DNSLookup`` by a ``DNSHandle``,
+/// `SocketSet+DNS.swift`).
 import Runtime
 
 /// What kind of socket a ``SocketHandle`` names: the set that made it.
@@ -58,6 +59,10 @@ public struct SocketSet {
     private var dhcpGeneration: UInt32 = 0
     /// How many times the DHCP client applied a lease change (wrapping), for its waiters.
     var dhcpTouches: UInt32 = 0
+    /// DNS queries (`SocketSet+DNS.swift`), as many slots as UDP sockets, with their generations and touch counts.
+    var dnsSlots: [DNSQuerySlot?]
+    var dnsGenerations: [UInt32]
+    var dnsTouches: [UInt32]
 
     /// The dynamic port range (RFC 6335 §6) from which port 0 binds choose.
     public static let ephemeralPorts: ClosedRange<UInt16> = 49152...65535
@@ -67,6 +72,9 @@ public struct SocketSet {
         self.slots = [UDPSocketMachine?](repeating: nil, count: capacity)
         self.generations = [UInt32](repeating: 0, count: capacity)
         self.touchCounts = [UInt32](repeating: 0, count: capacity)
+        self.dnsSlots = [DNSQuerySlot?](repeating: nil, count: capacity)
+        self.dnsGenerations = [UInt32](repeating: 0, count: capacity)
+        self.dnsTouches = [UInt32](repeating: 0, count: capacity)
     }
 
     /// Binds a new UDP socket to `port` (0: a free ephemeral port) and returns its handle.

@@ -280,6 +280,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         case .listener(let handle, let seen): self.interface.tcp.listenerTouches(handle) != seen
         case .datagram(let handle, let seen): self.sockets.touches(handle) != seen
         case .dhcp(let handle, let seen): self.sockets.touches(handle) != seen
+        case .query(let handle, let seen): self.sockets.touches(handle) != seen
         case .poll: true
         }
     }
@@ -302,6 +303,11 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     /// A wait for DHCP client `handle` to apply a lease change (bound, renewed, lost), from now.
     func watch(dhcp handle: DHCPHandle) -> SocketWait {
         .dhcp(handle, seen: self.sockets.touches(handle))
+    }
+
+    /// A wait for DNS query `handle` to end, from now.
+    func watch(dns handle: DNSHandle) -> SocketWait {
+        .query(handle, seen: self.sockets.touches(handle))
     }
 
     /// Parks the calling task until `wait` is satisfied after a poll, `deadline` or its cancellation, whichever
