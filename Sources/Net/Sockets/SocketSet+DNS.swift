@@ -4,7 +4,7 @@
 /// ``Interface/nextPollTime(now:sockets:)``; the outcome waits in the slot for ``SocketSet/takeDNSResult(_:)``.
 ///
 /// The slots are bounded like the UDP sockets (the set's capacity, each lookup needs a UDP socket too): a full set
-/// refuses a new query with ``DNSLookupError/socketsExhausted``.
+/// refuses a new query with ``DNSLookupError/socketsExhausted`` and counts it in ``SocketSet/dnsRefused``.
 import Runtime
 
 /// A DNS query of a ``SocketSet``.
@@ -23,7 +23,10 @@ extension SocketSet {
     ///
     /// - Throws: ``DNSLookupError/socketsExhausted`` when every DNS slot is taken.
     public mutating func addDNS(_ lookup: DNSLookup) throws(DNSLookupError) -> DNSHandle {
-        guard let index = self.dnsSlots.firstIndex(where: { $0 == nil }) else { throw .socketsExhausted }
+        guard let index = self.dnsSlots.firstIndex(where: { $0 == nil }) else {
+            self.dnsRefused &+= 1
+            throw .socketsExhausted
+        }
         self.dnsSlots[index] = DNSQuerySlot(lookup: lookup, result: nil)
         return DNSHandle(index: index, generation: self.dnsGenerations[index])
     }

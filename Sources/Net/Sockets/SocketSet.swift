@@ -63,6 +63,8 @@ public struct SocketSet {
     var dnsSlots: [DNSQuerySlot?]
     var dnsGenerations: [UInt32]
     var dnsTouches: [UInt32]
+    /// DNS queries refused because every DNS slot was taken (``DNSLookupError/socketsExhausted``).
+    public internal(set) var dnsRefused = 0
 
     /// The dynamic port range (RFC 6335 §6) from which port 0 binds choose.
     public static let ephemeralPorts: ClosedRange<UInt16> = 49152...65535

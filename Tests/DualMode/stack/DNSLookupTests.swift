@@ -163,6 +163,7 @@ func registerDNSTests(_ suite: inout TestSuite) {
             _ = try sockets.addDNS(lookup())
         }
         try expectEqual(full, .socketsExhausted, "full set")
+        try expectEqual(sockets.dnsRefused, 1, "the refusal is counted")
         sockets.remove(first)
         let again = try addOrFail(&sockets, lookup())
         try expect(again != first && !sockets.isValid(first) && sockets.isValid(again), "slot reused, old handle stale")
