@@ -233,7 +233,9 @@ public final class Interface<Device: NetworkDevice> {
         work += self.pollARP(now: now)
         work += self.pollDHCP(now: now, sockets: &sockets)
         self.reassembler?.expire(now)
-        sockets.pollDNS(now: now)  // its queries go out with the UDP sockets' datagrams just below
+        // DNS queries, through the hook the first resolve installed (no resolver code otherwise); their queries go
+        // out with the UDP sockets' datagrams just below.
+        if let pollDNS = sockets.dnsPoll { pollDNS(&sockets, now) }
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
         work += self.dispatchTCP(now: now, limit: self.configuration.sendBudget)
         if self.deviceQueueFull && self.counters.ethernet.sent == sentBefore {

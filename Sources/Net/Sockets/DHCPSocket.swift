@@ -13,7 +13,10 @@ public enum DHCPSocketKind: SocketKind {}
 public typealias DHCPHandle = SocketHandle<DHCPSocketKind>
 
 /// One DHCP client and the probe of the address it was offered.
-public struct DHCPSocket {
+///
+/// A class, so that the set holds one reference, `nil` until ``Interface/startDHCP(random:sockets:)``: a stack
+/// with a static address carries none of the client's state.
+public final class DHCPSocket {
     /// The RFC 2131 state machine.
     public internal(set) var client: DHCPClient
     /// The RFC 5227 probe of an offered address, while one runs.
@@ -52,7 +55,7 @@ public struct DHCPSocket {
 
     /// The probe's next step if one is due at `now` (RFC 5227 §2.1.1: sender hardware address ours, sender protocol
     /// address zero, target hardware zero); the probe is then scheduled on (or ended, for ``ProbeStep/bind(_:)``).
-    mutating func pollProbe(now: Instant) -> ProbeStep? {
+    func pollProbe(now: Instant) -> ProbeStep? {
         guard var probe = self.probe, now >= probe.nextAt else { return nil }
         guard probe.probesLeft > 0 else {
             self.probe = nil
@@ -69,7 +72,7 @@ public struct DHCPSocket {
 
     /// Received ARP while probing: returns the probed address when `message` shows it in use (RFC 5227 §2.1.1),
     /// ending the probe; the caller declines the offer (RFC 2131 §4.4.1).
-    mutating func conflict(with message: ARPMessage) -> IPv4Address? {
+    func conflict(with message: ARPMessage) -> IPv4Address? {
         guard let probe = self.probe, probe.conflicts(with: message, mac: self.client.hardwareAddress) else {
             return nil
         }
@@ -79,7 +82,7 @@ public struct DHCPSocket {
 
     /// The client's next lease change for the interface to apply, oldest first: a lease the client bound starts
     /// the probe instead (reported by ``pollProbe(now:)`` once free), and a lost lease ends a probe of its address.
-    mutating func nextLeaseChange(now: Instant) -> DHCPEvent? {
+    func nextLeaseChange(now: Instant) -> DHCPEvent? {
         while let event = self.client.nextEvent() {
             switch event {
             case .bound(let lease):

@@ -54,15 +54,21 @@ public struct SocketSet {
     /// the socket notes the count and is woken only once it changes (the stack's per-socket wakers).
     private var touchCounts: [UInt32]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
-    /// The DHCP client, while one runs (the interface dispatches to it: `Interface+DHCP.swift`).
+    /// The DHCP client, while one runs (the interface dispatches to it: `Interface+DHCP.swift`); a reference, so a
+    /// set without DHCP holds no client state.
     var dhcp: DHCPSocket?
     private var dhcpGeneration: UInt32 = 0
     /// How many times the DHCP client applied a lease change (wrapping), for its waiters.
     var dhcpTouches: UInt32 = 0
-    /// DNS queries (`SocketSet+DNS.swift`), as many slots as UDP sockets, with their generations and touch counts.
-    var dnsSlots: [DNSQuerySlot?]
-    var dnsGenerations: [UInt32]
-    var dnsTouches: [UInt32]
+    /// DNS queries (`SocketSet+DNS.swift`): `nil` until the first ``addDNS(_:)``, so a set that never resolves
+    /// holds no DNS slots.
+    var dns: DNSQueries?
+    /// Polls the DNS queries at each egress; installed by the first ``addDNS(_:)``. The interface reaches the
+    /// resolver only through it, so an app that never resolves a name links none of the resolver's code.
+    var dnsPoll: ((inout SocketSet, Instant) -> Void)?
+    /// The earliest retry or timeout of a running DNS query, as of the last ``addDNS(_:)`` or DNS poll (only those
+    /// change it); it joins ``Interface/nextPollTime(now:sockets:)``.
+    var nextDNSTime: Instant?
     /// DNS queries refused because every DNS slot was taken (``DNSLookupError/socketsExhausted``).
     public internal(set) var dnsRefused = 0
 
@@ -74,9 +80,6 @@ public struct SocketSet {
         self.slots = [UDPSocketMachine?](repeating: nil, count: capacity)
         self.generations = [UInt32](repeating: 0, count: capacity)
         self.touchCounts = [UInt32](repeating: 0, count: capacity)
-        self.dnsSlots = [DNSQuerySlot?](repeating: nil, count: capacity)
-        self.dnsGenerations = [UInt32](repeating: 0, count: capacity)
-        self.dnsTouches = [UInt32](repeating: 0, count: capacity)
     }
 
     /// Binds a new UDP socket to `port` (0: a free ephemeral port) and returns its handle.
@@ -131,6 +134,9 @@ public struct SocketSet {
     /// How many times the socket in `handle`'s slot received a datagram or had one taken to send, so far
     /// (wrapping); a change means the socket may have something to receive or room to send.
     func touches(_ handle: UDPHandle) -> UInt32 { self.touchCounts[handle.index] }
+
+    /// Room for this many UDP sockets (and as many DNS queries).
+    var capacity: Int { self.slots.count }
 
     /// Live UDP sockets.
     public var count: Int { self.slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }

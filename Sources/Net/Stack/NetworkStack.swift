@@ -208,7 +208,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             self.interface.poll(now: now, sockets: &self.sockets)
             self.polls &+= 1
             self.wakeSocketWaiters()
-            var next = self.interface.nextPollTime(now: now, sockets: self.sockets)
+            var next = self.nextPollTime(now: now, sockets: &self.sockets)
             if let arrival = self.interface.device.nextArrivalTime(), next == nil || arrival < next! { next = arrival }
             if let next, next <= now {
                 // Budget used up: let every other task run a step, then go on.
@@ -218,6 +218,12 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             if let next { self.armTimer(next) }
             await self.park()
         }
+    }
+
+    /// The interface's next poll time, reading the set in place: passed by value from this class's property, the
+    /// set would be copied at each poll (an outlined copy of its every field, with a retain of each buffer).
+    private func nextPollTime(now: Instant, sockets: inout SocketSet) -> Instant? {
+        self.interface.nextPollTime(now: now, sockets: sockets)
     }
 
     /// Makes sure the poll task wakes by `deadline`; an earlier timer already armed is kept (an early wake only
