@@ -15,7 +15,13 @@ public final class VirtualClock: StackClock {
     private struct Sleeper {
         var deadline: Instant
         var id: UInt64
-        var continuation: UnsafeContinuation<Void, Never>
+        var wake: Wake
+    }
+
+    /// What a sleeper's deadline does: resume a sleeping task, or call a ``wake(at:_:)`` callback.
+    private enum Wake {
+        case resume(UnsafeContinuation<Void, Never>)
+        case call(() -> Void)
     }
 
     /// The current virtual instant.
@@ -46,15 +52,23 @@ public final class VirtualClock: StackClock {
                 if state.cancelled {
                     continuation.resume()
                 } else {
-                    state.id = self.insert(deadline, continuation)
+                    state.id = self.insert(deadline, .resume(continuation))
                 }
             }
         } onCancel: {
             state.cancelled = true
-            if let id = state.id, let continuation = self.remove(id) { continuation.resume() }
+            if let id = state.id, case .resume(let continuation)? = self.remove(id) { continuation.resume() }
         }
         if state.cancelled { throw CancellationError() }
     }
+
+    /// Calls `action` once ``run(_:)`` has advanced the clock to `deadline`, in order with the sleepers (a deadline
+    /// already reached: at the next advance).
+    public func wake(at deadline: Instant, _ action: @escaping () -> Void) -> UInt64 {
+        self.insert(max(deadline, self.now), .call(action))
+    }
+
+    public func cancelWake(_ id: UInt64) { _ = self.remove(id) }
 
     /// The earliest instant a task sleeps until, `nil` when none sleeps.
     public var nextDeadline: Instant? { self.sleepers.first?.deadline }
@@ -84,28 +98,33 @@ public final class VirtualClock: StackClock {
             }
             self.now = deadline
             self.advances += 1
-            var due: [UnsafeContinuation<Void, Never>] = []
+            var due: [Wake] = []
             while let first = self.sleepers.first, first.deadline <= deadline {
-                due.append(first.continuation)
+                due.append(first.wake)
                 self.sleepers.removeFirst()
             }
-            for continuation in due { continuation.resume() }
+            for wake in due {
+                switch wake {
+                case .resume(let continuation): continuation.resume()
+                case .call(let action): action()
+                }
+            }
         }
         return box.value
     }
 
-    private func insert(_ deadline: Instant, _ continuation: UnsafeContinuation<Void, Never>) -> UInt64 {
+    private func insert(_ deadline: Instant, _ wake: Wake) -> UInt64 {
         let id = self.nextID
         self.nextID += 1
         var index = self.sleepers.count
         while index > 0 && self.sleepers[index - 1].deadline > deadline { index -= 1 }
-        self.sleepers.insert(Sleeper(deadline: deadline, id: id, continuation: continuation), at: index)
+        self.sleepers.insert(Sleeper(deadline: deadline, id: id, wake: wake), at: index)
         return id
     }
 
-    private func remove(_ id: UInt64) -> UnsafeContinuation<Void, Never>? {
+    private func remove(_ id: UInt64) -> Wake? {
         guard let index = self.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
-        return self.sleepers.remove(at: index).continuation
+        return self.sleepers.remove(at: index).wake
     }
 }
 

@@ -33,6 +33,10 @@ public final class Executor {
     /// neither links neither (docs/BENCHMARKS.md, footprint).
     var reapBlocks: ((UInt64) -> Void)? = nil
     var wakeReaders: ((UInt64) -> Void)? = nil
+    /// Calls the readiness callbacks of ``whenReadable(handle:_:)``, set when the first is registered.
+    var callReadable: ((UInt64) -> Void)? = nil
+    /// The readiness callbacks, by device handle.
+    var readableCallbacks: [(handle: Int, action: () -> Void)] = []
 
     /// Counters, for tests and diagnostics.
     public private(set) var jobsRun: UInt64 = 0
@@ -67,6 +71,32 @@ public final class Executor {
         switch action {
         case .resume(let continuation): continuation.resume()
         case .job(let job): ready.push(job)
+        case .call(let action): action()
+        }
+    }
+
+    /// Calls `action` on the executor's thread once the monotonic clock reaches `deadline`, from no task (a
+    /// callback timer: what a long-lived task such as a network stack's poll task needs to wake by a deadline
+    /// while it also waits for a device or a kick, without a task per deadline). Returns an id for
+    /// ``cancelWake(_:)``.
+    public func wake(at deadline: Instant, _ action: @escaping () -> Void) -> UInt64 {
+        timers.insert(deadline, .call(action))
+    }
+
+    /// Disarms callback timer `id` of ``wake(at:_:)``; nothing happens when it already fired.
+    public func cancelWake(_ id: UInt64) { _ = timers.cancel(id) }
+
+    /// Calls `action` on the executor's thread, from no task, whenever the ABI poll reports device `handle`
+    /// ready (spuriously at times), for as long as the unikernel runs: a network stack's device readiness without
+    /// a watcher task parked on ``waitUntilReadable(handle:)``.
+    public func whenReadable(handle: Int, _ action: @escaping () -> Void) {
+        readableCallbacks.append((handle, action))
+        if callReadable == nil {
+            callReadable = { readySet in
+                for callback in Executor.shared.readableCallbacks where readySet & (1 << UInt64(callback.handle)) != 0 {
+                    callback.action()
+                }
+            }
         }
     }
 
@@ -98,11 +128,13 @@ public final class Executor {
     }
 
     /// Hands a ready set from the ABI poll on: block devices' completions are taken (resuming their
-    /// owners, see BlockQueue.swift), then every task parked on a ready handle is resumed.
+    /// owners, see BlockQueue.swift), then every task parked on a ready handle is resumed and the readiness
+    /// callbacks of ready handles are called.
     func deviceReady(_ readySet: UInt64) {
         guard readySet != 0 else { return }
         reapBlocks?(readySet)
         wakeReaders?(readySet)
+        callReadable?(readySet)
     }
 
     /// Runs the loop forever (the app's root task ends the unikernel through `exit`).

@@ -13,6 +13,8 @@ struct TimerHeap {
         case resume(UnsafeContinuation<Void, Never>)
         /// Enqueue a runtime job (from `swift_task_enqueueGlobalWithDelay`).
         case job(UnsafeMutableRawPointer)
+        /// Call a function on the executor's thread, from no task (``Executor/wake(at:_:)``).
+        case call(() -> Void)
     }
 
     struct Entry {

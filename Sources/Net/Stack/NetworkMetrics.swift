@@ -72,7 +72,7 @@ enum NetworkMetrics {
             k.timeouts, k.fastRetransmits, k.retransmits,
             k.resetsReceived, k.resetsSent + t.resetsSent,
         ]
-        for state in TCPState.all { numbers.append(stack.interface.tcp.count(in: state)) }
+        numbers += stack.interface.tcp.stateCounts()
         return numbers
     }
 

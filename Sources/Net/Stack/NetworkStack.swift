@@ -63,8 +63,9 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
 
     private var pollWaiter: UnsafeContinuation<Void, Never>?
     private var wakePending = false
-    private var timerTask: Task<Void, Never>?
+    /// The poll task's armed deadline and its clock wake (``StackClock/wake(at:_:)``).
     private var timerDeadline: Instant?
+    private var timerWake: UInt64?
     /// The parked socket operations and what each waits for (per-socket wakers).
     private var wakers = SocketWakers()
     /// DNS servers given with the configuration (or set); when empty, the lease's are used.
@@ -230,17 +231,11 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     /// costs one poll).
     private func armTimer(_ deadline: Instant) {
         if let armed = self.timerDeadline, armed <= deadline { return }
-        self.timerTask?.cancel()
+        if let wake = self.timerWake { self.clock.cancelWake(wake) }
         self.timerDeadline = deadline
-        let clock = self.clock
-        self.timerTask = Task {
-            do throws(CancellationError) {
-                try await clock.sleep(until: deadline)
-            } catch {
-                return  // re-armed earlier, or cancelled
-            }
+        self.timerWake = self.clock.wake(at: deadline) {
             self.timerDeadline = nil
-            self.timerTask = nil
+            self.timerWake = nil
             self.kick()
         }
     }

@@ -21,6 +21,14 @@ public protocol StackClock {
     /// operation's task is then cancelled and awaited, as Runtime's `withDeadline`). Default: a race between the
     /// operation and ``sleep(until:)``.
     func withDeadline<T>(_ deadline: Instant, _ operation: @escaping () async -> T) async throws(TimeoutError) -> T
+
+    /// Calls `action` once this clock reaches `deadline`, from no task: the poll task's deadline, so that it parks
+    /// in one wait that a device, this deadline or a kick ends (no timer task per deadline). Returns an id for
+    /// ``cancelWake(_:)``.
+    func wake(at deadline: Instant, _ action: @escaping () -> Void) -> UInt64
+
+    /// Disarms wake `id` of ``wake(at:_:)``; nothing happens when it already fired.
+    func cancelWake(_ id: UInt64)
 }
 
 extension StackClock {
@@ -46,6 +54,12 @@ public struct MonotonicClock: StackClock {
     ) async throws(TimeoutError) -> T {
         try await monotonicDeadline(deadline, operation)
     }
+
+    public func wake(at deadline: Instant, _ action: @escaping () -> Void) -> UInt64 {
+        Executor.shared.wake(at: deadline, action)
+    }
+
+    public func cancelWake(_ id: UInt64) { Executor.shared.cancelWake(id) }
 }
 
 // Runtime's free functions, out of the reach of the protocol's members of the same names.

@@ -19,15 +19,9 @@ public protocol StackDevice: NetworkDevice {
 }
 
 extension NetDevice: StackDevice {
-    /// A task that waits for the executor to report the device's handle readable, and wakes the stack.
+    /// The executor calls `wake` whenever its poll reports the device's handle readable (no watcher task).
     public func watchArrivals(_ wake: @escaping () -> Void) {
-        let handle = self.handle
-        Task {
-            while true {
-                await Executor.shared.waitUntilReadable(handle: handle)
-                wake()
-            }
-        }
+        Executor.shared.whenReadable(handle: self.handle, wake)
     }
 
     /// A real device cannot tell (readiness comes from the executor).

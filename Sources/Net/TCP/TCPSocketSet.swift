@@ -303,14 +303,15 @@ public struct TCPSocketSet {
     /// Connection slots in all.
     public var connectionCapacity: Int { self.connections.count }
 
-    /// The sockets in `state` (RFC 9293 §3.3.2): listeners for ``TCPState/listen``, else the connection slots whose
-    /// control block is in `state` (``TCPState/closed``: connections that ended but whose owner has not released
-    /// them yet). One pass over the slots: for metrics, not for a hot path.
-    public func count(in state: TCPState) -> Int {
-        if state == .listen { return self.listeners.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
-        var count = 0
-        for connection in self.connections where connection?.state == state { count += 1 }
-        return count
+    /// How many sockets are in each state of ``TCPState/all`` (RFC 9293 §3.3.2), in that order: listeners under
+    /// ``TCPState/listen``, the connection slots under their control block's state (``TCPState/closed``:
+    /// connections that ended but whose owner has not released them yet). One pass over the slots, for metrics.
+    public func stateCounts() -> [Int] {
+        var counts = [Int](repeating: 0, count: TCPState.all.count)
+        func add(_ state: TCPState) { if let index = TCPState.all.firstIndex(of: state) { counts[index] += 1 } }
+        for listener in self.listeners where listener != nil { add(.listen) }
+        for case let connection? in self.connections { add(connection.state) }
+        return counts
     }
 
     // MARK: - For the interface

@@ -92,4 +92,18 @@ func registerTimerTests(_ suite: inout TestSuite) {
         try expect(cancelled, "sleep did not throw CancellationError")
         try expect(start.elapsed < .seconds(1), "cancellation took \(start.elapsed.milliseconds) ms")
     }
+    suite.test("timers.callback-wakes-fire-in-order-and-cancel") { () async throws(TestFailure) in
+        // Executor.wake(at:_:): a network stack's poll deadline, called from no task; a cancelled one never fires.
+        let recorder = Recorder()
+        let start = Instant.now
+        let executor = Executor.shared
+        _ = executor.wake(at: start + .milliseconds(40)) { recorder.order.append(40) }
+        let cancelled = executor.wake(at: start + .milliseconds(20)) { recorder.order.append(20) }
+        _ = executor.wake(at: start + .milliseconds(10)) { recorder.order.append(10) }
+        _ = executor.wake(at: start - .seconds(1)) { recorder.order.append(0) }
+        executor.cancelWake(cancelled)
+        try? await sleep(for: .milliseconds(60))
+        try expect(recorder.order == [0, 10, 40], "fired \(recorder.order.map { "\($0)" }.joined(separator: ","))")
+        executor.cancelWake(cancelled)  // already cancelled: nothing happens
+    }
 }
