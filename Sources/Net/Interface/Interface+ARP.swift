@@ -5,7 +5,7 @@ import Runtime
 
 extension Interface {
     /// Processes one received ARP packet (an Ethernet payload).
-    func processARP(_ bytes: UnsafeMutableRawBufferPointer, now: Instant) {
+    func processARP(_ bytes: UnsafeMutableRawBufferPointer, now: Instant, sockets: inout SocketSet) {
         let message: ARPMessage
         do throws(WireError) {
             message = try ARPMessage(parsing: try ARPPacket(checking: bytes))
@@ -14,7 +14,7 @@ extension Interface {
             return
         }
         self.counters.arp.received += 1
-        self.checkProbe(message, now: now)
+        self.checkProbe(message, now: now, sockets: &sockets)
         guard let address = self.configuration.address else { return }
         let ours = address.address
         let sender = message.senderProtocolAddress

@@ -1,39 +1,42 @@
-/// DHCP in the interface (RFC 2131): the UDP port-68 path to a ``DHCPClient``, its messages sent from 0.0.0.0 to
-/// 255.255.255.255 before there is an address, the ARP probe of an offered address (RFC 5227), and the lease's
-/// events applied to the interface's address and gateway.
+/// DHCP in the interface (RFC 2131): the interface dispatches to the ``DHCPSocket`` of the ``SocketSet`` it polls
+/// (the client's state machine and the RFC 5227 probe live there): port-68 datagrams in, its messages out from
+/// 0.0.0.0 to 255.255.255.255 before there is an address, its ARP probes out and received ARP in, and the lease
+/// changes it reports applied to the interface's address and gateway.
 ///
 /// Read first: RFC 2131 §4.1 (a client without an address sends from 0.0.0.0; with the BROADCAST flag set, the
 /// server broadcasts its replies, else it unicasts them to chaddr and yiaddr, and "the client SHOULD accept"
 /// them "before the TCP/IP software is configured"), §4.4.1 (probe the offered address, DHCPDECLINE on conflict),
 /// §4.4.5 (T1, T2, expiry).
 ///
-/// The client is a pure state machine; the interface polls it with the others (``Interface/pollEgress(now:sockets:)``)
-/// and its ``DHCPClient/nextPollTime`` joins ``Interface/nextPollTime(now:sockets:)``, so whoever polls the
-/// interface (the ``NetworkStack``'s poll task, or a test on a virtual clock) runs DHCP too.
+/// The socket is polled with the others (``Interface/pollEgress(now:sockets:)``) and its next poll time joins
+/// ``Interface/nextPollTime(now:sockets:)``, so whoever polls the interface (the ``NetworkStack``'s poll task, or a
+/// test on a virtual clock) runs DHCP too.
 import Runtime
 
 extension Interface {
-    /// Starts getting the address by DHCP: the next poll broadcasts a DHCPDISCOVER.
+    /// Starts getting the address by DHCP: adds a ``DHCPSocket`` for this interface to `sockets` (replacing one
+    /// there) and returns its handle; the next poll broadcasts a DHCPDISCOVER.
     ///
     /// The interface should have no address (``InterfaceConfiguration/address`` `nil`); from now on the lease
     /// sets and removes it. An offered address is ARP-probed ``InterfaceConfiguration/dhcpProbes`` times first.
     /// - Parameter random: uniformly random 64-bit values (xids, retransmission and probe jitter): `Entropy.next`
     ///   in production, a seeded generator in tests.
-    public func startDHCP(random: @escaping () -> UInt64) {
-        self.dhcpRandom = random
-        self.dhcp = DHCPClient(hardwareAddress: self.mac, requestsBroadcastReplies: true, random: random)
+    @discardableResult
+    public func startDHCP(random: @escaping () -> UInt64, sockets: inout SocketSet) -> DHCPHandle {
+        sockets.addDHCP(DHCPSocket(hardwareAddress: self.mac, probes: self.configuration.dhcpProbes, random: random))
     }
 
-    /// Gives the lease back (DHCPRELEASE, RFC 2131 §4.4.6), removes the address and stops DHCP.
-    public func releaseDHCP(now: Instant) {
-        self.probe = nil
+    /// Gives the lease back (DHCPRELEASE, RFC 2131 §4.4.6), removes the address and the DHCP socket.
+    public func releaseDHCP(now: Instant, sockets: inout SocketSet) {
+        guard let handle = sockets.dhcpHandle else { return }
+        sockets.dhcp!.probe = nil
         // The address goes at once, so the RELEASE cannot wait for ARP: with the server's MAC unknown it goes to
         // the link broadcast (IP still unicast to the server).
-        if let transmission = self.dhcp?.release(now: now) {
+        if let transmission = sockets.dhcp!.client.release(now: now) {
             self.sendDHCP(transmission, now: now, broadcastUnlessResolved: true)
         }
-        self.applyDHCPEvents(now: now)
-        self.dhcp = nil
+        self.applyDHCPEvents(now: now, sockets: &sockets)
+        sockets.remove(handle)
     }
 
     /// The next lease change the interface applied (bound, renewed, lost), oldest first; `nil` when none is left.
@@ -42,31 +45,22 @@ extension Interface {
         self.dhcpEvents.isEmpty ? nil : self.dhcpEvents.removeFirst()
     }
 
-    /// Whether the address is being ARP-probed before use.
-    public var isProbingAddress: Bool { self.probe != nil }
-
-    /// When DHCP or the probe next needs a poll; `nil` when neither runs.
-    var nextDHCPTime: Instant? {
-        var earliest = self.probe?.nextAt
-        if let client = self.dhcp, client.nextPollTime < .distantFuture {
-            let time = client.nextPollTime
-            if earliest == nil || time < earliest! { earliest = time }
-        }
-        return earliest
-    }
-
     /// Whether a datagram not addressed to us is still a DHCP reply to take before there is an address: a whole
     /// unicast UDP datagram to port 68 while DHCP runs and the interface is unconfigured (RFC 2131 §4.1; the frame
     /// was already for our MAC or broadcast).
-    func isDHCPReplyBeforeLease(_ header: IPv4Header, _ payload: UnsafeMutableRawBufferPointer) -> Bool {
-        guard self.configuration.address == nil, self.dhcp != nil, header.nextProtocol == .udp,
+    func isDHCPReplyBeforeLease(
+        _ header: IPv4Header, _ payload: UnsafeMutableRawBufferPointer, sockets: SocketSet
+    ) -> Bool {
+        guard self.configuration.address == nil, sockets.dhcp != nil, header.nextProtocol == .udp,
             !header.moreFragments, header.fragmentOffset == 0, header.destination.isUnicast, payload.count >= 8
         else { return false }
         return UInt16(payload[2]) << 8 | UInt16(payload[3]) == DHCPPacket.clientPort
     }
 
     /// Takes a UDP payload that arrived on port 68 while DHCP runs.
-    func processDHCP(_ payload: UnsafeMutableRawBufferPointer, sourcePort: UInt16, now: Instant) {
+    func processDHCP(
+        _ payload: UnsafeMutableRawBufferPointer, sourcePort: UInt16, now: Instant, sockets: inout SocketSet
+    ) {
         guard sourcePort == DHCPPacket.serverPort else {
             self.counters.dhcp.malformed += 1
             return
@@ -79,66 +73,58 @@ extension Interface {
             return
         }
         self.counters.dhcp.received += 1
-        self.dhcp?.handle(message, now: now)
-        self.applyDHCPEvents(now: now)
+        sockets.dhcp?.client.handle(message, now: now)
+        self.applyDHCPEvents(now: now, sockets: &sockets)
     }
 
     /// Probes, then sends what the client has due and applies its events; returns the number of packets sent.
-    func pollDHCP(now: Instant) -> Int {
-        var sent = self.pollProbe(now: now)
-        guard self.dhcp != nil else { return sent }
+    func pollDHCP(now: Instant, sockets: inout SocketSet) -> Int {
+        guard sockets.dhcp != nil else { return 0 }
+        var sent = 0
+        switch sockets.dhcp!.pollProbe(now: now) {
+        case .send(let message):
+            if self.sendARP(message, to: .broadcast, now: now) { self.counters.dhcp.probesSent += 1 }
+            sent += 1
+        case .bind(let lease):
+            self.bind(lease)
+            sockets.dhcpTouches &+= 1
+        case nil:
+            break
+        }
         // One transmission per call schedules the next in the future; the bound only guards against a loop.
         for _ in 0..<4 {
-            guard let transmission = self.dhcp?.poll(now: now) else { break }
+            guard let transmission = sockets.dhcp?.client.poll(now: now) else { break }
             self.sendDHCP(transmission, now: now)
             sent += 1
         }
-        self.applyDHCPEvents(now: now)
+        self.applyDHCPEvents(now: now, sockets: &sockets)
         return sent
     }
 
     /// Received ARP while probing: a conflict declines the offered address (RFC 2131 §4.4.1, RFC 5227 §2.1.1).
-    func checkProbe(_ message: ARPMessage, now: Instant) {
-        guard let probe = self.probe, probe.conflicts(with: message, mac: self.mac) else { return }
-        self.probe = nil
+    func checkProbe(_ message: ARPMessage, now: Instant, sockets: inout SocketSet) {
+        guard sockets.dhcp?.isProbingAddress == true, sockets.dhcp!.conflict(with: message) != nil else { return }
         self.counters.arp.conflicts += 1
-        guard let transmission = self.dhcp?.decline(now: now) else { return }
+        guard let transmission = sockets.dhcp!.client.decline(now: now) else { return }
         self.counters.dhcp.declined += 1
         self.sendDHCP(transmission, now: now)
-        self.applyDHCPEvents(now: now)
+        self.applyDHCPEvents(now: now, sockets: &sockets)
+    }
+
+    /// When the DHCP socket next needs a poll; `nil` when none runs or it has nothing scheduled.
+    func nextDHCPTime(sockets: SocketSet) -> Instant? {
+        sockets.dhcp?.nextPollTime
     }
 
     // MARK: - Internals
 
-    /// Sends the next probe, or binds the lease once ANNOUNCE_WAIT passed without a conflict.
-    private func pollProbe(now: Instant) -> Int {
-        guard var probe = self.probe, now >= probe.nextAt else { return 0 }
-        guard probe.probesLeft > 0 else {
-            self.probe = nil
-            self.bind(probe.lease)
-            return 0
-        }
-        // RFC 5227 §2.1.1: sender hardware address ours, sender protocol address zero, target hardware zero.
-        let message = ARPMessage(
-            operation: .request, senderHardwareAddress: self.mac, senderProtocolAddress: .unspecified,
-            targetHardwareAddress: MACAddress(rawValue: 0), targetProtocolAddress: probe.address)
-        if self.sendARP(message, to: .broadcast, now: now) { self.counters.dhcp.probesSent += 1 }
-        probe.sent(now: now, random: self.dhcpRandom())
-        self.probe = probe
-        return 1
-    }
-
-    /// Applies the client's queued events to the address, gateway and lease.
-    func applyDHCPEvents(now: Instant) {
-        while let event = self.dhcp?.nextEvent() {
+    /// Applies the DHCP socket's lease changes to the address, gateway and lease.
+    func applyDHCPEvents(now: Instant, sockets: inout SocketSet) {
+        while let event = sockets.dhcp?.nextLeaseChange(now: now) {
+            sockets.dhcpTouches &+= 1
             switch event {
             case .bound(let lease):
-                let probes = self.configuration.dhcpProbes
-                if probes > 0 {
-                    self.probe = AddressProbe(lease: lease, count: probes, now: now, random: self.dhcpRandom())
-                } else {
-                    self.bind(lease)
-                }
+                self.bind(lease)
             case .renewed(let lease):
                 guard self.lease != nil else { continue }  // still probing: the probe's lease binds later
                 self.lease = lease
@@ -146,7 +132,6 @@ extension Interface {
                 self.counters.dhcp.renewed += 1
                 self.record(event)
             case .lost(let lease):
-                if self.probe?.address == lease.address.address { self.probe = nil }
                 guard let current = self.lease, current.address == lease.address else { continue }
                 self.lease = nil
                 self.setAddress(nil, gateway: nil)

@@ -27,7 +27,7 @@ extension Interface {
         }
         switch header.etherType {
         case .arp:
-            self.processARP(frame.payload, now: now)
+            self.processARP(frame.payload, now: now, sockets: &sockets)
         case .ipv4:
             self.processIPv4(
                 frame.payload, linkBroadcast: header.destination.isBroadcast, checksumTrusted: checksumTrusted, now: now,

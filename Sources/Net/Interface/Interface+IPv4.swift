@@ -51,7 +51,10 @@ extension Interface {
             self.counters.ipv4.checksumErrors += 1
             return
         }
-        guard self.accepts(header.destination) || self.isDHCPReplyBeforeLease(header, packet.payload) else {
+        guard
+            self.accepts(header.destination)
+                || self.isDHCPReplyBeforeLease(header, packet.payload, sockets: sockets)
+        else {
             self.counters.ipv4.notForUs += 1
             return
         }

@@ -32,8 +32,8 @@ extension Interface {
             self.counters.udp.malformed += 1
             return
         }
-        if udp.destinationPort == DHCPPacket.clientPort && self.dhcp != nil {
-            self.processDHCP(packet.payload, sourcePort: udp.sourcePort, now: now)
+        if udp.destinationPort == DHCPPacket.clientPort && sockets.dhcp != nil {
+            self.processDHCP(packet.payload, sourcePort: udp.sourcePort, now: now, sockets: &sockets)
             return
         }
         guard let index = sockets.udpIndex(boundTo: udp.destinationPort) else {

@@ -18,7 +18,7 @@
 ///
 /// One file per protocol holds the rest: `Interface+Ethernet.swift`, `Interface+ARP.swift`,
 /// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`, `Interface+DHCP.swift` (an address by
-/// DHCP, ``Interface/startDHCP(random:)``). Malformed input at any layer is dropped
+/// DHCP, ``Interface/startDHCP(random:sockets:)``). Malformed input at any layer is dropped
 /// and counted in ``Interface/counters`` (``InterfaceCounters``); nothing a peer sends can make the interface trap
 /// or allocate without bound.
 import Runtime
@@ -141,15 +141,10 @@ public final class Interface<Device: NetworkDevice> {
     /// Datagrams sent to our own address, delivered by the next poll's ingress (`Interface+Loopback.swift`).
     var loopback: [[UInt8]] = []
 
-    /// The DHCP client while the address comes from DHCP (``startDHCP(random:)``), else `nil`.
-    public internal(set) var dhcp: DHCPClient?
     /// The DHCP lease in force (its address is ``address``), else `nil`.
     public internal(set) var lease: DHCPLease?
     /// Lease changes already applied, kept for the owner (``takeDHCPEvent()``); bounded.
     var dhcpEvents: [DHCPEvent] = []
-    /// The RFC 5227 probe of an offered address, while one runs.
-    var probe: AddressProbe?
-    var dhcpRandom: () -> UInt64 = { 0 }
 
     /// An interface over `device` with `configuration`; when it has an address, the first poll announces it.
     public init(device: Device, configuration: InterfaceConfiguration) {
@@ -236,8 +231,11 @@ public final class Interface<Device: NetworkDevice> {
         let sentBefore = self.counters.ethernet.sent
         var work = self.sendReleased(now: now)
         work += self.pollARP(now: now)
-        work += self.pollDHCP(now: now)
+        work += self.pollDHCP(now: now, sockets: &sockets)
         self.reassembler?.expire(now)
+        // DNS queries, through the hook the first resolve installed (no resolver code otherwise); their queries go
+        // out with the UDP sockets' datagrams just below.
+        if let pollDNS = sockets.dnsPoll { pollDNS(&sockets, now) }
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
         work += self.dispatchTCP(now: now, limit: self.configuration.sendBudget)
         if self.deviceQueueFull && self.counters.ethernet.sent == sentBefore {
@@ -253,8 +251,8 @@ public final class Interface<Device: NetworkDevice> {
 
     /// When the interface must be polled next even if no frame arrives: `now` when work was left for lack of
     /// budget, a loopback datagram waits, or a socket has a datagram to send, else the next ARP retry,
-    /// announcement, reassembly expiry, DHCP (re)transmission, T1, T2, lease expiry, address probe step or TCP
-    /// deadline, else `nil`. While the device's transmit queue is full, output that is due (TCP segments, socket
+    /// announcement, reassembly expiry, DHCP (re)transmission, T1, T2, lease expiry, address probe step, DNS retry
+    /// or TCP deadline, else `nil`. While the device's transmit queue is full, output that is due (TCP segments, socket
     /// datagrams, datagrams ARP released) waits for ``NetworkDevice/transmitReadyTime(now:)`` when the device can
     /// tell (a simulated link), else for the backoff (`transmitBackoff`): `now` only after an egress that sent
     /// frames, then 10 µs doubling to 1 ms while egress sends nothing, so a queue that stays full does not make
@@ -270,7 +268,9 @@ public final class Interface<Device: NetworkDevice> {
         if let blockedUntil, let due = output, due <= now { output = blockedUntil }
         if let due = output, due <= now { return now }
         var earliest: Instant? = self.nextAnnouncementAt
-        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), self.nextDHCPTime, output] {
+        let dhcp = self.nextDHCPTime(sockets: sockets)
+        let dns = sockets.nextDNSTime
+        for candidate in [self.arpPending.nextDeadline, self.reassembler?.nextDeadline(), dhcp, dns, output] {
             if let candidate, earliest == nil || candidate < earliest! { earliest = candidate }
         }
         if let value = earliest, value < now { return now }

@@ -2,7 +2,9 @@
 ///
 /// The interface does not own the set: `poll(now:sockets:)` borrows it, so an app (or the async stack) keeps it and
 /// reaches each socket through its ``UDPHandle``. A handle names one slot and one generation, so a handle kept
-/// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. Part 1 holds UDP sockets.
+/// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. It holds UDP sockets, the
+/// DHCP client (``DHCPSocket``, at most one, by a ``DHCPHandle``) and DNS queries (``DNSLookup`` by a ``DNSHandle``,
+/// `SocketSet+DNS.swift`).
 import Runtime
 
 /// What kind of socket a ``SocketHandle`` names: the set that made it.
@@ -52,6 +54,23 @@ public struct SocketSet {
     /// the socket notes the count and is woken only once it changes (the stack's per-socket wakers).
     private var touchCounts: [UInt32]
     private var nextEphemeralPort: UInt16 = SocketSet.ephemeralPorts.lowerBound
+    /// The DHCP client, while one runs (the interface dispatches to it: `Interface+DHCP.swift`); a reference, so a
+    /// set without DHCP holds no client state.
+    var dhcp: DHCPSocket?
+    private var dhcpGeneration: UInt32 = 0
+    /// How many times the DHCP client applied a lease change (wrapping), for its waiters.
+    var dhcpTouches: UInt32 = 0
+    /// DNS queries (`SocketSet+DNS.swift`): `nil` until the first ``addDNS(_:)``, so a set that never resolves
+    /// holds no DNS slots.
+    var dns: DNSQueries?
+    /// Polls the DNS queries at each egress; installed by the first ``addDNS(_:)``. The interface reaches the
+    /// resolver only through it, so an app that never resolves a name links none of the resolver's code.
+    var dnsPoll: ((inout SocketSet, Instant) -> Void)?
+    /// The earliest retry or timeout of a running DNS query, as of the last ``addDNS(_:)`` or DNS poll (only those
+    /// change it); it joins ``Interface/nextPollTime(now:sockets:)``.
+    var nextDNSTime: Instant?
+    /// DNS queries refused because every DNS slot was taken (``DNSLookupError/socketsExhausted``).
+    public internal(set) var dnsRefused = 0
 
     /// The dynamic port range (RFC 6335 §6) from which port 0 binds choose.
     public static let ephemeralPorts: ClosedRange<UInt16> = 49152...65535
@@ -116,8 +135,52 @@ public struct SocketSet {
     /// (wrapping); a change means the socket may have something to receive or room to send.
     func touches(_ handle: UDPHandle) -> UInt32 { self.touchCounts[handle.index] }
 
-    /// Live sockets.
+    /// Room for this many UDP sockets (and as many DNS queries).
+    var capacity: Int { self.slots.count }
+
+    /// Live UDP sockets.
     public var count: Int { self.slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    // MARK: - DHCP
+
+    /// Adds the DHCP client, replacing one already there (a set holds at most one), and returns its handle.
+    @discardableResult
+    public mutating func addDHCP(_ socket: DHCPSocket) -> DHCPHandle {
+        if self.dhcp != nil { self.dhcpGeneration &+= 1 }
+        self.dhcp = socket
+        self.dhcpTouches &+= 1
+        return DHCPHandle(index: 0, generation: self.dhcpGeneration)
+    }
+
+    /// Removes the DHCP client without a DHCPRELEASE (``Interface/releaseDHCP(now:sockets:)`` sends one). A stale
+    /// handle is ignored.
+    public mutating func remove(_ handle: DHCPHandle) {
+        guard self.isValid(handle) else { return }
+        self.dhcp = nil
+        self.dhcpGeneration &+= 1
+        self.dhcpTouches &+= 1
+    }
+
+    /// Whether `handle` names the DHCP client in the set.
+    public func isValid(_ handle: DHCPHandle) -> Bool {
+        handle.index == 0 && handle.generation == self.dhcpGeneration && self.dhcp != nil
+    }
+
+    /// The DHCP client `handle` names.
+    ///
+    /// - Precondition: the handle is valid (not removed): using a stale handle is a bug.
+    public subscript(dhcp handle: DHCPHandle) -> DHCPSocket {
+        precondition(self.isValid(handle), "stale socket handle")
+        return self.dhcp!
+    }
+
+    /// The DHCP client's handle while one runs.
+    public var dhcpHandle: DHCPHandle? {
+        self.dhcp == nil ? nil : DHCPHandle(index: 0, generation: self.dhcpGeneration)
+    }
+
+    /// How many times the DHCP client `handle` names applied a lease change so far (wrapping).
+    func touches(_ handle: DHCPHandle) -> UInt32 { self.dhcpTouches }
 
     // MARK: - For the interface
 

@@ -1,6 +1,7 @@
-/// Name lookup on a ``NetworkStack``: ``NetworkStack/resolve(_:timeout:)`` runs one ``DNSLookup`` (a
-/// ``DNSResolver`` and its UDP socket) against the stack's DNS servers (RFC 1035 §7, RFC 1123 §6.1.3.3 retries,
-/// RFC 5452 answer acceptance). Nothing is cached.
+/// Name lookup on a ``NetworkStack``: ``NetworkStack/resolve(_:timeout:)`` adds one ``DNSLookup`` (a
+/// ``DNSResolver`` and its UDP socket) to the stack's ``SocketSet`` as a DNS query, which the poll task's interface
+/// drives (`SocketSet+DNS.swift`), and waits for its outcome; against the stack's DNS servers (RFC 1035 §7,
+/// RFC 1123 §6.1.3.3 retries, RFC 5452 answer acceptance). Nothing is cached.
 import Runtime
 
 extension NetworkStackOn {
@@ -18,25 +19,22 @@ extension NetworkStackOn {
         let servers = self.dnsServers
         guard !servers.isEmpty else { throw .noServers }
         let deadline = self.clock.now + timeout
-        var lookup = DNSLookup(name: dnsName, servers: servers, random: self.random, now: self.clock.now)
-        defer { lookup.close(sockets: &self.sockets) }
+        let handle = try self.sockets.addDNS(
+            DNSLookup(name: dnsName, servers: servers, random: self.random, now: self.clock.now))
+        defer { self.sockets.remove(handle) }
+        self.kick()  // the poll task sends the first query
         while true {
-            let now = self.clock.now
-            let sent = lookup.queriesSent
-            if let result = lookup.poll(now: now, sockets: &self.sockets) {
+            // The query's waker: its end wakes this task, other traffic does not.
+            let wait = self.watch(dns: handle)
+            if let result = self.sockets.takeDNSResult(handle) {
                 switch result {
                 case .success(let answer): return answer.addresses[0]
                 case .failure(let error): throw error
                 }
             }
-            if lookup.queriesSent != sent { self.kick() }
             if Task.isCancelled { throw .cancelled }
-            guard now < deadline else { throw .timedOut }
-            var wake = deadline
-            if let next = lookup.nextPollTime, next < wake { wake = next }
-            // The lookup's socket's waker: an answer (or a query taken to send) wakes it, other traffic does not.
-            let socket = lookup.handle.flatMap { self.sockets.isValid($0) ? $0 : nil }
-            await self.waitForProgress(until: wake, on: socket.map { self.watch(udp: $0) } ?? .poll)
+            guard self.clock.now < deadline else { throw .timedOut }
+            await self.waitForProgress(until: deadline, on: wait)
         }
     }
 }

@@ -108,9 +108,11 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             tcpCapacity: tcpCapacity, random: { Entropy.next() })
         guard configuration == .dhcp else { return stack }
         let deadline = Instant.now + timeout
-        while stack.interface.lease == nil {
+        while true {
+            let wait = stack.sockets.dhcpHandle.map { stack.watch(dhcp: $0) } ?? .poll
+            if stack.interface.lease != nil { break }
             guard Instant.now < deadline else { throw .dhcpTimedOut }
-            await stack.waitForProgress(until: deadline)
+            await stack.waitForProgress(until: deadline, on: wait)
         }
         return stack
     }
@@ -147,7 +149,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly, clock: clock,
             random: random)
         stack.configuredDNSServers = servers
-        if configuration == .dhcp { interface.startDHCP(random: random) }
+        if configuration == .dhcp { interface.startDHCP(random: random, sockets: &stack.sockets) }
         stack.startPolling()
         return stack
     }
@@ -207,7 +209,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             self.interface.poll(now: now, sockets: &self.sockets)
             self.polls &+= 1
             self.wakeSocketWaiters()
-            var next = self.interface.nextPollTime(now: now, sockets: self.sockets)
+            var next = self.nextPollTime(now: now, sockets: &self.sockets)
             if let arrival = self.interface.device.nextArrivalTime(), next == nil || arrival < next! { next = arrival }
             if let next, next <= now {
                 // Budget used up: let every other task run a step, then go on.
@@ -217,6 +219,12 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             if let next { self.armTimer(next) }
             await self.park()
         }
+    }
+
+    /// The interface's next poll time, reading the set in place: passed by value from this class's property, the
+    /// set would be copied at each poll (an outlined copy of its every field, with a retain of each buffer).
+    private func nextPollTime(now: Instant, sockets: inout SocketSet) -> Instant? {
+        self.interface.nextPollTime(now: now, sockets: sockets)
     }
 
     /// Makes sure the poll task wakes by `deadline`; an earlier timer already armed is kept (an early wake only
@@ -272,6 +280,8 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         case .connection(let slot, let seen): self.interface.tcp.touches(slot) != seen
         case .listener(let handle, let seen): self.interface.tcp.listenerTouches(handle) != seen
         case .datagram(let handle, let seen): self.sockets.touches(handle) != seen
+        case .dhcp(let handle, let seen): self.sockets.touches(handle) != seen
+        case .query(let handle, let seen): self.sockets.touches(handle) != seen
         case .poll: true
         }
     }
@@ -289,6 +299,16 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     /// A wait for UDP socket `handle` to receive a datagram or send one, from now.
     func watch(udp handle: UDPHandle) -> SocketWait {
         .datagram(handle, seen: self.sockets.touches(handle))
+    }
+
+    /// A wait for DHCP client `handle` to apply a lease change (bound, renewed, lost), from now.
+    func watch(dhcp handle: DHCPHandle) -> SocketWait {
+        .dhcp(handle, seen: self.sockets.touches(handle))
+    }
+
+    /// A wait for DNS query `handle` to end, from now.
+    func watch(dns handle: DNSHandle) -> SocketWait {
+        .query(handle, seen: self.sockets.touches(handle))
     }
 
     /// Parks the calling task until `wait` is satisfied after a poll, `deadline` or its cancellation, whichever

@@ -1,7 +1,7 @@
 /// The per-socket wakers of a ``NetworkStackOn``: each parked socket operation names what it waits for (one TCP
-/// connection, one listener, one UDP socket, or any poll), with that socket's touch count when it last looked; after
-/// each poll the stack resumes only the waiters whose socket changed (smoltcp §4's one-shot waker, one per socket),
-/// so with many connections a segment for one wakes only the task that waits on it.
+/// connection, one listener, one UDP socket, the DHCP client, one DNS query, or any poll), with that socket's touch
+/// count when it last looked; after each poll the stack resumes only the waiters whose socket changed (smoltcp §4's
+/// one-shot waker, one per socket), so with many connections a segment for one wakes only the task that waits on it.
 ///
 /// A woken operation re-checks its socket and may park again (wakes can be spurious: the touch counts say "may
 /// have changed", never "changed in the way you wanted").
@@ -16,7 +16,11 @@ enum SocketWait {
     case listener(TCPHandle, seen: UInt32)
     /// A datagram for `socket`, or a datagram taken from its send queue (``SocketSet`` touch counts).
     case datagram(UDPHandle, seen: UInt32)
-    /// Every poll: for waits on state the sockets do not carry yet (a DHCP lease being bound).
+    /// A lease change the DHCP client applied (``SocketSet`` DHCP touch count): a lease bound, renewed or lost.
+    case dhcp(DHCPHandle, seen: UInt32)
+    /// The end of DNS query `handle` (``SocketSet`` DNS touch counts): an answer, an error or its removal.
+    case query(DNSHandle, seen: UInt32)
+    /// Every poll: for a wait on nothing the sockets carry (``NetworkStackOn/up`` before its DHCP socket exists).
     case poll
 }
 

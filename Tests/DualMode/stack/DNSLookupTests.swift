@@ -129,4 +129,51 @@ func registerDNSTests(_ suite: inout TestSuite) {
         try expect(router.dnsQueries.count > 20, "some queries were retried")
         try expect(network.link.faults.counters.lost > 0, "frames were lost")
     }
+
+    suite.test("dns.a-query-in-the-socket-set-is-driven-by-the-interface") { () throws(TestFailure) in
+        let network = TestNetwork()
+        let (host, router, servers) = try leasedHost(network)
+        let random = SeededRandom(3)
+        let name = try unwrap(DNSName("swiftlet.test"), "name")
+        let handle = try addOrFail(
+            &host.sockets, DNSLookup(name: name, servers: servers, random: { random.next() }, now: network.now))
+        var result: Result<DNSAnswer, DNSLookupError>? = nil
+        network.run(for: .seconds(30)) {
+            result = result ?? host.sockets.takeDNSResult(handle)
+            return result != nil
+        }
+        try expectAddress(try unwrap(result, "outcome"), ip("10.0.0.77"), "lookup")
+        try expectEqual(router.dnsQueries.count, 1, "one query")
+        try expectEqual(host.sockets[dns: handle].queriesSent, 1, "queries sent")
+        try expect(host.sockets.takeDNSResult(handle) == nil, "the outcome is taken once")
+        host.sockets.remove(handle)
+        try expect(!host.sockets.isValid(handle), "stale after remove")
+        try expectEqual(host.sockets.count, 0, "no UDP socket left")
+    }
+
+    suite.test("dns.queries-are-bounded-by-the-set") { () throws(TestFailure) in
+        var sockets = SocketSet(capacity: 2)
+        let name = try unwrap(DNSName("swiftlet.test"), "name")
+        func lookup() -> DNSLookup {
+            DNSLookup(name: name, servers: [ip("10.0.0.1")], random: { 1 }, now: Instant(nanoseconds: 0))
+        }
+        let first = try addOrFail(&sockets, lookup())
+        _ = try addOrFail(&sockets, lookup())
+        let full = try thrownError("a third query in a set of 2") { () throws(DNSLookupError) in
+            _ = try sockets.addDNS(lookup())
+        }
+        try expectEqual(full, .socketsExhausted, "full set")
+        try expectEqual(sockets.dnsRefused, 1, "the refusal is counted")
+        sockets.remove(first)
+        let again = try addOrFail(&sockets, lookup())
+        try expect(again != first && !sockets.isValid(first) && sockets.isValid(again), "slot reused, old handle stale")
+    }
+}
+
+private func addOrFail(_ sockets: inout SocketSet, _ lookup: DNSLookup) throws(TestFailure) -> DNSHandle {
+    do throws(DNSLookupError) {
+        return try sockets.addDNS(lookup)
+    } catch {
+        throw TestFailure("add a DNS query: \(error)")
+    }
 }

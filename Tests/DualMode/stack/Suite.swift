@@ -101,7 +101,7 @@ final class TestNetwork {
         configure(&configuration)
         let host = Host(Interface(device: device, configuration: configuration))
         let random = SeededRandom(seed)
-        host.interface.startDHCP(random: { random.next() })
+        host.interface.startDHCP(random: { random.next() }, sockets: &host.sockets)
         self.hosts.append(host)
         return host
     }

@@ -143,13 +143,14 @@ func fuzzInterface(_ input: UnsafeRawBufferPointer) {
     let reassembly = SharedIPv4Reassembler()
     interface.reassembler = reassembly.hook
     var randomState: UInt64 = 1
-    if dhcp {
-        interface.startDHCP(random: {
-            randomState &+= 0x9E37_79B9_7F4A_7C15
-            return randomState
-        })
-    }
     var sockets = SocketSet()
+    if dhcp {
+        interface.startDHCP(
+            random: {
+                randomState &+= 0x9E37_79B9_7F4A_7C15
+                return randomState
+            }, sockets: &sockets)
+    }
     let listener = try! interface.listenTCP(port: 80, backlog: 4)
     let echo = try! sockets.bindUDP(port: 7)
     var now = Instant(nanoseconds: 1_000_000_000)

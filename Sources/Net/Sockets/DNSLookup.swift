@@ -1,6 +1,7 @@
 /// One DNS lookup over a ``SocketSet``: a ``DNSResolver`` (the pure state machine of `Sources/Net/Protocols`) and
-/// the UDP socket on its source port, driven by whoever polls (``NetworkStack/resolve(_:timeout:)`` on the real
-/// clock, tests on a virtual one). Synchronous, never blocks, never reads a clock.
+/// the UDP socket on its source port. Added to the set as a DNS query (``SocketSet/addDNS(_:)``, what
+/// ``NetworkStack/resolve(_:timeout:)`` does), the interface polls it; a test may also poll one itself on a virtual
+/// clock. Synchronous, never blocks, never reads a clock.
 ///
 /// Each ``poll(now:sockets:)`` hands every datagram that arrived on the socket to the resolver, then queues the
 /// query the resolver has due. The resolver picks a fresh random source port per server (RFC 5452 §9.2), so the

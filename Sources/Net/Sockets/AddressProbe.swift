@@ -1,5 +1,5 @@
 /// The ARP probe of an address before it is used (RFC 5227 §2.1.1, "Probe Details"), as a small timer state
-/// machine the interface drives (``Interface`` sends the probes and watches received ARP for conflicts).
+/// machine a ``DHCPSocket`` holds (the ``Interface`` sends its probes and shows it received ARP).
 ///
 /// After a random wait of up to PROBE_WAIT (1 s) the host sends PROBE_NUM (3) ARP requests with sender protocol
 /// address 0.0.0.0 and target the candidate address, PROBE_MIN to PROBE_MAX (1–2 s) apart at random, then waits
