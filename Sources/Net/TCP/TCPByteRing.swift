@@ -1,3 +1,5 @@
+import Runtime
+
 /// A bounded byte ring for a connection's send and receive buffers.
 ///
 /// ```
@@ -12,13 +14,21 @@
 /// Memory is taken as data arrives, not up front: ``capacity`` is the bound (what windows are computed from), and
 /// the storage starts empty and doubles, from ``initialStorage`` bytes, only when a write needs more. A connection
 /// that never receives much (a slow or idle client) holds a few KiB, not the whole bound.
+///
+/// The send side autotunes (``raiseCapacity(to:)``): past the configured size, storage is taken only when the heap
+/// can spare it (``heapCanSpare(_:)``); when it cannot, the ring stays at the size it holds and counts the refusal
+/// (``growthsRefused``), and an emptied ring hands the extra storage back.
 public struct TCPByteRing {
     private var storage: [UInt8] = []
     private var head = 0
     /// Bytes buffered.
     public private(set) var count = 0
     /// The ring's size: at most this many bytes are ever buffered.
-    public let capacity: Int
+    public private(set) var capacity: Int
+    /// The configured size: growth up to it is never refused (what the app asked for); past it, it is autotuning.
+    public let configuredCapacity: Int
+    /// Growths past ``configuredCapacity`` refused because the heap could not spare them.
+    public private(set) var growthsRefused = 0
 
     /// The first allocation, and the smallest step of growth.
     public static let initialStorage = 4096
@@ -29,6 +39,27 @@ public struct TCPByteRing {
     public init(capacity: Int) {
         precondition(capacity >= 1, "ring capacity must be positive")
         self.capacity = capacity
+        self.configuredCapacity = capacity
+    }
+
+    /// Lets the ring buffer up to `newCapacity` bytes (autotuning; never shrinks it) if the heap can spare that much
+    /// now, else counts a refusal and stays. Nothing is allocated now: storage follows the data, and each growth
+    /// past ``configuredCapacity`` asks ``heapCanSpare(_:)`` again.
+    public mutating func raiseCapacity(to newCapacity: Int) {
+        guard newCapacity > self.capacity else { return }
+        guard Self.heapCanSpare(newCapacity - self.storage.count) else {
+            self.growthsRefused += 1
+            return
+        }
+        self.capacity = newCapacity
+    }
+
+    /// Whether the heap can give `bytes` more and keep an eighth of itself (at least 256 KiB) free for everything
+    /// else: autotuned buffers are a convenience, never worth an out-of-memory end. The free count is not one
+    /// piece, so the reserve also covers fragmentation. With no heap figures (size 0) it answers no.
+    public static func heapCanSpare(_ bytes: Int) -> Bool {
+        let size = Runtime.heapSize()
+        return size - Runtime.heapInUse() - bytes >= Swift.max(size / 8, 256 * 1024)
     }
 
     /// Bytes of memory the ring holds now (at most ``capacity``).
@@ -45,6 +76,13 @@ public struct TCPByteRing {
         var size = Swift.max(self.storage.count, Self.initialStorage)
         while size < needed { size *= 2 }
         size = Swift.min(size, self.capacity)
+        if size > Swift.max(self.configuredCapacity, self.storage.count) && !Self.heapCanSpare(size) {
+            // Autotuned growth the heap cannot spare: stay at the size held (at least the configured one).
+            self.growthsRefused += 1
+            self.capacity = Swift.max(self.configuredCapacity, self.storage.count, self.count)
+            size = Swift.min(size, self.capacity)
+            guard size > self.storage.count else { return }
+        }
         let count = self.count
         let moved = [UInt8](unsafeUninitializedCapacity: size) { target, initialized in
             _ = self.get(at: 0, into: UnsafeMutableRawBufferPointer(target))
@@ -58,9 +96,13 @@ public struct TCPByteRing {
     /// Appends as many bytes of `bytes` as fit; returns how many.
     @discardableResult
     public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
-        let taken = Swift.min(bytes.count, self.free)
+        var taken = Swift.min(bytes.count, self.free)
         guard taken > 0 else { return 0 }
-        if self.count + taken > self.storage.count { self.grow(toHold: self.count + taken) }
+        if self.count + taken > self.storage.count {
+            self.grow(toHold: self.count + taken)
+            taken = Swift.min(taken, self.storage.count - self.count)  // a refused growth lowered the capacity
+            guard taken > 0 else { return 0 }
+        }
         let size = self.storage.count
         let tail = (self.head + self.count) % size
         // At most two copies: up to the end of the storage, then from its start.
@@ -121,7 +163,11 @@ public struct TCPByteRing {
         var total = 0
         var wanted = Swift.min(limit, self.free)
         while wanted > 0 {
-            if self.count + wanted > self.storage.count { self.grow(toHold: self.count + wanted) }
+            if self.count + wanted > self.storage.count {
+                self.grow(toHold: self.count + wanted)
+                wanted = Swift.min(wanted, self.storage.count - self.count)  // a refused growth lowered the capacity
+                if wanted <= 0 { break }
+            }
             let size = self.storage.count
             let tail = (self.head + self.count) % size
             let region = Swift.min(wanted, size - tail)
@@ -152,7 +198,11 @@ public struct TCPByteRing {
         guard length > 0 else { return }
         self.head = (self.head + length) % self.storage.count
         self.count -= length
-        if self.count == 0 { self.head = 0 }
+        if self.count == 0 {
+            self.head = 0
+            // Autotuned storage goes back to the heap once drained (an idle keep-alive connection keeps none of it).
+            if self.storage.count > self.configuredCapacity { self.storage = [] }
+        }
     }
 
     /// Moves up to `target.count` bytes from the head into `target`; returns how many.

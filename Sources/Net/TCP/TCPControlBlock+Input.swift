@@ -361,6 +361,7 @@ extension TCPControlBlock {
             self.rttSample = nil
         }
         self.retransmissions = 0
+        if self.sendLimited && dataAcked > 0 { self.expandSendBuffer() }
         let action = self.congestion.onAck(
             bytesAcked: acked, ackNumber: SequenceNumber(ack), flightSize: Int(self.sndMax &- self.sndUna))
         var restartTimer = true
@@ -373,6 +374,20 @@ extension TCPControlBlock {
         } else if restartTimer {
             self.timer.arm(now: now)
         }
+    }
+
+    /// Send-buffer autotuning (``TCPConfiguration/sendBufferAutotuning``), after Linux's `tcp_new_space` and
+    /// `tcp_sndbuf_expand`: an ACK freed space in a ring the application had filled, so the ring may hold twice what
+    /// the windows let fly, min(cwnd, the peer's largest window), rounded up to a power of two and at most
+    /// ``TCPConfiguration/sendBufferLimit``. Not in recovery (as Linux: no growth while losses are repaired).
+    mutating func expandSendBuffer() {
+        self.sendLimited = false
+        guard self.configuration.sendBufferAutotuning, !self.congestion.inRecovery else { return }
+        let flying = Swift.min(self.congestion.congestionWindow, Int(self.maxSndWnd))
+        var target = self.sendRing.capacity
+        while target < 2 * flying && target < self.configuration.sendBufferLimit { target *= 2 }
+        self.sendRing.raiseCapacity(to: Swift.min(target, self.configuration.sendBufferLimit))
+        self.counters.sendBufferGrowthsRefused = self.sendRing.growthsRefused
     }
 
     /// Sends everything from SND.UNA again (after a timeout); Karn's rule discards the RTT sample (RFC 6298 §3).

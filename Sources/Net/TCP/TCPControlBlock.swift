@@ -105,6 +105,9 @@ public struct TCPControlBlock {
     /// Detached while already in FIN-WAIT-2: the timeout starts at the next dispatch, which has the time (the
     /// connection may have been idle, and its `clock` old, since its last one).
     var finWait2StartPending = false
+    /// The application offered more than the send ring took since the last ACK of new data: the ring, not the
+    /// network, limits it (Linux's `SOCK_NOSPACE`), which is when ``expandSendBuffer()`` grows it.
+    var sendLimited = false
     /// When data was last sent (RFC 5681 §4.1 restart after idle).
     var lastDataSent: Instant?
 
@@ -250,6 +253,8 @@ public struct TCPControlBlock {
     public var sendCapacityLeft: Int { self.sendRing.free }
     /// Bytes queued and not yet acknowledged.
     public var sendQueueCount: Int { self.sendRing.count }
+    /// The most the send ring holds now: ``TCPConfiguration/sendBufferSize``, or more once autotuned.
+    public var sendBufferCapacity: Int { self.sendRing.capacity }
     /// Bytes received and not yet read.
     public var receiveQueueCount: Int { self.receiveRing.count }
     /// Whether ``send(_:)`` can queue data now.
@@ -274,8 +279,14 @@ public struct TCPControlBlock {
     public mutating func send(_ bytes: UnsafeRawBufferPointer) throws(TCPSendError) -> Int {
         guard self.isSendOpen else { throw .invalidState }
         if bytes.isEmpty { return 0 }
-        guard self.sendRing.free > 0 else { throw .bufferFull }
-        return self.sendRing.write(bytes)
+        guard self.sendRing.free > 0 else {
+            self.sendLimited = true
+            throw .bufferFull
+        }
+        let taken = self.sendRing.write(bytes)
+        if taken < bytes.count { self.sendLimited = true }
+        self.counters.sendBufferGrowthsRefused = self.sendRing.growthsRefused
+        return taken
     }
 
     /// ``send(_:)`` for an array.
