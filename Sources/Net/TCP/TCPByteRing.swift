@@ -17,7 +17,9 @@ import Runtime
 ///
 /// The send side autotunes (``raiseCapacity(to:)``): past the configured size, storage is taken only when the heap
 /// can spare it (``heapCanSpare(_:)``); when it cannot, the ring stays at the size it holds and counts the refusal
-/// (``growthsRefused``), and an emptied ring hands the extra storage back.
+/// (``growthsRefused``). Storage is kept until the connection gives its rings back (TIME-WAIT, CLOSED): handing it
+/// back whenever a bulk sender's ring drained and growing it again from 4 KiB made the 10 MiB body slower than with
+/// no autotuning at all (docs/BENCHMARKS.md, "Prod against nginx in a Linux guest").
 public struct TCPByteRing {
     private var storage: [UInt8] = []
     private var head = 0
@@ -198,11 +200,7 @@ public struct TCPByteRing {
         guard length > 0 else { return }
         self.head = (self.head + length) % self.storage.count
         self.count -= length
-        if self.count == 0 {
-            self.head = 0
-            // Autotuned storage goes back to the heap once drained (an idle keep-alive connection keeps none of it).
-            if self.storage.count > self.configuredCapacity { self.storage = [] }
-        }
+        if self.count == 0 { self.head = 0 }
     }
 
     /// Moves up to `target.count` bytes from the head into `target`; returns how many.
