@@ -16,8 +16,10 @@ import Runtime
 /// that never receives much (a slow or idle client) holds a few KiB, not the whole bound.
 ///
 /// The send side autotunes (``raiseCapacity(to:)``): past the configured size, storage is taken only when the heap
-/// can spare it (``heapCanSpare(_:)``); when it cannot, the ring stays at the size it holds and counts the refusal
-/// (``growthsRefused``). Storage is kept until the connection gives its rings back (TIME-WAIT, CLOSED): handing it
+/// can spare it (``heapCanSpare(_:)``); when it cannot, the ring stays at the size it holds (counted in
+/// ``growthsRefused``).
+/// No per-ring field records any of it: a set holds 256 connections' rings in one array, and at `--memory 4M` dev
+/// had no 10 KiB to spare for it. Storage is kept until the connection gives its rings back (TIME-WAIT, CLOSED): handing it
 /// back whenever a bulk sender's ring drained and growing it again from 4 KiB made the 10 MiB body slower than with
 /// no autotuning at all (docs/BENCHMARKS.md, "Prod against nginx in a Linux guest").
 public struct TCPByteRing {
@@ -27,10 +29,6 @@ public struct TCPByteRing {
     public private(set) var count = 0
     /// The ring's size: at most this many bytes are ever buffered.
     public private(set) var capacity: Int
-    /// The configured size: growth up to it is never refused (what the app asked for); past it, it is autotuning.
-    public let configuredCapacity: Int
-    /// Growths past ``configuredCapacity`` refused because the heap could not spare them.
-    public private(set) var growthsRefused = 0
 
     /// The first allocation, and the smallest step of growth.
     public static let initialStorage = 4096
@@ -41,20 +39,21 @@ public struct TCPByteRing {
     public init(capacity: Int) {
         precondition(capacity >= 1, "ring capacity must be positive")
         self.capacity = capacity
-        self.configuredCapacity = capacity
     }
 
     /// Lets the ring buffer up to `newCapacity` bytes (autotuning; never shrinks it) if the heap can spare that much
-    /// now, else counts a refusal and stays. Nothing is allocated now: storage follows the data, and each growth
-    /// past ``configuredCapacity`` asks ``heapCanSpare(_:)`` again.
-    public mutating func raiseCapacity(to newCapacity: Int) {
-        guard newCapacity > self.capacity else { return }
-        guard Self.heapCanSpare(newCapacity - self.storage.count) else {
-            self.growthsRefused += 1
-            return
-        }
+    /// now; returns false, and stays, when it cannot. Nothing is allocated now: storage follows the data, and each
+    /// growth past the configured size asks ``heapCanSpare(_:)`` again (``write(_:checkingHeapPast:)``).
+    public mutating func raiseCapacity(to newCapacity: Int) -> Bool {
+        guard newCapacity > self.capacity else { return true }
+        guard Self.heapCanSpare(newCapacity - self.storage.count) else { return false }
         self.capacity = newCapacity
+        return true
     }
+
+    /// Send-ring growths (``TCPConfiguration/sendBufferAutotuning``) refused because the heap could not spare them,
+    /// over all connections since start: one count, not a field per connection (see the type's note).
+    nonisolated(unsafe) public static var growthsRefused = 0
 
     /// Whether the heap can give `bytes` more and keep an eighth of itself (at least 256 KiB) free for everything
     /// else: autotuned buffers are a convenience, never worth an out-of-memory end. The free count is not one
@@ -74,14 +73,15 @@ public struct TCPByteRing {
     /// Makes the storage hold at least `needed` bytes (≤ ``capacity``): doubles it, moving the buffered bytes to
     /// its start. Not zero-filled: the ring only ever hands out bytes written into it (`get` stops at `count`), and
     /// zeroing two 64 KiB rings per connection was 9% of dev-mode CPU serving `Connection: close` requests.
-    private mutating func grow(toHold needed: Int) {
+    /// Growth past `floor` (the configured size, past which the ring was autotuned) first asks
+    /// ``heapCanSpare(_:)``; refused, the capacity drops back to what is held (at least `floor`).
+    private mutating func grow(toHold needed: Int, checkingHeapPast floor: Int = .max) {
         var size = Swift.max(self.storage.count, Self.initialStorage)
         while size < needed { size *= 2 }
         size = Swift.min(size, self.capacity)
-        if size > Swift.max(self.configuredCapacity, self.storage.count) && !Self.heapCanSpare(size) {
+        if size > Swift.max(floor, self.storage.count) && !Self.heapCanSpare(size) {
             // Autotuned growth the heap cannot spare: stay at the size held (at least the configured one).
-            self.growthsRefused += 1
-            self.capacity = Swift.max(self.configuredCapacity, self.storage.count, self.count)
+            self.capacity = Swift.max(floor, self.storage.count, self.count)
             size = Swift.min(size, self.capacity)
             guard size > self.storage.count else { return }
         }
@@ -95,13 +95,15 @@ public struct TCPByteRing {
         self.count = count
     }
 
-    /// Appends as many bytes of `bytes` as fit; returns how many.
+    /// Appends as many bytes of `bytes` as fit; returns how many. Storage growth past `floor` (an autotuned ring's
+    /// configured size) is taken only if the heap can spare it; when it cannot, the capacity drops back to what is
+    /// held and fewer bytes are taken.
     @discardableResult
-    public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
+    public mutating func write(_ bytes: UnsafeRawBufferPointer, checkingHeapPast floor: Int = .max) -> Int {
         var taken = Swift.min(bytes.count, self.free)
         guard taken > 0 else { return 0 }
         if self.count + taken > self.storage.count {
-            self.grow(toHold: self.count + taken)
+            self.grow(toHold: self.count + taken, checkingHeapPast: floor)
             taken = Swift.min(taken, self.storage.count - self.count)  // a refused growth lowered the capacity
             guard taken > 0 else { return 0 }
         }

@@ -105,9 +105,6 @@ public struct TCPControlBlock {
     /// Detached while already in FIN-WAIT-2: the timeout starts at the next dispatch, which has the time (the
     /// connection may have been idle, and its `clock` old, since its last one).
     var finWait2StartPending = false
-    /// The application offered more than the send ring took since the last ACK of new data: the ring, not the
-    /// network, limits it (Linux's `SOCK_NOSPACE`), which is when ``expandSendBuffer()`` grows it.
-    var sendLimited = false
     /// When data was last sent (RFC 5681 §4.1 restart after idle).
     var lastDataSent: Instant?
 
@@ -279,13 +276,10 @@ public struct TCPControlBlock {
     public mutating func send(_ bytes: UnsafeRawBufferPointer) throws(TCPSendError) -> Int {
         guard self.isSendOpen else { throw .invalidState }
         if bytes.isEmpty { return 0 }
-        guard self.sendRing.free > 0 else {
-            self.sendLimited = true
-            throw .bufferFull
-        }
-        let taken = self.sendRing.write(bytes)
-        if taken < bytes.count { self.sendLimited = true }
-        self.counters.sendBufferGrowthsRefused = self.sendRing.growthsRefused
+        guard self.sendRing.free > 0 else { throw .bufferFull }
+        let capacity = self.sendRing.capacity
+        let taken = self.sendRing.write(bytes, checkingHeapPast: self.configuration.sendBufferSize)
+        if self.sendRing.capacity < capacity { TCPByteRing.growthsRefused += 1 }
         return taken
     }
 
