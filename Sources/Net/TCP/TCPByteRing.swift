@@ -17,11 +17,10 @@ import Runtime
 ///
 /// The send side autotunes (``raiseCapacity(to:)``): past the configured size, storage is taken only when the heap
 /// can spare it (``heapCanSpare(_:)``); when it cannot, the ring stays at the size it holds (counted in
-/// ``growthsRefused``).
-/// No per-ring field records any of it: a set holds 256 connections' rings in one array, and at `--memory 4M` dev
-/// had no 10 KiB to spare for it. Storage is kept until the connection gives its rings back (TIME-WAIT, CLOSED): handing it
-/// back whenever a bulk sender's ring drained and growing it again from 4 KiB made the 10 MiB body slower than with
-/// no autotuning at all (docs/BENCHMARKS.md, "Prod against nginx in a Linux guest").
+/// ``growthsRefused``). No per-ring field records any of it: a set holds 256 connections' rings in one array, and at
+/// `--memory 4M` dev had no 10 KiB to spare for it. Storage is kept until the connection gives its rings back
+/// (TIME-WAIT, CLOSED): handing it back whenever a bulk sender's ring drained and growing it again from 4 KiB made
+/// the 10 MiB body slower than with no autotuning at all (docs/BENCHMARKS.md, "Prod against nginx in a Linux guest").
 public struct TCPByteRing {
     private var storage: [UInt8] = []
     private var head = 0
