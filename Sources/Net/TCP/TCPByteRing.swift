@@ -1,3 +1,5 @@
+import Runtime
+
 /// A bounded byte ring for a connection's send and receive buffers.
 ///
 /// ```
@@ -12,13 +14,20 @@
 /// Memory is taken as data arrives, not up front: ``capacity`` is the bound (what windows are computed from), and
 /// the storage starts empty and doubles, from ``initialStorage`` bytes, only when a write needs more. A connection
 /// that never receives much (a slow or idle client) holds a few KiB, not the whole bound.
+///
+/// The send side autotunes (``raiseCapacity(to:)``): past the configured size, storage is taken only when the heap
+/// can spare it (``heapCanSpare(_:)``); when it cannot, the ring stays at the size it holds (counted in
+/// ``growthsRefused``). No per-ring field records any of it: a set holds 256 connections' rings in one array, and at
+/// `--memory 4M` dev had no 10 KiB to spare for it. Storage is kept until the connection gives its rings back
+/// (TIME-WAIT, CLOSED): handing it back whenever a bulk sender's ring drained and growing it again from 4 KiB made
+/// the 10 MiB body slower than with no autotuning at all (docs/BENCHMARKS.md, "Prod against nginx in a Linux guest").
 public struct TCPByteRing {
     private var storage: [UInt8] = []
     private var head = 0
     /// Bytes buffered.
     public private(set) var count = 0
     /// The ring's size: at most this many bytes are ever buffered.
-    public let capacity: Int
+    public private(set) var capacity: Int
 
     /// The first allocation, and the smallest step of growth.
     public static let initialStorage = 4096
@@ -31,6 +40,28 @@ public struct TCPByteRing {
         self.capacity = capacity
     }
 
+    /// Lets the ring buffer up to `newCapacity` bytes (autotuning; never shrinks it) if the heap can spare that much
+    /// now; returns false, and stays, when it cannot. Nothing is allocated now: storage follows the data, and each
+    /// growth past the configured size asks ``heapCanSpare(_:)`` again (``write(_:checkingHeapPast:)``).
+    public mutating func raiseCapacity(to newCapacity: Int) -> Bool {
+        guard newCapacity > self.capacity else { return true }
+        guard Self.heapCanSpare(newCapacity - self.storage.count) else { return false }
+        self.capacity = newCapacity
+        return true
+    }
+
+    /// Send-ring growths (``TCPConfiguration/sendBufferAutotuning``) refused because the heap could not spare them,
+    /// over all connections since start: one count, not a field per connection (see the type's note).
+    nonisolated(unsafe) public static var growthsRefused = 0
+
+    /// Whether the heap can give `bytes` more and keep an eighth of itself (at least 256 KiB) free for everything
+    /// else: autotuned buffers are a convenience, never worth an out-of-memory end. The free count is not one
+    /// piece, so the reserve also covers fragmentation. With no heap figures (size 0) it answers no.
+    public static func heapCanSpare(_ bytes: Int) -> Bool {
+        let size = Runtime.heapSize()
+        return size - Runtime.heapInUse() - bytes >= Swift.max(size / 8, 256 * 1024)
+    }
+
     /// Bytes of memory the ring holds now (at most ``capacity``).
     public var allocated: Int { self.storage.count }
     /// Bytes that can still be appended.
@@ -41,10 +72,18 @@ public struct TCPByteRing {
     /// Makes the storage hold at least `needed` bytes (≤ ``capacity``): doubles it, moving the buffered bytes to
     /// its start. Not zero-filled: the ring only ever hands out bytes written into it (`get` stops at `count`), and
     /// zeroing two 64 KiB rings per connection was 9% of dev-mode CPU serving `Connection: close` requests.
-    private mutating func grow(toHold needed: Int) {
+    /// Growth past `floor` (the configured size, past which the ring was autotuned) first asks
+    /// ``heapCanSpare(_:)``; refused, the capacity drops back to what is held (at least `floor`).
+    private mutating func grow(toHold needed: Int, checkingHeapPast floor: Int = .max) {
         var size = Swift.max(self.storage.count, Self.initialStorage)
         while size < needed { size *= 2 }
         size = Swift.min(size, self.capacity)
+        if size > Swift.max(floor, self.storage.count) && !Self.heapCanSpare(size) {
+            // Autotuned growth the heap cannot spare: stay at the size held (at least the configured one).
+            self.capacity = Swift.max(floor, self.storage.count, self.count)
+            size = Swift.min(size, self.capacity)
+            guard size > self.storage.count else { return }
+        }
         let count = self.count
         let moved = [UInt8](unsafeUninitializedCapacity: size) { target, initialized in
             _ = self.get(at: 0, into: UnsafeMutableRawBufferPointer(target))
@@ -55,12 +94,18 @@ public struct TCPByteRing {
         self.count = count
     }
 
-    /// Appends as many bytes of `bytes` as fit; returns how many.
+    /// Appends as many bytes of `bytes` as fit; returns how many. Storage growth past `floor` (an autotuned ring's
+    /// configured size) is taken only if the heap can spare it; when it cannot, the capacity drops back to what is
+    /// held and fewer bytes are taken.
     @discardableResult
-    public mutating func write(_ bytes: UnsafeRawBufferPointer) -> Int {
-        let taken = Swift.min(bytes.count, self.free)
+    public mutating func write(_ bytes: UnsafeRawBufferPointer, checkingHeapPast floor: Int = .max) -> Int {
+        var taken = Swift.min(bytes.count, self.free)
         guard taken > 0 else { return 0 }
-        if self.count + taken > self.storage.count { self.grow(toHold: self.count + taken) }
+        if self.count + taken > self.storage.count {
+            self.grow(toHold: self.count + taken, checkingHeapPast: floor)
+            taken = Swift.min(taken, self.storage.count - self.count)  // a refused growth lowered the capacity
+            guard taken > 0 else { return 0 }
+        }
         let size = self.storage.count
         let tail = (self.head + self.count) % size
         // At most two copies: up to the end of the storage, then from its start.
@@ -121,7 +166,11 @@ public struct TCPByteRing {
         var total = 0
         var wanted = Swift.min(limit, self.free)
         while wanted > 0 {
-            if self.count + wanted > self.storage.count { self.grow(toHold: self.count + wanted) }
+            if self.count + wanted > self.storage.count {
+                self.grow(toHold: self.count + wanted)
+                wanted = Swift.min(wanted, self.storage.count - self.count)  // a refused growth lowered the capacity
+                if wanted <= 0 { break }
+            }
             let size = self.storage.count
             let tail = (self.head + self.count) % size
             let region = Swift.min(wanted, size - tail)

@@ -352,6 +352,7 @@ extension TCPControlBlock {
         let acked = Int(ack &- self.sndUna) - (synAcked ? 1 : 0)
         let fromBase = Int(Int32(bitPattern: ack &- self.sendBase))
         let dataAcked = Swift.max(0, Swift.min(fromBase, self.sendRing.count))
+        if self.sendRing.free == 0 && dataAcked > 0 { self.expandSendBuffer() }
         self.sendRing.consume(dataAcked)
         self.sendBase &+= UInt32(dataAcked)
         self.sndUna = ack
@@ -372,6 +373,21 @@ extension TCPControlBlock {
             self.timer.disarm()
         } else if restartTimer {
             self.timer.arm(now: now)
+        }
+    }
+
+    /// Send-buffer autotuning (``TCPConfiguration/sendBufferAutotuning``), after Linux's `tcp_new_space` and
+    /// `tcp_sndbuf_expand`: an ACK frees space in a ring the application had filled (the ring, not the network,
+    /// limited it: Linux's `SOCK_NOSPACE`; no flag records it, a full ring says it), so the ring may hold twice what
+    /// the windows let fly, min(cwnd, the peer's largest window), rounded up to a power of two and at most
+    /// ``TCPConfiguration/sendBufferLimit``. Not in recovery (as Linux: no growth while losses are repaired).
+    mutating func expandSendBuffer() {
+        guard self.configuration.sendBufferAutotuning, !self.congestion.inRecovery else { return }
+        let flying = Swift.min(self.congestion.congestionWindow, Int(self.maxSndWnd))
+        var target = self.sendRing.capacity
+        while target < 2 * flying && target < self.configuration.sendBufferLimit { target *= 2 }
+        if !self.sendRing.raiseCapacity(to: Swift.min(target, self.configuration.sendBufferLimit)) {
+            TCPByteRing.growthsRefused += 1
         }
     }
 

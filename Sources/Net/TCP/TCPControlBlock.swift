@@ -250,6 +250,8 @@ public struct TCPControlBlock {
     public var sendCapacityLeft: Int { self.sendRing.free }
     /// Bytes queued and not yet acknowledged.
     public var sendQueueCount: Int { self.sendRing.count }
+    /// The most the send ring holds now: ``TCPConfiguration/sendBufferSize``, or more once autotuned.
+    public var sendBufferCapacity: Int { self.sendRing.capacity }
     /// Bytes received and not yet read.
     public var receiveQueueCount: Int { self.receiveRing.count }
     /// Whether ``send(_:)`` can queue data now.
@@ -275,7 +277,10 @@ public struct TCPControlBlock {
         guard self.isSendOpen else { throw .invalidState }
         if bytes.isEmpty { return 0 }
         guard self.sendRing.free > 0 else { throw .bufferFull }
-        return self.sendRing.write(bytes)
+        let capacity = self.sendRing.capacity
+        let taken = self.sendRing.write(bytes, checkingHeapPast: self.configuration.sendBufferSize)
+        if self.sendRing.capacity < capacity { TCPByteRing.growthsRefused += 1 }
+        return taken
     }
 
     /// ``send(_:)`` for an array.

@@ -221,8 +221,33 @@ public struct TCPConfiguration: Sendable {
     /// ACKs give RTT samples (§4) and old duplicates are rejected (PAWS, §5). Each segment then carries 12 bytes
     /// less data.
     public var timestamps = true
-    /// Send ring size in bytes.
-    public var sendBufferSize = 65536
+    /// ``sendBufferLimit``, 0 with autotuning off: 32 bits right after the Bools, in what was padding, so the
+    /// settings every connection slot holds grow by nothing (at `--memory 4M` dev has no KiB to spare).
+    private var autotunedSendLimit = Int32(TCPConfiguration.defaultSendBufferLimit)
+    /// Send ring size in bytes. Setting it turns ``sendBufferAutotuning`` off (as `SO_SNDBUF` locks Linux's send
+    /// buffer): an app that names a size gets that size.
+    public var sendBufferSize = 65536 {
+        didSet { self.sendBufferAutotuning = false }
+    }
+    /// Whether the send ring grows past ``sendBufferSize`` with the connection's bandwidth-delay product, up to
+    /// ``sendBufferLimit``, as Linux's `tcp_sndbuf_expand` does: when an ACK frees space in a ring the application
+    /// had filled, the ring may hold twice the data the congestion and peer's windows let fly (rounded up to a power
+    /// of two). Memory is taken only as data fills the ring and only when the heap can spare it
+    /// (``TCPByteRing/heapCanSpare(_:)``; refusals count in ``TCPByteRing/growthsRefused``), and is kept until
+    /// the connection ends. On by default, so bulk senders need not ask; off once ``sendBufferSize`` is set (set
+    /// this after it to turn it on again).
+    public var sendBufferAutotuning: Bool {
+        get { self.autotunedSendLimit > 0 }
+        set { self.autotunedSendLimit = newValue ? Int32(Self.defaultSendBufferLimit) : 0 }
+    }
+    /// The most the send ring autotunes to, per connection, at most 1 GiB (Linux's `tcp_wmem[2]` is 4 MiB; 1 MiB
+    /// keeps 64 KiB TSO frames flowing back to back on a LAN and under TCG). Setting it turns autotuning on.
+    public var sendBufferLimit: Int {
+        get { Int(self.autotunedSendLimit) }
+        set { self.autotunedSendLimit = Int32(Swift.max(1, Swift.min(newValue, 1 << 30))) }
+    }
+    /// ``sendBufferLimit``'s default.
+    public static let defaultSendBufferLimit = 1 << 20
     /// The MSS we announce and send at most: MTU 1500 − 40 (RFC 9293 §3.7.1).
     public var maximumSegmentSize: UInt16 = 1460
     /// The most data one segment handed to the interface may carry when the device segments TCP itself (TSO,

@@ -402,3 +402,56 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
             + " fast=\(a[client].counters.fastRetransmits) timeouts=\(a[client].counters.timeouts)")
     }
 }
+
+/// Send-buffer autotuning (``TCPConfiguration/sendBufferAutotuning``): a bulk sender whose ring is the limit grows
+/// it up to ``TCPConfiguration/sendBufferLimit`` and no further, and stays at its size, counting the refusal, when
+/// the heap cannot spare more.
+func registerAutotuningTests(_ suite: inout TestSuite) {
+    /// A 512 KiB receive window at B, so the windows let more than the sender's 64 KiB ring fly.
+    func autotuned(limit: Int) -> (client: TCPConfiguration, server: TCPConfiguration) {
+        var client = testConfiguration()
+        client.sendBufferLimit = limit
+        var server = testConfiguration()
+        server.receiveBufferSize = 512 * 1024
+        return (client, server)
+    }
+    suite.test("iface.send-ring-autotunes-up-to-its-limit") { () throws(TestFailure) in
+        let network = TCPTestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = autotuned(limit: 256 * 1024)
+        let (c, s) = try network.connect(a, to: b, port: 80, client: client, server: server)
+        try expectEqual(a[c].sendBufferCapacity, 65536, "the ring starts at its configured size")
+        let data = pattern(2 << 20, seed: 13)
+        let refusedBefore = TCPByteRing.growthsRefused
+        let received = transfer(network, data, from: (a, c), to: (b, s), within: .seconds(60))
+        try expectBytes(received, data, "2 MiB at B")
+        print("  autotuned send ring: \(a[c].sendBufferCapacity) bytes (limit 262144)")
+        try expectEqual(a[c].sendBufferCapacity, 256 * 1024, "the ring grew to its limit and not past it")
+        try expectEqual(TCPByteRing.growthsRefused, refusedBefore, "the heap had room")
+        var fixed = testConfiguration()
+        fixed.sendBufferSize = 65536
+        try expect(!fixed.sendBufferAutotuning, "naming a size turns autotuning off (as SO_SNDBUF)")
+    }
+    suite.test("iface.send-ring-stays-at-its-size-when-the-heap-is-short") { () throws(TestFailure) in
+        let network = TCPTestNetwork()
+        let a = network.addHost("10.0.0.2/24", mac: 2)
+        let b = network.addHost("10.0.0.3/24", mac: 3)
+        let (client, server) = autotuned(limit: 1 << 20)
+        let (c, s) = try network.connect(a, to: b, port: 80, client: client, server: server)
+        let data = pattern(1 << 20, seed: 17)
+        // Leave the heap just its reserve plus 64 KiB free: the first growth past 64 KiB (to 128 KiB) is refused.
+        let reserve = Swift.max(Runtime.heapSize() / 8, 256 * 1024)
+        let hogBytes = Runtime.heapSize() - Runtime.heapInUse() - reserve - 64 * 1024
+        try expect(hogBytes > 0, "the heap has more than the reserve free")
+        let refusedBefore = TCPByteRing.growthsRefused
+        let hog = UnsafeMutableRawPointer.allocate(byteCount: hogBytes, alignment: 16)
+        let received = transfer(network, data, from: (a, c), to: (b, s), within: .seconds(60))
+        hog.deallocate()
+        try expectBytes(received, data, "1 MiB at B")
+        let refused = TCPByteRing.growthsRefused - refusedBefore
+        print("  heap short: ring \(a[c].sendBufferCapacity) bytes, growths refused \(refused)")
+        try expect(refused > 0, "growth was refused and counted")
+        try expectEqual(a[c].sendBufferCapacity, 65536, "the ring stayed at its configured size")
+    }
+}

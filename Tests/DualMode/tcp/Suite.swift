@@ -18,6 +18,7 @@ struct TCPSuite: TestableApplication {
         registerStateMachineTests(&suite)
         registerTimerTests(&suite)
         registerInterfaceTests(&suite)
+        registerAutotuningTests(&suite)
         registerTransitionTests(&suite)
         registerSYNCookieTests(&suite)
         registerFuzzTests(&suite)
