@@ -86,6 +86,8 @@ def main():
         ("http 2xx responses", value("swiftlet_http_responses_total", **{"class": "2xx"}), lambda v: v >= min_requests),
         ("tcp segments received", value("swiftlet_net_tcp_segments_total", interface="service",
                                         direction="received"), lambda v: v > min_requests),
+        ("send-buffer growths refused (exported)", value("swiftlet_net_tcp_send_buffer_growths_refused_total",
+                                                         interface="service", reason="short_heap"), lambda v: v >= 0),
         ("heap in use", value("swiftlet_heap_in_use_bytes"), lambda v: v > 0),
         ("heap high water", value("swiftlet_heap_high_water_bytes"),
          lambda v: v >= (value("swiftlet_heap_in_use_bytes") or 0)),

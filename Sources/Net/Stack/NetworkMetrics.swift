@@ -14,6 +14,7 @@ import Runtime
 /// `swiftlet_net_udp_datagrams_total{direction}`, `swiftlet_net_udp_dropped_total{reason}`,
 /// `swiftlet_net_tcp_segments_total{direction}`, `swiftlet_net_tcp_dropped_total{reason}`,
 /// `swiftlet_net_tcp_retransmits_total{kind}`, `swiftlet_net_tcp_resets_total{direction}`,
+/// `swiftlet_net_tcp_send_buffer_growths_refused_total{reason}` (one count for all stacks: docs/TCP.md, autotuning),
 /// `swiftlet_net_tcp_connections`, `swiftlet_net_tcp_sockets{state}` (per RFC 9293 §3.3.2 state, listeners as
 /// `listen`) and `swiftlet_net_tcp_connection_slots` (gauges).
 enum NetworkMetrics {
@@ -52,6 +53,9 @@ enum NetworkMetrics {
          "malformed,checksum,no_socket,syn_queue_full,unacceptable"),
         ("swiftlet_net_tcp_retransmits_total", .counter, "TCP retransmissions.", "kind", "timeout,fast,segments"),
         ("swiftlet_net_tcp_resets_total", .counter, "TCP resets received and sent.", "direction", "received,sent"),
+        ("swiftlet_net_tcp_send_buffer_growths_refused_total", .counter,
+         "Send-buffer autotuning steps refused because the heap could not spare them (all stacks).", "reason",
+         "short_heap"),
         ("swiftlet_net_tcp_sockets", .gauge,
          "TCP sockets per RFC 9293 state (listen: listeners; closed: ended, not yet released).", "state",
          "closed,listen,syn_sent,syn_received,established,fin_wait_1,fin_wait_2,close_wait,closing,last_ack,time_wait"),
@@ -70,7 +74,7 @@ enum NetworkMetrics {
             u.received, u.sent, u.malformed, u.checksumErrors, u.noSocket, u.queueOverflows, u.tooLarge,
             t.received, t.sent, t.malformed, t.checksumErrors, t.noSocket, t.synDropped, k.dropped,
             k.timeouts, k.fastRetransmits, k.retransmits,
-            k.resetsReceived, k.resetsSent + t.resetsSent,
+            k.resetsReceived, k.resetsSent + t.resetsSent, TCPByteRing.growthsRefused,
         ]
         numbers += stack.interface.tcp.stateCounts()
         return numbers
