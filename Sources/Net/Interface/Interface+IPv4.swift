@@ -103,7 +103,8 @@ extension Interface {
             self.processUDP(
                 header, payload, broadcast: broadcast, checksumTrusted: checksumTrusted, now: now, sockets: &sockets)
         case .tcp:
-            self.processTCP(header, payload, broadcast: broadcast, checksumTrusted: checksumTrusted, now: now)
+            self.processTCP(
+                header, payload, broadcast: broadcast, checksumTrusted: checksumTrusted, now: now, sockets: &sockets)
         default:
             // RFC 1122 §3.2.2.1: a host SHOULD generate Protocol Unreachable.
             self.counters.ipv4.unknownProtocol += 1

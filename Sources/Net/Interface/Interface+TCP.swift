@@ -1,4 +1,4 @@
-/// TCP (RFC 9293): received segments to their connection or listener in ``Interface/tcp`` (a RST for closed ports,
+/// TCP (RFC 9293): received segments to their connection or listener in ``SocketSet/tcp`` (a RST for closed ports,
 /// RFC 9293 §3.10.7.1), and the connections' segments out through IPv4, always with a checksum.
 import Runtime
 
@@ -12,10 +12,10 @@ extension Interface {
     ///   ``TCPConnectError/exhausted`` when the set is full.
     public func connectTCP(
         to address: IPv4Address, port: UInt16, localPort: UInt16 = 0, now: Instant,
-        configuration: TCPConfiguration = TCPConfiguration()
+        configuration: TCPConfiguration = TCPConfiguration(), sockets: inout SocketSet
     ) throws(TCPConnectError) -> TCPHandle {
         guard let local = self.configuration.address?.address else { throw .unaddressable }
-        return try self.tcp.connect(
+        return try sockets.tcp.connect(
             from: TCPEndpoint(local, localPort), to: TCPEndpoint(address, port), now: now,
             configuration: self.clampingMSS(configuration))
     }
@@ -26,9 +26,9 @@ extension Interface {
     /// - Throws: ``TCPListenError/addressInUse`` or ``TCPListenError/exhausted``.
     public func listenTCP(
         port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration(),
-        connectionLimit: Int? = nil
+        connectionLimit: Int? = nil, sockets: inout SocketSet
     ) throws(TCPListenError) -> TCPHandle {
-        try self.tcp.listen(
+        try sockets.tcp.listen(
             port: port, backlog: backlog, configuration: self.clampingMSS(configuration),
             connectionLimit: connectionLimit)
     }
@@ -55,23 +55,23 @@ extension Interface {
     /// go out through ``emitTCP(_:now:)``.
     func processTCP(
         _ header: IPv4Header, _ bytes: UnsafeMutableRawBufferPointer, broadcast: Bool, checksumTrusted: Bool = false,
-        now: Instant
+        now: Instant, sockets: inout SocketSet
     ) {
         guard !broadcast else {
-            self.tcp.counters.malformed += 1
+            sockets.tcp.counters.malformed += 1
             return
         }
         let packet: TCPPacket
         do throws(WireError) {
             packet = try TCPPacket(checking: bytes)
         } catch {
-            self.tcp.counters.malformed += 1
+            sockets.tcp.counters.malformed += 1
             return
         }
         // A checksum the device vouched for (NetOffloads.receiveChecksum) is not summed again.
         guard checksumTrusted || packet.verifyChecksum(source: header.source, destination: header.destination)
         else {
-            self.tcp.counters.checksumErrors += 1
+            sockets.tcp.counters.checksumErrors += 1
             return
         }
         let tcp: TCPHeader
@@ -79,22 +79,22 @@ extension Interface {
             tcp = try TCPHeader(
                 parsing: packet, source: header.source, destination: header.destination, verifyingChecksum: false)
         } catch {
-            self.tcp.counters.malformed += 1
+            sockets.tcp.counters.malformed += 1
             return
         }
         let segment = TCPIncomingSegment(header: tcp, payload: UnsafeRawBufferPointer(packet.payload))
         let local = TCPEndpoint(header.destination, tcp.destinationPort)
         let remote = TCPEndpoint(header.source, tcp.sourcePort)
-        self.tcp.process(segment, local: local, remote: remote, now: now) { reply in self.emitTCP(reply, now: now) }
+        sockets.tcp.process(segment, local: local, remote: remote, now: now) { reply in self.emitTCP(reply, now: now) }
     }
 
     /// Emits up to `limit` segments the connections have due; returns how many the device took. Stops early when
     /// the device's transmit queue is full (back-pressure: the connection whose segment was refused committed
     /// nothing and goes first next time).
-    func dispatchTCP(now: Instant, limit: Int) -> Int {
+    func dispatchTCP(now: Instant, sockets: inout SocketSet, limit: Int) -> Int {
         var sent = 0
         while sent < limit, !self.deviceQueueFull {
-            switch self.tcp.dispatch(now: now, emit: { segment in self.emitTCP(segment, now: now) }) {
+            switch sockets.tcp.dispatch(now: now, emit: { segment in self.emitTCP(segment, now: now) }) {
             case .idle, .refused:
                 return sent
             case .sent:

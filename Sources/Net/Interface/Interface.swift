@@ -1,4 +1,4 @@
-/// The interface layer: one Ethernet port with one IPv4 address, driving ARP, IPv4, ICMPv4 and UDP (smoltcp
+/// The interface layer: one Ethernet port with one IPv4 address, driving ARP, IPv4, ICMPv4, UDP and TCP (smoltcp
 /// `iface/interface/mod.rs`).
 ///
 /// The interface drives, sockets wait, and time is an argument (docs/ARCHITECTURE.md §4; smoltcp's `Interface::poll`):
@@ -10,14 +10,16 @@
 ///   halves, for callers that bound the work further.
 /// - ``Interface/nextPollTime(now:sockets:)`` says when polling is next needed even if no frame arrives: `now` when
 ///   work is left over, the next ARP retry or announcement, or `nil` for "only when the device has a frame".
-/// - The interface owns its device but not the sockets: the ``SocketSet`` is lent to each poll.
+/// - The interface owns its device but not the sockets: the ``SocketSet`` (UDP, TCP, DHCP and DNS) is lent to each
+///   poll, and to ``connectTCP(to:port:localPort:now:configuration:sockets:)`` and
+///   ``listenTCP(port:backlog:configuration:connectionLimit:sockets:)``.
 /// - It never reads a clock; every instant comes in as `now`.
 /// - A full device transmit queue is back-pressure (``deviceQueueFull``): egress stops until the next poll, and a
 ///   TCP segment the device refused is not committed by its connection but built again later
 ///   (`Interface+TCP.swift`, docs/ARCHITECTURE.md §5).
 ///
 /// One file per protocol holds the rest: `Interface+Ethernet.swift`, `Interface+ARP.swift`,
-/// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`, `Interface+DHCP.swift` (an address by
+/// `Interface+IPv4.swift`, `Interface+ICMP.swift`, `Interface+UDP.swift`, `Interface+TCP.swift`, `Interface+DHCP.swift` (an address by
 /// DHCP, ``Interface/startDHCP(random:sockets:)``). Malformed input at any layer is dropped
 /// and counted in ``Interface/counters`` (``InterfaceCounters``); nothing a peer sends can make the interface trap
 /// or allocate without bound.
@@ -111,8 +113,6 @@ public final class Interface<Device: NetworkDevice> {
     public internal(set) var counters = InterfaceCounters()
     /// Where fragments go; `nil` drops them (counted).
     public var reassembler: IPv4ReassemblyHook?
-    /// The TCP connections and listeners (`Interface+TCP.swift`); owned here until the socket set holds them.
-    public var tcp = TCPSocketSet()
 
     var arpCache = ARPCache()
     var arpPending = ARPPendingQueue()
@@ -237,7 +237,7 @@ public final class Interface<Device: NetworkDevice> {
         // out with the UDP sockets' datagrams just below.
         if let pollDNS = sockets.dnsPoll { pollDNS(&sockets, now) }
         work += self.dispatchUDP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
-        work += self.dispatchTCP(now: now, limit: self.configuration.sendBudget)
+        work += self.dispatchTCP(now: now, sockets: &sockets, limit: self.configuration.sendBudget)
         if self.deviceQueueFull && self.counters.ethernet.sent == sentBefore {
             // Full from the start: nothing moved, so wait longer before looking again.
             let doubled = self.transmitBackoff * 2
@@ -264,7 +264,7 @@ public final class Interface<Device: NetworkDevice> {
             ? Swift.max(self.device.transmitReadyTime(now: now) ?? now + self.transmitBackoff, now) : nil
         var output: Instant? = nil
         if sockets.hasPendingSend || !self.arpReleased.isEmpty { output = now }
-        if let due = self.tcp.pollAt(now: now), output == nil || due < output! { output = due }
+        if let due = sockets.tcp.pollAt(now: now), output == nil || due < output! { output = due }
         if let blockedUntil, let due = output, due <= now { output = blockedUntil }
         if let due = output, due <= now { return now }
         var earliest: Instant? = self.nextAnnouncementAt

@@ -2,7 +2,8 @@
 ///
 /// The interface does not own the set: `poll(now:sockets:)` borrows it, so an app (or the async stack) keeps it and
 /// reaches each socket through its ``UDPHandle``. A handle names one slot and one generation, so a handle kept
-/// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. It holds UDP sockets, the
+/// after ``SocketSet/remove(_:)`` never reaches the socket that later reuses the slot. It holds every socket the
+/// stack owns: UDP sockets, TCP connections and listeners (``tcp``, a ``TCPSocketSet``, by a ``TCPHandle``), the
 /// DHCP client (``DHCPSocket``, at most one, by a ``DHCPHandle``) and DNS queries (``DNSLookup`` by a ``DNSHandle``,
 /// `SocketSet+DNS.swift`).
 import Runtime
@@ -11,14 +12,14 @@ import Runtime
 public protocol SocketKind {}
 /// A UDP socket of a ``SocketSet``.
 public enum UDPSocketKind: SocketKind {}
-/// A TCP connection or listener of a ``TCPSocketSet``.
+/// A TCP connection or listener of a ``TCPSocketSet`` (``SocketSet/tcp``).
 public enum TCPSocketKind: SocketKind {}
 
 /// A socket's name in the set of its `Kind`: a slot and a generation.
 ///
-/// Typed by the set that made it (smoltcp's `SocketHandle` with `get::<T>()`, checked at compile time here): a
-/// ``UDPHandle`` cannot be passed to ``TCPSocketSet``, nor a ``TCPHandle`` to ``SocketSet``, even though both are
-/// a slot index and a generation.
+/// Typed by the kind of socket it names (smoltcp's `SocketHandle` with `get::<T>()`, checked at compile time here):
+/// a ``UDPHandle`` cannot be passed where a ``TCPHandle`` is expected, nor the other way round, even though both
+/// are a slot index and a generation; ``SocketSet``'s `remove` and `isValid` take each kind.
 public struct SocketHandle<Kind: SocketKind>: Hashable, CustomStringConvertible, Sendable {
     let index: Int
     let generation: UInt32
@@ -28,7 +29,8 @@ public struct SocketHandle<Kind: SocketKind>: Hashable, CustomStringConvertible,
 
 /// A UDP socket's handle, from ``SocketSet/bindUDP(port:receiveCapacity:sendCapacity:)``.
 public typealias UDPHandle = SocketHandle<UDPSocketKind>
-/// A TCP connection's or listener's handle, from ``TCPSocketSet``.
+/// A TCP connection's or listener's handle, from ``Interface/connectTCP(to:port:localPort:now:configuration:sockets:)``
+/// or ``Interface/listenTCP(port:backlog:configuration:connectionLimit:sockets:)`` (``SocketSet/tcp``).
 public typealias TCPHandle = SocketHandle<TCPSocketKind>
 
 /// Why ``SocketSet/bindUDP(port:receiveCapacity:sendCapacity:)`` bound nothing.
@@ -48,6 +50,9 @@ public enum UDPBindError: Error, Equatable, CustomStringConvertible {
 
 /// A bounded set of sockets.
 public struct SocketSet {
+    /// The TCP connections and listeners (``TCPSocketSet``; the interface hands it segments in `Interface+TCP.swift`
+    /// and takes its segments at each egress). A stored field, read and changed in place through the set.
+    public var tcp: TCPSocketSet
     private var slots: [UDPSocketMachine?]
     private var generations: [UInt32]
     /// Per slot, how many times its socket got a datagram or had one taken to send (wrapping): a task waiting on
@@ -75,8 +80,9 @@ public struct SocketSet {
     /// The dynamic port range (RFC 6335 §6) from which port 0 binds choose.
     public static let ephemeralPorts: ClosedRange<UInt16> = 49152...65535
 
-    /// An empty set with room for `capacity` sockets.
-    public init(capacity: Int = 16) {
+    /// An empty set with room for `capacity` UDP sockets, and `tcp` for TCP (its capacity, ISN and cookie keys).
+    public init(capacity: Int = 16, tcp: TCPSocketSet = TCPSocketSet()) {
+        self.tcp = tcp
         self.slots = [UDPSocketMachine?](repeating: nil, count: capacity)
         self.generations = [UInt32](repeating: 0, count: capacity)
         self.touchCounts = [UInt32](repeating: 0, count: capacity)
@@ -140,6 +146,22 @@ public struct SocketSet {
 
     /// Live UDP sockets.
     public var count: Int { self.slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    // MARK: - TCP
+
+    /// The TCP connection `handle` names, modified in place (``TCPSocketSet/subscript(connection:)``).
+    ///
+    /// - Precondition: the handle is valid and names a connection.
+    public subscript(tcp handle: TCPHandle) -> TCPControlBlock {
+        get { self.tcp[connection: handle] }
+        _modify { yield &self.tcp[connection: handle] }
+    }
+
+    /// Frees a TCP connection or listener (``TCPSocketSet/remove(_:)``). A stale handle is ignored.
+    public mutating func remove(_ handle: TCPHandle) { self.tcp.remove(handle) }
+
+    /// Whether `handle` names a live TCP connection or listener.
+    public func isValid(_ handle: TCPHandle) -> Bool { self.tcp.isValid(handle) }
 
     // MARK: - DHCP
 

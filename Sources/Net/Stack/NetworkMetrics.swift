@@ -76,7 +76,7 @@ enum NetworkMetrics {
             k.timeouts, k.fastRetransmits, k.retransmits,
             k.resetsReceived, k.resetsSent + t.resetsSent, TCPByteRing.growthsRefused,
         ]
-        numbers += stack.interface.tcp.stateCounts()
+        numbers += stack.sockets.tcp.stateCounts()
         return numbers
     }
 
@@ -96,12 +96,12 @@ enum NetworkMetrics {
         writer.family("swiftlet_net_tcp_connections", .gauge, help: "Live TCP connections (any state but CLOSED).")
         for entry in stacks {
             writer.sample("swiftlet_net_tcp_connections", [("interface", entry.interface)],
-                          entry.stack.interface.tcp.connectionCount)
+                          entry.stack.sockets.tcp.connectionCount)
         }
         writer.family("swiftlet_net_tcp_connection_slots", .gauge, help: "TCP connections the stack can hold.")
         for entry in stacks {
             writer.sample("swiftlet_net_tcp_connection_slots", [("interface", entry.interface)],
-                          entry.stack.interface.tcp.connectionCapacity)
+                          entry.stack.sockets.tcp.connectionCapacity)
         }
     }
 }

@@ -140,14 +140,14 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         }
         let interface = Interface(
             device: device, configuration: InterfaceConfiguration(address: address, gateway: gateway))
-        interface.tcp = TCPSocketSet(
+        let tcp = TCPSocketSet(
             capacity: Swift.max(1, tcpCapacity), isn: InitialSequenceNumber(random: random),
             cookies: SYNCookies(key0: random(), key1: random()))
         let reassembly = SharedIPv4Reassembler()
         interface.reassembler = reassembly.hook
         let stack = NetworkStackOn(
-            interface: interface, sockets: SocketSet(capacity: socketCapacity), reassembly: reassembly, clock: clock,
-            random: random)
+            interface: interface, sockets: SocketSet(capacity: socketCapacity, tcp: tcp), reassembly: reassembly,
+            clock: clock, random: random)
         stack.configuredDNSServers = servers
         if configuration == .dhcp { interface.startDHCP(random: random, sockets: &stack.sockets) }
         stack.startPolling()
@@ -170,8 +170,8 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     /// The interface's counters, per layer, TCP included; `description` is one line.
     public var counters: InterfaceCounters {
         var counters = self.interface.counters
-        counters.tcp = self.interface.tcp.counters
-        counters.tcpConnections = self.interface.tcp.connectionTotals
+        counters.tcp = self.sockets.tcp.counters
+        counters.tcpConnections = self.sockets.tcp.connectionTotals
         return counters
     }
     /// What IPv4 reassembly completed and dropped (fragments reach ``IPv4Reassembler`` through the interface).
@@ -277,8 +277,8 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
     /// Whether what `wait` waits on may have changed since its touch count was noted.
     private func hasChanged(_ wait: SocketWait) -> Bool {
         switch wait {
-        case .connection(let slot, let seen): self.interface.tcp.touches(slot) != seen
-        case .listener(let handle, let seen): self.interface.tcp.listenerTouches(handle) != seen
+        case .connection(let slot, let seen): self.sockets.tcp.touches(slot) != seen
+        case .listener(let handle, let seen): self.sockets.tcp.listenerTouches(handle) != seen
         case .datagram(let handle, let seen): self.sockets.touches(handle) != seen
         case .dhcp(let handle, let seen): self.sockets.touches(handle) != seen
         case .query(let handle, let seen): self.sockets.touches(handle) != seen
@@ -288,12 +288,12 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
 
     /// A wait for TCP connection `handle` to change, from now.
     func watch(connection handle: TCPHandle) -> SocketWait {
-        .connection(slot: handle.index, seen: self.interface.tcp.touches(handle.index))
+        .connection(slot: handle.index, seen: self.sockets.tcp.touches(handle.index))
     }
 
     /// A wait for listener `handle` to have a connection to accept, from now.
     func watch(listener handle: TCPHandle) -> SocketWait {
-        .listener(handle, seen: self.interface.tcp.listenerTouches(handle))
+        .listener(handle, seen: self.sockets.tcp.listenerTouches(handle))
     }
 
     /// A wait for UDP socket `handle` to receive a datagram or send one, from now.

@@ -26,7 +26,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     init(stack: NetworkStackOn<Device, Clock>, handle: TCPHandle) {
         self.stack = stack
         self.handle = handle
-        let block = stack.interface.tcp[connection: handle]
+        let block = stack.sockets.tcp[connection: handle]
         self.local = block.local
         self.remote = block.remote
     }
@@ -51,7 +51,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
         let handle: TCPHandle
         do throws(TCPConnectError) {
             handle = try stack.interface.connectTCP(
-                to: address, port: port, now: stack.clock.now, configuration: configuration)
+                to: address, port: port, now: stack.clock.now, configuration: configuration, sockets: &stack.sockets)
         } catch .unaddressable {
             throw .unaddressable
         } catch {
@@ -61,7 +61,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
         stack.kick()  // the SYN goes out at the poll task's next poll
         let deadline = timeout.map { stack.clock.now + $0 }
         while true {
-            let block = stack.interface.tcp[connection: handle]
+            let block = stack.sockets.tcp[connection: handle]
             if block.state.isSynchronized { return connection }
             if let reason = block.closeReason {
                 connection.release()
@@ -81,19 +81,19 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// The state (RFC 9293 §3.3.2); `.closed` once released.
     public var state: TCPState {
         guard let handle = self.handle else { return .closed }
-        return self.stack.interface.tcp[connection: handle].state
+        return self.stack.sockets.tcp[connection: handle].state
     }
 
     /// What the connection counted (retransmits, duplicate ACKs, resets, drops); zero once released.
     public var counters: TCPConnectionCounters {
         guard let handle = self.handle else { return TCPConnectionCounters() }
-        return self.stack.interface.tcp[connection: handle].counters
+        return self.stack.sockets.tcp[connection: handle].counters
     }
 
     /// The control block's one-line summary (sequence variables, windows, RTO), for diagnostics.
     public var details: String {
         guard let handle = self.handle else { return "\(self.local) > \(self.remote) released" }
-        return self.stack.interface.tcp[connection: handle].description
+        return self.stack.sockets.tcp[connection: handle].description
     }
 
     private func liveHandle() throws(TCPError) -> TCPHandle {
@@ -115,7 +115,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     {
         guard !buffer.isEmpty else { return 0 }
         return try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
-            try self.stack.interface.tcp[connection: handle].receive(into: buffer)
+            try self.stack.sockets.tcp[connection: handle].receive(into: buffer)
         }
     }
 
@@ -126,7 +126,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
         // step: nothing is zero-filled, and nothing is allocated while waiting.
         var bytes: [UInt8] = []
         _ = try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
-            bytes = try self.stack.interface.tcp[connection: handle].receive(maximum: Swift.max(1, maximum))
+            bytes = try self.stack.sockets.tcp[connection: handle].receive(maximum: Swift.max(1, maximum))
             return bytes.count
         }
         return bytes
@@ -140,7 +140,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
         let deadline = timeout.map { self.stack.clock.now + $0 }
         while true {
             let handle = try self.liveHandle()
-            let wasDue = self.stack.interface.tcp[connection: handle].hasOutputDue
+            let wasDue = self.stack.sockets.tcp[connection: handle].hasOutputDue
             do throws(TCPReceiveError) {
                 let count = try attempt(handle)
                 if count > 0 {
@@ -148,7 +148,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
                     // let it send the update before going on. Left until this task next suspends (after it wrote a
                     // whole response, say), the peer waits for the window meanwhile: POST /echo of bench/tcp.sh
                     // ran at a tenth of its rate.
-                    if !wasDue && self.stack.interface.tcp[connection: handle].hasOutputDue {
+                    if !wasDue && self.stack.sockets.tcp[connection: handle].hasOutputDue {
                         self.stack.kick()
                         await Task.yield()
                     }
@@ -174,7 +174,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     ///   ``TCPError/connectionTimedOut``, ``TCPError/aborted``; ``TCPError/timedOut``; ``TCPError/cancelled``.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws(TCPError) {
         try await self.sendLoop(count: bytes.count, timeout: timeout) { (handle, offset) throws(TCPSendError) in
-            try self.stack.interface.tcp[connection: handle].send(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            try self.stack.sockets.tcp[connection: handle].send(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
         }
     }
 
@@ -186,7 +186,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
             bytes.withUnsafeBytes { raw in
                 do throws(TCPSendError) {
                     result = .success(
-                        try self.stack.interface.tcp[connection: handle].send(
+                        try self.stack.sockets.tcp[connection: handle].send(
                             UnsafeRawBufferPointer(rebasing: raw[offset...])))
                 } catch {
                     result = .failure(error)
@@ -234,7 +234,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// ``TCPError/notConnected``.
     public func closeWrite() {
         guard let handle = self.handle else { return }
-        self.stack.interface.tcp[connection: handle].close()
+        self.stack.sockets.tcp[connection: handle].close()
         self.stack.kick()
     }
 
@@ -244,7 +244,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     public func close() {
         guard let handle = self.handle else { return }
         self.handle = nil
-        self.stack.interface.tcp.release(handle)
+        self.stack.sockets.tcp.release(handle)
         self.stack.kick()
     }
 
@@ -252,7 +252,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// go.
     public func abort() {
         guard let handle = self.handle else { return }
-        self.stack.interface.tcp[connection: handle].abort()
+        self.stack.sockets.tcp[connection: handle].abort()
         self.release()  // the RST is still owed: the released connection stays until it went out
         self.stack.kick()
     }
@@ -260,12 +260,12 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     private func release() {
         guard let handle = self.handle else { return }
         self.handle = nil
-        self.stack.interface.tcp.release(handle)
+        self.stack.sockets.tcp.release(handle)
     }
 
     /// The error for a connection that cannot go on (reset, timed out, aborted, or closed for this operation).
     private func endError(_ handle: TCPHandle) -> TCPError {
-        let block = self.stack.interface.tcp[connection: handle]
+        let block = self.stack.sockets.tcp[connection: handle]
         guard let reason = block.closeReason else { return .notConnected }
         return TCPError(reason, synchronized: true)
     }

@@ -31,7 +31,7 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
         do throws(TCPListenError) {
             let handle = try stack.interface.listenTCP(
                 port: port, backlog: Swift.max(1, backlog), configuration: configuration,
-                connectionLimit: connectionLimit.map { Swift.max(1, $0) })
+                connectionLimit: connectionLimit.map { Swift.max(1, $0) }, sockets: &stack.sockets)
             return TCPListenerOn(stack: stack, handle: handle, port: port)
         } catch .addressInUse {
             throw .addressInUse
@@ -53,13 +53,13 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
     /// SYNs dropped because the backlog (or the stack's connection slots) was full.
     public var overflows: Int {
         guard let handle = self.handle else { return 0 }
-        return self.stack.interface.tcp[listener: handle].overflows
+        return self.stack.sockets.tcp[listener: handle].overflows
     }
 
     /// SYNs refused with a RST because the listener had its `connectionLimit` of connections.
     public var refused: Int {
         guard let handle = self.handle else { return 0 }
-        return self.stack.interface.tcp[listener: handle].refused
+        return self.stack.sockets.tcp[listener: handle].refused
     }
 
     /// Waits for the next established connection and returns it.
@@ -70,7 +70,7 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
         let deadline = timeout.map { self.stack.clock.now + $0 }
         while true {
             guard let handle = self.handle else { throw .notConnected }
-            if let connection = self.stack.interface.tcp.accept(handle) {
+            if let connection = self.stack.sockets.tcp.accept(handle) {
                 return TCPConnectionOn(stack: self.stack, handle: connection)
             }
             try await self.stack.waitForTCP(until: deadline, on: self.stack.watch(listener: handle))
@@ -107,7 +107,7 @@ public final class TCPListenerOn<Device: StackDevice, Clock: StackClock> {
     public func close() {
         guard let handle = self.handle else { return }
         self.handle = nil
-        self.stack.interface.tcp.remove(handle)
+        self.stack.sockets.tcp.remove(handle)
         self.stack.kick()  // RSTs for the connections not yet accepted
     }
 }

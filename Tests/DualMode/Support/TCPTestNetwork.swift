@@ -2,7 +2,7 @@ import Net
 import NetTesting
 import Runtime
 
-/// A host of a ``TCPTestNetwork``: an interface (TCP lives in `interface.tcp`) and its UDP sockets. Shared by the
+/// A host of a ``TCPTestNetwork``: an interface and its sockets (TCP lives in `sockets.tcp`). Shared by the
 /// tcp and tcp-transfers suites (the stack suite has its own network with scripted servers).
 final class TCPHost {
     let interface: Interface<VirtualLinkDevice>
@@ -13,10 +13,20 @@ final class TCPHost {
     var address: IPv4Address { self.interface.address!.address }
     var port: Int { self.interface.device.port }
 
+    /// The interface's next poll time, reading the set in place (passed by value from this class's property, the
+    /// set, TCP included, would be copied at each step).
+    func nextPollTime(now: Instant) -> Instant? { Self.nextPollTime(self.interface, now: now, sockets: &self.sockets) }
+
+    private static func nextPollTime(
+        _ interface: Interface<VirtualLinkDevice>, now: Instant, sockets: inout SocketSet
+    ) -> Instant? {
+        interface.nextPollTime(now: now, sockets: sockets)
+    }
+
     /// The connection, modified in place (a get/set pair would copy its rings on every call).
     subscript(handle: TCPHandle) -> TCPControlBlock {
-        get { self.interface.tcp[connection: handle] }
-        _modify { yield &self.interface.tcp[connection: handle] }
+        get { self.sockets[tcp: handle] }
+        _modify { yield &self.sockets[tcp: handle] }
     }
 }
 
@@ -61,19 +71,21 @@ final class TCPTestNetwork {
     ) throws(TestFailure) -> (TCPHandle, TCPHandle) {
         let listener: TCPHandle
         do throws(TCPListenError) {
-            listener = try b.interface.listenTCP(port: port, backlog: 2, configuration: serverConfiguration)
+            listener = try b.interface.listenTCP(
+                port: port, backlog: 2, configuration: serverConfiguration, sockets: &b.sockets)
         } catch {
             throw TestFailure("listen: \(error)")
         }
         let client: TCPHandle
         do throws(TCPConnectError) {
-            client = try a.interface.connectTCP(to: b.address, port: port, now: self.now, configuration: clientConfiguration)
+            client = try a.interface.connectTCP(
+                to: b.address, port: port, now: self.now, configuration: clientConfiguration, sockets: &a.sockets)
         } catch {
             throw TestFailure("connect: \(error)")
         }
         var server: TCPHandle? = nil
         let opened = self.run(for: .seconds(30), until: {
-            if server == nil { server = b.interface.tcp.accept(listener) }
+            if server == nil { server = b.sockets.tcp.accept(listener) }
             return server != nil && a[client].state == .established && b[server!].state == .established
         })
         try expect(opened, "handshake completes")
@@ -97,7 +109,7 @@ final class TCPTestNetwork {
             for host in self.hosts {
                 for candidate in [
                     self.link.nextDeliveryTime(port: host.port),
-                    host.interface.nextPollTime(now: self.now, sockets: host.sockets),
+                    host.nextPollTime(now: self.now),
                 ] {
                     if let candidate, next == nil || candidate < next! { next = candidate }
                 }

@@ -90,18 +90,18 @@ func registerFaultTransferTests(_ suite: inout TestSuite) {
         var rejected = 0
         for host in [client.0, server.0] {
             let counters = host.interface.counters
-            rejected += host.interface.tcp.counters.checksumErrors + host.interface.tcp.counters.malformed
+            rejected += host.sockets.tcp.counters.checksumErrors + host.sockets.tcp.counters.malformed
                 + counters.ipv4.checksumErrors + counters.ipv4.malformed + counters.ipv4.notForUs
                 + counters.ethernet.malformed + counters.ethernet.notForUs + counters.ethernet.unknownType
         }
         let corrupted = network.link.faults.counters.corrupted
         print("  corruption: \(network.link.faults.counters) rejected=\(rejected)"
-            + " tcp checksum errors: client=\(client.0.interface.tcp.counters.checksumErrors)"
-            + " server=\(server.0.interface.tcp.counters.checksumErrors)")
+            + " tcp checksum errors: client=\(client.0.sockets.tcp.counters.checksumErrors)"
+            + " server=\(server.0.sockets.tcp.counters.checksumErrors)")
         try expect(corrupted > 0, "frames were corrupted")
         // RFC 9293 §3.1: the checksum covers the pseudo-header, header and data; a bad one drops the segment.
-        try expect(client.0.interface.tcp.counters.checksumErrors > 0, "the client's checksum check dropped segments")
-        try expect(server.0.interface.tcp.counters.checksumErrors > 0, "the server's checksum check dropped segments")
+        try expect(client.0.sockets.tcp.counters.checksumErrors > 0, "the client's checksum check dropped segments")
+        try expect(server.0.sockets.tcp.counters.checksumErrors > 0, "the server's checksum check dropped segments")
         // Only a changed source MAC goes unnoticed (it is not checked), so nearly every corrupted frame is rejected.
         try expect(rejected <= corrupted && rejected * 10 >= corrupted * 9,
             "rejected \(rejected) of \(corrupted) corrupted frames")

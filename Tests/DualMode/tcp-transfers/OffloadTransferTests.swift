@@ -105,7 +105,7 @@ func registerOffloadTransferTests(_ suite: inout TestSuite) {
         try expect(largest > 1514 && largest <= 65549, "TSO frames are longer than the MTU, at most 64 KiB: \(largest)")
         try expect(sent.sent < (4 << 20) / 1448, "fewer frames than segments: \(sent.sent)")
         try expect(network.link.faults.counters.lost > 0 && counters.retransmits > 0, "lost segments were repaired")
-        try expect(server.0.interface.tcp.counters.checksumErrors == 0, "every segment the link cut checksums")
+        try expect(server.0.sockets.tcp.counters.checksumErrors == 0, "every segment the link cut checksums")
         try expect(network.link.oversizeFrames == 0, "the link refused no frame")
     }
 
@@ -122,7 +122,7 @@ func registerOffloadTransferTests(_ suite: inout TestSuite) {
             + " gro=\(b.coalesced)")
         try expect(a.segmentationOffloads > 0 && b.segmentationOffloads > 0, "both ends sent TSO frames")
         try expect(a.coalesced > 0 && b.coalesced > 0, "both ends took whole TSO frames")
-        try expect(client.0.interface.tcp.counters.checksumErrors + server.0.interface.tcp.counters.checksumErrors == 0,
+        try expect(client.0.sockets.tcp.counters.checksumErrors + server.0.sockets.tcp.counters.checksumErrors == 0,
             "checksums vouched for by the device are not counted as errors")
     }
 }

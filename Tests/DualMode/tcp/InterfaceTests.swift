@@ -87,17 +87,18 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(a[client].state, .timeWait, "A waits")
         network.run(for: .seconds(3)) { a[client].state == .closed }
         try expectEqual(a[client].state, .closed, "A after 2 MSL")
-        try expectEqual(b.interface.tcp.counters.malformed + b.interface.tcp.counters.checksumErrors, 0, "clean")
+        try expectEqual(b.sockets.tcp.counters.malformed + b.sockets.tcp.counters.checksumErrors, 0, "clean")
     }
     suite.test("iface.a-new-syn-reopens-a-tuple-in-time-wait") { () throws(TestFailure) in
         let (network, a, b, client, server) = try serverInTimeWait()
-        a.interface.tcp.remove(client)
+        a.sockets.remove(client)
         // A later millisecond: the new SYN's TSval is newer than the TIME-WAIT's TS.Recent.
         network.run(for: .milliseconds(10))
         let again: TCPHandle
         do throws(TCPConnectError) {
             again = try a.interface.connectTCP(
-                to: b.address, port: 80, localPort: 49152, now: network.now, configuration: testConfiguration())
+                to: b.address, port: 80, localPort: 49152, now: network.now, configuration: testConfiguration(),
+                sockets: &a.sockets)
         } catch {
             throw TestFailure("connect: \(error)")
         }
@@ -141,14 +142,14 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let client: TCPHandle
         do throws(TCPConnectError) {
-            client = try a.interface.connectTCP(to: b.address, port: 81, now: network.now)
+            client = try a.interface.connectTCP(to: b.address, port: 81, now: network.now, sockets: &a.sockets)
         } catch {
             throw TestFailure("connect: \(error)")
         }
         network.run(for: .seconds(1)) { a[client].state == .closed }
         try expectEqual(a[client].state, .closed, "refused")
         try expect(a[client].closeReason == .reset, "by a RST")
-        try expectEqual(b.interface.tcp.counters.resetsSent, 1, "one RST (RFC 9293 §3.10.7.1)")
+        try expectEqual(b.sockets.tcp.counters.resetsSent, 1, "one RST (RFC 9293 §3.10.7.1)")
         let fromA = network.link.captured.filter { $0.port == a.port }.compactMap { tcpHeader(of: $0.bytes) }
         let fromB = network.link.captured.filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
         let syn = try unwrap(fromA.first, "A's SYN on the wire")
@@ -156,7 +157,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         try expectEqual(rst.flags, [.rst, .ack], "<CTL=RST,ACK> for a segment without ACK")
         try expectEqual(rst.sequenceNumber, 0, "<SEQ=0>")
         try expectEqual(rst.acknowledgmentNumber, syn.sequenceNumber &+ 1, "<ACK=SEG.SEQ+SEG.LEN>")
-        try expectEqual(b.interface.tcp.counters.noSocket, 1, "counted")
+        try expectEqual(b.sockets.tcp.counters.noSocket, 1, "counted")
     }
     suite.test("iface.listener-backlog-bounds-the-syn-queue") { () throws(TestFailure) in
         let network = TCPTestNetwork()
@@ -164,24 +165,24 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let listener: TCPHandle
         do throws(TCPListenError) {
-            listener = try b.interface.tcp.listen(port: 80, backlog: 2, synCookies: false)
+            listener = try b.sockets.tcp.listen(port: 80, backlog: 2, synCookies: false)
         } catch {
             throw TestFailure("listen: \(error)")
         }
         for _ in 0..<3 {
             do throws(TCPConnectError) {
-                _ = try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
+                _ = try a.interface.connectTCP(to: b.address, port: 80, now: network.now, sockets: &a.sockets)
             } catch {
                 throw TestFailure("connect: \(error)")
             }
         }
         network.run(for: .milliseconds(100))
-        try expectEqual(b.interface.tcp[listener: listener].queueCount, 2, "queued")
-        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "third SYN dropped")
-        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 0, "fresh half-open entries are never recycled")
-        try expect(b.interface.tcp.accept(listener) != nil, "first accepted")
-        try expect(b.interface.tcp.accept(listener) != nil, "second accepted")
-        try expect(b.interface.tcp.accept(listener) == nil, "no third yet")
+        try expectEqual(b.sockets.tcp[listener: listener].queueCount, 2, "queued")
+        try expectEqual(b.sockets.tcp[listener: listener].overflows, 1, "third SYN dropped")
+        try expectEqual(b.sockets.tcp.counters.halfOpenRecycled, 0, "fresh half-open entries are never recycled")
+        try expect(b.sockets.tcp.accept(listener) != nil, "first accepted")
+        try expect(b.sockets.tcp.accept(listener) != nil, "second accepted")
+        try expect(b.sockets.tcp.accept(listener) == nil, "no third yet")
     }
     suite.test("iface.a-full-queue-recycles-a-half-open-entry-unanswered-for-an-rto") { () throws(TestFailure) in
         let network = TCPTestNetwork()
@@ -190,7 +191,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         _ = network.link.attach(mac: testMAC(9))
         let listener: TCPHandle
         do throws(TCPListenError) {
-            listener = try b.interface.tcp.listen(port: 80, backlog: 1, synCookies: false)
+            listener = try b.sockets.tcp.listen(port: 80, backlog: 1, synCookies: false)
         } catch {
             throw TestFailure("listen: \(error)")
         }
@@ -206,21 +207,21 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
                 ipv4Datagram(from: ip("10.0.0.9"), to: b.address, protocol: .tcp, segment)),
             into: b.port, at: network.now)
         network.run(for: .milliseconds(100))
-        try expectEqual(b.interface.tcp[listener: listener].queueCount, 1, "the half-open entry")
+        try expectEqual(b.sockets.tcp[listener: listener].queueCount, 1, "the half-open entry")
         let client: TCPHandle
         do throws(TCPConnectError) {
-            client = try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
+            client = try a.interface.connectTCP(to: b.address, port: 80, now: network.now, sockets: &a.sockets)
         } catch {
             throw TestFailure("connect: \(error)")
         }
         network.run(for: .milliseconds(100))
-        try expectEqual(b.interface.tcp[listener: listener].overflows, 1, "a fresh entry is not recycled: SYN dropped")
+        try expectEqual(b.sockets.tcp[listener: listener].overflows, 1, "a fresh entry is not recycled: SYN dropped")
         // After an RTO the stale entry's SYN-ACK was retransmitted; the client's retransmitted SYN takes its place.
         let opened = network.run(for: .seconds(5), until: { a[client].state == .established })
         try expect(opened, "the client gets in once the entry went stale: \(a[client])")
-        try expectEqual(b.interface.tcp.counters.halfOpenRecycled, 1, "one recycled (RFC 4987 §3.4)")
+        try expectEqual(b.sockets.tcp.counters.halfOpenRecycled, 1, "one recycled (RFC 4987 §3.4)")
         network.run(for: .milliseconds(10))
-        let accepted = try unwrap(b.interface.tcp.accept(listener), "accepted")
+        let accepted = try unwrap(b.sockets.tcp.accept(listener), "accepted")
         try expectEqual(b[accepted].remote, a[client].local, "the real client")
     }
     suite.test("iface.a-listener-drops-fin-null-and-xmas-probes-and-resets-a-bare-ack") { () throws(TestFailure) in
@@ -228,7 +229,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let raw = network.link.attach(mac: testMAC(9))
         do throws(TCPListenError) {
-            _ = try b.interface.tcp.listen(port: 80, backlog: 4)
+            _ = try b.sockets.tcp.listen(port: 80, backlog: 4)
         } catch {
             throw TestFailure("listen: \(error)")
         }
@@ -254,8 +255,8 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
             let answers = network.link.captured.filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
             try expectEqual(answers.count, 0, "\(scan.0) probe answered")
         }
-        try expectEqual(b.interface.tcp.counters.listenDropped, scans.count, "probes counted")
-        try expectEqual(b.interface.tcp.counters.resetsSent, 0, "no RST for a probe")
+        try expectEqual(b.sockets.tcp.counters.listenDropped, scans.count, "probes counted")
+        try expectEqual(b.sockets.tcp.counters.resetsSent, 0, "no RST for a probe")
         // A RST is ignored (first check); a bare ACK is answered <SEQ=SEG.ACK><CTL=RST> (second check). B must know
         // the prober's MAC to answer: the prober asks for B's (RFC 826: B learns the asker's address).
         var arp = [UInt8](repeating: 0, count: 28)
@@ -268,7 +269,7 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         network.link.inject(ethernetFrame(to: .broadcast, from: testMAC(9), type: .arp, arp), into: b.port, at: network.now)
         network.run(for: .milliseconds(10))
         probe([.rst], sequence: 5000)
-        try expectEqual(b.interface.tcp.counters.listenDropped, scans.count, "a RST is ignored, not counted as a probe")
+        try expectEqual(b.sockets.tcp.counters.listenDropped, scans.count, "a RST is ignored, not counted as a probe")
         probe([.ack], sequence: 6000)
         let answers = network.link.captured.filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
         let reset = try unwrap(answers.first, "a RST for the bare ACK")
@@ -280,18 +281,20 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let network = TCPTestNetwork()
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
-        b.interface.tcp = TCPSocketSet(capacity: 3)
+        b.sockets.tcp = TCPSocketSet(capacity: 3)
         let limited: TCPHandle
         let open: TCPHandle
         do throws(TCPListenError) {
-            limited = try b.interface.listenTCP(port: 80, backlog: 2, configuration: testConfiguration(), connectionLimit: 2)
-            open = try b.interface.listenTCP(port: 81, backlog: 2, configuration: testConfiguration())
+            limited = try b.interface.listenTCP(
+                port: 80, backlog: 2, configuration: testConfiguration(), connectionLimit: 2, sockets: &b.sockets)
+            open = try b.interface.listenTCP(port: 81, backlog: 2, configuration: testConfiguration(), sockets: &b.sockets)
         } catch {
             throw TestFailure("listen: \(error)")
         }
         func dial(_ port: UInt16) throws(TestFailure) -> TCPHandle {
             do throws(TCPConnectError) {
-                return try a.interface.connectTCP(to: b.address, port: port, now: network.now, configuration: testConfiguration())
+                return try a.interface.connectTCP(
+                    to: b.address, port: port, now: network.now, configuration: testConfiguration(), sockets: &a.sockets)
             } catch {
                 throw TestFailure("connect: \(error)")
             }
@@ -300,37 +303,37 @@ func registerInterfaceTests(_ suite: inout TestSuite) {
         let first = try dial(80)
         let second = try dial(80)
         network.run(for: .milliseconds(100))
-        let served = [b.interface.tcp.accept(limited), b.interface.tcp.accept(limited)].compactMap { $0 }
+        let served = [b.sockets.tcp.accept(limited), b.sockets.tcp.accept(limited)].compactMap { $0 }
         try expectEqual(served.count, 2, "two accepted")
         try expect(a[first].state == .established && a[second].state == .established, "both open")
-        try expectEqual(b.interface.tcp[listener: limited].connectionCount, 2, "the listener's count")
+        try expectEqual(b.sockets.tcp[listener: limited].connectionCount, 2, "the listener's count")
         let third = try dial(80)
         network.run(for: .milliseconds(100))
         try expectEqual(a[third].state, .closed, "the third is refused")
         try expect(a[third].closeReason == .reset, "by a RST")
-        try expectEqual(b.interface.tcp.counters.connectionsRefused, 1, "refusal counted")
-        try expectEqual(b.interface.tcp[listener: limited].refused, 1, "on the listener")
-        try expectEqual(b.interface.tcp.counters.synDropped, 0, "not a drop")
+        try expectEqual(b.sockets.tcp.counters.connectionsRefused, 1, "refusal counted")
+        try expectEqual(b.sockets.tcp[listener: limited].refused, 1, "on the listener")
+        try expectEqual(b.sockets.tcp.counters.synDropped, 0, "not a drop")
         // Port 81 has no limit of its own: its first connection takes the set's last slot, the next SYN finds the
         // set full and is dropped without an answer (counted), like Linux's ListenOverflows.
         let fourth = try dial(81)
         network.run(for: .milliseconds(100))
-        let fourthServed = try unwrap(b.interface.tcp.accept(open), "the fourth accepted")
-        try expectEqual(b.interface.tcp.connectionCount, 3, "the set is full")
+        let fourthServed = try unwrap(b.sockets.tcp.accept(open), "the fourth accepted")
+        try expectEqual(b.sockets.tcp.connectionCount, 3, "the set is full")
         let captured = network.link.captured.count
         let fifth = try dial(81)
         network.run(for: .milliseconds(100))
         try expectEqual(a[fifth].state, .synSent, "the fifth waits")
-        try expect(b.interface.tcp.counters.synDropped >= 1, "its SYN dropped and counted")
+        try expect(b.sockets.tcp.counters.synDropped >= 1, "its SYN dropped and counted")
         let answers = network.link.captured[captured...].filter { $0.port == b.port }.compactMap { tcpHeader(of: $0.bytes) }
         try expectEqual(answers.count, 0, "nothing answered the dropped SYN")
-        try expectEqual(b.interface.tcp.counters.connectionsRefused, 1, "no RST for a full set")
+        try expectEqual(b.sockets.tcp.counters.connectionsRefused, 1, "no RST for a full set")
         // Old work is untouched; once a connection ends and frees its slot, the retransmitted SYN gets in.
         try expect(a[first].state == .established && a[fourth].state == .established, "the others still open")
         b[served[0]].abort()
         network.run(for: .milliseconds(10))
-        b.interface.tcp.remove(served[0])
-        try expectEqual(b.interface.tcp[listener: limited].connectionCount, 1, "the count went down")
+        b.sockets.tcp.remove(served[0])
+        try expectEqual(b.sockets.tcp[listener: limited].connectionCount, 1, "the count went down")
         let opened = network.run(for: .seconds(5), until: { a[fifth].state == .established })
         try expect(opened, "the fifth got in after its SYN was retransmitted")
         _ = fourthServed

@@ -11,7 +11,7 @@ private let cookies = SYNCookies(key0: 0x0123_4567_89AB_CDEF, key1: 0xFEDC_BA98_
 /// Opens a connection from `a` to port 80 on `b`.
 private func open(_ network: TCPTestNetwork, _ a: TCPHost, _ b: TCPHost) throws(TestFailure) -> TCPHandle {
     do throws(TCPConnectError) {
-        return try a.interface.connectTCP(to: b.address, port: 80, now: network.now)
+        return try a.interface.connectTCP(to: b.address, port: 80, now: network.now, sockets: &a.sockets)
     } catch {
         throw TestFailure("connect: \(error)")
     }
@@ -45,7 +45,7 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         let b = network.addHost("10.0.0.3/24", mac: 3)
         let listener: TCPHandle
         do throws(TCPListenError) {
-            listener = try b.interface.tcp.listen(port: 80, backlog: 1)
+            listener = try b.sockets.tcp.listen(port: 80, backlog: 1)
         } catch {
             throw TestFailure("listen: \(error)")
         }
@@ -56,10 +56,10 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         let opened = network.run(for: .milliseconds(50), until: { a[second].state == .established })
         try expect(opened, "the client completes its handshake with the cookie SYN-ACK")
         network.run(for: .milliseconds(10))
-        try expectEqual(b.interface.tcp.counters.synCookiesSent, 1, "one cookie")
-        try expectEqual(b.interface.tcp.counters.synCookiesDropped, 1, "its ACK found the queue still full")
-        try expectEqual(b.interface.tcp.connectionCount, 1, "and left no state")
-        let accepted = try unwrap(b.interface.tcp.accept(listener), "the first accepted")
+        try expectEqual(b.sockets.tcp.counters.synCookiesSent, 1, "one cookie")
+        try expectEqual(b.sockets.tcp.counters.synCookiesDropped, 1, "its ACK found the queue still full")
+        try expectEqual(b.sockets.tcp.connectionCount, 1, "and left no state")
+        let accepted = try unwrap(b.sockets.tcp.accept(listener), "the first accepted")
         // The second client's data carries the cookie's ACK again: now there is room.
         do throws(TCPSendError) {
             _ = try a[second].send(Array("hello".utf8))
@@ -68,11 +68,11 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         }
         var late: TCPHandle? = nil
         network.run(for: .seconds(3), until: {
-            if late == nil { late = b.interface.tcp.accept(listener) }
+            if late == nil { late = b.sockets.tcp.accept(listener) }
             return late != nil && b[late!].receiveQueueCount == 5
         })
         let connection = try unwrap(late, "the cookie's connection accepted")
-        try expectEqual(b.interface.tcp.counters.synCookiesAccepted, 1, "accepted from a cookie")
+        try expectEqual(b.sockets.tcp.counters.synCookiesAccepted, 1, "accepted from a cookie")
         try expectEqual(b[connection].state, .established, "established")
         try expectEqual(b[connection].remote, a[second].local, "the second client")
         let bytes = (try? b[connection].receive(maximum: 100)) ?? []
@@ -91,7 +91,7 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         let a = network.addHost("10.0.0.2/24", mac: 2)
         let b = network.addHost("10.0.0.3/24", mac: 3)
         do throws(TCPListenError) {
-            _ = try b.interface.tcp.listen(port: 80, backlog: 1)
+            _ = try b.sockets.tcp.listen(port: 80, backlog: 1)
         } catch {
             throw TestFailure("listen: \(error)")
         }
@@ -99,9 +99,9 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
         network.run(for: .milliseconds(50), until: { a[first].state == .established })
         _ = try open(network, a, b)
         network.run(for: .milliseconds(50))
-        try expectEqual(b.interface.tcp.counters.synCookiesSent, 1, "cookies are out")
+        try expectEqual(b.sockets.tcp.counters.synCookiesSent, 1, "cookies are out")
         // A third client skips the SYN and sends an ACK with a made-up cookie: a RST answers (RFC 9293 §3.10.7.2).
-        let resets = b.interface.tcp.counters.resetsSent
+        let resets = b.sockets.tcp.counters.resetsSent
         let forged = TCPHeader(
             sourcePort: 50000, destinationPort: 80, sequenceNumber: 1234, acknowledgmentNumber: 0xDEAD_BEEF,
             flags: [.ack], window: 1000)
@@ -114,7 +114,7 @@ func registerSYNCookieTests(_ suite: inout TestSuite) {
             ipv4Datagram(from: a.address, to: b.address, protocol: .tcp, segment))
         network.link.inject(frame, into: b.port, at: network.now)
         network.run(for: .milliseconds(50))
-        try expectEqual(b.interface.tcp.counters.synCookiesAccepted, 0, "no connection from a forged cookie")
-        try expectEqual(b.interface.tcp.counters.resetsSent, resets + 1, "answered with a RST")
+        try expectEqual(b.sockets.tcp.counters.synCookiesAccepted, 0, "no connection from a forged cookie")
+        try expectEqual(b.sockets.tcp.counters.resetsSent, resets + 1, "answered with a RST")
     }
 }

@@ -151,19 +151,19 @@ func fuzzInterface(_ input: UnsafeRawBufferPointer) {
                 return randomState
             }, sockets: &sockets)
     }
-    let listener = try! interface.listenTCP(port: 80, backlog: 4)
+    let listener = try! interface.listenTCP(port: 80, backlog: 4, sockets: &sockets)
     let echo = try! sockets.bindUDP(port: 7)
     var now = Instant(nanoseconds: 1_000_000_000)
     var connections: [TCPHandle] = []
 
     // Everything an application would do between polls: accept, read, answer, close; echo UDP.
     func serve() {
-        while let connection = interface.tcp.accept(listener) { connections.append(connection) }
-        for handle in connections where interface.tcp.isValid(handle) {
-            let received = (try? interface.tcp[connection: handle].receive(maximum: 4096)) ?? []
+        while let connection = sockets.tcp.accept(listener) { connections.append(connection) }
+        for handle in connections where sockets.isValid(handle) {
+            let received = (try? sockets[tcp: handle].receive(maximum: 4096)) ?? []
             if !received.isEmpty {
-                _ = try? interface.tcp[connection: handle].send(Array(received.prefix(64)))
-                if received.contains(0x51) { interface.tcp[connection: handle].close() }  // "Q"
+                _ = try? sockets[tcp: handle].send(Array(received.prefix(64)))
+                if received.contains(0x51) { sockets[tcp: handle].close() }  // "Q"
             }
         }
         while let datagram = sockets[udp: echo].receive() {
