@@ -18,6 +18,7 @@ struct RuntimeSuite: TestableApplication {
         registerBootArgumentTests(&suite)
         registerConsoleTests(&suite)
         registerMemoryTests(&suite)
+        registerMemoryFunctionTests(&suite)
         registerDeviceTests(&suite)
         registerObservabilityTests(&suite)
         registerFaultTests(&suite)

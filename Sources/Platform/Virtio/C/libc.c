@@ -2,48 +2,15 @@
  * libc.c — the freestanding C library subset the image links against.
  *
  * Only what the Swift runtime, libswift_Concurrency.a and tree.o actually
- * reference (found from link errors): memory and string functions, abort,
- * and two C++ ABI hooks. Formatted output is in printf.c, malloc in the shared
- * heap (Sources/Platform/Heap, both platforms),
- * ceil in math.swift. `putchar` and `arc4random_buf` belong to Runtime.
+ * reference (found from link errors): string functions, abort, and two C++
+ * ABI hooks. memset, memcpy, memmove and memcmp are in memory.c, formatted
+ * output in printf.c, malloc in the shared heap (Sources/Platform/Heap, both
+ * platforms), ceil in math.swift. `putchar` and `arc4random_buf` belong to
+ * Runtime.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include "swiftlet_platform.h"
-
-void *memset(void *dst, int c, size_t n) {
-    void *d = dst;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-    return dst;
-}
-
-void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
-    void *d = dst;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
-    return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n) {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    if (d == s || n == 0) return dst;
-    if (d < s || d >= s + n) return memcpy(dst, src, n);
-    /* Overlapping, destination above source: copy backwards. */
-    d += n - 1;
-    s += n - 1;
-    __asm__ volatile("std; rep movsb; cld" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-    return dst;
-}
-
-int memcmp(const void *a, const void *b, size_t n) {
-    const unsigned char *x = a, *y = b;
-    for (size_t i = 0; i < n; i++)
-        if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
-    return 0;
-}
-
-/* LLVM turns equality-only memcmp calls into bcmp. */
-int bcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
 
 void *memchr(const void *s, int c, size_t n) {
     const unsigned char *p = s;
