@@ -42,7 +42,9 @@ public struct TCPByteRing {
 
     /// Lets the ring buffer up to `newCapacity` bytes (autotuning; never shrinks it) if the heap can spare that much
     /// now; returns false, and stays, when it cannot. Nothing is allocated now: storage follows the data, and each
-    /// growth past the configured size asks ``heapCanSpare(_:)`` again (``write(_:checkingHeapPast:)``).
+    /// growth past the configured size asks ``heapCanSpare(_:)`` again (``write(_:checkingHeapPast:)``): the heap
+    /// may have less to spare by the time the app writes. Asking here too keeps ``capacity`` (what a reader of
+    /// the ring sees as its bound) from rising after an ACK when the heap already cannot give it.
     public mutating func raiseCapacity(to newCapacity: Int) -> Bool {
         guard newCapacity > self.capacity else { return true }
         guard Self.heapCanSpare(newCapacity - self.storage.count) else { return false }
@@ -166,11 +168,8 @@ public struct TCPByteRing {
         var total = 0
         var wanted = Swift.min(limit, self.free)
         while wanted > 0 {
-            if self.count + wanted > self.storage.count {
-                self.grow(toHold: self.count + wanted)
-                wanted = Swift.min(wanted, self.storage.count - self.count)  // a refused growth lowered the capacity
-                if wanted <= 0 { break }
-            }
+            // Growth here is never refused (no floor): `wanted` ≤ `free`, so the storage then holds it all.
+            if self.count + wanted > self.storage.count { self.grow(toHold: self.count + wanted) }
             let size = self.storage.count
             let tail = (self.head + self.count) % size
             let region = Swift.min(wanted, size - tail)
