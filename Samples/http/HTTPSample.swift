@@ -60,11 +60,7 @@ struct HTTPSample: Application {
             return HTTPServerResponse(
                 contentType: "application/octet-stream", body: .stream(length: count) { writer throws(HTTPError) in
                     var generator = HTTPByteGenerator(count: count)
-                    var chunk = [UInt8](repeating: 0, count: 16384)
-                    while generator.remaining > 0 {
-                        let made = chunk.withUnsafeMutableBytes { generator.fill($0) }
-                        try await writer.write(UnsafeRawBufferPointer(rebasing: chunk.withUnsafeBytes { $0 }[0..<made]))
-                    }
+                    while let run = generator.next() { try await writer.write(run) }
                 })
         }
         server.router.post("/echo") { request throws(HTTPError) in

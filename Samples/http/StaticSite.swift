@@ -49,40 +49,42 @@ enum StaticSite {
         """
 }
 
-/// Makes `count` bytes chunk by chunk without holding them: the repeating 64-byte line
+/// Makes `count` bytes run by run without holding them: the repeating 64-byte line
 /// `0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+` and a newline, so the output is printable
 /// and the offset of any byte is easy to check.
+///
+/// Every run but the last is ``runLength`` bytes, a multiple of the line, so every run starts at the line's start
+/// and they are all the same bytes: one buffer, made once, serves them all (as a page cache serves a file), and the
+/// writer sends it from there.
 struct HTTPByteGenerator {
     /// Bytes still to make.
     private(set) var remaining: UInt64
-    /// Bytes made so far.
-    private(set) var produced: UInt64 = 0
+    /// The first ``runLength`` bytes of the stream, which every full run repeats.
+    private let run: [UInt8]
 
     static let pattern: StaticString = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+\n"
+    /// Bytes per run: 256 lines, at least the HTTP server's direct-send size (16 KiB).
+    static let runLength = 16384
 
-    init(count: UInt64) { self.remaining = count }
-
-    /// The byte at `offset` in the stream.
-    static func byte(at offset: UInt64) -> UInt8 {
-        pattern.withUTF8Buffer { $0[Int(offset % 64)] }
+    init(count: UInt64) {
+        self.remaining = count
+        self.run = [UInt8](unsafeUninitializedCapacity: Self.runLength) { buffer, initialized in
+            let target = UnsafeMutableRawBufferPointer(buffer)
+            Self.pattern.withUTF8Buffer { line in
+                for start in stride(from: 0, to: Self.runLength, by: line.count) {
+                    UnsafeMutableRawBufferPointer(rebasing: target[start..<(start + line.count)])
+                        .copyMemory(from: UnsafeRawBufferPointer(line))
+                }
+            }
+            initialized = Self.runLength
+        }
     }
 
-    /// Fills the start of `buffer` with the next bytes; returns how many (0 once done).
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let total = Int(min(UInt64(buffer.count), remaining))
-        Self.pattern.withUTF8Buffer { pattern in
-            var written = 0
-            while written < total {
-                let phase = Int((produced + UInt64(written)) % 64)
-                let run = min(64 - phase, total - written)
-                UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + run)])
-                    .copyMemory(
-                        from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: pattern[phase..<(phase + run)])))
-                written += run
-            }
-        }
-        remaining -= UInt64(total)
-        produced += UInt64(total)
-        return total
+    /// The next run of the stream (the shared buffer itself when it is a full run), or nil once done.
+    mutating func next() -> [UInt8]? {
+        guard remaining > 0 else { return nil }
+        let count = Int(min(UInt64(Self.runLength), remaining))
+        remaining -= UInt64(count)
+        return count == Self.runLength ? run : Array(run[0..<count])
     }
 }

@@ -64,23 +64,32 @@ public struct HTTPServerResponse {
     }
 }
 
-/// Writes a streamed response body; the server frames it (chunks, or checks the promised length) and sends it in
-/// runs of up to 16 KiB, each within the write deadline.
+/// Writes a streamed response body; the server frames it (chunks, or checks the promised length) and sends it,
+/// each write within the write deadline. Small writes are gathered into runs of 16 KiB; a write of 16 KiB or more
+/// goes from the caller's buffer straight into the connection's send ring.
 public struct HTTPBodyWriter {
     let loop: HTTPConnectionLoop
 
-    /// Sends `bytes` as the next part of the body.
+    /// Sends `bytes` as the next part of the body; `bytes` must stay valid until the call returns (as for
+    /// ``TCPConnection/write(_:timeout:)``).
     ///
     /// - Throws: ``HTTPError/transport(_:)`` when the client is gone or does not read within the write deadline;
     ///   ``HTTPError/status(_:)`` (500) when the bytes would exceed the promised length.
     public func write(_ bytes: UnsafeRawBufferPointer) async throws(HTTPError) {
-        // The bytes are copied into the output before any suspension.
-        try loop.appendBody(bytes)
-        try await loop.flushIfFull()
+        if bytes.count >= HTTPConnectionLoop.flushSize {
+            try await loop.sendBody(bytes)
+        } else {
+            try loop.appendBody(bytes)
+            try await loop.flushIfFull()
+        }
     }
 
     /// ``write(_:)`` for an array.
     public func write(_ bytes: [UInt8]) async throws(HTTPError) {
+        if bytes.count >= HTTPConnectionLoop.flushSize {
+            try await loop.sendBody(bytes)
+            return
+        }
         var outcome: Result<Void, HTTPError> = .success(())
         bytes.withUnsafeBytes { raw in
             do throws(HTTPError) {

@@ -177,6 +177,9 @@ final class RawClient {
     func close() { connection.close() }
 }
 
+/// Byte `offset` of a `/big/N` body: the alphabet, repeated.
+func bigByte(at offset: Int) -> UInt8 { UInt8(ascii: "a") + UInt8(offset % 26) }
+
 /// A router for the tests: `/hello`, `/echo` (streamed back), `/big/N` (N bytes chunked), `/fail` (500),
 /// `/missing` (a handler's 404), `/short` (promises 10 bytes, writes 5).
 func testRouter() -> HTTPRouter {
@@ -198,12 +201,14 @@ func testRouter() -> HTTPRouter {
         for digit in request.parameter("count") ?? [] { count = count * 10 + Int(digit) - 48 }
         return HTTPServerResponse(
             body: .stream(length: nil) { writer throws(HTTPError) in
-                var left = count
-                let block = [UInt8](repeating: UInt8(ascii: "b"), count: 4096)
-                while left > 0 {
-                    let run = min(left, block.count)
-                    try await writer.write(Array(block[0..<run]))
-                    left -= run
+                // Runs of 4096 bytes (gathered into the output) and 20,000 (sent from the array directly) by turns.
+                var sent = 0
+                var large = false
+                while sent < count {
+                    let run = min(count - sent, large ? 20_000 : 4096)
+                    try await writer.write((sent..<(sent + run)).map { bigByte(at: $0) })
+                    sent += run
+                    large.toggle()
                 }
             })
     }
@@ -237,6 +242,7 @@ func registerServerTests(_ suite: inout TestSuite) {
         try await client.send("GET /big/100000 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
         let big = try await client.response()
         try expect(big.body.count == 100_000 && big.field("connection") == "close", "100000 chunked bytes, then close")
+        try expect(big.body == (0..<100_000).map { bigByte(at: $0) }, "the chunked bytes in order, gathered and direct runs")
         try expect(await client.closes(), "closed after Connection: close")
         try expectEqual(server.counters.requests, 5, "requests")
         try expectEqual(server.counters.successful, 5, "2xx")
