@@ -278,6 +278,7 @@ extension TCPControlBlock {
 
     /// A bare ACK's header, with SACK blocks for held out-of-order data once SACK was agreed (RFC 2018 §4: the
     /// most recently changed block first).
+    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func ackHeader() -> TCPHeader {
         var header = self.header(flags: [.ack], sequence: self.acceptableSequence)
         guard self.sackEnabled else { return header }
@@ -323,6 +324,7 @@ extension TCPControlBlock {
     }
 
     /// A header from our endpoint with RCV.NXT and the current window.
+    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func header(flags: TCPFlags, sequence: UInt32) -> TCPHeader {
         // RFC 7323 §2.2: a SYN's window is never scaled.
         let window =
@@ -339,6 +341,7 @@ extension TCPControlBlock {
     }
 
     /// <SEQ=sequence><CTL=RST>.
+    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func resetHeader(sequence: UInt32) -> TCPHeader {
         var header = self.header(flags: [.rst], sequence: sequence)
         header.window = 0

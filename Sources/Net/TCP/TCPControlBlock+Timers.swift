@@ -42,6 +42,7 @@ extension TCPControlBlock {
     /// unacknowledged ("If there is unacknowledged data ..., then the sending TCP buffers all user data ... until
     /// the outstanding data has been acknowledged or until the TCP can send a full-sized segment"). A FIN, a
     /// retransmission (below SND.MAX) and a window probe are never held; ``noDelay`` turns the rule off.
+    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func sendableData() -> (length: Int, fin: Bool) {
         let next = self.nextData()
         guard !self.noDelay, !next.fin, next.length > 0, next.length < self.segmentDataLimit,

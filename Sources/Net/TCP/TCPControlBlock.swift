@@ -408,6 +408,7 @@ public struct TCPControlBlock {
     }
 
     /// The receive window: the receive ring's free space, at most what the Window field can say.
+    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535 << Int(self.receiveScale))) }
 
     /// Whether `syn` may reopen this 4-tuple while in TIME-WAIT: a bare SYN whose sequence number is beyond

@@ -9,8 +9,7 @@
  *
  * Why not `rep movsb`: on a CPU with ERMS it is fast, but QEMU's TCG emulates a `rep` string
  * instruction one element per translated-block pass, so a byte copy costs a block dispatch per byte;
- * the 64-byte loop costs one per 64 bytes. Under TCG the 10 MiB body of the http sample is copied
- * three times (docs/BENCHMARKS.md, "Copies under TCG").
+ * the 64-byte loop costs one per 64 bytes (docs/BENCHMARKS.md, "Copies under TCG").
  *
  * `no_builtin` keeps the compiler from turning these loops back into calls to themselves; `minsize`
  * keeps it from unrolling and vectorizing them further (the loops are already what TCG wants, and the
