@@ -116,20 +116,47 @@ public enum ABI {
     public static func exit(_ status: Int32) -> Never {
         beforeExit?()
         Console.flush()
-        guard (0...255).contains(status) else {
-            abort("exit status \(status) is outside 0...255")
-        }
+        guard (0...255).contains(status) else { abortStatusOutOfRange(status) }
         swiftlet_platform_exit(status)
+    }
+
+    /// Aborts with `exit status <status> is outside 0...255`, composed on the stack: the interpolation this
+    /// was, on the exit path every image links, cost ~500 bytes of code (docs/BENCHMARKS.md, footprint).
+    @inline(never)
+    static func abortStatusOutOfRange(_ status: Int32) -> Never {
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)  // 48 bytes: 42 at most
+        withUnsafeMutableBytes(of: &text) { (raw) -> Never in
+            var count = 0
+            func append(_ piece: StaticString) {
+                for i in 0..<piece.utf8CodeUnitCount {
+                    raw[count] = piece.utf8Start[i]
+                    count += 1
+                }
+            }
+            append("exit status ")
+            if status < 0 { append("-") }
+            let magnitude = status.magnitude
+            var divisor: UInt32 = 1
+            while magnitude / divisor >= 10 { divisor *= 10 }
+            while divisor > 0 {
+                raw[count] = 0x30 + UInt8(truncatingIfNeeded: magnitude / divisor % 10)
+                count += 1
+                divisor /= 10
+            }
+            append(" is outside 0...255")
+            abort(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
     }
 
     /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
     public static func abort(_ message: String) -> Never {
+        StringBytes.with(message) { bytes in abort(bytes: UnsafeRawBufferPointer(bytes)) }
+    }
+
+    /// ``abort(_:)`` with the message's UTF-8 bytes.
+    static func abort(bytes: UnsafeRawBufferPointer) -> Never {
         beforeExit?()
         Console.flush()
-        StringBytes.with(message) { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { chars in
-                swiftlet_platform_abort(chars.baseAddress, chars.count)
-            }
-        }
+        swiftlet_platform_abort(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 }
