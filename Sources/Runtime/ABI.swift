@@ -56,7 +56,8 @@ public enum ExitStatus {
 
 /// Start information from the platform, taken once at launch.
 struct StartInfo {
-    var commandLine: String
+    /// The command line's bytes, in the platform's buffer (parsed at once by ``Runtime/launch(_:)``).
+    var commandLine: UnsafeBufferPointer<UInt8>
     var heapStart: UInt
     var heapSize: Int
 }
@@ -72,7 +73,13 @@ public enum ABI {
         started = true
         var info = swiftlet_start_info()
         swiftlet_platform_start(&info)
-        let line = info.cmdline.map { String(cString: $0) } ?? ""
+        var line = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        if let cmdline = info.cmdline {
+            let bytes = UnsafeRawPointer(cmdline).assumingMemoryBound(to: UInt8.self)
+            var count = 0
+            while bytes[count] != 0 { count += 1 }
+            line = UnsafeBufferPointer(start: bytes, count: count)
+        }
         return StartInfo(commandLine: line, heapStart: UInt(info.heap_start), heapSize: Int(info.heap_size))
     }
 
