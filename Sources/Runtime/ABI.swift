@@ -157,10 +157,17 @@ public enum ABI {
 
     /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
     public static func abort(_ message: String) -> Never {
-        StringBytes.with(message) { bytes in abort(bytes: UnsafeRawBufferPointer(bytes)) }
+        beforeExit?()
+        Console.flush()
+        StringBytes.with(message) { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                swiftlet_platform_abort(chars.baseAddress, chars.count)
+            }
+        }
     }
 
-    /// ``abort(_:)`` with the message's UTF-8 bytes.
+    /// ``abort(_:)`` with the message's UTF-8 bytes. Not called by `abort(_:)`: a crash report's frames name the
+    /// caller of `abort(_:)` only when nothing but the platform's abort sits between them (DebuggingTests).
     static func abort(bytes: UnsafeRawBufferPointer) -> Never {
         beforeExit?()
         Console.flush()
