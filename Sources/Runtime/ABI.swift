@@ -56,7 +56,8 @@ public enum ExitStatus {
 
 /// Start information from the platform, taken once at launch.
 struct StartInfo {
-    var commandLine: String
+    /// The command line's bytes, in the platform's buffer (parsed at once by ``Runtime/launch(_:)``).
+    var commandLine: UnsafeBufferPointer<UInt8>
     var heapStart: UInt
     var heapSize: Int
 }
@@ -72,7 +73,13 @@ public enum ABI {
         started = true
         var info = swiftlet_start_info()
         swiftlet_platform_start(&info)
-        let line = info.cmdline.map { String(cString: $0) } ?? ""
+        var line = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        if let cmdline = info.cmdline {
+            let bytes = UnsafeRawPointer(cmdline).assumingMemoryBound(to: UInt8.self)
+            var count = 0
+            while bytes[count] != 0 { count += 1 }
+            line = UnsafeBufferPointer(start: bytes, count: count)
+        }
         return StartInfo(commandLine: line, heapStart: UInt(info.heap_start), heapSize: Int(info.heap_size))
     }
 
@@ -116,10 +123,36 @@ public enum ABI {
     public static func exit(_ status: Int32) -> Never {
         beforeExit?()
         Console.flush()
-        guard (0...255).contains(status) else {
-            abort("exit status \(status) is outside 0...255")
-        }
+        guard (0...255).contains(status) else { abortStatusOutOfRange(status) }
         swiftlet_platform_exit(status)
+    }
+
+    /// Aborts with `exit status <status> is outside 0...255`, composed on the stack: the interpolation this
+    /// was, on the exit path every image links, cost ~500 bytes of code (docs/BENCHMARKS.md, footprint).
+    @inline(never)
+    static func abortStatusOutOfRange(_ status: Int32) -> Never {
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)  // 48 bytes: 42 at most
+        withUnsafeMutableBytes(of: &text) { (raw) -> Never in
+            var count = 0
+            func append(_ piece: StaticString) {
+                for i in 0..<piece.utf8CodeUnitCount {
+                    raw[count] = piece.utf8Start[i]
+                    count += 1
+                }
+            }
+            append("exit status ")
+            if status < 0 { append("-") }
+            let magnitude = status.magnitude
+            var divisor: UInt32 = 1
+            while magnitude / divisor >= 10 { divisor *= 10 }
+            while divisor > 0 {
+                raw[count] = 0x30 + UInt8(truncatingIfNeeded: magnitude / divisor % 10)
+                count += 1
+                divisor /= 10
+            }
+            append(" is outside 0...255")
+            abort(bytes: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
     }
 
     /// Prints `swiftlet: abort: <message>` and ends with ``ExitStatus/abort``.
@@ -131,5 +164,13 @@ public enum ABI {
                 swiftlet_platform_abort(chars.baseAddress, chars.count)
             }
         }
+    }
+
+    /// ``abort(_:)`` with the message's UTF-8 bytes. Not called by `abort(_:)`: a crash report's frames name the
+    /// caller of `abort(_:)` only when nothing but the platform's abort sits between them (DebuggingTests).
+    static func abort(bytes: UnsafeRawBufferPointer) -> Never {
+        beforeExit?()
+        Console.flush()
+        swiftlet_platform_abort(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 }

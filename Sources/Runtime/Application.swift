@@ -49,7 +49,10 @@ public enum Runtime {
         do throws(MalformedBootArgument) {
             arguments = try BootArguments(parsing: info.commandLine)
         } catch {
-            Console.writeLine("swiftlet: malformed boot argument '\(error.word)': expected key=value")
+            // Three writes, not an interpolation: the same line for less code on a path every image links.
+            Console.write("swiftlet: malformed boot argument '")
+            Console.write(error.word)
+            Console.writeLine("': expected key=value")
             ABI.exit(ExitStatus.usage)
         }
         // Log, Metrics and the profiler are pay-for-use (docs/OBSERVABILITY.md, "Cost"): nothing of them here but

@@ -16,7 +16,19 @@ public struct BootArguments {
     /// byte: nothing here compares Strings by Unicode canonical equivalence, which keeps the stdlib's
     /// normalization code and Unicode data tables out of an image that does not use them itself.
     public init(parsing line: String) throws(MalformedBootArgument) {
-        let bytes = Array(line.utf8)
+        let parsed: Result<BootArguments, MalformedBootArgument> = StringBytes.with(line) { bytes in
+            do throws(MalformedBootArgument) {
+                return .success(try BootArguments(parsing: bytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try parsed.get()
+    }
+
+    /// Parses a command line's bytes (``Runtime/launch(_:)`` parses the platform's line in place: no String of
+    /// the whole line, and no Array of its bytes).
+    init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(MalformedBootArgument) {
         var start = 0
         while start < bytes.count {
             if bytes[start] == 0x20 {
@@ -29,14 +41,16 @@ public struct BootArguments {
                 if equals < 0 && bytes[end] == 0x3D { equals = end }
                 end += 1
             }
-            guard equals > start else {
-                throw MalformedBootArgument(word: String(decoding: bytes[start..<end], as: UTF8.self))
-            }
-            let key = String(decoding: bytes[start..<equals], as: UTF8.self)
-            let value = String(decoding: bytes[(equals + 1)..<end], as: UTF8.self)
+            guard equals > start else { throw MalformedBootArgument(word: Self.text(bytes, start..<end)) }
+            let key = Self.text(bytes, start..<equals)
+            let value = Self.text(bytes, (equals + 1)..<end)
             pairs.append((key: key, value: value))
             start = end
         }
+    }
+
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
     /// The value of `key` (compared byte for byte), or nil. The last occurrence wins.

@@ -76,7 +76,11 @@ public struct Log {
             loaded = configuration
             return configuration
         } catch {
-            Console.writeLine("swiftlet: bad log setting '\(error.text)': \(error.reason)")
+            // Writes, not an interpolation: the same line for less code in every image that logs.
+            Console.write("swiftlet: bad log setting '")
+            Console.write(error.text)
+            Console.write("': ")
+            Console.writeLine(error.reason)
             ABI.exit(ExitStatus.usage)
         }
     }
@@ -121,7 +125,7 @@ public struct Log {
         putStatic(json ? "\",\"subsystem\":\"" : " ", put)
         subsystem.withUTF8Buffer { for byte in $0 { putEscaped(byte, json: json, put) } }
         putStatic(json ? "\",\"message\":\"" : ": ", put)
-        for byte in message.utf8 { putEscaped(byte, json: json, put) }
+        StringBytes.with(message) { for byte in $0 { putEscaped(byte, json: json, put) } }
         if json { putStatic("\"}", put) }
     }
 

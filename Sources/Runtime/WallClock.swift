@@ -29,27 +29,40 @@ public struct WallClock: CustomStringConvertible, Comparable {
 
     /// ISO 8601, UTC, whole seconds: `2026-11-27T01:19:11Z`.
     ///
-    /// Written byte by byte: six interpolations and a concatenation cost 3 KiB of code in every image that
-    /// prints the time (docs/BENCHMARKS.md, footprint).
+    /// Written byte by byte into a buffer on the stack: six interpolations and a concatenation cost 3 KiB of code in
+    /// every image that prints the time, and growing an Array more than this (docs/BENCHMARKS.md, footprint).
+    /// The year has at most four digits (`UInt64.max` nanoseconds is in 2554): 20 bytes at most.
     public var description: String {
         let (year, month, day) = civilDate
         let secondOfDay = Int(secondsSinceEpoch % 86_400)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        var divisor = 1
-        while year / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: 0x30 + year / divisor % 10))
-            divisor /= 10
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &text) { raw in
+            var count = 0
+            var divisor = 1
+            while year / divisor >= 10 { divisor *= 10 }
+            while divisor > 0 {
+                raw[count] = UInt8(truncatingIfNeeded: 0x30 + year / divisor % 10)
+                count += 1
+                divisor /= 10
+            }
+            let separators: StaticString = "--T::Z"
+            for i in 0..<5 {
+                let field: Int
+                switch i {
+                case 0: field = month
+                case 1: field = day
+                case 2: field = secondOfDay / 3600
+                case 3: field = secondOfDay / 60 % 60
+                default: field = secondOfDay % 60
+                }
+                raw[count] = separators.utf8Start[i]
+                raw[count + 1] = UInt8(truncatingIfNeeded: 0x30 + field / 10)
+                raw[count + 2] = UInt8(truncatingIfNeeded: 0x30 + field % 10)
+                count += 3
+            }
+            raw[count] = separators.utf8Start[5]
+            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            return String(decoding: UnsafeBufferPointer(start: start, count: count + 1), as: UTF8.self)
         }
-        let fields = [month, day, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60]
-        let separators: StaticString = "--T::"
-        for i in 0..<fields.count {
-            bytes.append(separators.utf8Start[i])
-            bytes.append(UInt8(truncatingIfNeeded: 0x30 + fields[i] / 10))
-            bytes.append(UInt8(truncatingIfNeeded: 0x30 + fields[i] % 10))
-        }
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -25,33 +25,74 @@ enum SocketWait {
 }
 
 /// The parked socket operations of one stack, by id (one thread: no locking).
+///
+/// A table of slots, not a `Dictionary` by id: an id names its slot (low 24 bits) and that slot's generation (the
+/// rest), so unparking is O(1) without hashing, a slot is reused once freed with the next generation (an old id
+/// never reaches a later waiter), and `takeReady` visits the waiters in slot order (docs/BENCHMARKS.md, footprint:
+/// the Dictionary's code for this one type was ~2 KiB of every image with a stack).
 struct SocketWakers {
-    private var parked: [UInt64: (wait: SocketWait, continuation: UnsafeContinuation<Void, Never>)] = [:]
-    private var nextID: UInt64 = 1
+    private struct Slot {
+        /// The id last given out for this slot.
+        var id: UInt64
+        var wait: SocketWait
+        /// The parked operation; nil while the slot is free.
+        var continuation: UnsafeContinuation<Void, Never>?
+        /// The next free slot while this one is free (-1: none).
+        var nextFree: Int
+    }
+
+    /// Bits of an id that name the slot: 16,777,216 parked operations at once, beyond any heap a stack has.
+    private static let slotBits: UInt64 = 24
+    private var slots: [Slot] = []
+    private var firstFree = -1
+    private var parkedCount = 0
 
     /// Whether nothing is parked.
-    var isEmpty: Bool { self.parked.isEmpty }
+    var isEmpty: Bool { self.parkedCount == 0 }
 
     /// Parks `continuation` until ``takeReady(_:)`` finds `wait` satisfied; returns the id that unparks it.
     mutating func park(_ wait: SocketWait, _ continuation: UnsafeContinuation<Void, Never>) -> UInt64 {
-        let id = self.nextID
-        self.nextID &+= 1
-        self.parked[id] = (wait, continuation)
+        let slot: Int
+        if self.firstFree >= 0 {
+            slot = self.firstFree
+            self.firstFree = self.slots[slot].nextFree
+        } else {
+            slot = self.slots.count
+            precondition(UInt64(slot) < 1 << Self.slotBits, "more parked socket operations than an id can name")
+            self.slots.append(Slot(id: UInt64(slot), wait: .poll, continuation: nil, nextFree: -1))
+        }
+        // The slot's next generation (an id is never 0).
+        let id = self.slots[slot].id &+ (1 << Self.slotBits)
+        self.slots[slot] = Slot(id: id, wait: wait, continuation: continuation, nextFree: -1)
+        self.parkedCount += 1
         return id
     }
 
     /// Removes waiter `id` and returns its continuation, if it is still parked (a cancelled wait).
     mutating func unpark(_ id: UInt64) -> UnsafeContinuation<Void, Never>? {
-        self.parked.removeValue(forKey: id)?.continuation
+        let slot = Int(truncatingIfNeeded: id & ((1 << Self.slotBits) - 1))
+        guard slot < self.slots.count, self.slots[slot].id == id, let continuation = self.slots[slot].continuation
+        else { return nil }
+        self.free(slot)
+        return continuation
     }
 
     /// Removes and returns the continuations of the waiters for which `changed` says their socket changed.
     mutating func takeReady(_ changed: (SocketWait) -> Bool) -> [UnsafeContinuation<Void, Never>] {
-        var ids: [UInt64] = []
-        for (id, waiter) in self.parked where changed(waiter.wait) { ids.append(id) }
         var ready: [UnsafeContinuation<Void, Never>] = []
-        ready.reserveCapacity(ids.count)
-        for id in ids { ready.append(self.parked.removeValue(forKey: id)!.continuation) }
+        guard self.parkedCount > 0 else { return ready }
+        for slot in 0..<self.slots.count {
+            guard let continuation = self.slots[slot].continuation, changed(self.slots[slot].wait) else { continue }
+            self.free(slot)
+            ready.append(continuation)
+        }
         return ready
+    }
+
+    private mutating func free(_ slot: Int) {
+        self.slots[slot].continuation = nil
+        self.slots[slot].nextFree = self.firstFree
+        self.firstFree = slot
+        self.parkedCount -= 1
     }
 }

@@ -7,7 +7,10 @@
 /// transport with a device (hw/i386/microvm.c, when ACPI is off). Both are
 /// recorded here and removed, with every other `@...` word, from the line
 /// Runtime sees, which stays normalised (single spaces, no blanks at the
-/// ends: StartInfo.swift).
+/// ends: StartInfo.swift). The net names and virtio-mmio words are kept
+/// aside at boot and parsed at their first look-up (a device acquire), so an
+/// app that acquires no device links no parser for them (docs/BENCHMARKS.md,
+/// footprint).
 
 import DeviceSpec
 import VirtioHW
@@ -39,9 +42,13 @@ struct NetName {
 }
 
 enum BootWords {
-    static var netNames: [NetName] = []
-    /// (base, GSI) of each `virtio_mmio.device=` word.
-    static var mmioDevices: [(base: UInt, gsi: Int)] = []
+    /// Parsed from the words kept aside, at the first look-up (``parseKeptWords()``).
+    private static var netNames: [NetName] = []
+    private static var mmio: [(base: UInt, gsi: Int)] = []
+    /// The `@...` and `virtio_mmio.device=` words taken off the line, space-separated, until parsed.
+    private static var kept: UnsafeMutablePointer<UInt8>? = nil
+    private static var keptLength = 0
+    private static var parsed = false
     /// `@exit=i8042`: end through the console and the i8042 reset (Exit.swift), for VMMs without
     /// isa-debug-exit (Firecracker).
     static var exitThroughI8042 = false
@@ -62,11 +69,11 @@ enum BootWords {
                 if count == 11 && hasPrefix(word, count, "@exit=i8042") {
                     exitThroughI8042 = true
                 } else {
-                    recordNetName(word, count)
+                    keepAside(word, count, lineLength: length)
                 }
             } else if hasPrefix(word, count, "virtio_mmio.device=") {
                 keep = false
-                recordMMIO(word + 19, count - 19)
+                keepAside(word, count, lineLength: length)
             }
             if keep {
                 if write > 0 {
@@ -80,6 +87,62 @@ enum BootWords {
         }
         line[write] = 0
         StartInfo.cmdlineLength = write
+    }
+
+    /// Appends a word taken off the line to the kept words (they fit in the line's length: they came from it).
+    private static func keepAside(_ word: UnsafePointer<UInt8>, _ count: Int, lineLength: Int) {
+        if kept == nil { kept = .allocate(capacity: lineLength) }
+        guard let kept else { return }
+        if keptLength > 0 {
+            kept[keptLength] = 0x20
+            keptLength += 1
+        }
+        for i in 0..<count { kept[keptLength + i] = word[i] }
+        keptLength += count
+    }
+
+    /// Parses the kept words, once.
+    private static func parseKeptWords() {
+        guard !parsed else { return }
+        parsed = true
+        guard let kept else { return }
+        var start = 0
+        while start < keptLength {
+            var end = start
+            while end < keptLength && kept[end] != 0x20 { end += 1 }
+            let word = UnsafePointer(kept + start)
+            if word[0] == UInt8(ascii: "@") {
+                recordNetName(word, end - start)
+            } else {
+                recordMMIO(word + 19, end - start - 19)
+            }
+            start = end + 1
+        }
+        kept.deallocate()
+        self.kept = nil
+    }
+
+    /// Every `@net.NAME=` word, parsed (for the fuzz harness).
+    static var allNetNames: [NetName] {
+        parseKeptWords()
+        return netNames
+    }
+
+    /// Forgets every word (the fuzz harness extracts many lines in one process).
+    static func reset() {
+        kept?.deallocate()
+        kept = nil
+        keptLength = 0
+        parsed = false
+        netNames = []
+        mmio = []
+        exitThroughI8042 = false
+    }
+
+    /// (base, GSI) of each `virtio_mmio.device=` word.
+    static var mmioDevices: [(base: UInt, gsi: Int)] {
+        parseKeptWords()
+        return mmio
     }
 
     static func hasPrefix(_ word: UnsafePointer<UInt8>, _ count: Int, _ prefix: StaticString) -> Bool {
@@ -143,11 +206,12 @@ enum BootWords {
             digits += 1
         }
         guard digits > 0, base != 0, base < 0x1_0000_0000 else { return }
-        mmioDevices.append((base, gsi))
+        mmio.append((base, gsi))
     }
 
     /// The `@net.NAME=MAC` word that named `mac`, or nil.
     static func netName(for mac: UInt64) -> NetName? {
+        parseKeptWords()
         for entry in netNames.reversed() where entry.mac == mac { return entry }
         return nil
     }
@@ -155,6 +219,7 @@ enum BootWords {
     /// The MAC that `@net.NAME=` gave for `name`, or nil.
     /// The last word for NAME (a later word overrides an earlier one: an SMBIOS override follows grub.cfg's).
     static func net(for name: UnsafePointer<UInt8>, _ length: Int) -> NetName? {
+        parseKeptWords()
         for entry in netNames.reversed() where entry.matches(name, length) { return entry }
         return nil
     }

@@ -171,6 +171,7 @@ enum Devices {
     static var flushNets: (() -> Void)? = nil
 
     /// Acknowledges every started device on an interrupt line (see IOAPIC.swift).
+    @inline(never)  // yield calls it twice: one loop over the kinds' hooks, not a copy at each call
     static func acknowledgeAll() {
         for kind in kinds { kind.acknowledge() }
     }
@@ -192,6 +193,7 @@ enum Devices {
 
     /// Bit h for each acquired NIC with a received frame waiting, and each acquired disk with a
     /// completed request to take (reading its used ring).
+    @inline(never)  // as acknowledgeAll
     static func readySet() -> UInt64 {
         var set: UInt64 = 0
         for kind in kinds { set |= kind.readySet() }
@@ -200,8 +202,11 @@ enum Devices {
 
     /// Whether some disk has requests in its ring: an interrupt is due, and yield backs it up with a timer.
     static var blocksBusy: Bool {
-        for kind in kinds where kind.busy() { return true }
-        return false
+        @inline(never)  // as acknowledgeAll
+        get {
+            for kind in kinds where kind.busy() { return true }
+            return false
+        }
     }
 
     static func takeHandle() -> Int? {

@@ -35,6 +35,10 @@ enum Serial {
     }
 
     /// Writes `count` bytes, waiting (boundedly) for room in the transmit FIFO.
+    ///
+    /// Never inlined: the link-time optimizer copied this loop into each of its callers (sixteen times into the trap
+    /// report alone) for no speed a UART could show (docs/BENCHMARKS.md, footprint).
+    @inline(never)
     static func write(_ bytes: UnsafePointer<UInt8>, count: Int) {
         var i = 0
         while i < count {

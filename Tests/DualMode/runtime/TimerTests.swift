@@ -106,4 +106,22 @@ func registerTimerTests(_ suite: inout TestSuite) {
         try expect(recorder.order == [0, 10, 40], "fired \(recorder.order.map { "\($0)" }.joined(separator: ","))")
         executor.cancelWake(cancelled)  // already cancelled: nothing happens
     }
+    suite.test("timers.stale-id-never-cancels-a-later-timer") { () async throws(TestFailure) in
+        // A timer's id names a slot that is reused once the timer fired or was cancelled (TimerHeap.swift): an id
+        // kept after that must not reach the slot's next timer.
+        let recorder = Recorder()
+        let executor = Executor.shared
+        let first = executor.wake(at: Instant.now + .milliseconds(5)) { recorder.order.append(1) }
+        executor.cancelWake(first)
+        let second = executor.wake(at: Instant.now + .milliseconds(5)) { recorder.order.append(2) }
+        executor.cancelWake(first)
+        try? await sleep(for: .milliseconds(20))
+        // The sleep's slot and then the second timer's are the next to be reused.
+        let third = executor.wake(at: Instant.now) { recorder.order.append(3) }
+        let fourth = executor.wake(at: Instant.now) { recorder.order.append(4) }
+        executor.cancelWake(second)  // fired already: nothing happens to the slot's next timer either
+        try? await sleep(for: .milliseconds(5))
+        try expect(Set([first, second, third, fourth]).count == 4, "ids repeat: \(first) \(second) \(third) \(fourth)")
+        try expect(recorder.order == [2, 3, 4], "fired \(recorder.order.map { "\($0)" }.joined(separator: ","))")
+    }
 }

@@ -15,12 +15,11 @@ func fuzzBootArguments(_ input: UnsafeRawBufferPointer) {
 
 func fuzzBootWords(_ input: UnsafeRawBufferPointer) {
     StartInfo.load(input)
-    BootWords.netNames = []
-    BootWords.mmioDevices = []
-    BootWords.exitThroughI8042 = false
+    BootWords.reset()
     BootWords.extract()
     guard StartInfo.cmdlineLength <= StartInfo.capacity else { fatalError("the command line grew") }
-    for entry in BootWords.netNames {
+    _ = BootWords.mmioDevices
+    for entry in BootWords.allNetNames {
         _ = BootWords.netName(for: entry.mac)
         entry.withName { name, length in _ = BootWords.net(for: name, length) }
     }
