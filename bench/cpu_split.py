@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Runs one wrk measurement against a guest and says where the host's CPU went meanwhile (bench/guest.sh --cpu-split).
+
+usage: cpu_split.py NAMESPACE SECONDS LABEL [WRK_HEADER]
+Finds the guest's QEMU among the namespace's processes, then runs `wrk -t1 -c10 -dSECONDS` (with `-H WRK_HEADER`
+when given) in the namespace and reads, before and after, /proc/PID/task/*/stat of QEMU (per thread: the vCPU
+thread `CPU 0/TCG` against the main loop `qemu-system-x86` and the rest), /proc/WRK/stat (all its threads) and
+/proc/stat (the host's user, system, irq and softirq time over all cores). When the guest serves
+`/metrics` with the swiftlet_virtio_* families (Samples/http in prod), it is scraped before and after too, and the
+notifications (virtqueue kicks) and device interrupts are divided by the requests served in between.
+
+Prints the requests/s (or FAILED) on the first line, for guest.sh, and one Markdown table row on the second:
+| LABEL | req/s | QEMU vCPU % | QEMU main loop % | QEMU other % | wrk % | host user % | host system % | host irq+softirq % | host idle % | kicks/req | interrupts/req |
+Percentages are of one core (100 = one core busy for the whole run; the host has os.cpu_count() cores).
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def netns_pids(ns):
+    out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def ticks(path):
+    """utime + stime of a /proc stat file (fields 14 and 15, after the parenthesised comm)."""
+    try:
+        with open(path) as f:
+            data = f.read()
+    except OSError:
+        return 0
+    fields = data[data.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def qemu_threads(pid):
+    """{thread name: ticks} over QEMU's threads (same-named threads summed)."""
+    result = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        name = comm(f"{pid}/task/{tid}")
+        result[name] = result.get(name, 0) + ticks(f"/proc/{pid}/task/{tid}/stat")
+    return result
+
+
+def host():
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq = fields[:7]
+    return {"user": user + nice, "system": system, "irq": irq + softirq, "idle": idle + iowait}
+
+
+def scrape(ns):
+    """{family: value} of the swiftlet_virtio_* and request counters, or {} when the guest has none."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "curl", "-s", "-m", "5", "http://10.0.0.2/metrics"],
+                         capture_output=True, text=True).stdout
+    values = {}
+    for line in out.splitlines():
+        m = re.match(r"^(swiftlet_virtio_\w+|swiftlet_http_requests_total) (\d+)", line)
+        if m:
+            values[m.group(1)] = int(m.group(2))
+    return values if "swiftlet_virtio_notifications_total" in values else {}
+
+
+def main():
+    ns, seconds, label = sys.argv[1], sys.argv[2], sys.argv[3]
+    header = sys.argv[4] if len(sys.argv) > 4 else None
+    qemu = next((p for p in netns_pids(ns) if comm(p).startswith("qemu-system")), None)
+    if qemu is None:
+        print("FAILED")
+        print(f"| {label} | no QEMU in namespace {ns} |")
+        return 1
+    before_metrics = scrape(ns)
+    command = ["ip", "netns", "exec", ns, "wrk", "-t1", "-c10", f"-d{seconds}s"]
+    if header:
+        command += ["-H", header]
+    command.append("http://10.0.0.2/")
+    q0, h0, t0 = qemu_threads(qemu), host(), time.monotonic()
+    wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # ip netns exec execs wrk: same pid. Its ticks are read just before it exits (poll at 50 ms).
+    wrk_ticks = 0
+    while wrk.poll() is None:
+        wrk_ticks = max(wrk_ticks, ticks(f"/proc/{wrk.pid}/stat"))
+        time.sleep(0.05)
+    output = wrk.stdout.read()
+    q1, h1, t1 = qemu_threads(qemu), host(), time.monotonic()
+    after_metrics = scrape(ns)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    print(rate.group(1) if rate else "FAILED")
+    wall = (t1 - t0) * TICK  # ticks of one core over the run
+
+    def pct(value):
+        return f"{100.0 * value / wall:.0f}"
+
+    vcpu = sum(v - q0.get(k, 0) for k, v in q1.items() if "TCG" in k or k.startswith("CPU "))
+    main_loop = sum(v - q0.get(k, 0) for k, v in q1.items() if k.startswith("qemu-system"))
+    other = sum(v - q0.get(k, 0) for k, v in q1.items()) - vcpu - main_loop
+
+    def host_pct(key):
+        return f"{100.0 * (h1[key] - h0[key]) / wall:.0f}"
+
+    per_request = "| - | -"
+    if before_metrics and after_metrics:
+        requests = after_metrics["swiftlet_http_requests_total"] - before_metrics["swiftlet_http_requests_total"]
+        if requests > 0:
+            kicks = after_metrics["swiftlet_virtio_notifications_total"] - before_metrics["swiftlet_virtio_notifications_total"]
+            irqs = after_metrics["swiftlet_virtio_interrupts_total"] - before_metrics["swiftlet_virtio_interrupts_total"]
+            per_request = f"| {kicks / requests:.2f} | {irqs / requests:.2f}"
+    print(f"| {label} | {rate.group(1) if rate else 'FAILED'} | {pct(vcpu)} | {pct(main_loop)} | {pct(other)} "
+          f"| {pct(wrk_ticks)} | {host_pct('user')} | {host_pct('system')} | {host_pct('irq')} | {host_pct('idle')} "
+          f"{per_request} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
