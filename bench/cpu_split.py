@@ -7,7 +7,9 @@ when given) in the namespace and reads, before and after, /proc/PID/task/*/stat 
 thread `CPU 0/TCG` against the main loop `qemu-system-x86` and the rest), /proc/WRK/stat (all its threads) and
 /proc/stat (the host's user, system, irq and softirq time over all cores). When the guest serves
 `/metrics` with the swiftlet_virtio_* families (Samples/http in prod), it is scraped before and after too, and the
-notifications (virtqueue kicks) and device interrupts are divided by the requests served in between.
+notifications (virtqueue kicks) and device interrupts are divided by the requests wrk made. When it serves
+`/irq.txt` (the Linux guest of guest.sh copies /proc/interrupts there every 0.2 s under GUEST_BENCH_SPLIT), its
+virtio interrupts are divided likewise (Linux counts no notifications: `-`).
 
 Prints the requests/s (or FAILED) on the first line, for guest.sh, and one Markdown table row on the second:
 | LABEL | req/s | QEMU vCPU % | QEMU main loop % | QEMU other % | wrk % | host user % | host system % | host irq+softirq % | host idle % | kicks/req | interrupts/req |
@@ -74,6 +76,22 @@ def scrape(ns):
     return values if "swiftlet_virtio_notifications_total" in values else {}
 
 
+def guest_interrupts(ns):
+    """The Linux guest's virtio interrupts (all CPUs) from its /irq.txt copy of /proc/interrupts, or None."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "curl", "-s", "-m", "5", "-f", "http://10.0.0.2/irq.txt"],
+                         capture_output=True, text=True).stdout
+    total, found = 0, False
+    for line in out.splitlines():
+        if "virtio" not in line:
+            continue
+        found = True
+        for field in line.split()[1:]:
+            if not field.isdigit():
+                break
+            total += int(field)
+    return total if found else None
+
+
 def main():
     ns, seconds, label = sys.argv[1], sys.argv[2], sys.argv[3]
     header = sys.argv[4] if len(sys.argv) > 4 else None
@@ -83,6 +101,7 @@ def main():
         print(f"| {label} | no QEMU in namespace {ns} |")
         return 1
     before_metrics = scrape(ns)
+    before_irqs = None if before_metrics else guest_interrupts(ns)
     command = ["ip", "netns", "exec", ns, "wrk", "-t1", "-c10", f"-d{seconds}s"]
     if header:
         command += ["-H", header]
@@ -97,7 +116,10 @@ def main():
     output = wrk.stdout.read()
     q1, h1, t1 = qemu_threads(qemu), host(), time.monotonic()
     after_metrics = scrape(ns)
+    after_irqs = guest_interrupts(ns) if before_irqs is not None else None
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    made = re.search(r"(\d+) requests in", output)
+    requests = int(made.group(1)) if made else 0
     print(rate.group(1) if rate else "FAILED")
     wall = (t1 - t0) * TICK  # ticks of one core over the run
 
@@ -112,8 +134,9 @@ def main():
         return f"{100.0 * (h1[key] - h0[key]) / wall:.0f}"
 
     per_request = "| - | -"
+    if before_irqs is not None and after_irqs is not None and requests > 0:
+        per_request = f"| - | {(after_irqs - before_irqs) / requests:.2f}"
     if before_metrics and after_metrics:
-        requests = after_metrics["swiftlet_http_requests_total"] - before_metrics["swiftlet_http_requests_total"]
         if requests > 0:
             kicks = after_metrics["swiftlet_virtio_notifications_total"] - before_metrics["swiftlet_virtio_notifications_total"]
             irqs = after_metrics["swiftlet_virtio_interrupts_total"] - before_metrics["swiftlet_virtio_interrupts_total"]

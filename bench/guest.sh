@@ -96,6 +96,11 @@ cat >>"$I/init" <<'INIT'
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.0.2/24 dev eth0
+INIT
+# GUEST_BENCH_SPLIT: /proc/interrupts served as /irq.txt (nginx cannot send a procfs file: its size reads 0), for
+# cpu_split.py's interrupts per request.
+[ -n "${GUEST_BENCH_SPLIT:-}" ] && echo '(while true; do cat /proc/interrupts >/www/irq.tmp; mv /www/irq.tmp /www/irq.txt; sleep 0.2; done) &' >>"$I/init"
+cat >>"$I/init" <<'INIT'
 echo "linux-guest: nginx on port 80"
 exec /usr/sbin/nginx -c /etc/nginx.conf
 INIT
