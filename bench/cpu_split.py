@@ -4,7 +4,7 @@
 usage: cpu_split.py NAMESPACE SECONDS LABEL [WRK_HEADER]
 Finds the guest's QEMU among the namespace's processes, then runs `wrk -t1 -c10 -dSECONDS` (with `-H WRK_HEADER`
 when given) in the namespace and reads, before and after, /proc/PID/task/*/stat of QEMU (per thread: the vCPU
-thread `CPU 0/TCG` against the main loop `qemu-system-x86` and the rest), /proc/WRK/stat (all its threads) and
+thread against the main loop and the rest, see qemu_threads), /proc/WRK/stat (all its threads) and
 /proc/stat (the host's user, system, irq and softirq time over all cores). When the guest serves
 `/metrics` with the swiftlet_virtio_* families (Samples/http in prod), it is scraped before and after too, and the
 notifications (virtqueue kicks) and device interrupts are divided by the requests wrk made. When it serves
@@ -49,11 +49,12 @@ def ticks(path):
 
 
 def qemu_threads(pid):
-    """{thread name: ticks} over QEMU's threads (same-named threads summed)."""
+    """{thread id: ticks} over QEMU's threads. Names cannot tell them apart (QEMU names its threads only with
+    -name debug-threads=on, which `swiftlet run` does not pass): the main loop is the thread whose id is the pid,
+    the vCPU the busiest of the others (with TCG and one vCPU nothing else comes close)."""
     result = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
-        name = comm(f"{pid}/task/{tid}")
-        result[name] = result.get(name, 0) + ticks(f"/proc/{pid}/task/{tid}/stat")
+        result[int(tid)] = ticks(f"/proc/{pid}/task/{tid}/stat")
     return result
 
 
@@ -126,9 +127,10 @@ def main():
     def pct(value):
         return f"{100.0 * value / wall:.0f}"
 
-    vcpu = sum(v - q0.get(k, 0) for k, v in q1.items() if "TCG" in k or k.startswith("CPU "))
-    main_loop = sum(v - q0.get(k, 0) for k, v in q1.items() if k.startswith("qemu-system"))
-    other = sum(v - q0.get(k, 0) for k, v in q1.items()) - vcpu - main_loop
+    deltas = {tid: v - q0.get(tid, 0) for tid, v in q1.items()}
+    main_loop = deltas.pop(qemu, 0)
+    vcpu = max(deltas.values(), default=0)
+    other = sum(deltas.values()) - vcpu
 
     def host_pct(key):
         return f"{100.0 * (h1[key] - h0[key]) / wall:.0f}"
