@@ -41,6 +41,7 @@ cleanup() {
   [ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
   ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
   ip netns del "$NS" 2>/dev/null
+  [ -n "${GUEST_AB_KEEP:-}" ] && cp "$WORK/console.log" /tmp/guest-ab-console.log
   rm -rf "$WORK" "${IMAGES[@]}"
 }
 trap cleanup EXIT
@@ -65,6 +66,8 @@ turn() {  # INDEX: one turn of variant INDEX; prints "keep close body body body"
     [ "$(in_a curl -s -o /dev/null -m 1 -w '%{http_code}' http://10.0.0.2/)" = 200 ] && { up=1; break; }
     sleep 0.1
   done
+  # The answer must come from this turn's QEMU (alive, and its console says it serves).
+  if [ -n "$up" ] && ! grep -q "serving port" "$WORK/console.log"; then up=; echo "bench/guest-ab.sh: ${LABELS[$1]} did not start" >&2; fi
   if [ -z "$up" ]; then
     echo "FAILED FAILED FAILED FAILED FAILED"
     tail -n 5 "$WORK/console.log" | sed 's/^/  | /' >&2
@@ -73,6 +76,10 @@ turn() {  # INDEX: one turn of variant INDEX; prints "keep close body body body"
     keep=$(python3 bench/cpu_split.py "$NS" "$SECONDS_PER_RUN" "${LABELS[$1]} keep-alive")
     close=$(python3 bench/cpu_split.py "$NS" "$SECONDS_PER_RUN" "${LABELS[$1]} close" "Connection: close")
     { echo "$keep" | tail -n +2; echo "$close" | tail -n +2; } >>"$WORK/split.md"
+    if [ "$(echo "$close" | head -1)" = FAILED ]; then  # say why: the console
+      echo "bench/guest-ab.sh: ${LABELS[$1]}: QEMU gone after keep-alive; its console ends:" >&2
+      tail -n 5 "$WORK/console.log" | sed 's/^/  | /' >&2
+    fi
     echo -n "$(echo "$keep" | head -1) $(echo "$close" | head -1)"
     for _ in 1 2 3; do
       echo -n " $(in_a curl -s -o /dev/null -m 60 -w '%{http_code} %{size_download} %{time_total}\n' \
@@ -80,7 +87,11 @@ turn() {  # INDEX: one turn of variant INDEX; prints "keep close body body body"
     done
     echo
   fi
-  kill "$QEMU_PID" 2>/dev/null
+  # QEMU_PID is the subshell of in_a, not QEMU: stop every process of the namespace and wait until they are gone,
+  # else the old QEMU keeps the tap and answers for the next image, whose QEMU cannot open it.
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+  for _ in $(seq 1 100); do [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && break; sleep 0.1; done
+  ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
   wait "$QEMU_PID" 2>/dev/null
   QEMU_PID=
   sleep 0.5
@@ -93,7 +104,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for k in $(seq 0 $((count - 1))); do
     i=$(((k + round - 1) % count))
     load=$(cut -d' ' -f1 /proc/loadavg)
-    read -r keep close b1 b2 b3 < <(turn "$i")
+    turn "$i" >"$WORK/turn.out"  # not `< <(turn)`: read would return before the turn has stopped its QEMU
+    read -r keep close b1 b2 b3 <"$WORK/turn.out"
     echo "round $round ${LABELS[$i]} (load $load): keep-alive $keep req/s, close $close req/s, body $b1 $b2 $b3 s"
     KEEP[$i]="${KEEP[$i]:-} $keep" CLOSE[$i]="${CLOSE[$i]:-} $close" BODY[$i]="${BODY[$i]:-} $b1 $b2 $b3"
   done
