@@ -19,6 +19,9 @@
 # usage: bench/guest.sh [SECONDS] [RUNS] [MEMORY]   (10, 3, 128M), as root; cleans up its namespace and guests.
 #        GUEST_BENCH_KINDS="linux" bench/guest.sh ...   measures one side only (default "swiftlet linux")
 #        GUEST_BENCH_KEEP=1 bench/guest.sh ...           keeps the work folder (initramfs, consoles)
+#        GUEST_BENCH_SPLIT=1 bench/guest.sh ...          also says where the host's CPU went during each wrk run
+#              (bench/cpu_split.py: QEMU's vCPU thread, its main loop, wrk, the host's user/system/irq+softirq/idle,
+#              and for Swiftlet the virtqueue notifications and device interrupts per request from /metrics)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -93,6 +96,11 @@ cat >>"$I/init" <<'INIT'
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.0.2/24 dev eth0
+INIT
+# GUEST_BENCH_SPLIT: /proc/interrupts served as /irq.txt (nginx cannot send a procfs file: its size reads 0), for
+# cpu_split.py's interrupts per request.
+[ -n "${GUEST_BENCH_SPLIT:-}" ] && echo '(while true; do cat /proc/interrupts >/www/irq.tmp; mv /www/irq.tmp /www/irq.txt; sleep 0.2; done) &' >>"$I/init"
+cat >>"$I/init" <<'INIT'
 echo "linux-guest: nginx on port 80"
 exec /usr/sbin/nginx -c /etc/nginx.conf
 INIT
@@ -145,7 +153,14 @@ print("FAILED")
 PY
 }
 
+SPLIT_LABEL=
 wrk_rate() {  # [HEADER...]: wrk's requests/s, or FAILED
+  if [ -n "${GUEST_BENCH_SPLIT:-}" ]; then  # -H VALUE: cpu_split.py takes the value alone
+    python3 bench/cpu_split.py "$NS" "$SECONDS_PER_RUN" "$SPLIT_LABEL" "${2:-}" >"$WORK/split.out"
+    head -1 "$WORK/split.out"
+    tail -n +2 "$WORK/split.out" >>"$WORK/split.md"
+    return
+  fi
   in_a wrk -t1 -c10 -d"${SECONDS_PER_RUN}s" "$@" http://10.0.0.2/ 2>/dev/null \
     | awk '/Requests\/sec/ { print $2; found = 1 } END { if (!found) print "FAILED" }'
 }
@@ -165,7 +180,9 @@ for kind in ${GUEST_BENCH_KINDS:-swiftlet linux}; do
       echo "bench/guest.sh: $kind never answered GET / with 200; its console ends:" >&2
       tail -n 15 "$WORK/guest.log" | sed 's/^/  | /' >&2
     fi
+    SPLIT_LABEL="$kind keep-alive #$run"
     keep+=("$(wrk_rate)")
+    SPLIT_LABEL="$kind close #$run"
     close+=("$(wrk_rate -H 'Connection: close')")
     body+=("$(body_time)")
     stop_guest
@@ -200,3 +217,10 @@ printf '| %-40s | %-12s | %-12s | %s\n' "start -> first HTTP 200 (s)" "${R[swift
 echo
 echo "# every run: swiftlet: ${R[swiftlet.all]:--}"
 echo "#            linux:    ${R[linux.all]:--}"
+if [ -n "${GUEST_BENCH_SPLIT:-}" ] && [ -s "$WORK/split.md" ]; then
+  echo
+  echo "# where the CPU went during each wrk run (% of one core; the host has $(nproc)): bench/cpu_split.py"
+  echo "| run | req/s | QEMU vCPU | QEMU main loop | QEMU other | wrk | host user | host system | host irq+softirq | host idle | kicks/req | interrupts/req |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  cat "$WORK/split.md"
+fi

@@ -15,6 +15,12 @@ import SwiftletABI
 /// | `swiftlet_block_requests_in_flight` | gauge | block requests submitted and not completed |
 /// | `swiftlet_log_lines_total{level}` | counter | log lines written, per level |
 /// | `swiftlet_uptime_seconds` | gauge | monotonic time since launch |
+/// | `swiftlet_virtio_notifications_total` | counter | prod only: notifications (virtqueue kicks) sent to devices |
+/// | `swiftlet_virtio_interrupts_total` | counter | prod only: device interrupts taken |
+/// | `swiftlet_virtio_queues`, `swiftlet_virtio_event_index_queues` | gauge | prod only: virtqueues started, and those using VIRTIO_F_RING_EVENT_IDX |
+///
+/// The `swiftlet_virtio_*` families come from `swiftlet_platform_driver_stats`, which dev answers UNSPEC (the host
+/// kernel drives its devices): they are absent there, the one difference between the modes' scrapes.
 enum RuntimeMetrics {
     static func collect(_ writer: inout MetricsWriter) {
         let heap = ABI.heapStatistics()
@@ -42,6 +48,16 @@ enum RuntimeMetrics {
         writer.sample("swiftlet_log_lines_total", [("level", "warning")], lines.1)
         writer.sample("swiftlet_log_lines_total", [("level", "info")], lines.2)
         writer.sample("swiftlet_log_lines_total", [("level", "debug")], lines.3)
+        var driver = swiftlet_driver_stats()
+        if swiftlet_platform_driver_stats(&driver) == SWIFTLET_R_OK {
+            writer.single("swiftlet_virtio_notifications_total", .counter, help: "Notifications sent to devices.",
+                          driver.notifications)
+            writer.single("swiftlet_virtio_interrupts_total", .counter, help: "Device interrupts taken.",
+                          driver.interrupts)
+            writer.single("swiftlet_virtio_queues", .gauge, help: "Virtqueues started.", driver.queues)
+            writer.single("swiftlet_virtio_event_index_queues", .gauge, help: "Virtqueues using the event index.",
+                          driver.event_index_queues)
+        }
         writer.family("swiftlet_uptime_seconds", .gauge, help: "Monotonic seconds since launch.")
         writer.sample("swiftlet_uptime_seconds", text: Log.seconds((Instant.now - Runtime.launched).nanosecondsClamped))
     }

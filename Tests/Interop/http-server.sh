@@ -110,7 +110,7 @@ if [ $? = 0 ]; then ok "GET /stats (JSON): $summary"; else failed "GET /stats: $
 
 # GET /metrics with 6 idle keep-alive connections held: parsed by prometheus_client, TCP states and HTTP counters
 # checked against what is held and what ran above (docs/OBSERVABILITY.md).
-out=$(in_ns timeout 60 "$PY" "$INTEROP/http_metrics_check.py" "$APP_IP" 6 2000 2>&1)
+out=$(in_ns timeout 60 "$PY" "$INTEROP/http_metrics_check.py" "$APP_IP" 6 2000 "$TARGET" 2>&1)
 if [ $? = 0 ]; then ok "${out#ok }"; else failed "${out#FAIL }"; fi
 app_alive || failed "http died"
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Scrapes Samples/http's GET /metrics while holding idle keep-alive connections, and checks it with prometheus_client.
 
-usage: http_metrics_check.py ADDRESS IDLE MIN_REQUESTS
+usage: http_metrics_check.py ADDRESS IDLE MIN_REQUESTS [posix|virtio]
 Opens IDLE connections to ADDRESS:80, makes one keep-alive request on each and leaves it open (idle, ESTABLISHED on
 both sides), then scrapes /metrics on one more connection and parses the body with prometheus_client (the reference
 parser). Checks: the TCP sockets gauge per RFC 9293 state counts at least IDLE + 1 established sockets (the idle ones
 and the scrape's own) and one listener; the HTTP gauge of active connections as much; at least MIN_REQUESTS requests
-counted; 2xx responses; heap in use and high-water mark; TCP segments received. Prints one line, `ok ...` or
-`FAIL ...`; exit 0 on ok.
+counted; 2xx responses; heap in use and high-water mark; TCP segments received. With virtio, the driver's figures
+(swiftlet_platform_driver_stats): at least the NIC's two virtqueues, every one using VIRTIO_F_RING_EVENT_IDX (QEMU
+offers it, so a driver that stopped negotiating it fails here), notifications and interrupts counted; with posix the
+swiftlet_virtio_* families are absent. Prints one line, `ok ...` or `FAIL ...`; exit 0 on ok.
 """
 import socket
 import sys
@@ -39,6 +41,7 @@ def read_response(sock):
 
 def main():
     address, idle, min_requests = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    mode = sys.argv[4] if len(sys.argv) > 4 else ""
     held = []
     for _ in range(idle):
         sock = socket.create_connection((address, 80), timeout=30)
@@ -92,6 +95,18 @@ def main():
         ("heap high water", value("swiftlet_heap_high_water_bytes"),
          lambda v: v >= (value("swiftlet_heap_in_use_bytes") or 0)),
     ]
+    queues = value("swiftlet_virtio_queues")
+    if mode == "virtio":
+        checks += [
+            ("virtqueues started", queues, lambda v: v >= 2),
+            ("virtqueues using the event index (VIRTIO_F_RING_EVENT_IDX)",
+             value("swiftlet_virtio_event_index_queues"), lambda v: v == queues),
+            ("notifications sent", value("swiftlet_virtio_notifications_total"), lambda v: v >= 1),
+            ("device interrupts taken", value("swiftlet_virtio_interrupts_total"), lambda v: v >= 1),
+        ]
+    elif mode == "posix":
+        checks.append(("no swiftlet_virtio_* families in dev", "absent" if queues is None else queues,
+                       lambda v: v == "absent"))
     for what, got, good in checks:
         if got is None or not good(got):
             print(f"FAIL /metrics {what}: {got}")
@@ -104,7 +119,10 @@ def main():
           f"http active={int(value('swiftlet_http_active_connections'))} "
           f"requests={int(value('swiftlet_http_requests_total'))}, "
           f"heap {int(value('swiftlet_heap_in_use_bytes'))} B (high water "
-          f"{int(value('swiftlet_heap_high_water_bytes'))} B)")
+          f"{int(value('swiftlet_heap_high_water_bytes'))} B)"
+          + (f", virtio queues={int(queues)} event_index={int(value('swiftlet_virtio_event_index_queues'))} "
+             f"notifications={int(value('swiftlet_virtio_notifications_total'))} "
+             f"interrupts={int(value('swiftlet_virtio_interrupts_total'))}" if mode == "virtio" else ""))
     return 0
 
 

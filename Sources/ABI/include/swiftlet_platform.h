@@ -156,6 +156,23 @@ swiftlet_result_t swiftlet_platform_profile_start(uint32_t hz);
  */
 void swiftlet_platform_profile_dump(void);
 
+/** The platform's device-driver counters since start (docs/OBSERVABILITY.md, docs/DEVICES.md). */
+struct swiftlet_driver_stats {
+    /** Notifications the drivers sent to devices (virtqueue kicks: an exit to the hypervisor each). */
+    uint64_t notifications;
+    /** Device interrupts taken. */
+    uint64_t interrupts;
+    /** Queues started, and how many of them use VIRTIO_F_RING_EVENT_IDX (virtio 1.2 §2.7.10). */
+    uint64_t queues;
+    uint64_t event_index_queues;
+};
+
+/**
+ * Fills `stats`. OK; UNSPEC (and all zero): the platform drives no device itself (dev: the host kernel does,
+ * and what it costs is system calls, seen with strace or perf). Never allocates.
+ */
+swiftlet_result_t swiftlet_platform_driver_stats(struct swiftlet_driver_stats *stats);
+
 /* ---- Devices -------------------------------------------------------------
  * Handles are small integers 0..63 so that readiness fits one uint64_t set.
  */

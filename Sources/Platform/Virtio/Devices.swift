@@ -35,6 +35,9 @@ struct DeviceKindHooks {
     var acknowledge: () -> Void
     /// Whether a device of the kind has requests outstanding (yield backs its interrupt up with a timer).
     var busy: () -> Bool
+    /// Arms the interrupt of every queue whose returns the kind waits for (Virtqueue.armInterrupt); true when
+    /// one of them already has a used entry waiting (then the caller looks instead of sleeping).
+    var arm: () -> Bool
 }
 
 enum Devices {
@@ -87,7 +90,12 @@ enum Devices {
                 return set
             },
             acknowledge: { for n in nets { n.transport.acknowledge() } },
-            busy: { false }))
+            busy: { false },
+            arm: {
+                var waiting = false
+                for n in nets where n.rx.armInterrupt() { waiting = true }
+                return waiting
+            }))
         flushNets = { for n in nets { n.flushTransmit() } }
     }
 
@@ -108,6 +116,11 @@ enum Devices {
             busy: {
                 for b in blocks where b.busy { return true }
                 return false
+            },
+            arm: {
+                var waiting = false
+                for b in blocks where b.queue.armInterrupt() { waiting = true }
+                return waiting
             }))
     }
 
@@ -170,6 +183,15 @@ enum Devices {
     /// Set when the NICs start: announces their unannounced transmit frames (nil when no NIC started).
     static var flushNets: (() -> Void)? = nil
 
+    /// Arms the interrupts of every started device's queues that yield waits on (receive and request queues)
+    /// before a HLT; true when a used entry is already waiting, so the caller must look again rather than sleep
+    /// (with VIRTIO_F_RING_EVENT_IDX an armed queue interrupts only for entries used after the arm).
+    static func armInterrupts() -> Bool {
+        var waiting = false
+        for kind in kinds where kind.arm() { waiting = true }
+        return waiting
+    }
+
     /// Acknowledges every started device on an interrupt line (see IOAPIC.swift).
     @inline(never)  // yield calls it twice: one loop over the kinds' hooks, not a copy at each call
     static func acknowledgeAll() {
@@ -180,6 +202,9 @@ enum Devices {
     /// device on a line. The timer backs the device interrupt up, so a lost one costs time, never a hang; without
     /// a LAPIC timer it only pauses. The caller bounds its own wait.
     static func pause() {
+        // Armed, not looked at: a NIC's waiting frames must not turn this wait into a spin; an entry used
+        // before the arm costs at most the 10 ms.
+        _ = armInterrupts()
         if LAPIC.available {
             let now = Clock.now()
             LAPIC.arm(deadline: now + 10_000_000, now: now)

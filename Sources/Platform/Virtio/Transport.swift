@@ -26,6 +26,7 @@ enum DeviceStatus {
 /// Reserved feature bits (§6).
 enum Feature {
     static let anyLayout: UInt64 = 1 << 27  // VIRTIO_F_ANY_LAYOUT (legacy, §2.7.4.3)
+    static let ringEventIndex: UInt64 = 1 << 29  // VIRTIO_F_RING_EVENT_IDX (§2.7.7, §2.7.10; legacy too)
     static let version1: UInt64 = 1 << 32  // VIRTIO_F_VERSION_1
 }
 
@@ -195,7 +196,8 @@ struct Transport {
     /// offered, then `prune`, which drops bits whose prerequisites are missing:
     /// a driver "MUST NOT accept a feature which requires another feature which
     /// was not accepted", §2.2.1; plus VIRTIO_F_VERSION_1 when offered),
-    /// FEATURES_OK when modern.
+    /// FEATURES_OK when modern. VIRTIO_F_RING_EVENT_IDX is taken whenever offered, on every transport
+    /// (legacy interfaces have it too: it is bit 29, within their 32 feature bits); Virtqueue.swift uses it.
     /// Returns false (with FAILED set) when the device refuses the features.
     mutating func negotiate(wanted: UInt64, prune: (UInt64) -> UInt64 = { $0 }) -> Bool {
         reset()
@@ -204,6 +206,7 @@ struct Transport {
         let offered = deviceFeatures()
         var accepted = prune(offered & wanted)
         if kind != .pciLegacy && offered & Feature.version1 != 0 { accepted |= Feature.version1 }
+        accepted |= offered & Feature.ringEventIndex
         // A modern interface drives only devices that offer VERSION_1 (§4.1.2.1, §4.2.4).
         if (kind == .pciModern || (kind == .mmio && mmioVersion >= 2)) && accepted & Feature.version1 == 0 {
             status = DeviceStatus.failed
@@ -234,7 +237,11 @@ struct Transport {
             while size * 2 <= min(maximum, limit) { size *= 2 }
         }
         guard size & (size - 1) == 0, let queue = Virtqueue(index: index, size: size) else { return nil }
-        return activate(queue) ? queue : nil
+        queue.eventIndex = features & Feature.ringEventIndex != 0
+        guard activate(queue) else { return nil }
+        Virtqueue.queuesStarted += 1
+        if queue.eventIndex { Virtqueue.eventIndexQueues += 1 }
+        return queue
     }
 
     /// Step 8: DRIVER_OK; the device is live.

@@ -201,7 +201,7 @@ final class VirtioNet {
         txLarge = memory.large
         for slot in (0..<smallCount).reversed() { txFree.append(UInt16(slot)) }
         for slot in (smallCount..<(smallCount + largeCount)).reversed() { txFreeLarge.append(UInt16(slot)) }
-        tx.interruptsSuppressed = true
+        tx.suppressInterrupts()
         // Fixed descriptors per buffer i: i×k (and i×k + 1 for the frame when k = 2).
         for i in 0..<rxCount {
             let buffer = UInt64(UInt(bitPattern: memory.receive + i * rxBufferBytes))
@@ -365,12 +365,11 @@ final class VirtioNet {
         if large ? txFreeLarge.isEmpty : txFree.isEmpty {
             flushTransmit()  // the device must know of every frame it holds before we wait for it
             // Ask to be woken when the device returns a slot, then look once more (no lost wakeup).
-            tx.interruptsSuppressed = false
-            virtio_mfence()
+            _ = tx.armInterrupt()  // with its barrier before the look below
             reclaim()
             guard large ? !txFreeLarge.isEmpty : !txFree.isEmpty else { return SWIFTLET_R_AGAIN }
         }
-        tx.interruptsSuppressed = true
+        tx.suppressInterrupts()
         let slot = large ? txFreeLarge.removeLast() : txFree.removeLast()
         let buffer = large
             ? txLarge! + (Int(slot) - smallCount) * largeBytes : txBuffers + Int(slot) * bufferBytes

@@ -11,12 +11,23 @@
 ///
 /// Memory is identity-mapped, so a buffer's virtual address is the physical
 /// address the device uses. Free descriptors form a list threaded through
-/// `next`, so a chain taken from it is already linked. Neither
-/// VIRTIO_F_RING_EVENT_IDX nor VIRTIO_F_INDIRECT_DESC is negotiated.
+/// `next`, so a chain taken from it is already linked. VIRTIO_F_INDIRECT_DESC
+/// is not negotiated.
+///
+/// Notifications both ways (§2.7.7, §2.7.10): with VIRTIO_F_RING_EVENT_IDX
+/// (negotiated whenever the device offers it, Transport.negotiate) the driver
+/// notifies only when its avail index passes the device's `avail_event`, and
+/// asks for an interrupt by writing `used_event` (RingEvent.swift has the
+/// rule); an armed queue interrupts once, when the used index passes
+/// `used_event`, and stays quiet after that until armed again, so a busy
+/// driver takes no interrupts at all (yield arms the queues it waits on just
+/// before HLT: ``armInterrupt``). Without it, the VIRTQ_USED_F_NO_NOTIFY and
+/// VIRTQ_AVAIL_F_NO_INTERRUPT flags do the same job, less finely: an armed
+/// queue interrupts for every batch the device returns.
 ///
 /// Ordering (§2.7.13): descriptors, then the avail ring entry, then a write
 /// barrier, then `avail.idx` (§2.7.13.3.1); then a full barrier before
-/// reading `used.flags` to decide whether to notify (§2.7.13.4, §2.7.10);
+/// reading `used.flags` or `avail_event` to decide whether to notify (§2.7.13.4, §2.7.10);
 /// on the used side a read barrier after `used.idx` and before
 /// the ring entries (§2.7.14). virtio_hw.h says why the x86 barriers are what
 /// they are.
@@ -54,9 +65,20 @@ final class Virtqueue {
     let avail: UnsafeMutableRawPointer
     let used: UnsafeMutableRawPointer
     var notifier: Notifier = .port16(0)
+    /// VIRTIO_F_RING_EVENT_IDX was negotiated: `used_event` and `avail_event` replace the flags (§2.7.7, §2.7.10).
+    var eventIndex = false
+
+    /// Notifications sent to devices and device interrupts taken, over every queue since boot
+    /// (`swiftlet_platform_driver_stats`; the interrupt count is isr.S's).
+    static var notificationsSent: UInt64 = 0
+    /// Queues started, and how many of them use the event index.
+    static var queuesStarted: UInt64 = 0
+    static var eventIndexQueues: UInt64 = 0
 
     /// Our copy of avail.idx (the device only reads it).
     var availIndex: UInt16 = 0
+    /// avail.idx at the last ``kick``: the batch since then is (kickedIndex, availIndex] (§2.7.10.1's old_idx).
+    var kickedIndex: UInt16 = 0
     /// The next used.ring entry to look at.
     var lastUsed: UInt16 = 0
     var freeHead: UInt16 = 0
@@ -92,6 +114,11 @@ final class Virtqueue {
         self.freeCount = size
         for i in 0..<size { setNext(UInt16(i), UInt16((i + 1) % size)) }
     }
+
+    /// used_event, after the avail ring (§2.7.6): the driver's, read by the device with EVENT_IDX.
+    var usedEvent: UnsafeMutableRawPointer { avail + 4 + 2 * size }
+    /// avail_event, after the used ring (§2.7.8): the device's, read by the driver with EVENT_IDX.
+    var availEvent: UnsafeMutableRawPointer { used + 4 + 8 * size }
 
     var descriptorAddress: UInt64 { UInt64(UInt(bitPattern: memory)) }
     var availAddress: UInt64 { UInt64(UInt(bitPattern: avail)) }
@@ -154,10 +181,19 @@ final class Virtqueue {
         virtio_ring_store16(avail + 2, availIndex)
     }
 
-    /// Notifies the device unless it asked not to be (§2.7.13.4, §2.7.10).
+    /// Notifies the device of the entries published since the last call, unless it asked not to be
+    /// (§2.7.13.4, §2.7.10): with EVENT_IDX only when they pass its `avail_event`, else unless
+    /// VIRTQ_USED_F_NO_NOTIFY is set. Nothing published since the last call: no notification with EVENT_IDX.
     func kick() {
-        virtio_mfence()  // idx store visible before the flags load (§2.7.13.4 "suitable memory barrier")
-        guard virtio_ring_load16(used) & Virtqueue.usedNoNotify == 0 else { return }
+        virtio_mfence()  // idx store visible before the flags / avail_event load (§2.7.13.4 "suitable memory barrier")
+        let old = kickedIndex
+        kickedIndex = availIndex
+        if eventIndex {
+            guard RingEvent.needsEvent(event: virtio_ring_load16(availEvent), new: availIndex, old: old) else { return }
+        } else {
+            guard virtio_ring_load16(used) & Virtqueue.usedNoNotify == 0 else { return }
+        }
+        Virtqueue.notificationsSent &+= 1
         switch notifier {
         case .memory16(let address): virtio_mmio_write16(address, index)
         case .memory32(let address): virtio_mmio_write32(address, UInt32(index))
@@ -165,10 +201,29 @@ final class Virtqueue {
         }
     }
 
-    /// VIRTQ_AVAIL_F_NO_INTERRUPT: a hint that we do not want used-buffer notifications (§2.7.7).
-    var interruptsSuppressed: Bool {
-        get { virtio_ring_load16(avail) & Virtqueue.availNoInterrupt != 0 }
-        set { virtio_ring_store16(avail, newValue ? Virtqueue.availNoInterrupt : 0) }
+    /// Asks for an interrupt when the device returns its next buffer (§2.7.7): `used_event` = the next used
+    /// entry with EVENT_IDX (one interrupt, then quiet until armed again), else VIRTQ_AVAIL_F_NO_INTERRUPT
+    /// cleared. Returns whether an entry is already waiting: one used before the arm raised no interrupt,
+    /// so the caller must look before it sleeps (Linux's virtqueue_enable_cb_prepare, then virtqueue_poll).
+    func armInterrupt() -> Bool {
+        if eventIndex {
+            virtio_ring_store16(usedEvent, lastUsed)
+        } else {
+            virtio_ring_store16(avail, 0)
+        }
+        virtio_mfence()  // the arm is visible before we read used.idx (else both sides wait)
+        return hasUsed
+    }
+
+    /// Asks for no interrupts (a hint the device may ignore, §2.7.7): VIRTQ_AVAIL_F_NO_INTERRUPT, or with
+    /// EVENT_IDX a `used_event` the device cannot pass before we take more (``RingEvent/suppressed``); the
+    /// flags stay 0 then ("The driver MUST set flags to 0", §2.7.7.1).
+    func suppressInterrupts() {
+        if eventIndex {
+            virtio_ring_store16(usedEvent, RingEvent.suppressed(lastUsed: lastUsed, size: size))
+        } else {
+            virtio_ring_store16(avail, Virtqueue.availNoInterrupt)
+        }
     }
 
     // MARK: device → driver

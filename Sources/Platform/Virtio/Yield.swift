@@ -8,7 +8,9 @@
 /// acquired NICs and the used rings of the acquired disks are checked
 /// (Devices.readySet); a non-empty set, or the deadline, ends the call. The
 /// check also runs first, so a deadline in the past still reports frames and
-/// completions already waiting. While a disk has requests in its ring, HLT
+/// completions already waiting. Before each HLT the receive and request
+/// queues are armed (Devices.armInterrupts, Virtqueue.armInterrupt) and looked
+/// at once more. While a disk has requests in its ring, HLT
 /// lasts at most 10 ms: a timer backs its interrupt up, so a lost interrupt
 /// costs time, never a hang.
 
@@ -40,6 +42,13 @@ func yieldUntil(_ deadline: UInt64, _ readySet: UnsafeMutablePointer<UInt64>?) {
     if ready == 0 {
         guard LAPIC.available else { Exit.abort("no local APIC timer to sleep on") }
         while ready == 0 && now < deadline {
+            // Interrupts are asked for just before sleeping (one-shot with EVENT_IDX, so a busy unikernel takes
+            // none); an entry used before the arm raised none, so look again instead of sleeping.
+            if Devices.armInterrupts() {
+                ready = Devices.readySet()
+                now = Clock.now()
+                continue
+            }
             LAPIC.arm(deadline: Devices.blocksBusy ? min(deadline, now + 10_000_000) : deadline, now: now)
             virtio_sti_hlt_cli()
             Devices.acknowledgeAll()

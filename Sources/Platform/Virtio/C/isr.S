@@ -146,13 +146,14 @@ virtio_isr_profile:
     iretq
     .text
 
-/* Any other LAPIC-delivered vector: EOI and ignore. */
+/* Any other LAPIC-delivered vector (the devices' VIRTIO_DEVICE_VECTOR): count, EOI and ignore. */
     .balign 16
     .globl virtio_isr_eoi
 virtio_isr_eoi:
     pushq %rax
     pushq %rcx
     pushq %rdx
+    lock incq virtio_device_interrupts(%rip)
     call lapic_eoi
     popq %rdx
     popq %rcx

@@ -49,6 +49,7 @@ extern char virtio_isr_timer[], virtio_isr_eoi[], virtio_isr_ignore[];
 volatile uintptr_t virtio_lapic_eoi;
 void *volatile virtio_profile_isr;
 volatile uint64_t virtio_timer_ticks;
+volatile uint64_t virtio_device_interrupts;
 
 static void set_gate(int vector, uintptr_t handler, uint8_t ist) {
     idt[vector] = (struct idt_gate){

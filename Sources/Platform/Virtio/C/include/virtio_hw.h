@@ -158,6 +158,8 @@ void virtio_traps_install(void);
 extern volatile uintptr_t virtio_lapic_eoi;
 /** Counts LAPIC timer interrupts (the ISR increments it). */
 extern volatile uint64_t virtio_timer_ticks;
+/** Counts device interrupts (every vector isr.S only EOIs: VIRTIO_DEVICE_VECTOR; swiftlet_platform_driver_stats). */
+extern volatile uint64_t virtio_device_interrupts;
 
 /** The most return addresses a profile sample keeps (profile.c). */
 #define VIRTIO_PROFILE_DEPTH 32
