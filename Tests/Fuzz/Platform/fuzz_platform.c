@@ -72,6 +72,12 @@ void swiftlet_platform_abort(const char *msg, size_t len) {
     abort();
 }
 
+/* No driver of ours talks to a device here (dev answers the same). */
+swiftlet_result_t swiftlet_platform_driver_stats(struct swiftlet_driver_stats *stats) {
+    (void)stats;
+    return SWIFTLET_R_UNSPEC;
+}
+
 swiftlet_result_t swiftlet_platform_net_acquire(const char *name, swiftlet_handle_t *h, struct swiftlet_net_info *info) {
     (void)name, (void)h, (void)info;
     return SWIFTLET_R_INVALID;
