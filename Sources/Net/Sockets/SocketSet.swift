@@ -149,13 +149,15 @@ public struct SocketSet {
 
     // MARK: - TCP
 
-    /// The TCP connection `handle` names, modified in place (``TCPSocketSet/subscript(connection:)``).
+    /// The TCP connection `handle` names, to read (``TCPSocketSet/subscript(connection:)``).
     ///
     /// - Precondition: the handle is valid and names a connection.
-    public subscript(tcp handle: TCPHandle) -> TCPControlBlock {
-        get { self.tcp[connection: handle] }
-        _modify { yield &self.tcp[connection: handle] }
-    }
+    public subscript(tcp handle: TCPHandle) -> TCPControlBlock { self.tcp[connection: handle] }
+
+    /// The TCP connection `handle` names, for a change (``TCPSocketSet/modifying(_:)``: its slot is touched).
+    ///
+    /// - Precondition: the handle is valid and names a connection.
+    public mutating func modifying(tcp handle: TCPHandle) -> TCPControlBlock { self.tcp.modifying(handle) }
 
     /// Frees a TCP connection or listener (``TCPSocketSet/remove(_:)``). A stale handle is ignored.
     public mutating func remove(_ handle: TCPHandle) { self.tcp.remove(handle) }

@@ -115,7 +115,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     {
         guard !buffer.isEmpty else { return 0 }
         return try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
-            try self.stack.sockets.tcp[connection: handle].receive(into: buffer)
+            try self.stack.sockets.tcp.modifying(handle).receive(into: buffer)
         }
     }
 
@@ -126,7 +126,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
         // step: nothing is zero-filled, and nothing is allocated while waiting.
         var bytes: [UInt8] = []
         _ = try await self.receiveLoop(timeout: timeout) { (handle) throws(TCPReceiveError) in
-            bytes = try self.stack.sockets.tcp[connection: handle].receive(maximum: Swift.max(1, maximum))
+            bytes = try self.stack.sockets.tcp.modifying(handle).receive(maximum: Swift.max(1, maximum))
             return bytes.count
         }
         return bytes
@@ -174,7 +174,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     ///   ``TCPError/connectionTimedOut``, ``TCPError/aborted``; ``TCPError/timedOut``; ``TCPError/cancelled``.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws(TCPError) {
         try await self.sendLoop(count: bytes.count, timeout: timeout) { (handle, offset) throws(TCPSendError) in
-            try self.stack.sockets.tcp[connection: handle].send(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            try self.stack.sockets.tcp.modifying(handle).send(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
         }
     }
 
@@ -186,7 +186,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
             bytes.withUnsafeBytes { raw in
                 do throws(TCPSendError) {
                     result = .success(
-                        try self.stack.sockets.tcp[connection: handle].send(
+                        try self.stack.sockets.tcp.modifying(handle).send(
                             UnsafeRawBufferPointer(rebasing: raw[offset...])))
                 } catch {
                     result = .failure(error)
@@ -234,7 +234,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// ``TCPError/notConnected``.
     public func closeWrite() {
         guard let handle = self.handle else { return }
-        self.stack.sockets.tcp[connection: handle].close()
+        self.stack.sockets.tcp.modifying(handle).close()
         self.stack.kick()
     }
 
@@ -252,7 +252,7 @@ public final class TCPConnectionOn<Device: StackDevice, Clock: StackClock> {
     /// go.
     public func abort() {
         guard let handle = self.handle else { return }
-        self.stack.sockets.tcp[connection: handle].abort()
+        self.stack.sockets.tcp.modifying(handle).abort()
         self.release()  // the RST is still owed: the released connection stays until it went out
         self.stack.kick()
     }

@@ -10,7 +10,7 @@ extension TCPControlBlock {
     ///
     /// A reply the device refuses is not lost where it matters: an ACK becomes owed (``hasOutputDue``) and goes out
     /// at the next dispatch; a RST is dropped, as the wire may drop it (the peer's next segment draws another).
-    public mutating func process(_ segment: TCPIncomingSegment, now: Instant, emit: Emit) {
+    public func process(_ segment: TCPIncomingSegment, now: Instant, emit: Emit) {
         guard let reply = self.processSegment(segment, now: now) else { return }
         if !self.emitSegment(reply, emit) && !reply.flags.contains(.rst) && self.state != .closed {
             self.ackPending = true
@@ -18,7 +18,7 @@ extension TCPControlBlock {
     }
 
     /// The segment's effect on the connection; returns the reply to send at once (not yet committed).
-    mutating func processSegment(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
+    func processSegment(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         self.counters.segmentsReceived += 1
         self.clock = now
         switch self.state {
@@ -33,7 +33,7 @@ extension TCPControlBlock {
     }
 
     /// RFC 9293 §3.10.7.3 "If the state is SYN-SENT".
-    private mutating func processInSYNSent(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
+    private func processInSYNSent(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         let header = segment.header
         var ackAcceptable = false
         // First, check the ACK bit: "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is
@@ -86,7 +86,7 @@ extension TCPControlBlock {
     }
 
     /// RFC 9293 §3.10.7.4 "Otherwise": SYN-RECEIVED and the synchronized states.
-    private mutating func processSynchronized(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
+    private func processSynchronized(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         let header = segment.header
         let window = self.currentWindow
         let length = UInt32(header.sequenceLength)
@@ -256,7 +256,7 @@ extension TCPControlBlock {
     }
 
     /// ACK processing of RFC 9293 §3.10.7.4 fifth, for a segment whose ACK passed RFC 5961 §5.
-    private mutating func processACK(_ header: TCPHeader, now: Instant, dataLength: Int) {
+    private func processACK(_ header: TCPHeader, now: Instant, dataLength: Int) {
         let ack = header.acknowledgmentNumber
         let sequence = header.sequenceNumber
         // RFC 7323 §2.3: the Window field of every segment but a SYN is shifted.
@@ -345,7 +345,7 @@ extension TCPControlBlock {
 
     /// SND.UNA advances to `ack`: acknowledged data leaves the send ring, the RTT is sampled, the timer restarts
     /// or stops (RFC 6298 (5.2), (5.3)), and NewReno hears of it (RFC 5681 §3.1, RFC 6582 §3.2 step 5).
-    mutating func acknowledge(_ ack: UInt32, now: Instant) {
+    func acknowledge(_ ack: UInt32, now: Instant) {
         // The SYN's sequence number is not data: it must not grow cwnd (RFC 5681 §3.1 counts bytes of data), or
         // the initial window would be IW + 1 byte and a runt segment would follow the first flight.
         let synAcked = self.sndUna == self.iss && tcpBefore(self.iss, ack)
@@ -381,7 +381,7 @@ extension TCPControlBlock {
     /// limited it: Linux's `SOCK_NOSPACE`; no flag records it, a full ring says it), so the ring may hold twice what
     /// the windows let fly, min(cwnd, the peer's largest window), rounded up to a power of two and at most
     /// ``TCPConfiguration/sendBufferLimit``. Not in recovery (as Linux: no growth while losses are repaired).
-    mutating func expandSendBuffer() {
+    func expandSendBuffer() {
         guard self.configuration.sendBufferAutotuning, !self.congestion.inRecovery else { return }
         let flying = Swift.min(self.congestion.congestionWindow, Int(self.maxSndWnd))
         var target = self.sendRing.capacity
@@ -392,14 +392,14 @@ extension TCPControlBlock {
     }
 
     /// Sends everything from SND.UNA again (after a timeout); Karn's rule discards the RTT sample (RFC 6298 §3).
-    mutating func goBack() {
+    func goBack() {
         self.sndNxt = self.sndUna
         self.rttSample = nil
     }
 
     /// Stores a segment that starts beyond RCV.NXT in the reassembly queue (its part inside the window), and
     /// remembers a FIN it carries.
-    private mutating func holdOutOfOrder(_ segment: TCPIncomingSegment, sequence: UInt32, window: UInt32) {
+    private func holdOutOfOrder(_ segment: TCPIncomingSegment, sequence: UInt32, window: UInt32) {
         let offset = Int(sequence &- self.rcvNxt)
         let room = Swift.max(0, Int(window) - offset)
         let length = Swift.min(segment.payload.count, room)
@@ -418,7 +418,7 @@ extension TCPControlBlock {
 
     /// Moves the bytes the reassembly queue holds at RCV.NXT into the receive ring; returns whether a held FIN is
     /// now in order.
-    private mutating func drainOutOfOrder() -> Bool {
+    private func drainOutOfOrder() -> Bool {
         guard self.outOfOrder != nil else { return false }
         self.outOfOrder!.advance(to: SequenceNumber(self.rcvNxt))
         // Straight from the queue into the ring's free space, with no staging buffer.
@@ -438,7 +438,7 @@ extension TCPControlBlock {
     /// each find the other's ACKs unacceptable would otherwise answer ACK with ACK for ever (an "ACK storm"; Linux's
     /// `tcp_invalid_ratelimit`, RFC 5961 §10). Segments with data always get their ACK: it may be what the sender
     /// needs to recover.
-    private mutating func replyToUnacceptable(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
+    private func replyToUnacceptable(_ segment: TCPIncomingSegment, now: Instant) -> TCPHeader? {
         let flags = segment.header.flags
         if segment.payload.isEmpty && !flags.contains(.syn) && !flags.contains(.fin) {
             if let last = self.lastUnacceptableAck, now - last < self.configuration.unacceptableAckInterval {
@@ -452,7 +452,7 @@ extension TCPControlBlock {
 
     /// A challenge ACK, unless ``TCPConfiguration/challengeAckLimit`` were already sent in the last second
     /// (RFC 5961 §7: "implementations SHOULD include an ACK throttling mechanism").
-    private mutating func challengeAck(now: Instant) -> TCPHeader? {
+    private func challengeAck(now: Instant) -> TCPHeader? {
         if self.challengeWindowStart == nil || now - self.challengeWindowStart! >= .seconds(1) {
             self.challengeWindowStart = now
             self.challengeCount = 0
@@ -468,7 +468,7 @@ extension TCPControlBlock {
 
     /// Remembers `length` duplicate bytes at `sequence` for the next ACK's D-SACK block (RFC 2883), once SACK
     /// was agreed.
-    private mutating func noteDuplicate(from sequence: UInt32, length: Int) {
+    private func noteDuplicate(from sequence: UInt32, length: Int) {
         guard self.sackEnabled else { return }
         self.duplicateBlock = TCPSACKBlock(left: sequence, right: sequence &+ UInt32(length))
     }

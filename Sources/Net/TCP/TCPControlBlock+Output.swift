@@ -12,7 +12,7 @@ extension TCPControlBlock {
     /// Runs the timers due at `now` and emits the next segment to send, if one is due. Call until it returns
     /// ``TCPDispatchResult/idle``; stop at ``TCPDispatchResult/refused`` (the device is full: nothing was
     /// committed, and the same segment is built again at the next dispatch).
-    public mutating func dispatch(now: Instant, emit: Emit) -> TCPDispatchResult {
+    public func dispatch(now: Instant, emit: Emit) -> TCPDispatchResult {
         self.clock = now
         self.runTimers(now: now)
         if self.resetPending {
@@ -58,7 +58,7 @@ extension TCPControlBlock {
     /// Hands one segment (`length` bytes of the send ring from `offset` as its data) to `emit`; when the device
     /// took it, commits what every sent segment commits (``committed(_:dataLength:)``) and returns true. The
     /// caller commits its own part (SND.NXT, the timer) only after a true.
-    mutating func emitSegment(
+    func emitSegment(
         _ header: TCPHeader, payloadAt offset: Int = 0, length: Int = 0, segmentationSize: Int = 0, _ emit: Emit
     ) -> Bool {
         let local = self.local
@@ -123,7 +123,7 @@ extension TCPControlBlock {
     }
 
     /// New data (and FIN) the windows allow, or a retransmission that is due; `nil` when there is none.
-    private mutating func dataSegment(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
+    private func dataSegment(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
         if self.retransmitPending, let result = self.retransmitFirst(now: now, emit) { return result }
         if self.sackRetransmitBudget > 0 {
             let result = self.retransmitLost(now: now, emit)
@@ -159,7 +159,7 @@ extension TCPControlBlock {
 
     /// RFC 6298 (5.1): start the timer when a segment with data (or SYN, FIN) goes out and it is not running;
     /// take an RTT sample if none is running (Karn: never on a retransmission, see ``goBack()``).
-    private mutating func startTimerIfIdle(now: Instant, sequenceEnd: UInt32) {
+    private func startTimerIfIdle(now: Instant, sequenceEnd: UInt32) {
         self.timer.armIfStopped(now: now)
         if tcpBefore(self.sndMax, sequenceEnd) {
             if self.rttSample == nil { self.rttSample = (sequenceEnd, now) }
@@ -169,7 +169,7 @@ extension TCPControlBlock {
 
     /// One segment at SND.UNA, SND.NXT unchanged (fast retransmit, NewReno partial ACK): the oldest data, or the
     /// FIN when only it is outstanding; `nil` when nothing is outstanding (the request lapses).
-    private mutating func retransmitFirst(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
+    private func retransmitFirst(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
         guard self.state.isSynchronized, self.sndUna != self.sndMax else {
             self.retransmitPending = false
             return nil
@@ -199,7 +199,7 @@ extension TCPControlBlock {
 
     /// RFC 6675 §4 NextSeg() rule 1: the next lost hole below the highest SACKed byte, at most one SMSS; `nil`
     /// when there is none.
-    private mutating func retransmitLost(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
+    private func retransmitLost(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
         guard self.state.isSynchronized, let scoreboard = self.scoreboard,
             let hole = scoreboard.nextSegment(sendNext: SequenceNumber(self.sndMax))
         else { return nil }
@@ -217,7 +217,7 @@ extension TCPControlBlock {
 
     /// After a go-back, SND.NXT skips what the peer already SACKed (it stays queued until cumulatively
     /// acknowledged, RFC 2018 §8).
-    private mutating func skipSACKed() {
+    private func skipSACKed() {
         guard let scoreboard = self.scoreboard else { return }
         for range in scoreboard.ranges where tcpBefore(self.sndNxt, self.sndMax) {
             if tcpBeforeOrEqual(range.start.rawValue, self.sndNxt) && tcpBefore(self.sndNxt, range.end.rawValue) {
@@ -230,7 +230,7 @@ extension TCPControlBlock {
     /// (RFC 5681 §3.1 eq. 4, RFC 6582 §3.2 step 6). After ``TCPConfiguration/maximumRetransmissions`` expiries
     /// without progress the connection is given up (RFC 1122 §4.2.3.5 R2), and so is one whose peer kept its
     /// window shut past ``TCPConfiguration/zeroWindowTimeout``.
-    mutating func retransmissionTimeout(now: Instant) {
+    func retransmissionTimeout(now: Instant) {
         // The user timeout on a shut window (``TCPConfiguration/zeroWindowTimeout``): probes answered for longer
         // than the bound end the connection as unanswered retransmissions would.
         if self.sndWnd == 0, let since = self.zeroWindowSince, let bound = self.configuration.zeroWindowTimeout,
@@ -269,7 +269,7 @@ extension TCPControlBlock {
     }
 
     /// The ACK owed, if one is.
-    private mutating func pendingAck(_ emit: Emit) -> TCPDispatchResult {
+    private func pendingAck(_ emit: Emit) -> TCPDispatchResult {
         guard self.ackPending else { return .idle }
         guard self.emitSegment(self.ackHeader(), emit) else { return .refused }
         self.ackPending = false
@@ -278,7 +278,6 @@ extension TCPControlBlock {
 
     /// A bare ACK's header, with SACK blocks for held out-of-order data once SACK was agreed (RFC 2018 §4: the
     /// most recently changed block first).
-    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func ackHeader() -> TCPHeader {
         var header = self.header(flags: [.ack], sequence: self.acceptableSequence)
         guard self.sackEnabled else { return header }
@@ -309,7 +308,7 @@ extension TCPControlBlock {
     /// What sending any segment commits, once the device took it: the counts, the time of the last data sent, and
     /// for a segment with ACK the acknowledgment and window it told the peer (which cancel a delayed ACK, RFC 1122
     /// §4.2.3.2 piggybacking, and spend a D-SACK report).
-    mutating func committed(_ header: TCPHeader, dataLength: Int) {
+    func committed(_ header: TCPHeader, dataLength: Int) {
         self.counters.segmentsSent += 1
         if header.flags.contains(.rst) { self.counters.resetsSent += 1 }
         if dataLength > 0 { self.lastDataSent = self.clock }
@@ -324,7 +323,6 @@ extension TCPControlBlock {
     }
 
     /// A header from our endpoint with RCV.NXT and the current window.
-    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func header(flags: TCPFlags, sequence: UInt32) -> TCPHeader {
         // RFC 7323 §2.2: a SYN's window is never scaled.
         let window =
@@ -341,7 +339,6 @@ extension TCPControlBlock {
     }
 
     /// <SEQ=sequence><CTL=RST>.
-    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func resetHeader(sequence: UInt32) -> TCPHeader {
         var header = self.header(flags: [.rst], sequence: sequence)
         header.window = 0

@@ -7,7 +7,7 @@ extension TCPControlBlock {
     /// peer's MSS as the cookie carried it, the window from this ACK (unscaled). Window scaling, SACK and
     /// timestamps are off: the cookie's SYN-ACK offered none (RFC 7323 §2.2, RFC 2018 §2). Hand the same segment
     /// to ``process(_:now:emit:)`` next, for any data it carries.
-    init(
+    convenience init(
         cookieACK header: TCPHeader, at local: TCPEndpoint, from remote: TCPEndpoint, mss: UInt16,
         configuration: TCPConfiguration
     ) {

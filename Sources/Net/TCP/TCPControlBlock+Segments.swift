@@ -37,7 +37,7 @@ public struct TCPSegment: Equatable, CustomStringConvertible {
 
 extension TCPControlBlock {
     /// ``process(_:now:emit:)`` for an owned segment; returns the reply emitted at once, if any.
-    public mutating func process(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
+    public func process(_ segment: TCPSegment, now: Instant) -> TCPSegment? {
         var reply: TCPSegment? = nil
         segment.payload.withUnsafeBytes { payload in
             self.process(TCPIncomingSegment(header: segment.header, payload: payload), now: now) { outgoing in
@@ -50,7 +50,7 @@ extension TCPControlBlock {
 
     /// ``dispatch(now:emit:)`` with a device that takes every segment: the segment sent, or `nil` when none was
     /// due. Call until it returns `nil`.
-    public mutating func dispatch(now: Instant) -> TCPSegment? {
+    public func dispatch(now: Instant) -> TCPSegment? {
         var sent: TCPSegment? = nil
         _ = self.dispatch(now: now) { outgoing in
             sent = TCPSegment(outgoing)

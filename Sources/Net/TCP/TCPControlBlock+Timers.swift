@@ -14,7 +14,7 @@ extension TCPControlBlock {
     /// fills a gap, duplicate data) or when delaying is off, else by ``TCPConfiguration/delayedAckTimeout`` —
     /// unless more than one full-sized segment is now unacknowledged ("an ACK SHOULD be generated for at least
     /// every second full-sized segment").
-    mutating func acknowledgeData(now: Instant, immediately: Bool) {
+    func acknowledgeData(now: Instant, immediately: Bool) {
         guard !immediately, let delay = self.configuration.delayedAckTimeout, delay > .zero else {
             self.ackPending = true
             return
@@ -31,7 +31,7 @@ extension TCPControlBlock {
 
     /// Learns what a full-sized segment is from one that arrived with `length` bytes of data (Linux's
     /// `tcp_measure_rcv_mss`: the largest seen, at most our MSS).
-    mutating func measureReceivedSegment(length: Int) {
+    func measureReceivedSegment(length: Int) {
         let largest = Swift.min(length, Int(self.configuration.maximumSegmentSize))
         if largest > self.receiveSegmentEstimate { self.receiveSegmentEstimate = largest }
     }
@@ -42,7 +42,6 @@ extension TCPControlBlock {
     /// unacknowledged ("If there is unacknowledged data ..., then the sending TCP buffers all user data ... until
     /// the outstanding data has been acknowledged or until the TCP can send a full-sized segment"). A FIN, a
     /// retransmission (below SND.MAX) and a window probe are never held; ``noDelay`` turns the rule off.
-    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     func sendableData() -> (length: Int, fin: Bool) {
         let next = self.nextData()
         guard !self.noDelay, !next.fin, next.length > 0, next.length < self.segmentDataLimit,
@@ -55,7 +54,7 @@ extension TCPControlBlock {
 
     /// Before new data leaves an empty pipe: "if the TCP has not sent data in an interval exceeding the
     /// retransmission timeout", cwnd restarts from min(IW, cwnd).
-    mutating func restartAfterIdleIfNeeded(now: Instant) {
+    func restartAfterIdleIfNeeded(now: Instant) {
         guard self.sndMax == self.sndUna, let last = self.lastDataSent else { return }
         self.congestion.restartAfterIdle(idle: now - last, retransmissionTimeout: self.timer.timeout)
     }
@@ -63,7 +62,7 @@ extension TCPControlBlock {
     // MARK: - Keep-alive (RFC 1122 §4.2.3.6)
 
     /// An acceptable segment arrived: the peer is alive, so the keep-alive idle time starts again.
-    mutating func heardFromPeer(now: Instant) {
+    func heardFromPeer(now: Instant) {
         self.lastReceived = now
         self.keepAliveProbesSent = 0
     }
@@ -86,7 +85,7 @@ extension TCPControlBlock {
     /// with an ACK as for any unacceptable segment (RFC 1122 §4.2.3.6, RFC 9293 §3.10.7.4). After
     /// ``TCPKeepAlive/probes`` unanswered ones, a RST, and the connection closes as timed out. `nil` when none is
     /// due.
-    mutating func keepAliveSegment(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
+    func keepAliveSegment(now: Instant, _ emit: Emit) -> TCPDispatchResult? {
         guard let keepAlive = self.configuration.keepAlive, let due = self.keepAliveDeadline, now >= due else {
             return nil
         }
@@ -104,7 +103,7 @@ extension TCPControlBlock {
     // MARK: - FIN-WAIT-2 and detach (RFC 2525 §2.17)
 
     /// Our FIN was acknowledged: FIN-WAIT-2, bounded by ``TCPConfiguration/finWait2Timeout`` once detached.
-    mutating func enterFinWait2(now: Instant) {
+    func enterFinWait2(now: Instant) {
         self.state = .finWait2
         if self.isDetached { self.finWait2Deadline = now + self.configuration.finWait2Timeout }
     }
@@ -123,7 +122,7 @@ extension TCPControlBlock {
     // MARK: - Running them
 
     /// Fires the delayed-ACK and FIN-WAIT-2 timers that are due at `now` (called first by ``dispatch(now:emit:)``).
-    mutating func runTimers(now: Instant) {
+    func runTimers(now: Instant) {
         if self.finWait2StartPending {
             self.finWait2StartPending = false
             self.finWait2Deadline = now + self.configuration.finWait2Timeout

@@ -10,7 +10,12 @@ import Runtime
 /// ring, ``close()`` queues a FIN after the data, ``abort()`` queues a RST. The interface (or a test wiring two
 /// machines together) calls ``process(_:now:emit:)`` for each segment received and ``dispatch(now:emit:)`` until it
 /// returns ``TCPDispatchResult/idle`` (or the device refuses a segment), then polls again at ``pollAt(now:)``.
-public struct TCPControlBlock {
+///
+/// A class, not a struct: the block is about 1.2 KB, and a struct that size was copied whole wherever the
+/// optimizer loaded it to pass to an out-of-line method (`-Osize` lowers such a copy to `rep movsb`, which TCG
+/// emulates a byte at a time). ``TCPSocketSet`` owns each block; the application changes one only through
+/// ``TCPSocketSet/modifying(_:)``, which tells the set it changed.
+public final class TCPControlBlock {
     /// Our address and port.
     public let local: TCPEndpoint
     /// The peer's address and port.
@@ -186,7 +191,7 @@ public struct TCPControlBlock {
     ///
     /// - Parameter timestampOffset: added to every TSval (RFC 7323 §7.1); ``TCPSocketSet`` passes a keyed hash of
     ///   the 4-tuple. `nil` uses an unkeyed one.
-    public init(
+    public convenience init(
         connectingFrom local: TCPEndpoint, to remote: TCPEndpoint, iss: UInt32,
         configuration: TCPConfiguration = TCPConfiguration(), timestampOffset: UInt32? = nil
     ) {
@@ -199,7 +204,7 @@ public struct TCPControlBlock {
     /// check): SYN-RECEIVED; the first ``dispatch(now:emit:)`` sends the SYN-ACK.
     ///
     /// - Parameter timestampOffset: as for ``init(connectingFrom:to:iss:configuration:timestampOffset:)``.
-    public init(
+    public convenience init(
         acceptingSYN syn: TCPHeader, at local: TCPEndpoint, from remote: TCPEndpoint, iss: UInt32,
         configuration: TCPConfiguration = TCPConfiguration(), timestampOffset: UInt32? = nil
     ) {
@@ -215,7 +220,7 @@ public struct TCPControlBlock {
     }
 
     /// Takes the MSS option of the peer's SYN (RFC 9293 §3.7.1; RFC 1122 §4.2.2.6: 536 when absent).
-    mutating func takeSYNOptions(_ syn: TCPHeader) {
+    func takeSYNOptions(_ syn: TCPHeader) {
         let peer = Int(syn.options.maximumSegmentSize ?? 536)
         self.sendMSS = Self.clampedSendMSS(peer: peer, ours: self.configuration.maximumSegmentSize)
         // RFC 7323 §2.2: scaling applies in both directions only if both SYNs carried the option; a shift above
@@ -273,7 +278,7 @@ public struct TCPControlBlock {
     ///
     /// - Throws: ``TCPSendError/invalidState`` after ``close()`` or once the connection ended;
     ///   ``TCPSendError/bufferFull`` when no byte fits.
-    public mutating func send(_ bytes: UnsafeRawBufferPointer) throws(TCPSendError) -> Int {
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(TCPSendError) -> Int {
         guard self.isSendOpen else { throw .invalidState }
         if bytes.isEmpty { return 0 }
         guard self.sendRing.free > 0 else { throw .bufferFull }
@@ -284,7 +289,7 @@ public struct TCPControlBlock {
     }
 
     /// ``send(_:)`` for an array.
-    public mutating func send(_ bytes: [UInt8]) throws(TCPSendError) -> Int {
+    public func send(_ bytes: [UInt8]) throws(TCPSendError) -> Int {
         var result: Result<Int, TCPSendError> = .success(0)
         bytes.withUnsafeBytes { raw in
             do throws(TCPSendError) {
@@ -300,7 +305,7 @@ public struct TCPControlBlock {
     ///
     /// - Throws: ``TCPReceiveError/finished`` when the peer closed and everything was read;
     ///   ``TCPReceiveError/invalidState`` when the connection was reset, timed out or never opened.
-    public mutating func receive(into target: UnsafeMutableRawBufferPointer) throws(TCPReceiveError) -> Int {
+    public func receive(into target: UnsafeMutableRawBufferPointer) throws(TCPReceiveError) -> Int {
         if self.receiveRing.isEmpty {
             if self.closeReason != nil { throw .invalidState }
             if self.finReceived { throw .finished }
@@ -317,7 +322,7 @@ public struct TCPControlBlock {
     }
 
     /// Takes up to `maximum` received bytes as an array (empty when none has arrived yet).
-    public mutating func receive(maximum: Int) throws(TCPReceiveError) -> [UInt8] {
+    public func receive(maximum: Int) throws(TCPReceiveError) -> [UInt8] {
         // Sized to what is buffered and filled by the ring's copy: no zero-filling first, no second array.
         let size = Swift.max(0, Swift.min(maximum, self.receiveRing.count))
         var failure: TCPReceiveError? = nil
@@ -335,7 +340,7 @@ public struct TCPControlBlock {
 
     /// Closes our side (RFC 9293 §3.10.4 CLOSE): a FIN follows the queued data. From SYN-SENT (or before any data
     /// was exchanged in SYN-RECEIVED, with nothing queued) the connection simply ends.
-    public mutating func close() {
+    public func close() {
         switch self.state {
         case .synSent, .listen:
             self.state = .closed
@@ -351,7 +356,7 @@ public struct TCPControlBlock {
     }
 
     /// Aborts (RFC 9293 §3.10.5 ABORT): a RST goes out at the next dispatch and the connection is closed.
-    public mutating func abort() {
+    public func abort() {
         if self.state.isSynchronized || self.state == .synReceived {
             if self.state != .timeWait { self.resetPending = true }
         }
@@ -367,7 +372,7 @@ public struct TCPControlBlock {
     ///   ``TCPConfiguration/finWait2Timeout`` (counted from entering FIN-WAIT-2, or from the next dispatch when
     ///   already there), and data the peer sends after this is answered with a RST that ends the connection
     ///   (RFC 2525 §2.17; what Linux does for data arriving on a closed socket).
-    public mutating func detach() {
+    public func detach() {
         guard !self.isDetached else { return }
         self.isDetached = true
         if self.receiveRing.count > 0 && self.isOpen {
@@ -408,7 +413,6 @@ public struct TCPControlBlock {
     }
 
     /// The receive window: the receive ring's free space, at most what the Window field can say.
-    @inline(__always)  // called from mutating methods: out of line, the call copies the whole block (TCPSocketSet.slot)
     var currentWindow: UInt32 { UInt32(Swift.min(self.receiveRing.free, 65535 << Int(self.receiveScale))) }
 
     /// Whether `syn` may reopen this 4-tuple while in TIME-WAIT: a bare SYN whose sequence number is beyond
@@ -422,7 +426,7 @@ public struct TCPControlBlock {
         return tcpBefore(self.rcvNxt, syn.sequenceNumber)
     }
 
-    mutating func enterClosed(reason: TCPCloseReason?) {
+    func enterClosed(reason: TCPCloseReason?) {
         self.state = .closed
         if let reason, self.closeReason == nil { self.closeReason = reason }
         self.timer.disarm()
@@ -436,7 +440,7 @@ public struct TCPControlBlock {
         self.releaseBuffers()
     }
 
-    mutating func enterTimeWait(now: Instant) {
+    func enterTimeWait(now: Instant) {
         self.state = .timeWait
         self.timer.disarm()
         self.timeWaitUntil = now + self.configuration.maximumSegmentLifetime * 2
@@ -446,7 +450,7 @@ public struct TCPControlBlock {
     /// Gives back the rings' memory once nothing more can be sent (TIME-WAIT: every byte and the FIN were
     /// acknowledged; CLOSED): a server closing first may hold hundreds of TIME-WAIT blocks for 2 MSL, and with
     /// 64 KiB rings each that was megabytes for nothing. Unread received data is kept for the application.
-    private mutating func releaseBuffers() {
+    private func releaseBuffers() {
         if self.sendRing.capacity > 1 {
             self.sendBase &+= UInt32(self.sendRing.count)
             self.sendRing = TCPByteRing(capacity: 1)

@@ -214,7 +214,7 @@ public struct TCPSocketSet {
         guard let slot = self.listenerSlot(listener) else { return nil }
         self.pruneQueue(slot)
         guard let position = self.listeners[slot]!.queue.firstIndex(where: { handle in
-            self.connections.withUnsafeBufferPointer { Self.slot($0, handle.index).pointee.state != .synReceived }
+            self.connections[handle.index]!.state != .synReceived
         }) else { return nil }
         return self.listeners[slot]!.queue.remove(at: position)
     }
@@ -247,7 +247,8 @@ public struct TCPSocketSet {
         guard self.isValid(handle), handle.index < self.connections.count else { return }
         let index = handle.index
         self.touch(index)
-        let (state, outputDue) = self.withConnection(index) { $0.inPlace { ($0.state, $0.hasOutputDue) } }
+        let connection = self.connections[index]!
+        let (state, outputDue) = (connection.state, connection.hasOutputDue)
         if state == .closed && !outputDue {
             self.remove(handle)
             return
@@ -255,7 +256,7 @@ public struct TCPSocketSet {
         // An aborted connection whose RST is still owed (``TCPConnectionOn/abort()`` releases before the poll task
         // sends it) is not an orphan left open: it is freed once the RST went, and not counted.
         if state != .closed {
-            self.connections[index]!.detach()
+            connection.detach()
             self.counters.orphaned += 1
         }
         self.orphans[index] = true
@@ -271,22 +272,24 @@ public struct TCPSocketSet {
         return self.listeners[handle.index - self.connections.count] != nil
     }
 
-    /// The connection `handle` names.
+    /// The connection `handle` names, to read. A change by the application goes through ``modifying(_:)``, which
+    /// also tells the set (and any task waiting on the connection) that it changed.
     ///
     /// - Precondition: the handle is valid and names a connection.
     public subscript(connection handle: TCPHandle) -> TCPControlBlock {
-        // Both accessors lend the block where it lies (see ``slot(_:_:)``): a `get` returning it, or a `_modify` that
-        // moved it out and back, copied all of it for each use: 10 % of the prod http server's time under wrk.
-        unsafeAddress {
-            precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
-            // The storage stays put while the caller's read access to the set lasts (no mutation can intervene).
-            return self.connections.withUnsafeBufferPointer { Self.slot($0, handle.index) }
-        }
-        _modify {
-            precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
-            defer { self.touch(handle.index) }  // another task may wait on it (close, abort, a read that opens the window)
-            yield &self.connections[handle.index]!
-        }
+        precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
+        return self.connections[handle.index]!
+    }
+
+    /// The connection `handle` names, for a change (send, receive, close, abort, an option): its slot is touched,
+    /// so a connection parked with nothing to send is dispatched again and a task waiting on it re-checks. Every
+    /// application-side change must come through here; reads use ``subscript(connection:)``.
+    ///
+    /// - Precondition: the handle is valid and names a connection.
+    public mutating func modifying(_ handle: TCPHandle) -> TCPControlBlock {
+        precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
+        self.touch(handle.index)
+        return self.connections[handle.index]!
     }
 
     /// The listener `handle` names.
@@ -326,18 +329,19 @@ public struct TCPSocketSet {
         if let index = self.connectionIndex(local: local, remote: remote) {
             // A queued connection leaving SYN-RECEIVED is one `accept` can take: wake its listener's waiter.
             if self.origins[index] >= 0,
-                self.connections.withUnsafeBufferPointer({ $0[index]?.state == .synReceived })
+                self.connections[index]?.state == .synReceived
             {
                 self.listenerTouchCounts[self.origins[index]] &+= 1
             }
-            let closed = self.withConnection(index) { connection -> Bool? in
-                if connection.inPlace({ $0.acceptsNewSYN(segment.header) }) {
-                    // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
-                    connection!.enterClosed(reason: nil)
-                    return nil
-                }
-                connection!.process(segment, now: now, emit: emit)
-                return connection!.state == .closed
+            let connection = self.connections[index]!
+            let closed: Bool?
+            if connection.acceptsNewSYN(segment.header) {
+                // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may end TIME-WAIT and open a new connection.
+                connection.enterClosed(reason: nil)
+                closed = nil
+            } else {
+                connection.process(segment, now: now, emit: emit)
+                closed = connection.state == .closed
             }
             self.touch(index)
             guard let closed else { return self.process(segment, local: local, remote: remote, now: now, emit: emit) }
@@ -432,19 +436,22 @@ public struct TCPSocketSet {
             let index = (self.dispatchCursor + offset) % count
             if let until = self.parkedDeadline(index), until.map({ $0 > now }) ?? true { continue }
             var park: Instant?? = nil
-            let outcome = self.withConnection(index) { connection -> (result: TCPDispatchResult, closed: Bool)? in
-                guard connection != nil else { return nil }
+            let outcome: (result: TCPDispatchResult, closed: Bool)?
+            if let connection = self.connections[index] {
                 // TIME-WAIT has nothing to send until its timer, unless a retransmitted FIN wants its ACK.
-                if connection!.state == .timeWait, let at = connection.inPlace({ $0.pollAt(now: now) }), at > now {
+                if connection.state == .timeWait, let at = connection.pollAt(now: now), at > now {
                     park = .some(at)
-                    return nil
+                    outcome = nil
+                } else {
+                    let result = connection.dispatch(now: now, emit: emit)
+                    if result == .idle && connection.state != .closed {
+                        let next = connection.pollAt(now: now)
+                        if next.map({ $0 > now }) ?? true { park = .some(next) }
+                    }
+                    outcome = (result, connection.state == .closed)
                 }
-                let result = connection!.dispatch(now: now, emit: emit)
-                if result == .idle && connection!.state != .closed {
-                    let next = connection.inPlace { $0.pollAt(now: now) }
-                    if next.map({ $0 > now }) ?? true { park = .some(next) }
-                }
-                return (result, connection!.state == .closed)
+            } else {
+                outcome = nil
             }
             if let park {
                 self.isParked[index] = true
@@ -473,22 +480,18 @@ public struct TCPSocketSet {
 
     /// The earliest time any connection needs a dispatch, or `nil`.
     func pollAt(now: Instant) -> Instant? {
-        // Borrow each control block through the buffer: `for connection in self.connections` copied every one
-        // (retaining its rings and queues) on every poll.
-        self.connections.withUnsafeBufferPointer { connections in
-            var earliest: Instant? = nil
-            for index in 0..<self.occupied {
-                let at: Instant?
-                if let parked = self.parkedDeadline(index) {
-                    at = parked
-                } else {
-                    at = connections[index] == nil ? nil : Self.slot(connections, index).pointee.pollAt(now: now)
-                }
-                guard let at else { continue }
-                if earliest == nil || at < earliest! { earliest = at }
+        var earliest: Instant? = nil
+        for index in 0..<self.occupied {
+            let at: Instant?
+            if let parked = self.parkedDeadline(index) {
+                at = parked
+            } else {
+                at = self.connections[index]?.pollAt(now: now)
             }
-            return earliest
+            guard let at else { continue }
+            if earliest == nil || at < earliest! { earliest = at }
         }
+        return earliest
     }
 
     // MARK: - Private
@@ -523,10 +526,8 @@ public struct TCPSocketSet {
     /// The slot of the live (not CLOSED) connection from `local` to `remote`.
     private func connectionIndex(local: TCPEndpoint, remote: TCPEndpoint) -> Int? {
         guard let index = self.slotsByEndpoints[TCPEndpointPair(local: local, remote: remote)] else { return nil }
-        return self.connections.withUnsafeBufferPointer { connections in
-            guard let state = connections[index]?.state, state != .closed else { return nil }
-            return index
-        }
+        guard let state = self.connections[index]?.state, state != .closed else { return nil }
+        return index
     }
 
     /// Puts a new connection in slot `index` (free): indexed by its endpoints, nothing parked, counted against
@@ -541,26 +542,6 @@ public struct TCPSocketSet {
         self.isParked[index] = false
         self.connections[index] = connection
         self.occupied = Swift.max(self.occupied, index + 1)
-    }
-
-    /// Runs `body` on connection slot `index` in place. `self.connections[index]!.x` reads copy the whole
-    /// control block out of the array first (retaining its rings and queues): per segment, that cost more than the
-    /// TCP work (perf, bench/tcp.sh).
-    private mutating func withConnection<Result>(
-        _ index: Int, _ body: (inout TCPControlBlock?) -> Result
-    ) -> Result {
-        self.connections.withUnsafeMutableBufferPointer { connections in body(&connections[index]) }
-    }
-
-    /// The block in occupied slot `index` of `slots`, in place. A non-mutating method called through `slots[i]!` or
-    /// `slots[i]?` copies the whole block first (about 1.2 KB, which under TCG is a `rep movsb`, one emulated step per
-    /// byte); through this pointer it reads where it lies. A single-payload enum keeps its payload at offset zero
-    /// (the Swift ABI's type layout), so a `.some` slot's address is its block's.
-    ///
-    /// - Precondition: the slot is occupied.
-    private static func slot(_ slots: UnsafeBufferPointer<TCPControlBlock?>, _ index: Int) -> UnsafePointer<TCPControlBlock> {
-        precondition(slots[index] != nil, "empty TCP connection slot")
-        return UnsafeRawPointer(slots.baseAddress! + index).assumingMemoryBound(to: TCPControlBlock.self)
     }
 
     /// Drops queued connections that closed before being accepted (reset, timed out).
@@ -604,7 +585,7 @@ public struct TCPSocketSet {
         self.touch(free)
         self.listeners[slot]!.queue.append(TCPHandle(index: free, generation: self.generations[free]))
         self.counters.synCookiesAccepted += 1
-        self.withConnection(free) { connection in connection!.process(segment, now: now, emit: emit) }
+        self.connections[free]!.process(segment, now: now, emit: emit)
         return true
     }
 
@@ -666,24 +647,17 @@ public struct TCPSocketSet {
     /// (counted in ``TCPCounters/timeWaitRecycled``). `nil` when every slot holds a live connection.
     private mutating func freeConnectionSlot() -> Int? {
         if self.occupied < self.connections.count { return self.occupied }  // all slots past it are free
-        // Read the blocks in place (copying each out of the array retains its rings and queues).
-        let found = self.connections.withUnsafeBufferPointer { connections -> (free: Int?, victim: Int?) in
-            var victim: Int? = nil
-            var victimUntil: Instant? = nil
-            for index in connections.indices {
-                guard connections[index] != nil else { return (index, nil) }
-                guard self.orphans[index], connections[index]!.state == .timeWait,
-                    let until = connections[index]!.timeWaitUntil
-                else { continue }
-                if victimUntil == nil || until < victimUntil! {
-                    victim = index
-                    victimUntil = until
-                }
+        var victim: Int? = nil
+        var victimUntil: Instant? = nil
+        for index in self.connections.indices {
+            guard let connection = self.connections[index] else { return index }
+            guard self.orphans[index], connection.state == .timeWait, let until = connection.timeWaitUntil else { continue }
+            if victimUntil == nil || until < victimUntil! {
+                victim = index
+                victimUntil = until
             }
-            return (nil, victim)
         }
-        if let free = found.free { return free }
-        guard let victim = found.victim else { return nil }
+        guard let victim else { return nil }
         self.connections[victim]!.enterClosed(reason: nil)
         self.touch(victim)
         self.freeIfUnowned(victim)
@@ -696,7 +670,7 @@ public struct TCPSocketSet {
     private mutating func freeIfUnowned(_ index: Int) {
         if self.orphans[index] {
             // A RST still owed goes out at the next dispatch first.
-            if self.withConnection(index, { $0 != nil && $0.inPlace { $0.hasOutputDue } }) { return }
+            if self.connections[index]?.hasOutputDue == true { return }
             self.retire(index)
             self.generations[index] &+= 1
             return
@@ -724,13 +698,4 @@ public struct TCPSocketSet {
 struct TCPEndpointPair: Hashable {
     var local: TCPEndpoint
     var remote: TCPEndpoint
-}
-
-extension Optional where Wrapped == TCPControlBlock {
-    /// Runs `body` on the wrapped block in place. A non-mutating method called as `slot!.method()` copies the whole
-    /// block first (see ``TCPSocketSet``'s `slot(_:_:)`); an `inout` projection does not.
-    ///
-    /// - Precondition: `self` is not nil.
-    @inline(__always)
-    fileprivate mutating func inPlace<Result>(_ body: (inout TCPControlBlock) -> Result) -> Result { body(&self!) }
 }

@@ -23,10 +23,10 @@ final class TCPHost {
         interface.nextPollTime(now: now, sockets: sockets)
     }
 
-    /// The connection, modified in place (a get/set pair would copy its rings on every call).
+    /// The connection, for a change: its slot is touched (``SocketSet/modifying(tcp:)``), as the async API does
+    /// for each of the application's changes, so a connection parked with nothing to send is dispatched again.
     subscript(handle: TCPHandle) -> TCPControlBlock {
-        get { self.sockets[tcp: handle] }
-        _modify { yield &self.sockets[tcp: handle] }
+        self.sockets.modifying(tcp: handle)
     }
 }
 

@@ -160,10 +160,10 @@ func fuzzInterface(_ input: UnsafeRawBufferPointer) {
     func serve() {
         while let connection = sockets.tcp.accept(listener) { connections.append(connection) }
         for handle in connections where sockets.isValid(handle) {
-            let received = (try? sockets[tcp: handle].receive(maximum: 4096)) ?? []
+            let received = (try? sockets.modifying(tcp: handle).receive(maximum: 4096)) ?? []
             if !received.isEmpty {
-                _ = try? sockets[tcp: handle].send(Array(received.prefix(64)))
-                if received.contains(0x51) { sockets[tcp: handle].close() }  // "Q"
+                _ = try? sockets.modifying(tcp: handle).send(Array(received.prefix(64)))
+                if received.contains(0x51) { sockets.modifying(tcp: handle).close() }  // "Q"
             }
         }
         while let datagram = sockets[udp: echo].receive() {
