@@ -2,8 +2,10 @@
 /// demultiplexer the interface hands segments to.
 import Runtime
 
-/// A listening port with a bounded SYN queue (RFC 9293 §3.10.7.2; the `backlog` of `listen(2)`).
-public struct TCPListenQueue {
+/// A listening port with a bounded SYN queue (RFC 9293 §3.10.7.2; the `backlog` of `listen(2)`). A class for the
+/// reason ``TCPControlBlock`` is one: with its configuration it is 321 bytes, copied whole by each read through
+/// the set's optional slots.
+public final class TCPListenQueue {
     /// The port.
     public let port: UInt16
     /// Half-open and established connections not yet accepted, at most.
@@ -30,6 +32,14 @@ public struct TCPListenQueue {
 
     /// Connections waiting in the queue (half-open or established).
     public var queueCount: Int { self.queue.count }
+
+    init(port: UInt16, backlog: Int, configuration: TCPConfiguration, synCookies: Bool, connectionLimit: Int?) {
+        self.port = port
+        self.backlog = backlog
+        self.configuration = configuration
+        self.synCookies = synCookies
+        self.connectionLimit = connectionLimit
+    }
 }
 
 /// What the TCP layer of an interface counted.
@@ -73,8 +83,10 @@ public struct TCPCounters: Equatable, Sendable {
     public init() {}
 }
 
-/// The bounded set of TCP connections and listeners an interface serves.
-public struct TCPSocketSet {
+/// The bounded set of TCP connections and listeners an interface serves. A class, owned by the ``SocketSet``:
+/// as a struct of 384 bytes it was copied whole into each out-of-line call that reads it (`pollAt` at every poll,
+/// `isValid` at every use of a handle).
+public final class TCPSocketSet {
     private var connections: [TCPControlBlock?]
     private var listeners: [TCPListenQueue?]
     private var generations: [UInt32]
@@ -171,7 +183,7 @@ public struct TCPSocketSet {
     ///
     /// - Throws: ``TCPListenError/addressInUse`` when another listener has the port; ``TCPListenError/exhausted``
     ///   when no listener slot is free.
-    public mutating func listen(
+    public func listen(
         port: UInt16, backlog: Int = 8, configuration: TCPConfiguration = TCPConfiguration(), synCookies: Bool = true,
         connectionLimit: Int? = nil
     ) throws(TCPListenError) -> TCPHandle {
@@ -190,7 +202,7 @@ public struct TCPSocketSet {
     ///
     /// - Throws: ``TCPConnectError/unaddressable`` for an unspecified address or port 0;
     ///   ``TCPConnectError/exhausted`` when no slot or port is free.
-    public mutating func connect(
+    public func connect(
         from local: TCPEndpoint, to remote: TCPEndpoint, now: Instant,
         configuration: TCPConfiguration = TCPConfiguration()
     ) throws(TCPConnectError) -> TCPHandle {
@@ -210,7 +222,7 @@ public struct TCPSocketSet {
     }
 
     /// The next established connection from `listener`'s queue, now the caller's; `nil` when none is ready.
-    public mutating func accept(_ listener: TCPHandle) -> TCPHandle? {
+    public func accept(_ listener: TCPHandle) -> TCPHandle? {
         guard let slot = self.listenerSlot(listener) else { return nil }
         self.pruneQueue(slot)
         guard let position = self.listeners[slot]!.queue.firstIndex(where: { handle in
@@ -221,7 +233,7 @@ public struct TCPSocketSet {
 
     /// Frees a connection or listener (a listener's unaccepted connections are aborted). A stale handle is
     /// ignored. Remove a connection after it closed, or ``TCPControlBlock/abort()`` it first.
-    public mutating func remove(_ handle: TCPHandle) {
+    public func remove(_ handle: TCPHandle) {
         guard self.isValid(handle) else { return }
         if handle.index >= self.connections.count {
             let slot = handle.index - self.connections.count
@@ -243,7 +255,7 @@ public struct TCPSocketSet {
     /// data, or a RST if unread data was left, RFC 2525 §2.17) and finishes in the background, FIN-WAIT-2 bounded
     /// by ``TCPConfiguration/finWait2Timeout``; it is freed when it reaches CLOSED (after TIME-WAIT) and has sent
     /// what it owed: Linux's orphaned sockets.
-    public mutating func release(_ handle: TCPHandle) {
+    public func release(_ handle: TCPHandle) {
         guard self.isValid(handle), handle.index < self.connections.count else { return }
         let index = handle.index
         self.touch(index)
@@ -286,7 +298,7 @@ public struct TCPSocketSet {
     /// application-side change must come through here; reads use ``subscript(connection:)``.
     ///
     /// - Precondition: the handle is valid and names a connection.
-    public mutating func modifying(_ handle: TCPHandle) -> TCPControlBlock {
+    public func modifying(_ handle: TCPHandle) -> TCPControlBlock {
         precondition(self.isValid(handle) && handle.index < self.connections.count, "stale TCP handle")
         self.touch(handle.index)
         return self.connections[handle.index]!
@@ -322,7 +334,7 @@ public struct TCPSocketSet {
     /// listener (a SYN), else answers it as a closed port does (RFC 9293 §3.10.7.1). What must go out at once, from
     /// `local` to `remote`, goes to `emit`; the stateless answers (a RST for a closed port, a cookie's SYN-ACK) are
     /// lost when the device refuses them, as on the wire, and the peer's retransmission draws them again.
-    mutating func process(
+    func process(
         _ segment: TCPIncomingSegment, local: TCPEndpoint, remote: TCPEndpoint, now: Instant,
         emit: TCPControlBlock.Emit
     ) {
@@ -430,7 +442,7 @@ public struct TCPSocketSet {
     /// Emits the next segment any connection has to send at `now`, round-robin. Returns
     /// ``TCPDispatchResult/refused`` as soon as `emit` refuses one (the device is full): that connection committed
     /// nothing and is first in line at the next dispatch.
-    mutating func dispatch(now: Instant, emit: TCPControlBlock.Emit) -> TCPDispatchResult {
+    func dispatch(now: Instant, emit: TCPControlBlock.Emit) -> TCPDispatchResult {
         let count = self.occupied
         for offset in 0..<count {
             let index = (self.dispatchCursor + offset) % count
@@ -519,7 +531,7 @@ public struct TCPSocketSet {
     /// How many times connection slot `index` was touched so far (see `touchCounts`).
     func touches(_ index: Int) -> UInt32 { self.touchCounts[index] }
 
-    private mutating func touch(_ index: Int) {
+    private func touch(_ index: Int) {
         self.touchCounts[index] &+= 1
     }
 
@@ -532,7 +544,7 @@ public struct TCPSocketSet {
 
     /// Puts a new connection in slot `index` (free): indexed by its endpoints, nothing parked, counted against
     /// listener slot `listenerSlot`'s budget if it came from one.
-    private mutating func install(_ connection: TCPControlBlock, at index: Int, listenerSlot: Int? = nil) {
+    private func install(_ connection: TCPControlBlock, at index: Int, listenerSlot: Int? = nil) {
         self.slotsByEndpoints[TCPEndpointPair(local: connection.local, remote: connection.remote)] = index
         if let listenerSlot {
             self.origins[index] = listenerSlot
@@ -545,7 +557,7 @@ public struct TCPSocketSet {
     }
 
     /// Drops queued connections that closed before being accepted (reset, timed out).
-    private mutating func pruneQueue(_ slot: Int) {
+    private func pruneQueue(_ slot: Int) {
         for handle in self.listeners[slot]!.queue where self.connections[handle.index]?.state == .closed {
             self.retire(handle.index)
             self.generations[handle.index] &+= 1
@@ -557,7 +569,7 @@ public struct TCPSocketSet {
     /// in the last 128 s), the connection is made ESTABLISHED and queued for accept, making room by recycling a
     /// half-open entry if need be. Returns true when the segment was taken (any reply went to `emit`), false when
     /// it is not a cookie's ACK.
-    private mutating func acceptCookie(
+    private func acceptCookie(
         _ segment: TCPIncomingSegment, listenerSlot slot: Int, local: TCPEndpoint, remote: TCPEndpoint, now: Instant,
         emit: TCPControlBlock.Emit
     ) -> Bool {
@@ -596,7 +608,7 @@ public struct TCPSocketSet {
     /// stale ones go (unanswered for a whole retransmission timeout, ≥ 1 s), so a burst of real clients that answer
     /// within a round trip is never cut short; established connections waiting to be accepted never go. Counted in
     /// ``TCPCounters/halfOpenRecycled``.
-    private mutating func recycleOldestHalfOpen(_ slot: Int) {
+    private func recycleOldestHalfOpen(_ slot: Int) {
         guard let position = self.listeners[slot]!.queue.firstIndex(where: { handle in
             guard let connection = self.connections[handle.index] else { return false }
             return connection.state == .synReceived && connection.synRetransmitted
@@ -609,7 +621,7 @@ public struct TCPSocketSet {
 
     /// With listener slot `slot` at its ``TCPListenQueue/connectionLimit``: answers `header` (a SYN, or a cookie's
     /// ACK) with the RST a closed port gives (RFC 9293 §3.10.7.1), counts it and returns true; else false.
-    private mutating func refuseOverLimit(
+    private func refuseOverLimit(
         _ header: TCPHeader, listenerSlot slot: Int, local: TCPEndpoint, remote: TCPEndpoint,
         emit: TCPControlBlock.Emit
     ) -> Bool {
@@ -627,7 +639,7 @@ public struct TCPSocketSet {
     }
 
     /// Empties slot `index`, keeping its connection's counters in the totals.
-    private mutating func retire(_ index: Int) {
+    private func retire(_ index: Int) {
         if self.origins[index] >= 0 {
             self.listeners[self.origins[index]]?.connectionCount -= 1
             self.origins[index] = -1
@@ -645,7 +657,7 @@ public struct TCPSocketSet {
 
     /// A free connection slot; when there is none, the oldest-ending connection in TIME-WAIT is ended to make one
     /// (counted in ``TCPCounters/timeWaitRecycled``). `nil` when every slot holds a live connection.
-    private mutating func freeConnectionSlot() -> Int? {
+    private func freeConnectionSlot() -> Int? {
         if self.occupied < self.connections.count { return self.occupied }  // all slots past it are free
         var victim: Int? = nil
         var victimUntil: Instant? = nil
@@ -667,7 +679,7 @@ public struct TCPSocketSet {
 
     /// Frees a closed connection nobody holds a handle to: released by the application, or still in a listener's
     /// queue.
-    private mutating func freeIfUnowned(_ index: Int) {
+    private func freeIfUnowned(_ index: Int) {
         if self.orphans[index] {
             // A RST still owed goes out at the next dispatch first.
             if self.connections[index]?.hasOutputDue == true { return }
@@ -680,7 +692,7 @@ public struct TCPSocketSet {
         }
     }
 
-    private mutating func freeEphemeralPort(to remote: TCPEndpoint) throws(TCPConnectError) -> UInt16 {
+    private func freeEphemeralPort(to remote: TCPEndpoint) throws(TCPConnectError) -> UInt16 {
         let range = SocketSet.ephemeralPorts
         let size = Int(range.upperBound - range.lowerBound) + 1
         for _ in 0..<size {
