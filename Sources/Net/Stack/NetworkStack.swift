@@ -210,6 +210,7 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
             self.polls &+= 1
             self.wakeSocketWaiters()
             var next = self.nextPollTime(now: now, sockets: &self.sockets)
+            if let timeout = self.wakers.earliestDeadline, next == nil || timeout < next! { next = timeout }
             if let arrival = self.interface.device.nextArrivalTime(), next == nil || arrival < next! { next = arrival }
             if let next, next <= now {
                 // Budget used up: let every other task run a step, then go on.
@@ -265,10 +266,10 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
 
     // MARK: - Socket waiters
 
-    /// Resumes the waiters whose socket changed in the poll just run.
+    /// Resumes the waiters whose socket changed in the poll just run, and those whose deadline passed.
     private func wakeSocketWaiters() {
         guard !self.wakers.isEmpty else { return }
-        for continuation in self.wakers.takeReady({ self.hasChanged($0) }) {
+        for continuation in self.wakers.takeReady(now: self.clock.now, { self.hasChanged($0) }) {
             self.socketWakes &+= 1
             continuation.resume()
         }
@@ -311,17 +312,6 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         .query(handle, seen: self.sockets.touches(handle))
     }
 
-    /// Parks the calling task until `wait` is satisfied after a poll, `deadline` or its cancellation, whichever
-    /// comes first.
-    func waitForProgress(until deadline: Instant, on wait: SocketWait = .poll) async {
-        guard self.clock.now < deadline else { return }
-        do throws(TimeoutError) {
-            try await self.clock.withDeadline(deadline) { await self.waitForProgress(on: wait) }
-        } catch {
-            return
-        }
-    }
-
     /// Parks the calling task until `wait` is satisfied after a poll; for the TCP API, whose callers re-check
     /// their connection or listener.
     ///
@@ -334,30 +324,32 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         if Task.isCancelled { throw .cancelled }
         if let deadline {
             guard self.clock.now < deadline else { throw .timedOut }
-            do throws(TimeoutError) {
-                try await self.clock.withDeadline(deadline) { await self.waitForProgress(on: wait) }
-            } catch {}
-        } else {
-            await self.waitForProgress(on: wait)
         }
+        await self.waitForProgress(until: deadline, on: wait)
         if Task.isCancelled { throw .cancelled }
     }
 
-    /// Parks the calling task until a poll after which `wait` is satisfied (or its cancellation); the caller
-    /// re-checks its socket.
-    func waitForProgress(on wait: SocketWait = .poll) async {
+    /// Parks the calling task until a poll after which `wait` is satisfied, `deadline` (nil: none) or its
+    /// cancellation, whichever comes first; the caller re-checks its socket (and the time).
+    ///
+    /// The deadline is kept with the waiter, and the poll task wakes by the earliest one (``SocketWakers``): no
+    /// timer task per wait. A race of the wait against a sleep made two child tasks, a task group and their
+    /// cancellation records for each read that had to wait: per request, on a keep-alive HTTP connection.
+    func waitForProgress(until deadline: Instant? = nil, on wait: SocketWait = .poll) async {
+        if let deadline, self.clock.now >= deadline { return }
         let state = SocketWaitState()
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 if state.cancelled {
                     continuation.resume()
                 } else if case .poll = wait {
-                    state.id = self.wakers.park(wait, continuation)
+                    state.id = self.wakers.park(wait, until: deadline, continuation)
                 } else if self.hasChanged(wait) {
                     continuation.resume()  // changed while this wait was being set up
                 } else {
-                    state.id = self.wakers.park(wait, continuation)
+                    state.id = self.wakers.park(wait, until: deadline, continuation)
                 }
+                if state.id != nil, let deadline { self.armTimer(deadline) }
             }
         } onCancel: {
             state.cancelled = true

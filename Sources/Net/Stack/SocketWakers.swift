@@ -35,6 +35,8 @@ struct SocketWakers {
         /// The id last given out for this slot.
         var id: UInt64
         var wait: SocketWait
+        /// When the operation stops waiting whatever its socket does (its timeout); nil: never.
+        var deadline: Instant?
         /// The parked operation; nil while the slot is free.
         var continuation: UnsafeContinuation<Void, Never>?
         /// The next free slot while this one is free (-1: none).
@@ -50,8 +52,11 @@ struct SocketWakers {
     /// Whether nothing is parked.
     var isEmpty: Bool { self.parkedCount == 0 }
 
-    /// Parks `continuation` until ``takeReady(_:)`` finds `wait` satisfied; returns the id that unparks it.
-    mutating func park(_ wait: SocketWait, _ continuation: UnsafeContinuation<Void, Never>) -> UInt64 {
+    /// Parks `continuation` until ``takeReady(now:_:)`` finds `wait` satisfied or `deadline` passed; returns the id
+    /// that unparks it.
+    mutating func park(
+        _ wait: SocketWait, until deadline: Instant?, _ continuation: UnsafeContinuation<Void, Never>
+    ) -> UInt64 {
         let slot: Int
         if self.firstFree >= 0 {
             slot = self.firstFree
@@ -59,11 +64,11 @@ struct SocketWakers {
         } else {
             slot = self.slots.count
             precondition(UInt64(slot) < 1 << Self.slotBits, "more parked socket operations than an id can name")
-            self.slots.append(Slot(id: UInt64(slot), wait: .poll, continuation: nil, nextFree: -1))
+            self.slots.append(Slot(id: UInt64(slot), wait: .poll, deadline: nil, continuation: nil, nextFree: -1))
         }
         // The slot's next generation (an id is never 0).
         let id = self.slots[slot].id &+ (1 << Self.slotBits)
-        self.slots[slot] = Slot(id: id, wait: wait, continuation: continuation, nextFree: -1)
+        self.slots[slot] = Slot(id: id, wait: wait, deadline: deadline, continuation: continuation, nextFree: -1)
         self.parkedCount += 1
         return id
     }
@@ -77,16 +82,29 @@ struct SocketWakers {
         return continuation
     }
 
-    /// Removes and returns the continuations of the waiters for which `changed` says their socket changed.
-    mutating func takeReady(_ changed: (SocketWait) -> Bool) -> [UnsafeContinuation<Void, Never>] {
+    /// Removes and returns the continuations of the waiters for which `changed` says their socket changed, and of
+    /// those whose deadline is at or before `now`.
+    mutating func takeReady(now: Instant, _ changed: (SocketWait) -> Bool) -> [UnsafeContinuation<Void, Never>] {
         var ready: [UnsafeContinuation<Void, Never>] = []
         guard self.parkedCount > 0 else { return ready }
         for slot in 0..<self.slots.count {
-            guard let continuation = self.slots[slot].continuation, changed(self.slots[slot].wait) else { continue }
+            guard let continuation = self.slots[slot].continuation else { continue }
+            let expired = self.slots[slot].deadline.map { $0 <= now } ?? false
+            guard expired || changed(self.slots[slot].wait) else { continue }
             self.free(slot)
             ready.append(continuation)
         }
         return ready
+    }
+
+    /// The earliest deadline of a parked operation: the poll task wakes by then to end its wait.
+    var earliestDeadline: Instant? {
+        var earliest: Instant? = nil
+        guard self.parkedCount > 0 else { return nil }
+        for slot in 0..<self.slots.count where self.slots[slot].continuation != nil {
+            if let deadline = self.slots[slot].deadline, earliest == nil || deadline < earliest! { earliest = deadline }
+        }
+        return earliest
     }
 
     private mutating func free(_ slot: Int) {

@@ -17,11 +17,6 @@ public protocol StackClock {
     /// - Throws: `CancellationError` when the task is cancelled first.
     func sleep(until deadline: Instant) async throws(CancellationError)
 
-    /// Runs `operation` and returns its result, or throws `TimeoutError` once this clock reaches `deadline` (the
-    /// operation's task is then cancelled and awaited, as Runtime's `withDeadline`). Default: a race between the
-    /// operation and ``sleep(until:)``.
-    func withDeadline<T>(_ deadline: Instant, _ operation: @escaping () async -> T) async throws(TimeoutError) -> T
-
     /// Calls `action` once this clock reaches `deadline`, from no task: the poll task's deadline, so that it parks
     /// in one wait that a device, this deadline or a kick ends (no timer task per deadline). Returns an id for
     /// ``cancelWake(_:)``.
@@ -29,14 +24,6 @@ public protocol StackClock {
 
     /// Disarms wake `id` of ``wake(at:_:)``; nothing happens when it already fired.
     func cancelWake(_ id: UInt64)
-}
-
-extension StackClock {
-    public func withDeadline<T>(
-        _ deadline: Instant, _ operation: @escaping () async -> T
-    ) async throws(TimeoutError) -> T {
-        try await race(operation, against: { try? await self.sleep(until: deadline) })
-    }
 }
 
 /// The platform's monotonic clock (`Instant.now`) and the executor's timers: the clock of every app's stack.
@@ -49,12 +36,6 @@ public struct MonotonicClock: StackClock {
         try await monotonicSleep(until: deadline)
     }
 
-    public func withDeadline<T>(
-        _ deadline: Instant, _ operation: @escaping () async -> T
-    ) async throws(TimeoutError) -> T {
-        try await monotonicDeadline(deadline, operation)
-    }
-
     public func wake(at deadline: Instant, _ action: @escaping () -> Void) -> UInt64 {
         Executor.shared.wake(at: deadline, action)
     }
@@ -62,13 +43,7 @@ public struct MonotonicClock: StackClock {
     public func cancelWake(_ id: UInt64) { Executor.shared.cancelWake(id) }
 }
 
-// Runtime's free functions, out of the reach of the protocol's members of the same names.
+// Runtime's free function, out of the reach of the protocol's members of the same names.
 private func monotonicSleep(until deadline: Instant) async throws(CancellationError) {
     try await sleep(until: deadline)
-}
-
-private func monotonicDeadline<T>(
-    _ deadline: Instant, _ operation: @escaping () async -> T
-) async throws(TimeoutError) -> T {
-    try await withDeadline(deadline, operation)
 }

@@ -132,12 +132,7 @@ public final class UDPSocketOn<Device: StackDevice, Clock: StackClock> {
                 continue
             }
             guard self.stack.clock.now < deadline else { throw .timedOut }
-            let stack = self.stack
-            do throws(TimeoutError) {
-                try await stack.clock.withDeadline(deadline) { await stack.waitForProgress(on: wait) }
-            } catch {
-                throw .timedOut
-            }
+            await self.stack.waitForProgress(until: deadline, on: wait)
         }
     }
 }
