@@ -4,5 +4,5 @@
 # index page for SECONDS - 6 s, the summary of the hottest functions, and its checks), with a default of 20 s. The folded
 # stacks land in .build-swiftlet/profiles/http-TARGET.folded. Needs root.
 #
-# usage: bench/profile-http.sh posix|virtio [SECONDS]   (default 20)
+# usage: bench/profile-http.sh posix|virtio [SECONDS]   (default 20); PROFILE_CLOSE=1 profiles `Connection: close`
 exec bash "$(dirname "$0")/../Tests/Interop/profile.sh" "${1:-}" "${2:-20}"

@@ -9,6 +9,7 @@
 # TCPControlBlock). Prints the summary of the hottest functions. bench/profile-http.sh runs it longer.
 #
 # usage: Tests/Interop/profile.sh posix|virtio [SECONDS]   (default 12; wrk runs SECONDS - 6). Needs root.
+#   PROFILE_CLOSE=1: wrk sends `Connection: close` (a connection per request) instead of keep-alive.
 set -uo pipefail
 TARGET=${1:-}
 CHECK=profile
@@ -25,7 +26,9 @@ APP_COMMAND=profile
 APP_RUN_OPTIONS=(--hz 499 --seconds "$SECONDS_PROFILED" --output "$OUT")
 start_app http
 in_ns curl -s -o /dev/null --max-time 10 "http://$APP_IP/" || fail "http does not answer"
-load=$(in_ns wrk -t1 -c10 -d$((SECONDS_PROFILED - 6))s "http://$APP_IP/" 2>&1)
+close_header=()
+[ -n "${PROFILE_CLOSE:-}" ] && close_header=(-H "Connection: close")
+load=$(in_ns wrk -t1 -c10 -d$((SECONDS_PROFILED - 6))s "${close_header[@]}" "http://$APP_IP/" 2>&1)
 wait "$APP_PID"
 profile_status=$?
 APP_PID=
