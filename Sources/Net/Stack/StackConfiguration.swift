@@ -77,10 +77,22 @@ public enum StackConfigurationError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidAddress(let text): "ip=\(text): expected dhcp or a unicast address with prefix, e.g. 10.0.0.2/24"
-        case .invalidGateway(let text): "gw=\(text): expected a unicast address on the ip= prefix, e.g. 10.0.0.1"
+        case .invalidAddress(let text):
+            Self.explain("ip=", text, ": expected dhcp or a unicast address with prefix, e.g. 10.0.0.2/24")
+        case .invalidGateway(let text):
+            Self.explain("gw=", text, ": expected a unicast address on the ip= prefix, e.g. 10.0.0.1")
         case .invalidDNSServer(let text):
-            "dns=\(text): expected unicast addresses separated by commas, with a static ip=, e.g. 10.0.0.1"
+            Self.explain("dns=", text, ": expected unicast addresses separated by commas, with a static ip=, e.g. 10.0.0.1")
         }
+    }
+
+    /// `key`, `text`, `expected`: one out-of-line concatenation instead of an interpolation per case (each
+    /// interpolated segment is inlined where it is written; docs/BENCHMARKS.md, footprint).
+    @inline(never)
+    private static func explain(_ key: StaticString, _ text: String, _ expected: StaticString) -> String {
+        var line = key.description
+        line += text
+        line += expected.description
+        return line
     }
 }
