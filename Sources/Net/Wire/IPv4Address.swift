@@ -162,5 +162,5 @@ public struct IPv4CIDR: Hashable, CustomStringConvertible, Sendable {
         other.rawValue & self.netmask.rawValue == self.network.rawValue
     }
 
-    public var description: String { "\(self.address)/\(self.prefixLength)" }
+    public var description: String { self.address.description + "/" + String(self.prefixLength) }
 }
