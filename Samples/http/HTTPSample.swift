@@ -40,11 +40,12 @@ struct HTTPSample: Application {
         if arguments.integer("verbose") == 1 { stack.reportCounters(every: .seconds(5), label: "http") }
         do throws(TCPError) {
             let handled = try await server.serve(on: endpoint.listener, count: arguments.integer("count"))
-            log.info("\(handled) connections; \(stack.counters)")
-            log.info("\(server.counters)")
+            // Concatenations, not interpolations: each interpolated segment is inlined where it is written.
+            log.info(String(handled) + " connections; " + stack.counters.description)
+            log.info(server.counters.description)
             return 0
         } catch {
-            log.error("accept: \(error)")
+            log.error("accept: " + error.description)
             return 1
         }
     }

@@ -96,9 +96,16 @@ public struct Log {
         }
         let elapsed = Instant.now - Runtime.launched
         write(level, subsystem, message, elapsedNanoseconds: elapsed.nanosecondsClamped, as: configuration.format) {
-            Console.put($0)
+            putConsole($0)
         }
-        Console.put(10)
+        putConsole(10)
+    }
+
+    /// ``Console/put(_:)`` out of line: `write` hands bytes from seventeen places, and LTO copied the console's
+    /// buffering and flush into each (docs/BENCHMARKS.md, footprint). A log line is not a hot path.
+    @inline(never)
+    private static func putConsole(_ byte: UInt8) {
+        Console.put(byte)
     }
 
     /// One line (without its newline) as `log` would write it; pure, for tests and for the host's alignment.

@@ -26,7 +26,12 @@ public struct HTTPEndpoint {
             stack = try await NetworkStack.up(
                 device: device, bootArguments: arguments, tcpCapacity: limits.maximumConnections + 16)
         } catch {
-            log.error("cannot bring up '\(device)': \(error)")
+            // Appends, not interpolations: each interpolated segment is inlined here (docs/BENCHMARKS.md, footprint).
+            var message = "cannot bring up '"
+            message += device
+            message += "': "
+            message += error.description
+            log.error(message)
             throw HTTPEndpointFailure(exitStatus: error.exitStatus)
         }
         let port = UInt16(arguments.integer("port") ?? 80)
@@ -34,10 +39,21 @@ public struct HTTPEndpoint {
         do throws(TCPError) {
             listener = try TCPListener.listen(port: port, backlog: 128, on: stack)
         } catch {
-            log.error("cannot listen on port \(port): \(error)")
+            var message = "cannot listen on port "
+            message += String(port)
+            message += ": "
+            message += error.description
+            log.error(message)
             throw HTTPEndpointFailure(exitStatus: 1)
         }
-        print("\(name.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }): \(stack.address.map { $0.description } ?? "no address") mac \(stack.mac), serving port \(port)")
+        var line = name.description
+        line += ": "
+        line += stack.address.map { $0.description } ?? "no address"
+        line += " mac "
+        line += stack.mac.description
+        line += ", serving port "
+        line += String(port)
+        print(line)
         return HTTPEndpoint(stack: stack, listener: listener, port: port)
     }
 }

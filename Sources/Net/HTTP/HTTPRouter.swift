@@ -34,8 +34,14 @@ public struct HTTPRouter {
     /// Adds a route for `method` and `pattern` (see the type's discussion).
     public mutating func add(_ method: HTTPMethod, _ pattern: StaticString, _ handler: @escaping HTTPHandler) {
         var segments: [Segment] = []
+        // The parts after the first `/`, empty ones kept, by hand: `split` and its array of slices were 512 bytes
+        // more code for routes added once (docs/BENCHMARKS.md, footprint).
         pattern.withUTF8Buffer { bytes in
-            for part in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst() {
+            guard var start = bytes.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return }
+            while true {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
+                let part = bytes[start..<end]
                 if part.first == UInt8(ascii: ":") {
                     segments.append(.parameter(Array(part.dropFirst())))
                 } else if part.first == UInt8(ascii: "*") {
@@ -44,6 +50,8 @@ public struct HTTPRouter {
                 } else {
                     segments.append(.literal(Array(part)))
                 }
+                if end == bytes.count { break }
+                start = end + 1
             }
         }
         routes.append(Route(method: method, segments: segments, handler: handler))

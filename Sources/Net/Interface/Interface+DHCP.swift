@@ -145,7 +145,7 @@ extension Interface {
         self.lease = lease
         self.setAddress(lease.address, gateway: Self.onLinkRouter(of: lease))
         self.counters.dhcp.bound += 1
-        Log.net.info("DHCP: bound \(lease.address) from \(lease.server)")  // lost and declined are counted (dhcp.lost, arp.conflicts)
+        Log.net.info("DHCP: bound " + lease.address.description + " from " + lease.server.description)  // lost and declined are counted (dhcp.lost, arp.conflicts)
         self.record(.bound(lease))
     }
 

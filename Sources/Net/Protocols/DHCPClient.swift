@@ -291,6 +291,7 @@ public struct DHCPClient {
     }
 
     /// Enters SELECTING, RENEWING or REBINDING: a new xid, a new exchange, transmit now.
+    @inline(never)  // called from several states of poll and handle: one copy (footprint)
     private mutating func begin(_ state: State, now: Instant) {
         self.state = state
         self.transactionID = UInt32(truncatingIfNeeded: self.random())
@@ -300,6 +301,7 @@ public struct DHCPClient {
         if state != .rebinding { self.exchangeStart = now }
     }
 
+    @inline(never)  // called from several states of poll and handle: one copy (footprint)
     private mutating func loseLease() {
         if let lease = self.lease { self.events.append(.lost(lease)) }
         self.lease = nil
@@ -307,6 +309,7 @@ public struct DHCPClient {
     }
 
     /// Schedules the next retransmission: 4 s doubling to 64 s, ±1 s uniformly at random (RFC 2131 §4.1).
+    @inline(never)  // called from several states of poll and handle: one copy (footprint)
     private mutating func scheduleBackoff(_ now: Instant) {
         let base = Int64(4) << Int64(Swift.min(self.transmissions, 4))
         let jitter = Int64(self.random() % 2001) - 1000
@@ -320,6 +323,7 @@ public struct DHCPClient {
     }
 
     /// A BOOTREQUEST of `type` with this exchange's xid, the client's chaddr and the requested parameters.
+    @inline(never)  // called from several states of poll and handle: one copy (footprint)
     private func message(_ type: DHCPMessageType) -> DHCPMessage {
         var message = DHCPMessage(
             operation: .request, messageType: type, transactionID: self.transactionID,

@@ -33,7 +33,12 @@ extension NetworkStackOn where Device == NetDevice, Clock == MonotonicClock {
                     return
                 }
                 guard Log.net.isEnabled(.info) else { continue }
-                var line = "\(label): \(self.address.map { $0.description } ?? "no address") \(self.counters)"
+                // Appends, not an interpolation: each interpolated segment is inlined (docs/BENCHMARKS.md, footprint).
+                var line = label
+                line += ": "
+                line += self.address.map { $0.description } ?? "no address"
+                line += " "
+                line += self.counters.description
                 line.append(" | mem inuse=")
                 line.append(String(Runtime.heapInUse()))
                 line.append(" hw=")

@@ -37,7 +37,7 @@ public enum NetworkStackError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .deviceUnavailable: "no such net device, or it is in use"
         case .dhcpTimedOut: "no DHCP lease in time (is a DHCP server on the link? or use ip=a.b.c.d/n)"
-        case .invalidArguments(let error): "\(error)"
+        case .invalidArguments(let error): error.description
         }
     }
 

@@ -551,7 +551,8 @@ public struct DHCPMessage: Equatable, CustomStringConvertible {
         while writer.offset < self.length { writer.byte(DHCPOptionCode.pad) }
     }
 
-    /// Appends options at an offset the caller sized (``optionsLength``).
+    /// Appends options at an offset the caller sized (``optionsLength``). Its writes are out of line: `emit`
+    /// calls them nine times and each copy was inlined (docs/BENCHMARKS.md, footprint); DHCP is not a hot path.
     private struct OptionWriter {
         let bytes: UnsafeMutableRawBufferPointer
         var offset: Int
@@ -561,6 +562,7 @@ public struct DHCPMessage: Equatable, CustomStringConvertible {
             self.offset += 1
         }
 
+        @inline(never)
         mutating func write(_ code: UInt8, _ data: [UInt8]) {
             if data.isEmpty { return }
             self.byte(code)
@@ -568,11 +570,16 @@ public struct DHCPMessage: Equatable, CustomStringConvertible {
             for value in data { self.byte(value) }
         }
 
+        @inline(never)
         mutating func write(_ code: UInt8, _ address: IPv4Address?) {
             guard let address else { return }
-            self.write(code, [address])
+            self.byte(code)
+            self.byte(4)
+            address.write(to: self.bytes, at: self.offset)
+            self.offset += 4
         }
 
+        @inline(never)
         mutating func write(_ code: UInt8, _ addresses: [IPv4Address]) {
             let kept = addresses.prefix(63)
             if kept.isEmpty { return }

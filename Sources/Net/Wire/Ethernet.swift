@@ -91,13 +91,17 @@ public struct MACAddress: Hashable, CustomStringConvertible, Sendable {
     /// The U/L bit (second bit of the first octet) is set: a locally administered address.
     public var isLocal: Bool { self[0] & 0x02 != 0 }
 
+    /// `aa:bb:cc:dd:ee:ff`, lower-case hex. Written as 17 bytes, out of line: a String built by appends was
+    /// inlined into every caller that prints a MAC (docs/BENCHMARKS.md, footprint).
+    @inline(never)
     public var description: String {
-        var text = ""
+        var bytes = [UInt8](repeating: UInt8(ascii: ":"), count: 17)
         for index in 0..<6 {
-            if index > 0 { text += ":" }
-            text += wireHex(self[index], width: 2)
+            let octet = self[index]
+            bytes[3 * index] = wireHexDigit(octet >> 4)
+            bytes[3 * index + 1] = wireHexDigit(octet & 0xF)
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The address read from 6 bytes at `offset` (the caller has checked the bounds).

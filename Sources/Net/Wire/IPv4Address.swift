@@ -20,31 +20,10 @@ public struct IPv4Address: Hashable, Comparable, CustomStringConvertible, Sendab
     ///
     /// Returns `nil` for anything else (`1.2.3`, `1.2.3.4.5`, `256.0.0.1`, `01.2.3.4`, ` 1.2.3.4`).
     public init?(_ text: String) {
-        var value: UInt32 = 0
-        var octets = 0
-        var current: UInt32 = 0
-        var digits = 0
-        var leadingZero = false
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: ".") {
-                guard digits > 0, octets < 3 else { return nil }
-                value = value << 8 | current
-                octets += 1
-                current = 0
-                digits = 0
-                leadingZero = false
-            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                guard !leadingZero, digits < 3 else { return nil }
-                if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
-                current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
-                guard current <= 255 else { return nil }
-                digits += 1
-            } else {
-                return nil
-            }
-        }
-        guard octets == 3, digits > 0 else { return nil }
-        self.rawValue = value << 8 | current
+        var scanner = DottedQuadScanner()
+        for byte in text.utf8 { scanner.feed(byte) }
+        guard let address = scanner.address else { return nil }
+        self = address
     }
 
     /// `0.0.0.0`, "this host" (RFC 1122 §3.2.1.3), also the unspecified source of a DHCP client.
@@ -77,18 +56,20 @@ public struct IPv4Address: Hashable, Comparable, CustomStringConvertible, Sendab
         lhs.rawValue < rhs.rawValue
     }
 
-    /// Dotted-quad text, written digit by digit (interpolating four integers took 1.5 KiB of code).
+    /// Dotted-quad text, written digit by digit into 15 bytes (interpolating four integers took 1.5 KiB of code,
+    /// appending to an empty array a growth check per digit).
     public var description: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(15)
+        var bytes = [UInt8](repeating: 0, count: 15)
+        var count = 0
         for shift in stride(from: 24, through: 0, by: -8) {
             let octet = UInt8(truncatingIfNeeded: self.rawValue >> UInt32(shift))
-            if octet >= 100 { bytes.append(UInt8(ascii: "0") + octet / 100) }
-            if octet >= 10 { bytes.append(UInt8(ascii: "0") + octet / 10 % 10) }
-            bytes.append(UInt8(ascii: "0") + octet % 10)
-            if shift > 0 { bytes.append(UInt8(ascii: ".")) }
+            if octet >= 100 { bytes[count] = UInt8(ascii: "0") + octet / 100; count += 1 }
+            if octet >= 10 { bytes[count] = UInt8(ascii: "0") + octet / 10 % 10; count += 1 }
+            bytes[count] = UInt8(ascii: "0") + octet % 10
+            count += 1
+            if shift > 0 { bytes[count] = UInt8(ascii: "."); count += 1 }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[..<count]), as: UTF8.self) }
     }
 
     /// The address read from 4 bytes at `offset` (the caller has checked the bounds).
@@ -120,7 +101,7 @@ public struct IPv4CIDR: Hashable, CustomStringConvertible, Sendable {
 
     /// Parses `a.b.c.d/n` with n in 0...32 (no leading zeros); `nil` for anything else.
     public init?(_ text: String) {
-        var addressText = ""
+        var scanner = DottedQuadScanner()
         var prefix = -1
         var sawSlash = false
         var digits = 0
@@ -133,10 +114,10 @@ public struct IPv4CIDR: Hashable, CustomStringConvertible, Sendable {
             } else if byte == UInt8(ascii: "/") {
                 sawSlash = true
             } else {
-                addressText.append(Character(Unicode.Scalar(byte)))
+                scanner.feed(byte)
             }
         }
-        guard sawSlash, prefix >= 0, prefix <= 32, let address = IPv4Address(addressText) else { return nil }
+        guard sawSlash, prefix >= 0, prefix <= 32, let address = scanner.address else { return nil }
         self.init(address: address, prefixLength: prefix)
     }
 
@@ -162,5 +143,44 @@ public struct IPv4CIDR: Hashable, CustomStringConvertible, Sendable {
         other.rawValue & self.netmask.rawValue == self.network.rawValue
     }
 
-    public var description: String { "\(self.address)/\(self.prefixLength)" }
+    public var description: String { self.address.description + "/" + String(self.prefixLength) }
+}
+
+/// Dotted-quad text (``IPv4Address/init(_:)``'s grammar) read one byte at a time, so that `a.b.c.d/n` and
+/// comma-separated lists are parsed in one pass over their bytes, without Substrings or a String per part (the
+/// stdlib's generic `split` and Substring paths were 2 KiB of code; docs/BENCHMARKS.md, footprint).
+struct DottedQuadScanner {
+    private var value: UInt32 = 0
+    private var octets = 0
+    private var current: UInt32 = 0
+    private var digits = 0
+    private var leadingZero = false
+    private var failed = false
+
+    /// Takes the next byte; anything but digits and dots, or a malformed octet, fails the whole text.
+    mutating func feed(_ byte: UInt8) {
+        if failed { return }
+        if byte == UInt8(ascii: ".") {
+            guard digits > 0, octets < 3 else { failed = true; return }
+            value = value << 8 | current
+            octets += 1
+            current = 0
+            digits = 0
+            leadingZero = false
+        } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+            guard !leadingZero, digits < 3 else { failed = true; return }
+            if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
+            current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
+            guard current <= 255 else { failed = true; return }
+            digits += 1
+        } else {
+            failed = true
+        }
+    }
+
+    /// The address fed so far, or nil when the bytes are not exactly four octets.
+    var address: IPv4Address? {
+        guard !failed, octets == 3, digits > 0 else { return nil }
+        return IPv4Address(rawValue: value << 8 | current)
+    }
 }

@@ -72,6 +72,11 @@ extension UnsafeMutableRawBufferPointer {
 
 // MARK: - Text helpers for descriptions (internal; no Foundation, no String(format:))
 
+/// The lower-case hex digit of `nibble` (0...15).
+func wireHexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+}
+
 /// `value` as `width` lowercase hex digits.
 func wireHex<T: FixedWidthInteger>(_ value: T, width: Int) -> String {
     var text = ""
