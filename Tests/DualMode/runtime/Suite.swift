@@ -17,6 +17,7 @@ struct RuntimeSuite: TestableApplication {
         registerEntropyTests(&suite)
         registerBootArgumentTests(&suite)
         registerConsoleTests(&suite)
+        registerConsoleMessageTests(&suite)
         registerMemoryTests(&suite)
         registerMemoryFunctionTests(&suite)
         registerDeviceTests(&suite)
