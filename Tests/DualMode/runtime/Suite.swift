@@ -16,6 +16,7 @@ struct RuntimeSuite: TestableApplication {
         registerTaskTests(&suite)
         registerEntropyTests(&suite)
         registerBootArgumentTests(&suite)
+        registerBootArgumentRepairTests(&suite)
         registerConsoleTests(&suite)
         registerConsoleMessageTests(&suite)
         registerMemoryTests(&suite)
