@@ -19,6 +19,7 @@ struct RuntimeSuite: TestableApplication {
         registerBootArgumentRepairTests(&suite)
         registerConsoleTests(&suite)
         registerConsoleMessageTests(&suite)
+        registerStringTests(&suite)
         registerMemoryTests(&suite)
         registerMemoryFunctionTests(&suite)
         registerDeviceTests(&suite)
