@@ -95,6 +95,10 @@ public struct ConsoleMessage: ExpressibleByStringInterpolation {
             }
         }
 
+        /// Another message's bytes.
+        @inline(__always)
+        public mutating func appendInterpolation(_ value: ConsoleMessage) { value.withUTF8 { bytes.append($0) } }
+
         /// A value that writes itself to a text stream.
         @inline(__always)
         public mutating func appendInterpolation<T: TextOutputStreamable>(_ value: T) { value.write(to: &self) }
@@ -204,4 +208,14 @@ final class ConsoleMessageBytes {
         }
         count += sign + digits
     }
+}
+
+extension ConsoleMessage: Equatable, CustomStringConvertible {
+    /// Whether the two messages are the same bytes (not Unicode canonical equivalence, which `String ==` is).
+    public static func == (a: ConsoleMessage, b: ConsoleMessage) -> Bool {
+        a.withUTF8 { x in b.withUTF8 { y in x.elementsEqual(y) } }
+    }
+
+    /// The message's text as a `String` (`print` never makes one).
+    public var description: String { withUTF8 { StringBytes.string($0) } }
 }

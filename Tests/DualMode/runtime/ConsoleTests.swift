@@ -68,6 +68,11 @@ func registerConsoleMessageTests(_ suite: inout TestSuite) {
             "\(Described()) \(Streamed()) \(Character("ß")) \(Unicode.Scalar(0x2713)!)",
             "description, TextOutputStreamable, Character, Unicode.Scalar")
         try expectComposed("ünïcödé \(name) ✓", "ünïcödé \(name) ✓", "multi-byte literal segments")
+        let inner: ConsoleMessage = "inner \(name) é"
+        try expectComposed("outer [\(inner)]", "outer [inner \(name) é]", "a message in a message")
+        try expectEqual(inner, "inner Ada é", "equal messages")
+        try expect(inner != "inner Ada e", "messages with different bytes are equal")
+        try expectEqual(inner.description, "inner Ada é", "description")
     }
     suite.test("console.message-grows-past-its-first-buffer") { () throws(TestFailure) in
         // The first buffer holds the literal plus 8 bytes per interpolation; 40 values of 100 bytes outgrow it
