@@ -170,17 +170,10 @@ final class ConsoleMessageBytes {
         StringBytes.with(text) { append($0) }
     }
 
-    /// Appends a `Substring`'s UTF-8 bytes.
+    /// Appends a `Substring`'s UTF-8 bytes (contiguous, as a String's: StringBytes).
     @inline(never)
     func append(_ text: Substring) {
-        if text.utf8.withContiguousStorageIfAvailable({ append($0) }) != nil { return }
-        for byte in text.utf8 { append(byte) }
-    }
-
-    /// Appends one byte.
-    func append(_ byte: UInt8) {
-        reserve(1).pointee = byte
-        count += 1
+        if text.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil { StringBytes.noContiguousUTF8() }
     }
 
     /// Appends `value` in decimal, as `Int64.description`.
