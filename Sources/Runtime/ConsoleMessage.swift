@@ -11,8 +11,8 @@
 /// computation prints (or awaits a task that prints) does not split the line.
 ///
 /// Interpolations take what `String`'s do in Embedded Swift: `String`, `Substring`, `StaticString`, `Bool`,
-/// integers (written in decimal here, no `String` made), `TextOutputStreamable` values, and anything
-/// `CustomStringConvertible` (its `description`). Extend ``Interpolation`` with more `appendInterpolation`
+/// integers (written in decimal here, no `String` made), another `ConsoleMessage`, `TextOutputStreamable` values,
+/// and anything `CustomStringConvertible` (its `description`). docs/CONSOLE.md. Extend ``Interpolation`` with more `appendInterpolation`
 /// methods as for `DefaultStringInterpolation`. An interpolation it cannot take makes the call fall back to the
 /// standard library's `print` of a `String`, with the same output.
 public struct ConsoleMessage: ExpressibleByStringInterpolation {
