@@ -7,7 +7,7 @@
 import Runtime
 
 /// The greeting line, for `name` (or the world).
-func greeting(for name: String?) -> String {
+func greeting(for name: String?) -> ConsoleMessage {
     "Hello from Swiftlet, \(name ?? "world")!"
 }
 

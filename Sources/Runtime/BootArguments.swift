@@ -27,8 +27,9 @@ public struct BootArguments {
     }
 
     /// Parses a command line's bytes (``Runtime/launch(_:)`` parses the platform's line in place: no String of
-    /// the whole line, and no Array of its bytes).
-    init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(MalformedBootArgument) {
+    /// the whole line, and no Array of its bytes). Bytes that are not UTF-8 become U+FFFD in keys and values, as
+    /// `String(decoding:as:)` would make them.
+    public init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(MalformedBootArgument) {
         var start = 0
         while start < bytes.count {
             if bytes[start] == 0x20 {
@@ -50,7 +51,7 @@ public struct BootArguments {
     }
 
     private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        StringBytes.string(UnsafeBufferPointer(rebasing: bytes[range]))
     }
 
     /// The value of `key` (compared byte for byte), or nil. The last occurrence wins.

@@ -33,9 +33,18 @@ public enum Console {
 
     /// Writes `text` with no newline.
     public static func write(_ text: String) {
-        StringBytes.with(text) { bytes in
-            for byte in bytes { put(byte) }
-        }
+        StringBytes.with(text) { write($0) }
+    }
+
+    /// Writes a static string's bytes with no newline.
+    public static func write(_ text: StaticString) {
+        text.withUTF8Buffer { write($0) }
+    }
+
+    /// Writes `bytes` with no newline (flushing at each newline among them, as ``put(_:)``).
+    @inline(never)
+    public static func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for byte in bytes { put(byte) }
     }
 }
 

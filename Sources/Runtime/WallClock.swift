@@ -62,7 +62,7 @@ public struct WallClock: CustomStringConvertible, Comparable {
             }
             raw[count] = separators.utf8Start[5]
             let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            return String(decoding: UnsafeBufferPointer(start: start, count: count + 1), as: UTF8.self)
+            return StringBytes.string(UnsafeBufferPointer(start: start, count: count + 1))
         }
     }
 }
