@@ -312,12 +312,12 @@ public final class NetworkStackOn<Device: StackDevice, Clock: StackClock> {
         .query(handle, seen: self.sockets.touches(handle))
     }
 
-    /// Parks the calling task until `wait` is satisfied after a poll; for the TCP API, whose callers re-check
-    /// their connection or listener.
+    /// Parks the calling task until `wait` is satisfied after a poll, or `deadline`; for the TCP API, whose callers
+    /// re-check their connection or listener.
     ///
     /// Note `wait` (``watch(connection:)``, ``watch(listener:)``) before the caller's last check of its socket and
-    /// before any suspension: a segment that arrives before the wait is registered (the deadline's task group runs
-    /// it later) then still wakes it.
+    /// before any suspension: a segment that arrives between that check and the wait's registration moves the
+    /// touch count the wait noted, so the wait ends at once instead of missing it.
     /// - Throws: ``TCPError/cancelled`` when the task is (or gets) cancelled; ``TCPError/timedOut`` once `deadline`
     ///   passed.
     func waitForTCP(until deadline: Instant?, on wait: SocketWait) async throws(TCPError) {
